@@ -1,0 +1,1 @@
+"""The rectification plugin: campaigns, units, problem items, rectifications and the CLI."""

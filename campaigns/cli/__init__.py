@@ -1,0 +1,92 @@
+"""The ``rectify`` command line: a thin edge over the library.
+
+Subcommand modules load only when their command runs, so ``rectify --help`` stays fast;
+library errors become one-line messages with the exit code of docs/cli.md, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from engine.errors import EngineError, ExitCode
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module, help)
+    "validate": ("campaigns.cli.definitions:validate", "Check definition files; report every problem."),
+    "schema": ("campaigns.cli.definitions:schema", "Print the JSON Schema of the definition format."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when invoked (or when help lists them)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name][0].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except EngineError as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise UserError(exc.format(), int(exc.exit_code)) from None
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise UserError(f"unexpected {type(exc).__name__}: {exc}\n  hint: run again with "
+                            "--debug and report the traceback", int(ExitCode.INVALID)) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if close and "No such command" in str(exc):
+                exc.message += f" Did you mean '{close[0]}'?"
+            raise
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rectify", message="rectify %(version)s")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors (for bug reports).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Rectify: run special-rectification campaigns (专项整治) as state machines."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+class UserError(click.ClickException):
+    """A library error shown as ``Error: message`` with the exit code of its class."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="rectify")

@@ -1,0 +1,54 @@
+"""``rectify validate`` and ``rectify schema``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from engine.errors import ExitCode
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
+def validate(files: tuple[str, ...], as_json: bool) -> None:
+    """Check definition FILES and report every problem, each with file:line:column."""
+    from engine.errors import DefinitionInvalid
+    from engine.loader import load
+
+    report = []
+    failed = False
+    for path in files:
+        try:
+            definition = load(path)
+        except DefinitionInvalid as exc:
+            failed = True
+            report.append({"file": path, "ok": False,
+                           "problems": [p.as_dict() for p in exc.problems]})
+            if not as_json:
+                click.echo(exc.format(), err=True)
+            continue
+        report.append({"file": path, "ok": True, "key": definition.key,
+                       "title": definition.title, "problems": []})
+        if not as_json:
+            from .summary import describe
+
+            click.echo(describe(path, definition))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    if failed:
+        total = sum(len(r["problems"]) for r in report)
+        bad = sum(1 for r in report if not r["ok"])
+        if not as_json:
+            click.echo(f"{total} problem(s) in {bad} of {len(files)} file(s)", err=True)
+        raise SystemExit(int(ExitCode.INVALID))
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the definition format (for editors' YAML language server)."""
+    from engine.registry import default_registry
+    from engine.schema import build_schema
+
+    click.echo(json.dumps(build_schema(default_registry()), ensure_ascii=False, indent=2))

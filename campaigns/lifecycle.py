@@ -1,0 +1,82 @@
+"""The standard lifecycle of a problem item (问题) and of its rectification (整改).
+
+A definition says ``lifecycle: standard`` and may override any state or transition by key.
+Both machines advance together where the domain needs it: verifying a rectification closes
+its item, reopening a closed item (回头看) puts its rectification back to work, dismissing or
+merging an item cancels its rectification.  Each of those steps is its own event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUPERVISION = ["actor_not_in_unit"]
+
+ITEM: dict[str, Any] = {
+    "title": "问题",
+    "initial": "reported",
+    "states": [
+        {"key": "reported", "title": "待核实"},
+        {"key": "confirmed", "title": "已确认"},
+        {"key": "closed", "title": "已销号", "done": True},
+        {"key": "dismissed", "title": "不属实", "done": True},
+        {"key": "merged", "title": "已合并", "done": True},
+    ],
+    "transitions": [
+        {"trigger": "confirm", "title": "核实属实", "source": "reported", "dest": "confirmed"},
+        {"trigger": "dismiss", "title": "核实不属实", "source": "reported", "dest": "dismissed",
+         "guards": ["note_required"], "actions": [{"fire": {"trigger": "cancel"}}]},
+        {"trigger": "close", "title": "办结销号", "source": "confirmed", "dest": "closed",
+         "guards": ["rectification_done", *SUPERVISION],
+         "actions": [{"stamp_date": {"field": "closed_on"}}]},
+        {"trigger": "reopen", "title": "回头看重新整改", "source": "closed", "dest": "confirmed",
+         "guards": ["note_required", *SUPERVISION],
+         "actions": [{"increment": {"field": "reopen_count"}},
+                     {"set_field": {"field": "closed_on"}},
+                     {"fire": {"trigger": "rework"}}]},
+        {"trigger": "merge", "title": "合并重复问题", "source": ["reported", "confirmed"],
+         "dest": "merged", "actions": [{"fire": {"trigger": "cancel"}}]},
+    ],
+}
+
+RECTIFICATION: dict[str, Any] = {
+    "title": "整改",
+    "initial": "pending",
+    "states": [
+        {"key": "pending", "title": "待制定方案"},
+        {"key": "in_progress", "title": "整改中"},
+        {"key": "extension_requested", "title": "延期待批"},
+        {"key": "submitted", "title": "申请销号"},
+        {"key": "long_term", "title": "长期整改"},
+        {"key": "verified", "title": "验收通过", "done": True},
+        {"key": "cancelled", "title": "已撤销", "done": True},
+    ],
+    "transitions": [
+        {"trigger": "plan", "title": "制定整改方案", "source": "pending", "dest": "in_progress",
+         "guards": ["item_confirmed"]},
+        {"trigger": "submit", "title": "申请销号", "source": ["in_progress", "long_term"],
+         "dest": "submitted", "actions": [{"stamp_date": {"field": "submitted_on"}}]},
+        {"trigger": "verify", "title": "验收通过", "source": "submitted", "dest": "verified",
+         "guards": SUPERVISION, "actions": [{"stamp_date": {"field": "completed_on"}},
+                                            {"fire": {"trigger": "close"}}]},
+        {"trigger": "return", "title": "驳回重办", "source": "submitted", "dest": "in_progress",
+         "guards": ["note_required", *SUPERVISION],
+         "actions": [{"increment": {"field": "returns"}}]},
+        {"trigger": "defer", "title": "转为长期整改", "source": "in_progress", "dest": "long_term",
+         "guards": ["note_required"]},
+        {"trigger": "request-extension", "title": "申请延期", "source": "in_progress",
+         "dest": "extension_requested", "guards": ["note_required"]},
+        {"trigger": "approve-extension", "title": "批准延期", "source": "extension_requested",
+         "dest": "in_progress", "guards": [{"param_required": {"name": "deadline"}}, *SUPERVISION],
+         "actions": [{"copy_param": {"name": "deadline", "field": "deadline"}}]},
+        {"trigger": "refuse-extension", "title": "不予延期", "source": "extension_requested",
+         "dest": "in_progress", "guards": SUPERVISION},
+        {"trigger": "rework", "title": "重新整改", "source": "verified", "dest": "in_progress",
+         "actions": [{"set_field": {"field": "completed_on"}}]},
+        {"trigger": "cancel", "title": "撤销", "source": ["pending", "in_progress",
+                                                          "extension_requested", "submitted",
+                                                          "long_term"], "dest": "cancelled"},
+    ],
+}
+
+STANDARD = {"item": ITEM, "rectification": RECTIFICATION}

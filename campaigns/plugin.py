@@ -1,0 +1,143 @@
+"""The rectification vocabulary, registered with the engine as any third-party plugin would be."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.errors import Problem
+from engine.plugins import GuardDef, Plugin, Section
+from engine.schema import KEY, TEXT
+
+from . import guards
+from .lifecycle import STANDARD
+
+STANDARD_SOURCES: dict[str, str] = {
+    "self-inspection": "自查",
+    "superior-review": "上级点评",
+    "department-feedback": "职能部门反馈",
+    "public-report": "群众反映举报",
+    "inspection": "督查检查",
+    "media": "媒体曝光",
+}
+
+ITEM_FIELDS = ("code", "seq", "unit", "title", "description", "category", "source", "reporter",
+               "reporter_contact", "found_on", "measures", "target", "deadline", "department",
+               "leader", "person", "state", "progress", "closed_on")
+CONFIDENTIAL_FIELDS = ("reporter", "reporter_contact")
+
+CAMPAIGN_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["key", "title", "code_prefix"],
+    "description": "what the campaign is: its identity, goal, scope, owners and reporting",
+    "properties": {
+        "key": KEY,
+        "title": TEXT,
+        "goal": {"type": "string"},
+        "scope": {"type": "string"},
+        "basis": {"type": "string", "description": "the document the campaign follows"},
+        "lead_unit": TEXT,
+        "partner_units": {"type": "array", "items": TEXT},
+        "code_prefix": {"type": "string", "pattern": r"^[A-Z][A-Z0-9]{1,9}$",
+                        "description": "item codes are PREFIX-YEAR-NNNN, e.g. WGBW-2015-0042"},
+        "reporting": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "cadence": {"enum": ["daily", "weekly", "monthly", "quarterly", "yearly"]},
+                "due": {"enum": ["period_end", "period_start"]},
+                "to": TEXT,
+            },
+        },
+    },
+}
+CATEGORIES_SCHEMA = {
+    "type": "array", "minItems": 1,
+    "description": "the problem categories (治理重点) of this campaign",
+    "items": {"type": "object", "additionalProperties": False, "required": ["key", "title"],
+              "properties": {"key": KEY, "title": TEXT, "description": {"type": "string"}}},
+}
+SOURCES_SCHEMA = {
+    "type": "array", "minItems": 1,
+    "description": f"where problems come from: standard ones ({', '.join(STANDARD_SOURCES)}) "
+                   "by key, or {key, title} for the campaign's own",
+    "items": {"oneOf": [
+        KEY,
+        {"type": "object", "additionalProperties": False, "required": ["key", "title"],
+         "properties": {"key": KEY, "title": TEXT}},
+    ]},
+}
+IMPORT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "how spreadsheet columns map to item fields",
+    "properties": {"columns": {"type": "object", "additionalProperties": {"enum": list(ITEM_FIELDS)}},
+                   "header_row": {"type": "integer", "minimum": 1}},
+}
+
+
+def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
+    for i, name in enumerate(ctx.data.get("confidential") or []):
+        if name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
+            ctx.add("unknown-field", f"confidential field '{name}' is not an item field",
+                    ("confidential", i), f"item fields: {', '.join(ITEM_FIELDS)}")
+    if "machines" in ctx.data and not {"item", "rectification"} <= set(ctx.data["machines"] or {}):
+        ctx.add("missing-machine", "a campaign needs machines 'item' and 'rectification'",
+                ("machines",), "write 'lifecycle: standard' to start from the standard ones")
+    return ()
+
+
+def _check_unique(section: str) -> Any:
+    def check(raw: list[Any], ctx: Any) -> Iterable[Problem]:
+        seen: set[str] = set()
+        for i, entry in enumerate(raw):
+            key = entry if isinstance(entry, str) else entry["key"]
+            if key in seen:
+                ctx.add("duplicate-key", f"{section} '{key}' listed twice", (section, i))
+            seen.add(key)
+            if section == "sources" and isinstance(entry, str) and key not in STANDARD_SOURCES:
+                ctx.add("unknown-source", f"unknown standard source '{key}'", (section, i),
+                        f"standard: {', '.join(STANDARD_SOURCES)}; or write {{key: {key}, "
+                        "title: ...}} for the campaign's own")
+        return ()
+    return check
+
+
+def _build_sources(raw: list[Any]) -> dict[str, str]:
+    return {(e if isinstance(e, str) else e["key"]):
+            (STANDARD_SOURCES.get(e, e) if isinstance(e, str) else e["title"]) for e in raw}
+
+
+def _identify(data: Mapping[str, Any]) -> tuple[str, str]:
+    meta = data.get("campaign") or {}
+    return meta.get("key", ""), meta.get("title", "")
+
+
+PLUGIN = Plugin(
+    name="campaigns",
+    sections=(
+        Section("campaign", CAMPAIGN_SCHEMA, required=True, check=_check_campaign),
+        Section("categories", CATEGORIES_SCHEMA, required=True, check=_check_unique("categories"),
+                build=lambda raw: {c["key"]: c["title"] for c in raw}),
+        Section("sources", SOURCES_SCHEMA, check=_check_unique("sources"), build=_build_sources),
+        Section("import", IMPORT_SCHEMA),
+    ),
+    presets={"standard": STANDARD},
+    identify=_identify,
+)
+
+GUARDS = [
+    GuardDef("actor_not_in_unit", guards.actor_not_in_unit,
+             "the actor does not belong to the item's unit (no closing one's own case)"),
+    GuardDef("rectification_done", guards.rectification_done,
+             "the item's rectification is in a done state"),
+    GuardDef("item_confirmed", guards.item_confirmed, "the item has been confirmed"),
+    GuardDef("all_items_closed_or_long_term", guards.all_items_closed_or_long_term,
+             "every item is finished or its rectification is long-term"),
+]
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{4}-\d{4,}$")
+
+
+def looks_like_code(text: str) -> bool:
+    return bool(_CODE.match(text))

@@ -1,0 +1,97 @@
+"""Guards and actions every definition may use; registered through entry points like any plugin's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .machines import Context
+from .plugins import ActionDef, GuardDef, Param
+
+
+def within_stage_window(ctx: Context) -> str | None:
+    """A stage may be entered only once its window has begun."""
+    if ctx.stage is None or ctx.run is None:
+        return None
+    start, end = ctx.stage.window(ctx.run.start_date)
+    if ctx.as_of < start:
+        return f"stage '{ctx.stage.key}' window opens on {start} (as of {ctx.as_of})"
+    return None
+
+
+def window_ended(ctx: Context) -> str | None:
+    """A stage may be closed only after its window has ended."""
+    if ctx.stage is None or ctx.run is None:
+        return None
+    _, end = ctx.stage.window(ctx.run.start_date)
+    if ctx.as_of <= end:
+        return f"stage '{ctx.stage.key}' window is open until {end} (as of {ctx.as_of})"
+    return None
+
+
+def min_done_share(ctx: Context, machine: str, share: float, stage: bool = False) -> str | None:
+    """A gate on statistics: at least ``share`` of the subjects of ``machine`` are done."""
+    if ctx.figures is None:
+        return None
+    spec = ctx.definition.machines[machine]
+    stage_key = ctx.stage.key if stage and ctx.stage else None
+    total = ctx.figures.count(machine, None, stage_key)
+    done = ctx.figures.count(machine, spec.done_states, stage_key)
+    if total and done / total < share:
+        return f"only {done} of {total} ({done / total:.0%}) are done; {share:.0%} needed"
+    return None
+
+
+def note_required(ctx: Context) -> str | None:
+    """The actor must give a reason (e.g. reopening a closed case)."""
+    return None if ctx.note and ctx.note.strip() else "a reason is required: give --note"
+
+
+def param_required(ctx: Context, name: str) -> str | None:
+    """The caller must supply a value, e.g. a new deadline."""
+    return None if ctx.params.get(name) else f"'{name}' is required for this step"
+
+
+def fire(ctx: Context, trigger: str) -> None:
+    """Fire a follow-up trigger on a sibling machine of the same subject, with its own event."""
+    ctx.follow_ups.append(trigger)
+
+
+def increment(ctx: Context, field: str) -> None:
+    ctx.set(field, (getattr(ctx.subject, field, 0) or 0) + 1)
+
+
+def set_field(ctx: Context, field: str, value: Any = None) -> None:
+    ctx.set(field, value)
+
+
+def copy_param(ctx: Context, name: str, field: str) -> None:
+    """Store a caller-supplied value (e.g. a new deadline) on the subject."""
+    if name in ctx.params:
+        ctx.set(field, ctx.params[name])
+
+
+def stamp_date(ctx: Context, field: str) -> None:
+    """Record the business date of this transition in ``field``."""
+    ctx.set(field, ctx.as_of)
+
+
+GUARDS = [
+    GuardDef("within_stage_window", within_stage_window, "the stage's window has begun"),
+    GuardDef("window_ended", window_ended, "the stage's window has ended"),
+    GuardDef("min_done_share", min_done_share, "at least a share of a machine's subjects is done",
+             {"machine": Param(str), "share": Param((float, int)),
+              "stage": Param(bool, required=False, description="count only this stage's")}),
+    GuardDef("note_required", note_required, "the actor gives a reason"),
+    GuardDef("param_required", param_required, "the caller supplies a value",
+             {"name": Param(str)}),
+]
+
+ACTIONS = [
+    ActionDef("fire", fire, "fire a trigger of the sibling machine", {"trigger": Param(str)}),
+    ActionDef("increment", increment, "add one to a counter field", {"field": Param(str)}),
+    ActionDef("set_field", set_field, "set a field", {"field": Param(str),
+                                                      "value": Param(object, required=False)}),
+    ActionDef("copy_param", copy_param, "store a supplied value",
+              {"name": Param(str), "field": Param(str)}),
+    ActionDef("stamp_date", stamp_date, "record the business date", {"field": Param(str)}),
+]

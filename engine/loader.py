@@ -1,0 +1,231 @@
+"""Turns definition files into ``Definition`` objects, or a complete list of located problems."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import DefinitionInvalid, Location, Problem
+from .registry import Registry, default_registry
+from .spec import (
+    CalendarSpec,
+    CallRef,
+    DateRef,
+    DeadlineSpec,
+    Definition,
+    Duration,
+    LadderSpec,
+    LevelSpec,
+    MachineSpec,
+    RoleSpec,
+    StageSpec,
+    StateSpec,
+    TimerSpec,
+    TransitionSpec,
+)
+from .validate import CheckContext, check_engine, schema_problems, split_call
+from .yamlsource import Document, load_file, load_text
+
+
+def load(path: str, registry: Registry | None = None) -> Definition:
+    """Load and fully validate one file; raises ``DefinitionInvalid`` with every problem."""
+    doc, problems = load_file(path)
+    return _finish(doc, problems, registry or default_registry())
+
+
+def loads(text: str, file: str = "<input>", registry: Registry | None = None) -> Definition:
+    doc, problems = load_text(text, file)
+    return _finish(doc, problems, registry or default_registry())
+
+
+def check(path: str, registry: Registry | None = None) -> list[Problem]:
+    """All problems in a file (empty when it is valid)."""
+    try:
+        load(path, registry)
+    except DefinitionInvalid as exc:
+        return exc.problems
+    return []
+
+
+def _finish(doc: Document | None, problems: list[Problem], registry: Registry) -> Definition:
+    if doc is None:
+        raise DefinitionInvalid(problems)
+    if not isinstance(doc.data, dict):
+        problems.append(Problem("not-a-mapping", "a definition must be a mapping of sections",
+                                Location(doc.file, 1, 1), "start from docs/tutorial.md"))
+        raise DefinitionInvalid(problems)
+    data = _apply_preset(doc, registry, problems)
+    from .schema import build_schema
+
+    found, bad = schema_problems(doc, data, build_schema(registry))
+    problems.extend(found)
+    ctx = CheckContext(doc, registry, data)
+    check_engine(ctx, bad)
+    for plugin in registry.plugins.values():
+        for section in plugin.sections:
+            if section.check and section.name in data and section.name not in bad:
+                ctx.problems.extend(section.check(data[section.name], ctx) or ())
+    problems.extend(ctx.problems)
+    if problems:
+        raise DefinitionInvalid(_dedupe(problems))
+    return build(data, registry, source_text=_source_text(doc))
+
+
+def _source_text(doc: Document) -> str:
+    return doc.text
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for p in problems:
+        key = (p.code, p.message, p.location.line, p.location.column)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return sorted(out, key=lambda p: (p.location.line or 0, p.location.column or 0))
+
+
+def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) -> dict[str, Any]:
+    """Merge a lifecycle preset with the definition's own ``machines`` overrides."""
+    data = copy.deepcopy(doc.data)
+    name = data.get("lifecycle")
+    if name is None:
+        return data
+    presets = {k: v for p in registry.plugins.values() for k, v in p.presets.items()}
+    if not isinstance(name, str) or name not in presets:
+        problems.append(Problem("unknown-lifecycle", f"unknown lifecycle '{name}'",
+                                doc.locate(("lifecycle",)),
+                                f"known lifecycles: {', '.join(sorted(presets)) or 'none'}"))
+        return data
+    merged = copy.deepcopy(dict(presets[name]))
+    own = data.get("machines")
+    if isinstance(own, dict):
+        for mname, override in own.items():
+            if isinstance(override, dict):
+                merged[mname] = merge_machine(merged.get(mname, {}), override)
+    data["machines"] = merged
+    return data
+
+
+def merge_machine(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Override a preset machine: states by key, transitions by trigger, ``remove`` drops."""
+    out = {k: v for k, v in base.items()}
+    for key in ("title", "initial"):
+        if key in override:
+            out[key] = override[key]
+    remove = set(override.get("remove") or []) if isinstance(override.get("remove"), list) else set()
+    for part, ident in (("states", "key"), ("transitions", "trigger")):
+        entries = [e for e in base.get(part, []) if e.get(ident) not in remove]
+        index = {e.get(ident): i for i, e in enumerate(entries)}
+        extra = override.get(part)
+        for entry in extra if isinstance(extra, list) else []:
+            if isinstance(entry, dict) and entry.get(ident) in index:
+                entries[index[entry[ident]]] = {**entries[index[entry[ident]]], **entry}
+            else:
+                entries.append(entry)
+        out[part] = entries
+    return out
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _calls(raw: Any) -> tuple[CallRef, ...]:
+    out = []
+    for call in raw or ():
+        name, params = split_call(call)
+        out.append(CallRef(name, tuple(sorted(params.items()))))
+    return tuple(out)
+
+
+def _date(text: str) -> dt.date:
+    year, month, day = (int(x) for x in text.split("-"))
+    return dt.date(year, month, day)
+
+
+def _dateref(text: str) -> DateRef:
+    text = str(text).strip()
+    return DateRef(offset=text) if text.startswith(("+", "-")) else DateRef(date=_date(text))
+
+
+def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") -> Definition:
+    """Build typed objects from already-valid merged data (also used for stored snapshots)."""
+    machines = {name: _machine(name, m) for name, m in (data.get("machines") or {}).items()}
+    sections: dict[str, Any] = {}
+    key, title = "", ""
+    for plugin in registry.plugins.values():
+        for section in plugin.sections:
+            if section.name in data:
+                raw = data[section.name]
+                sections[section.name] = section.build(raw) if section.build else raw
+        if plugin.identify and not key:
+            key, title = plugin.identify(data)
+    cal = data.get("calendar") or {}
+    ladder = data.get("escalation")
+    return Definition(
+        key=key,
+        title=title,
+        source_text=source_text,
+        stages=tuple(StageSpec(s["key"], s["kind"], s["title"], _dateref(s["start"]),
+                               _dateref(s["end"]), _calls(s.get("entry")), _calls(s.get("exit")))
+                     for s in data.get("stages") or ()),
+        machines=machines,
+        roles={k: RoleSpec(k, r["title"], frozenset(r.get("triggers", [])),
+                           bool(r.get("confidential")), bool(r.get("overrides")))
+               for k, r in (data.get("roles") or {}).items()},
+        confidential=frozenset(data.get("confidential") or ()),
+        calendar=CalendarSpec(
+            region=cal.get("region", "cn"),
+            days_off=frozenset(_date(d) for d in cal.get("days_off", [])),
+            working_days=frozenset(_date(d) for d in cal.get("working_days", [])),
+            outside_known_years=cal.get("outside_known_years", "error"),
+            timezone=cal.get("timezone", "Asia/Shanghai"),
+        ),
+        deadlines=DeadlineSpec(_duration((data.get("deadlines") or {}).get("default_limit"))),
+        ladder=LadderSpec(
+            machine=ladder["machine"],
+            levels=tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
+                                   lv.get("action", ""), _duration(lv.get("new_deadline")))
+                         for lv in ladder["levels"]),
+            stop_states=frozenset(ladder.get("stop_states", [])),
+            hold_states=frozenset(ladder.get("hold_states", [])),
+        ) if ladder else None,
+        timers=tuple(TimerSpec(t["key"], t["machine"], t["trigger"], Duration.parse(t["after"]),
+                               t.get("state"), t.get("from", "state") == "deadline",
+                               _calls(t.get("guards")))
+                     for t in data.get("timers") or ()),
+        sections=sections,
+        lifecycle=data.get("lifecycle"),
+    )
+
+
+def _duration(text: str | None) -> Duration | None:
+    return Duration.parse(text) if text else None
+
+
+def _machine(name: str, m: Mapping[str, Any]) -> MachineSpec:
+    states = tuple(StateSpec(s["key"], s.get("title", s["key"]), bool(s.get("done")))
+                   for s in m.get("states", []))
+    keys = tuple(s.key for s in states)
+    transitions = []
+    for t in m.get("transitions", []):
+        src = t.get("source", "*")
+        sources = keys if src == "*" else ((src,) if isinstance(src, str) else tuple(src))
+        transitions.append(TransitionSpec(t["trigger"], sources, t["dest"], t.get("title", ""),
+                                          _calls(t.get("guards")), _calls(t.get("actions"))))
+    return MachineSpec(name, m.get("title", name), m["initial"], states, tuple(transitions))
+
+
+def normalized(path_or_text: str, registry: Registry | None = None, *, is_text: bool = False,
+               ) -> tuple[dict[str, Any], Definition]:
+    """The merged data (preset applied) and the definition; the data is what a store keeps."""
+    registry = registry or default_registry()
+    doc, problems = load_text(path_or_text, "<input>") if is_text else load_file(path_or_text)
+    definition = _finish(doc, problems, registry)
+    assert doc is not None
+    return _apply_preset(doc, registry, []), definition

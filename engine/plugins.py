@@ -1,0 +1,68 @@
+"""How plugins extend the engine: definition sections, lifecycle presets, guards, actions.
+
+Built-in guards and actions are registered exactly as a third-party plugin's are: through
+the entry-point groups below, loaded lazily the first time a registry is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Problem
+
+PLUGIN_GROUP = "rectify.plugins"
+GUARD_GROUP = "rectify.guards"
+ACTION_GROUP = "rectify.actions"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a guard or action, checked when the definition loads."""
+
+    type: type | tuple[type, ...]
+    required: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GuardDef:
+    """A named check; ``fn(ctx, **params)`` returns None to allow or a reason to refuse."""
+
+    name: str
+    fn: Callable[..., str | None]
+    description: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionDef:
+    """A named effect run after a transition; ``fn(ctx, **params)`` records changes on ctx."""
+
+    name: str
+    fn: Callable[..., None]
+    description: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level key of the definition format contributed by a plugin."""
+
+    name: str
+    schema: Mapping[str, Any]
+    required: bool = False
+    check: Callable[[Any, Any], Iterable[Problem]] | None = None  # (raw, CheckContext)
+    build: Callable[[Any], Any] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """Everything one plugin adds; registered under the ``rectify.plugins`` entry point."""
+
+    name: str
+    sections: tuple[Section, ...] = ()
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    identify: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None

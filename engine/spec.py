@@ -1,0 +1,222 @@
+"""The typed, immutable objects a loaded definition becomes.
+
+A *spec* describes; it never runs.  Running instances are rows in the store, and a
+``Runtime`` (engine.machines) fires triggers on them against these specs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DayUnit = Literal["calendar", "working"]
+_DURATION = re.compile(r"^\s*([+-]?\d+)\s+(calendar|working)\s+days?\s*$")
+DURATION_PATTERN = r"^\s*[+-]?\d+\s+(calendar|working)\s+days?\s*$"
+OFFSET_PATTERN = r"^\s*[+-]?\d+\s*(d|w|m)\s*$"
+DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A signed number of calendar or working days; every threshold carries its unit."""
+
+    days: int
+    unit: DayUnit
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise ValueError(f"'{text}' is not a duration like '10 working days' or '-3 calendar days'")
+        return cls(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"{self.days} {self.unit} day{'s' if abs(self.days) != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class DateRef:
+    """A stage boundary: an absolute date, or an offset from the run's start date."""
+
+    date: dt.date | None = None
+    offset: str | None = None  # "+30d", "+2w", "+1m"
+
+    def resolve(self, start: dt.date, end_of_period: bool = False) -> dt.date:
+        if self.date is not None:
+            return self.date
+        assert self.offset is not None
+        text = self.offset.strip()
+        amount, unit = int(text[:-1]), text[-1]
+        if unit == "d":
+            return start + dt.timedelta(days=amount)
+        if unit == "w":
+            return start + dt.timedelta(weeks=amount)
+        month = start.month - 1 + amount
+        year, month = start.year + month // 12, month % 12 + 1
+        day = min(start.day, _days_in_month(year, month))
+        resolved = dt.date(year, month, day)
+        return resolved - dt.timedelta(days=1) if end_of_period else resolved
+
+    def __str__(self) -> str:
+        return self.date.isoformat() if self.date else str(self.offset)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).day
+
+
+@dataclass(frozen=True)
+class CallRef:
+    """A guard or action named in the definition, with its parameters."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in self.params)})"
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    key: str
+    title: str
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    title: str = ""
+    guards: tuple[CallRef, ...] = ()
+    actions: tuple[CallRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    name: str
+    title: str
+    initial: str
+    states: tuple[StateSpec, ...]
+    transitions: tuple[TransitionSpec, ...]
+
+    def state(self, key: str) -> StateSpec:
+        return next(s for s in self.states if s.key == key)
+
+    @property
+    def done_states(self) -> frozenset[str]:
+        return frozenset(s.key for s in self.states if s.done)
+
+    def transition(self, trigger: str) -> TransitionSpec | None:
+        return next((t for t in self.transitions if t.trigger == trigger), None)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    key: str
+    kind: str
+    title: str
+    start: DateRef
+    end: DateRef
+    entry: tuple[CallRef, ...] = ()
+    exit: tuple[CallRef, ...] = ()
+
+    def window(self, run_start: dt.date) -> tuple[dt.date, dt.date]:
+        return self.start.resolve(run_start), self.end.resolve(run_start, end_of_period=True)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    key: str
+    title: str
+    triggers: frozenset[str]
+    confidential: bool = False
+    overrides: bool = False  # may force a stage guard, the override being recorded
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    region: str = "cn"  # holidays and adjusted working days from a maintained library
+    days_off: frozenset[dt.date] = frozenset()
+    working_days: frozenset[dt.date] = frozenset()
+    outside_known_years: Literal["error", "weekends"] = "error"
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """One rung of an escalation ladder, measured from the deadline."""
+
+    key: str
+    title: str
+    at: Duration  # negative: before the deadline
+    action: str = ""
+    new_deadline: Duration | None = None
+
+
+@dataclass(frozen=True)
+class LadderSpec:
+    machine: str
+    levels: tuple[LevelSpec, ...]
+    stop_states: frozenset[str] = frozenset()
+    hold_states: frozenset[str] = frozenset()
+
+    def level(self, key: str) -> LevelSpec:
+        return next(lv for lv in self.levels if lv.key == key)
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    """Fire ``trigger`` when ``state`` has lasted ``after``, or when the deadline is ``after`` past."""
+
+    key: str
+    machine: str
+    trigger: str
+    after: Duration
+    state: str | None = None  # measured from entering this state
+    from_deadline: bool = False  # measured from the subject's deadline instead
+    guards: tuple[CallRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeadlineSpec:
+    default_limit: Duration | None = None
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A whole definition: engine sections typed here, plugin sections in ``sections``."""
+
+    key: str
+    title: str
+    source_text: str
+    stages: tuple[StageSpec, ...]
+    machines: dict[str, MachineSpec]
+    roles: dict[str, RoleSpec]
+    confidential: frozenset[str]
+    calendar: CalendarSpec
+    deadlines: DeadlineSpec
+    ladder: LadderSpec | None
+    timers: tuple[TimerSpec, ...]
+    sections: dict[str, Any] = field(default_factory=dict)
+    lifecycle: str | None = None
+
+    def stage(self, key: str) -> StageSpec | None:
+        return next((s for s in self.stages if s.key == key), None)
+
+    def machine_of(self, trigger: str) -> MachineSpec | None:
+        """The machine that owns ``trigger`` (trigger names are unique across machines)."""
+        for machine in self.machines.values():
+            if machine.transition(trigger):
+                return machine
+        return None

@@ -1,0 +1,346 @@
+"""Checks a definition in layers and reports every problem found, each located.
+
+Layers: YAML (engine.yamlsource), then the JSON Schema, then meaning: references between
+states, triggers, guards and stages, reachability, dates and thresholds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Problem
+from .registry import Registry
+from .spec import Duration
+from .yamlsource import Document, Path
+
+
+@dataclass
+class CheckContext:
+    """What a section checker needs: the document for locations and the merged data."""
+
+    doc: Document
+    registry: Registry
+    data: Mapping[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
+        self.problems.append(Problem(code, message, self.doc.locate(path), hint))
+
+    def check_calls(self, calls: Any, kind: str, path: Path) -> None:
+        for i, call in enumerate(calls or ()):
+            name, params = split_call(call)
+            known = self.registry.guards if kind == "guard" else self.registry.actions
+            target = known.get(name)
+            if target is None:
+                self.add(f"unknown-{kind}", f"unknown {kind} '{name}'", (*path, i),
+                         self.registry.suggest(name, kind))
+                continue
+            for pname, value in params.items():
+                spec = target.params.get(pname)
+                if spec is None:
+                    close = difflib.get_close_matches(pname, list(target.params), n=1)
+                    hint = (f"did you mean '{close[0]}'?" if close else
+                            f"'{name}' takes: {', '.join(target.params) or 'no parameters'}")
+                    self.add("unknown-param", f"{kind} '{name}' has no parameter '{pname}'",
+                             (*path, i, name, pname), hint)
+                elif not isinstance(value, spec.type) or isinstance(value, bool) and (
+                        spec.type is not bool and bool not in _as_tuple(spec.type)):
+                    self.add("bad-param", f"parameter '{pname}' of {kind} '{name}' must be "
+                             f"{_type_name(spec.type)}, not {type(value).__name__}",
+                             (*path, i, name, pname))
+            for pname, spec in target.params.items():
+                if spec.required and pname not in params:
+                    self.add("missing-param", f"{kind} '{name}' needs parameter '{pname}'",
+                             (*path, i), f"write {{{name}: {{{pname}: ...}}}}")
+
+
+def _as_tuple(t: type | tuple[type, ...]) -> tuple[type, ...]:
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    return " or ".join(x.__name__ for x in _as_tuple(t))
+
+
+def split_call(call: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(call, str):
+        return call, {}
+    (name, params), = call.items()
+    return name, dict(params or {})
+
+
+def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str, Any],
+                    ) -> tuple[list[Problem], set[str]]:
+    """Every schema violation, located; also the top-level sections that had one."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+    problems: list[Problem] = []
+    bad_sections: set[str] = set()
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        path = tuple(error.absolute_path)
+        if path:
+            bad_sections.add(str(path[0]))
+        problems.extend(_translate(doc, error, path))
+    return problems, bad_sections
+
+
+def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
+    where = "/".join(map(str, path)) or "top level"
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        for extra in error.instance:
+            if extra in allowed:
+                continue
+            close = difflib.get_close_matches(extra, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+            yield Problem("unknown-key", f"unknown key '{extra}'", doc.locate((*path, extra)), hint)
+        return
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield Problem("missing-key", f"missing required key '{missing}' in {where}",
+                      doc.locate(path), "see docs/definitions.md for the section's keys")
+        return
+    if error.validator == "oneOf" and error.context:
+        best = min(error.context, key=lambda e: len(list(e.absolute_path)))
+        message = best.message
+    else:
+        message = error.message
+    schema_desc = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern" or error.validator == "oneOf":
+        message = f"{_short(error.instance)} is not valid here"
+    yield Problem("schema", message, doc.locate(path), schema_desc)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_date(ctx: CheckContext, text: Any, path: Path) -> dt.date | None:
+    try:
+        year, month, day = (int(x) for x in str(text).split("-"))
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        ctx.add("bad-date", f"'{text}' is not a real date ({exc})", path,
+                "check the month's length; dates are YYYY-MM-DD")
+        return None
+
+
+def check_engine(ctx: CheckContext, bad: set[str]) -> None:
+    """Meaning checks for the engine's own sections (skipping those with schema errors)."""
+    data = ctx.data
+    machines = data.get("machines") or {}
+    if "machines" not in bad:
+        _check_machines(ctx, machines)
+    good_machines = {} if "machines" in bad else machines
+    if "stages" not in bad:
+        _check_stages(ctx, data.get("stages") or [])
+    if "roles" not in bad:
+        _check_roles(ctx, data.get("roles") or {}, good_machines)
+    if "calendar" not in bad:
+        for listing in ("days_off", "working_days"):
+            for i, text in enumerate((data.get("calendar") or {}).get(listing, [])):
+                check_date(ctx, text, ("calendar", listing, i))
+    if "escalation" not in bad and data.get("escalation"):
+        _check_ladder(ctx, data["escalation"], good_machines)
+    if "timers" not in bad:
+        _check_timers(ctx, data.get("timers") or [], good_machines)
+    if "deadlines" not in bad and (data.get("deadlines") or {}).get("default_limit"):
+        if Duration.parse(data["deadlines"]["default_limit"]).days <= 0:
+            ctx.add("bad-limit", "the default time limit must be positive",
+                    ("deadlines", "default_limit"))
+
+
+def _machine_path(ctx: CheckContext, name: str, part: str, key: str) -> Path:
+    """Point at the entry in the user's file if they wrote it, else at the machine."""
+    raw = (ctx.doc.data.get("machines") or {}).get(name) or {}
+    for i, entry in enumerate(raw.get(part) or []):
+        if isinstance(entry, dict) and key in (entry.get("key"), entry.get("trigger")):
+            return ("machines", name, part, i)
+    return ("machines", name) if name in (ctx.doc.data.get("machines") or {}) else ("lifecycle",)
+
+
+def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
+    if not machines:
+        ctx.add("no-machines", "no state machines defined", ("machines",),
+                "write 'lifecycle: <preset>' or a 'machines:' section")
+    owner: dict[str, str] = {}
+    for name, m in machines.items():
+        states = [s["key"] for s in m.get("states", [])]
+        keys = set(states)
+        for key in {k for k in states if states.count(k) > 1}:
+            ctx.add("duplicate-state", f"state '{key}' defined twice in machine '{name}'",
+                    _machine_path(ctx, name, "states", key))
+        initial = m.get("initial")
+        if initial is None:
+            ctx.add("missing-key", f"machine '{name}' has no initial state", ("machines", name))
+        elif initial not in keys:
+            ctx.add("unknown-state", f"initial state '{initial}' of machine '{name}' is not defined",
+                    ("machines", name, "initial"), _did_you_mean(initial, states))
+        edges: dict[str, set[str]] = {k: set() for k in keys}
+        for t in m.get("transitions", []):
+            trig = t["trigger"]
+            tpath = _machine_path(ctx, name, "transitions", trig)
+            if trig in owner:
+                other = _machine_path(ctx, owner[trig], "transitions", trig)
+                ctx.add("duplicate-trigger", f"trigger '{trig}' is used by machines "
+                        f"'{owner[trig]}' and '{name}'",
+                        tpath if len(tpath) > len(other) else other,
+                        "trigger names are unique across machines; rename one")
+            owner[trig] = name
+            dest = t.get("dest")
+            if dest is None:
+                ctx.add("missing-key", f"transition '{trig}' has no dest", tpath)
+            elif dest not in keys:
+                ctx.add("unknown-state", f"transition '{trig}' goes to undefined state '{dest}'",
+                        tpath, _did_you_mean(dest, states))
+            sources = t.get("source", "*")
+            srcs = states if sources == "*" else ([sources] if isinstance(sources, str) else sources)
+            for src in srcs:
+                if src not in keys:
+                    ctx.add("unknown-state", f"transition '{trig}' starts from undefined state "
+                            f"'{src}'", tpath, _did_you_mean(src, states))
+                elif dest in keys:
+                    edges[src].add(dest)
+            ctx.check_calls(t.get("guards"), "guard", (*tpath, "guards"))
+            ctx.check_calls(t.get("actions"), "action", (*tpath, "actions"))
+        if initial in keys:
+            _check_reachability(ctx, name, m, initial, edges)
+
+
+def _check_reachability(ctx: CheckContext, name: str, m: Mapping[str, Any], initial: str,
+                        edges: Mapping[str, set[str]]) -> None:
+    seen, todo = {initial}, [initial]
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for s in m.get("states", []):
+        if s["key"] not in seen:
+            ctx.add("unreachable-state", f"state '{s['key']}' of machine '{name}' cannot be "
+                    f"reached from '{initial}'", _machine_path(ctx, name, "states", s["key"]),
+                    "add a transition into it, or remove it")
+    if not any(s.get("done") and s["key"] in seen for s in m.get("states", [])):
+        ctx.add("no-done-state", f"machine '{name}' can never finish: no done state is reachable",
+                ("machines", name) if name in (ctx.doc.data.get("machines") or {}) else
+                ("lifecycle",), "mark a final state with 'done: true'")
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"defined: {', '.join(known)}"
+
+
+def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
+    seen: set[str] = set()
+    for i, st in enumerate(stages):
+        if st["key"] in seen:
+            ctx.add("duplicate-stage", f"stage '{st['key']}' defined twice", ("stages", i, "key"))
+        seen.add(st["key"])
+        start, end = st["start"], st["end"]
+        both_dates = not start.startswith(("+", "-")) and not end.strip().startswith(("+", "-"))
+        d1 = check_date(ctx, start, ("stages", i, "start")) if not start.startswith(("+", "-")) \
+            else None
+        d2 = check_date(ctx, end, ("stages", i, "end")) if not end.startswith(("+", "-")) else None
+        if both_dates and d1 and d2 and d2 < d1:
+            ctx.add("bad-window", f"stage '{st['key']}' ends ({d2}) before it starts ({d1})",
+                    ("stages", i, "end"), "swap the dates or fix the typo")
+        ctx.check_calls(st.get("entry"), "guard", ("stages", i, "entry"))
+        ctx.check_calls(st.get("exit"), "guard", ("stages", i, "exit"))
+
+
+def _check_roles(ctx: CheckContext, roles: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
+    triggers = [t["trigger"] for m in machines.values() for t in m.get("transitions", [])]
+    for key, role in roles.items():
+        for i, trig in enumerate(role.get("triggers", [])):
+            if machines and trig not in triggers:
+                ctx.add("unknown-trigger", f"role '{key}' may fire unknown trigger '{trig}'",
+                        ("roles", key, "triggers", i), _did_you_mean(trig, triggers))
+
+
+def _duration_days(text: str) -> float:
+    d = Duration.parse(text)
+    return d.days * (7 / 5 if d.unit == "working" else 1)
+
+
+def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
+    name = ladder["machine"]
+    if machines and name not in machines:
+        ctx.add("unknown-machine", f"escalation runs on unknown machine '{name}'",
+                ("escalation", "machine"), _did_you_mean(name, list(machines)))
+        return
+    states = [s["key"] for s in (machines.get(name) or {}).get("states", [])]
+    for part in ("stop_states", "hold_states"):
+        for i, key in enumerate(ladder.get(part, [])):
+            if states and key not in states:
+                ctx.add("unknown-state", f"{part} names undefined state '{key}'",
+                        ("escalation", part, i), _did_you_mean(key, states))
+    levels = ladder["levels"]
+    keys = [lv["key"] for lv in levels]
+    for i, lv in enumerate(levels):
+        if keys.count(lv["key"]) > 1 and keys.index(lv["key"]) != i:
+            ctx.add("duplicate-level", f"escalation level '{lv['key']}' defined twice",
+                    ("escalation", "levels", i, "key"))
+        if i and _duration_days(lv["at"]) <= _duration_days(levels[i - 1]["at"]):
+            ctx.add("ladder-order", f"level '{lv['key']}' ({lv['at']}) does not come after "
+                    f"'{levels[i - 1]['key']}' ({levels[i - 1]['at']})",
+                    ("escalation", "levels", i, "at"), "list levels mildest first, each later")
+        if lv.get("new_deadline") and Duration.parse(lv["new_deadline"]).days <= 0:
+            ctx.add("bad-limit", "a new deadline must lie in the future",
+                    ("escalation", "levels", i, "new_deadline"))
+
+
+def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],
+                  machines: Mapping[str, Any]) -> None:
+    keys: set[str] = set()
+    for i, tm in enumerate(timers):
+        path = ("timers", i)
+        if tm["key"] in keys:
+            ctx.add("duplicate-timer", f"timer '{tm['key']}' defined twice", (*path, "key"))
+        keys.add(tm["key"])
+        m = machines.get(tm["machine"])
+        if m is None:
+            if machines:
+                ctx.add("unknown-machine", f"timer '{tm['key']}' names unknown machine "
+                        f"'{tm['machine']}'", (*path, "machine"), _did_you_mean(tm["machine"],
+                                                                                list(machines)))
+            continue
+        transitions = {t["trigger"]: t for t in m.get("transitions", [])}
+        states = {s["key"]: s for s in m.get("states", [])}
+        t = transitions.get(tm["trigger"])
+        if t is None:
+            ctx.add("unknown-trigger", f"timer '{tm['key']}' fires unknown trigger "
+                    f"'{tm['trigger']}'", (*path, "trigger"),
+                    _did_you_mean(tm["trigger"], list(transitions)))
+        origin = tm.get("from", "state")
+        if origin == "state":
+            state = tm.get("state")
+            if state is None:
+                ctx.add("missing-key", f"timer '{tm['key']}' counts from a state but names none",
+                        path, "add 'state: <key>' or 'from: deadline'")
+            elif state not in states:
+                ctx.add("unknown-state", f"timer '{tm['key']}' watches undefined state '{state}'",
+                        (*path, "state"), _did_you_mean(state, list(states)))
+            else:
+                exits = [x for x in m.get("transitions", [])
+                         if x.get("source", "*") == "*" or state in _as_list(x.get("source"))]
+                if not exits:
+                    ctx.add("timer-on-terminal", f"timer '{tm['key']}' watches state '{state}', "
+                            "which has no exits", (*path, "state"))
+                elif t is not None and t.get("source", "*") != "*" and \
+                        state not in _as_list(t.get("source")):
+                    ctx.add("timer-trigger-source", f"trigger '{tm['trigger']}' cannot fire from "
+                            f"state '{state}'", (*path, "trigger"))
+        if Duration.parse(tm["after"]).days < 0 and origin == "state":
+            ctx.add("bad-limit", "a state's duration cannot be negative", (*path, "after"))
+        ctx.check_calls(tm.get("guards"), "guard", (*path, "guards"))
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
