@@ -6,7 +6,7 @@ import copy
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DefinitionInvalid, Location, Problem
 from .registry import Registry, default_registry
@@ -25,18 +25,24 @@ from .spec import (
     StateSpec,
     TimerSpec,
     TransitionSpec,
+    split_call,
 )
-from .validate import CheckContext, check_engine, schema_problems, split_call
-from .yamlsource import Document, load_file, load_text
+
+if TYPE_CHECKING:
+    from .yamlsource import Document
 
 
 def load(path: str, registry: Registry | None = None) -> Definition:
     """Load and fully validate one file; raises ``DefinitionInvalid`` with every problem."""
+    from .yamlsource import load_file
+
     doc, problems = load_file(path)
     return _finish(doc, problems, registry or default_registry())
 
 
 def loads(text: str, file: str = "<input>", registry: Registry | None = None) -> Definition:
+    from .yamlsource import load_text
+
     doc, problems = load_text(text, file)
     return _finish(doc, problems, registry or default_registry())
 
@@ -59,6 +65,7 @@ def _finish(doc: Document | None, problems: list[Problem], registry: Registry) -
         raise DefinitionInvalid(problems)
     data = _apply_preset(doc, registry, problems)
     from .schema import build_schema
+    from .validate import CheckContext, check_engine, schema_problems
 
     found, bad = schema_problems(doc, data, build_schema(registry))
     problems.extend(found)
@@ -224,6 +231,8 @@ def _machine(name: str, m: Mapping[str, Any]) -> MachineSpec:
 def normalized(path_or_text: str, registry: Registry | None = None, *, is_text: bool = False,
                ) -> tuple[dict[str, Any], Definition]:
     """The merged data (preset applied) and the definition; the data is what a store keeps."""
+    from .yamlsource import load_file, load_text
+
     registry = registry or default_registry()
     doc, problems = load_text(path_or_text, "<input>") if is_text else load_file(path_or_text)
     definition = _finish(doc, problems, registry)

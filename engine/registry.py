@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
+
 
 from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, GuardDef, Plugin
 
@@ -49,6 +49,8 @@ def default_registry() -> Registry:
 
 
 def _from_entry_points() -> Registry:
+    from importlib import metadata
+
     registry = Registry()
     for ep in metadata.entry_points(group=PLUGIN_GROUP):
         registry.add_plugin(ep.load())

@@ -220,3 +220,11 @@ class Definition:
             if machine.transition(trigger):
                 return machine
         return None
+
+
+def split_call(call: Any) -> tuple[str, dict[str, Any]]:
+    """A guard/action reference as written in YAML: ``name`` or ``{name: {param: value}}``."""
+    if isinstance(call, str):
+        return call, {}
+    ((name, params),) = call.items()
+    return name, dict(params or {})

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import Problem
 from .registry import Registry
-from .spec import Duration
+from .spec import Duration, split_call
 from .yamlsource import Document, Path
 
 
@@ -64,13 +64,6 @@ def _as_tuple(t: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def _type_name(t: type | tuple[type, ...]) -> str:
     return " or ".join(x.__name__ for x in _as_tuple(t))
-
-
-def split_call(call: Any) -> tuple[str, dict[str, Any]]:
-    if isinstance(call, str):
-        return call, {}
-    (name, params), = call.items()
-    return name, dict(params or {})
 
 
 def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str, Any],

@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, help)
     "validate": ("campaigns.cli.definitions:validate", "Check definition files; report every problem."),
     "schema": ("campaigns.cli.definitions:schema", "Print the JSON Schema of the definition format."),
+    "init": ("campaigns.cli.admin:init", "Create or upgrade the database."),
+    "campaign": ("campaigns.cli.campaign:campaign", "Start, list, inspect and advance campaigns."),
+    "unit": ("campaigns.cli.units:unit", "Units: the tree of organisations."),
+    "person": ("campaigns.cli.units:person", "People: officials with keys, units and roles."),
+    "item": ("campaigns.cli.items:item", "Problem items and their rectifications."),
 }
 
 

@@ -1,0 +1,33 @@
+"""Options every command shares: --db, --as-of, --actor; and opening what they name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+DB = click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+                  help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+AS_OF = click.option("--as-of", "as_of", metavar="DATE",
+                     help="Business date (YYYY-MM-DD); default today in the campaign's time zone.")
+ACTOR = click.option("--actor", envvar="RECTIFY_ACTOR", metavar="PERSON",
+                     help="Person key of who acts [env RECTIFY_ACTOR].")
+
+
+def common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--db and --as-of, for every command."""
+    return DB(AS_OF(fn))
+
+
+def database(url: str | None) -> Any:
+    from campaigns.db import Database
+
+    return Database(url)
+
+
+def as_of_date(text: str | None, timezone: str = "Asia/Shanghai") -> dt.date:
+    from campaigns.dates import parse_date, today
+
+    return parse_date(text, "--as-of") if text else today(timezone)

@@ -1,0 +1,95 @@
+"""``rectify campaign``: start, list, status, advance."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import ACTOR, common, database
+from ._output import emit, output_options, record, table
+
+
+@click.group()
+def campaign() -> None:
+    """Campaigns: runs of a definition with their own dates, stages and items."""
+
+
+@campaign.command("start")
+@click.argument("definition", type=click.Path(dir_okay=False))
+@click.option("--start", "start_text", required=True, metavar="DATE", help="First day (YYYY-MM-DD).")
+@click.option("--key", help="Campaign key; default the definition's key.")
+@ACTOR
+@common
+def start(definition: str, start_text: str, key: str | None, actor: str | None, db: str | None,
+          as_of: str | None) -> None:
+    """Start a campaign from DEFINITION (its text is kept: later edits never change it)."""
+    from campaigns.dates import parse_date
+    from campaigns.people import resolve_actor
+    from campaigns.runs import start as start_run
+
+    begin = parse_date(start_text, "--start")
+    with database(db).write() as conn:
+        who = resolve_actor(conn, actor)
+        run = start_run(conn, definition, begin, who.key,
+                        parse_date(as_of, "--as-of") if as_of else begin, key)
+    click.echo(f"started {run.key} ({run.title}) on {run.start_date}")
+
+
+@campaign.command("list")
+@output_options
+@common
+def list_(fmt: str, db: str | None, as_of: str | None) -> None:
+    """List campaigns."""
+    from campaigns.runs import list_runs
+
+    with database(db).read() as conn:
+        emit(list_runs(conn), fmt)
+
+
+@campaign.command("status")
+@click.argument("key")
+@output_options
+@common
+def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
+    """Where CAMPAIGN stands: stages, counts by state and unit, overdue."""
+    from campaigns.queries import status as status_of
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    from ._common import as_of_date
+
+    with database(db).read() as conn:
+        run = load_run(conn, key)
+        data = status_of(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone))
+    if fmt != "table":
+        emit(data, fmt)
+        return
+    click.echo(record({k: v for k, v in data.items() if k in (
+        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}))
+    click.echo("\nstages:\n" + table(data["stages"]))
+    click.echo("\nitems by state: " + ", ".join(f"{k} {v}" for k, v in
+                                                 sorted(data["items_by_state"].items())))
+    click.echo("rectifications by state: " + ", ".join(
+        f"{k} {v}" for k, v in sorted(data["rectifications_by_state"].items())))
+    click.echo("\nby unit:\n" + table(data["by_unit"]))
+
+
+@campaign.command("advance")
+@click.argument("key")
+@click.option("--to", "to", metavar="STAGE", help="Open this stage (closing finished ones before it).")
+@click.option("--force", is_flag=True, help="Override refused stage guards (authorised roles only).")
+@ACTOR
+@common
+def advance(key: str, to: str | None, force: bool, actor: str | None, db: str | None,
+            as_of: str | None) -> None:
+    """Move CAMPAIGN to its next stage (or --to STAGE); with no stage left, conclude it."""
+    from campaigns.people import resolve_actor
+    from campaigns.runs import load_run
+    from campaigns.stages import advance as advance_stage
+
+    from ._common import as_of_date
+
+    with database(db).write() as conn:
+        run = load_run(conn, key)
+        who = resolve_actor(conn, actor, set(run.definition.roles))
+        lines = advance_stage(conn, run, who, as_of_date(as_of, run.timezone), to, force)
+    click.echo("\n".join(lines))

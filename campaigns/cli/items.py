@@ -1,0 +1,245 @@
+"""``rectify item``: record, plan, report on and advance problem items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ._common import ACTOR, common, database
+from ._output import emit, output_options, record, table
+
+
+@click.group()
+def item() -> None:
+    """Problem items (问题) and their rectifications (整改)."""
+
+
+def _context(conn: Any, campaign_key: str | None, code: str | None, actor: str | None,
+             as_of: str | None, need_actor: bool = True) -> tuple[Any, Any, Any]:
+    """The campaign (by key or by an item's code), the actor, and the business date."""
+    from campaigns.people import resolve_actor
+    from campaigns.records import load_records
+    from campaigns.runs import load_run, load_run_by_id
+
+    from ._common import as_of_date
+
+    if campaign_key:
+        run = load_run(conn, campaign_key)
+    else:
+        assert code is not None
+        run = load_run_by_id(conn, load_records(conn, [code])[0].campaign_id)
+    who = resolve_actor(conn, actor, set(run.definition.roles)) if (need_actor or actor) else None
+    return run, who, as_of_date(as_of, run.timezone)
+
+
+@item.command("add")
+@click.argument("campaign")
+@click.option("--title", required=True, help="What the problem is.")
+@click.option("--unit", required=True, help="Responsible unit: code, title or path.")
+@click.option("--category", required=True, help="Category key or title.")
+@click.option("--source", required=True, help="Source key or title, e.g. public-report.")
+@click.option("--description")
+@click.option("--reporter", help="Who reported it (confidential).")
+@click.option("--reporter-contact", help="How to reach the reporter (confidential).")
+@click.option("--deadline", metavar="DATE", help="Rectification deadline.")
+@ACTOR
+@common
+def add(campaign: str, title: str, unit: str, category: str, source: str,
+        description: str | None, reporter: str | None, reporter_contact: str | None,
+        deadline: str | None, actor: str | None, db: str | None, as_of: str | None) -> None:
+    """Record a problem item in CAMPAIGN; prints its code."""
+    from campaigns.dates import parse_date
+    from campaigns.items import add_item
+    from campaigns.units import UnitTree
+
+    with database(db).write() as conn:
+        run, who, day = _context(conn, campaign, None, actor, as_of)
+        code = add_item(conn, run, UnitTree.load(conn), who, day, title=title, unit=unit,
+                        category=category, source=source, description=description,
+                        reporter=reporter, reporter_contact=reporter_contact,
+                        deadline=parse_date(deadline, "--deadline") if deadline else None)
+    click.echo(code)
+
+
+@item.command("list")
+@click.argument("campaign")
+@click.option("--state", help="Item or rectification state.")
+@click.option("--unit", help="Only this unit's subtree.")
+@click.option("--category")
+@click.option("--overdue", is_flag=True, help="Only overdue rectifications.")
+@click.option("--escalation", metavar="LEVEL", help="Only at this escalation level.")
+@output_options
+@common
+def list_(campaign: str, state: str | None, unit: str | None, category: str | None,
+          overdue: bool, escalation: str | None, fmt: str, db: str | None,
+          as_of: str | None) -> None:
+    """List CAMPAIGN's items (the ledger view)."""
+    from campaigns.queries import list_items
+    from campaigns.units import UnitTree
+
+    with database(db).read() as conn:
+        run, _, day = _context(conn, campaign, None, None, as_of, need_actor=False)
+        rows = list_items(conn, run, UnitTree.load(conn), day, state=state, unit=unit,
+                          category=category, overdue=overdue, escalation=escalation)
+    emit(rows, fmt, None if fmt != "table" else
+         ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
+          "escalation", "title"])
+
+
+@item.command("show")
+@click.argument("code")
+@ACTOR
+@output_options
+@common
+def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | None) -> None:
+    """Show item CODE with its full history (confidential fields only for entitled --actor)."""
+    from campaigns.queries import show_item
+    from campaigns.units import UnitTree
+
+    with database(db).read() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of, need_actor=False)
+        detail = show_item(conn, run, UnitTree.load(conn), code, day, who)
+    if fmt != "table":
+        emit(detail, fmt)
+        return
+    click.echo(record(detail))
+    if detail["progress"]:
+        click.echo("\nprogress:\n" + table(detail["progress"]))
+    click.echo("\nhistory:\n" + table(detail["history"], ["date", "machine", "trigger", "from",
+                                                          "to", "actor", "rule", "note"]))
+
+
+@item.command("rectify")
+@click.argument("code")
+@click.option("--measures", required=True, help="整改措施.")
+@click.option("--target", help="整改目标.")
+@click.option("--deadline", metavar="DATE", help="整改时限; default: the definition's time limit.")
+@click.option("--leader", metavar="PERSON", help="责任领导 (person key).")
+@click.option("--person", metavar="PERSON", help="责任人 (person key).")
+@click.option("--department", help="责任部门.")
+@ACTOR
+@common
+def rectify(code: str, measures: str, target: str | None, deadline: str | None,
+            leader: str | None, person: str | None, department: str | None, actor: str | None,
+            db: str | None, as_of: str | None) -> None:
+    """Give item CODE its rectification plan (fires 'plan')."""
+    from campaigns.dates import parse_date
+    from campaigns.items import plan
+
+    with database(db).write() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of)
+        due = plan(conn, run, who, day, code, measures=measures, target=target,
+                   deadline=parse_date(deadline, "--deadline") if deadline else None,
+                   leader=leader, person=person, department=department)
+    click.echo(f"{code}: rectification planned, deadline {due or 'none'}")
+
+
+@item.command("progress")
+@click.argument("code")
+@click.option("--note", required=True, help="What was done.")
+@click.option("--evidence", multiple=True, type=click.Path(dir_okay=False),
+              help="Evidence file (佐证材料); repeatable.")
+@ACTOR
+@common
+def progress(code: str, note: str, evidence: tuple[str, ...], actor: str | None, db: str | None,
+             as_of: str | None) -> None:
+    """Report progress on item CODE, with evidence kept by content hash."""
+    from campaigns.items import progress as report
+
+    with database(db).write() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of)
+        result = report(conn, run, who, day, code, note, list(evidence))
+    files = ", ".join(f"{e['file']} ({e['sha256'][:12]})" for e in result["evidence"])
+    click.echo(f"{code}: progress recorded" + (f"; evidence {files}" if files else ""))
+
+
+@item.command("advance")
+@click.argument("trigger")
+@click.argument("codes", nargs=-1)
+@click.option("--from-file", type=click.File("r"), help="Read codes from a file, one per line.")
+@click.option("--note", help="Reason or remark, kept in the history.")
+@click.option("--deadline", metavar="DATE", help="New deadline, for triggers that set one.")
+@ACTOR
+@common
+def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | None,
+            deadline: str | None, actor: str | None, db: str | None, as_of: str | None) -> None:
+    """Fire TRIGGER on every item CODE: all move in one transaction, or none does."""
+    from campaigns.advance import advance as fire
+    from campaigns.dates import parse_date, today
+    from campaigns.people import resolve_actor
+
+    all_codes = list(codes) + ([c.strip() for c in from_file if c.strip()] if from_file else [])
+    if not all_codes:
+        raise click.UsageError("give at least one item CODE (or --from-file)")
+    day = parse_date(as_of, "--as-of") if as_of else today()
+    params = {"deadline": parse_date(deadline, "--deadline")} if deadline else {}
+    with database(db).write() as conn:
+        outcomes = fire(conn, trigger, all_codes, None, actor, day, note, params,
+                        resolve=resolve_actor)
+    if len(outcomes) == 1:
+        o = outcomes[0]
+        click.echo(f"{all_codes[0]}: {o.trigger} {o.source} → {o.dest}")
+    else:
+        click.echo(f"{trigger}: {len(outcomes)} items advanced")
+
+
+@item.command("edit")
+@click.argument("code")
+@click.option("--title")
+@click.option("--description")
+@click.option("--unit")
+@click.option("--category")
+@click.option("--source")
+@click.option("--leader", metavar="PERSON")
+@click.option("--person", metavar="PERSON")
+@click.option("--department")
+@click.option("--measures")
+@click.option("--target")
+@click.option("--typical/--not-typical", default=None, help="Flag as a typical case (典型案例).")
+@click.option("--note", help="Why the correction was made.")
+@ACTOR
+@common
+def edit(code: str, note: str | None, actor: str | None, db: str | None, as_of: str | None,
+         **fields: Any) -> None:
+    """Correct item CODE's facts; the change is recorded as an event."""
+    from campaigns.items import edit as edit_item
+    from campaigns.units import UnitTree
+
+    changes = {k: v for k, v in fields.items() if v is not None}
+    with database(db).write() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of)
+        result = edit_item(conn, run, UnitTree.load(conn), who, day, code, changes, note)
+    click.echo(f"{code}: changed {', '.join(result['changed'])}")
+
+
+@item.command("merge")
+@click.argument("code")
+@click.option("--into", required=True, metavar="CODE", help="The item it duplicates.")
+@click.option("--note")
+@ACTOR
+@common
+def merge(code: str, into: str, note: str | None, actor: str | None, db: str | None,
+          as_of: str | None) -> None:
+    """Merge duplicate report CODE into another item."""
+    from campaigns.items import merge as merge_items
+
+    with database(db).write() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of)
+        merge_items(conn, run, who, day, code, into, note)
+    click.echo(f"{code}: merged into {into}")
+
+
+@item.command("triggers")
+@click.argument("code")
+@ACTOR
+@output_options
+@common
+def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | None) -> None:
+    """Which triggers item CODE can take now and, for refused ones, why."""
+    from campaigns.queries import possible_triggers
+
+    with database(db).read() as conn:
+        run, who, day = _context(conn, None, code, actor, as_of)
+        rows = possible_triggers(conn, run, code, who, day)
+    emit(rows, fmt)

@@ -1,0 +1,150 @@
+"""``rectify unit`` and ``rectify person``: the organisation a campaign runs in."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import common, database
+from ._output import emit, output_options
+
+
+@click.group()
+def unit() -> None:
+    """Units (单位): a tree of county, departments and townships, offices."""
+
+
+@unit.command("add")
+@click.argument("code")
+@click.option("--title", required=True, help="Name, e.g. 县财政局.")
+@click.option("--parent", help="Parent unit: code, title, or path of titles.")
+@click.option("--kind", help="e.g. county, department, township, office.")
+@common
+def unit_add(code: str, title: str, parent: str | None, kind: str | None, db: str | None,
+             as_of: str | None) -> None:
+    """Add unit CODE under --parent."""
+    from campaigns.units import UnitTree, add_unit
+
+    with database(db).write() as conn:
+        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind)
+    click.echo(f"added unit {row.code} {row.title}")
+
+
+@unit.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@common
+def unit_import(file: str, db: str | None, as_of: str | None) -> None:
+    """Import units from a CSV (code,title,parent,kind or 代码,名称,上级,类型); all or nothing."""
+    from campaigns.tabular import ImportErrors, read_csv
+    from campaigns.units import UNIT_COLUMNS, UnitTree, add_unit
+    from engine.errors import EngineError
+
+    rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))
+    problems: list[str] = []
+    with database(db).write() as conn:
+        tree = UnitTree.load(conn)
+        for row in rows:
+            try:
+                with conn.begin_nested():
+                    add_unit(conn, tree, row.values.get("code", ""), row.values.get("title", ""),
+                             row.values.get("parent") or None, row.values.get("kind") or None)
+            except EngineError as exc:
+                problems.append(f"{file}: row {row.number}: {exc.message}")
+        if problems:
+            raise ImportErrors(file, problems)
+    click.echo(f"imported {len(rows)} unit(s)")
+
+
+@unit.command("list")
+@output_options
+@common
+def unit_list(fmt: str, db: str | None, as_of: str | None) -> None:
+    """Show the unit tree."""
+    from campaigns.units import UnitTree, list_units
+
+    with database(db).read() as conn:
+        rows = list_units(UnitTree.load(conn))
+    if fmt == "table":
+        for r in rows:
+            click.echo(f"{'  ' * r['depth']}{r['title']}  [{r['code']}]")
+        return
+    emit(rows, fmt)
+
+
+@click.group()
+def person() -> None:
+    """People: officials with a key (names repeat), a unit and roles."""
+
+
+@person.command("add")
+@click.argument("key")
+@click.option("--name", required=True)
+@click.option("--unit", help="Unit code, title or path.")
+@click.option("--role", "roles", multiple=True, help="Role key from the definition (repeatable).")
+@click.option("--title", "post", help="Post, e.g. 局长.")
+@common
+def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], post: str | None,
+               db: str | None, as_of: str | None) -> None:
+    """Add person KEY."""
+    from campaigns.people import add_person
+    from campaigns.units import UnitTree
+
+    with database(db).write() as conn:
+        add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post)
+    click.echo(f"added person {key} {name}")
+
+
+@person.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@common
+def person_import(file: str, db: str | None, as_of: str | None) -> None:
+    """Import people from CSV (key,name,unit,roles,title or 编号,姓名,单位,角色,职务)."""
+    from campaigns.people import PERSON_COLUMNS, add_person
+    from campaigns.tabular import ImportErrors, read_csv
+    from campaigns.units import UnitTree
+    from engine.errors import EngineError
+
+    rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))
+    problems: list[str] = []
+    with database(db).write() as conn:
+        tree = UnitTree.load(conn)
+        for row in rows:
+            v = row.values
+            try:
+                with conn.begin_nested():
+                    add_person(conn, tree, v.get("key", ""), v.get("name", ""),
+                               v.get("unit") or None,
+                               (v.get("roles") or "").replace(";", " ").replace(",", " ").split(),
+                               v.get("title") or None)
+            except EngineError as exc:
+                problems.append(f"{file}: row {row.number}: {exc.message}")
+        if problems:
+            raise ImportErrors(file, problems)
+    click.echo(f"imported {len(rows)} person(s)")
+
+
+@person.command("list")
+@click.option("--unit", help="Only this unit's subtree.")
+@click.option("--all", "include_inactive", is_flag=True, help="Include deactivated people.")
+@output_options
+@common
+def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | None,
+                as_of: str | None) -> None:
+    """List people."""
+    from campaigns.people import list_people
+    from campaigns.units import UnitTree
+
+    with database(db).read() as conn:
+        rows = list_people(conn, UnitTree.load(conn), unit, include_inactive)
+    emit(rows, fmt)
+
+
+@person.command("deactivate")
+@click.argument("key")
+@common
+def person_deactivate(key: str, db: str | None, as_of: str | None) -> None:
+    """Deactivate person KEY (kept for history; may no longer act)."""
+    from campaigns.people import deactivate
+
+    with database(db).write() as conn:
+        deactivate(conn, key)
+    click.echo(f"deactivated {key}")

@@ -1,0 +1,112 @@
+"""Opening the database, checking its schema version, and creating or upgrading it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from engine.errors import EnvironmentProblem
+from engine.store import open_engine, resolve_url, translate_errors
+
+HEAD = "0001"  # newest migration this version of the tool knows
+KNOWN = ("0001",)
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+class Database:
+    """One database (SQLite file or PostgreSQL URL) and its two kinds of transaction."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        self._checked = False
+
+    @cached_property
+    def engine(self) -> Engine:
+        return open_engine(self.url)
+
+    @property
+    def sqlite_path(self) -> str | None:
+        return self.url.split("///", 1)[1] if self.url.startswith("sqlite:///") else None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction against a schema we understand."""
+        self._require_file()
+        with translate_errors(self.url), self.engine.connect() as conn, conn.begin():
+            self._check_version(conn)
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One all-or-nothing write transaction: everything in it commits, or nothing does."""
+        self._require_file()
+        with translate_errors(self.url), self.engine.connect() as raw:
+            conn = raw.execution_options(write=True)
+            with conn.begin():
+                self._check_version(conn)
+                yield conn
+
+    def _require_file(self) -> None:
+        path = self.sqlite_path
+        if path and path != ":memory:" and not os.path.exists(path):
+            raise EnvironmentProblem(f"no database at {path}",
+                                     "run 'rectify init' (or pass --db / set RECTIFY_DB)")
+
+    def _check_version(self, conn: Connection) -> None:
+        if self._checked:
+            return
+        try:
+            with conn.begin_nested():
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            version = None
+        if version is None:
+            raise EnvironmentProblem(f"the database {self.url} has no Rectify schema",
+                                     "run 'rectify init'")
+        if version not in KNOWN:
+            raise EnvironmentProblem(
+                f"the database schema ({version}) is newer than this version of rectify ({HEAD})",
+                "upgrade rectify: pip install -U rectify")
+        if version != HEAD:
+            raise EnvironmentProblem(f"the database schema ({version}) is older than this tool's "
+                                     f"({HEAD})", "run 'rectify init' to upgrade it")
+        self._checked = True
+
+    def init(self) -> str:
+        """Create the schema or upgrade it to ``HEAD``; returns what was done."""
+        from alembic import command
+        from alembic.config import Config
+
+        path = self.sqlite_path
+        if path and os.path.dirname(path) and not os.path.isdir(os.path.dirname(path)):
+            raise EnvironmentProblem(f"folder {os.path.dirname(path)} does not exist",
+                                     "create it first, or choose another --db")
+        with translate_errors(self.url), self.engine.connect() as conn:
+            before = _current(conn)
+            if before is not None and before not in KNOWN:
+                raise EnvironmentProblem(
+                    f"the database schema ({before}) is newer than this version of rectify",
+                    "upgrade rectify: pip install -U rectify")
+            conn.commit()
+            cfg = Config()
+            cfg.set_main_option("script_location", MIGRATIONS)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            conn.commit()
+        if before == HEAD:
+            return f"schema is up to date ({HEAD})"
+        return f"schema {'upgraded from ' + before if before else 'created'} at {HEAD}"
+
+
+def _current(conn: Connection) -> str | None:
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        conn.rollback()
+        return None

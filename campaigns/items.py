@@ -1,0 +1,240 @@
+"""Recording problem items and their rectification plans, listing and showing them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput, NotFound, Refused
+from engine.machines import Actor
+from engine.store import Move, apply_moves, now
+
+from .models import Blob, Event, Evidence, Item, Person, Progress, Rectification, Secret, Stage
+from .records import load_records
+from .runs import Run, require_forward
+from .units import UnitTree
+
+I = Item.__table__  # noqa: E741
+R = Rectification.__table__
+E = Event.__table__
+P = Person.__table__
+S = Stage.__table__
+SECRETS = Secret.__table__
+MAX_EVIDENCE = 20 * 1024 * 1024
+
+
+def _check_choice(value: str, choices: Mapping[str, str], what: str) -> str:
+    """Match a category or source by key or by title."""
+    if value in choices:
+        return value
+    for key, title in choices.items():
+        if value == title:
+            return key
+    import difflib
+
+    close = difflib.get_close_matches(value, list(choices) + list(choices.values()), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(choices)}"
+    raise NotFound(f"unknown {what} '{value}'", hint)
+
+
+def next_code(conn: Connection, run: Run) -> tuple[int, str]:
+    seq = (conn.execute(select(func.max(I.c.seq)).where(I.c.campaign_id == run.id)).scalar() or 0) + 1
+    return seq, f"{run.code_prefix}-{run.start_date.year}-{seq:04d}"
+
+
+def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, *,
+             title: str, unit: str, category: str, source: str, description: str | None = None,
+             reporter: str | None = None, reporter_contact: str | None = None,
+             deadline: dt.date | None = None, external_ref: str | None = None) -> str:
+    """Record a problem item and its (not yet planned) rectification; returns the item code."""
+    require_forward(conn, run, as_of)
+    if run.concluded_on:
+        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    if not title.strip():
+        raise InvalidInput("an item needs a title", "give --title")
+    d = run.definition
+    category = _check_choice(category, d.sections.get("categories") or {}, "category")
+    source = _check_choice(source, d.sections.get("sources") or {}, "source")
+    if deadline is not None and deadline < as_of:
+        raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
+                           "give a deadline on or after --as-of")
+    unit_row = tree.find(unit)
+    seq, code = next_code(conn, run)
+    stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
+                         .order_by(S.c.position.desc())).scalars().first()
+    item_id = conn.execute(insert(I).values(
+        campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
+        unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,
+        state=d.machines["item"].initial, version=1, entered_on=as_of, reopen_count=0,
+        typical=False, external_ref=external_ref)).inserted_primary_key[0]
+    rect_id = conn.execute(insert(R).values(
+        item_id=item_id, campaign_id=run.id, state=d.machines["rectification"].initial, version=1,
+        entered_on=as_of, deadline=deadline, original_deadline=deadline, level_base=deadline,
+        returns=0)).inserted_primary_key[0]
+    for field, value in (("reporter", reporter), ("reporter_contact", reporter_contact)):
+        if value:
+            conn.execute(insert(SECRETS).values(item_id=item_id, field=field, value=value))
+    conn.execute(insert(E).values(
+        campaign_id=run.id, item_id=item_id, machine="item", subject_id=item_id, trigger="add",
+        from_state=None, to_state=d.machines["item"].initial, actor=actor.key, business_date=as_of,
+        recorded_at=now(), payload={"title": title, "unit": unit_row.code, "category": category,
+                                    "source": source, "rectification": rect_id,
+                                    "deadline": deadline.isoformat() if deadline else None,
+                                    "secrets": [f for f, v in (("reporter", reporter),
+                                                               ("reporter_contact", reporter_contact))
+                                                if v]}))
+    return code
+
+
+def default_deadline(run: Run, start: dt.date) -> dt.date | None:
+    limit = run.definition.deadlines.default_limit
+    if limit is None:
+        return None
+    from engine.calendar import calendar_for
+
+    return calendar_for(run.definition.calendar).add(start, limit)
+
+
+def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *, measures: str,
+         target: str | None, deadline: dt.date | None, leader: str | None, person: str | None,
+         department: str | None = None) -> dt.date | None:
+    """Give an item its rectification plan (措施、目标、时限、责任领导、责任人) and fire 'plan'."""
+    from .advance import fire_with_follow_ups
+
+    if not measures.strip():
+        raise InvalidInput("a rectification plan needs measures", "give --measures")
+    record = load_records(conn, [code])[0]
+    require_forward(conn, run, as_of)
+    deadline = deadline or record.rectification.deadline or default_deadline(run, as_of)
+    if deadline is not None and deadline < as_of:
+        raise InvalidInput(f"deadline {deadline} is before today's business date {as_of}",
+                           "give a later --deadline")
+    changes: dict[str, Any] = {"measures": measures, "target": target, "department": department,
+                               "deadline": deadline, "level_base": deadline, "level": None}
+    if record.rectification.deadline is None:
+        changes["original_deadline"] = deadline
+    for field, key in (("leader_id", leader), ("person_id", person)):
+        if key:
+            pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
+            if pid is None:
+                raise NotFound(f"unknown person '{key}'", "add them with 'rectify person add'")
+            changes[field] = pid
+    steps = fire_with_follow_ups(conn, run, record, "plan", actor, as_of, None, {})
+    if not steps[0].ok:
+        steps[0].raise_if_refused(code)
+    payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()}
+    apply_moves(conn, {"rectification": R}, E, [Move(record.rectification.id, record.rectification.version,
+                                  "rectification", "plan", steps[0].source, steps[0].dest or "",
+                                  actor.key, as_of, changes=changes,
+                                  event_values={"campaign_id": run.id, "item_id": record.item.id},
+                                  payload=payload)])
+    return deadline
+
+
+def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, note: str,
+             evidence: list[str]) -> dict[str, Any]:
+    """Record progress (整改进展) with evidence files kept by content hash."""
+    if not note.strip():
+        raise InvalidInput("a progress report needs a note", "give --note")
+    record = load_records(conn, [code])[0]
+    require_forward(conn, run, as_of)
+    files = []
+    for path in evidence:
+        if not os.path.isfile(path):
+            raise NotFound(f"evidence file '{path}' does not exist", "check the path")
+        size = os.path.getsize(path)
+        if size > MAX_EVIDENCE:
+            raise InvalidInput(f"evidence file '{path}' is larger than 20 MiB",
+                               "attach a smaller file or a summary")
+        with open(path, "rb") as fh:
+            content = fh.read()
+        files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
+    pid = conn.execute(insert(Progress.__table__).values(
+        item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
+        recorded_at=now())).inserted_primary_key[0]
+    for name, digest, content in files:
+        if conn.execute(select(Blob.sha256).where(Blob.sha256 == digest)).first() is None:
+            conn.execute(insert(Blob.__table__).values(sha256=digest, content=content))
+        conn.execute(insert(Evidence.__table__).values(progress_id=pid, filename=name,
+                                                       sha256=digest, size=len(content)))
+    conn.execute(insert(E).values(
+        campaign_id=run.id, item_id=record.item.id, machine="record", subject_id=record.item.id,
+        trigger="progress", from_state=None, to_state=None, actor=actor.key, business_date=as_of,
+        recorded_at=now(), note=note,
+        payload={"evidence": [{"file": n, "sha256": d} for n, d, _ in files]}))
+    return {"code": code, "evidence": [{"file": n, "sha256": d} for n, d, _ in files]}
+
+
+EDITABLE = ("title", "description", "unit", "category", "source", "leader", "person",
+            "department", "measures", "target", "typical")
+
+
+def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, code: str,
+         changes: Mapping[str, Any], note: str | None) -> dict[str, Any]:
+    """Correct an item's facts; the old and new values are kept in the event."""
+    if not changes:
+        raise InvalidInput("nothing to change", "give at least one of --title, --unit, --category, "
+                           "--source, --leader, --person, --measures, --target, --typical")
+    record = load_records(conn, [code])[0]
+    require_forward(conn, run, as_of)
+    d = run.definition
+    item_vals: dict[str, Any] = {}
+    rect_vals: dict[str, Any] = {}
+    for field, value in changes.items():
+        if field == "unit":
+            item_vals["unit_id"] = tree.find(value).id
+        elif field == "category":
+            item_vals["category"] = _check_choice(value, d.sections.get("categories") or {},
+                                                  "category")
+        elif field == "source":
+            item_vals["source"] = _check_choice(value, d.sections.get("sources") or {}, "source")
+        elif field in ("title", "description", "typical"):
+            item_vals[field] = value
+        elif field in ("leader", "person"):
+            pid = conn.execute(select(P.c.id).where(P.c.key == value)).scalar()
+            if pid is None:
+                raise NotFound(f"unknown person '{value}'", "see 'rectify person list'")
+            rect_vals[f"{field}_id"] = pid
+        else:
+            rect_vals[field] = value
+    before_item = conn.execute(select(*(I.c[k] for k in item_vals)).where(
+        I.c.id == record.item.id)).first() if item_vals else None
+    before_rect = conn.execute(select(*(R.c[k] for k in rect_vals)).where(
+        R.c.id == record.rectification.id)).first() if rect_vals else None
+    for table, vals, subject in ((I, item_vals, record.item), (R, rect_vals, record.rectification)):
+        if vals:
+            res = conn.execute(update(table).where(and_(table.c.id == subject.id,
+                                                        table.c.version == subject.version))
+                               .values(version=subject.version + 1, **vals))
+            if res.rowcount != 1:
+                from engine.errors import Conflict
+
+                raise Conflict(f"{code} was changed by someone else", "retry")
+    old = {**(dict(before_item._mapping) if before_item else {}),
+           **(dict(before_rect._mapping) if before_rect else {})}
+    conn.execute(insert(E).values(
+        campaign_id=run.id, item_id=record.item.id, machine="record", subject_id=record.item.id,
+        trigger="edit", actor=actor.key, business_date=as_of, recorded_at=now(), note=note,
+        payload={"old": old, "new": {**item_vals, **rect_vals}}))
+    return {"code": code, "changed": sorted(changes)}
+
+
+def merge(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, into: str,
+          note: str | None) -> None:
+    """A duplicate report: fire 'merge' on ``code`` and point it at the item it duplicates."""
+    from .advance import advance
+
+    if code == into:
+        raise InvalidInput("an item cannot be merged into itself", "give another --into")
+    target = load_records(conn, [into])[0]
+    if target.campaign_id != run.id:
+        raise InvalidInput(f"{into} belongs to another campaign", "merge within one campaign")
+    advance(conn, "merge", [code], actor, actor.key, as_of, note or f"duplicate of {into}",
+            {"into": into})
+    conn.execute(update(I).where(I.c.code == code).values(merged_into=target.item.id))

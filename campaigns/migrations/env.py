@@ -1,0 +1,19 @@
+"""Alembic environment: migrations run on the connection ``rectify init`` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from campaigns.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # `alembic` run by hand from a checkout, for autogenerate
+    from sqlalchemy import create_engine
+
+    connection = create_engine(config.get_main_option("sqlalchemy.url")).connect()
+
+context.configure(connection=connection, target_metadata=Base.metadata,
+                  render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,96 @@
+"""People (keys, since Chinese names repeat) and turning ``--actor`` into an engine Actor."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput, NotFound, Refused
+from engine.machines import SYSTEM_ACTOR, Actor
+
+from .models import Person, Unit
+from .units import UnitTree
+
+P = Person.__table__
+U = Unit.__table__
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PERSON_COLUMNS = {
+    "key": "key", "编号": "key", "工号": "key", "人员编号": "key",
+    "name": "name", "姓名": "name",
+    "unit": "unit", "单位": "unit", "所在单位": "unit",
+    "roles": "roles", "角色": "roles",
+    "title": "title", "职务": "title",
+}
+
+
+def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str | None,
+               roles: list[str], title: str | None = None) -> dict[str, Any]:
+    if not KEY.match(key):
+        raise InvalidInput(f"person key '{key}' is not valid",
+                           "use letters, digits, '-', '_' or '.', e.g. zhangwei-czj")
+    if key == SYSTEM_ACTOR:
+        raise InvalidInput("'system' is reserved for the clock", "choose another key")
+    if conn.execute(select(P.c.id).where(P.c.key == key)).first():
+        raise InvalidInput(f"person '{key}' already exists", "person keys are unique")
+    if not name.strip():
+        raise InvalidInput("a person needs a name", "give --name")
+    for role in roles:
+        if not KEY.match(role):
+            raise InvalidInput(f"role '{role}' is not a valid role key",
+                               "roles are keys from the definition, e.g. supervision-office")
+    unit_row = tree.find(unit) if unit else None
+    conn.execute(insert(P).values(key=key, name=name.strip(), title=title,
+                                  unit_id=unit_row.id if unit_row else None,
+                                  roles=" ".join(sorted(set(roles))), active=True))
+    return {"key": key, "name": name, "unit": unit_row.code if unit_row else None, "roles": roles}
+
+
+def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
+                include_inactive: bool = False) -> list[dict[str, Any]]:
+    query = select(P).order_by(P.c.key)
+    if unit:
+        query = query.where(P.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
+    if not include_inactive:
+        query = query.where(P.c.active.is_(True))
+    out = []
+    for r in conn.execute(query):
+        u = tree.by_id.get(r.unit_id) if r.unit_id else None
+        out.append({"key": r.key, "name": r.name, "title": r.title or "",
+                    "unit": tree.title_path(u) if u else "", "roles": r.roles,
+                    "active": bool(r.active)})
+    return out
+
+
+def deactivate(conn: Connection, key: str) -> None:
+    result = conn.execute(update(P).where(P.c.key == key).values(active=False))
+    if result.rowcount != 1:
+        raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
+
+
+def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None = None) -> Actor:
+    """The person behind ``--actor``; the clock alone may act as 'system'."""
+    if not key:
+        raise InvalidInput("who is doing this? --actor is required for every change",
+                           "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+    if key == SYSTEM_ACTOR:
+        raise Refused("'system' is reserved for the clock (rectify tick)",
+                      "pass your own person key with --actor")
+    row = conn.execute(select(P.c.id, P.c.roles, P.c.active, U.c.path)
+                       .select_from(P.outerjoin(U, U.c.id == P.c.unit_id))
+                       .where(P.c.key == key)).first()
+    if row is None:
+        raise NotFound(f"unknown actor '{key}'", "add the person with 'rectify person add' first")
+    if not row.active:
+        raise Refused(f"actor '{key}' has been deactivated", "act as an active person")
+    roles = frozenset(r for r in (row.roles or "").split() if role_keys is None or r in role_keys)
+    return Actor(key, roles, {"unit_path": row.path or "", "person_id": row.id})
+
+
+def person_id(conn: Connection, key: str) -> int:
+    pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
+    if pid is None:
+        raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
+    return pid

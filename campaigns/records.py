@@ -1,0 +1,77 @@
+"""An item with its rectification, loaded together: what guards see and triggers move."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.errors import NotFound
+
+from .models import Item, Rectification, Unit
+
+I = Item.__table__  # noqa: E741
+R = Rectification.__table__
+U = Unit.__table__
+
+
+@dataclass
+class ItemState:
+    id: int
+    state: str
+    version: int
+    closed_on: dt.date | None
+    reopen_count: int
+
+
+@dataclass
+class RectState:
+    id: int
+    state: str
+    version: int
+    deadline: dt.date | None
+    returns: int
+    submitted_on: dt.date | None
+    completed_on: dt.date | None
+
+
+@dataclass
+class Record:
+    """One problem item and its rectification, the two subjects of a definition's machines."""
+
+    code: str
+    campaign_id: int
+    unit_path: str
+    item: ItemState
+    rectification: RectState
+
+    def subject(self, machine: str) -> Any:
+        return self.item if machine == "item" else self.rectification
+
+
+_ITEM_COLS = [I.c[f.name] for f in fields(ItemState)]
+_RECT_COLS = [R.c[f.name].label(f"r_{f.name}") for f in fields(RectState)]
+_QUERY = (select(I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
+          .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id)))
+
+
+def load_records(conn: Connection, codes: list[str]) -> list[Record]:
+    """Records for ``codes`` in the order given; every unknown code is named at once."""
+    found: dict[str, Record] = {}
+    for chunk in range(0, len(codes), 500):
+        part = codes[chunk:chunk + 500]
+        for row in conn.execute(_QUERY.where(I.c.code.in_(part))):
+            m = row._mapping
+            found[row.code] = Record(
+                row.code, row.campaign_id, row.path,
+                ItemState(*(m[f.name] for f in fields(ItemState))),
+                RectState(*(m[f"r_{f.name}"] for f in fields(RectState))))
+    missing = [c for c in codes if c not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
+                       "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
+    return [found[c] for c in codes]

@@ -1,0 +1,135 @@
+"""Campaigns as stored: loading one with its definition, starting one, listing them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput, NotFound
+from engine.machines import Runtime
+from engine.spec import Definition
+from engine.store import now
+
+from .models import Campaign, Event, Stage
+
+C = Campaign.__table__
+S = Stage.__table__
+E = Event.__table__
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stored campaign with its definition rebuilt from the snapshot taken at start."""
+
+    id: int
+    key: str
+    title: str
+    start_date: dt.date
+    timezone: str
+    code_prefix: str
+    definition_hash: str
+    concluded_on: dt.date | None
+    definition: Definition
+    runtime: Runtime
+
+
+_cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
+
+
+def load_run(conn: Connection, key: str) -> Run:
+    """The campaign ``key``; its definition is the stored snapshot, never the YAML file today."""
+    row = conn.execute(select(C).where(C.c.key == key)).first()
+    if row is None:
+        known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
+        raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
+    return _run(row)
+
+
+def load_run_by_id(conn: Connection, campaign_id: int) -> Run:
+    return _run(conn.execute(select(C).where(C.c.id == campaign_id)).one())
+
+
+def _run(row: Any) -> Run:
+    cache_key = (row.id, row.definition_hash)
+    if cache_key not in _cache:
+        from engine.loader import build
+        from engine.registry import default_registry
+
+        definition = build(row.definition_data, default_registry(), row.definition_text)
+        _cache[cache_key] = (definition, Runtime(definition))
+    definition, runtime = _cache[cache_key]
+    return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
+               row.definition_hash, row.concluded_on, definition, runtime)
+
+
+def _suggest(name: str, known: list[str], listing: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"see '{listing}'"
+
+
+def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: dt.date,
+          key: str | None = None) -> Run:
+    """Start a campaign from a definition file, keeping a snapshot of its text and hash."""
+    from engine.loader import digest, normalized
+
+    data, definition = normalized(path)
+    key = key or definition.key
+    if conn.execute(select(C.c.id).where(C.c.key == key)).first():
+        raise InvalidInput(f"campaign '{key}' already exists",
+                           "choose another key with --key, or use the existing campaign")
+    if as_of < start_date and as_of != start_date:
+        as_of = start_date
+    meta = data["campaign"]
+    cid = conn.execute(insert(C).values(
+        key=key, title=definition.title, definition_key=definition.key, definition_file=path,
+        definition_text=definition.source_text, definition_hash=digest(definition.source_text),
+        definition_data=data, code_prefix=meta["code_prefix"], start_date=start_date,
+        timezone=definition.calendar.timezone, created_at=now(), version=1,
+    )).inserted_primary_key[0]
+    first = True
+    for pos, stage in enumerate(definition.stages):
+        begins, _ = stage.window(start_date)
+        opens = first or begins <= start_date
+        conn.execute(insert(S).values(campaign_id=cid, key=stage.key, position=pos,
+                                      state="open" if opens else "pending",
+                                      opened_on=start_date if opens else None, version=1))
+        first = False
+    conn.execute(insert(E).values(
+        campaign_id=cid, machine="campaign", subject_id=cid, trigger="start", from_state=None,
+        to_state="running", actor=actor, business_date=start_date, recorded_at=now(),
+        payload={"definition": path, "hash": digest(definition.source_text)}))
+    return load_run(conn, key)
+
+
+def list_runs(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(select(C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.concluded_on)
+                        .order_by(C.c.id)).all()
+    open_stages: dict[int, list[str]] = {}
+    for cid, skey in conn.execute(select(S.c.campaign_id, S.c.key).where(S.c.state == "open")
+                                  .order_by(S.c.position)):
+        open_stages.setdefault(cid, []).append(skey)
+    return [{"key": r.key, "title": r.title, "start": r.start_date.isoformat(),
+             "stages": ", ".join(open_stages.get(r.id, [])) or "-",
+             "status": "concluded" if r.concluded_on else "running"} for r in rows]
+
+
+def latest_business_date(conn: Connection, campaign_id: int) -> dt.date | None:
+    return conn.execute(select(func.max(E.c.business_date))
+                        .where(E.c.campaign_id == campaign_id)).scalar()
+
+
+def require_forward(conn: Connection, run: Run, as_of: dt.date) -> None:
+    """A campaign's business time only moves forward."""
+    if as_of < run.start_date:
+        raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
+                           "give --as-of on or after the start date")
+    latest = latest_business_date(conn, run.id)
+    if latest and as_of < latest:
+        raise InvalidInput(f"{as_of} is before the campaign's latest recorded change ({latest})",
+                           f"business time only moves forward: use --as-of {latest} or later")

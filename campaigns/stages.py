@@ -1,0 +1,121 @@
+"""Opening and closing a campaign's stages: by explicit advance, checked by stage guards.
+
+Several stages may be open at once (supervision runs beside self-inspection); the phase is
+derived from which are open.  A refused exit guard can be overridden only by an actor whose
+role says ``overrides: true``, and the override is written into the event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from engine.errors import Conflict, InvalidInput, Refused
+from engine.machines import Actor, Context
+from engine.spec import StageSpec
+from engine.store import now
+
+from .figures import StoreFigures
+from .models import Campaign, Event, Stage
+from .runs import Run, require_forward
+
+S = Stage.__table__
+E = Event.__table__
+C = Campaign.__table__
+
+
+def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | None = None,
+            force: bool = False) -> list[str]:
+    """Move the campaign on; returns what was done, one line per stage opened or closed."""
+    require_forward(conn, run, as_of)
+    if run.concluded_on:
+        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    if force and not any(run.definition.roles[r].overrides for r in actor.roles
+                         if r in run.definition.roles):
+        raise Refused(f"'{actor.key}' may not force a stage change",
+                      "only a role with 'overrides: true' in the definition may use --force")
+    rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
+    pending = [r for r in rows if r.state == "pending"]
+    if to is not None:
+        target = next((r for r in rows if r.key == to), None)
+        if target is None:
+            import difflib
+
+            close = difflib.get_close_matches(to, [r.key for r in rows], n=1)
+            raise InvalidInput(f"unknown stage '{to}'", f"did you mean '{close[0]}'?" if close
+                               else f"stages: {', '.join(r.key for r in rows)}")
+        if target.state != "pending":
+            raise Refused(f"stage '{to}' is already {target.state}")
+    else:
+        target = pending[0] if pending else None
+    ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    done: list[str] = []
+    if target is None:
+        for row in rows:
+            if row.state == "open":
+                done.append(_close(conn, run, ctx, row, force))
+        conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
+        _event(conn, run, "campaign", run.id, "conclude", "running", "concluded", actor, as_of, {})
+        return [*done, f"campaign {run.key} concluded on {as_of}"]
+    target_spec = run.definition.stage(target.key)
+    assert target_spec is not None
+    target_start, _ = target_spec.window(run.start_date)
+    for row in rows:
+        if row.position >= target.position:
+            break
+        spec = run.definition.stage(row.key)
+        assert spec is not None
+        if row.state == "open" and spec.window(run.start_date)[1] < target_start:
+            done.append(_close(conn, run, ctx, row, force))
+        elif row.state == "pending":
+            done.append(_open(conn, run, ctx, row, force))
+    done.append(_open(conn, run, ctx, target, force))
+    return done
+
+
+def _check(run: Run, ctx: Context, spec: StageSpec, guards: Any, force: bool,
+           verb: str) -> list[str]:
+    ctx.stage = spec
+    refusals = run.runtime.run_guards(ctx, guards)
+    if refusals and not force:
+        raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): "
+                      + "; ".join(str(r) for r in refusals),
+                      "wait until the conditions hold, or an authorised actor may --force")
+    return [str(r) for r in refusals]
+
+
+def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> str:
+    spec = run.definition.stage(row.key)
+    assert spec is not None
+    overridden = _check(run, ctx, spec, spec.entry, force, "open")
+    _set(conn, row, "open", opened_on=ctx.as_of)
+    _event(conn, run, "stage", row.id, "open", "pending", "open", ctx.actor, ctx.as_of,
+           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
+    return f"opened {row.key} ({spec.title})" + (" [forced]" if overridden else "")
+
+
+def _close(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> str:
+    spec = run.definition.stage(row.key)
+    assert spec is not None
+    overridden = _check(run, ctx, spec, spec.exit, force, "close")
+    _set(conn, row, "closed", closed_on=ctx.as_of)
+    _event(conn, run, "stage", row.id, "close", "open", "closed", ctx.actor, ctx.as_of,
+           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
+    return f"closed {row.key} ({spec.title})" + (" [forced]" if overridden else "")
+
+
+def _set(conn: Connection, row: Any, state: str, **values: Any) -> None:
+    res = conn.execute(update(S).where(S.c.id == row.id, S.c.version == row.version)
+                       .values(state=state, version=row.version + 1, **values))
+    if res.rowcount != 1:
+        raise Conflict(f"stage '{row.key}' was changed by someone else", "retry")
+
+
+def _event(conn: Connection, run: Run, machine: str, subject_id: int, trigger: str, src: str,
+           dest: str, actor: Actor, as_of: dt.date, payload: dict[str, Any]) -> None:
+    conn.execute(insert(E).values(campaign_id=run.id, machine=machine, subject_id=subject_id,
+                                  trigger=trigger, from_state=src, to_state=dest, actor=actor.key,
+                                  business_date=as_of, recorded_at=now(), payload=payload))

@@ -1,0 +1,123 @@
+"""The unit tree (county → department/township → office) and finding a unit by what users type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput, NotFound
+
+from .models import Unit
+
+U = Unit.__table__
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    title: str
+    kind: str | None
+    parent_id: int | None
+    path: str
+    depth: int
+
+
+class UnitTree:
+    """All units in memory: a county has at most a few thousand, and lookups need the tree."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.by_id = {r.id: UnitRow(r.id, r.code, r.title, r.kind, r.parent_id, r.path, r.depth)
+                      for r in rows}
+        self.by_code = {u.code: u for u in self.by_id.values()}
+
+    @classmethod
+    def load(cls, conn: Connection) -> UnitTree:
+        return cls(conn.execute(select(U)).all())
+
+    def title_path(self, unit: UnitRow) -> str:
+        parts = []
+        node: UnitRow | None = unit
+        while node is not None:
+            parts.append(node.title)
+            node = self.by_id.get(node.parent_id) if node.parent_id else None
+        return "/".join(reversed(parts))
+
+    def find(self, text: str) -> UnitRow:
+        """By code, by title when unique, or by a path of titles ('财政局/办公室')."""
+        text = text.strip()
+        if text in self.by_code:
+            return self.by_code[text]
+        parts = [p for p in text.split("/") if p]
+        if not parts:
+            raise InvalidInput("empty unit name", "give a unit code or title")
+        matches = [u for u in self.by_id.values()
+                   if u.title == parts[-1] and self._ancestors_match(u, parts[:-1])]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            import difflib
+
+            names = list(self.by_code) + [u.title for u in self.by_id.values()]
+            close = difflib.get_close_matches(parts[-1], names, n=1)
+            raise NotFound(f"unknown unit '{text}'",
+                           f"did you mean '{close[0]}'?" if close else "see 'rectify unit list'")
+        options = ", ".join(f"{self.title_path(u)} ({u.code})" for u in matches[:5])
+        raise InvalidInput(f"unit '{text}' is ambiguous: {len(matches)} units have that title",
+                           f"give its code or path: {options}")
+
+    def _ancestors_match(self, unit: UnitRow, titles: list[str]) -> bool:
+        node = unit
+        for title in reversed(titles):
+            parent = self.by_id.get(node.parent_id) if node.parent_id else None
+            while parent is not None and parent.title != title:
+                parent = self.by_id.get(parent.parent_id) if parent.parent_id else None
+            if parent is None:
+                return False
+            node = parent
+        return True
+
+    def subtree_ids(self, unit: UnitRow) -> list[int]:
+        prefix = unit.path + "/"
+        return [u.id for u in self.by_id.values() if u.id == unit.id or u.path.startswith(prefix)]
+
+
+def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: str | None,
+             kind: str | None = None) -> UnitRow:
+    if not CODE.match(code):
+        raise InvalidInput(f"unit code '{code}' is not valid",
+                           "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
+    if code in tree.by_code:
+        raise InvalidInput(f"unit code '{code}' already exists", "choose another code")
+    if not title.strip():
+        raise InvalidInput("a unit needs a title", "give --title")
+    parent_row = tree.find(parent) if parent else None
+    path = (parent_row.path if parent_row else "") + "/" + code
+    depth = parent_row.depth + 1 if parent_row else 0
+    uid = conn.execute(insert(U).values(code=code, title=title.strip(), kind=kind,
+                                        parent_id=parent_row.id if parent_row else None,
+                                        path=path, depth=depth)).inserted_primary_key[0]
+    row = UnitRow(uid, code, title.strip(), kind, parent_row.id if parent_row else None, path, depth)
+    tree.by_id[uid] = row
+    tree.by_code[code] = row
+    return row
+
+
+def list_units(tree: UnitTree) -> list[dict[str, Any]]:
+    rows = sorted(tree.by_id.values(), key=lambda u: u.path)
+    return [{"code": u.code, "title": u.title, "kind": u.kind or "", "depth": u.depth,
+             "path": tree.title_path(u)} for u in rows]
+
+
+UNIT_COLUMNS: Mapping[str, str] = {
+    "code": "code", "代码": "code", "编码": "code", "单位代码": "code",
+    "title": "title", "名称": "title", "单位": "title", "单位名称": "title",
+    "parent": "parent", "上级": "parent", "上级单位": "parent",
+    "kind": "kind", "类型": "kind", "类别": "kind",
+}

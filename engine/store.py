@@ -1,0 +1,179 @@
+"""The store of machine instances and their event log: columns, connections, atomic moves.
+
+A plugin declares its own tables with these mixins; the engine writes a state change and
+its event in one transaction with an optimistic version check, so two writers never lose
+an update and no event exists without its state change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, event, insert, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .errors import Conflict, EnvironmentProblem
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by the engine's and plugins' tables (one metadata, one migration)."""
+
+
+class Stateful:
+    """Columns of a row that a machine moves: its state, a version, and when it entered it."""
+
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    entered_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class EventColumns:
+    """An append-only log row: who moved what from where to where, when (two clocks)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    trigger: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rule: Mapped[str | None] = mapped_column(String(128))
+
+
+def resolve_url(url: str | None) -> str:
+    """``--db`` wins, then ``RECTIFY_DB``, then ./rectify.db; a bare path means SQLite."""
+    url = url or os.environ.get("RECTIFY_DB") or "rectify.db"
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def open_engine(url: str) -> Engine:
+    """An engine with durable SQLite settings (WAL, synchronous=FULL) or plain PostgreSQL."""
+    from sqlalchemy import create_engine
+
+    if url.startswith("sqlite"):
+        eng = create_engine(url, connect_args={"timeout": 5})
+        event.listen(eng, "connect", _sqlite_pragmas)
+        event.listen(eng, "begin", _sqlite_begin)
+        return eng
+    return create_engine(url, pool_pre_ping=False)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+    cur = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A writer takes the lock up front (IMMEDIATE), so a read-then-write never deadlocks;
+    # readers stay deferred so they work on a read-only file and never block writers.
+    write = conn.get_execution_options().get("write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def translate_errors(url: str = "") -> Iterator[None]:
+    """Turn driver errors into the tool's own: busy → retry (3), unwritable → environment (4)."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text or "could not serialize" in text:
+            raise Conflict("the database is busy (locked by another writer)",
+                           "retry in a moment") from None
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            raise EnvironmentProblem(f"cannot write the database {url}: {exc.orig}",
+                                     "check the file's permissions and folder, or pass --db") from None
+        raise EnvironmentProblem(f"database error: {exc.orig}", "check --db / RECTIFY_DB") from None
+    except DBAPIError as exc:
+        if "serializ" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
+            raise Conflict("changed by someone else at the same time", "retry") from None
+        raise
+
+
+@dataclass
+class Move:
+    """One state change of one row, with what its event records."""
+
+    subject_id: int
+    version: int
+    machine: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    business_date: dt.date
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    event_values: Mapping[str, Any] = field(default_factory=dict)  # plugin columns, e.g. run id
+    note: str | None = None
+    payload: Mapping[str, Any] | None = None
+    rule: str | None = None
+
+
+def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves: list[Move]) -> None:
+    """Write every move and its event, in the caller's transaction, in bulk.
+
+    ``tables`` maps each machine to the table holding its subjects; events keep the order of
+    ``moves``, so a consequence is logged after the change that caused it.
+
+    Each UPDATE matches the version read earlier: if another writer got there first it
+    matches nothing and we raise ``Conflict`` — the caller's transaction then rolls back
+    whole, so there is never an event without its state change or a lost update.
+    """
+    if not moves:
+        return
+    stamp = now()
+    groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for m in moves:
+        values = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
+                  "state": m.to_state, "version": m.version + 1}
+        if m.to_state != m.from_state:
+            values["entered_on"] = m.business_date
+        values.update(m.changes)
+        groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)
+    for (machine, keys), rows in groups.items():
+        table = tables[machine]
+        stmt = (update(table)
+                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                       table.c.state == bindparam("_from"))
+                .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
+        _execute_checked(conn, stmt, rows, table.name)
+    conn.execute(insert(events), [
+        {"machine": m.machine, "subject_id": m.subject_id, "trigger": m.trigger,
+         "from_state": m.from_state, "to_state": m.to_state, "actor": m.actor,
+         "business_date": m.business_date, "recorded_at": stamp, "note": m.note,
+         "payload": dict(m.payload) if m.payload else None, "rule": m.rule, **m.event_values}
+        for m in moves])
+
+
+def _execute_checked(conn: Connection, stmt: Any, rows: list[dict[str, Any]], name: str) -> None:
+    if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
+        for row in rows:
+            if conn.execute(stmt, row).rowcount != 1:
+                raise _changed(name, row["_id"])
+        return
+    if conn.execute(stmt, rows).rowcount != len(rows):
+        raise _changed(name, None)
+
+
+def _changed(name: str, subject_id: int | None) -> Conflict:
+    what = f"{name} {subject_id}" if subject_id is not None else name
+    return Conflict(f"changed by someone else while you worked ({what})",
+                    "retry: the command reads the new state first")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
