@@ -6,7 +6,6 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-
 from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, GuardDef, Plugin
 
 
