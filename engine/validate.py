@@ -202,6 +202,7 @@ def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
                     edges[src].add(dest)
             ctx.check_calls(t.get("guards"), "guard", (*tpath, "guards"))
             ctx.check_calls(t.get("actions"), "action", (*tpath, "actions"))
+        _check_fired_triggers(ctx, name, m, machines)
         if initial in keys:
             _check_reachability(ctx, name, m, initial, edges)
 
@@ -241,6 +242,13 @@ def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
         d1 = check_date(ctx, start, ("stages", i, "start")) if not start.startswith(("+", "-")) \
             else None
         d2 = check_date(ctx, end, ("stages", i, "end")) if not end.startswith(("+", "-")) else None
+        if not both_dates and start.startswith(("+", "-")) and end.startswith(("+", "-")):
+            from .spec import DateRef
+
+            probe = dt.date(2001, 1, 1)
+            d1 = DateRef(offset=start).resolve(probe)
+            d2 = DateRef(offset=end).resolve(probe, end_of_period=True)
+            both_dates = True
         if both_dates and d1 and d2 and d2 < d1:
             ctx.add("bad-window", f"stage '{st['key']}' ends ({d2}) before it starts ({d1})",
                     ("stages", i, "end"), "swap the dates or fix the typo")
@@ -337,3 +345,17 @@ def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],
 
 def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
+
+
+def _check_fired_triggers(ctx: CheckContext, name: str, m: Mapping[str, Any],
+                          machines: Mapping[str, Any]) -> None:
+    """A ``fire`` action must name a trigger some machine defines."""
+    known = [t["trigger"] for mm in machines.values() for t in mm.get("transitions", [])]
+    for t in m.get("transitions", []):
+        for i, call in enumerate(t.get("actions") or ()):
+            action, params = split_call(call)
+            target = params.get("trigger")
+            if action == "fire" and isinstance(target, str) and target not in known:
+                ctx.add("unknown-trigger", f"transition '{t['trigger']}' fires unknown trigger "
+                        f"'{target}'", (*_machine_path(ctx, name, "transitions", t["trigger"]),
+                                        "actions", i), _did_you_mean(target, known))
