@@ -32,7 +32,15 @@ class Database:
 
     @property
     def sqlite_path(self) -> str | None:
-        return self.url.split("///", 1)[1] if self.url.startswith("sqlite:///") else None
+        """The file of a SQLite URL, also of a URI filename (``sqlite:///file:PATH?mode=ro&uri=true``)."""
+        if not self.url.startswith("sqlite:///"):
+            return None
+        path = self.url.split("///", 1)[1].split("?", 1)[0]
+        if path.startswith("file:"):
+            from urllib.parse import unquote
+
+            path = unquote(path[len("file:"):])
+        return path
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
