@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -48,16 +49,66 @@ def default_registry() -> Registry:
 
 
 def _from_entry_points() -> Registry:
-    from importlib import metadata
-
     registry = Registry()
-    for ep in metadata.entry_points(group=PLUGIN_GROUP):
-        registry.add_plugin(ep.load())
-    for ep in metadata.entry_points(group=GUARD_GROUP):
-        registry.add_guards(_as_list(ep.load()))
-    for ep in metadata.entry_points(group=ACTION_GROUP):
-        registry.add_actions(_as_list(ep.load()))
+    for target in entry_points(PLUGIN_GROUP):
+        registry.add_plugin(_load(target))
+    for target in entry_points(GUARD_GROUP):
+        registry.add_guards(_as_list(_load(target)))
+    for target in entry_points(ACTION_GROUP):
+        registry.add_actions(_as_list(_load(target)))
     return registry
+
+
+def entry_points(group: str) -> list[str]:
+    """``module:attr`` targets of an entry-point group, read from installed distributions.
+
+    Reads each distribution's ``entry_points.txt`` directly: ``importlib.metadata`` costs
+    ~25 ms to import, a tenth of a short command's whole budget.
+    """
+    import os
+
+    targets: list[str] = []
+    seen: set[str] = set()
+    for folder in sys.path:
+        try:
+            names = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for name in sorted(names):
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            dist = name.rsplit(".", 1)[0].split("-")[0].lower().replace("_", "-")
+            if dist in seen:
+                continue  # the first on sys.path wins, as with imports
+            seen.add(dist)
+            targets.extend(_read_group(os.path.join(folder or ".", name, "entry_points.txt"), group))
+    return targets
+
+
+def _read_group(path: str, group: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return []
+    out, inside = [], False
+    for line in lines:
+        line = line.strip()
+        if line.startswith("["):
+            inside = line == f"[{group}]"
+        elif inside and "=" in line and not line.startswith(("#", ";")):
+            out.append(line.split("=", 1)[1].strip())
+    return out
+
+
+def _load(target: str) -> object:
+    import importlib
+
+    module, _, attr = target.partition(":")
+    obj: object = importlib.import_module(module)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
 
 
 def _as_list(obj: object) -> list:
