@@ -19,6 +19,7 @@ from engine.spec import StageSpec
 from engine.store import now
 
 from .figures import StoreFigures
+from .i18n import _
 from .models import Campaign, Event, Stage
 from .runs import Run, require_forward
 
@@ -59,10 +60,10 @@ def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | 
                 done.append(_close(conn, run, ctx, row, force))
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
         _event(conn, run, "campaign", run.id, "conclude", "running", "concluded", actor, as_of, {})
-        return [*done, f"campaign {run.key} concluded on {as_of}"]
+        return [*done, _("campaign {key} concluded on {date}").format(key=run.key, date=as_of)]
     target_spec = run.definition.stage(target.key)
     assert target_spec is not None
-    target_start, _ = target_spec.window(run.start_date)
+    target_start = target_spec.window(run.start_date)[0]
     for row in rows:
         if row.position >= target.position:
             break
@@ -94,7 +95,8 @@ def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> st
     _set(conn, row, "open", opened_on=ctx.as_of)
     _event(conn, run, "stage", row.id, "open", "pending", "open", ctx.actor, ctx.as_of,
            {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
-    return f"opened {row.key} ({spec.title})" + (" [forced]" if overridden else "")
+    return (_("opened {stage} ({title})").format(stage=row.key, title=spec.title)
+            + (" " + _("[forced]") if overridden else ""))
 
 
 def _close(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> str:
@@ -104,7 +106,8 @@ def _close(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> s
     _set(conn, row, "closed", closed_on=ctx.as_of)
     _event(conn, run, "stage", row.id, "close", "open", "closed", ctx.actor, ctx.as_of,
            {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
-    return f"closed {row.key} ({spec.title})" + (" [forced]" if overridden else "")
+    return (_("closed {stage} ({title})").format(stage=row.key, title=spec.title)
+            + (" " + _("[forced]") if overridden else ""))
 
 
 def _set(conn: Connection, row: Any, state: str, **values: Any) -> None:

@@ -7,10 +7,12 @@ library errors become one-line messages with the exit code of docs/cli.md, never
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import click
 
+from campaigns.i18n import _
 from engine.errors import EngineError, ExitCode
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -42,10 +44,37 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        if parent is None:  # each run starts in the environment's language; --lang may change it
+            from campaigns import i18n
+
+            i18n.use()
+        return super().make_context(info_name, args, parent, **extra)
+
+    # The root's help is translated when shown (--lang is eager, so it is chosen by then).
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)),
+                              _("Usage: "))
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.help:
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(_(inspect.cleandoc(self.help)))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(rv[0], _(rv[1]) if rv[1] else rv[1]) for p in self.get_params(ctx)
+                if (rv := p.get_help_record(ctx)) is not None]
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(_("Options")):
+                formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _(self.lazy[name][1])) for name in sorted(self.lazy)]
+        if rows:
+            with formatter.section(_("Commands")):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -75,9 +104,23 @@ class LazyGroup(click.Group):
             raise
 
 
+def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from campaigns import i18n
+
+    if value:
+        try:
+            i18n.use(value)
+        except LookupError:
+            raise click.BadParameter(_("no translation for '{lang}'; available: {langs}").format(
+                lang=value, langs=", ".join(i18n.available()))) from None
+    return value
+
+
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rectify", message="rectify %(version)s")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors (for bug reports).")
+@click.option("--lang", metavar="LANG", is_eager=True, expose_value=False, callback=_choose_language,
+              help="Language of messages, e.g. zh_CN or en [default: from LANGUAGE, LC_ALL, LANG].")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Rectify: run special-rectification campaigns (专项整治) as state machines."""
@@ -90,6 +133,10 @@ class UserError(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(_("Error: {message}").format(message=self.format_message()),
+                   file=file, err=file is None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _, column_label
+
 
 def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -24,9 +26,9 @@ def _pad(text: str, size: int) -> str:
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
           headers: dict[str, str] | None = None) -> str:
     if not rows:
-        return "(none)"
+        return _("(none)")
     columns = list(columns or rows[0].keys())
-    head = [(headers or {}).get(c, c) for c in columns]
+    head = [(headers or {}).get(c) or column_label(c) for c in columns]
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
     sizes = [max(width(h), *(width(row[i]) for row in cells)) for i, h in enumerate(head)]
     lines = ["  ".join(_pad(h, s) for h, s in zip(head, sizes, strict=True)).rstrip(),
@@ -76,6 +78,6 @@ def emit(data: Any, fmt: str, columns: Sequence[str] | None = None,
 def record(detail: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """A single record as aligned 'label: value' lines (nested lists are printed by callers)."""
     flat = {k: v for k, v in detail.items() if not isinstance(v, (list, dict))}
-    labels = labels or {}
-    size = max(width(labels.get(k, k)) for k in flat) if flat else 0
-    return "\n".join(f"{_pad(labels.get(k, k), size)}  {_cell(v)}" for k, v in flat.items())
+    shown = {k: (labels or {}).get(k) or column_label(k) for k in flat}
+    size = max(width(label) for label in shown.values()) if flat else 0
+    return "\n".join(f"{_pad(shown[k], size)}  {_cell(v)}" for k, v in flat.items())

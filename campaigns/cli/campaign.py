@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import ACTOR, common, database
 from ._output import emit, output_options, record, table
 
@@ -31,7 +33,8 @@ def start(definition: str, start_text: str, key: str | None, actor: str | None, 
         who = resolve_actor(conn, actor)
         run = start_run(conn, definition, begin, who.key,
                         parse_date(as_of, "--as-of") if as_of else begin, key)
-    click.echo(f"started {run.key} ({run.title}) on {run.start_date}")
+    click.echo(_("started {key} ({title}) on {date}").format(key=run.key, title=run.title,
+                                                            date=run.start_date))
 
 
 @campaign.command("list")
@@ -65,12 +68,12 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
         return
     click.echo(record({k: v for k, v in data.items() if k in (
         "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}))
-    click.echo("\nstages:\n" + table(data["stages"]))
-    click.echo("\nitems by state: " + ", ".join(f"{k} {v}" for k, v in
-                                                 sorted(data["items_by_state"].items())))
-    click.echo("rectifications by state: " + ", ".join(
+    click.echo("\n" + _("stages:") + "\n" + table(data["stages"]))
+    click.echo("\n" + _("items by state:") + " " + ", ".join(
+        f"{k} {v}" for k, v in sorted(data["items_by_state"].items())))
+    click.echo(_("rectifications by state:") + " " + ", ".join(
         f"{k} {v}" for k, v in sorted(data["rectifications_by_state"].items())))
-    click.echo("\nby unit:\n" + table(data["by_unit"]))
+    click.echo("\n" + _("by unit:") + "\n" + table(data["by_unit"]))
 
 
 @campaign.command("advance")

@@ -6,6 +6,8 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _, ngettext
+
 from ._common import ACTOR, common, database
 from ._output import emit, output_options, record, table
 
@@ -79,7 +81,7 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
     from campaigns.units import UnitTree
 
     with database(db).read() as conn:
-        run, _, day = _context(conn, campaign, None, None, as_of, need_actor=False)
+        run, _who, day = _context(conn, campaign, None, None, as_of, need_actor=False)
         rows = list_items(conn, run, UnitTree.load(conn), day, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
     emit(rows, fmt, None if fmt != "table" else
@@ -105,8 +107,8 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
         return
     click.echo(record(detail))
     if detail["progress"]:
-        click.echo("\nprogress:\n" + table(detail["progress"]))
-    click.echo("\nhistory:\n" + table(detail["history"], ["date", "machine", "trigger", "from",
+        click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
+    click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
                                                           "to", "actor", "rule", "note"]))
 
 
@@ -132,7 +134,8 @@ def rectify(code: str, measures: str, target: str | None, deadline: str | None,
         due = plan(conn, run, who, day, code, measures=measures, target=target,
                    deadline=parse_date(deadline, "--deadline") if deadline else None,
                    leader=leader, person=person, department=department)
-    click.echo(f"{code}: rectification planned, deadline {due or 'none'}")
+    click.echo(_("{code}: rectification planned, deadline {deadline}").format(
+        code=code, deadline=due or _("none")))
 
 
 @item.command("progress")
@@ -151,7 +154,8 @@ def progress(code: str, note: str, evidence: tuple[str, ...], actor: str | None,
         run, who, day = _context(conn, None, code, actor, as_of)
         result = report(conn, run, who, day, code, note, list(evidence))
     files = ", ".join(f"{e['file']} ({e['sha256'][:12]})" for e in result["evidence"])
-    click.echo(f"{code}: progress recorded" + (f"; evidence {files}" if files else ""))
+    click.echo(_("{code}: progress recorded").format(code=code)
+               + (_("; evidence {files}").format(files=files) if files else ""))
 
 
 @item.command("advance")
@@ -179,9 +183,11 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | No
                         resolve=resolve_actor)
     if len(outcomes) == 1:
         o = outcomes[0]
-        click.echo(f"{all_codes[0]}: {o.trigger} {o.source} → {o.dest}")
+        click.echo(_("{code}: {trigger} {source} → {dest}").format(
+            code=all_codes[0], trigger=o.trigger, source=o.source, dest=o.dest))
     else:
-        click.echo(f"{trigger}: {len(outcomes)} items advanced")
+        click.echo(ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
+                            len(outcomes)).format(trigger=trigger, count=len(outcomes)))
 
 
 @item.command("edit")
@@ -210,7 +216,7 @@ def edit(code: str, note: str | None, actor: str | None, db: str | None, as_of: 
     with database(db).write() as conn:
         run, who, day = _context(conn, None, code, actor, as_of)
         result = edit_item(conn, run, UnitTree.load(conn), who, day, code, changes, note)
-    click.echo(f"{code}: changed {', '.join(result['changed'])}")
+    click.echo(_("{code}: changed {fields}").format(code=code, fields=", ".join(result["changed"])))
 
 
 @item.command("merge")
@@ -227,7 +233,7 @@ def merge(code: str, into: str, note: str | None, actor: str | None, db: str | N
     with database(db).write() as conn:
         run, who, day = _context(conn, None, code, actor, as_of)
         merge_items(conn, run, who, day, code, into, note)
-    click.echo(f"{code}: merged into {into}")
+    click.echo(_("{code}: merged into {into}").format(code=code, into=into))
 
 
 @item.command("triggers")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import common, database
 from ._output import emit, output_options
 
@@ -26,7 +28,7 @@ def unit_add(code: str, title: str, parent: str | None, kind: str | None, db: st
 
     with database(db).write() as conn:
         row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind)
-    click.echo(f"added unit {row.code} {row.title}")
+    click.echo(_("added unit {code} {title}").format(code=row.code, title=row.title))
 
 
 @unit.command("import")
@@ -90,7 +92,7 @@ def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], po
 
     with database(db).write() as conn:
         add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post)
-    click.echo(f"added person {key} {name}")
+    click.echo(_("added person {key} {name}").format(key=key, name=name))
 
 
 @person.command("import")
