@@ -1,0 +1,233 @@
+"""Advances: whole-process cost, in-process rate, bulk rate, each beside its baseline.
+
+Every figure is measured in this run, on copies of the same seeded SQLite database
+(WAL, synchronous=FULL), and reported as a ratio: this machine is shared and noisy.
+
+    python benchmarks/bench_advance.py [--n 2000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+from _seed import seed  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+DAY = dt.date(2015, 8, 20)
+
+
+def timed_process(args: list[str], runs: int) -> float:
+    times = []
+    for i in range(runs):
+        argv = [a.replace("{i}", str(i + 1)) for a in args]
+        t = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def copy(src: str, dst: str) -> str:
+    shutil.copy(src, dst)
+    return dst
+
+
+def process_figures(base: str, tmp: str, runs: int) -> dict[str, float]:
+    floor = timed_process([sys.executable, "-c", "import sqlalchemy.orm, click, transitions"], runs)
+    python = timed_process([sys.executable, "-c", "pass"], runs)
+    help_ = timed_process([os.path.join(BIN, "rectify"), "--help"], runs)
+    db = copy(base, os.path.join(tmp, "proc.db"))
+    ours = timed_process([os.path.join(BIN, "rectify"), "item", "advance", "confirm",
+                          "WGBW-2015-{i:04d}".replace("{i:04d}", "000{i}"), "--actor", "super",
+                          "--as-of", DAY.isoformat(), "--db", db], runs)
+    naive_db = copy(base, os.path.join(tmp, "naive.db"))
+    naive = timed_process([sys.executable, os.path.join(HERE, "naive_advance.py"), naive_db,
+                           "WGBW-2015-000{i}"], runs)
+    return {"python": python, "floor": floor, "help": help_, "advance": ours, "naive": naive}
+
+
+def rectify_one_by_one(db_path: str, codes: list[str]) -> float:
+    from campaigns.advance import advance
+    from campaigns.db import Database
+    from campaigns.people import resolve_actor
+
+    db = Database(db_path)
+    with db.read() as conn:
+        actor = resolve_actor(conn, "super")
+    t = time.perf_counter()
+    for code in codes:
+        with db.write() as conn:
+            advance(conn, "confirm", [code], actor, actor.key, DAY)
+    return len(codes) / (time.perf_counter() - t)
+
+
+def raw_floor(db_path: str, codes: list[str], batch: int) -> float:
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    t = time.perf_counter()
+    for lo in range(0, len(codes), batch):
+        conn.execute("BEGIN IMMEDIATE")
+        for code in codes[lo:lo + batch]:
+            item_id, version, state = conn.execute(
+                "SELECT id, version, state FROM items WHERE code = ?", (code,)).fetchone()
+            cur = conn.execute("UPDATE items SET state = ?, version = ? WHERE id = ? AND version = ?",
+                               ("confirmed", version + 1, item_id, version))
+            assert cur.rowcount == 1
+            conn.execute("INSERT INTO events (campaign_id, item_id, machine, subject_id, trigger, "
+                         "from_state, to_state, actor, business_date, recorded_at) "
+                         "VALUES (1, ?, 'item', ?, 'confirm', ?, 'confirmed', 'super', ?, ?)",
+                         (item_id, item_id, state, DAY.isoformat(),
+                          dt.datetime.now(dt.UTC).isoformat()))
+        conn.execute("COMMIT")
+    return len(codes) / (time.perf_counter() - t)
+
+
+def naive_rate(db_path: str, codes: list[str], batch: int) -> float:
+    from naive_advance import advance, engine
+    from sqlalchemy.orm import Session
+
+    eng = engine(db_path)
+    t = time.perf_counter()
+    for lo in range(0, len(codes), batch):
+        with Session(eng) as session:
+            for code in codes[lo:lo + batch]:
+                advance(session, code, "confirm")
+            session.commit()
+    return len(codes) / (time.perf_counter() - t)
+
+
+def rectify_bulk(db_path: str, codes: list[str], batch: int) -> float:
+    from campaigns.advance import advance
+    from campaigns.db import Database
+    from campaigns.people import resolve_actor
+
+    db = Database(db_path)
+    with db.read() as conn:
+        actor = resolve_actor(conn, "super")
+    t = time.perf_counter()
+    for lo in range(0, len(codes), batch):
+        with db.write() as conn:
+            advance(conn, "confirm", codes[lo:lo + batch], actor, actor.key, DAY)
+    return len(codes) / (time.perf_counter() - t)
+
+
+def rectify_lifecycles(db_path: str, codes: list[str]) -> float:
+    """Whole lifecycles in bulk: confirm, plan, submit, return, submit, verify (+close)."""
+    from campaigns.advance import advance
+    from campaigns.db import Database
+    from campaigns.people import resolve_actor
+
+    db = Database(db_path)
+    with db.read() as conn:
+        head, sup = resolve_actor(conn, "head"), resolve_actor(conn, "super")
+    steps = [("confirm", head, None), ("plan", head, None), ("submit", head, None),
+             ("return", sup, "材料不全"), ("submit", head, None), ("verify", sup, None)]
+    t = time.perf_counter()
+    for trigger, actor, note in steps:
+        with db.write() as conn:
+            advance(conn, trigger, codes, actor, actor.key, DAY, note)
+    return len(codes) / (time.perf_counter() - t)
+
+
+def spiff_lifecycles(n: int) -> float | None:
+    """SpiffWorkflow 3, each instance a JSON blob in SQLite, one transaction per advance."""
+    try:
+        from SpiffWorkflow.bpmn.parser import BpmnParser
+        from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+        from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+        from SpiffWorkflow.util.task import TaskState
+    except ImportError:
+        return None
+    parser = BpmnParser()
+    parser.add_bpmn_file(os.path.join(HERE, "rectification.bpmn"))
+    spec = parser.get_spec("rectification")
+    serializer = BpmnWorkflowSerializer()
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(os.path.join(tmp, "spiff.db"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE wf (id INTEGER PRIMARY KEY, blob TEXT)")
+        for i in range(n):
+            wf = BpmnWorkflow(spec)
+            wf.do_engine_steps()
+            conn.execute("INSERT INTO wf VALUES (?, ?)", (i, serializer.serialize_json(wf)))
+        path = [None, None, None, False, None, True]
+        t = time.perf_counter()
+        for i in range(n):
+            for approved in path:
+                conn.execute("BEGIN IMMEDIATE")
+                blob = conn.execute("SELECT blob FROM wf WHERE id = ?", (i,)).fetchone()[0]
+                wf = serializer.deserialize_json(blob)
+                task = wf.get_next_task(state=TaskState.READY, manual=True)
+                if approved is not None:
+                    task.data["approved"] = approved
+                task.run()
+                wf.do_engine_steps()
+                conn.execute("UPDATE wf SET blob = ? WHERE id = ?",
+                             (serializer.serialize_json(wf), i))
+                conn.execute("COMMIT")
+        return n / (time.perf_counter() - t)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="advances per in-process figure")
+    parser.add_argument("--runs", type=int, default=7, help="process runs per median")
+    parser.add_argument("--spiff", type=int, default=200, help="SpiffWorkflow lifecycles")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "base.db")
+        codes = seed(base, max(args.n, 1000))
+        p = process_figures(base, tmp, args.runs)
+        print("whole process (median of %d runs)" % args.runs)
+        print(f"  python -c pass                      {p['python'] * 1000:7.0f} ms")
+        print(f"  import floor (sqlalchemy.orm, click, transitions) {p['floor'] * 1000:7.0f} ms")
+        print(f"  rectify --help                      {p['help'] * 1000:7.0f} ms  "
+              f"= {p['help'] / p['floor']:.2f}x floor (target < 0.33x)")
+        print(f"  rectify item advance                {p['advance'] * 1000:7.0f} ms  "
+              f"= {p['advance'] / p['floor']:.2f}x floor (target <= 1.2x)")
+        print(f"  naive design advance                {p['naive'] * 1000:7.0f} ms  "
+              f"= {p['advance'] / p['naive']:.2f}x of naive")
+        sample = codes[: args.n]
+        ours = rectify_one_by_one(copy(base, os.path.join(tmp, "a.db")), sample)
+        raw = raw_floor(copy(base, os.path.join(tmp, "b.db")), sample, 1)
+        naive = naive_rate(copy(base, os.path.join(tmp, "c.db")), sample, 1)
+        print("in-process, one transaction per advance")
+        print(f"  raw sqlite3 floor   {raw:9.0f}/s")
+        print(f"  naive ORM           {naive:9.0f}/s")
+        print(f"  rectify             {ours:9.0f}/s  = {ours / raw:.2f}x floor (target >= 0.5x),"
+              f" {ours / naive:.1f}x naive")
+        bulk = rectify_bulk(copy(base, os.path.join(tmp, "d.db")), sample, 1000)
+        raw_b = raw_floor(copy(base, os.path.join(tmp, "e.db")), sample, 1000)
+        naive_b = naive_rate(copy(base, os.path.join(tmp, "f.db")), sample, 1000)
+        cycles = rectify_lifecycles(copy(base, os.path.join(tmp, "g.db")), codes[:1000])
+        spiff = spiff_lifecycles(args.spiff)
+        print("bulk, 1,000 advances per transaction")
+        print(f"  raw sqlite3 floor   {raw_b:9.0f}/s")
+        print(f"  naive ORM           {naive_b:9.0f}/s")
+        print(f"  rectify             {bulk:9.0f}/s  = {bulk / naive_b:.1f}x naive (target >= 10x),"
+              f" {bulk / raw_b:.2f}x raw")
+        print("whole lifecycles (6 advances + close), persisted")
+        print(f"  rectify bulk        {cycles:9.0f} lifecycles/s")
+        if spiff is None:
+            print("  SpiffWorkflow       not installed (pip install 'SpiffWorkflow>=3,<4')")
+        else:
+            print(f"  SpiffWorkflow       {spiff:9.0f} lifecycles/s  → rectify = "
+                  f"{cycles / spiff:.0f}x (target >= 10x)")
+
+
+if __name__ == "__main__":
+    main()
