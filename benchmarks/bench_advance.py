@@ -192,7 +192,7 @@ def main() -> None:
         base = os.path.join(tmp, "base.db")
         codes = seed(base, max(args.n, 1000))
         p = process_figures(base, tmp, args.runs)
-        print("whole process (median of %d runs)" % args.runs)
+        print(f"whole process (median of {args.runs} runs)")
         print(f"  python -c pass                      {p['python'] * 1000:7.0f} ms")
         print(f"  import floor (sqlalchemy.orm, click, transitions) {p['floor'] * 1000:7.0f} ms")
         print(f"  rectify --help                      {p['help'] * 1000:7.0f} ms  "

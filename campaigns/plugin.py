@@ -77,11 +77,13 @@ IMPORT_SCHEMA = {
 
 
 def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
-    for i, name in enumerate(ctx.data.get("confidential") or []):
-        if name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
+    confidential = ctx.data.get("confidential")
+    for i, name in enumerate(confidential if isinstance(confidential, list) else []):
+        if isinstance(name, str) and name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
             ctx.add("unknown-field", f"confidential field '{name}' is not an item field",
                     ("confidential", i), f"item fields: {', '.join(ITEM_FIELDS)}")
-    if "machines" in ctx.data and not {"item", "rectification"} <= set(ctx.data["machines"] or {}):
+    machines = ctx.data.get("machines")
+    if isinstance(machines, dict) and not {"item", "rectification"} <= set(machines):
         ctx.add("missing-machine", "a campaign needs machines 'item' and 'rectification'",
                 ("machines",), "write 'lifecycle: standard' to start from the standard ones")
     return ()

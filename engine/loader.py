@@ -110,10 +110,11 @@ def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) ->
         return data
     merged = copy.deepcopy(dict(presets[name]))
     own = data.get("machines")
-    if isinstance(own, dict):
-        for mname, override in own.items():
-            if isinstance(override, dict):
-                merged[mname] = merge_machine(merged.get(mname, {}), override)
+    if own is not None and not isinstance(own, dict):
+        return data  # not a mapping: left as written, for the schema to report
+    for mname, override in (own or {}).items():
+        merged[mname] = merge_machine(merged.get(mname, {}), override) \
+            if isinstance(override, dict) else override
     data["machines"] = merged
     return data
 
@@ -121,16 +122,21 @@ def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) ->
 def merge_machine(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Override a preset machine: states by key, transitions by trigger, ``remove`` drops."""
     out = {k: v for k, v in base.items()}
-    for key in ("title", "initial"):
-        if key in override:
-            out[key] = override[key]
-    remove = set(override.get("remove") or []) if isinstance(override.get("remove"), list) else set()
+    for key, value in override.items():  # title, initial, remove, and typos for the schema
+        if key not in ("states", "transitions"):
+            out[key] = value
+    raw_remove = override.get("remove")
+    remove = {r for r in raw_remove if isinstance(r, str)} if isinstance(raw_remove, list) else set()
     for part, ident in (("states", "key"), ("transitions", "trigger")):
         entries = [e for e in base.get(part, []) if e.get(ident) not in remove]
         index = {e.get(ident): i for i, e in enumerate(entries)}
         extra = override.get(part)
-        for entry in extra if isinstance(extra, list) else []:
-            if isinstance(entry, dict) and entry.get(ident) in index:
+        if extra is not None and not isinstance(extra, list):
+            out[part] = extra  # not a list: left as written, for the schema to report
+            continue
+        for entry in extra or []:
+            if isinstance(entry, dict) and isinstance(entry.get(ident), str) and \
+                    entry[ident] in index:
                 entries[index[entry[ident]]] = {**entries[index[entry[ident]]], **entry}
             else:
                 entries.append(entry)

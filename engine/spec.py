@@ -14,7 +14,7 @@ from typing import Any, Literal
 DayUnit = Literal["calendar", "working"]
 _DURATION = re.compile(r"^\s*([+-]?\d+)\s+(calendar|working)\s+days?\s*$")
 DURATION_PATTERN = r"^\s*[+-]?\d+\s+(calendar|working)\s+days?\s*$"
-OFFSET_PATTERN = r"^\s*[+-]\d+\s*(d|w|m)\s*$"
+OFFSET_PATTERN = r"^\s*[+-]\d{1,4}\s*(d|w|m)\s*$"  # at most 9999: dates stay in range
 DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
 
 

@@ -75,11 +75,29 @@ def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str,
     problems: list[Problem] = []
     bad_sections: set[str] = set()
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        path = tuple(error.absolute_path)
+        path = _written_path(doc, data, tuple(error.absolute_path))
         if path:
             bad_sections.add(str(path[0]))
         problems.extend(_translate(doc, error, path))
     return problems, bad_sections
+
+
+def _written_path(doc: Document, data: Mapping[str, Any], path: Path) -> Path:
+    """Merging a preset renumbers a machine's entries: map back to the entry the user wrote."""
+    if len(path) < 4 or path[0] != "machines" or path[2] not in ("states", "transitions") \
+            or not isinstance(path[3], int) or "lifecycle" not in doc.data:
+        return path
+    ident = "key" if path[2] == "states" else "trigger"
+    try:
+        merged = data["machines"][path[1]][path[2]][path[3]]
+        written = doc.data["machines"][path[1]][path[2]]
+    except (KeyError, IndexError, TypeError):
+        return path[:2]
+    for i, entry in enumerate(written if isinstance(written, list) else ()):
+        if isinstance(entry, dict) and isinstance(merged, dict) and \
+                entry.get(ident) == merged.get(ident):
+            return (*path[:3], i, *path[4:])
+    return path[:3]
 
 
 def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:

@@ -17,6 +17,7 @@ from .errors import Location, Problem
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # counted with aliases expanded; a definition has a few thousand
+MAX_DEPTH = 100  # nesting, aliases expanded; a definition nests about seven deep
 
 Path = tuple[str | int, ...]
 
@@ -68,6 +69,9 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         return None, [_problem(file, "binary", "file is binary, not YAML text", 1, 1)]
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:  # PyYAML composes recursively: nested a few hundred deep
+        mark = _deep_mark(text)
+        return None, [_too_deep(file, *((mark.line + 1, mark.column + 1) if mark else (1, 1)))]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -79,7 +83,10 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     if node is None:
         return None, [_problem(file, "empty", "file is empty", 1, 1, "start from docs/tutorial.md")]
     problems: list[Problem] = []
-    if _expanded_size(node, {}) > MAX_NODES:
+    shape, where = _expanded_shape(node)
+    if shape == "deep":
+        return None, [_too_deep(file, where.start_mark.line + 1, where.start_mark.column + 1)]
+    if shape == "large":
         return None, [
             _problem(
                 file,
@@ -122,20 +129,47 @@ def _problem(file: str, code: str, message: str, line: int | None, col: int | No
     return Problem(code, message, Location(file, line, col), hint)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Count values as if every alias were copied out, without copying anything."""
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    memo[key] = 1  # guards against recursive structures
-    if isinstance(node, yaml.MappingNode):
-        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
-    elif isinstance(node, yaml.SequenceNode):
-        size = 1 + sum(_expanded_size(v, memo) for v in node.value)
-    else:
-        size = 1
-    memo[key] = min(size, MAX_NODES + 1)
-    return memo[key]
+def _too_deep(file: str, line: int, col: int) -> Problem:
+    return _problem(file, "yaml-too-deep", f"values are nested more than {MAX_DEPTH} levels deep",
+                    line, col, "flatten the structure; an alias must not contain itself")
+
+
+def _expanded_shape(node: yaml.Node) -> tuple[str, yaml.Node]:
+    """Walk the values as if every alias were copied out, stopping at the first limit passed.
+
+    Iterative and bounded by MAX_NODES steps, so neither an alias bomb, nor an alias inside
+    its own anchor, nor deep nesting can exhaust memory or the stack.
+    """
+    count = 0
+    todo: list[tuple[yaml.Node, int]] = [(node, 1)]
+    while todo:
+        current, depth = todo.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            return "deep", current
+        if count > MAX_NODES:
+            return "large", node
+        if isinstance(current, yaml.MappingNode):
+            todo.extend((n, depth + 1) for pair in current.value for n in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            todo.extend((n, depth + 1) for n in current.value)
+    return "ok", node
+
+
+def _deep_mark(text: str) -> yaml.Mark | None:
+    """Where nesting first passes MAX_DEPTH, found from parser events (which do not recurse)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None
 
 
 def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]],

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unit": ("campaigns.cli.units:unit", "Units: the tree of organisations."),
     "person": ("campaigns.cli.units:person", "People: officials with keys, units and roles."),
     "item": ("campaigns.cli.items:item", "Problem items and their rectifications."),
+    "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
 }
 
 
