@@ -81,7 +81,7 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except EngineError as exc:
             if (ctx.obj or {}).get("debug"):
@@ -142,4 +142,11 @@ class UserError(click.ClickException):
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
-    cli.main(args=argv, prog_name="rectify")
+    try:
+        cli.main(args=argv, prog_name="rectify")
+    except BrokenPipeError:  # output piped into `head` and closed: not an error worth a word
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)

@@ -1,0 +1,133 @@
+"""``rectify diagram``: draw a campaign (or a definition alone) with Graphviz."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ._common import common, database
+
+KINDS = ("stages", "items", "rectifications", "escalation", "units")
+FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def _output(path: str | None, name: str, kind: str) -> str:
+    """The file to write, checked before any work is done."""
+    if path is None:
+        return f"{name}-{kind}.svg"
+    if path == "-":
+        return path
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if ext not in FORMATS:
+        raise click.BadParameter(
+            f"'{path}' has {'extension .' + ext if ext else 'no extension'}; "
+            f"give a file ending in {', '.join('.' + f for f in FORMATS)}",
+            param_hint="'-o' / '--output'")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"folder '{os.path.dirname(path) or folder}' does not exist; "
+                                 "create it first or choose another path",
+                                 param_hint="'-o' / '--output'")
+    return path
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@click.option("--kind", type=click.Choice(KINDS), default="stages", show_default=True,
+              help="stages: timeline; items / rectifications: lifecycle with counts; "
+                   "escalation: the ladder; units: the unit tree with open/overdue/closed.")
+@click.option("--unit", metavar="UNIT", help="Count only this unit's subtree (code, title or path).")
+@click.option("--depth", type=click.IntRange(min=0), metavar="N",
+              help="With --kind units: show N levels below the top; deeper units are counted "
+                   "in their ancestor.")
+@click.option("--definition", "definition_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Draw a definition file instead of a campaign (no database needed).")
+@click.option("--start", "start_text", metavar="DATE",
+              help="With --definition: place offset windows (+30d, +1m) from this start date.")
+@click.option("-o", "--output", metavar="FILE",
+              help="FILE.svg, .png, .pdf or .dot; '-' prints the DOT source "
+                   "[default: CAMPAIGN-KIND.svg].")
+@common
+def diagram(campaign: str | None, kind: str, unit: str | None, depth: int | None,
+            definition_file: str | None, start_text: str | None, output: str | None,
+            db: str | None, as_of: str | None) -> None:
+    """Draw CAMPAIGN as a diagram: its stages, lifecycles, escalation or units, with counts.
+
+    \b
+    Examples:
+      rectify diagram wgbw-2015 -o stages.png
+      rectify diagram wgbw-2015 --kind items --unit czj -o items.svg
+      rectify diagram wgbw-2015 --kind units --depth 1 -o units.pdf
+      rectify diagram --definition definitions/wgbw-2015.yaml --kind rectifications -o r.svg
+
+    Rendering needs Graphviz's 'dot' program and a CJK font (Debian:
+    sudo apt-get install -y graphviz fonts-noto-cjk); '.dot' output and '-o -' need neither.
+    """
+    if definition_file and campaign:
+        raise click.UsageError("give CAMPAIGN or --definition FILE, not both")
+    if not definition_file and not campaign:
+        raise click.UsageError("give a CAMPAIGN key, or --definition FILE to draw a definition")
+    if depth is not None and kind != "units":
+        raise click.UsageError("--depth applies only to --kind units")
+    if definition_file:
+        if kind == "units":
+            raise click.UsageError("--kind units needs a campaign's data; with --definition draw "
+                                   "stages, items, rectifications or escalation")
+        if unit:
+            raise click.UsageError("--unit counts a campaign's items; it needs CAMPAIGN, "
+                                   "not --definition")
+    elif start_text:
+        raise click.UsageError("--start applies only to --definition (a campaign has its own start)")
+    if output is not None:
+        _output(output, "", kind)
+
+    if definition_file:
+        graph, name = _from_definition(definition_file, kind, start_text, as_of)
+    else:
+        assert campaign is not None
+        graph, name = _from_campaign(campaign, kind, unit, depth, db, as_of)
+    path = _output(output, name, kind)
+    _write(graph, path)
+
+
+def _from_definition(path: str, kind: str, start_text: str | None, as_of: str | None,
+                     ) -> tuple[object, str]:
+    from campaigns.dates import parse_date
+    from campaigns.diagrams import definition_diagram
+    from engine.errors import NotFound
+    from engine.loader import load
+
+    if not os.path.isfile(path):
+        raise NotFound(f"definition file '{path}' does not exist", "check the path")
+    definition = load(path)
+    start = parse_date(start_text, "--start") if start_text else None
+    day = parse_date(as_of, "--as-of") if as_of else None
+    graph = definition_diagram(definition, path, kind, start, day)
+    return graph, definition.key or os.path.splitext(os.path.basename(path))[0]
+
+
+def _from_campaign(key: str, kind: str, unit: str | None, depth: int | None, db: str | None,
+                   as_of: str | None) -> tuple[object, str]:
+    from campaigns.diagrams import campaign_diagram
+    from campaigns.runs import load_run
+
+    from ._common import as_of_date
+
+    with database(db).read() as conn:
+        run = load_run(conn, key)
+        graph = campaign_diagram(conn, run, kind, as_of_date(as_of, run.timezone), unit, depth)
+    return graph, run.key
+
+
+def _write(graph: object, path: str) -> None:
+    from engine import diagrams as draw
+
+    if path == "-":
+        click.echo(graph.source, nl=False)  # type: ignore[attr-defined]
+        return
+    if not path.lower().endswith(".dot") and draw.cjk_font_missing():
+        click.echo("warning: no Chinese font found (fc-list :lang=zh is empty); labels may "
+                   f"show as boxes. Install one: {draw.install_hint()}", err=True)
+    draw.render(graph, path)  # type: ignore[arg-type]
+    click.echo(f"wrote {path}")

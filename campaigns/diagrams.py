@@ -1,0 +1,347 @@
+"""Diagrams of a campaign, or of a definition alone: stages, lifecycles, escalation, units.
+
+Counts come from grouped SQL (a handful of ``GROUP BY`` queries, never loading items), so
+a campaign with 100,000 items draws about as fast as its definition; ``engine.diagrams``
+does the drawing.  ``--unit`` restricts counts to a unit's subtree by its path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine import diagrams as draw
+from engine.errors import InvalidInput
+from engine.spec import Definition
+
+from .models import Item, Rectification, Stage, Unit
+from .queries import finished_states, overdue_clause
+from .runs import Run
+from .units import UnitRow, UnitTree
+
+if TYPE_CHECKING:
+    import graphviz
+
+I = Item.__table__  # noqa: E741
+R = Rectification.__table__
+S = Stage.__table__
+U = Unit.__table__
+
+KINDS = ("stages", "items", "rectifications", "escalation", "units")
+DEFINITION_KINDS = ("stages", "items", "rectifications", "escalation")
+MACHINES = {"items": "item", "rectifications": "rectification"}
+STATUS_OF_ROW = {"pending": "upcoming", "open": "current", "closed": "done"}
+LEGEND = {"done": "done", "current": "current (open)", "upcoming": "upcoming",
+          "planned": "planned"}
+BY_DATE = {"done": "window passed", "current": "in its window", "upcoming": "window ahead",
+           "planned": "planned"}
+NOMINAL_START = dt.date(2001, 1, 1)  # places offset windows when no start date is given
+
+
+# --- counting -------------------------------------------------------------------------------
+
+
+def _in_subtree(unit: UnitRow) -> Any:
+    return (U.c.path == unit.path) | U.c.path.startswith(unit.path + "/", autoescape=True)
+
+
+def stage_figures(conn: Connection, run: Run, unit: UnitRow | None = None,
+                  ) -> dict[str | None, tuple[int, int]]:
+    """Per stage (``items.stage``): items found in it, and how many of them are still open."""
+    done = run.definition.machines["item"].done_states
+    query = select(I.c.stage, I.c.state, func.count()).where(I.c.campaign_id == run.id)
+    if unit is not None:
+        query = query.select_from(I.join(U, U.c.id == I.c.unit_id)).where(_in_subtree(unit))
+    out: dict[str | None, tuple[int, int]] = {}
+    for stage, state, n in conn.execute(query.group_by(I.c.stage, I.c.state)):
+        found, still_open = out.get(stage, (0, 0))
+        out[stage] = (found + n, still_open + (0 if state in done else n))
+    return out
+
+
+def state_counts(conn: Connection, run: Run, machine: str, unit: UnitRow | None = None,
+                 ) -> dict[str, int]:
+    """How many items (or rectifications) are in each state of ``machine``."""
+    table = I if machine == "item" else R
+    query = select(table.c.state, func.count()).where(table.c.campaign_id == run.id)
+    if unit is not None:
+        joined = I.join(U, U.c.id == I.c.unit_id)
+        if table is R:
+            joined = R.join(joined, I.c.id == R.c.item_id)
+        query = query.select_from(joined).where(_in_subtree(unit))
+    return dict(conn.execute(query.group_by(table.c.state)).all())
+
+
+def level_counts(conn: Connection, run: Run, unit: UnitRow | None = None,
+                 ) -> tuple[dict[str | None, int], int]:
+    """Unfinished rectifications per escalation level (None: not escalated), and the finished."""
+    finished = finished_states(run)
+    live = R.c.state.not_in(finished)
+    query = select(R.c.level, live, func.count()).where(R.c.campaign_id == run.id)
+    if unit is not None:
+        query = query.select_from(R.join(I.join(U, U.c.id == I.c.unit_id), I.c.id == R.c.item_id)
+                                  ).where(_in_subtree(unit))
+    levels: dict[str | None, int] = {}
+    done = 0
+    for level, is_live, n in conn.execute(query.group_by(R.c.level, live)):
+        if is_live:
+            levels[level] = levels.get(level, 0) + n
+        else:
+            done += n
+    return levels, done
+
+
+def unit_figures(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
+                 ) -> dict[int, list[int]]:
+    """Per unit (its own items only): [open, closed, overdue]."""
+    done = run.definition.machines["item"].done_states
+    by_state = select(I.c.unit_id, I.c.state, func.count()).where(I.c.campaign_id == run.id)
+    overdue = (select(I.c.unit_id, func.count()).select_from(I.join(R, R.c.item_id == I.c.id))
+               .where(I.c.campaign_id == run.id, overdue_clause(run, as_of)))
+    if unit is not None:
+        by_state = by_state.select_from(I.join(U, U.c.id == I.c.unit_id)).where(_in_subtree(unit))
+        overdue = (overdue.select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id))
+                   .where(_in_subtree(unit)))
+    out: dict[int, list[int]] = {}
+    for unit_id, state, n in conn.execute(by_state.group_by(I.c.unit_id, I.c.state)):
+        out.setdefault(unit_id, [0, 0, 0])[1 if state in done else 0] += n
+    for unit_id, n in conn.execute(overdue.group_by(I.c.unit_id)):
+        out.setdefault(unit_id, [0, 0, 0])[2] += n
+    return out
+
+
+# --- stages ----------------------------------------------------------------------------------
+
+
+def _windows(definition: Definition, start: dt.date | None,
+             ) -> tuple[dict[str, tuple[dt.date, dt.date]], dt.date | None]:
+    """Each stage's window, and the origin when offsets are placed from a nominal start."""
+    if start is not None:
+        return {s.key: s.window(start) for s in definition.stages}, None
+    offsets = [s for s in definition.stages if s.start.date is None or s.end.date is None]
+    if not offsets:
+        return {s.key: s.window(NOMINAL_START) for s in definition.stages}, None
+    if len(offsets) != len(definition.stages) and any(
+            s.start.date is not None or s.end.date is not None for s in definition.stages):
+        raise InvalidInput("the stage windows mix dates and offsets, so they cannot be placed "
+                           "without a start date", "give --start DATE")
+    return {s.key: s.window(NOMINAL_START) for s in definition.stages}, NOMINAL_START
+
+
+def _status_by_date(window: tuple[dt.date, dt.date], today: dt.date) -> str:
+    if window[1] < today:
+        return "done"
+    return "current" if window[0] <= today else "upcoming"
+
+
+def _figures_text(figures: tuple[int, int] | None) -> str:
+    found, still_open = figures or (0, 0)
+    return f"found {found} · open {still_open}"
+
+
+def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
+                       tree: UnitTree | None = None) -> graphviz.Digraph:
+    d = run.definition
+    figures = stage_figures(conn, run, unit)
+    rows = {r.key: r for r in conn.execute(select(S).where(S.c.campaign_id == run.id))}
+    lanes = []
+    for spec in d.stages:
+        start, end = spec.window(run.start_date)
+        row = rows.get(spec.key)
+        status = STATUS_OF_ROW.get(row.state, "upcoming") if row is not None else "upcoming"
+        lines = [f"{spec.kind} · {start.isoformat()} .. {end.isoformat()}"]
+        if row is not None and row.opened_on:
+            lines.append(f"opened {row.opened_on.isoformat()}"
+                         + (f", closed {row.closed_on.isoformat()}" if row.closed_on else ""))
+        else:
+            lines.append("not opened yet")
+        lanes.append(draw.Lane(spec.key, spec.title, start, end, status, tuple(lines),
+                               _figures_text(figures.get(spec.key))))
+    note = [_campaign_note(run, as_of, unit, tree),
+            "bars: stage windows; found: items found while the stage was open; open: not yet done"]
+    stray = figures.get(None)
+    if stray:
+        note.append(f"found outside any stage: {_figures_text(stray)}")
+    return draw.timeline_graph(lanes, title=f"{d.title} · stages", note=note, today=as_of,
+                               legend=LEGEND)
+
+
+def stages_of_definition(definition: Definition, path: str, start: dt.date | None,
+                         as_of: dt.date | None) -> graphviz.Digraph:
+    windows, origin = _windows(definition, start)
+    lanes = []
+    for spec in definition.stages:
+        begin, end = windows[spec.key]
+        if origin is not None:
+            text = f"{spec.kind} · {spec.start} .. {spec.end}"
+        else:
+            text = f"{spec.kind} · {begin.isoformat()} .. {end.isoformat()}"
+        status = _status_by_date((begin, end), as_of) if as_of and origin is None else "planned"
+        lanes.append(draw.Lane(spec.key, spec.title, begin, end, status, (text,)))
+    if origin is not None:
+        placed = "windows are offsets from the start date (give --start DATE to place them)"
+    elif start is not None:
+        placed = f"windows from a start on {start.isoformat()}"
+    else:
+        placed = "windows as dated in the definition"
+    return draw.timeline_graph(lanes, title=f"{definition.title} · stages",
+                               note=[f"definition {path}", placed],
+                               today=as_of if origin is None else None, origin=origin,
+                               legend=BY_DATE)
+
+
+# --- lifecycles and escalation ----------------------------------------------------------------
+
+
+def machine_of(definition: Definition, kind: str) -> str:
+    name = MACHINES[kind]
+    if name not in definition.machines:
+        raise InvalidInput(f"the definition has no '{name}' machine to draw",
+                           f"machines: {', '.join(definition.machines) or 'none'}")
+    return name
+
+
+def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, int] | None,
+                      note: list[str]) -> graphviz.Digraph:
+    spec = definition.machines[machine_of(definition, kind)]
+    return draw.machine_graph(spec, counts, title=f"{definition.title} · {spec.title} ({spec.name})",
+                              note=note)
+
+
+def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,
+                       note: list[str]) -> graphviz.Digraph:
+    if definition.ladder is None:
+        raise InvalidInput("the definition has no escalation ladder to draw",
+                           "add an 'escalation' section, or draw another --kind")
+    return draw.ladder_graph(definition.ladder, counts, title=f"{definition.title} · escalation",
+                             note=note, base="not escalated")
+
+
+# --- units -----------------------------------------------------------------------------------
+
+
+def units_diagram(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
+                  unit: UnitRow | None = None, depth: int | None = None) -> graphviz.Digraph:
+    """The unit tree with open / overdue / closed per subtree; deeper units fold into the cut."""
+    own = unit_figures(conn, run, as_of, unit)
+    roots = [unit] if unit is not None else sorted(
+        (u for u in tree.by_id.values() if u.parent_id is None or u.parent_id not in tree.by_id),
+        key=lambda u: u.path)
+    if not roots:
+        raise InvalidInput("there are no units to draw", "add units with 'rectify unit add'")
+    members = [u for u in tree.by_id.values()
+               if any(u.id == r.id or u.path.startswith(r.path + "/") for r in roots)]
+    base = {u.id: min(r.depth for r in roots if u.id == r.id or u.path.startswith(r.path + "/"))
+            for u in members}
+    totals: dict[int, list[int]] = {u.id: [0, 0, 0] for u in members}
+    hidden: dict[int, int] = {u.id: 0 for u in members}
+    by_id = tree.by_id
+    for u in members:
+        figures = own.get(u.id)
+        node: UnitRow | None = u
+        first = True
+        while node is not None and node.id in totals:
+            if figures:
+                for i in range(3):
+                    totals[node.id][i] += figures[i]
+            if not first and depth is not None and u.depth - base[u.id] > depth \
+                    and node.depth - base[u.id] == depth:
+                hidden[node.id] += 1
+            first = False
+            node = by_id.get(node.parent_id) if node.parent_id else None
+    # siblings: the most overdue first, then the most open, so laggards lead each branch
+    shown = _depth_first([u for u in members if depth is None or u.depth - base[u.id] <= depth],
+                         lambda u: (-totals[u.id][2], -totals[u.id][0],
+                                   not any(totals[u.id]), u.title, u.code))
+    shown_ids = {u.id for u in shown}
+    leaves = {u.id for u in shown} - {u.parent_id for u in shown if u.parent_id in shown_ids}
+    worst = sorted((totals[i][2] for i in leaves if totals[i][2]), reverse=True)[:3]
+    nodes = []
+    for u in shown:
+        still_open, closed, late = totals[u.id]
+        lines = [f"open {still_open} · overdue {late} · closed {closed}"]
+        if hidden[u.id]:
+            lines.append(f"incl. {hidden[u.id]} unit{'s' if hidden[u.id] != 1 else ''} below")
+        if not (still_open or closed):
+            lines = ["no items"] + lines[1:]
+        heat = late / still_open if still_open else 0.0
+        nodes.append(draw.TreeNode(str(u.id), str(u.parent_id) if u.parent_id in shown_ids else None,
+                                   u.title, tuple(lines), heat,
+                                   strong=u.id in leaves and late > 0 and bool(worst)
+                                   and late >= worst[-1],
+                                   muted=not (still_open or closed)))
+    done_titles = ", ".join(s.title for s in run.definition.machines["item"].states if s.done)
+    note = [_campaign_note(run, as_of, unit, tree),
+            f"open: not done; closed: done ({done_titles}); overdue: rectification deadline "
+            f"before {as_of.isoformat()} and not finished",
+            "fill: share of open items that are overdue (darker = worse); "
+            "thick border: the most overdue",
+            *( [f"units deeper than {depth} level{'s' if depth != 1 else ''} below the top are "
+                "counted in their ancestor"] if depth is not None else [])]
+    return draw.tree_graph(nodes, title=f"{run.definition.title} · units", note=note)
+
+
+def _depth_first(units: list[UnitRow], key: Any) -> list[UnitRow]:
+    """Parents before children, siblings ordered by ``key``."""
+    ids = {u.id for u in units}
+    children: dict[int | None, list[UnitRow]] = {}
+    for u in units:
+        children.setdefault(u.parent_id if u.parent_id in ids else None, []).append(u)
+    out: list[UnitRow] = []
+    stack = sorted(children.get(None, []), key=key, reverse=True)
+    while stack:
+        u = stack.pop()
+        out.append(u)
+        stack.extend(sorted(children.get(u.id, []), key=key, reverse=True))
+    return out
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def _campaign_note(run: Run, as_of: dt.date, unit: UnitRow | None, tree: UnitTree | None) -> str:
+    where = f" · unit {tree.title_path(unit) if tree else unit.title} and below" if unit else ""
+    return f"campaign {run.key} · as of {as_of.isoformat()}{where}"
+
+
+def campaign_diagram(conn: Connection, run: Run, kind: str, as_of: dt.date,
+                     unit_name: str | None = None, depth: int | None = None) -> graphviz.Digraph:
+    """The diagram of ``kind`` for a stored campaign, with live counts."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown diagram kind '{kind}'", f"kinds: {', '.join(KINDS)}")
+    tree = UnitTree.load(conn) if unit_name or kind == "units" else None
+    unit = tree.find(unit_name) if tree is not None and unit_name else None
+    d = run.definition
+    if kind == "stages":
+        return stages_of_campaign(conn, run, as_of, unit, tree)
+    if kind == "units":
+        assert tree is not None
+        return units_diagram(conn, run, tree, as_of, unit, depth)
+    note = [_campaign_note(run, as_of, unit, tree)]
+    if kind == "escalation":
+        if d.ladder is None:
+            return escalation_diagram(d, None, note)
+        levels, finished = level_counts(conn, run, unit)
+        note.append(f"counts: unfinished rectifications at each level now; {finished} finished "
+                    "not counted")
+        return escalation_diagram(d, levels, note)
+    machine = machine_of(d, kind)
+    return lifecycle_diagram(d, kind, state_counts(conn, run, machine, unit), note)
+
+
+def definition_diagram(definition: Definition, path: str, kind: str, start: dt.date | None = None,
+                       as_of: dt.date | None = None) -> graphviz.Digraph:
+    """The diagram of ``kind`` from a definition file alone (no counts)."""
+    if kind not in DEFINITION_KINDS:
+        raise InvalidInput(f"--kind {kind} needs a campaign's data, not a definition alone",
+                           f"with --definition draw one of: {', '.join(DEFINITION_KINDS)}")
+    note = [f"definition {path}"]
+    if kind == "stages":
+        return stages_of_definition(definition, path, start, as_of)
+    if kind == "escalation":
+        return escalation_diagram(definition, None, note)
+    return lifecycle_diagram(definition, kind, None, note)
