@@ -12,8 +12,31 @@ bash scripts/setup.sh
 # Everything `scripts/main.sh` does beyond setup lives in this block. It runs
 # under `set -e`: the first failing command stops the job with its exit code.
 main_job() {
+    local out=out db=out/wgbw-2015.db
     echo "main: validating definitions"
     .venv/bin/rectify validate definitions/*.yaml
+    echo "main: replaying seed 001's campaign (July-December 2015) into $db"
+    mkdir -p "$out"
+    .venv/bin/python examples/wgbw-2015/replay.py --db "$db"
+    echo "main: final status"
+    .venv/bin/rectify campaign status wgbw-2015 --db "$db" --as-of 2015-12-31
+    if .venv/bin/rectify diagram --help >/dev/null 2>&1; then
+        for kind in stages items rectifications escalation units; do
+            .venv/bin/rectify diagram wgbw-2015 --kind "$kind" --db "$db" --as-of 2015-12-31 \
+                -o "$out/wgbw-2015-$kind.svg" >/dev/null
+        done
+        .venv/bin/rectify diagram wgbw-2015 --kind stages --db "$db" --as-of 2015-09-30 \
+            -o "$out/wgbw-2015-stages-september.png" >/dev/null
+        .venv/bin/rectify diagram wgbw-2015 --kind items --db "$db" --as-of 2015-12-31 \
+            -o "$out/wgbw-2015-items.png" >/dev/null
+        echo "main: diagrams written to $out/ (wgbw-2015-*.svg, *.png)"
+    fi
+    if .venv/bin/rectify ledger --help >/dev/null 2>&1; then
+        .venv/bin/rectify ledger wgbw-2015 --db "$db" --as-of 2015-12-31 -o "$out/wgbw-2015-ledger.xlsx"
+        .venv/bin/rectify report wgbw-2015 --month 2015-09 --db "$db" -o "$out/wgbw-2015-2015-09.html"
+        .venv/bin/rectify board wgbw-2015 --db "$db" -o "$out/wgbw-2015-board.html"
+        echo "main: ledger, September report and public board written to $out/"
+    fi
 }
 # ============================ END MAIN JOB ====================================
 
