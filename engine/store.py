@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, event, insert, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .errors import Conflict, EnvironmentProblem
@@ -98,6 +98,11 @@ def translate_errors(url: str = "") -> Iterator[None]:
             raise EnvironmentProblem(f"cannot write the database {url}: {exc.orig}",
                                      "check the file's permissions and folder, or pass --db") from None
         raise EnvironmentProblem(f"database error: {exc.orig}", "check --db / RECTIFY_DB") from None
+    except IntegrityError as exc:
+        # Checks run before every insert, so a clash here means another writer got there
+        # between our check and our insert (e.g. two offices numbering new items at once).
+        raise Conflict(f"someone else recorded the same thing at the same time ({exc.orig})",
+                       "retry: the command reads the new data first") from None
     except DBAPIError as exc:
         if "serializ" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
             raise Conflict("changed by someone else at the same time", "retry") from None
