@@ -92,8 +92,8 @@ class Cli:
 
     def planned(self, as_of: str = "2015-08-03", **kw: Any) -> str:
         code = self.confirmed(as_of=as_of, **kw)
-        self.ok("item", "rectify", code, "--measures", "建立首问负责制", "--deadline", "2015-09-30",
-                "--actor", "head", "--as-of", as_of)
+        self.ok("item", "rectify", code, "--measures", "建立首问负责制", "--deadline",
+                max("2015-09-30", as_of), "--actor", "head", "--as-of", as_of)
         return code
 
     def submitted(self, as_of: str = "2015-08-03", **kw: Any) -> str:
