@@ -26,6 +26,15 @@ class Database:
         self.url = resolve_url(url)
         self._checked = False
 
+    @property
+    def shown(self) -> str:
+        """The URL as it may be printed: without its password."""
+        if "@" not in self.url:
+            return self.url
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
     @cached_property
     def engine(self) -> Engine:
         return open_engine(self.url)
@@ -46,7 +55,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read transaction against a schema we understand."""
         self._require_file()
-        with translate_errors(self.url), self.engine.connect() as conn, conn.begin():
+        with translate_errors(self.shown), self.engine.connect() as conn, conn.begin():
             self._check_version(conn)
             yield conn
 
@@ -54,7 +63,7 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One all-or-nothing write transaction: everything in it commits, or nothing does."""
         self._require_file()
-        with translate_errors(self.url), self.engine.connect() as raw:
+        with translate_errors(self.shown), self.engine.connect() as raw:
             conn = raw.execution_options(write=True)
             with conn.begin():
                 self._check_version(conn)
@@ -75,7 +84,7 @@ class Database:
         except DBAPIError:
             version = None
         if version is None:
-            raise EnvironmentProblem(f"the database {self.url} has no Rectify schema",
+            raise EnvironmentProblem(f"the database {self.shown} has no Rectify schema",
                                      "run 'rectify init'")
         if version not in KNOWN:
             raise EnvironmentProblem(
@@ -95,7 +104,7 @@ class Database:
         if path and os.path.dirname(path) and not os.path.isdir(os.path.dirname(path)):
             raise EnvironmentProblem(f"folder {os.path.dirname(path)} does not exist",
                                      "create it first, or choose another --db")
-        with translate_errors(self.url), self.engine.connect() as conn:
+        with translate_errors(self.shown), self.engine.connect() as conn:
             before = _current(conn)
             if before is not None and before not in KNOWN:
                 raise EnvironmentProblem(

@@ -104,8 +104,13 @@ def translate_errors(url: str = "") -> Iterator[None]:
         raise Conflict(f"someone else recorded the same thing at the same time ({exc.orig})",
                        "retry: the command reads the new data first") from None
     except DBAPIError as exc:
-        if "serializ" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
+        text = str(exc.orig).lower()
+        if "serializ" in text or "deadlock" in text:
             raise Conflict("changed by someone else at the same time", "retry") from None
+        if "not a database" in text or "malformed" in text:
+            raise EnvironmentProblem(f"{url or 'the database'} is not a usable database: {exc.orig}",
+                                     "check --db / RECTIFY_DB names a Rectify database "
+                                     "(or a new file, for 'rectify init')") from None
         raise
 
 

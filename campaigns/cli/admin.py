@@ -12,4 +12,4 @@ from ._common import DB, database
 def init(db: str | None) -> None:
     """Create the database, or upgrade it to this version's schema."""
     database_ = database(db)
-    click.echo(f"{database_.url}: {database_.init()}")
+    click.echo(f"{database_.shown}: {database_.init()}")
