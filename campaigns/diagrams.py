@@ -99,13 +99,15 @@ def unit_figures(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | Non
                  ) -> dict[int, list[int]]:
     """Per unit (its own items only): [open, closed, overdue]."""
     done = run.definition.machines["item"].done_states
-    by_state = select(I.c.unit_id, I.c.state, func.count()).where(I.c.campaign_id == run.id)
-    overdue = (select(I.c.unit_id, func.count()).select_from(I.join(R, R.c.item_id == I.c.id))
+    items, with_rect = I, I.join(R, R.c.item_id == I.c.id)
+    if unit is not None:
+        items, with_rect = (j.join(U, U.c.id == I.c.unit_id) for j in (items, with_rect))
+    by_state = (select(I.c.unit_id, I.c.state, func.count()).select_from(items)
+                .where(I.c.campaign_id == run.id))
+    overdue = (select(I.c.unit_id, func.count()).select_from(with_rect)
                .where(I.c.campaign_id == run.id, overdue_clause(run, as_of)))
     if unit is not None:
-        by_state = by_state.select_from(I.join(U, U.c.id == I.c.unit_id)).where(_in_subtree(unit))
-        overdue = (overdue.select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id))
-                   .where(_in_subtree(unit)))
+        by_state, overdue = (q.where(_in_subtree(unit)) for q in (by_state, overdue))
     out: dict[int, list[int]] = {}
     for unit_id, state, n in conn.execute(by_state.group_by(I.c.unit_id, I.c.state)):
         out.setdefault(unit_id, [0, 0, 0])[1 if state in done else 0] += n
