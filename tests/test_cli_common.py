@@ -59,7 +59,7 @@ class Cli:
                input: str | None = None) -> Result:
         argv = [*args, "--db", str(self.db)] if db else list(args)
         return CliRunner().invoke(rectify, argv, env={**ENV, **(env or {})}, input=input,
-                                  catch_exceptions=False)
+                                  catch_exceptions=False, prog_name="rectify")
 
     def ok(self, *args: str, **kw: Any) -> str:
         """Run a command that must succeed; its standard output."""
