@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
-from dataclasses import dataclass
+import io
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import InvalidInput, NotFound
 
@@ -67,3 +70,67 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
         values = {fields[i]: c.strip() for i, c in enumerate(cells) if i in fields}
         rows.append(Row(number, values, letters))
     return rows
+
+
+# --- streaming tables (used by the item importer) -----------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """Rows of one sheet or CSV file: (1-based row number, cell values)."""
+
+    name: str | None  # None for a CSV file
+    rows: Iterator[tuple[int, Sequence[Any]]]
+    total: int | None = None  # rows, when known up front (for a progress bar)
+    merged: list[Any] = field(default_factory=list)  # merged ranges (xlsx only)
+    sheets: list[str] = field(default_factory=list)
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def check_file(path: str, max_bytes: int) -> int:
+    """The file's size, after checking it exists and is within the limit."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise NotFound(f"cannot read {path}: {exc.strerror}", "check the path") from None
+    if size > max_bytes:
+        raise InvalidInput(f"{path} is {size_text(size)}, over the import limit of "
+                           f"{size_text(max_bytes)}",
+                           "split the file, or raise the limit with --max-size")
+    return size
+
+
+def decode(raw: bytes, path: str) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (what Excel saves as CSV in China)."""
+    if b"\0" in raw[:4096]:
+        raise InvalidInput(f"{path} is not a text (CSV) file",
+                           "save the sheet as CSV (UTF-8), or import the .xlsx itself")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
+
+
+def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
+    """A CSV file as a stream of rows; numbered as a spreadsheet program shows them."""
+    check_file(path, max_bytes)
+    with open(path, "rb") as fh:
+        text = decode(fh.read(), path)
+    first = text[:text.find("\n")] if "\n" in text else text
+    dialect: Any = csv.excel_tab if "\t" in first and "," not in first else csv.excel
+    total = text.count("\n") + (0 if text.endswith("\n") else 1)
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as exc:
+            raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
+                               "check the quotes on that line") from None
+
+    return Sheet(None, rows(), total)

@@ -1,0 +1,167 @@
+"""``rectify ledger``, ``report``, ``board``, ``dashboard``, and the body of ``item import``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from ._common import common, database
+from ._output import emit
+
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
+UNITS = {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """'50MB', '200 KB', '1048576' → bytes."""
+    match = SIZE.match(str(text))
+    if not match:
+        raise click.BadParameter(f"'{text}' is not a size; write e.g. 50MB, 500KB or 1048576",
+                                 param_hint="--max-size")
+    unit = (match.group(2) or "b")[0].lower()
+    return int(float(match.group(1)) * UNITS[unit])
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[tuple[Callable[[int | None], None], Callable[[int], None]]]:
+    """A progress bar on a terminal (stderr); nothing at all when piped."""
+    state: dict[str, Any] = {}
+
+    def start(total: int | None) -> None:
+        if total and sys.stderr.isatty():
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"] = bar.__enter__()
+
+    def step(n: int) -> None:
+        if "bar" in state:
+            state["bar"].update(n)
+
+    try:
+        yield start, step
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
+                   columns: str | None, header_row: int | None, update: bool, max_size: str,
+                   fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
+    """The body of ``rectify item import`` (the command itself lives in the item group)."""
+    from campaigns.importer import Options, import_items, parse_columns
+    from campaigns.people import resolve_actor
+    from campaigns.runs import load_run
+
+    from ._common import as_of_date
+
+    options = Options(sheet=sheet, header_row=header_row, columns=parse_columns(columns),
+                      update=update, dry_run=dry_run, max_bytes=parse_size(max_size))
+    store = database(db)
+    with (store.read() if dry_run else store.write()) as conn, progress_bar("importing") as bar:
+        run = load_run(conn, campaign)
+        who = resolve_actor(conn, actor, set(run.definition.roles))
+        result = import_items(conn, run, who, as_of_date(as_of, run.timezone), file, options,
+                              progress=bar[1], on_total=bar[0])
+    if fmt == "json":
+        emit(result.as_dict(), "json")
+        return
+    where = f"sheet '{result.sheet}', " if result.sheet else ""
+    verb = "would import" if dry_run else "imported"
+    span = f": {result.new[0]} … {result.new[-1]}" if result.new and not dry_run else ""
+    lines = [f"{file} ({where}header row {result.header_row}): {result.rows} row(s)",
+             f"{verb} {len(result.new)} new item(s){span}",
+             f"{result.unchanged} unchanged"]
+    if result.updated:
+        lines.append(f"{'would update' if dry_run else 'updated'} {len(result.updated)}: "
+                     + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
+    if result.default_source:
+        lines.append(f"rows without 问题来源 recorded as '{result.default_source}'")
+    if result.ignored_columns:
+        lines.append("ignored columns: " + ", ".join(result.ignored_columns))
+    click.echo("\n".join(lines))
+
+
+@click.command("ledger")
+@click.argument("campaign")
+@click.option("--unit", help="Only this unit and the units under it.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.xlsx or FILE.csv.")
+@common
+def ledger(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
+    """Export CAMPAIGN's rectification ledger (整改台账) as XLSX or CSV."""
+    from campaigns.ledger import export
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    from ._common import as_of_date
+
+    with database(db).read() as conn:
+        run = load_run(conn, campaign)
+        n = export(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone), output, unit)
+    click.echo(f"wrote {output}: {n} item(s)")
+
+
+@click.command("report")
+@click.argument("campaign")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.md or FILE.html.")
+@common
+def report(campaign: str, month: str, output: str, db: str | None, as_of: str | None) -> None:
+    """Write CAMPAIGN's monthly report (月报) as Markdown or HTML."""
+    from campaigns.report import parse_month, write_report
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    from ._common import as_of_date
+
+    first = parse_month(month)
+    with database(db).read() as conn:
+        run = load_run(conn, campaign)
+        note = write_report(conn, run, UnitTree.load(conn), first,
+                            as_of_date(as_of, run.timezone), output)
+    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+
+
+@click.command("board")
+@click.argument("campaign")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.html.")
+@common
+def board(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+    """Write CAMPAIGN's public board (公示): measures and progress per unit."""
+    from campaigns.board import write_board
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    from ._common import as_of_date
+
+    with database(db).read() as conn:
+        run = load_run(conn, campaign)
+        n = write_board(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone), output)
+    click.echo(f"wrote {output}: {n} item(s) disclosed")
+
+
+@click.command("dashboard")
+@click.argument("campaign")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="FILE.html.")
+@common
+def dashboard(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+    """Write CAMPAIGN's dashboard: one self-contained HTML page (no network needed)."""
+    from campaigns.dashboard import write_dashboard
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    from ._common import as_of_date
+
+    with database(db).read() as conn:
+        run = load_run(conn, campaign)
+        note = write_dashboard(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone),
+                               output)
+    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+

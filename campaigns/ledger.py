@@ -1,0 +1,277 @@
+"""The rectification ledger (整改台账): one row per item, in the layout offices use.
+
+Built from what was recorded, never typed twice: as of today from the tables, as of a past
+date from the event log (``standing.snapshot``).  Written as XLSX (a merged title row, frozen
+headers, column widths, real date cells, and a summary sheet of counts by unit and state) or
+as CSV (UTF-8 with BOM, so Excel and WPS open it with its Chinese intact).  Fields the
+definition marks confidential never appear.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput
+
+from .models import Event, Item, Person, Progress, Rectification
+from .runs import Run
+from .standing import finished_rect_states, label, resting_pairs, snapshot
+from .units import UnitTree
+from .xlsx import Column
+
+I = Item.__table__  # noqa: E741
+R = Rectification.__table__
+P = Person.__table__
+E = Event.__table__
+PR = Progress.__table__
+
+
+@dataclass(frozen=True)
+class LedgerColumn:
+    field: str
+    header: str
+    width: float
+    kind: str = "text"
+
+
+COLUMNS = (
+    LedgerColumn("seq", "序号", 6, "int"),
+    LedgerColumn("code", "问题编号", 17),
+    LedgerColumn("unit", "单位", 16, "wrap"),
+    LedgerColumn("title", "问题描述", 40, "wrap"),
+    LedgerColumn("category", "问题类别", 16),
+    LedgerColumn("source", "问题来源", 12),
+    LedgerColumn("measures", "整改措施", 40, "wrap"),
+    LedgerColumn("target", "整改目标", 24, "wrap"),
+    LedgerColumn("original_deadline", "原定时限", 12, "date"),
+    LedgerColumn("deadline", "整改时限", 12, "date"),
+    LedgerColumn("leader", "责任领导", 10),
+    LedgerColumn("person", "责任人", 10),
+    LedgerColumn("state", "状态", 11),
+    LedgerColumn("level", "督办等级", 9),
+    LedgerColumn("progress", "整改进展", 36, "wrap"),
+    LedgerColumn("closed_on", "销号日期", 12, "date"),
+)
+
+
+def columns_for(run: Run) -> list[LedgerColumn]:
+    """The ledger's columns, leaving out any the definition marks confidential."""
+    hidden = set(run.definition.confidential)
+    return [c for c in COLUMNS if c.field not in hidden]
+
+
+def unit_names(tree: UnitTree) -> dict[int, str]:
+    """A unit's title, or its path of titles where the title alone is ambiguous."""
+    counts: dict[str, int] = {}
+    for u in tree.by_id.values():
+        counts[u.title] = counts.get(u.title, 0) + 1
+    return {uid: (u.title if counts[u.title] == 1 else tree.title_path(u))
+            for uid, u in tree.by_id.items()}
+
+
+def latest_event_date(conn: Connection, run: Run) -> dt.date | None:
+    return conn.execute(select(func.max(E.c.business_date)).where(E.c.campaign_id == run.id)).scalar()
+
+
+def ledger_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
+                unit: str | None = None) -> Iterator[dict[str, Any]]:
+    """The ledger's rows as dicts (field → value; dates as dates), numbered from 1."""
+    latest = latest_event_date(conn, run)
+    unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
+    if latest is not None and as_of < latest:
+        yield from _past_rows(conn, run, tree, as_of, unit_ids)
+    else:
+        yield from _current_rows(conn, run, tree, as_of, unit_ids)
+
+
+def _current_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
+                  unit_ids: set[int] | None) -> Iterator[dict[str, Any]]:
+    d = run.definition
+    names = unit_names(tree)
+    cats = d.sections.get("categories") or {}
+    srcs = d.sections.get("sources") or {}
+    levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
+    leader, person = P.alias("leader"), P.alias("person")
+    newest = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
+              .subquery())
+    query = (select(I.c.id, I.c.code, I.c.title, I.c.unit_id, I.c.category, I.c.source,
+                    I.c.state, I.c.closed_on, I.c.found_on, R.c.state.label("rect_state"),
+                    R.c.measures, R.c.target, R.c.original_deadline, R.c.deadline, R.c.level,
+                    leader.c.name.label("leader"), person.c.name.label("person"),
+                    PR.c.note.label("progress"))
+             .select_from(I.join(R, R.c.item_id == I.c.id)
+                          .outerjoin(leader, leader.c.id == R.c.leader_id)
+                          .outerjoin(person, person.c.id == R.c.person_id)
+                          .outerjoin(newest, newest.c.item_id == I.c.id)
+                          .outerjoin(PR, PR.c.id == newest.c.pid))
+             .where(I.c.campaign_id == run.id, I.c.found_on <= as_of).order_by(I.c.seq))
+    labels: dict[tuple[str, str], str] = {}
+    n = 0
+    for r in conn.execute(query.execution_options(yield_per=2000)):
+        if unit_ids is not None and r.unit_id not in unit_ids:
+            continue
+        n += 1
+        pair = (r.state, r.rect_state)
+        if pair not in labels:
+            labels[pair] = label(d, *pair)
+        yield {"seq": n, "code": r.code, "unit": names[r.unit_id], "unit_id": r.unit_id,
+               "title": r.title, "category": cats.get(r.category, r.category),
+               "source": srcs.get(r.source, r.source), "measures": r.measures or "",
+               "target": r.target or "", "original_deadline": r.original_deadline,
+               "deadline": r.deadline, "leader": r.leader or "", "person": r.person or "",
+               "state": labels[pair], "item_state": r.state, "rect_state": r.rect_state,
+               "level": levels.get(r.level, r.level or ""), "progress": r.progress or "",
+               "closed_on": r.closed_on}
+
+
+def _past_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
+               unit_ids: set[int] | None) -> Iterator[dict[str, Any]]:
+    """As of a past date: states, deadlines and facts from the event log; names as now."""
+    d = run.definition
+    names = unit_names(tree)
+    cats = d.sections.get("categories") or {}
+    srcs = d.sections.get("sources") or {}
+    leader, person = P.alias("leader"), P.alias("person")
+    people = {r.item_id: r for r in conn.execute(
+        select(R.c.item_id, leader.c.name.label("leader"),
+               person.c.name.label("person"))
+        .select_from(R.outerjoin(leader, leader.c.id == R.c.leader_id)
+                     .outerjoin(person, person.c.id == R.c.person_id))
+        .where(R.c.campaign_id == run.id))}
+    n = 0
+    for it in snapshot(conn, run, as_of):
+        if unit_ids is not None and it.unit_id not in unit_ids:
+            continue
+        n += 1
+        extra = people.get(it.id)
+        yield {"seq": n, "code": it.code, "unit": names.get(it.unit_id, ""), "unit_id": it.unit_id,
+               "title": it.title, "category": cats.get(it.category, it.category),
+               "source": srcs.get(it.source, it.source), "measures": it.measures or "",
+               "target": it.target or "",
+               "original_deadline": it.original_deadline,
+               "deadline": it.deadline, "leader": (extra.leader or "") if extra else "",
+               "person": (extra.person or "") if extra else "",
+               "state": label(d, it.state, it.rect_state), "item_state": it.state,
+               "rect_state": it.rect_state, "level": "", "progress": it.progress or "",
+               "closed_on": it.closed_on}
+
+
+@dataclass
+class Summary:
+    """Counts by unit and state, for the summary sheet."""
+
+    states: list[str]
+    rows: dict[str, dict[str, int]]
+    overdue: dict[str, int]
+
+    def table(self) -> Iterator[list[Any]]:
+        totals = dict.fromkeys(self.states, 0)
+        all_overdue = 0
+        for unit_name, counts in self.rows.items():
+            total = sum(counts.values())
+            closed = counts.get(self.states[-1], 0) if self.states else 0
+            for s in self.states:
+                totals[s] += counts.get(s, 0)
+            all_overdue += self.overdue.get(unit_name, 0)
+            yield [unit_name, *(counts.get(s, 0) for s in self.states), total,
+                   self.overdue.get(unit_name, 0), _rate(closed, total)]
+        grand = sum(totals.values())
+        yield ["合计", *totals.values(), grand, all_overdue,
+               _rate(totals[self.states[-1]] if self.states else 0, grand)]
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+class SummaryBuilder:
+    def __init__(self, run: Run, as_of: dt.date) -> None:
+        d = run.definition
+        pairs = resting_pairs(d)
+        closing = [p for p in pairs if p[0] in d.machines["item"].done_states]
+        ordered = [label(d, *p) for p in pairs if p not in closing] + \
+                  [label(d, *p) for p in closing]
+        from .standing import closing_states
+
+        closed_label = next((label(d, *p) for p in pairs if p[0] in closing_states(d)), None)
+        states = [s for s in dict.fromkeys(ordered) if s != closed_label]
+        if closed_label:
+            states.append(closed_label)  # last: the summary's closure rate counts it
+        self.summary = Summary(states, {}, {})
+        self.finished = finished_rect_states(d)
+        self.as_of = as_of
+
+    def add(self, row: dict[str, Any]) -> None:
+        counts = self.summary.rows.setdefault(row["unit"], {})
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+        if row["deadline"] and row["deadline"] < self.as_of and row["rect_state"] not in self.finished:
+            self.summary.overdue[row["unit"]] = self.summary.overdue.get(row["unit"], 0) + 1
+
+
+def export(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, path: str,
+           unit: str | None = None) -> int:
+    """Write the ledger to ``path`` (.xlsx or .csv); returns the number of items."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".xlsx", ".csv"):
+        raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
+                           "name the output FILE.xlsx or FILE.csv")
+    cols = columns_for(run)
+    rows = ledger_rows(conn, run, tree, as_of, unit)
+    builder = SummaryBuilder(run, as_of)
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            builder.add(row)
+            yield [row[c.field] for c in cols]
+
+    tmp = path + ".part"
+    try:
+        if ext == ".csv":
+            n = _write_csv(tmp, cols, values())
+        else:
+            n = _write_xlsx(tmp, run, tree, as_of, unit, cols, values(), builder)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return n
+
+
+def _write_csv(path: str, cols: list[LedgerColumn], rows: Iterator[list[Any]]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.header for c in cols])
+        for values in rows:
+            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
+                             for v in values])
+            n += 1
+    return n
+
+
+def _write_xlsx(path: str, run: Run, tree: UnitTree, as_of: dt.date, unit: str | None,
+                cols: list[LedgerColumn], rows: Iterator[list[Any]],
+                builder: SummaryBuilder) -> int:
+    from .xlsx import new_workbook, write_table_sheet
+
+    wb = new_workbook()
+    scope = tree.title_path(tree.find(unit)) if unit else ""
+    caption = f"{run.definition.title}问题整改台账"
+    subtitle = f"{scope + '  ' if scope else ''}截至 {as_of.year}年{as_of.month}月{as_of.day}日"
+    n = write_table_sheet(wb, "台账", caption, [Column(c.header, c.width, c.kind) for c in cols],
+                          rows, subtitle)
+    summary = builder.summary
+    head = [Column("单位", 24, "wrap"), *(Column(s, 10, "int") for s in summary.states),
+            Column("合计", 8, "int"), Column("逾期", 8, "int"), Column("销号率", 9)]
+    write_table_sheet(wb, "汇总", f"{run.definition.title}问题整改情况汇总", head,
+                      summary.table(), subtitle)
+    wb.save(path)
+    return n
