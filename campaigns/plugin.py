@@ -24,7 +24,7 @@ STANDARD_SOURCES: dict[str, str] = {
 
 ITEM_FIELDS = ("code", "seq", "unit", "title", "description", "category", "source", "reporter",
                "reporter_contact", "found_on", "measures", "target", "deadline", "department",
-               "leader", "person", "state", "progress", "closed_on")
+               "leader", "person", "state", "progress", "closed_on", "original_deadline")
 CONFIDENTIAL_FIELDS = ("reporter", "reporter_contact")
 
 CAMPAIGN_SCHEMA = {

@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unit": ("campaigns.cli.units:unit", "Units: the tree of organisations."),
     "person": ("campaigns.cli.units:person", "People: officials with keys, units and roles."),
     "item": ("campaigns.cli.items:item", "Problem items and their rectifications."),
+    "ledger": ("campaigns.cli.ledger:ledger", "Export the rectification ledger (台账) as XLSX or CSV."),
+    "report": ("campaigns.cli.ledger:report", "Write the monthly report (月报) as Markdown or HTML."),
+    "board": ("campaigns.cli.ledger:board", "Write the public board (公示) as HTML."),
+    "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
 }
 

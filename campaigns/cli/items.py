@@ -64,6 +64,26 @@ def add(campaign: str, title: str, unit: str, category: str, source: str,
     click.echo(code)
 
 
+@item.command("import")
+@click.argument("campaign")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--sheet", help="Sheet name or number (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change.")
+@click.option("--columns", metavar="MAP", help='Header → field: JSON or 列名=field,... ("" ignores).')
+@click.option("--header-row", type=click.IntRange(min=1), help="Row of the headers (default: found).")
+@click.option("--update", is_flag=True, help="Take the file's values for rows changed since.")
+@click.option("--max-size", default="50MB", envvar="RECTIFY_IMPORT_MAX_SIZE", show_default=True,
+              help="Largest file accepted [env RECTIFY_IMPORT_MAX_SIZE].")
+@click.option("--json", "fmt", flag_value="json", help="Print the outcome as JSON.")
+@ACTOR
+@common
+def import_(fmt: str | None, **options: Any) -> None:
+    """Import problem items from a ledger FILE (.xlsx or .csv): all rows, or none."""
+    from .ledger import import_command
+
+    import_command(fmt=fmt or "text", **options)
+
+
 @item.command("list")
 @click.argument("campaign")
 @click.option("--state", help="Item or rectification state.")
