@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from engine.errors import EnvironmentProblem
 from engine.store import open_engine, resolve_url, translate_errors
 
-HEAD = "0001"  # newest migration this version of the tool knows
-KNOWN = ("0001",)
+HEAD = "0002"  # newest migration this version of the tool knows
+KNOWN = ("0001", "0002")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 

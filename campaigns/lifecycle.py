@@ -68,7 +68,10 @@ RECTIFICATION: dict[str, Any] = {
          "dest": "extension_requested", "guards": ["note_required"]},
         {"trigger": "approve-extension", "title": "批准延期", "source": "extension_requested",
          "dest": "in_progress", "guards": [{"param_required": {"name": "deadline"}}, *SUPERVISION],
-         "actions": [{"copy_param": {"name": "deadline", "field": "deadline"}}]},
+         "actions": [{"copy_param": {"name": "deadline", "field": "deadline"}},
+                     # the escalation ladder restarts from the new deadline
+                     {"copy_param": {"name": "deadline", "field": "level_base"}},
+                     {"set_field": {"field": "level"}}]},
         {"trigger": "refuse-extension", "title": "不予延期", "source": "extension_requested",
          "dest": "in_progress", "guards": SUPERVISION},
         {"trigger": "rework", "title": "重新整改", "source": "verified", "dest": "in_progress",

@@ -123,6 +123,8 @@ class Rectification(Stateful, Base):
     __table_args__ = (
         Index("ix_rect_campaign_state", "campaign_id", "state"),
         Index("ix_rect_campaign_deadline", "campaign_id", "deadline"),
+        # the clock's sweep: per level and live state, a range of the dates the ladder counts from
+        Index("ix_rect_ladder", "campaign_id", "level", "state", "level_base"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,7 +205,10 @@ class Notice(Base):
     """An escalation notice (提醒/督办/通报/问责) issued to a unit about one rectification."""
 
     __tablename__ = "notices"
-    __table_args__ = (UniqueConstraint("rectification_id", "level", "deadline"),)
+    __table_args__ = (
+        UniqueConstraint("rectification_id", "level", "deadline"),
+        Index("ix_notices_campaign_issued", "campaign_id", "issued_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)

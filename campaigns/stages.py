@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict, InvalidInput, Refused
-from engine.machines import Actor, Context
+from engine.machines import SYSTEM_ACTOR, Actor, Context
 from engine.spec import StageSpec
 from engine.store import now
 
@@ -88,13 +88,36 @@ def _check(run: Run, ctx: Context, spec: StageSpec, guards: Any, force: bool,
     return [str(r) for r in refusals]
 
 
-def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> str:
+def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
+    """The clock's part: open, as the system, each pending stage whose window has begun.
+
+    Entry guards apply and are never forced: a refused stage stays pending (its refusal is
+    returned) and the next tick tries again.  Returns the keys opened and the refusals.
+    """
+    ctx = Context(run.definition, Actor(SYSTEM_ACTOR), as_of, run=run, figures=StoreFigures(conn, run))
+    opened: list[str] = []
+    refused: list[str] = []
+    for row in conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.state == "pending")
+                            .order_by(S.c.position)).all():
+        spec = run.definition.stage(row.key)
+        if spec is None or spec.window(run.start_date)[0] > as_of:
+            continue
+        try:
+            _open(conn, run, ctx, row, False, rule=f"stages.{row.key}")
+            opened.append(row.key)
+        except Refused as exc:
+            refused.append(exc.message)
+    return opened, refused
+
+
+def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool,
+          rule: str | None = None) -> str:
     spec = run.definition.stage(row.key)
     assert spec is not None
     overridden = _check(run, ctx, spec, spec.entry, force, "open")
     _set(conn, row, "open", opened_on=ctx.as_of)
     _event(conn, run, "stage", row.id, "open", "pending", "open", ctx.actor, ctx.as_of,
-           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
+           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key}, rule)
     return (_("opened {stage} ({title})").format(stage=row.key, title=spec.title)
             + (" " + _("[forced]") if overridden else ""))
 
@@ -118,7 +141,8 @@ def _set(conn: Connection, row: Any, state: str, **values: Any) -> None:
 
 
 def _event(conn: Connection, run: Run, machine: str, subject_id: int, trigger: str, src: str,
-           dest: str, actor: Actor, as_of: dt.date, payload: dict[str, Any]) -> None:
+           dest: str, actor: Actor, as_of: dt.date, payload: dict[str, Any],
+           rule: str | None = None) -> None:
     conn.execute(insert(E).values(campaign_id=run.id, machine=machine, subject_id=subject_id,
                                   trigger=trigger, from_state=src, to_state=dest, actor=actor.key,
-                                  business_date=as_of, recorded_at=now(), payload=payload))
+                                  business_date=as_of, recorded_at=now(), payload=payload, rule=rule))

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "board": ("campaigns.cli.ledger:board", "Write the public board (公示) as HTML."),
     "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
+    "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
+    "notices": ("campaigns.cli.clock:notices", "List escalation notices; print 督办通知书 per unit."),
 }
 
 

@@ -1,0 +1,322 @@
+"""The clock: what the passing of business days does to stored subjects, found and applied in bulk.
+
+Two kinds of rule run on a clock, both from the definition:
+
+* an escalation ladder (``LadderSpec``): each subject with a deadline climbs one level when the
+  level's threshold, measured from the date the ladder counts from (``level_base``), is reached;
+* timers (``TimerSpec``): fire a trigger when a subject has been in a state for a duration, or
+  when its deadline is a duration past.
+
+Everything is set-based.  A threshold ``at`` is reached for base ``b`` on ``calendar.add(b, at)``;
+that is monotone in ``b``, so "reached by day D" is ``b <= latest_base(calendar, at, D)``: the
+calendar is asked once per (rule, day), and the database selects the due rows by a date range on
+an indexed column.  Each step is an ``INSERT ... SELECT`` of its events (and of its records, for
+a ladder) followed by one ``UPDATE ... WHERE`` of the same rows, whose row count must match, so a
+concurrent writer makes the whole run fail with ``Conflict`` rather than log a change that did
+not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
+to the caller's ``fire`` function.
+
+A step becomes due on the later of its threshold date and the day the subject entered its current
+state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
+ladder order.  This module knows tables only through the ``Subjects`` and ``StepLog`` the caller
+describes; it has no words of any plugin's domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from .calendar import WorkCalendar, calendar_for
+from .errors import Conflict, InvalidInput
+from .machines import SYSTEM_ACTOR
+from .spec import Definition, Duration, LevelSpec, TimerSpec
+from .store import Move, apply_moves, now
+
+ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
+ONE_DAY = dt.timedelta(days=1)
+
+
+def latest_base(cal: WorkCalendar, at: Duration, day: dt.date) -> dt.date:
+    """The latest base date ``b`` whose threshold ``cal.add(b, at)`` is reached by ``day``.
+
+    ``cal.add(b, at)`` never decreases as ``b`` grows, so the bases reached by ``day`` are exactly
+    those on or before this date: one calendar question answers a whole table's.
+    """
+    n = at.days
+    if at.unit == "calendar" or n == 0:
+        return day - dt.timedelta(days=n)
+    if n > 0:
+        # reached when (b, day] holds n working days: b is before the nth working day up to day
+        return cal.add(day + ONE_DAY, Duration(-n, "working")) - ONE_DAY
+    # add(b, -m) is on or before day until (day, b) holds m working days
+    return cal.add(day, Duration(-n, "working"))
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """A table of one machine's subjects, as the clock sees it.
+
+    ``table`` has the ``Stateful`` columns (state, version, entered_on) and an ``id``; ``scope``
+    selects the rows of one running instance; ``event_values`` are the plugin's event columns,
+    each an expression on ``table`` (copied into every event).  ``deadline``, ``level`` and
+    ``level_base`` name the date columns a ladder or a deadline timer needs (None: none).
+    """
+
+    machine: str
+    table: Table
+    scope: ColumnElement[bool]
+    event_values: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
+    deadline: str | None = None
+    level: str | None = None
+    level_base: str | None = None
+
+
+@dataclass(frozen=True)
+class StepLog:
+    """The table that records each ladder step besides its event (one row per subject and level).
+
+    It has the columns ``level``, ``issued_on``, ``deadline`` (the date the step was measured
+    from), ``days_overdue`` (calendar days past it, 0 before), ``new_deadline``, ``action`` and
+    ``event_id``; ``values`` fills its other columns from the subject table (its links).
+    """
+
+    table: Table
+    values: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Step:
+    """What one rule did (or would do) on one day."""
+
+    day: dt.date
+    rule: str
+    title: str
+    count: int
+    new_deadline: dt.date | None = None
+    refused: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "rule": self.rule, "title": self.title,
+                "count": self.count,
+                "new_deadline": self.new_deadline.isoformat() if self.new_deadline else None,
+                "refused": self.refused}
+
+
+FireFn = Callable[[Connection, TimerSpec, list[int], dt.date], tuple[list[Move], list[str]]]
+"""Fires a timer's trigger on due subjects (ids) as of a day: the moves to write, and refusals."""
+
+
+def ladder_rule(level: LevelSpec) -> str:
+    return f"escalation.{level.key}"
+
+
+def timer_rule(timer: TimerSpec) -> str:
+    return f"timers.{timer.key}"
+
+
+class Clock:
+    """Applies a definition's ladder and timers to stored subjects, one business day at a time."""
+
+    def __init__(self, definition: Definition, subjects: Mapping[str, Subjects], events: Table,
+                 log: StepLog | None = None, fire: FireFn | None = None) -> None:
+        self.definition = definition
+        self.subjects = subjects
+        self.events = events
+        self.log = log
+        self.fire = fire
+        self.calendar = calendar_for(definition.calendar)
+        self._check()
+
+    def _check(self) -> None:
+        d = self.definition
+        if d.ladder is not None:
+            subj = self.subjects.get(d.ladder.machine)
+            if subj is None or not (subj.deadline and subj.level and subj.level_base):
+                raise InvalidInput(f"the escalation ladder runs on '{d.ladder.machine}', whose "
+                                   "subjects have no deadline, level and level_base columns")
+        for timer in d.timers:
+            subj = self.subjects.get(timer.machine)
+            if subj is None:
+                raise InvalidInput(f"timer '{timer.key}' runs on '{timer.machine}', which has no "
+                                   "stored subjects")
+            transition = d.machines[timer.machine].transition(timer.trigger)
+            assert transition is not None
+            if timer.from_deadline:
+                if not subj.deadline:
+                    raise InvalidInput(f"timer '{timer.key}' counts from a deadline, but "
+                                       f"'{timer.machine}' has none")
+                if transition.dest in transition.sources:
+                    raise InvalidInput(
+                        f"timer '{timer.key}' would fire every day: '{timer.trigger}' leaves its "
+                        f"subject in '{transition.dest}', where the deadline is still past",
+                        "give the timer a transition to another state")
+            elif self._needs_python(timer) and self.fire is None:
+                raise InvalidInput(f"timer '{timer.key}' needs its guards run, and nothing can")
+
+    # -- one day ----------------------------------------------------------------
+
+    def run_day(self, conn: Connection, day: dt.date) -> list[Step]:
+        """Everything due on ``day``: timers first (they may end a hold), then the ladder."""
+        steps = [s for t in self.definition.timers if (s := self._timer(conn, t, day))]
+        ladder = self.definition.ladder
+        if ladder is not None:
+            subj = self.subjects[ladder.machine]
+            machine = self.definition.machines[ladder.machine]
+            active = sorted({s.key for s in machine.states} - ladder.stop_states
+                            - ladder.hold_states - machine.done_states)
+            keys = [lv.key for lv in ladder.levels]
+            for k, level in enumerate(ladder.levels):
+                base = latest_base(self.calendar, level.at, day)
+                count = sum(self._climb(conn, subj, active, level, prev, base, day)
+                            for prev in [None, *keys[:k]])
+                if count:
+                    steps.append(Step(day, ladder_rule(level), level.title, count,
+                                      self._new_deadline(level, day)))
+        return steps
+
+    # -- the ladder -------------------------------------------------------------
+
+    def _new_deadline(self, level: LevelSpec, day: dt.date) -> dt.date | None:
+        return self.calendar.add(day, level.new_deadline) if level.new_deadline else None
+
+    def _climb(self, conn: Connection, subj: Subjects, active: list[str], level: LevelSpec,
+               prev: str | None, base: dt.date, day: dt.date) -> int:
+        """Move every due subject at level ``prev`` up to ``level``; returns how many moved."""
+        t = subj.table
+        assert subj.level and subj.level_base and subj.deadline
+        level_col, base_col = t.c[subj.level], t.c[subj.level_base]
+        due = and_(subj.scope, level_col.is_(None) if prev is None else level_col == prev,
+                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day)
+        if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
+            return 0
+        rule = ladder_rule(level)
+        new = self._new_deadline(level, day)
+        payload = {"level": level.key, "from_level": prev}
+        if new:
+            payload["new_deadline"] = new.isoformat()
+        note = f"{level.title}: {level.action}" if level.action else level.title
+        mark, added = self._log_events(conn, subj, due, ESCALATE, t.c.state, rule, day, note, payload)
+        if self.log is not None:
+            self._log_steps(conn, subj, level, mark, rule, day, new)
+        values: dict[str, Any] = {subj.level: level.key, "version": t.c.version + 1}
+        if new:
+            values.update({subj.deadline: new, subj.level_base: new})
+        self._update(conn, subj, due, mark, rule, values, added)
+        return added
+
+    def _log_steps(self, conn: Connection, subj: Subjects, level: LevelSpec, mark: int, rule: str,
+                   day: dt.date, new: dt.date | None) -> None:
+        assert self.log is not None and subj.level_base
+        t, e, log = subj.table, self.events, self.log
+        base_col = t.c[subj.level_base]
+        late = _days_between(conn, base_col, day)
+        query = (select(*subj_exprs(log.values), literal(level.key), literal(day, Date),
+                        base_col, case((base_col < day, late), else_=0),
+                        literal(new, Date), literal(level.action or None), e.c.id)
+                 .select_from(e.join(t, t.c.id == e.c.subject_id))
+                 .where(e.c.id > mark, e.c.rule == rule, e.c.machine == subj.machine, subj.scope))
+        columns = [*log.values, "level", "issued_on", "deadline", "days_overdue", "new_deadline",
+                   "action", "event_id"]
+        conn.execute(insert(log.table).from_select(columns, query))
+
+    # -- timers -----------------------------------------------------------------
+
+    def _needs_python(self, timer: TimerSpec) -> bool:
+        transition = self.definition.machines[timer.machine].transition(timer.trigger)
+        assert transition is not None
+        return bool(timer.guards or transition.guards or transition.actions)
+
+    def _timer(self, conn: Connection, timer: TimerSpec, day: dt.date) -> Step | None:
+        subj = self.subjects[timer.machine]
+        t = subj.table
+        transition = self.definition.machines[timer.machine].transition(timer.trigger)
+        assert transition is not None
+        base = latest_base(self.calendar, timer.after, day)
+        if timer.from_deadline:
+            assert subj.deadline
+            due = and_(subj.scope, t.c.state.in_(transition.sources), t.c[subj.deadline] <= base,
+                       t.c.entered_on <= day)
+        else:
+            due = and_(subj.scope, t.c.state == timer.state, t.c.entered_on <= base)
+        rule = timer_rule(timer)
+        title = transition.title or timer.trigger
+        if self._needs_python(timer):
+            ids = list(conn.execute(select(t.c.id).where(due).order_by(t.c.id)).scalars())
+            if not ids:
+                return None
+            assert self.fire is not None
+            moves, refused = self.fire(conn, timer, ids, day)
+            for move in moves:
+                move.rule = rule
+                if move.to_state == move.from_state and move.machine == timer.machine:
+                    move.changes = {**move.changes, "entered_on": day}
+            apply_moves(conn, {s.machine: s.table for s in self.subjects.values()}, self.events, moves)
+            fired = sum(1 for m in moves if m.trigger == timer.trigger)
+            return Step(day, rule, title, fired, refused=refused) if fired or refused else None
+        if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
+            return None
+        mark, added = self._log_events(conn, subj, due, timer.trigger, literal(transition.dest),
+                                       rule, day, None, None)
+        self._update(conn, subj, due, mark, rule,
+                     {"state": transition.dest, "entered_on": day, "version": t.c.version + 1}, added)
+        return Step(day, rule, title, added)
+
+    # -- shared statements ------------------------------------------------------
+
+    def _log_events(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], trigger: str,
+                    to_state: ColumnElement[Any], rule: str, day: dt.date, note: str | None,
+                    payload: dict[str, Any] | None) -> tuple[int, int]:
+        """INSERT ... SELECT one event per due row; returns the id mark before them and their count."""
+        t, e = subj.table, self.events
+        mark = conn.execute(select(func.max(e.c.id))).scalar() or 0
+        columns = ["machine", "subject_id", "trigger", "from_state", "to_state", "actor",
+                   "business_date", "recorded_at", "note", "payload", "rule", *subj.event_values]
+        query = select(literal(subj.machine), t.c.id, literal(trigger), t.c.state, to_state,
+                       literal(SYSTEM_ACTOR), literal(day, Date), literal(now(), DateTime(timezone=True)),
+                       literal(note), literal(payload, JSON) if payload else literal(None, JSON),
+                       literal(rule), *subj_exprs(subj.event_values)).where(due)
+        added = conn.execute(insert(e).from_select(columns, query)).rowcount
+        return mark, added
+
+    def _update(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], mark: int, rule: str,
+                values: Mapping[str, Any], expected: int) -> None:
+        """Move exactly the rows just logged; anything else means another writer got in between."""
+        t, e = subj.table, self.events
+        logged = select(e.c.subject_id).where(e.c.id > mark, e.c.rule == rule,
+                                              e.c.machine == subj.machine)
+        moved = conn.execute(update(t).where(t.c.id.in_(logged), due).values(values)).rowcount
+        if moved != expected:
+            raise Conflict(f"{t.name} changed by someone else while the clock ran ({rule})",
+                           "run the tick again")
+
+
+def subj_exprs(values: Mapping[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+    return list(values.values())
+
+
+def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
+    """Calendar days from the date in ``column`` to ``day``, in the connection's SQL dialect."""
+    if conn.dialect.name == "sqlite":
+        return cast(func.julianday(literal(day.isoformat())) - func.julianday(column), Integer)
+    return cast(literal(day, Date) - column, Integer)
