@@ -1,0 +1,370 @@
+"""The monthly report (月报): the campaign as it stood at a month's end, in Markdown or HTML.
+
+Everything is rebuilt from the event log as of the last day of the month (or the business
+date, for the month in progress), so a report for September reads the same in December.
+Sections: overview, stage progress, items new / closed / overdue in the month, escalation
+notices issued, units ranked by overdue items and closure rate, typical cases, and (HTML) the
+stage and lifecycle diagrams.  Reporters' identities and fields the definition marks
+confidential never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.errors import InvalidInput
+
+from .htmlkit import bar_chart, esc, page, stacked_bar, table
+from .ledger import unit_names
+from .models import Item, Notice, Rectification
+from .runs import Run
+from .standing import (
+    ItemAt,
+    closing_states,
+    finished_rect_states,
+    label,
+    resting_pairs,
+    snapshot,
+    stages_at,
+)
+from .units import UnitTree
+
+I = Item.__table__  # noqa: E741
+R = Rectification.__table__
+N = Notice.__table__
+LIST_LIMIT = 100  # items listed per section; counts are always complete
+STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
+
+
+def parse_month(text: str) -> dt.date:
+    """'2015-09', '2015/9', '2015年9月' → the first day of that month."""
+    match = re.match(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$", str(text))
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InvalidInput(f"--month '{text}' is not a month", "write it as YYYY-MM, e.g. 2015-09")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_end(first: dt.date) -> dt.date:
+    nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+@dataclass
+class UnitLine:
+    name: str
+    items: int = 0
+    closed: int = 0
+    overdue: int = 0
+    new: int = 0
+    closed_in_month: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.closed / self.items if self.items else 0.0
+
+
+@dataclass
+class MonthReport:
+    run: Run
+    first: dt.date
+    last: dt.date
+    as_of: dt.date  # the day the campaign is shown as of
+    partial: bool  # the month is still running
+    total: int = 0
+    by_state: list[tuple[str, int]] = field(default_factory=list)
+    closed: int = 0
+    overdue: int = 0
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    new_items: list[ItemAt] = field(default_factory=list)
+    closed_items: list[ItemAt] = field(default_factory=list)
+    overdue_items: list[ItemAt] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    units: list[UnitLine] = field(default_factory=list)
+    typical: list[ItemAt] = field(default_factory=list)
+    unit_names: dict[int, str] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.closed / self.total if self.total else 0.0
+
+    @property
+    def title(self) -> str:
+        return f"{self.run.definition.title} {self.first.year}年{self.first.month}月工作月报"
+
+    @property
+    def subtitle(self) -> str:
+        when = f"截至 {self.as_of.year}年{self.as_of.month}月{self.as_of.day}日"
+        return when + ("（本月尚未结束）" if self.partial else "")
+
+
+def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.date) -> MonthReport:
+    """The report for the month starting ``first``, as the campaign stood at its end."""
+    last = month_end(first)
+    if last < run.start_date:
+        raise InvalidInput(f"{first:%Y-%m} is before campaign '{run.key}' started "
+                           f"({run.start_date})", "give a month of the campaign")
+    if first > today:
+        raise InvalidInput(f"{first:%Y-%m} has not begun (business date {today})",
+                           "give this month or an earlier one, or a later --as-of")
+    as_of = min(last, today)
+    d = run.definition
+    rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree))
+    items = snapshot(conn, run, as_of)
+    closing = closing_states(d)
+    finished = finished_rect_states(d)
+    done = d.machines["item"].done_states
+    order = [label(d, *p) for p in resting_pairs(d)]
+    by_state: Counter[str] = Counter()
+    units: dict[int, UnitLine] = {}
+    item_counts: Counter[str] = Counter()
+    rect_counts: Counter[str] = Counter()
+    for it in items:
+        rep.total += 1
+        by_state[label(d, it.state, it.rect_state)] += 1
+        item_counts[it.state] += 1
+        rect_counts[it.rect_state] += 1
+        line = units.get(it.unit_id)
+        if line is None:
+            line = units[it.unit_id] = UnitLine(rep.unit_names.get(it.unit_id, "?"))
+        line.items += 1
+        if it.state in closing:
+            rep.closed += 1
+            line.closed += 1
+            if it.closed_on and first <= it.closed_on <= as_of:
+                rep.closed_items.append(it)
+                line.closed_in_month += 1
+        if first <= it.found_on <= as_of:
+            rep.new_items.append(it)
+            line.new += 1
+        if (it.deadline and it.deadline < as_of and it.rect_state not in finished
+                and it.state not in done):
+            rep.overdue += 1
+            line.overdue += 1
+            rep.overdue_items.append(it)
+        if it.typical:
+            rep.typical.append(it)
+    rep.by_state = sorted(by_state.items(), key=lambda kv: order.index(kv[0])
+                          if kv[0] in order else len(order))
+    rep.counts = {"item": dict(item_counts), "rectification": dict(rect_counts)}
+    rep.units = sorted(units.values(), key=lambda u: (-u.overdue, u.rate, u.name))
+    rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
+    rep.stages = stages_at(conn, run, as_of)
+    rep.notices = _notices(conn, run, rep, {it.id: it for it in items})
+    return rep
+
+
+def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt]) -> list[dict[str, Any]]:
+    d = run.definition
+    levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
+    query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
+                    N.c.action, I.c.id.label("item_id"), I.c.code, I.c.unit_id)
+             .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id))
+             .where(N.c.campaign_id == run.id, N.c.issued_on >= rep.first,
+                    N.c.issued_on <= rep.as_of)
+             .order_by(N.c.issued_on, N.c.id))
+    out = []
+    for n in conn.execute(query):
+        it = items.get(n.item_id)
+        unit_id = it.unit_id if it else n.unit_id
+        out.append({"issued_on": n.issued_on, "code": n.code,
+                    "unit": rep.unit_names.get(unit_id, ""),
+                    "level": levels.get(n.level, n.level), "deadline": n.deadline,
+                    "days_overdue": n.days_overdue, "new_deadline": n.new_deadline,
+                    "action": n.action or ""})
+    return out
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _cats(rep: MonthReport) -> dict[str, str]:
+    return rep.run.definition.sections.get("categories") or {}
+
+
+def _shows(rep: MonthReport, name: str) -> bool:
+    return name not in rep.run.definition.confidential
+
+
+def _item_columns(rep: MonthReport, with_measures: bool = False) -> list[tuple[str, Any]]:
+    d = rep.run.definition
+    cats = _cats(rep)
+    cols: list[tuple[str, Any]] = [
+        ("问题编号", lambda it: it.code),
+        ("单位", lambda it: rep.unit_names.get(it.unit_id, "")),
+    ]
+    if _shows(rep, "title"):
+        cols.append(("问题描述", lambda it: it.title))
+    if _shows(rep, "category"):
+        cols.append(("问题类别", lambda it: cats.get(it.category, it.category)))
+    if _shows(rep, "deadline"):
+        cols.append(("整改时限", lambda it: it.deadline.isoformat() if it.deadline else ""))
+    cols.append(("状态", lambda it: label(d, it.state, it.rect_state)))
+    if with_measures:
+        if _shows(rep, "measures"):
+            cols.append(("整改措施", lambda it: it.measures or ""))
+        if _shows(rep, "progress"):
+            cols.append(("整改进展", lambda it: it.progress or ""))
+    return cols
+
+
+def _rows(items: list[ItemAt], cols: list[tuple[str, Any]]) -> list[list[Any]]:
+    return [[get(it) for _, get in cols] for it in items[:LIST_LIMIT]]
+
+
+def _more(items: list[Any]) -> str:
+    return f"另有 {len(items) - LIST_LIMIT} 条未列出（见台账）。" if len(items) > LIST_LIMIT else ""
+
+
+def _stage_rows(rep: MonthReport) -> list[list[Any]]:
+    return [[s["title"], s["kind"], f"{s['start']} 至 {s['end']}",
+             STAGE_STATES.get(s["state"], s["state"]), s["opened_on"] or "", s["closed_on"] or ""]
+            for s in rep.stages]
+
+
+STAGE_HEAD = ["阶段", "类型", "时间安排", "状态", "开始日期", "结束日期"]
+NOTICE_HEAD = ["下发日期", "问题编号", "单位", "督办等级", "原定时限", "逾期天数", "新时限", "要求"]
+UNIT_HEAD = ["排名", "单位", "问题数", "本月新增", "已销号", "本月销号", "销号率", "逾期"]
+
+
+def _notice_rows(rep: MonthReport) -> list[list[Any]]:
+    return [[n["issued_on"], n["code"], n["unit"], n["level"], n["deadline"], n["days_overdue"],
+             n["new_deadline"] or "", n["action"]] for n in rep.notices[:LIST_LIMIT]]
+
+
+def _unit_rows(rep: MonthReport) -> list[list[Any]]:
+    return [[i + 1, u.name, u.items, u.new, u.closed, u.closed_in_month, f"{u.rate:.1%}", u.overdue]
+            for i, u in enumerate(rep.units)]
+
+
+def _overview(rep: MonthReport) -> list[str]:
+    return [f"问题总数 {rep.total} 条，已销号 {rep.closed} 条，销号率 {rep.rate:.1%}，"
+            f"逾期未完成 {rep.overdue} 条。",
+            f"本月新增 {len(rep.new_items)} 条，本月销号 {len(rep.closed_items)} 条，"
+            f"本月下发督办 {len(rep.notices)} 件。",
+            "按状态：" + "，".join(f"{k} {v} 条" for k, v in rep.by_state) if rep.by_state
+            else "按状态：（无）"]
+
+
+def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
+    out = [f"# {rep.title}", "", rep.subtitle, "", "## 一、总体情况", ""]
+    out += [f"- {line}" for line in _overview(rep)]
+    out += ["", "## 二、阶段进展", "", *_md_table(STAGE_HEAD, _stage_rows(rep))]
+    cols = _item_columns(rep)
+    for heading, items in (("三、本月新增问题", rep.new_items), ("四、本月销号问题", rep.closed_items),
+                           ("五、逾期未完成问题", rep.overdue_items)):
+        out += ["", f"## {heading}（{len(items)} 条）", ""]
+        out += _md_table([h for h, _ in cols], _rows(items, cols))
+        if _more(items):
+            out += ["", _more(items)]
+    out += ["", f"## 六、本月督办情况（{len(rep.notices)} 件）", ""]
+    if rep.notices:
+        out += _md_table(NOTICE_HEAD, _notice_rows(rep))
+        if _more(rep.notices):
+            out += ["", _more(rep.notices)]
+    else:
+        out += ["本月未下发督办通知（未运行时钟 `rectify tick`，或没有逾期事项）。"]
+    out += ["", "## 七、各单位排名（按逾期数、销号率）", "", *_md_table(UNIT_HEAD, _unit_rows(rep))]
+    tcols = _item_columns(rep, with_measures=True)
+    out += ["", f"## 八、典型案例（{len(rep.typical)} 件）", ""]
+    out += _md_table([h for h, _ in tcols], _rows(rep.typical, tcols)) if rep.typical \
+        else ["本月无典型案例（用 `rectify item edit CODE --typical` 标记）。"]
+    if diagram_note:
+        out += ["", f"> {diagram_note}"]
+    return "\n".join(out) + "\n"
+
+
+def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    if not rows:
+        return ["（无）"]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+    return lines
+
+
+def _md_cell(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else ("" if value is None else str(value))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str) -> str:
+    body = ['<section><h2>一、总体情况</h2>', "<div class=kpis>"]
+    for name, value in (("问题总数", rep.total), ("已销号", rep.closed),
+                        ("销号率", f"{rep.rate:.1%}"), ("逾期未完成", rep.overdue),
+                        ("本月新增", len(rep.new_items)), ("本月销号", len(rep.closed_items))):
+        body.append(f"<div class=kpi>{esc(name)}<b>{esc(value)}</b></div>")
+    body.append("</div>")
+    body.append(stacked_bar("按状态", rep.by_state))
+    body.append("</section>")
+    body.append(f"<section><h2>二、阶段进展</h2>{table(STAGE_HEAD, _stage_rows(rep))}</section>")
+    cols = _item_columns(rep)
+    for heading, items in (("三、本月新增问题", rep.new_items), ("四、本月销号问题", rep.closed_items),
+                           ("五、逾期未完成问题", rep.overdue_items)):
+        body.append(f"<section><h2>{esc(heading)}（{len(items)} 条）</h2>"
+                    f"{table([h for h, _ in cols], _rows(items, cols))}"
+                    f"<p class=muted>{esc(_more(items))}</p></section>")
+    notices = table(NOTICE_HEAD, _notice_rows(rep), numeric=(5,)) if rep.notices else \
+        "<p class=muted>本月未下发督办通知（未运行时钟 rectify tick，或没有逾期事项）。</p>"
+    body.append(f"<section><h2>六、本月督办情况（{len(rep.notices)} 件）</h2>{notices}</section>")
+    top = rep.units[:15]
+    charts = ('<div class="charts">'
+              + bar_chart("逾期数（前15个单位）", [(u.name, u.overdue) for u in top])
+              + bar_chart("销号率", [(u.name, round(100 * u.rate, 1)) for u in top],
+                          color="#059669", suffix="%", max_value=100)
+              + "</div>")
+    body.append(f"<section><h2>七、各单位排名（按逾期数、销号率）</h2>{charts}"
+                f"{table(UNIT_HEAD, _unit_rows(rep), numeric=(0, 2, 3, 4, 5, 6, 7))}</section>")
+    tcols = _item_columns(rep, with_measures=True)
+    typical = table([h for h, _ in tcols], _rows(rep.typical, tcols)) if rep.typical else \
+        "<p class=muted>本月无典型案例（用 rectify item edit CODE --typical 标记）。</p>"
+    body.append(f"<section><h2>八、典型案例（{len(rep.typical)} 件）</h2>{typical}</section>")
+    body.append(diagram_section(figures, diagram_note))
+    return page(rep.title, rep.subtitle, "\n".join(body),
+                f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()}")
+
+
+def diagram_section(figures: list[tuple[str, str]], note: str) -> str:
+    parts = ["<section><h2>图示</h2>"]
+    for title, svg in figures:
+        parts.append(f'<h3>{esc(title)}</h3><div class="diagram">{svg}</div>')
+    if note:
+        parts.append(f"<p class=muted>{esc(note)}</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def write_report(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.date,
+                 path: str) -> str:
+    """Write the report to ``path`` (.md or .html); returns a note for the user, or ''."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".md", ".markdown", ".html", ".htm"):
+        raise InvalidInput(f"cannot write a report to '{os.path.basename(path)}'",
+                           "name the output FILE.md or FILE.html")
+    rep = build(conn, run, tree, first, today)
+    if ext in (".md", ".markdown"):
+        text = to_markdown(rep)
+        note = ""
+    else:
+        from .htmlkit import diagrams
+
+        # always drawn from the month's own figures, so the page never changes afterwards
+        figures, note = diagrams(conn, run, rep.as_of, True, rep.counts)
+        text = to_html(rep, figures, note)
+    _write(path, text)
+    return note
+
+
+def _write(path: str, text: str) -> None:
+    tmp = path + ".part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
