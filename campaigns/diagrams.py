@@ -52,15 +52,14 @@ def _in_subtree(unit: UnitRow) -> Any:
 def stage_figures(conn: Connection, run: Run, unit: UnitRow | None = None,
                   ) -> dict[str | None, tuple[int, int]]:
     """Per stage (``items.stage``): items found in it, and how many of them are still open."""
-    done = run.definition.machines["item"].done_states
-    query = select(I.c.stage, I.c.state, func.count()).where(I.c.campaign_id == run.id)
+    done = sorted(run.definition.machines["item"].done_states)
+    # one grouping column and a FILTER: half the sorting of GROUP BY stage, state
+    query = (select(I.c.stage, func.count(), func.count().filter(I.c.state.not_in(done)))
+             .where(I.c.campaign_id == run.id))
     if unit is not None:
         query = query.select_from(I.join(U, U.c.id == I.c.unit_id)).where(_in_subtree(unit))
-    out: dict[str | None, tuple[int, int]] = {}
-    for stage, state, n in conn.execute(query.group_by(I.c.stage, I.c.state)):
-        found, still_open = out.get(stage, (0, 0))
-        out[stage] = (found + n, still_open + (0 if state in done else n))
-    return out
+    return {stage: (found, still_open)
+            for stage, found, still_open in conn.execute(query.group_by(I.c.stage))}
 
 
 def state_counts(conn: Connection, run: Run, machine: str, unit: UnitRow | None = None,
@@ -79,19 +78,19 @@ def state_counts(conn: Connection, run: Run, machine: str, unit: UnitRow | None 
 def level_counts(conn: Connection, run: Run, unit: UnitRow | None = None,
                  ) -> tuple[dict[str | None, int], int]:
     """Unfinished rectifications per escalation level (None: not escalated), and the finished."""
-    finished = finished_states(run)
-    live = R.c.state.not_in(finished)
-    query = select(R.c.level, live, func.count()).where(R.c.campaign_id == run.id)
+    finished = set(finished_states(run))
+    # plain columns, so an index on (campaign_id, level, state) covers it
+    query = select(R.c.level, R.c.state, func.count()).where(R.c.campaign_id == run.id)
     if unit is not None:
         query = query.select_from(R.join(I.join(U, U.c.id == I.c.unit_id), I.c.id == R.c.item_id)
                                   ).where(_in_subtree(unit))
     levels: dict[str | None, int] = {}
     done = 0
-    for level, is_live, n in conn.execute(query.group_by(R.c.level, live)):
-        if is_live:
-            levels[level] = levels.get(level, 0) + n
-        else:
+    for level, state, n in conn.execute(query.group_by(R.c.level, R.c.state)):
+        if state in finished:
             done += n
+        else:
+            levels[level] = levels.get(level, 0) + n
     return levels, done
 
 
