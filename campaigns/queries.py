@@ -171,10 +171,11 @@ def status(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[s
                                 .group_by(R.c.state)).all())
     done = sorted(run.definition.machines["item"].done_states)
     units: dict[int, dict[str, int]] = {}
-    for unit_id, is_done, n in conn.execute(
-            select(I.c.unit_id, I.c.state.in_(done), func.count()).where(I.c.campaign_id == run.id)
-            .group_by(I.c.unit_id, I.c.state.in_(done))):
-        units.setdefault(unit_id, {"open": 0, "closed": 0})["closed" if is_done else "open"] += n
+    # grouped by plain columns: PostgreSQL will not match a GROUP BY expression with parameters
+    for unit_id, state, n in conn.execute(
+            select(I.c.unit_id, I.c.state, func.count()).where(I.c.campaign_id == run.id)
+            .group_by(I.c.unit_id, I.c.state)):
+        units.setdefault(unit_id, {"open": 0, "closed": 0})["closed" if state in done else "open"] += n
     overdue_by_unit = dict(conn.execute(
         select(I.c.unit_id, func.count()).select_from(I.join(R, R.c.item_id == I.c.id))
         .where(I.c.campaign_id == run.id, overdue_clause(run, as_of)).group_by(I.c.unit_id)).all())

@@ -58,15 +58,20 @@ def resolve_url(url: str | None) -> str:
 
 
 def open_engine(url: str) -> Engine:
-    """An engine with durable SQLite settings (WAL, synchronous=FULL) or plain PostgreSQL."""
+    """An engine with durable SQLite settings (WAL, synchronous=FULL) or plain PostgreSQL.
+
+    No pool: a command's connection is closed when its transaction ends, so nothing is left
+    open for the garbage collector (or holding a server's connection slot) afterwards.
+    """
     from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
 
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"timeout": 5})
+        eng = create_engine(url, connect_args={"timeout": 5}, poolclass=NullPool)
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
         return eng
-    return create_engine(url, pool_pre_ping=False)
+    return create_engine(url, poolclass=NullPool)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
