@@ -127,7 +127,7 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
             changes[field] = pid
     steps = fire_with_follow_ups(conn, run, record, "plan", actor, as_of, None, {})
     if not steps[0].ok:
-        steps[0].raise_if_refused(code)
+        steps[0].raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()}
     apply_moves(conn, {"rectification": R}, E, [Move(record.rectification.id, record.rectification.version,
                                   "rectification", "plan", steps[0].source, steps[0].dest or "",

@@ -103,12 +103,11 @@ class Outcome:
     def ok(self) -> bool:
         return not self.refusals
 
-    def raise_if_refused(self, subject_name: str = "") -> None:
+    def raise_if_refused(self, subject_name: str = "", hint: str | None = None) -> None:
         if self.refusals:
             where = f" on {subject_name}" if subject_name else ""
             raise Refused(f"'{self.trigger}'{where} refused: "
-                          + "; ".join(str(r) for r in self.refusals),
-                          "run 'rectify item triggers CODE' to see what is possible now")
+                          + "; ".join(str(r) for r in self.refusals), hint)
 
 
 class Runtime:

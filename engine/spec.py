@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 DayUnit = Literal["calendar", "working"]
-_DURATION = re.compile(r"^\s*([+-]?\d+)\s+(calendar|working)\s+days?\s*$")
-DURATION_PATTERN = r"^\s*[+-]?\d+\s+(calendar|working)\s+days?\s*$"
-OFFSET_PATTERN = r"^\s*[+-]\d{1,4}\s*(d|w|m)\s*$"  # at most 9999: dates stay in range
+_DURATION = re.compile(r"^\s*([+-]?\d{1,5})\s+(calendar|working)\s+days?\s*$")
+DURATION_PATTERN = r"^\s*[+-]?\d{1,5}\s+(calendar|working)\s+days?\s*$"
+OFFSET_PATTERN = r"^[+-]\d{1,4}\s*(d|w|m)\s*$"  # at most 9999: dates stay in range
 DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
 
 

@@ -176,7 +176,28 @@ def _machine_path(ctx: CheckContext, name: str, part: str, key: str) -> Path:
     return ("machines", name) if name in (ctx.doc.data.get("machines") or {}) else ("lifecycle",)
 
 
+def _check_removals(ctx: CheckContext) -> None:
+    """Every name in a ``remove:`` list must exist in the preset it removes from."""
+    presets = {k: v for p in ctx.registry.plugins.values() for k, v in p.presets.items()}
+    preset = presets.get(ctx.doc.data.get("lifecycle")) if isinstance(
+        ctx.doc.data.get("lifecycle"), str) else None
+    own = ctx.doc.data.get("machines")
+    if not preset or not isinstance(own, dict):
+        return
+    for name, override in own.items():
+        removes = override.get("remove") if isinstance(override, dict) else None
+        base = preset.get(name) or {}
+        known = [s["key"] for s in base.get("states", [])] + \
+            [t["trigger"] for t in base.get("transitions", [])]
+        for i, entry in enumerate(removes if isinstance(removes, list) else []):
+            if isinstance(entry, str) and entry not in known:
+                ctx.add("unknown-remove", f"'{entry}' is not a state or trigger of the preset "
+                        f"machine '{name}'", ("machines", name, "remove", i),
+                        _did_you_mean(entry, known))
+
+
 def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
+    _check_removals(ctx)
     if not machines:
         ctx.add("no-machines", "no state machines defined", ("machines",),
                 "write 'lifecycle: <preset>' or a 'machines:' section")
