@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.errors import EngineError, InvalidInput, Refused
@@ -378,10 +378,10 @@ def cell_date(value: Any, start: dt.date, spreadsheet: bool) -> dt.date:
         day = excel_date(value)
         if day is not None:
             return day
-    text = unicodedata.normalize("NFKC", _text(value)).replace(" ", "")
-    text = _BEFORE.sub("", text)
+    text = unicodedata.normalize("NFKC", _text(value)).strip()
     if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d", text):
         text = text[:10]
+    text = _BEFORE.sub("", text.replace(" ", ""))
     try:
         if m := _YMD.match(text) or _YMD8.match(text):
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -786,12 +786,10 @@ def _existing(conn: Connection, run: Run) -> dict[str, Any]:
 
 def _match(parsed: list[Parsed], existing: dict[str, Any]) -> tuple[list[Parsed],
                                                                    list[tuple[Parsed, Any]]]:
-    """Rows for new items, and rows of items already imported (by code, then unit and 序号)."""
+    """Rows for new items, and rows of items already here: by item code, else unit and 序号."""
     fresh, matched = [], []
     for p in parsed:
         item = existing["code"].get(p.code) if p.code else None
-        if item is not None and item["external_ref"] not in (None, p.key):
-            item = None  # that code is another row's item in this campaign
         if item is None:
             item = existing["ref"].get(p.key)
         if item is None:
@@ -873,10 +871,8 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
         return []
     d = run.definition
     item_m, rect_m = d.machines["item"], d.machines["rectification"]
-    base = conn.execute(select(func.max(I.c.seq)).where(I.c.campaign_id == run.id)).scalar() or 0
     prefix = f"{run.code_prefix}-{run.start_date.year}-"
-    codes = [f"{prefix}{base + i + 1:04d}" for i in range(len(rows))]
-    _check_codes_free(conn, run, prefix, codes)
+    seqs, codes = _assign_codes(conn, run, prefix, rows)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
                          .order_by(S.c.position.desc())).scalars().first()
     stamp = now()
@@ -888,15 +884,15 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
         state = p.pair[0] if p.pair else item_m.initial
         closed = v.get("closed_on") or (as_of if state in closing else None)
         item_rows.append({
-            "campaign_id": run.id, "code": codes[i], "seq": base + i + 1, "title": v["title"],
+            "campaign_id": run.id, "code": codes[i], "seq": seqs[i], "title": v["title"],
             "description": v.get("description"), "unit_id": p.unit.id, "category": v["category"],
             "source": v.get("source") or default_source, "stage": stage,
             "found_on": v.get("found_on") or as_of, "closed_on": closed, "state": state,
             "version": 1, "entered_on": as_of, "reopen_count": 0, "typical": False,
             "external_ref": p.key})
     conn.execute(insert(I), item_rows)
-    ids = dict(conn.execute(select(I.c.code, I.c.id).where(I.c.campaign_id == run.id,
-                                                           I.c.seq > base)).all())
+    ids = dict(conn.execute(select(I.c.code, I.c.id).where(
+        I.c.campaign_id == run.id, I.c.seq >= min(seqs))).all())
     rect_rows = []
     for i, p in enumerate(rows):
         v = p.values
@@ -959,20 +955,50 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
     return codes
 
 
-def _check_codes_free(conn: Connection, run: Run, prefix: str, codes: list[str]) -> None:
-    others = conn.execute(select(func.count()).select_from(I).where(
-        I.c.code.like(prefix + "%"), I.c.campaign_id != run.id)).scalar()
-    if not others:
-        return
-    taken: list[str] = []
-    for start in range(0, len(codes), 500):
-        taken += conn.execute(select(I.c.code).where(I.c.code.in_(codes[start:start + 500])))\
-            .scalars().all()
-    if taken:
-        raise InvalidInput(f"item codes {taken[0]} … are already used by another campaign "
-                           f"with code prefix {run.code_prefix} in {run.start_date.year}",
+def _assign_codes(conn: Connection, run: Run, prefix: str,
+                  rows: list[Parsed]) -> tuple[list[int], list[str]]:
+    """Item codes for new rows: the row's own 问题编号 when it is one of this campaign's form
+    and still free (so a ledger re-imported into a fresh campaign keeps its codes), else the
+    next free numbers."""
+    pattern = re.compile(re.escape(prefix) + r"(\d{4,})$")
+    own = dict(conn.execute(select(I.c.code, I.c.seq).where(I.c.campaign_id == run.id)).all())
+    used = set(own.values())
+    others = conn.execute(select(I.c.id).where(I.c.code.like(prefix + "%"),
+                                               I.c.campaign_id != run.id).limit(1)).first()
+
+    def _taken(codes: list[str]) -> set[str]:
+        found = {c for c in codes if c in own}
+        if others is not None:
+            for start in range(0, len(codes), 500):
+                found.update(conn.execute(select(I.c.code).where(
+                    I.c.code.in_(codes[start:start + 500]))).scalars())
+        return found
+
+    wanted = {p.code: int(m.group(1)) for p in rows if p.code and (m := pattern.match(p.code))}
+    taken = _taken(list(wanted))
+    seqs: list[int | None] = []
+    for p in rows:
+        seq = wanted.get(p.code) if p.code else None
+        if seq is None or seq in used or p.code in taken or f"{prefix}{seq:04d}" != p.code:
+            seqs.append(None)
+        else:
+            used.add(seq)
+            seqs.append(seq)
+    nxt = max(used, default=0)
+    out: list[int] = []
+    for seq in seqs:
+        if seq is None:
+            nxt += 1
+            seq = nxt
+        out.append(seq)
+    codes = [f"{prefix}{seq:04d}" for seq in out]
+    clash = _taken([c for c, s in zip(codes, seqs, strict=True) if s is None])
+    if clash:
+        raise InvalidInput(f"item codes such as {sorted(clash)[0]} are already used by another "
+                           f"campaign with code prefix {run.code_prefix} in {run.start_date.year}",
                            "import into a database of its own, or start the campaign from a "
                            "definition with another code_prefix")
+    return out, codes
 
 
 def _event(run: Run, item_id: int, machine: str, subject_id: int, trigger: str,

@@ -71,7 +71,9 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
         return
     where = f"sheet '{result.sheet}', " if result.sheet else ""
     verb = "would import" if dry_run else "imported"
-    span = f": {result.new[0]} … {result.new[-1]}" if result.new and not dry_run else ""
+    span = ""
+    if result.new and not dry_run:
+        span = f": {result.new[0]}" + (f" … {result.new[-1]}" if len(result.new) > 1 else "")
     lines = [f"{file} ({where}header row {result.header_row}): {result.rows} row(s)",
              f"{verb} {len(result.new)} new item(s){span}",
              f"{result.unchanged} unchanged"]

@@ -1,0 +1,349 @@
+"""rectify item import: Chinese headers below a title row, located errors, all or nothing,
+re-import without duplicates, conflicts and --update, states, people, and bad files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ledger_fixtures import (
+    CAMPAIGN,
+    HEADERS,
+    ROWS,
+    count_items,
+    county,
+    invoke,
+    query,
+    write_csv,
+    write_xlsx,
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return county(str(tmp_path / "r.db"))
+
+
+def run_import(db: str, path: Path | str, *extra: str, ok: bool = True, actor: str = "sup",
+               as_of: str = "2015-08-10"):
+    return invoke(db, "item", "import", CAMPAIGN, str(path), "--actor", actor, "--as-of", as_of,
+                  *extra, ok=ok)
+
+
+def items(db: str) -> list[tuple]:
+    return query(db, """SELECT i.code, u.code, i.title, i.category, i.source, i.state, r.state,
+                               r.measures, r.deadline, l.key, p.key, i.external_ref
+                        FROM items i JOIN rectifications r ON r.item_id = i.id
+                        JOIN units u ON u.id = i.unit_id
+                        LEFT JOIN people l ON l.id = r.leader_id
+                        LEFT JOIN people p ON p.id = r.person_id ORDER BY i.seq""")
+
+
+# --- a clean file --------------------------------------------------------------------------------
+
+
+def test_xlsx_with_title_row_and_chinese_headers(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "台账.xlsx", ROWS)
+    result = run_import(db, path)
+    assert "header row 2" in result.output
+    assert "imported 4 new item(s): WGBW-2015-0001 … WGBW-2015-0004" in result.output
+    rows = items(db)
+    assert [r[1] for r in rows] == ["czj", "czj", "jyj", "jyj"]
+    assert [r[3] for r in rows] == ["cold-service", "buck-passing", "passive-attitude",
+                                    "low-standards"]  # categories matched by title
+    assert [r[4] for r in rows] == ["public-report", "self-inspection", "self-inspection",
+                                    "superior-review"]  # sources by title or key
+    # an Excel date, 年月底, 2015/10/15 and 10月20日 (the campaign's year)
+    assert [r[8] for r in rows] == ["2015-09-30", "2015-10-31", "2015-10-15", "2015-10-20"]
+    assert {(r[5], r[6]) for r in rows} == {("reported", "pending")}  # the first states
+    assert rows[0][7] == "开展窗口服务培训"
+    assert rows[0][9:11] == ("zhang-czj", "li-czj")  # 李科长: the one in the item's unit
+    assert rows[1][9] == "zhang-czj"  # a person key
+    assert [r[11] for r in rows] == ["czj#1", "czj#2", "jyj#1", "jyj#2"]
+    history = query(db, "SELECT trigger, payload FROM events WHERE item_id = 1 ORDER BY id")
+    assert history[0][0] == "add"
+    assert json.loads(history[0][1])["import"] == {"file": "台账.xlsx", "sheet": "问题清单", "row": 3}
+
+
+def test_csv_with_english_headers_in_gb18030(db: str, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "items.csv", [
+        ["czj", "1", "Slow approvals", "buck-passing", "inspection", "Set time limits", "2015-09-30"],
+        ["jyj", "1", "Too many meetings", "passive-attitude", "", "Cut meetings", "2015.10.8"],
+    ], ["Unit", "Seq", "Title", "Category", "Source", "Measures", "Deadline"], encoding="gb18030")
+    result = run_import(db, path)
+    assert "imported 2 new item(s)" in result.output
+    assert "rows without 问题来源 recorded as 'self-inspection'" in result.output
+    rows = items(db)
+    assert [(r[4], r[8]) for r in rows] == [("inspection", "2015-09-30"),
+                                            ("self-inspection", "2015-10-08")]
+
+
+def test_columns_option_and_named_header_row(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "odd.xlsx", [["财政", 7, "报销慢", "推诿扯皮不主动", "2015-09-01"]],
+                      ["部门", "编号", "问题", "类型", "期限"], title="说明：本表由各单位填报")
+    result = run_import(db, path, "--header-row", "2",
+                        "--columns", "部门=unit,编号=seq,问题=title,类型=category,期限=deadline",
+                        ok=False)
+    assert "unknown unit '财政'" in result.output  # mapped, and then checked
+    path = write_xlsx(tmp_path / "odd.xlsx", [["县财政局", 7, "报销慢", "推诿扯皮不主动", "2015-09-01"]],
+                      ["部门", "编号", "问题", "类型", "期限"], title="说明：本表由各单位填报")
+    json_map = json.dumps({"部门": "unit", "编号": "seq", "问题": "title", "类型": "category",
+                           "期限": "deadline"}, ensure_ascii=False)
+    result = run_import(db, path, "--header-row", "2", "--columns", json_map)
+    assert "imported 1 new item(s)" in result.output
+    assert items(db)[0][11] == "czj#7"
+
+
+def test_merged_unit_cells_in_rows_fill_down(db: str, tmp_path: Path) -> None:
+    rows = [[1, "县财政局", "问题甲", "服务群众不热心", "自查", "措施甲", "2015-09-30", "", ""],
+            [2, None, "问题乙", "服务群众不热心", "自查", "措施乙", "2015-09-30", "", ""]]
+    path = write_xlsx(tmp_path / "m.xlsx", rows, merges=["B3:B4"])
+    run_import(db, path)
+    assert [r[1] for r in items(db)] == ["czj", "czj"]
+
+
+def test_dry_run_writes_nothing(db: str, tmp_path: Path) -> None:
+    result = run_import(db, write_xlsx(tmp_path / "a.xlsx", ROWS), "--dry-run")
+    assert "would import 4 new item(s)" in result.output
+    assert count_items(db) == 0
+
+
+def test_json_outcome_and_quiet_when_piped(db: str, tmp_path: Path) -> None:
+    result = run_import(db, write_xlsx(tmp_path / "a.xlsx", ROWS), "--json")
+    data = json.loads(result.output)  # nothing but the JSON: no progress bar when piped
+    assert data["new"] == 4 and data["codes"][0] == "WGBW-2015-0001"
+
+
+# --- located errors, all or nothing --------------------------------------------------------------
+
+
+def test_every_bad_cell_is_located_and_nothing_is_imported(db: str, tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS] + [
+        [3, "县财政", "单位写错", "服务群众不热心", "自查", "措施", "2015-09-30", "", ""],
+        [4, "县财政局", "类别写错", "服务不热心", "自查", "措施", "2015-09-30", "", ""],
+        [5, "县财政局", "日期写错", "服务群众不热心", "自查", "措施", "九月底", "", ""],
+        [6, "县财政局", "", "服务群众不热心", "自查", "措施", "2015-02-30", "", ""],
+        [1, "县教育局", "重复序号", "服务群众不热心", "自查", "措施", "2015-09-30", "", ""],
+        [7, "县财政局", "查无此人", "服务群众不热心", "自查", "措施", "2015-09-30", "钱局长", ""],
+        [8, "县教育局", "重名", "服务群众不热心", "自查", "措施", "2015-09-30", "", "李科长"],
+    ]
+    result = run_import(db, write_xlsx(tmp_path / "bad.xlsx", rows), ok=False)
+    assert result.exit_code == 1
+    out = result.output
+    assert "problem(s) in" in out and "nothing was imported" in out
+    assert "sheet '问题清单' row 7 column B (单位): unknown unit '县财政'; did you mean '县财政局'?" \
+        in out.replace(" — ", "; ")
+    assert "row 8 column D (问题类别): unknown category '服务不热心'" in out
+    assert "row 9 column G (整改时限): '九月底' is not a date" in out
+    assert "row 10 column C (问题描述): 问题描述 is empty" in out
+    assert "row 10 column G (整改时限): '2015-02-30' is not a real date" in out
+    assert "row 11 column A (序号): duplicate of row 5 (the same 单位 and 序号)" in out
+    assert "row 12 column H (责任领导): unknown person '钱局长'" in out
+    assert count_items(db) == 0
+    assert query(db, "SELECT count(*) FROM events WHERE machine != 'campaign'") == [(0,)]
+
+
+def test_ambiguous_person_names_the_keys(db: str, tmp_path: Path) -> None:
+    rows = [[1, "青山镇", "问题", "服务群众不热心", "自查", "措施", "2015-09-30", "", "李科长"]]
+    out = run_import(db, write_xlsx(tmp_path / "p.xlsx", rows), ok=False).output
+    assert "row 3 column I (责任人): '李科长' is ambiguous: 2 people of that name" in out
+    assert "li-czj" in out and "li-jyj" in out
+
+
+def test_missing_columns_are_named(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "few.xlsx", [["县财政局", "问题"]], ["单位", "问题描述"])
+    out = run_import(db, path, ok=False).output
+    assert "row 2: no column for 问题类别, 序号 (or 问题编号)" in out
+
+
+# --- importing again -----------------------------------------------------------------------------
+
+
+def test_reimport_adds_nothing_and_reports_changed_rows(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", ROWS)
+    run_import(db, path)
+    again = run_import(db, path, as_of="2015-08-11")
+    assert "imported 0 new item(s)" in again.output and "4 unchanged" in again.output
+    assert count_items(db) == 4
+
+    changed = [list(r) for r in ROWS]
+    changed[1][5] = "建立限时办结和督办制度"
+    changed[2][6] = "2015-11-30"
+    changed.append([3, "县教育局", "新发现的问题", "缺乏激情不进取", "自查", "措施", "2015-10-30", "", ""])
+    write_xlsx(path, changed)
+    conflict = run_import(db, path, as_of="2015-08-12", ok=False)
+    assert conflict.exit_code == 1
+    assert "2 conflict(s)" in conflict.output
+    assert ("row 4: WGBW-2015-0002 changed since it was imported: "
+            "整改措施 '建立限时办结制度' → '建立限时办结和督办制度'") in conflict.output
+    assert "row 5: WGBW-2015-0003 changed since it was imported: 整改时限 '2015-10-15' → " \
+           "'2015-11-30'" in conflict.output
+    assert "give --update" in conflict.output
+    assert count_items(db) == 4  # the new row waits too: all or nothing
+
+    updated = run_import(db, path, "--update", as_of="2015-08-12")
+    assert "imported 1 new item(s): WGBW-2015-0005" in updated.output
+    assert "updated 2: WGBW-2015-0002, WGBW-2015-0003" in updated.output
+    rows = items(db)
+    assert rows[1][7] == "建立限时办结和督办制度" and rows[2][8] == "2015-11-30"
+    edits = query(db, "SELECT payload, note FROM events WHERE trigger = 'edit' ORDER BY id")
+    assert len(edits) == 2
+    assert json.loads(edits[0][0])["old"] == {"measures": "建立限时办结制度"}
+    assert edits[0][1] == "imported from a.xlsx row 4"
+    assert "2 unchanged" in updated.output
+
+
+def test_reimport_of_a_ledger_matches_by_code(db: str, tmp_path: Path) -> None:
+    run_import(db, write_xlsx(tmp_path / "a.xlsx", ROWS))
+    out = tmp_path / "ledger.xlsx"
+    invoke(db, "ledger", CAMPAIGN, "-o", str(out), "--as-of", "2015-08-10")
+    again = run_import(db, out, as_of="2015-08-10")  # 序号 there is the ledger's own numbering
+    assert "0 new item(s)" in again.output and "4 unchanged" in again.output
+
+
+# --- states ------------------------------------------------------------------------------------
+
+
+def test_later_states_need_an_overriding_role(db: str, tmp_path: Path) -> None:
+    rows = [r + [s, c] for r, s, c in zip(ROWS, ["整改中", "已销号", "", "待核实"],
+                                          [None, "2015-08-09", None, None], strict=True)]
+    path = write_xlsx(tmp_path / "s.xlsx", rows, HEADERS + ["状态", "销号日期"])
+    refused = run_import(db, path, actor="sup", ok=False)
+    assert "2 refused row(s)" in refused.output
+    assert "row 3 column J (状态): importing an item as 整改中 takes a role that may override " \
+           "(lead-office); 'sup' has none" in refused.output
+    assert count_items(db) == 0
+
+    run_import(db, path, actor="lead")
+    rows_now = items(db)
+    assert [(r[5], r[6]) for r in rows_now] == [("confirmed", "in_progress"), ("closed", "verified"),
+                                                ("reported", "pending"), ("reported", "pending")]
+    assert query(db, "SELECT closed_on FROM items WHERE seq = 2") == [("2015-08-09",)]
+    moves = query(db, "SELECT machine, from_state, to_state, actor FROM events "
+                      "WHERE trigger = 'import' ORDER BY id")
+    assert moves == [("item", "reported", "confirmed", "lead"),
+                     ("rectification", "pending", "in_progress", "lead"),
+                     ("item", "reported", "closed", "lead"),
+                     ("rectification", "pending", "verified", "lead")]
+
+
+def test_unknown_state_and_closing_date_without_closed_state(db: str, tmp_path: Path) -> None:
+    rows = [ROWS[0] + ["办理中", None], ROWS[1] + ["整改中", "2015-08-01"]]
+    path = write_xlsx(tmp_path / "s.xlsx", rows, HEADERS + ["状态", "销号日期"])
+    out = run_import(db, path, actor="lead", ok=False).output
+    assert "row 3 column J (状态): unknown state '办理中'" in out
+    assert "known: 待核实, 待制定方案" in out
+    assert "row 4 column K (销号日期): a 销号日期 is given but 状态 is 整改中" in out
+
+
+# --- bad files ---------------------------------------------------------------------------------
+
+
+def test_wrong_file_type(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "台账.docx"
+    path.write_bytes(b"PK\x03\x04 not really")
+    out = run_import(db, path, ok=False).output
+    assert "cannot import '台账.docx': not a spreadsheet" in out
+
+
+def test_old_xls_and_password_protected_workbooks(db: str, tmp_path: Path) -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+    xls = tmp_path / "old.xlsx"
+    xls.write_bytes(ole + "Workbook".encode("utf-16-le"))
+    assert "old Excel 97-2003 (.xls) workbook" in run_import(db, xls, ok=False).output
+    locked = tmp_path / "locked.xlsx"
+    locked.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + b"\0" * 100)
+    out = run_import(db, locked, ok=False).output
+    assert "locked.xlsx is password-protected (encrypted)" in out
+    assert "remove the password" in out
+    assert count_items(db) == 0
+
+
+def test_corrupt_workbooks(db: str, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.xlsx"
+    garbage.write_bytes(b"this is not a workbook at all")
+    assert "garbage.xlsx is not an Excel workbook (.xlsx)" in run_import(db, garbage, ok=False).output
+    good = write_xlsx(tmp_path / "good.xlsx", ROWS)
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    out = run_import(db, truncated, ok=False).output
+    assert "truncated.xlsx is damaged" in out and "Traceback" not in out
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # XML cut off in the middle
+            dst.writestr(info, data)
+    out = run_import(db, broken, ok=False).output
+    assert result_is_clean_error(out, "broken.xlsx")
+    assert count_items(db) == 0
+
+
+def result_is_clean_error(output: str, name: str) -> bool:
+    return output.startswith("Error: ") and name in output and "Traceback" not in output
+
+
+def test_empty_sheet_and_no_rows(db: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    empty = tmp_path / "empty.xlsx"
+    Workbook().save(empty)
+    assert "sheet 'Sheet' is empty" in run_import(db, empty, ok=False).output
+    only_header = write_xlsx(tmp_path / "header.xlsx", [])
+    assert "no rows below the header (row 2)" in run_import(db, only_header, ok=False).output
+    assert "no sheet 'x'" in run_import(db, only_header, "--sheet", "x", ok=False).output
+
+
+def test_merged_header_cells(db: str, tmp_path: Path) -> None:
+    headers = HEADERS[:6] + ["整改时限", None, "责任领导", "责任人"]
+    rows = [r[:7] + [None] + r[7:] for r in ROWS]
+    path = write_xlsx(tmp_path / "merged.xlsx", rows, headers, merges=["G2:H2"])
+    out = run_import(db, path, ok=False).output
+    assert "sheet '问题清单' row 2: merged header cells G2:H2" in out
+    assert "unmerge the header cells" in out
+
+
+def test_formula_in_a_date_cell(db: str, tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[1][6] = "=DATE(2015,10,31)"
+    out = run_import(db, write_xlsx(tmp_path / "f.xlsx", rows), ok=False).output
+    assert "row 4 column G (整改时限): the cell holds a formula (=DATE(2015,10,31)), not a value" in out
+    assert "paste it back as values" in out
+
+
+def test_file_over_the_size_limit(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "big.xlsx", ROWS * 5)
+    out = run_import(db, path, "--max-size", "1KB", ok=False).output
+    assert "over the import limit of 1024 bytes" in out and "--max-size" in out
+    csv_path = write_csv(tmp_path / "big.csv", [r[:7] for r in ROWS] * 20, HEADERS[:7])
+    result = invoke(db, "item", "import", CAMPAIGN, str(csv_path), "--actor", "sup",
+                    "--as-of", "2015-08-10", ok=False, env={"RECTIFY_IMPORT_MAX_SIZE": "200B"})
+    assert "over the import limit of 200 bytes" in result.output
+    assert count_items(db) == 0
+
+
+def test_bad_columns_option(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", ROWS)
+    out = run_import(db, path, "--columns", "单位=unitt", ok=False).output
+    assert "--columns maps '单位' to unknown field 'unitt'" in out and "did you mean 'unit'" in out
+
+
+def test_dates_as_offices_type_them() -> None:
+    from campaigns.importer import cell_date
+
+    start = dt.date(2015, 7, 1)
+    cases = {"2015-09-30": (2015, 9, 30), "2015/9/30": (2015, 9, 30), "2015.9.30": (2015, 9, 30),
+             "2015年9月30日": (2015, 9, 30), "2015年9月30日前": (2015, 9, 30),
+             "20150930": (2015, 9, 30), "2015年9月底": (2015, 9, 30), "2015年9月": (2015, 9, 30),
+             "2015-09": (2015, 9, 30), "9月30日": (2015, 9, 30), "3月1日": (2016, 3, 1),
+             "9月底前": (2015, 9, 30), "2015年底": (2015, 12, 31), "２０１５年９月３０日": (2015, 9, 30),
+             "2015-09-30 00:00:00": (2015, 9, 30)}
+    for text, expected in cases.items():
+        assert cell_date(text, start, False) == dt.date(*expected), text
+    assert cell_date(42277, start, True) == dt.date(2015, 9, 30)  # an unformatted Excel date
+    assert cell_date(dt.datetime(2015, 9, 30, 0, 0), start, True) == dt.date(2015, 9, 30)
