@@ -210,7 +210,7 @@ def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, in
                       note: list[str]) -> graphviz.Digraph:
     spec = definition.machines[machine_of(definition, kind)]
     return draw.machine_graph(spec, counts, title=f"{definition.title} · {spec.title} ({spec.name})",
-                              note=note)
+                              note=note, timers=definition.timers)
 
 
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,

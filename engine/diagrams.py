@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import EnvironmentProblem, InvalidInput
-from .spec import LadderSpec, MachineSpec
+from .spec import LadderSpec, MachineSpec, TimerSpec
 
 if TYPE_CHECKING:
     import graphviz
@@ -133,12 +133,12 @@ def _count(n: int, of: int, color: str) -> str:
 
 
 def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *, title: str = "",
-                  note: Sequence[str] = ()) -> graphviz.Digraph:
+                  note: Sequence[str] = (), timers: Sequence[TimerSpec] = ()) -> graphviz.Digraph:
     """The machine's states and transitions; with ``counts``, each state's count and share.
 
     States that are not done are filled by how many subjects wait in them (darker = more);
     done states have a double green border.  Edges carry the transition's title, trigger
-    and ``[guards]``.
+    and ``[guards]``, and the timers that fire them.
     """
     total = sum(counts.values()) if counts is not None else 0
     waiting = [counts.get(s.key, 0) for s in spec.states if not s.done] if counts else []
@@ -179,6 +179,10 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
         lines = [esc(t.title) if t.title else "", _small(t.trigger, "#333333")]
         if t.guards:
             lines.append(_small("[" + ", ".join(str(c) for c in t.guards) + "]", "#8c2d04"))
+        for timer in timers:
+            if timer.machine == spec.name and timer.trigger == t.trigger:
+                since = "past the deadline" if timer.from_deadline else f"in {timer.state}"
+                lines.append(_small(f"timer: {timer.after} {since}", "#08519c"))
         label = "<" + "<BR/>".join(x for x in lines if x) + ">"
         sources = [s for s in t.sources if s != t.dest or len(t.sources) == 1]
         if len(sources) >= JOIN_AT:

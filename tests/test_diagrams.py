@@ -18,6 +18,7 @@ from engine import diagrams as draw
 ROOT = Path(__file__).resolve().parent.parent
 WGBW = str(ROOT / "definitions" / "wgbw-2015.yaml")
 BUZUOWEI = str(ROOT / "definitions" / "buzuowei-2015.yaml")
+ZUOFENG = str(ROOT / "definitions" / "zuofeng-2009.yaml")
 AS_OF = "2015-08-15"
 
 
@@ -235,6 +236,16 @@ def test_definition_alone_needs_no_database(tmp_path: Path, dot: str, monkeypatc
     assert "整改中" in found and "(0%)" not in found  # no counts without a campaign
     found = texts(tmp_path / "escalation.svg")
     assert "问责" in found and "deadline +30 working days" in found
+
+
+def test_definition_timers_label_their_transitions(tmp_path: Path, dot: str) -> None:
+    out = tmp_path / "z.svg"
+    rectify(tmp_path / "none.db", "diagram", "--definition", ZUOFENG, "--kind", "rectifications",
+            "-o", str(out))
+    found = texts(out)
+    index = found.index("deem-approved")
+    assert found[index - 1] == "超时默许"
+    assert found[index + 1] == "timer: 5 working days in extension_requested"
 
 
 def test_definition_offsets_shown_or_resolved(tmp_path: Path, dot: str) -> None:
