@@ -20,7 +20,7 @@ from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .models import Item, Rectification
 from .runs import Run
-from .standing import closing_states, finished_rect_states, label, resting_pairs, stages_at
+from .standing import closing_states, finished_rect_states, label, label_order, stages_at
 from .units import UnitTree
 
 I = Item.__table__  # noqa: E741
@@ -38,11 +38,11 @@ def figures(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[
         select(I.c.state, R.c.state.label("rect_state"), func.count().label("n"))
         .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id)
         .group_by(I.c.state, R.c.state)))
-    by_label: dict[str, int] = {}
-    for pair in [*resting_pairs(d), *pairs]:
-        if pair in pairs:
-            name = label(d, *pair)
-            by_label[name] = by_label.get(name, 0) + pairs.pop(pair)
+    by_label = dict.fromkeys(label_order(d), 0)
+    for pair, n in pairs.items():
+        name = label(d, *pair)
+        by_label[name] = by_label.get(name, 0) + n
+    by_label = {k: v for k, v in by_label.items() if v}
     overdue_expr = ((R.c.deadline < as_of) & R.c.state.not_in(finished)
                     & I.c.state.not_in(sorted(d.machines["item"].done_states)))
     units = []

@@ -165,8 +165,10 @@ def diagrams(conn: Any, run: Any, as_of: dt.date, past: bool,
     date the stage diagram comes from the definition (windows against that date) and the
     lifecycle diagram from ``counts`` as they stood, so the page does not change later.
     """
+    import importlib
+
     try:
-        from campaigns import diagrams as drawing
+        drawing = importlib.import_module("campaigns.diagrams")
     except ImportError:
         return [], "图示未能生成：本安装未包含图示模块（campaigns.diagrams）。"
     try:

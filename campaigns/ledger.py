@@ -23,7 +23,7 @@ from engine.errors import InvalidInput
 
 from .models import Event, Item, Person, Progress, Rectification
 from .runs import Run
-from .standing import finished_rect_states, label, resting_pairs, snapshot
+from .standing import finished_rect_states, label, label_order, snapshot
 from .units import UnitTree
 from .xlsx import Column
 
@@ -194,19 +194,9 @@ def _rate(part: int, whole: int) -> str:
 
 class SummaryBuilder:
     def __init__(self, run: Run, as_of: dt.date) -> None:
-        d = run.definition
-        pairs = resting_pairs(d)
-        closing = [p for p in pairs if p[0] in d.machines["item"].done_states]
-        ordered = [label(d, *p) for p in pairs if p not in closing] + \
-                  [label(d, *p) for p in closing]
-        from .standing import closing_states
-
-        closed_label = next((label(d, *p) for p in pairs if p[0] in closing_states(d)), None)
-        states = [s for s in dict.fromkeys(ordered) if s != closed_label]
-        if closed_label:
-            states.append(closed_label)  # last: the summary's closure rate counts it
-        self.summary = Summary(states, {}, {})
-        self.finished = finished_rect_states(d)
+        # the closed label comes last: the summary's closure rate counts that column
+        self.summary = Summary(label_order(run.definition), {}, {})
+        self.finished = finished_rect_states(run.definition)
         self.as_of = as_of
 
     def add(self, row: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ from .standing import (
     closing_states,
     finished_rect_states,
     label,
-    resting_pairs,
+    label_order,
     snapshot,
     stages_at,
 )
@@ -122,7 +122,7 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     closing = closing_states(d)
     finished = finished_rect_states(d)
     done = d.machines["item"].done_states
-    order = [label(d, *p) for p in resting_pairs(d)]
+    order = label_order(d)
     by_state: Counter[str] = Counter()
     units: dict[int, UnitLine] = {}
     item_counts: Counter[str] = Counter()

@@ -149,6 +149,18 @@ def parse_state(d: Definition, text: str, pairs: dict[Pair, Path] | None = None)
     raise InvalidInput(f"unknown state '{value}'", f"known: {', '.join(known)}")
 
 
+def label_order(d: Definition) -> list[str]:
+    """Ledger labels in reading order: open ones as the lifecycle runs, then the finished,
+    closed (销号) last."""
+    pairs = list(resting_pairs(d))
+    done = d.machines["item"].done_states
+    closing = closing_states(d)
+    ordered = [p for p in pairs if p[0] not in done] + \
+              [p for p in pairs if p[0] in done and p[0] not in closing] + \
+              [p for p in pairs if p[0] in closing]
+    return list(dict.fromkeys(label(d, *p) for p in ordered))
+
+
 def closing_states(d: Definition) -> frozenset[str]:
     """Item states that mean 销号 (closed): done states whose way in stamps ``closed_on``."""
     item = d.machines["item"]
