@@ -78,6 +78,9 @@ def list_items(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, *,
             "escalation": r.level or "", "returns": r.returns,
             "leader": r.leader or "", "person": r.person or "",
         })
+    hidden = set(run.definition.confidential) & set(out[0] if out else ())
+    if hidden:  # fields the definition marks confidential never leave in a listing
+        out = [{k: v for k, v in row.items() if k not in hidden} for row in out]
     return out
 
 
