@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import CAMPAIGN, county, invoke, progressed_campaign
 
 

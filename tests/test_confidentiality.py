@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from ledger_fixtures import CAMPAIGN, DEFINITION, HEADERS, ROWS, county, invoke, write_xlsx
 
 SECRETS = ("举报人周某某", "13912345678", "举报人钱某某", "13800001111", "描述里的保密细节", "孙保密")

@@ -7,9 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-
 from ledger_fixtures import CAMPAIGN, county, invoke, progressed_campaign, read_csv
+from openpyxl import load_workbook
 
 HEADER = ["序号", "问题编号", "单位", "问题描述", "问题类别", "问题来源", "整改措施", "整改目标",
           "原定时限", "整改时限", "责任领导", "责任人", "状态", "督办等级", "整改进展", "销号日期"]
