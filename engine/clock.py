@@ -171,7 +171,7 @@ class Clock:
                         f"timer '{timer.key}' would fire every day: '{timer.trigger}' leaves its "
                         f"subject in '{transition.dest}', where the deadline is still past",
                         "give the timer a transition to another state")
-            elif self._needs_python(timer) and self.fire is None:
+            if self._needs_python(timer) and self.fire is None:
                 raise InvalidInput(f"timer '{timer.key}' needs its guards run, and nothing can")
 
     # -- one day ----------------------------------------------------------------
@@ -296,7 +296,8 @@ class Clock:
                        literal(SYSTEM_ACTOR), literal(day, Date), literal(now(), DateTime(timezone=True)),
                        literal(note), literal(payload, JSON) if payload else literal(None, JSON),
                        literal(rule), *subj_exprs(subj.event_values)).where(due)
-        added = conn.execute(insert(e).from_select(columns, query)).rowcount
+        statement = insert(e).from_select(columns, query).execution_options(preserve_rowcount=True)
+        added = conn.execute(statement).rowcount
         return mark, added
 
     def _update(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], mark: int, rule: str,
