@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from engine.errors import Refused
+from engine.errors import InvalidInput, Refused
 from engine.machines import Actor, Context, Outcome
 from engine.store import Move, apply_moves
 
@@ -29,6 +29,9 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
             actor_key: str | None, as_of: dt.date, note: str | None = None,
             params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Outcome]:
     """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused."""
+    if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
+        raise InvalidInput("'plan' records the rectification plan itself",
+                           "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
     records = load_records(conn, codes)
     runs: dict[int, Run] = {}
     actors: dict[int, Actor] = {}

@@ -146,6 +146,13 @@ def test_a_trigger_refused_by_a_guard(cli: Cli) -> None:
     assert "has not been confirmed yet" in err and "[item_confirmed]" in err
 
 
+def test_plan_goes_through_item_rectify(cli: Cli) -> None:
+    """'plan' without measures or a deadline would leave a blank line in the ledger."""
+    item = cli.confirmed()
+    refused(cli, INVALID, "item", "advance", "plan", item, "--actor", "head", "--as-of", "2015-08-05",
+            names=("'plan' records the rectification plan itself",), fix="rectify item rectify CODE")
+
+
 def test_a_trigger_refused_for_the_role(cli: Cli, code: str) -> None:
     err = refused(cli, INVALID, "item", "advance", "submit", code, "--actor", "sup", "--as-of", "2015-08-05",
                   names=("'submit' refused",), fix="rectify item triggers CODE")
