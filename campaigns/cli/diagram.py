@@ -61,8 +61,11 @@ def diagram(campaign: str | None, kind: str, unit: str | None, depth: int | None
       rectify diagram wgbw-2015 --kind units --depth 1 -o units.pdf
       rectify diagram --definition definitions/wgbw-2015.yaml --kind rectifications -o r.svg
 
-    Rendering needs Graphviz's 'dot' program and a CJK font (Debian:
-    sudo apt-get install -y graphviz fonts-noto-cjk); '.dot' output and '-o -' need neither.
+    Rendering needs Graphviz's 'dot' program and a CJK font; '.dot' output and
+    '-o -' need neither. On Debian and Ubuntu:
+
+    \b
+      sudo apt-get install -y graphviz fonts-noto-cjk
     """
     if definition_file and campaign:
         raise click.UsageError("give CAMPAIGN or --definition FILE, not both")
