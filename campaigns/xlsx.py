@@ -219,32 +219,29 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
         cell.border = border
         head.append(cell)
     ws.append(head)
-    date_style = _named_style(wb, "ledger-date", "yyyy-mm-dd", border, wrap=False)
-    text_style = _named_style(wb, "ledger-text", "General", border, wrap=False)
-    wrap_style = _named_style(wb, "ledger-wrap", "General", border, wrap=True)
-    styles = {"date": date_style, "wrap": wrap_style}
+    # one styled cell per kind of column; every data cell shares its style array (styling
+    # each cell through openpyxl's descriptors costs more than writing it)
+    protos = {}
+    for kind, fmt, wrap in (("date", "yyyy-mm-dd", False), ("text", "General", False),
+                            ("wrap", "General", True), ("int", "0", False)):
+        proto = WriteOnlyCell(ws, None)
+        proto.number_format = fmt
+        proto.border = border
+        proto.alignment = Alignment(vertical="top", wrap_text=wrap)
+        protos[kind] = proto._style
+    styles = [protos.get(c.kind, protos["text"]) for c in columns]
     n = 0
     for values in rows:
         out = []
-        for c, v in zip(columns, values, strict=True):
+        for style, v in zip(styles, values, strict=True):
             cell = WriteOnlyCell(ws, v)
-            cell.style = styles.get(c.kind, text_style)
+            cell._style = style
             out.append(cell)
         ws.append(out)
         n += 1
     if n:
         ws.auto_filter.ref = f"A{header_row}:{last}{header_row + n}"
     return n
-
-
-def _named_style(wb: Any, name: str, number_format: str, border: Any, wrap: bool) -> str:
-    from openpyxl.styles import Alignment, NamedStyle
-
-    if name not in wb.named_styles:
-        style = NamedStyle(name=name, number_format=number_format, border=border,
-                           alignment=Alignment(vertical="top", wrap_text=wrap))
-        wb.add_named_style(style)
-    return name
 
 
 def new_workbook() -> Any:

@@ -1,0 +1,291 @@
+"""Ledgers and reports at scale, each beside the time openpyxl (or csv) alone takes.
+
+* import N rows from an XLSX ledger (a merged title row, Chinese headers, Excel date cells,
+  200 units, names of responsible leaders, a 状态 column: 20% 待核实, 60% 整改中, 20% 已销号)
+  and from the same ledger as CSV — floor: openpyxl reading every cell of the same file
+  (``read_only=True, values_only=True``), and ``csv.reader`` over the decoded CSV;
+* export the N-item ledger as XLSX and CSV — floor: openpyxl write-only writing the same
+  values (no styles), and ``csv.writer``;
+* build the monthly report (Markdown and HTML) of the N-item campaign, rebuilt from its event
+  log — beside the floor of reading every event row with raw sqlite3.
+
+Each measurement runs in this process on its own fresh copy of the database; times are the
+best of ``--runs``.  ``python benchmarks/bench_ledger.py [--n 100000] [--runs 1] [--keep DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+DEFINITION = os.path.join(ROOT, "definitions", "wgbw-2015.yaml")
+KEY = "wgbw-2015"
+START = dt.date(2015, 7, 1)
+AS_OF = dt.date(2015, 9, 30)
+UNITS = 200
+HEADERS = ["序号", "单位", "问题描述", "问题类别", "问题来源", "整改措施", "整改目标", "整改时限",
+           "责任领导", "状态", "整改进展", "销号日期"]
+CATEGORIES = ["促进发展不敢为", "履行职责不担当", "工作态度不积极", "推诿扯皮不主动", "降低标准不尽责",
+              "服务群众不热心", "缺乏激情不进取", "因循守旧不敢闯"]
+SOURCES = ["自查", "上级点评", "群众反映举报", "督查检查"]
+
+
+def rows(n: int) -> list[list[Any]]:
+    out = []
+    for i in range(n):
+        unit = i % UNITS
+        state = ("待核实", "整改中", "整改中", "整改中", "已销号")[i % 5]
+        out.append([i // UNITS + 1, f"第{unit:03d}局", f"问题{i}：窗口服务推诿拖延，群众反映办事难",
+                    CATEGORIES[i % 8], SOURCES[i % 4], f"措施{i}：建立首问负责和限时办结制度",
+                    "群众满意", dt.datetime(2015, 9, 1) + dt.timedelta(days=i % 90), f"局长{unit:03d}",
+                    state, "已完成制度修订" if i % 3 == 0 else None,
+                    dt.datetime(2015, 9, 20) if state == "已销号" else None])
+    return out
+
+
+def write_inputs(folder: str, n: int) -> tuple[str, str]:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.cell_range import MultiCellRange
+
+    data = rows(n)
+    xlsx = os.path.join(folder, "ledger.xlsx")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    ws.merged_cells = MultiCellRange(["A1:L1"])
+    ws.append(["某县为官不为问题整改台账"])
+    ws.append(HEADERS)
+    for row in data:
+        ws.append(row)
+    wb.save(xlsx)
+    path = os.path.join(folder, "ledger.csv")
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADERS)
+        for row in data:
+            writer.writerow(["" if v is None else (v.date().isoformat() if isinstance(v, dt.datetime)
+                                                   else v) for v in row])
+    return xlsx, path
+
+
+def base_db(folder: str) -> str:
+    """Units, one leader each, the supervising office, and the campaign started."""
+    from campaigns.db import Database
+    from campaigns.people import add_person
+    from campaigns.runs import start
+    from campaigns.units import UnitTree, add_unit
+
+    path = os.path.join(folder, "base.db")
+    db = Database(path)
+    db.init()
+    with db.write() as conn:
+        tree = UnitTree.load(conn)
+        add_unit(conn, tree, "county", "某县", None)
+        for u in range(UNITS):
+            add_unit(conn, tree, f"u{u:03d}", f"第{u:03d}局", "county")
+            add_person(conn, tree, f"head{u:03d}", f"局长{u:03d}", f"u{u:03d}", ["unit-head"])
+        add_person(conn, tree, "lead", "组织部", "county", ["lead-office"])
+        start(conn, DEFINITION, START, "lead", START)
+    db.engine.dispose()
+    _checkpoint(path)
+    return path
+
+
+def _checkpoint(path: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def copy_db(src: str, dst: str) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(dst + suffix):
+            os.remove(dst + suffix)
+    shutil.copy(src, dst)
+    return dst
+
+
+def best(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def import_file(db_path: str, path: str) -> int:
+    from campaigns.db import Database
+    from campaigns.importer import import_items
+    from campaigns.people import resolve_actor
+    from campaigns.runs import load_run
+
+    db = Database(db_path)
+    with db.write() as conn:
+        run = load_run(conn, KEY)
+        actor = resolve_actor(conn, "lead", set(run.definition.roles))
+        result = import_items(conn, run, actor, AS_OF, path)
+    db.engine.dispose()
+    return len(result.new)
+
+
+def floor_read_xlsx(path: str) -> int:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    n = sum(1 for _ in wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    return n
+
+
+def floor_read_csv(path: str) -> int:
+    with open(path, "rb") as fh:
+        text = fh.read().decode("utf-8-sig")
+    return sum(1 for _ in csv.reader(text.splitlines()))
+
+
+def export(db_path: str, out: str) -> int:
+    from campaigns.db import Database
+    from campaigns.ledger import export as write
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    db = Database(db_path)
+    with db.read() as conn:
+        n = write(conn, load_run(conn, KEY), UnitTree.load(conn), AS_OF, out)
+    db.engine.dispose()
+    return n
+
+
+def ledger_values(db_path: str) -> list[list[Any]]:
+    from campaigns.db import Database
+    from campaigns.ledger import columns_for, ledger_rows
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    db = Database(db_path)
+    with db.read() as conn:
+        run = load_run(conn, KEY)
+        cols = columns_for(run)
+        values = [[r[c.field] for c in cols] for r in ledger_rows(conn, run, UnitTree.load(conn),
+                                                                  AS_OF)]
+    db.engine.dispose()
+    return values
+
+
+def floor_write_xlsx(values: list[list[Any]], out: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("台账")
+    for row in values:
+        ws.append(row)
+    wb.save(out)
+
+
+def floor_write_csv(values: list[list[Any]], out: str) -> None:
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(values)
+
+
+def report(db_path: str, out: str) -> None:
+    from campaigns.db import Database
+    from campaigns.report import write_report
+    from campaigns.runs import load_run
+    from campaigns.units import UnitTree
+
+    db = Database(db_path)
+    with db.read() as conn:
+        write_report(conn, load_run(conn, KEY), UnitTree.load(conn), dt.date(2015, 9, 1), AS_OF,
+                     out)
+    db.engine.dispose()
+
+
+def floor_events(db_path: str) -> int:
+    conn = sqlite3.connect(db_path)
+    n = sum(1 for _ in conn.execute("SELECT item_id, machine, trigger, to_state, business_date, "
+                                    "payload, note FROM events ORDER BY id"))
+    conn.close()
+    return n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--keep", help="keep the files in this folder")
+    args = parser.parse_args()
+    folder = args.keep or tempfile.mkdtemp(prefix="bench-ledger-")
+    os.makedirs(folder, exist_ok=True)
+    figures: list[tuple[str, float, str, float]] = []
+    try:
+        t0 = time.perf_counter()
+        xlsx, csv_path = write_inputs(folder, args.n)
+        base = base_db(folder)
+        print(f"inputs: {args.n:,} rows, xlsx {os.path.getsize(xlsx) / 1e6:.1f} MB, "
+              f"csv {os.path.getsize(csv_path) / 1e6:.1f} MB ({time.perf_counter() - t0:.1f} s)",
+              flush=True)
+
+        floor, _ = best(args.runs, lambda: floor_read_xlsx(xlsx))
+        took, n = best(args.runs, lambda: import_file(copy_db(base, os.path.join(folder, "x.db")),
+                                                      xlsx))
+        assert n == args.n, n
+        figures.append(("import XLSX", took, "openpyxl read_only, every cell", floor))
+        print(figures[-1], flush=True)
+        floor, _ = best(args.runs, lambda: floor_read_csv(csv_path))
+        took, n = best(args.runs, lambda: import_file(copy_db(base, os.path.join(folder, "c.db")),
+                                                      csv_path))
+        assert n == args.n, n
+        figures.append(("import CSV", took, "csv.reader over the decoded file", floor))
+        print(figures[-1], flush=True)
+
+        db = os.path.join(folder, "x.db")
+        _checkpoint(db)
+        values = ledger_values(db)
+        out_xlsx, out_csv = os.path.join(folder, "out.xlsx"), os.path.join(folder, "out.csv")
+        floor, _ = best(args.runs, lambda: floor_write_xlsx(values, os.path.join(folder, "f.xlsx")))
+        took, n = best(args.runs, lambda: export(db, out_xlsx))
+        figures.append(("export ledger XLSX", took, "openpyxl write_only, same values", floor))
+        print(figures[-1], flush=True)
+        floor, _ = best(args.runs, lambda: floor_write_csv(values, os.path.join(folder, "f.csv")))
+        took, n = best(args.runs, lambda: export(db, out_csv))
+        figures.append(("export ledger CSV", took, "csv.writer, same values", floor))
+        print(figures[-1], flush=True)
+
+        events = floor_events(db)
+        floor, _ = best(args.runs, lambda: floor_events(db))
+        took, _ = best(args.runs, lambda: report(db, os.path.join(folder, "r.md")))
+        figures.append(("monthly report, Markdown", took, f"sqlite3 reading all {events:,} events",
+                        floor))
+        print(figures[-1], flush=True)
+        took, _ = best(args.runs, lambda: report(db, os.path.join(folder, "r.html")))
+        figures.append(("monthly report, HTML with diagrams", took,
+                        f"sqlite3 reading all {events:,} events", floor))
+        print(figures[-1], flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print()
+    print(f"| figure ({args.n:,} items) | Rectify | floor (same run) | floor time | ratio |")
+    print("|---|---|---|---|---|")
+    for name, took, what, floor in figures:
+        print(f"| {name} | {took:.2f} s | {what} | {floor:.2f} s | {took / floor:.1f}x |")
+    print(json.dumps({name: {"seconds": round(took, 3), "floor": round(floor, 3)}
+                      for name, took, _, floor in figures}))
+
+
+if __name__ == "__main__":
+    main()
