@@ -23,7 +23,8 @@ PO = PACKAGE / "locale" / "zh_CN" / "LC_MESSAGES" / "rectify.po"
 MO = PO.with_suffix(".mo")
 ZH = {"LANG": "zh_CN.UTF-8"}
 # the commands whose one-line summaries the catalog translates (others may add more)
-CORE_COMMANDS = ("campaign", "init", "item", "person", "schema", "unit", "validate")
+CORE_COMMANDS = ("board", "campaign", "dashboard", "diagram", "init", "item", "ledger", "notices", "person",
+                 "report", "schema", "tick", "unit", "validate")
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None,
     if not rows:
         return _("(none)")
     columns = list(columns or rows[0].keys())
-    head = [(headers or {}).get(c) or column_label(c) for c in columns]
+    head = [column_label((headers or {}).get(c) or c) for c in columns]
     cells = [[_cell(r.get(c)) for c in columns] for r in rows]
     sizes = [max(width(h), *(width(row[i]) for row in cells)) for i, h in enumerate(head)]
     lines = ["  ".join(_pad(h, s) for h, s in zip(head, sizes, strict=True)).rstrip(),
