@@ -291,3 +291,35 @@ def test_two_writers_numbering_new_items_one_retries(pg: Cli) -> None:
     assert after["events"] == before["events"] + 1
     # the retry succeeds with the next number
     assert pg.add_item(as_of="2015-08-04") == "WGBW-2015-0002"
+
+
+def test_the_clock_and_every_output_run_on_postgresql(pg: Cli, tmp_path: Path) -> None:
+    """The commands other modules add: nothing in them may be SQLite-only."""
+    late = pg.planned()  # deadline 2015-09-30
+    pg.closed(title="已整改的问题")
+    pg.add_item("举报：窗口刁难", "jyj-bgs", "2015-08-03", "sup", "--reporter", "张举报")
+    ticked = pg.ok("tick", CAMPAIGN, "--as-of", "2015-10-30")
+    assert "escalation.supervision" in ticked
+    assert late in pg.ok("notices", CAMPAIGN, "--as-of", "2015-10-30")
+    assert json.loads(pg.ok("notices", CAMPAIGN, "--json", "--as-of", "2015-10-30"))
+    assert "nothing due" in pg.ok("tick", "--all", "--as-of", "2015-10-30")
+    outputs = {
+        "ledger.csv": ["ledger", CAMPAIGN], "ledger.xlsx": ["ledger", CAMPAIGN],
+        "report.md": ["report", CAMPAIGN, "--month", "2015-08"],
+        "board.html": ["board", CAMPAIGN], "dashboard.html": ["dashboard", CAMPAIGN],
+        "units.dot": ["diagram", CAMPAIGN, "--kind", "units"],
+        "items.dot": ["diagram", CAMPAIGN, "--kind", "items"],
+        "notices.html": ["notices", CAMPAIGN],
+    }
+    for name, args in outputs.items():
+        path = tmp_path / name
+        pg.ok(*args, "-o", str(path), "--as-of", "2015-10-30")
+        assert path.stat().st_size > 0, name
+        if name.endswith((".csv", ".md", ".html")):
+            assert "张举报" not in path.read_text(encoding="utf-8"), name
+    ledger = tmp_path / "ledger-import.csv"
+    ledger.write_text("序号,单位,问题描述,问题类别,问题来源,整改措施,整改时限\n"
+                      "1,县教育局,学籍证明需跑三次,工作态度不积极,自查,网上办理,2015-12-30\n",
+                      encoding="utf-8")
+    assert "imported 1 new item(s)" in pg.ok("item", "import", CAMPAIGN, str(ledger), "--actor", "sup",
+                                             "--as-of", "2015-10-30")
