@@ -42,7 +42,9 @@ tr.overdue td { background: #fff4f4; }
        box-shadow: 0 1px 2px rgba(0,0,0,.08); }
 .kpi b { display: block; font-size: 28px; color: #9b1c1c; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
-.chart { flex: 1 1 420px; }
+.chart { flex: 1 1 440px; margin: 8px 0; }
+.chart svg { max-width: 100%; height: auto; }
+figcaption { font-weight: bold; margin-bottom: 4px; }
 .diagram svg { max-width: 100%; height: auto; }
 .tag { display: inline-block; padding: 1px 6px; border-radius: 3px; background: #eef2f6;
        font-size: 12px; }

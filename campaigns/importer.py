@@ -491,6 +491,7 @@ class RowChecker:
         self.closing = closing_states(d)
         self.cache: dict[tuple[str, str], Any] = {}
         self.problems: list[RowProblem] = []
+        self.keys: list[tuple[str, str | None, int]] = []  # (natural key, code, row) of every row
         self.fill = self._merged_fill()
         self.wanted: dict[int, set[int]] = {}
         for cells in self.fill.values():
@@ -551,6 +552,8 @@ class RowChecker:
                           else self._col("code"), "序号 is empty",
                           "number the rows: a unit and its 序号 recognise the row when "
                           "the file is imported again")
+        if "unit" in values and ("seq" in values or "code" in values):
+            self.keys.append((self._key(values["unit"], values), values.get("code"), number))
         if len(self.problems) > before:
             return None
         unit: UnitRow = values.pop("unit")
@@ -691,7 +694,7 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     if not parsed and not problems:
         raise InvalidInput(f"{path}: no rows below the header (row {header.row})",
                            "add the items under the header row")
-    problems += _duplicates(parsed, header, sheet.name)
+    problems += _duplicates(checker.keys, header, sheet.name)
     if problems:
         raise ImportProblems(path, sorted(problems, key=lambda p: (p.where.row,
                                                                     p.where.column or 0)))
@@ -734,25 +737,27 @@ def _chain(first: list[tuple[int, Sequence[Any]]],
     yield from rest
 
 
-def _duplicates(parsed: list[Parsed], header: Header, sheet: str | None) -> list[RowProblem]:
+def _duplicates(keys: list[tuple[str, str | None, int]], header: Header,
+                sheet: str | None) -> list[RowProblem]:
+    """Rows that name the same item twice (by unit and 序号, or by 问题编号)."""
     problems = []
     seen: dict[str, int] = {}
     codes: dict[str, int] = {}
-    for p in parsed:
-        by_seq = not p.key.startswith("code:")
-        if p.key in seen:
+    for key, code, row in keys:
+        by_seq = not key.startswith("code:")
+        if key in seen:
             what = "the same 单位 and 序号" if by_seq else "the same 问题编号"
-            problems.append(RowProblem(header.where(sheet, p.row, "seq" if by_seq else "code"),
-                                       f"duplicate of row {seen[p.key]} ({what})",
+            problems.append(RowProblem(header.where(sheet, row, "seq" if by_seq else "code"),
+                                       f"duplicate of row {seen[key]} ({what})",
                                        "each row needs its own 序号 within its unit"))
             continue
-        seen[p.key] = p.row
-        if p.code and by_seq:
-            if p.code in codes:
-                problems.append(RowProblem(header.where(sheet, p.row, "code"),
-                                           f"duplicate of row {codes[p.code]} (the same 问题编号)"))
+        seen[key] = row
+        if code and by_seq:
+            if code in codes:
+                problems.append(RowProblem(header.where(sheet, row, "code"),
+                                           f"duplicate of row {codes[code]} (the same 问题编号)"))
             else:
-                codes[p.code] = p.row
+                codes[code] = row
     return problems
 
 
