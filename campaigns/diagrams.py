@@ -34,7 +34,6 @@ U = Unit.__table__
 KINDS = ("stages", "items", "rectifications", "escalation", "units")
 DEFINITION_KINDS = ("stages", "items", "rectifications", "escalation")
 MACHINES = {"items": "item", "rectifications": "rectification"}
-STATUS_OF_ROW = {"pending": "upcoming", "open": "current", "closed": "done"}
 LEGEND = {"done": "done", "current": "current (open)", "upcoming": "upcoming",
           "planned": "planned"}
 BY_DATE = {"done": "window passed", "current": "in its window", "upcoming": "window ahead",
@@ -144,6 +143,15 @@ def _figures_text(figures: tuple[int, int] | None) -> str:
     return f"found {found} · open {still_open}"
 
 
+def _status_as_of(row: Any, as_of: dt.date) -> str:
+    """A stage's status on ``as_of``, from when it opened and closed (not its state today)."""
+    if row is None or row.opened_on is None or row.opened_on > as_of:
+        return "upcoming"
+    if row.closed_on is not None and row.closed_on <= as_of:
+        return "done"
+    return "current"
+
+
 def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
                        tree: UnitTree | None = None) -> graphviz.Digraph:
     d = run.definition
@@ -153,11 +161,12 @@ def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow
     for spec in d.stages:
         start, end = spec.window(run.start_date)
         row = rows.get(spec.key)
-        status = STATUS_OF_ROW.get(row.state, "upcoming") if row is not None else "upcoming"
+        status = _status_as_of(row, as_of)
         lines = [f"{spec.kind} · {start.isoformat()} .. {end.isoformat()}"]
-        if row is not None and row.opened_on:
+        if row is not None and row.opened_on and row.opened_on <= as_of:
+            closed = row.closed_on if row.closed_on and row.closed_on <= as_of else None
             lines.append(f"opened {row.opened_on.isoformat()}"
-                         + (f", closed {row.closed_on.isoformat()}" if row.closed_on else ""))
+                         + (f", closed {closed.isoformat()}" if closed else ""))
         else:
             lines.append("not opened yet")
         lanes.append(draw.Lane(spec.key, spec.title, start, end, status, tuple(lines),

@@ -6,12 +6,21 @@ from engine.machines import Context
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:
-    """The unit that rectifies never verifies or closes its own item (separation of duties)."""
+    """The unit that rectifies never verifies or closes its own item (separation of duties).
+
+    "Its own" is the department or township the item belongs to, offices included: a
+    bureau's people may not close their own office's item, while the county's leaders
+    (the root of the tree) and other departments, such as the supervision office, may.
+    """
     if ctx.actor.is_system or ctx.record is None:
         return None
     actor_path = ctx.actor.attrs.get("unit_path") or ""
     item_path = getattr(ctx.record, "unit_path", "") or ""
-    if actor_path and item_path and (actor_path + "/").startswith(item_path + "/"):
+    if not actor_path or not item_path:
+        return None
+    parts = item_path.strip("/").split("/")
+    owner = "/" + "/".join(parts[:2]) if len(parts) > 1 else item_path
+    if (actor_path.rstrip("/") + "/").startswith(owner.rstrip("/") + "/"):
         return (f"'{ctx.actor.key}' belongs to the item's own unit; "
                 "the unit that rectifies may not verify or close its own item")
     return None

@@ -67,7 +67,7 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
     unit_row = tree.find(unit)
     seq, code = next_code(conn, run)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
-                         .order_by(S.c.position.desc())).scalars().first()
+                         .order_by(S.c.position)).scalars().first()  # the earliest still running
     item_id = conn.execute(insert(I).values(
         campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
         unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,

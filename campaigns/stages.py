@@ -28,16 +28,34 @@ E = Event.__table__
 C = Campaign.__table__
 
 
+def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
+          force: bool = False) -> list[str]:
+    """Close one open stage (its exit guards apply) while others run on."""
+    require_forward(conn, run, as_of)
+    _require_override(run, actor, force)
+    row = conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.key == key)).first()
+    if row is None:
+        raise InvalidInput(f"unknown stage '{key}'", "see 'rectify campaign status'")
+    if row.state != "open":
+        raise Refused(f"stage '{key}' is {row.state}, not open")
+    ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    return [_close(conn, run, ctx, row, force)]
+
+
+def _require_override(run: Run, actor: Actor, force: bool) -> None:
+    if force and not any(run.definition.roles[r].overrides for r in actor.roles
+                         if r in run.definition.roles):
+        raise Refused(f"'{actor.key}' may not force a stage change",
+                      "only a role with 'overrides: true' in the definition may use --force")
+
+
 def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | None = None,
             force: bool = False) -> list[str]:
     """Move the campaign on; returns what was done, one line per stage opened or closed."""
     require_forward(conn, run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
-    if force and not any(run.definition.roles[r].overrides for r in actor.roles
-                         if r in run.definition.roles):
-        raise Refused(f"'{actor.key}' may not force a stage change",
-                      "only a role with 'overrides: true' in the definition may use --force")
+    _require_override(run, actor, force)
     rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
     pending = [r for r in rows if r.state == "pending"]
     if to is not None:

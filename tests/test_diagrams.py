@@ -143,7 +143,7 @@ def test_stage_counts_follow_the_items_stage_column(db: Path) -> None:
     with Database(str(db)).read() as conn:
         figures = stage_figures(conn, load_run(conn, "wgbw-2015"))
     # mobilize: 5 found; closed (verified) and dismissed are done, three are open
-    assert figures == {"mobilize": (5, 3), "supervise": (1, 1)}
+    assert figures == {"mobilize": (5, 3), "self-inspect": (1, 1)}  # earliest open stage
 
 
 def test_items_lifecycle_counts_and_shares(db: Path, tmp_path: Path, dot: str) -> None:

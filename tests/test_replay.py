@@ -113,7 +113,7 @@ def test_overdue_midway(tmp_path: object) -> None:
     db = str(tmp_path / "mid.db")  # type: ignore[operator]
     expected = replay_module.replay(db, tick=False, until=replay_module.d("2015-09-25"))
     status = _json(["campaign", "status", "wgbw-2015", "--db", db, "--as-of", "2015-09-25"])
-    assert status["phase"] == "自查整改, 监督检查"
+    assert status["phase"] == "监督检查"  # self-inspection closed on 2015-09-01
     overdue = _json(["item", "list", "wgbw-2015", "--db", db, "--as-of", "2015-09-25", "--overdue"])
     assert {r["code"] for r in overdue} == {expected[i]["code"] for i in replay_module.OVERDUE}
     assert status["overdue"] == len(replay_module.OVERDUE)

@@ -79,20 +79,27 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
 @campaign.command("advance")
 @click.argument("key")
 @click.option("--to", "to", metavar="STAGE", help="Open this stage (closing finished ones before it).")
+@click.option("--close", "close_", metavar="STAGE", help="Only close this open stage.")
 @click.option("--force", is_flag=True, help="Override refused stage guards (authorised roles only).")
 @ACTOR
 @common
-def advance(key: str, to: str | None, force: bool, actor: str | None, db: str | None,
-            as_of: str | None) -> None:
-    """Move CAMPAIGN to its next stage (or --to STAGE); with no stage left, conclude it."""
+def advance(key: str, to: str | None, close_: str | None, force: bool, actor: str | None,
+            db: str | None, as_of: str | None) -> None:
+    """Move CAMPAIGN to its next stage (or --to STAGE, or --close STAGE); with no stage left,
+    conclude it."""
     from campaigns.people import resolve_actor
     from campaigns.runs import load_run
     from campaigns.stages import advance as advance_stage
+    from campaigns.stages import close as close_stage
 
     from ._common import as_of_date
 
     with database(db).write() as conn:
         run = load_run(conn, key)
         who = resolve_actor(conn, actor, set(run.definition.roles))
-        lines = advance_stage(conn, run, who, as_of_date(as_of, run.timezone), to, force)
+        day = as_of_date(as_of, run.timezone)
+        if close_ and to:
+            raise click.UsageError("give --to or --close, not both")
+        lines = (close_stage(conn, run, who, day, close_, force) if close_
+                 else advance_stage(conn, run, who, day, to, force))
     click.echo("\n".join(lines))

@@ -89,6 +89,7 @@ def plan_items() -> tuple[Script, list[dict[str, object]]]:
          "--actor", LEAD)
     s.at(d("2015-08-01"), "campaign", "advance", KEY, "--to", "self-inspect", "--actor", LEAD)
     s.at(d("2015-08-01"), "campaign", "advance", KEY, "--to", "supervise", "--actor", LEAD)
+    s.at(d("2015-09-01"), "campaign", "advance", KEY, "--close", "self-inspect", "--actor", LEAD)
     s.at(d("2015-12-01"), "campaign", "advance", KEY, "--to", "institutionalize", "--actor", LEAD)
     s.at(d("2015-12-31"), "campaign", "advance", KEY, "--actor", LEAD)
     expected = []
