@@ -100,7 +100,7 @@ def write_html(run: Run, tree: UnitTree, rows: list[dict[str, Any]], *, folder: 
             target = os.path.join(folder, f"{unit.code}.html")
             _write(target, render(run, tree, [(unit, notices)]))
             written.append(target)
-    if path is not None:
+    if path is not None and groups:
         _write(path, render(run, tree, groups))
         written.append(path)
     return written

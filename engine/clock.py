@@ -231,7 +231,7 @@ class Clock:
         t, e, log = subj.table, self.events, self.log
         base_col = t.c[subj.level_base]
         late = _days_between(conn, base_col, day)
-        query = (select(*subj_exprs(log.values), literal(level.key), literal(day, Date),
+        query = (select(*log.values.values(), literal(level.key), literal(day, Date),
                         base_col, case((base_col < day, late), else_=0),
                         literal(new, Date), literal(level.action or None), e.c.id)
                  .select_from(e.join(t, t.c.id == e.c.subject_id))
@@ -295,7 +295,7 @@ class Clock:
         query = select(literal(subj.machine), t.c.id, literal(trigger), t.c.state, to_state,
                        literal(SYSTEM_ACTOR), literal(day, Date), literal(now(), DateTime(timezone=True)),
                        literal(note), literal(payload, JSON) if payload else literal(None, JSON),
-                       literal(rule), *subj_exprs(subj.event_values)).where(due)
+                       literal(rule), *subj.event_values.values()).where(due)
         statement = insert(e).from_select(columns, query).execution_options(preserve_rowcount=True)
         added = conn.execute(statement).rowcount
         return mark, added
@@ -310,10 +310,6 @@ class Clock:
         if moved != expected:
             raise Conflict(f"{t.name} changed by someone else while the clock ran ({rule})",
                            "run the tick again")
-
-
-def subj_exprs(values: Mapping[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
-    return list(values.values())
 
 
 def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
