@@ -67,7 +67,8 @@ RECTIFICATION: dict[str, Any] = {
         {"trigger": "request-extension", "title": "申请延期", "source": "in_progress",
          "dest": "extension_requested", "guards": ["note_required"]},
         {"trigger": "approve-extension", "title": "批准延期", "source": "extension_requested",
-         "dest": "in_progress", "guards": [{"param_required": {"name": "deadline"}}, *SUPERVISION],
+         "dest": "in_progress", "guards": [{"param_required": {"name": "deadline"}},
+                                           {"param_not_past": {"name": "deadline"}}, *SUPERVISION],
          "actions": [{"copy_param": {"name": "deadline", "field": "deadline"}},
                      # the escalation ladder restarts from the new deadline
                      {"copy_param": {"name": "deadline", "field": "level_base"}},

@@ -51,6 +51,14 @@ def param_required(ctx: Context, name: str) -> str | None:
     return None if ctx.params.get(name) else f"'{name}' is required for this step"
 
 
+def param_not_past(ctx: Context, name: str) -> str | None:
+    """A supplied date (e.g. a new deadline) may not lie before the business date."""
+    value = ctx.params.get(name)
+    if value is not None and hasattr(value, "year") and value < ctx.as_of:
+        return f"'{name}' {value} is before the business date {ctx.as_of}"
+    return None
+
+
 def fire(ctx: Context, trigger: str) -> None:
     """Fire a follow-up trigger on a sibling machine of the same subject, with its own event."""
     ctx.follow_ups.append(trigger)
@@ -83,6 +91,8 @@ GUARDS = [
               "stage": Param(bool, required=False, description="count only this stage's")}),
     GuardDef("note_required", note_required, "the actor gives a reason"),
     GuardDef("param_required", param_required, "the caller supplies a value",
+             {"name": Param(str)}),
+    GuardDef("param_not_past", param_not_past, "a supplied date is not before the business date",
              {"name": Param(str)}),
 ]
 

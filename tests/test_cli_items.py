@@ -296,6 +296,10 @@ def test_extension_needs_a_new_deadline(cli: Cli) -> None:
                     "--as-of", "2015-08-11")
     assert "'deadline' is required" in err
     assert dump(cli.db) == before
+    err = cli.fails(1, "item", "advance", "approve-extension", code, "--deadline", "2015-08-01",
+                    "--actor", "sup", "--as-of", "2015-08-11")
+    assert "'deadline' 2015-08-01 is before the business date 2015-08-11" in err
+    assert dump(cli.db) == before
     cli.ok("item", "advance", "approve-extension", code, "--deadline", "2015-10-30", "--actor", "sup",
            "--as-of", "2015-08-11")
     detail = show(cli, code)
