@@ -783,10 +783,29 @@ def _existing(conn: Connection, run: Run) -> dict[str, Any]:
                               .select_from(SECRETS.join(I, I.c.id == SECRETS.c.item_id))
                               .where(I.c.campaign_id == run.id)):
             secrets.setdefault(s.item_id, {})[s.field] = s.value
+        imported = _imported_values(conn, run)
         for item in by_code.values():
             item["progress"] = notes.get(item["id"])
             item["secrets"] = secrets.get(item["id"], {})
+            item["imported"] = imported.get(item["id"])
     return {"code": by_code, "ref": by_ref}
+
+
+def _imported_values(conn: Connection, run: Run) -> dict[int, dict[str, Any]]:
+    """What each item's row said when it was last imported (see ``fingerprint``)."""
+    out: dict[int, dict[str, Any]] = {}
+    query = (select(E.c.item_id, E.c.payload)
+             .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
+                    E.c.trigger.in_(["add", "edit", "import", "progress"]))
+             .order_by(E.c.id))
+    for item_id, payload in conn.execute(query):
+        if not payload:
+            continue
+        origin = payload.get("import")
+        values = origin.get("values") if isinstance(origin, dict) else payload.get("values")
+        if values is not None:
+            out[item_id] = values
+    return out
 
 
 def _match(parsed: list[Parsed], existing: dict[str, Any]) -> tuple[list[Parsed],
@@ -808,25 +827,39 @@ _ITEM_COLUMNS = ("title", "description", "category", "source")
 _RECT_COLUMNS = ("measures", "target", "department", "deadline", "original_deadline")
 
 
+def fingerprint(p: Parsed, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What a row said, kept in its import event, so that importing again can tell a cell the
+    office changed from one changed in Rectify since (confidential values are never kept)."""
+    out = {name: _iso(value) for name, value in p.values.items() if name not in hidden}
+    out["unit"] = p.unit.id
+    if p.pair is not None:
+        out["state"] = "/".join(p.pair)
+    return out
+
+
 def _diff(run: Run, p: Parsed, item: Mapping[str, Any],
           names: Mapping[int, str]) -> dict[str, tuple[Any, Any]]:
-    """What the row says differently from the item (cells left empty say nothing)."""
+    """What the row says differently from the item (cells left empty say nothing).
+
+    A cell the file still gives as it was last imported is no difference: the item has been
+    worked on since (a plan, a new deadline from the supervision office), and the file is
+    merely older.  Only cells the office changed, or items never imported, are compared.
+    """
     v = p.values
-    diff: dict[str, tuple[Any, Any]] = {}
-    for name in _ITEM_COLUMNS + _RECT_COLUMNS:
-        if name in v and v[name] != item[name]:
-            diff[name] = (item[name], v[name])
-    if p.unit.id != item["unit_id"]:
-        diff["unit"] = (item["unit_id"], p.unit.id)
+    base = item.get("imported") or {}
+    current: dict[str, tuple[Any, Any]] = {}
+    for name in _ITEM_COLUMNS + _RECT_COLUMNS + ("closed_on", "progress"):
+        if name in v:
+            current[name] = (item[name], v[name])
+    current["unit"] = (item["unit_id"], p.unit.id)
     for name in ("leader", "person"):
-        if name in v and v[name] != item[f"{name}_id"]:
-            diff[name] = (item[f"{name}_id"], v[name])
-    if p.pair is not None and p.pair != (item["state"], item["rect_state"]):
-        diff["state"] = ((item["state"], item["rect_state"]), p.pair)
-    if "closed_on" in v and v["closed_on"] != item["closed_on"]:
-        diff["closed_on"] = (item["closed_on"], v["closed_on"])
-    if "progress" in v and v["progress"] != item["progress"]:
-        diff["progress"] = (item["progress"], v["progress"])
+        if name in v:
+            current[name] = (item[f"{name}_id"], v[name])
+    if p.pair is not None:
+        current["state"] = ((item["state"], item["rect_state"]), p.pair)
+    said = fingerprint(p, run.definition.confidential)
+    diff = {name: (old, new) for name, (old, new) in current.items()
+            if old != new and not (name in base and base[name] == said.get(name))}
     for name, value in p.secrets.items():
         if item["secrets"].get(name) != value:
             diff[name] = (None, None)  # never shown
@@ -926,7 +959,7 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
         payload = {"title": v["title"], "unit": p.unit.code, "category": v["category"],
                    "source": v["source"], "rectification": rect_ids[item_id],
                    "deadline": _iso(rect["deadline"]), "secrets": sorted(p.secrets),
-                   "import": origin}
+                   "import": {**origin, "values": fingerprint(p, d.confidential)}}
         for name in ("measures", "target", "department"):
             if rect[name]:
                 payload[name] = rect[name]
@@ -1111,4 +1144,10 @@ def _update(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
         events.append(_event(run, item["id"], "record", item["id"], "progress", None, None, actor,
                              as_of, stamp, {"evidence": [], "import": origin}, new_note))
     if events:
+        first = events[0]["payload"]
+        values = fingerprint(p, d.confidential)
+        if isinstance(first.get("import"), dict):
+            first["import"]["values"] = values
+        else:
+            first["values"] = values
         conn.execute(insert(E), events)

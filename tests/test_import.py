@@ -65,7 +65,10 @@ def test_xlsx_with_title_row_and_chinese_headers(db: str, tmp_path: Path) -> Non
     assert [r[11] for r in rows] == ["czj#1", "czj#2", "jyj#1", "jyj#2"]
     history = query(db, "SELECT trigger, payload FROM events WHERE item_id = 1 ORDER BY id")
     assert history[0][0] == "add"
-    assert json.loads(history[0][1])["import"] == {"file": "台账.xlsx", "sheet": "问题清单", "row": 3}
+    origin = json.loads(history[0][1])["import"]
+    assert {k: origin[k] for k in ("file", "sheet", "row")} == {"file": "台账.xlsx", "sheet": "问题清单",
+                                                               "row": 3}
+    assert origin["values"]["measures"] == "开展窗口服务培训"  # what the row said, for next time
 
 
 def test_csv_with_english_headers_in_gb18030(db: str, tmp_path: Path) -> None:
@@ -346,3 +349,23 @@ def test_dates_as_offices_type_them() -> None:
         assert cell_date(text, start, False) == dt.date(*expected), text
     assert cell_date(42277, start, True) == dt.date(2015, 9, 30)  # an unformatted Excel date
     assert cell_date(dt.datetime(2015, 9, 30, 0, 0), start, True) == dt.date(2015, 9, 30)
+
+
+def test_work_done_since_is_not_a_conflict(db: str, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", ROWS)
+    run_import(db, path)
+    invoke(db, "item", "advance", "confirm", "WGBW-2015-0001", "--actor", "sup", "--as-of", "2015-08-11")
+    invoke(db, "item", "rectify", "WGBW-2015-0001", "--measures", "培训并公开承诺", "--deadline",
+           "2015-09-15", "--actor", "zhang-czj", "--as-of", "2015-08-11")
+    again = run_import(db, path, as_of="2015-08-12")  # an older file: Rectify's values stand
+    assert "4 unchanged" in again.output
+    assert items(db)[0][7:9] == ("培训并公开承诺", "2015-09-15")
+    changed = [list(r) for r in ROWS]
+    changed[0][6] = "2015-10-15"  # but the office did change this cell
+    write_xlsx(path, changed)
+    conflict = run_import(db, path, as_of="2015-08-12", ok=False).output
+    assert "1 conflict(s)" in conflict
+    assert "WGBW-2015-0001 changed since it was imported: 整改时限 '2015-09-15' → '2015-10-15'" in conflict
+    run_import(db, path, "--update", as_of="2015-08-12")
+    assert items(db)[0][7:9] == ("培训并公开承诺", "2015-10-15")
+    assert "4 unchanged" in run_import(db, path, as_of="2015-08-13").output
