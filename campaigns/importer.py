@@ -326,9 +326,7 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
 
 def _check_merged_header(sheet: Sheet, row: int, values: Sequence[Any], where: str) -> None:
     for rng in sheet.merged:
-        if rng.min_row <= row <= rng.max_row and (rng.max_col > rng.min_col or rng.max_row > rng.min_row):
-            if rng.max_row < row or rng.min_row > row:
-                continue
+        if rng.min_row <= row <= rng.max_row:
             raise InvalidInput(
                 f"{where} row {row}: merged header cells {rng}",
                 "unmerge the header cells so that each column has its own one-row header "

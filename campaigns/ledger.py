@@ -139,6 +139,7 @@ def _past_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
     names = unit_names(tree)
     cats = d.sections.get("categories") or {}
     srcs = d.sections.get("sources") or {}
+    levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
     leader, person = P.alias("leader"), P.alias("person")
     people = {r.item_id: r for r in conn.execute(
         select(R.c.item_id, leader.c.name.label("leader"),
@@ -160,7 +161,8 @@ def _past_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
                "deadline": it.deadline, "leader": (extra.leader or "") if extra else "",
                "person": (extra.person or "") if extra else "",
                "state": label(d, it.state, it.rect_state), "item_state": it.state,
-               "rect_state": it.rect_state, "level": "", "progress": it.progress or "",
+               "rect_state": it.rect_state, "level": levels.get(it.level or "", it.level or ""),
+               "progress": it.progress or "",
                "closed_on": it.closed_on}
 
 

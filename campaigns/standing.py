@@ -197,6 +197,7 @@ class ItemAt:
     original_deadline: dt.date | None = None
     closed_on: dt.date | None = None
     typical: bool = False
+    level: str | None = None  # escalation level reached
     measures: str | None = None
     target: str | None = None
     progress: str | None = None
@@ -297,6 +298,8 @@ def _apply(it: ItemAt, values: dict[str, Any], seen: set[str]) -> None:
             setattr(it, name, value)
         elif name == "typical":
             it.typical = bool(value)
+        elif name == "level":
+            it.level = value
         else:
             continue
         seen.add(name)

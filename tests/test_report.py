@@ -134,3 +134,25 @@ def test_a_month_without_events_is_an_empty_report(tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "- 问题总数 0 条，已销号 0 条，销号率 0.0%，逾期未完成 0 条。" in text
     assert "本月未下发督办通知" in text
+
+
+def test_the_rebuilt_campaign_matches_the_tables_today(db: str) -> None:
+    """Replaying the whole event log arrives where the tables are."""
+    import datetime as dt
+
+    from campaigns.db import Database
+    from campaigns.runs import load_run
+    from campaigns.standing import snapshot
+
+    store = Database(db)
+    with store.read() as conn:
+        rebuilt = {(it.code, it.state, it.rect_state, it.deadline, it.closed_on, it.unit_id,
+                    it.typical, it.measures) for it in snapshot(conn, load_run(conn, CAMPAIGN),
+                                                                  dt.date(2016, 1, 1))}
+    store.engine.dispose()
+    rows = query(db, "SELECT i.code, i.state, r.state, r.deadline, i.closed_on, i.unit_id, "
+                     "i.typical, r.measures FROM items i JOIN rectifications r ON r.item_id = i.id")
+    tables = {(c, s, rs, dt.date.fromisoformat(d) if d else None,
+               dt.date.fromisoformat(cl) if cl else None, u, bool(t), m)
+              for c, s, rs, d, cl, u, t, m in rows}
+    assert rebuilt == tables
