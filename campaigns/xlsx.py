@@ -26,6 +26,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 EXPANSION_LIMIT = 40  # a sheet may unpack to at most this many times the size limit
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>]")
 _ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                            "#GETTING_DATA"})
 
@@ -96,8 +97,7 @@ def open_sheet(path: str, sheet: str | None, max_bytes: int) -> Iterator[Sheet]:
     try:
         names = list(wb.sheetnames)
         ws = _choose(wb, names, sheet, path)
-        total = ws.max_row if ws.max_row and ws.max_row > 1 else None
-        merged = _merged_ranges(ws)
+        merged, total = _scan(ws)
         ws.reset_dimensions()  # some writers record wrong dimensions; read every row there is
         yield Sheet(ws.title, _rows(ws, path), total, merged, names)
     finally:
@@ -132,32 +132,35 @@ def _rows(ws: Any, path: str) -> Iterator[tuple[int, Sequence[Any]]]:
         raise
 
 
-def _merged_ranges(ws: Any) -> list[Merged]:
-    """Merged ranges of a read-only sheet, from its XML (they come after the cell data)."""
+def _scan(ws: Any) -> tuple[list[Merged], int | None]:
+    """Merged ranges and the number of rows of a read-only sheet, from a pass over its XML
+    (read-only mode reports neither; merged ranges come after the cell data)."""
     from openpyxl.utils import column_index_from_string as col
 
     found: list[Merged] = []
+    rows = 0
     try:
         src = ws.parent._archive.open(ws._worksheet_path)
     except (AttributeError, KeyError):
-        return found
+        return found, None
+    carry = b""
     with src:
-        tail = b""
         while True:
             chunk = src.read(1 << 20)
-            if not chunk:
-                break
-            data = tail + chunk
+            data = carry + chunk
+            cut = len(data) if not chunk else max(0, len(data) - 512)
+            rows += sum(1 for m in _ROW.finditer(data, 0, len(data)) if m.start() < cut)
             if b"mergeCell" in data:
                 for m in _MERGE.finditer(data):
-                    c1, r1, c2, r2 = m.group(1), m.group(2), m.group(3) or m.group(1), \
-                        m.group(4) or m.group(2)
+                    if m.start() >= cut:
+                        break
+                    c1, r1 = m.group(1), m.group(2)
+                    c2, r2 = m.group(3) or c1, m.group(4) or r1
                     found.append(Merged(col(c1.decode()), int(r1), col(c2.decode()), int(r2)))
-                last = data.rfind(b"/>")
-                tail = data[last + 2:] if last >= 0 else data[-512:]
-            else:
-                tail = data[-512:]
-    return list(dict.fromkeys(found))
+            if not chunk:
+                break
+            carry = data[cut:]
+    return list(dict.fromkeys(found)), rows
 
 
 def formula_or_error(value: Any) -> str | None:
