@@ -17,6 +17,7 @@ from ledger_fixtures import (
     county,
     invoke,
     query,
+    read_csv,
     write_csv,
     write_xlsx,
 )
@@ -369,3 +370,19 @@ def test_work_done_since_is_not_a_conflict(db: str, tmp_path: Path) -> None:
     run_import(db, path, "--update", as_of="2015-08-12")
     assert items(db)[0][7:9] == ("培训并公开承诺", "2015-10-15")
     assert "4 unchanged" in run_import(db, path, as_of="2015-08-13").output
+
+
+def test_import_and_ledger_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
+    db = county(pg_db_url)
+    rows = [r + [s] for r, s in zip(ROWS, ["整改中", "", "", ""], strict=True)]
+    path = write_xlsx(tmp_path / "a.xlsx", rows, HEADERS + ["状态"])
+    assert "imported 4 new item(s)" in run_import(db, path, actor="lead").output
+    assert "4 unchanged" in run_import(db, path, actor="lead", as_of="2015-08-11").output
+    out = tmp_path / "l.csv"
+    invoke(db, "ledger", CAMPAIGN, "-o", str(out), "--as-of", "2015-08-11")
+    ledger = read_csv(out)
+    assert [r[12] for r in ledger[1:]] == ["整改中", "待核实", "待核实", "待核实"]
+    assert ledger[1][9] == "2015-09-30"
+    invoke(db, "report", CAMPAIGN, "--month", "2015-08", "-o", str(tmp_path / "r.md"),
+           "--as-of", "2015-08-31")
+    assert "问题总数 4 条" in (tmp_path / "r.md").read_text(encoding="utf-8")
