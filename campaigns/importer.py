@@ -489,7 +489,8 @@ class RowChecker:
         self.closing = closing_states(d)
         self.cache: dict[tuple[str, str], Any] = {}
         self.problems: list[RowProblem] = []
-        self.keys: list[tuple[str, str | None, int]] = []  # (natural key, code, row) of every row
+        self.seen: dict[str, int] = {}  # natural key -> first row
+        self.codes: dict[str, int] = {}  # 问题编号 -> first row
         self.fill = self._merged_fill()
         self.wanted: dict[int, set[int]] = {}
         for cells in self.fill.values():
@@ -551,7 +552,7 @@ class RowChecker:
                           "number the rows: a unit and its 序号 recognise the row when "
                           "the file is imported again")
         if "unit" in values and ("seq" in values or "code" in values):
-            self.keys.append((self._key(values["unit"], values), values.get("code"), number))
+            self._duplicate(self._key(values["unit"], values), values.get("code"), number)
         if len(self.problems) > before:
             return None
         unit: UnitRow = values.pop("unit")
@@ -567,6 +568,23 @@ class RowChecker:
                 parsed.secrets[name] = values.pop(name)
         self._check_state(parsed)
         return parsed if len(self.problems) == before else None
+
+    def _duplicate(self, key: str, code: str | None, row: int) -> None:
+        """A row that names the same item as an earlier one (by unit and 序号, or 问题编号)."""
+        by_seq = not key.startswith("code:")
+        if key in self.seen:
+            what = "the same 单位 and 序号" if by_seq else "the same 问题编号"
+            self._problem(row, self._col("seq" if by_seq else "code"),
+                          f"duplicate of row {self.seen[key]} ({what})",
+                          "each row needs its own 序号 within its unit")
+            return
+        self.seen[key] = row
+        if code and by_seq:
+            if code in self.codes:
+                self._problem(row, self._col("code"),
+                              f"duplicate of row {self.codes[code]} (the same 问题编号)")
+            else:
+                self.codes[code] = row
 
     def _key(self, unit: UnitRow, values: Mapping[str, Any]) -> str:
         if "seq" in values:
@@ -659,11 +677,19 @@ def may_import_states(run: Run, actor: Actor) -> bool:
     return any(run.definition.roles[r].overrides for r in actor.roles if r in run.definition.roles)
 
 
+BATCH = 2000  # rows checked, matched and written together
+
+
 def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
                  options: Options | None = None,
                  progress: Callable[[int], None] | None = None,
                  on_total: Callable[[int | None], None] | None = None) -> Result:
-    """Import ``path`` into ``run``; raises ``ImportProblems`` and writes nothing if any row is bad."""
+    """Import ``path`` into ``run``; raises ``ImportProblems`` and writes nothing if any row is bad.
+
+    Rows are read, checked and written in batches inside one savepoint, so memory stays
+    bounded however long the file; the first problem stops the writing, the rest of the file
+    is still checked so that every problem is reported, and the savepoint is rolled back.
+    """
     options = options or Options()
     require_forward(conn, run, as_of)
     if run.concluded_on:
@@ -671,92 +697,113 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
     tree = UnitTree.load(conn)
-    parsed: list[Parsed] = []
-    with open_table(path, options) as sheet:
+    with conn.begin_nested(), open_table(path, options) as sheet:
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
         if on_total is not None:
             on_total(sheet.total - header.row if sheet.total else None)
         checker = RowChecker(conn, run, tree, header, sheet, as_of)
+        work = _Writer(conn, run, actor, as_of, path, options, header, checker)
+        batch: list[Parsed] = []
         count = 0
         for number, values in _chain(rest, sheet.rows):
             row = checker.check(number, values)
             if row is not None:
-                parsed.append(row)
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    work.flush(batch)
+                    batch = []
             count += 1
             if progress is not None and count % 500 == 0:
                 progress(500)
+        work.flush(batch)
         if progress is not None:
             progress(count % 500)
-    problems = checker.problems
-    if not parsed and not problems:
-        raise InvalidInput(f"{path}: no rows below the header (row {header.row})",
-                           "add the items under the header row")
-    problems += _duplicates(checker.keys, header, sheet.name)
-    if problems:
-        raise ImportProblems(path, sorted(problems, key=lambda p: (p.where.row,
-                                                                    p.where.column or 0)))
-    result = Result(path, sheet.name, header.row, len(parsed), ignored_columns=header.ignored,
-                    dry_run=options.dry_run)
-    if "source" not in header.fields.values() or any("source" not in p.values for p in parsed):
-        result.default_source = next(iter(checker.sources), None)
-        if result.default_source is None:
-            raise InvalidInput("the definition lists no sources and the file gives none",
-                               "add a 问题来源 column")
-    existing = _existing(conn, run)
-    fresh, matched = _match(parsed, existing)
-    changes = [(p, item, _diff(run, p, item, checker.people.names)) for p, item in matched]
-    conflicts = [(p, item, diff) for p, item, diff in changes if diff]
-    result.unchanged = len(changes) - len(conflicts)
-    if conflicts and not options.update:
-        raise ImportProblems(path, [RowProblem(Where(sheet.name, p.row),
-                                               f"{item['code']} changed since it was imported: "
-                                               + "; ".join(_describe(run, header, name, old, new)
-                                                           for name, (old, new) in diff.items()))
-                                    for p, item, diff in conflicts],
-                             what="conflict",
-                             hint="give --update to take the file's values (each change is "
-                                  "recorded), or correct the file")
-    _authorise(run, actor, header, sheet.name, path, fresh, conflicts)
-    if options.dry_run:
-        result.new = [f"(new) {p.key}" for p in fresh]
-        result.updated = [item["code"] for _, item, _ in conflicts]
-        return result
-    result.new = _insert(conn, run, actor, as_of, path, sheet.name, fresh, result.default_source)
-    for p, item, diff in conflicts:
-        _update(conn, run, actor, as_of, path, sheet.name, p, item, diff)
-        result.updated.append(item["code"])
-    return result
+        work.finish()
+    return work.result
+
+
+class _Writer:
+    """Matches checked rows with the campaign's items and writes them, batch by batch."""
+
+    def __init__(self, conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
+                 options: Options, header: Header, checker: RowChecker) -> None:
+        self.conn, self.run, self.actor, self.as_of, self.path = conn, run, actor, as_of, path
+        self.options, self.header, self.checker = options, header, checker
+        self.sheet = checker.sheet.name
+        self.existing = _existing(conn, run)
+        self.codes = _CodeAllocator(conn, run)
+        self.conflicts: list[RowProblem] = []
+        self.refused: list[RowProblem] = []
+        self.default_source = next(iter(checker.sources), None)
+        self.result = Result(path, self.sheet, header.row, ignored_columns=header.ignored,
+                             dry_run=options.dry_run)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.checker.problems or self.refused
+                    or (self.conflicts and not self.options.update))
+
+    def flush(self, batch: list[Parsed]) -> None:
+        if not batch:
+            return
+        self.result.rows += len(batch)
+        fresh, matched = _match(batch, self.existing)
+        changed = []
+        for p, item in matched:
+            diff = _diff(self.run, p, item, self.checker.people.names)
+            if not diff:
+                self.result.unchanged += 1
+                continue
+            changed.append((p, item, diff))
+            self.conflicts.append(RowProblem(
+                Where(self.sheet, p.row), f"{item['code']} changed since it was imported: "
+                + "; ".join(_describe(self.run, self.header, name, old, new)
+                            for name, (old, new) in diff.items())))
+        self.refused += _refusals(self.run, self.actor, self.header, self.sheet, fresh, changed)
+        if any("source" not in p.values for p in fresh):
+            if self.default_source is None:
+                raise InvalidInput("the definition lists no sources and the file gives none",
+                                   "add a 问题来源 column")
+            self.result.default_source = self.default_source
+        if self.options.dry_run:
+            self.result.new += [f"(new) {p.key}" for p in fresh]
+            self.result.updated += [item["code"] for _, item, _ in changed]
+            return
+        if self.blocked:
+            return
+        self.result.new += _insert(self.conn, self.run, self.actor, self.as_of, self.path,
+                                   self.sheet, fresh, self.default_source, self.codes)
+        for p, item, diff in changed:
+            _update(self.conn, self.run, self.actor, self.as_of, self.path, self.sheet, p, item,
+                    diff)
+            self.result.updated.append(item["code"])
+
+    def finish(self) -> None:
+        """Raise (rolling the savepoint back) if anything stood in the way."""
+        problems = self.checker.problems
+        if not self.result.rows and not problems:
+            raise InvalidInput(f"{self.path}: no rows below the header (row {self.header.row})",
+                               "add the items under the header row")
+        if problems:
+            raise ImportProblems(self.path, sorted(problems, key=lambda p: (p.where.row,
+                                                                             p.where.column or 0)))
+        if self.conflicts and not self.options.update:
+            raise ImportProblems(self.path, self.conflicts, what="conflict",
+                                 hint="give --update to take the file's values (each change is "
+                                      "recorded), or correct the file")
+        if self.refused:
+            roles = [r.key for r in self.run.definition.roles.values() if r.overrides]
+            raise ImportProblems(self.path, self.refused, what="refused row",
+                                 hint=f"import as someone with role "
+                                      f"{' or '.join(roles) or '(none defined)'}, "
+                                      "or without the 状态 column")
 
 
 def _chain(first: list[tuple[int, Sequence[Any]]],
            rest: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
     yield from first
     yield from rest
-
-
-def _duplicates(keys: list[tuple[str, str | None, int]], header: Header,
-                sheet: str | None) -> list[RowProblem]:
-    """Rows that name the same item twice (by unit and 序号, or by 问题编号)."""
-    problems = []
-    seen: dict[str, int] = {}
-    codes: dict[str, int] = {}
-    for key, code, row in keys:
-        by_seq = not key.startswith("code:")
-        if key in seen:
-            what = "the same 单位 and 序号" if by_seq else "the same 问题编号"
-            problems.append(RowProblem(header.where(sheet, row, "seq" if by_seq else "code"),
-                                       f"duplicate of row {seen[key]} ({what})",
-                                       "each row needs its own 序号 within its unit"))
-            continue
-        seen[key] = row
-        if code and by_seq:
-            if code in codes:
-                problems.append(RowProblem(header.where(sheet, row, "code"),
-                                           f"duplicate of row {codes[code]} (the same 问题编号)"))
-            else:
-                codes[code] = row
-    return problems
 
 
 def _existing(conn: Connection, run: Run) -> dict[str, Any]:
@@ -881,34 +928,33 @@ def _short(value: Any) -> str:
     return f"'{text[:30]}…'" if len(text) > 30 else f"'{text}'"
 
 
-def _authorise(run: Run, actor: Actor, header: Header, sheet: str | None, path: str,
-               fresh: list[Parsed], conflicts: list[tuple[Parsed, Any, Any]]) -> None:
+def _refusals(run: Run, actor: Actor, header: Header, sheet: str | None,
+              fresh: list[Parsed], changed: list[tuple[Parsed, Any, Any]]) -> list[RowProblem]:
+    """Rows that would put an item past its first states, when the actor may not."""
     d = run.definition
     first = (d.machines["item"].initial, d.machines["rectification"].initial)
     moving = [p for p in fresh if p.pair not in (None, first)]
-    moving += [p for p, _, diff in conflicts if "state" in diff]
+    moving += [p for p, _, diff in changed if "state" in diff]
     if not moving or may_import_states(run, actor):
-        return
+        return []
     roles = [r.key for r in d.roles.values() if r.overrides]
-    raise ImportProblems(path, [RowProblem(
+    return [RowProblem(
         header.where(sheet, p.row, "state"),
         f"importing an item as {label(d, *p.pair)} takes a role that may override "
         f"({', '.join(roles) or 'none defined'}); '{actor.key}' has none",
         f"leave 状态 empty to import as {label(d, *first)}, or import as an authorised person")
-        for p in moving if p.pair is not None], what="refused row",
-        hint=f"import as someone with role {' or '.join(roles) or '(none defined)'}, "
-             "or without the 状态 column")
+        for p in moving if p.pair is not None]
 
 
 def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
-            sheet: str | None, rows: list[Parsed], default_source: str | None) -> list[str]:
+            sheet: str | None, rows: list[Parsed], default_source: str | None,
+            allocator: _CodeAllocator) -> list[str]:
     """Bulk-insert new items, their rectifications, secrets, progress notes and events."""
     if not rows:
         return []
     d = run.definition
     item_m, rect_m = d.machines["item"], d.machines["rectification"]
-    prefix = f"{run.code_prefix}-{run.start_date.year}-"
-    seqs, codes = _assign_codes(conn, run, prefix, rows)
+    seqs, codes = allocator.assign(rows)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
                          .order_by(S.c.position.desc())).scalars().first()
     stamp = now()
@@ -927,8 +973,10 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
             "version": 1, "entered_on": as_of, "reopen_count": 0, "typical": False,
             "external_ref": p.key})
     bulk_insert(conn, I, item_rows)
-    ids = dict(conn.execute(select(I.c.code, I.c.id).where(
-        I.c.campaign_id == run.id, I.c.seq >= min(seqs))).all())
+    ids: dict[str, int] = {}
+    for start in range(0, len(codes), 500):
+        ids.update(conn.execute(select(I.c.code, I.c.id).where(
+            I.c.code.in_(codes[start:start + 500]))).all())
     rect_rows = []
     for i, p in enumerate(rows):
         v = p.values
@@ -945,8 +993,11 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
             "submitted_on": as_of if ("rectification", "submitted_on") in stamps else None,
             "completed_on": as_of if ("rectification", "completed_on") in stamps else None})
     bulk_insert(conn, R, rect_rows)
-    rect_ids = dict(conn.execute(select(R.c.item_id, R.c.id).where(
-        R.c.campaign_id == run.id, R.c.item_id >= min(ids.values()))).all())
+    rect_ids: dict[int, int] = {}
+    item_ids = list(ids.values())
+    for start in range(0, len(item_ids), 500):
+        rect_ids.update(conn.execute(select(R.c.item_id, R.c.id).where(
+            R.c.item_id.in_(item_ids[start:start + 500]))).all())
     events: list[dict[str, Any]] = []
     secrets: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
@@ -989,50 +1040,59 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
     return codes
 
 
-def _assign_codes(conn: Connection, run: Run, prefix: str,
-                  rows: list[Parsed]) -> tuple[list[int], list[str]]:
+class _CodeAllocator:
     """Item codes for new rows: the row's own 问题编号 when it is one of this campaign's form
     and still free (so a ledger re-imported into a fresh campaign keeps its codes), else the
     next free numbers."""
-    pattern = re.compile(re.escape(prefix) + r"(\d{4,})$")
-    own = dict(conn.execute(select(I.c.code, I.c.seq).where(I.c.campaign_id == run.id)).all())
-    used = set(own.values())
-    others = conn.execute(select(I.c.id).where(I.c.code.like(prefix + "%"),
-                                               I.c.campaign_id != run.id).limit(1)).first()
 
-    def _taken(codes: list[str]) -> set[str]:
-        found = {c for c in codes if c in own}
-        if others is not None:
+    def __init__(self, conn: Connection, run: Run) -> None:
+        self.conn, self.run = conn, run
+        self.prefix = f"{run.code_prefix}-{run.start_date.year}-"
+        self.pattern = re.compile(re.escape(self.prefix) + r"(\d{4,})$")
+        self.own = set(conn.execute(select(I.c.code).where(I.c.campaign_id == run.id)).scalars())
+        self.used = set(conn.execute(select(I.c.seq).where(I.c.campaign_id == run.id)).scalars())
+        self.others = conn.execute(select(I.c.id).where(
+            I.c.code.like(self.prefix + "%"), I.c.campaign_id != run.id).limit(1)).first()
+
+    def _taken(self, codes: list[str]) -> set[str]:
+        found = {c for c in codes if c in self.own}
+        if self.others is not None:
             for start in range(0, len(codes), 500):
-                found.update(conn.execute(select(I.c.code).where(
+                found.update(self.conn.execute(select(I.c.code).where(
                     I.c.code.in_(codes[start:start + 500]))).scalars())
         return found
 
-    wanted = {p.code: int(m.group(1)) for p in rows if p.code and (m := pattern.match(p.code))}
-    taken = _taken(list(wanted))
-    seqs: list[int | None] = []
-    for p in rows:
-        seq = wanted.get(p.code) if p.code else None
-        if seq is None or seq in used or p.code in taken or f"{prefix}{seq:04d}" != p.code:
-            seqs.append(None)
-        else:
-            used.add(seq)
-            seqs.append(seq)
-    nxt = max(used, default=0)
-    out: list[int] = []
-    for seq in seqs:
-        if seq is None:
-            nxt += 1
-            seq = nxt
-        out.append(seq)
-    codes = [f"{prefix}{seq:04d}" for seq in out]
-    clash = _taken([c for c, s in zip(codes, seqs, strict=True) if s is None])
-    if clash:
-        raise InvalidInput(f"item codes such as {sorted(clash)[0]} are already used by another "
-                           f"campaign with code prefix {run.code_prefix} in {run.start_date.year}",
-                           "import into a database of its own, or start the campaign from a "
-                           "definition with another code_prefix")
-    return out, codes
+    def assign(self, rows: list[Parsed]) -> tuple[list[int], list[str]]:
+        wanted = {p.code: int(m.group(1)) for p in rows
+                  if p.code and (m := self.pattern.match(p.code))}
+        taken = self._taken(list(wanted))
+        seqs: list[int | None] = []
+        for p in rows:
+            seq = wanted.get(p.code) if p.code else None
+            if seq is None or seq in self.used or p.code in taken \
+                    or f"{self.prefix}{seq:04d}" != p.code:
+                seqs.append(None)
+            else:
+                self.used.add(seq)
+                seqs.append(seq)
+        nxt = max(self.used, default=0)
+        out: list[int] = []
+        for seq in seqs:
+            if seq is None:
+                nxt += 1
+                seq = nxt
+                self.used.add(seq)
+            out.append(seq)
+        codes = [f"{self.prefix}{seq:04d}" for seq in out]
+        clash = self._taken([c for c, s in zip(codes, seqs, strict=True) if s is None])
+        if clash:
+            raise InvalidInput(f"item codes such as {sorted(clash)[0]} are already used by "
+                               f"another campaign with code prefix {self.run.code_prefix} in "
+                               f"{self.run.start_date.year}",
+                               "import into a database of its own, or start the campaign from a "
+                               "definition with another code_prefix")
+        self.own.update(codes)
+        return out, codes
 
 
 def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

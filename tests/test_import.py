@@ -386,3 +386,18 @@ def test_import_and_ledger_on_postgresql(pg_db_url: str, tmp_path: Path) -> None
     invoke(db, "report", CAMPAIGN, "--month", "2015-08", "-o", str(tmp_path / "r.md"),
            "--as-of", "2015-08-31")
     assert "问题总数 4 条" in (tmp_path / "r.md").read_text(encoding="utf-8")
+
+
+def test_batches_already_written_are_undone_by_a_late_bad_row(db: str, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import campaigns.importer
+
+    monkeypatch.setattr(campaigns.importer, "BATCH", 2)  # rows are written two at a time
+    rows = [list(r) for r in ROWS] + [[9, "县财政局", "最后一行", "服务不热心", "自查", "措施",
+                                       "2015-09-30", "", ""]]
+    out = run_import(db, write_xlsx(tmp_path / "late.xlsx", rows), ok=False).output
+    assert "1 problem(s)" in out and "row 7 column D (问题类别)" in out
+    assert count_items(db) == 0
+    assert query(db, "SELECT count(*) FROM events WHERE item_id IS NOT NULL") == [(0,)]
+    assert "imported 5 new item(s)" in run_import(db, write_xlsx(
+        tmp_path / "ok.xlsx", rows[:4] + [rows[4][:3] + ["服务群众不热心"] + rows[4][4:]])).output
