@@ -16,9 +16,9 @@ DAY = dt.date(2015, 8, 10)
 def seed(path: str, n: int) -> list[str]:
     """A campaign with ``n`` reported items in unit 'czj'; returns their codes."""
     from campaigns.db import Database
-    from campaigns.models import Event, Item, Rectification
     from campaigns.people import add_person
     from campaigns.runs import start
+    from campaigns.tables import EVENTS, ITEMS, RECTIFICATIONS
     from campaigns.units import UnitTree, add_unit
 
     for suffix in ("", "-wal", "-shm"):
@@ -38,17 +38,17 @@ def seed(path: str, n: int) -> list[str]:
         codes = [f"WGBW-2015-{i:04d}" for i in range(1, n + 1)]
         for lo in range(0, n, 10_000):
             chunk = range(lo, min(n, lo + 10_000))
-            conn.execute(insert(Item.__table__), [
+            conn.execute(insert(ITEMS), [
                 {"id": i + 1, "campaign_id": run.id, "code": codes[i], "seq": i + 1,
                  "title": f"问题{i}", "unit_id": unit_id, "category": "cold-service",
                  "source": "self-inspection", "found_on": DAY, "state": "reported",
                  "version": 1, "entered_on": DAY, "reopen_count": 0, "typical": False}
                 for i in chunk])
-            conn.execute(insert(Rectification.__table__), [
+            conn.execute(insert(RECTIFICATIONS), [
                 {"id": i + 1, "item_id": i + 1, "campaign_id": run.id, "state": "pending",
                  "version": 1, "entered_on": DAY, "deadline": DAY + dt.timedelta(days=30),
                  "returns": 0} for i in chunk])
-            conn.execute(insert(Event.__table__), [
+            conn.execute(insert(EVENTS), [
                 {"campaign_id": run.id, "item_id": i + 1, "machine": "item", "subject_id": i + 1,
                  "trigger": "add", "to_state": "reported", "actor": "super",
                  "business_date": DAY, "recorded_at": dt.datetime.now(dt.UTC)} for i in chunk])

@@ -88,15 +88,15 @@ WHERE campaign_id = :cid AND level = 'reminder' AND state IN ('in_progress', 'pe
 def build(url: str, n: int) -> int:
     """A fresh database at ``url`` with the campaign and ``n`` rectifications; returns its id."""
     from campaigns.db import Database
-    from campaigns.models import Base
     from campaigns.people import add_person
     from campaigns.runs import start
     from campaigns.units import UnitTree, add_unit
+    from engine.store import metadata
 
     db = Database(url)
     if url.startswith("postgresql"):
         with db.engine.begin() as conn:
-            Base.metadata.drop_all(conn)
+            metadata.drop_all(conn)
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     db.init()
     with db.write() as conn:

@@ -13,11 +13,21 @@ import click  # noqa: F401  (imported eagerly, as the naive CLI does)
 import transitions
 import yaml  # noqa: F401
 from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0])
+import campaigns.tables  # noqa: E402, F401  (declares every table)
 from campaigns.lifecycle import ITEM  # noqa: E402
-from campaigns.models import Event, Item  # noqa: E402
+from engine.store import metadata  # noqa: E402
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+# An ORM class for every table, as a straightforward application would declare them.
+MODELS = {t.name: type(t.name.title(), (Base,), {"__table__": t}) for t in metadata.sorted_tables}
+Item, Event = MODELS["items"], MODELS["events"]
 
 
 class Model:

@@ -17,12 +17,12 @@ from engine.machines import Actor, Context, Outcome
 from engine.store import Move, apply_moves
 
 from .figures import StoreFigures
-from .models import Event, Item, Rectification
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward
+from .tables import EVENTS, ITEMS, RECTIFICATIONS
 
-TABLES = {"item": Item.__table__, "rectification": Rectification.__table__}
-EVENTS = Event.__table__
+TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
+
 
 
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,

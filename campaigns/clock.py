@@ -27,17 +27,11 @@ from engine.spec import TimerSpec
 from engine.store import Move
 
 from .figures import StoreFigures
-from .models import Campaign, Event, Item, Notice, Rectification, Tick
 from .records import load_records
 from .runs import Run
 from .stages import open_due
+from .tables import CAMPAIGNS as C, EVENTS as E, ITEMS as I, NOTICES as N, RECTIFICATIONS as R, TICKS as T
 
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-E = Event.__table__
-N = Notice.__table__
-C = Campaign.__table__
-T = Tick.__table__
 ONE_DAY = dt.timedelta(days=1)
 SYSTEM = Actor(SYSTEM_ACTOR)
 

@@ -18,13 +18,11 @@ from engine.errors import InvalidInput
 
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names
-from .models import Item, Rectification
 from .runs import Run
 from .standing import closing_states, finished_rect_states, label, label_order, stages_at
+from .tables import ITEMS as I, RECTIFICATIONS as R
 from .units import UnitTree
 
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
 STAGE_COLORS = {"pending": "#cbd2d9", "open": "#d97706", "closed": "#059669"}
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
 

@@ -18,18 +18,14 @@ from engine import diagrams as draw
 from engine.errors import InvalidInput
 from engine.spec import Definition
 
-from .models import Item, Rectification, Stage, Unit
 from .queries import finished_states, overdue_clause
 from .runs import Run
+from .tables import ITEMS as I, RECTIFICATIONS as R, STAGES as S, UNITS as U
 from .units import UnitRow, UnitTree
 
 if TYPE_CHECKING:
     import graphviz
 
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-S = Stage.__table__
-U = Unit.__table__
 
 KINDS = ("stages", "items", "rectifications", "escalation", "units")
 DEFINITION_KINDS = ("stages", "items", "rectifications", "escalation")

@@ -7,10 +7,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from .models import Item, Rectification
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
+from .tables import ITEMS as I, RECTIFICATIONS as R
 
 
 class StoreFigures:

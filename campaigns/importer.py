@@ -31,20 +31,20 @@ from engine.machines import Actor
 from engine.store import now
 
 from .items import _check_choice
-from .models import Event, Item, Person, Progress, Rectification, Secret, Stage
 from .plugin import CONFIDENTIAL_FIELDS, ITEM_FIELDS
 from .runs import Run, require_forward
 from .standing import Pair, Path, closing_states, label, latest_progress, parse_state, resting_pairs
+from .tables import (
+    EVENTS as E,
+    ITEMS as I,
+    PEOPLE as P,
+    PROGRESS as PR,
+    RECTIFICATIONS as R,
+    SECRETS,
+    STAGES as S,
+)
 from .tabular import MAX_BYTES, Sheet, csv_sheet
 from .units import UnitRow, UnitTree
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-E = Event.__table__
-P = Person.__table__
-S = Stage.__table__
-PR = Progress.__table__
-SECRETS = Secret.__table__
 
 HEADER_SCAN = 30  # rows searched for the header row when it is not named
 FIELDS = tuple(dict.fromkeys((*ITEM_FIELDS, "original_deadline")))

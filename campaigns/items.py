@@ -15,17 +15,21 @@ from engine.errors import InvalidInput, NotFound, Refused
 from engine.machines import Actor
 from engine.store import Move, apply_moves, now
 
-from .models import Blob, Event, Evidence, Item, Person, Progress, Rectification, Secret, Stage
 from .records import load_records
 from .runs import Run, require_forward
+from .tables import (
+    BLOBS,
+    EVENTS as E,
+    EVIDENCE,
+    ITEMS as I,
+    PEOPLE as P,
+    PROGRESS,
+    RECTIFICATIONS as R,
+    SECRETS,
+    STAGES as S,
+)
 from .units import UnitTree
 
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-E = Event.__table__
-P = Person.__table__
-S = Stage.__table__
-SECRETS = Secret.__table__
 MAX_EVIDENCE = 20 * 1024 * 1024
 
 
@@ -155,13 +159,13 @@ def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str
         with open(path, "rb") as fh:
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
-    pid = conn.execute(insert(Progress.__table__).values(
+    pid = conn.execute(insert(PROGRESS).values(
         item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
         recorded_at=now())).inserted_primary_key[0]
     for name, digest, content in files:
-        if conn.execute(select(Blob.sha256).where(Blob.sha256 == digest)).first() is None:
-            conn.execute(insert(Blob.__table__).values(sha256=digest, content=content))
-        conn.execute(insert(Evidence.__table__).values(progress_id=pid, filename=name,
+        if conn.execute(select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
+            conn.execute(insert(BLOBS).values(sha256=digest, content=content))
+        conn.execute(insert(EVIDENCE).values(progress_id=pid, filename=name,
                                                        sha256=digest, size=len(content)))
     conn.execute(insert(E).values(
         campaign_id=run.id, item_id=record.item.id, machine="record", subject_id=record.item.id,

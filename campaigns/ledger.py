@@ -21,17 +21,11 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidInput
 
-from .models import Event, Item, Person, Progress, Rectification
 from .runs import Run
 from .standing import finished_rect_states, label, label_order, snapshot
+from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS as PR, RECTIFICATIONS as R
 from .units import UnitTree
 from .xlsx import Column
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-P = Person.__table__
-E = Event.__table__
-PR = Progress.__table__
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,9 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidInput, NotFound
 
-from .models import Item, Notice, Person, Rectification
 from .runs import Run
+from .tables import ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R
 from .units import UnitRow, UnitTree
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-N = Notice.__table__
-P = Person.__table__
 
 COLUMNS = ["issued_on", "level", "level_title", "unit", "code", "title", "leader", "person",
            "deadline", "days_overdue", "new_deadline", "action"]

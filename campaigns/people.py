@@ -11,11 +11,9 @@ from sqlalchemy.engine import Connection
 from engine.errors import InvalidInput, NotFound, Refused
 from engine.machines import SYSTEM_ACTOR, Actor
 
-from .models import Person, Unit
+from .tables import PEOPLE as P, UNITS as U
 from .units import UnitTree
 
-P = Person.__table__
-U = Unit.__table__
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PERSON_COLUMNS = {
     "key": "key", "编号": "key", "工号": "key", "人员编号": "key",

@@ -10,17 +10,10 @@ from sqlalchemy.engine import Connection
 
 from engine.machines import Actor, Context
 
-from .models import Event, Item, Person, Progress, Rectification, Secret, Stage, Unit
 from .records import load_records
 from .runs import Run
+from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS, RECTIFICATIONS as R, SECRETS, STAGES as S
 from .units import UnitTree
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-E = Event.__table__
-S = Stage.__table__
-U = Unit.__table__
-P = Person.__table__
 
 
 def finished_states(run: Run) -> list[str]:
@@ -116,14 +109,14 @@ def show_item(conn: Connection, run: Run, tree: UnitTree, code: str, as_of: dt.d
                         and row.rect_state not in finished_states(run)),
     }
     if may_see_secrets(run, viewer):
-        for field, value in conn.execute(select(Secret.field, Secret.value)
-                                         .where(Secret.item_id == record.item.id)):
+        for field, value in conn.execute(select(SECRETS.c.field, SECRETS.c.value)
+                                         .where(SECRETS.c.item_id == record.item.id)):
             if field in d.confidential or field.startswith("reporter"):
                 detail[field] = value
     detail["progress"] = [
         {"date": p.business_date.isoformat(), "actor": p.actor, "note": p.note}
-        for p in conn.execute(select(Progress.__table__).where(
-            Progress.item_id == record.item.id).order_by(Progress.id))]
+        for p in conn.execute(select(PROGRESS).where(
+            PROGRESS.c.item_id == record.item.id).order_by(PROGRESS.c.id))]
     detail["history"] = history(conn, record.item.id)
     return detail
 

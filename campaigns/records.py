@@ -11,11 +11,7 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
 
-from .models import Item, Rectification, Unit
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-U = Unit.__table__
+from .tables import ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
 
 @dataclass

@@ -24,7 +24,6 @@ from engine.errors import InvalidInput
 
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
-from .models import Item, Notice, Rectification
 from .runs import Run
 from .standing import (
     ItemAt,
@@ -35,11 +34,9 @@ from .standing import (
     snapshot,
     stages_at,
 )
+from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 from .units import UnitTree
 
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-N = Notice.__table__
 LIST_LIMIT = 100  # items listed per section; counts are always complete
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
 

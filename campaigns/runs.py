@@ -14,11 +14,7 @@ from engine.machines import Runtime
 from engine.spec import Definition
 from engine.store import now
 
-from .models import Campaign, Event, Stage
-
-C = Campaign.__table__
-S = Stage.__table__
-E = Event.__table__
+from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
 
 
 @dataclass(frozen=True)

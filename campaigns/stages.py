@@ -20,12 +20,8 @@ from engine.store import now
 
 from .figures import StoreFigures
 from .i18n import _
-from .models import Campaign, Event, Stage
 from .runs import Run, require_forward
-
-S = Stage.__table__
-E = Event.__table__
-C = Campaign.__table__
+from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
 
 
 def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,

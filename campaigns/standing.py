@@ -24,14 +24,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import InvalidInput
 from engine.spec import Definition
 
-from .models import Event, Item, Progress, Rectification, Stage, Unit
-
-I = Item.__table__  # noqa: E741
-R = Rectification.__table__
-E = Event.__table__
-S = Stage.__table__
-U = Unit.__table__
-PR = Progress.__table__
+from .tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, STAGES as S, UNITS as U
 
 Pair = tuple[str, str]
 

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidInput, NotFound
 
-from .models import Unit
+from .tables import UNITS as U
 
-U = Unit.__table__
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

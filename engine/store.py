@@ -1,8 +1,8 @@
 """The store of machine instances and their event log: columns, connections, atomic moves.
 
-A plugin declares its own tables with these mixins; the engine writes a state change and
-its event in one transaction with an optimistic version check, so two writers never lose
-an update and no event exists without its state change.
+A plugin declares its tables in ``metadata`` with these column sets; the engine writes a
+state change and its event in one transaction with an optimistic version check, so two
+writers never lose an update and no event exists without its state change.
 """
 
 from __future__ import annotations
@@ -14,41 +14,59 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, String, Text, bindparam, event, insert, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    bindparam,
+    event,
+    insert,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .errors import Conflict, EnvironmentProblem
 
+metadata = MetaData()
+"""One metadata for the engine's and every plugin's tables, so one migration covers them all.
 
-class Base(DeclarativeBase):
-    """Declarative base shared by the engine's and plugins' tables (one metadata, one migration)."""
+Tables are SQLAlchemy Core ``Table`` objects: every read and write is a Core statement (moves
+are set-based UPDATEs with a version check), so the ORM's unit of work would add only its
+import and mapping cost to every command.
+"""
 
 
-class Stateful:
+def stateful_columns() -> list[Column[Any]]:
     """Columns of a row that a machine moves: its state, a version, and when it entered it."""
+    return [
+        Column("state", String(64), index=True, nullable=False),
+        Column("version", Integer, default=1, nullable=False),
+        Column("entered_on", Date, nullable=False),
+    ]
 
-    state: Mapped[str] = mapped_column(String(64), index=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    entered_on: Mapped[dt.date] = mapped_column(Date)
 
-
-class EventColumns:
+def event_columns() -> list[Column[Any]]:
     """An append-only log row: who moved what from where to where, when (two clocks)."""
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    machine: Mapped[str] = mapped_column(String(64))
-    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    trigger: Mapped[str] = mapped_column(String(64))
-    from_state: Mapped[str | None] = mapped_column(String(64))
-    to_state: Mapped[str | None] = mapped_column(String(64))
-    actor: Mapped[str] = mapped_column(String(64))
-    business_date: Mapped[dt.date] = mapped_column(Date)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    note: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    rule: Mapped[str | None] = mapped_column(String(128))
+    return [
+        Column("id", Integer, primary_key=True),
+        Column("machine", String(64), nullable=False),
+        Column("subject_id", Integer, index=True),
+        Column("trigger", String(64), nullable=False),
+        Column("from_state", String(64)),
+        Column("to_state", String(64)),
+        Column("actor", String(64), nullable=False),
+        Column("business_date", Date, nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+        Column("note", Text),
+        Column("payload", JSON),
+        Column("rule", String(128)),
+    ]
 
 
 def resolve_url(url: str | None) -> str:

@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from engine.calendar import CalendarError, WorkCalendar, calendar_for, known_years
 from engine.errors import InvalidInput

@@ -8,10 +8,8 @@ import os
 import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sqlalchemy import Date, Integer, String, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from hypothesis import given, settings, strategies as st
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, select
 
 from engine.calendar import calendar_for
 from engine.clock import Clock, StepLog, Subjects, latest_base
@@ -28,7 +26,7 @@ from engine.spec import (
     TimerSpec,
     TransitionSpec,
 )
-from engine.store import EventColumns, Stateful
+from engine.store import event_columns, stateful_columns
 
 D = dt.date
 CAL = calendar_for(CalendarSpec())
@@ -83,38 +81,29 @@ def test_engine_clock_has_no_domain_words() -> None:
 # -- a table the clock knows nothing about ------------------------------------------------------
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-class Task(Stateful, Base):
-    __tablename__ = "tasks"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    board: Mapped[int] = mapped_column(Integer)
-    due: Mapped[dt.date | None] = mapped_column(Date)
-    rung: Mapped[str | None] = mapped_column(String(32))
-    counted_from: Mapped[dt.date | None] = mapped_column(Date)
-
-
-class Log(EventColumns, Base):
-    __tablename__ = "log"
-    board: Mapped[int] = mapped_column(Integer)
-
-
-class Warning_(Base):
-    __tablename__ = "warnings"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    task_id: Mapped[int] = mapped_column(Integer)
-    level: Mapped[str] = mapped_column(String(32))
-    issued_on: Mapped[dt.date] = mapped_column(Date)
-    deadline: Mapped[dt.date] = mapped_column(Date)
-    days_overdue: Mapped[int] = mapped_column(Integer)
-    new_deadline: Mapped[dt.date | None] = mapped_column(Date)
-    action: Mapped[str | None] = mapped_column(String(64))
-    event_id: Mapped[int | None] = mapped_column(Integer)
-
-
-TASKS, LOG, WARNINGS = Task.__table__, Log.__table__, Warning_.__table__
+META = MetaData()
+TASKS = Table(
+    "tasks", META,
+    Column("id", Integer, primary_key=True),
+    Column("board", Integer, nullable=False),
+    Column("due", Date),
+    Column("rung", String(32)),
+    Column("counted_from", Date),
+    *stateful_columns(),
+)
+LOG = Table("log", META, Column("board", Integer, nullable=False), *event_columns())
+WARNINGS = Table(
+    "warnings", META,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("days_overdue", Integer, nullable=False),
+    Column("new_deadline", Date),
+    Column("action", String(64)),
+    Column("event_id", Integer),
+)
 MACHINE = MachineSpec(
     "task", "task", "open",
     (StateSpec("open", "open"), StateSpec("waiting", "waiting"), StateSpec("done", "done", done=True)),
@@ -137,7 +126,7 @@ def definition(timers: tuple[TimerSpec, ...] = (TIMER,)) -> Definition:
 @pytest.fixture
 def conn():  # type: ignore[no-untyped-def]
     engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
+    META.create_all(engine)
     with engine.begin() as c:
         yield c
     engine.dispose()

@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from test_cli_common import Cli, scalar, seeded
 
 from campaigns import db as dbmod
-from campaigns.advance import EVENTS, TABLES, advance
+from campaigns.advance import TABLES, advance
 from campaigns.db import Database
-from campaigns.models import Event, Item
 from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
+from campaigns.tables import EVENTS, ITEMS
 from engine.errors import Conflict, EnvironmentProblem, ExitCode
 from engine.store import Move, apply_moves, translate_errors
 
@@ -41,9 +41,9 @@ def read(db: Database, code: str) -> Record:
 
 def count_events(db: Database, trigger: str | None = None) -> int:
     with db.read() as conn:
-        query = select(Event.id)
+        query = select(EVENTS.c.id)
         if trigger:
-            query = query.where(Event.trigger == trigger)
+            query = query.where(EVENTS.c.trigger == trigger)
         return len(conn.execute(query).all())
 
 
@@ -66,8 +66,8 @@ def test_a_move_writes_state_version_and_event_together(cli: Cli) -> None:
     assert (after.item.state, after.item.version) == ("confirmed", before.item.version + 1)
     assert count_events(db) == events + 1
     with db.read() as conn:
-        row = conn.execute(select(Event).order_by(Event.id.desc()).limit(1)).one()
-        entered = conn.execute(select(Item.entered_on).where(Item.id == after.item.id)).scalar()
+        row = conn.execute(select(EVENTS).order_by(EVENTS.c.id.desc()).limit(1)).one()
+        entered = conn.execute(select(ITEMS.c.entered_on).where(ITEMS.c.id == after.item.id)).scalar()
     assert (row.trigger, row.from_state, row.to_state, row.actor, row.business_date) == \
         ("confirm", "reported", "confirmed", "sup", DAY)
     assert entered == DAY
@@ -90,7 +90,8 @@ def test_a_consequence_is_logged_after_its_cause(cli: Cli) -> None:
     db = Database(str(cli.db))
     fire(db, "verify", [code], "sup")
     with db.read() as conn:
-        last = conn.execute(select(Event.machine, Event.trigger).order_by(Event.id.desc()).limit(2)).all()
+        last = conn.execute(select(EVENTS.c.machine, EVENTS.c.trigger)
+                            .order_by(EVENTS.c.id.desc()).limit(2)).all()
     assert last[::-1] == [("rectification", "verify"), ("item", "close")]
     record = read(db, code)
     assert (record.item.state, record.rectification.state) == ("closed", "verified")
@@ -245,7 +246,7 @@ def test_init_twice_is_harmless(tmp_path: Path) -> None:
     assert db.init() == f"schema created at {dbmod.HEAD}"
     assert db.init() == f"schema is up to date ({dbmod.HEAD})"
     with db.read() as conn:
-        assert conn.execute(select(Item.id)).all() == []
+        assert conn.execute(select(ITEMS.c.id)).all() == []
 
 
 def test_the_password_of_a_url_is_never_shown() -> None:

@@ -89,8 +89,7 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
     conclude it."""
     from campaigns.people import resolve_actor
     from campaigns.runs import load_run
-    from campaigns.stages import advance as advance_stage
-    from campaigns.stages import close as close_stage
+    from campaigns.stages import advance as advance_stage, close as close_stage
 
     from ._common import as_of_date
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from campaigns.models import Base
+import campaigns.tables  # noqa: F401  (declares the tables in the metadata)
+from engine.store import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -13,7 +14,7 @@ if connection is None:  # `alembic` run by hand from a checkout, for autogenerat
 
     connection = create_engine(config.get_main_option("sqlalchemy.url")).connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata,
+context.configure(connection=connection, target_metadata=metadata,
                   render_as_batch=connection.dialect.name == "sqlite")
 with context.begin_transaction():
     context.run_migrations()

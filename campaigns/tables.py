@@ -1,0 +1,208 @@
+"""The tables of the rectification domain (SQLAlchemy Core, in the engine's one metadata).
+
+Confidential values (a reporter's identity) live in their own table, referred to by id, so
+the append-only event log never has to be edited to protect a whistleblower.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from engine.store import event_columns, metadata, stateful_columns
+
+CAMPAIGNS = Table(
+    "campaigns", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), unique=True, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("definition_key", String(64), nullable=False),
+    Column("definition_file", Text, nullable=False),
+    Column("definition_text", Text, nullable=False),  # the YAML as it was when started
+    Column("definition_hash", String(64), nullable=False),
+    Column("definition_data", JSON, nullable=False),  # merged, validated data
+    Column("code_prefix", String(16), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("concluded_on", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, default=1, nullable=False),
+)
+
+# A stage of one campaign: pending → open → closed, by window and by explicit advance.
+STAGES = Table(
+    "stages", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), index=True, nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("state", String(16), default="pending", nullable=False),
+    Column("opened_on", Date),
+    Column("closed_on", Date),
+    Column("version", Integer, default=1, nullable=False),
+    UniqueConstraint("campaign_id", "key"),
+)
+
+# A node of the unit tree; ``path`` is the codes from the root, e.g. ``/county/fin/office``.
+UNITS = Table(
+    "units", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), unique=True, nullable=False),
+    Column("title", Text, index=True, nullable=False),
+    Column("kind", String(32)),
+    Column("parent_id", Integer, ForeignKey("units.id"), index=True),
+    Column("path", String(1024), unique=True, nullable=False),
+    Column("depth", Integer, nullable=False),
+)
+
+PEOPLE = Table(
+    "people", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), unique=True, nullable=False),
+    Column("name", Text, index=True, nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("title", Text),  # post, e.g. 局长
+    Column("roles", Text, default="", nullable=False),  # space-separated role keys
+    Column("active", Boolean, default=True, nullable=False),
+)
+
+# A problem item (问题); exactly one row of ``rectifications`` belongs to it.
+ITEMS = Table(
+    "items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("code", String(32), unique=True, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("stage", String(64)),  # stage open when it was found
+    Column("found_on", Date, nullable=False),
+    Column("closed_on", Date),
+    Column("reopen_count", Integer, default=0, nullable=False),
+    Column("merged_into", Integer, ForeignKey("items.id")),
+    Column("typical", Boolean, default=False, nullable=False),
+    Column("external_ref", String(128)),  # natural key from imports
+    *stateful_columns(),
+    UniqueConstraint("campaign_id", "seq"),
+    Index("ix_items_campaign_state", "campaign_id", "state"),
+    Index("ix_items_campaign_unit", "campaign_id", "unit_id"),
+)
+
+# The plan and work to fix one item (整改); exactly one per item.
+RECTIFICATIONS = Table(
+    "rectifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), unique=True, nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("measures", Text),
+    Column("target", Text),
+    Column("department", Text),
+    Column("leader_id", Integer, ForeignKey("people.id")),
+    Column("person_id", Integer, ForeignKey("people.id")),
+    Column("deadline", Date),
+    Column("original_deadline", Date),
+    Column("level", String(64)),  # escalation level reached
+    Column("level_base", Date),  # deadline the ladder counts from
+    Column("returns", Integer, default=0, nullable=False),
+    Column("submitted_on", Date),
+    Column("completed_on", Date),
+    *stateful_columns(),
+    Index("ix_rect_campaign_state", "campaign_id", "state"),
+    Index("ix_rect_campaign_deadline", "campaign_id", "deadline"),
+    # the clock's sweep: per level and live state, a range of the dates the ladder counts from
+    Index("ix_rect_ladder", "campaign_id", "level", "state", "level_base"),
+)
+
+# A confidential value of an item (e.g. the reporter); shown only to entitled roles.
+SECRETS = Table(
+    "secrets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), index=True, nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    UniqueConstraint("item_id", "field"),
+)
+
+# A progress report on a rectification (整改进展), possibly with evidence.
+PROGRESS = Table(
+    "progress", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), index=True, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# A file of evidence (佐证材料), kept by content hash: the same file is stored once.
+EVIDENCE = Table(
+    "evidence", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("progress_id", Integer, ForeignKey("progress.id"), index=True, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("size", Integer, nullable=False),
+)
+
+BLOBS = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+
+# The append-only log of every change; ``item_id`` ties item and rectification events.
+EVENTS = Table(
+    "events", metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id")),
+    *event_columns(),
+    Index("ix_events_campaign_date", "campaign_id", "business_date"),
+    Index("ix_events_item", "item_id"),
+)
+
+# An escalation notice (提醒/督办/通报/问责) issued to a unit about one rectification.
+NOTICES = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), index=True, nullable=False),
+    Column("rectification_id", Integer, ForeignKey("rectifications.id"), index=True, nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),  # the deadline it was measured against
+    Column("days_overdue", Integer, nullable=False),
+    Column("new_deadline", Date),
+    Column("action", Text),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    UniqueConstraint("rectification_id", "level", "deadline"),
+    Index("ix_notices_campaign_issued", "campaign_id", "issued_on"),
+)
+
+# The last business date the clock was applied to a campaign (ticks only move forward).
+TICKS = Table(
+    "ticks", metadata,
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), primary_key=True),
+    Column("ticked_to", Date, nullable=False),
+)
+
+# Small key/value facts about the database itself.
+META = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
