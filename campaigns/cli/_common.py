@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,12 @@ def common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def database(url: str | None) -> Any:
+    """The database the command names; by now its modules are loaded, so collect garbage again."""
     from campaigns.db import Database
 
+    if not gc.isenabled():  # switched off by main() for start-up; never on in a library caller
+        gc.freeze()  # what start-up made lives as long as the process: never scan it again
+        gc.enable()
     return Database(url)
 
 
