@@ -42,7 +42,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
         run = runs.get(record.campaign_id)
         if run is None:
             run = runs[record.campaign_id] = load_run_by_id(conn, record.campaign_id)
-            require_forward(conn, run, as_of)
+            require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
         steps = fire_with_follow_ups(conn, run, record, trigger, actors[run.id], as_of, note,
                                      params or {})

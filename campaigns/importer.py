@@ -691,7 +691,7 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     is still checked so that every problem is reported, and the savepoint is rolled back.
     """
     options = options or Options()
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     mapping = column_mapping(run, options.columns)

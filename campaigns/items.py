@@ -57,7 +57,7 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
              reporter: str | None = None, reporter_contact: str | None = None,
              deadline: dt.date | None = None, external_ref: str | None = None) -> str:
     """Record a problem item and its (not yet planned) rectification; returns the item code."""
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     if not title.strip():
@@ -114,7 +114,7 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
     if not measures.strip():
         raise InvalidInput("a rectification plan needs measures", "give --measures")
     record = load_records(conn, [code])[0]
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     deadline = deadline or record.rectification.deadline or default_deadline(run, as_of)
     if deadline is not None and deadline < as_of:
         raise InvalidInput(f"deadline {deadline} is before today's business date {as_of}",
@@ -147,7 +147,7 @@ def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str
     if not note.strip():
         raise InvalidInput("a progress report needs a note", "give --note")
     record = load_records(conn, [code])[0]
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     files = []
     for path in evidence:
         if not os.path.isfile(path):
@@ -186,7 +186,7 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
         raise InvalidInput("nothing to change", "give at least one of --title, --unit, --category, "
                            "--source, --leader, --person, --measures, --target, --typical")
     record = load_records(conn, [code])[0]
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     d = run.definition
     item_vals: dict[str, Any] = {}
     rect_vals: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
@@ -51,7 +51,10 @@ class Record:
 _ITEM_COLS = [I.c[f.name] for f in fields(ItemState)]
 _RECT_COLS = [R.c[f.name].label(f"r_{f.name}") for f in fields(RectState)]
 _QUERY = (select(I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
-          .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id)))
+          .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id))
+          .where(I.c.code.in_(bindparam("codes", expanding=True))))
+_ITEM_KEYS = [f.name for f in fields(ItemState)]
+_RECT_KEYS = [f"r_{f.name}" for f in fields(RectState)]
 
 
 def load_records(conn: Connection, codes: list[str]) -> list[Record]:
@@ -59,12 +62,11 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
     found: dict[str, Record] = {}
     for chunk in range(0, len(codes), 500):
         part = codes[chunk:chunk + 500]
-        for row in conn.execute(_QUERY.where(I.c.code.in_(part))):
+        for row in conn.execute(_QUERY, {"codes": part}):
             m = row._mapping
-            found[row.code] = Record(
-                row.code, row.campaign_id, row.path,
-                ItemState(*(m[f.name] for f in fields(ItemState))),
-                RectState(*(m[f"r_{f.name}"] for f in fields(RectState))))
+            found[row.code] = Record(row.code, row.campaign_id, row.path,
+                                     ItemState(*(m[k] for k in _ITEM_KEYS)),
+                                     RectState(*(m[k] for k in _RECT_KEYS)))
     missing = [c for c in codes if c not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

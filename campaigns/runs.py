@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import InvalidInput, NotFound
@@ -31,35 +31,49 @@ class Run:
     concluded_on: dt.date | None
     definition: Definition
     runtime: Runtime
+    latest: dt.date | None = None  # business date of the newest event when loaded
 
 
 _cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
 
 
+# What every command needs of its campaign; the definition's data is read only when the
+# process has not built that definition yet (it is large, and decoding it costs more than
+# the rest of an advance).
+_HEAD = select(C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefix,
+               C.c.definition_hash, C.c.concluded_on,
+               select(func.max(E.c.business_date)).where(E.c.campaign_id == C.c.id)
+               .scalar_subquery().label("latest"))
+_BY_KEY = _HEAD.where(C.c.key == bindparam("key"))
+_BY_ID = _HEAD.where(C.c.id == bindparam("id"))
+_SNAPSHOT = select(C.c.definition_data, C.c.definition_text).where(C.c.id == bindparam("id"))
+
+
 def load_run(conn: Connection, key: str) -> Run:
     """The campaign ``key``; its definition is the stored snapshot, never the YAML file today."""
-    row = conn.execute(select(C).where(C.c.key == key)).first()
+    row = conn.execute(_BY_KEY, {"key": key}).first()
     if row is None:
         known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
         raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
-    return _run(row)
+    return _run(conn, row)
 
 
 def load_run_by_id(conn: Connection, campaign_id: int) -> Run:
-    return _run(conn.execute(select(C).where(C.c.id == campaign_id)).one())
+    return _run(conn, conn.execute(_BY_ID, {"id": campaign_id}).one())
 
 
-def _run(row: Any) -> Run:
+def _run(conn: Connection, row: Any) -> Run:
     cache_key = (row.id, row.definition_hash)
     if cache_key not in _cache:
         from engine.loader import build
         from engine.registry import default_registry
 
-        definition = build(row.definition_data, default_registry(), row.definition_text)
+        data, text = conn.execute(_SNAPSHOT, {"id": row.id}).one()
+        definition = build(data, default_registry(), text)
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
-               row.definition_hash, row.concluded_on, definition, runtime)
+               row.definition_hash, row.concluded_on, definition, runtime, row.latest)
 
 
 def _suggest(name: str, known: list[str], listing: str) -> str:
@@ -115,17 +129,12 @@ def list_runs(conn: Connection) -> list[dict[str, Any]]:
              "status": "concluded" if r.concluded_on else "running"} for r in rows]
 
 
-def latest_business_date(conn: Connection, campaign_id: int) -> dt.date | None:
-    return conn.execute(select(func.max(E.c.business_date))
-                        .where(E.c.campaign_id == campaign_id)).scalar()
-
-
-def require_forward(conn: Connection, run: Run, as_of: dt.date) -> None:
+def require_forward(run: Run, as_of: dt.date) -> None:
     """A campaign's business time only moves forward."""
     if as_of < run.start_date:
         raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
                            "give --as-of on or after the start date")
-    latest = latest_business_date(conn, run.id)
+    latest = run.latest  # read with the run, inside this transaction
     if latest and as_of < latest:
         raise InvalidInput(f"{as_of} is before the campaign's latest recorded change ({latest})",
                            f"business time only moves forward: use --as-of {latest} or later")

@@ -27,7 +27,7 @@ from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
 def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
           force: bool = False) -> list[str]:
     """Close one open stage (its exit guards apply) while others run on."""
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     _require_override(run, actor, force)
     row = conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.key == key)).first()
     if row is None:
@@ -48,7 +48,7 @@ def _require_override(run: Run, actor: Actor, force: bool) -> None:
 def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | None = None,
             force: bool = False) -> list[str]:
     """Move the campaign on; returns what was done, one line per stage opened or closed."""
-    require_forward(conn, run, as_of)
+    require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     _require_override(run, actor, force)

@@ -8,6 +8,7 @@ writers never lose an update and no event exists without its state change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     bindparam,
     event,
@@ -30,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.sql.dml import Insert, Update
 
 from .errors import Conflict, EnvironmentProblem
 
@@ -78,17 +81,20 @@ def resolve_url(url: str | None) -> str:
 def open_engine(url: str) -> Engine:
     """An engine with durable SQLite settings (WAL, synchronous=FULL) or plain PostgreSQL.
 
-    No pool: a command's connection is closed when its transaction ends, so nothing is left
-    open for the garbage collector (or holding a server's connection slot) afterwards.
+    SQLite keeps its connections in a pool: closing the last connection to a WAL file
+    checkpoints it, which would cost every in-process transaction a millisecond. PostgreSQL
+    has none, so a command's server connection ends with its transaction and a province's
+    many short commands never hold a slot longer than they work.
     """
     from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
 
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"timeout": 5}, poolclass=NullPool)
+        eng = create_engine(url, connect_args={"timeout": 5})
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
         return eng
+    from sqlalchemy.pool import NullPool
+
     return create_engine(url, poolclass=NullPool)
 
 
@@ -179,17 +185,27 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves:
         groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)
     for (machine, keys), rows in groups.items():
         table = tables[machine]
-        stmt = (update(table)
-                .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
-                       table.c.state == bindparam("_from"))
-                .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
-        _execute_checked(conn, stmt, rows, table.name)
-    conn.execute(insert(events), [
+        _execute_checked(conn, _move_statement(table, keys), rows, table.name)
+    conn.execute(_insert(events), [
         {"machine": m.machine, "subject_id": m.subject_id, "trigger": m.trigger,
          "from_state": m.from_state, "to_state": m.to_state, "actor": m.actor,
          "business_date": m.business_date, "recorded_at": stamp, "note": m.note,
          "payload": dict(m.payload) if m.payload else None, "rule": m.rule, **m.event_values}
         for m in moves])
+
+
+@functools.lru_cache(maxsize=256)
+def _move_statement(table: Table, keys: tuple[str, ...]) -> Update:
+    """The versioned UPDATE for one set of changed columns, built once per process."""
+    return (update(table)
+            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
+                   table.c.state == bindparam("_from"))
+            .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 def _execute_checked(conn: Connection, stmt: Any, rows: list[dict[str, Any]], name: str) -> None:
