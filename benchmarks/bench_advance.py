@@ -125,20 +125,33 @@ def rectify_bulk(db_path: str, codes: list[str], batch: int) -> float:
 
 
 def rectify_lifecycles(db_path: str, codes: list[str]) -> float:
-    """Whole lifecycles in bulk: confirm, plan, submit, return, submit, verify (+close)."""
+    """Whole lifecycles in bulk: confirm, plan, submit, return, submit, verify (+close).
+
+    The plan goes through ``item rectify`` (measures and deadline with it), one call per item
+    in one transaction; every other step is one bulk ``item advance``.
+    """
     from campaigns.advance import advance
     from campaigns.db import Database
+    from campaigns.items import plan
     from campaigns.people import resolve_actor
+    from campaigns.runs import load_run
 
     db = Database(db_path)
     with db.read() as conn:
         head, sup = resolve_actor(conn, "head"), resolve_actor(conn, "super")
     steps = [("confirm", head, None), ("plan", head, None), ("submit", head, None),
              ("return", sup, "材料不全"), ("submit", head, None), ("verify", sup, None)]
+    deadline = DAY + dt.timedelta(days=30)
     t = time.perf_counter()
     for trigger, actor, note in steps:
         with db.write() as conn:
-            advance(conn, trigger, codes, actor, actor.key, DAY, note)
+            if trigger == "plan":
+                run = load_run(conn, "wgbw-2015")
+                for code in codes:
+                    plan(conn, run, actor, DAY, code, measures="建立首问负责制", target=None,
+                         deadline=deadline, leader=None, person=None)
+            else:
+                advance(conn, trigger, codes, actor, actor.key, DAY, note)
     return len(codes) / (time.perf_counter() - t)
 
 

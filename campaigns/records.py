@@ -50,9 +50,10 @@ class Record:
 
 _ITEM_COLS = [I.c[f.name] for f in fields(ItemState)]
 _RECT_COLS = [R.c[f.name].label(f"r_{f.name}") for f in fields(RectState)]
-_QUERY = (select(I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
-          .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id))
-          .where(I.c.code.in_(bindparam("codes", expanding=True))))
+_BASE = (select(I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
+         .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id)))
+_MANY = _BASE.where(I.c.code.in_(bindparam("codes", expanding=True)))
+_ONE = _BASE.where(I.c.code == bindparam("code"))  # the common case, without re-rendering an IN
 _ITEM_KEYS = [f.name for f in fields(ItemState)]
 _RECT_KEYS = [f"r_{f.name}" for f in fields(RectState)]
 
@@ -62,7 +63,9 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
     found: dict[str, Record] = {}
     for chunk in range(0, len(codes), 500):
         part = codes[chunk:chunk + 500]
-        for row in conn.execute(_QUERY, {"codes": part}):
+        rows = (conn.execute(_ONE, {"code": part[0]}) if len(part) == 1
+                else conn.execute(_MANY, {"codes": part}))
+        for row in rows:
             m = row._mapping
             found[row.code] = Record(row.code, row.campaign_id, row.path,
                                      ItemState(*(m[k] for k in _ITEM_KEYS)),
