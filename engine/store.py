@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.dml import Update
 
 from .errors import Conflict, EnvironmentProblem
 
@@ -186,7 +186,7 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves:
     for (machine, keys), rows in groups.items():
         table = tables[machine]
         _execute_checked(conn, _move_statement(table, keys), rows, table.name)
-    conn.execute(_insert(events), [
+    conn.execute(insert(events), [
         {"machine": m.machine, "subject_id": m.subject_id, "trigger": m.trigger,
          "from_state": m.from_state, "to_state": m.to_state, "actor": m.actor,
          "business_date": m.business_date, "recorded_at": stamp, "note": m.note,
@@ -201,11 +201,6 @@ def _move_statement(table: Table, keys: tuple[str, ...]) -> Update:
             .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"),
                    table.c.state == bindparam("_from"))
             .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
-
-
-@functools.lru_cache(maxsize=64)
-def _insert(table: Table) -> Insert:
-    return insert(table)
 
 
 def _execute_checked(conn: Connection, stmt: Any, rows: list[dict[str, Any]], name: str) -> None:

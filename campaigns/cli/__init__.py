@@ -152,7 +152,9 @@ def main(argv: list[str] | None = None) -> None:
 
     The cyclic garbage collector is off while the command's modules load: imports create
     hundreds of thousands of long-lived objects that it would scan again and again (about a
-    tenth of a short command's time). ``_common.database`` turns it back on before any work.
+    tenth of a short command's time). ``_common.database`` turns it back on before a command
+    works on a database; the commands that never open one (validate, schema, a diagram of a
+    definition file) read only size-limited files and end soon after their imports.
     """
     gc.disable()
     try:
