@@ -2,7 +2,7 @@
 # Prepare this checkout for running Rectify: system packages and the .venv.
 #
 #   scripts/setup.sh                  graphviz, CJK fonts, .venv with '.[dev]'
-#   scripts/setup.sh --with-postgres  also the PostgreSQL server (for the tests)
+#   scripts/setup.sh --with-postgres  also the PostgreSQL server and Chromium (for the tests)
 #   scripts/setup.sh --reinstall      run 'pip install' even if .venv looks up to date
 #
 # Idempotent and quiet: one line per step, and close to instant when everything
@@ -69,7 +69,7 @@ pg_bindir() {  # prints the directory holding initdb and pg_ctl, if any
 }
 
 required=()   # missing and needed
-optional=()   # missing, asked for, but the rest works without it (PostgreSQL)
+optional=()   # missing, asked for, but the rest works without them (PostgreSQL, Chromium)
 
 if command -v dot >/dev/null 2>&1; then say "graphviz ok"; else required+=(graphviz); fi
 if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; then
@@ -87,6 +87,13 @@ if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import ensurepip' >/dev/null 2>&1;
 fi
 if [ "$with_postgres" = 1 ]; then
     if dir=$(pg_bindir); then say "postgresql ok ($dir)"; else optional+=(postgresql); fi
+    # The dashboard's browser test renders the page in headless Chromium.
+    if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+        || command -v google-chrome >/dev/null 2>&1; then
+        say "chromium ok"
+    else
+        optional+=(chromium)
+    fi
 fi
 
 missing=("${required[@]}" "${optional[@]}")
@@ -100,7 +107,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   Install them with: sudo apt-get install -y ${missing[*]}"
         if [ ${#required[@]} -gt 0 ]; then die "$msg"; fi
         echo "setup: WARNING: $msg
-  (tests that need PostgreSQL will be skipped, or fail under CI=true)" >&2
+  (tests that need them will be skipped, or fail under CI=true)" >&2
     else
         say "installing with apt-get: ${missing[*]} ..."
         start=$SECONDS
