@@ -58,29 +58,62 @@ def process_figures(base: str, tmp: str, runs: int) -> dict[str, float]:
     return {"python": python, "floor": floor, "help": help_, "advance": ours, "naive": naive}
 
 
-def rectify_one_by_one(db_path: str, codes: list[str]) -> float:
-    from campaigns.advance import advance
-    from campaigns.db import Database
-    from campaigns.people import resolve_actor
+class Contender:
+    """One way of advancing items on its own copy of the seeded database.
 
-    db = Database(db_path)
-    with db.read() as conn:
-        actor = resolve_actor(conn, "super")
-    t = time.perf_counter()
-    for code in codes:
-        with db.write() as conn:
-            advance(conn, "confirm", [code], actor, actor.key, DAY)
-    return len(codes) / (time.perf_counter() - t)
+    Contenders take turns (``interleaved``), a round of the same codes each, so a burst of
+    load on this shared machine falls on all of them rather than on whichever ran then.
+    """
+
+    def __init__(self, name: str, path: str, batch: int) -> None:
+        self.name, self.path, self.batch, self.seconds, self.count = name, path, batch, 0.0, 0
+
+    def advance(self, codes: list[str]) -> None:
+        raise NotImplementedError
+
+    def timed(self, codes: list[str]) -> None:
+        t = time.perf_counter()
+        for lo in range(0, len(codes), self.batch):
+            self.advance(codes[lo:lo + self.batch])
+        self.seconds += time.perf_counter() - t
+        self.count += len(codes)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
 
 
-def raw_floor(db_path: str, codes: list[str], batch: int) -> float:
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    t = time.perf_counter()
-    for lo in range(0, len(codes), batch):
+class Rectify(Contender):
+    """``campaigns.advance`` in one ``Database.write`` transaction per batch."""
+
+    def __init__(self, name: str, path: str, batch: int) -> None:
+        super().__init__(name, path, batch)
+        from campaigns.advance import advance
+        from campaigns.db import Database
+        from campaigns.people import resolve_actor
+
+        self.db, self.fire = Database(path), advance
+        with self.db.read() as conn:
+            self.actor = resolve_actor(conn, "super")
+
+    def advance(self, codes: list[str]) -> None:
+        with self.db.write() as conn:
+            self.fire(conn, "confirm", codes, self.actor, self.actor.key, DAY)
+
+
+class Raw(Contender):
+    """The floor: bare sqlite3, SELECT, UPDATE ... WHERE version = ?, INSERT event, COMMIT."""
+
+    def __init__(self, name: str, path: str, batch: int) -> None:
+        super().__init__(name, path, batch)
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+
+    def advance(self, codes: list[str]) -> None:
+        conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
-        for code in codes[lo:lo + batch]:
+        for code in codes:
             item_id, version, state = conn.execute(
                 "SELECT id, version, state FROM items WHERE code = ?", (code,)).fetchone()
             cur = conn.execute("UPDATE items SET state = ?, version = ? WHERE id = ? AND version = ?",
@@ -92,36 +125,34 @@ def raw_floor(db_path: str, codes: list[str], batch: int) -> float:
                          (item_id, item_id, state, DAY.isoformat(),
                           dt.datetime.now(dt.UTC).isoformat()))
         conn.execute("COMMIT")
-    return len(codes) / (time.perf_counter() - t)
 
 
-def naive_rate(db_path: str, codes: list[str], batch: int) -> float:
-    from naive_advance import advance, engine
-    from sqlalchemy.orm import Session
+class Naive(Contender):
+    """The naive design: an ORM Session per batch and a fresh Machine per item."""
 
-    eng = engine(db_path)
-    t = time.perf_counter()
-    for lo in range(0, len(codes), batch):
-        with Session(eng) as session:
-            for code in codes[lo:lo + batch]:
-                advance(session, code, "confirm")
+    def __init__(self, name: str, path: str, batch: int) -> None:
+        super().__init__(name, path, batch)
+        from naive_advance import advance, engine
+
+        self.engine, self.fire = engine(path), advance
+
+    def advance(self, codes: list[str]) -> None:
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine) as session:
+            for code in codes:
+                self.fire(session, code, "confirm")
             session.commit()
-    return len(codes) / (time.perf_counter() - t)
 
 
-def rectify_bulk(db_path: str, codes: list[str], batch: int) -> float:
-    from campaigns.advance import advance
-    from campaigns.db import Database
-    from campaigns.people import resolve_actor
-
-    db = Database(db_path)
-    with db.read() as conn:
-        actor = resolve_actor(conn, "super")
-    t = time.perf_counter()
-    for lo in range(0, len(codes), batch):
-        with db.write() as conn:
-            advance(conn, "confirm", codes[lo:lo + batch], actor, actor.key, DAY)
-    return len(codes) / (time.perf_counter() - t)
+def interleaved(contenders: list[Contender], codes: list[str], round_size: int) -> None:
+    """Every contender advances the same codes, taking turns a round at a time."""
+    warm = min(round_size, len(codes) // 10)
+    for c in contenders:  # first connection, first compilation, definition built
+        c.advance(codes[:warm])
+    for lo in range(warm, len(codes), round_size):
+        for c in contenders:
+            c.timed(codes[lo:lo + round_size])
 
 
 def rectify_lifecycles(db_path: str, codes: list[str]) -> float:
@@ -203,7 +234,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = os.path.join(tmp, "base.db")
-        codes = seed(base, max(args.n, 1000))
+        codes = seed(base, args.n + 2000)
         p = process_figures(base, tmp, args.runs)
         print(f"whole process (median of {args.runs} runs)")
         print(f"  python -c pass                      {p['python'] * 1000:7.0f} ms")
@@ -214,21 +245,23 @@ def main() -> None:
               f"= {p['advance'] / p['floor']:.2f}x floor (target <= 1.2x)")
         print(f"  naive design advance                {p['naive'] * 1000:7.0f} ms  "
               f"= {p['advance'] / p['naive']:.2f}x of naive")
-        sample = codes[: args.n]
-        ours = rectify_one_by_one(copy(base, os.path.join(tmp, "a.db")), sample)
-        raw = raw_floor(copy(base, os.path.join(tmp, "b.db")), sample, 1)
-        naive = naive_rate(copy(base, os.path.join(tmp, "c.db")), sample, 1)
-        print("in-process, one transaction per advance")
+        sample = codes[: args.n + 100]
+        single = [cls(name, copy(base, os.path.join(tmp, f"{name}.db")), 1)
+                  for cls, name in ((Rectify, "a"), (Raw, "b"), (Naive, "c"))]
+        interleaved(single, sample, 100)
+        ours, raw, naive = (c.rate for c in single)
+        print("in-process, one transaction per advance (interleaved rounds of 100)")
         print(f"  raw sqlite3 floor   {raw:9.0f}/s")
         print(f"  naive ORM           {naive:9.0f}/s")
         print(f"  rectify             {ours:9.0f}/s  = {ours / raw:.2f}x floor (target >= 0.5x),"
               f" {ours / naive:.1f}x naive")
-        bulk = rectify_bulk(copy(base, os.path.join(tmp, "d.db")), sample, 1000)
-        raw_b = raw_floor(copy(base, os.path.join(tmp, "e.db")), sample, 1000)
-        naive_b = naive_rate(copy(base, os.path.join(tmp, "f.db")), sample, 1000)
+        batched = [cls(name, copy(base, os.path.join(tmp, f"{name}.db")), 1000)
+                   for cls, name in ((Rectify, "d"), (Raw, "e"), (Naive, "f"))]
+        interleaved(batched, codes[: args.n + 1000], 1000)
+        bulk, raw_b, naive_b = (c.rate for c in batched)
         cycles = rectify_lifecycles(copy(base, os.path.join(tmp, "g.db")), codes[:1000])
         spiff = spiff_lifecycles(args.spiff)
-        print("bulk, 1,000 advances per transaction")
+        print("bulk, 1,000 advances per transaction (interleaved rounds of 1,000)")
         print(f"  raw sqlite3 floor   {raw_b:9.0f}/s")
         print(f"  naive ORM           {naive_b:9.0f}/s")
         print(f"  rectify             {bulk:9.0f}/s  = {bulk / naive_b:.1f}x naive (target >= 10x),"

@@ -18,11 +18,10 @@ from engine.store import Move, apply_moves
 
 from .figures import StoreFigures
 from .records import Record, load_records
-from .runs import Run, load_run_by_id, require_forward
+from .runs import Run, load_run_by_id, require_forward, run_of
 from .tables import EVENTS, ITEMS, RECTIFICATIONS
 
 TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
-
 
 
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,
@@ -41,7 +40,9 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     for record in records:
         run = runs.get(record.campaign_id)
         if run is None:
-            run = runs[record.campaign_id] = load_run_by_id(conn, record.campaign_id)
+            run = runs[record.campaign_id] = (
+                run_of(conn, record.campaign) if record.campaign
+                else load_run_by_id(conn, record.campaign_id))
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
         steps = fire_with_follow_ups(conn, run, record, trigger, actors[run.id], as_of, note,

@@ -70,6 +70,8 @@ class Database:
                 yield conn
 
     def _require_file(self) -> None:
+        if self._checked:  # found, with a schema we know, earlier in this command
+            return
         path = self.sqlite_path
         if path and path != ":memory:" and not os.path.exists(path):
             raise EnvironmentProblem(f"no database at {path}",

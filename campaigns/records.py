@@ -10,8 +10,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.errors import NotFound
+from engine.store import Prepared
 
-from .tables import ITEMS as I, RECTIFICATIONS as R, UNITS as U
+from .runs import HEAD, Head
+from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Record:
     unit_path: str
     item: ItemState
     rectification: RectState
+    campaign: Head | None = None  # its campaign's head, when read in the same statement
 
     def subject(self, machine: str) -> Any:
         return self.item if machine == "item" else self.rectification
@@ -50,12 +53,15 @@ class Record:
 
 _ITEM_COLS = [I.c[f.name] for f in fields(ItemState)]
 _RECT_COLS = [R.c[f.name].label(f"r_{f.name}") for f in fields(RectState)]
-_BASE = (select(I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
-         .select_from(I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id)))
-_MANY = _BASE.where(I.c.code.in_(bindparam("codes", expanding=True)))
-_ONE = _BASE.where(I.c.code == bindparam("code"))  # the common case, without re-rendering an IN
-_ITEM_KEYS = [f.name for f in fields(ItemState)]
-_RECT_KEYS = [f"r_{f.name}" for f in fields(RectState)]
+_JOINS = I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id)
+_COLUMNS = (I.c.code, I.c.campaign_id, U.c.path, *_ITEM_COLS, *_RECT_COLS)
+# One item (the common case) comes with its campaign's head, saving a statement; many items
+# come without (the head's latest-date subquery per row would double the read) and their
+# campaigns are read once each.
+_ONE = Prepared(select(*_COLUMNS, *HEAD).select_from(_JOINS.join(C, C.c.id == I.c.campaign_id))
+                .where(I.c.code == bindparam("code")))
+_MANY = select(*_COLUMNS).select_from(_JOINS).where(I.c.code.in_(bindparam("codes", expanding=True)))
+_I, _R = len(_ITEM_COLS), len(_RECT_COLS)
 
 
 def load_records(conn: Connection, codes: list[str]) -> list[Record]:
@@ -63,13 +69,12 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
     found: dict[str, Record] = {}
     for chunk in range(0, len(codes), 500):
         part = codes[chunk:chunk + 500]
-        rows = (conn.execute(_ONE, {"code": part[0]}) if len(part) == 1
+        rows = (_ONE.rows(conn, {"code": part[0]}) if len(part) == 1
                 else conn.execute(_MANY, {"codes": part}))
         for row in rows:
-            m = row._mapping
-            found[row.code] = Record(row.code, row.campaign_id, row.path,
-                                     ItemState(*(m[k] for k in _ITEM_KEYS)),
-                                     RectState(*(m[k] for k in _RECT_KEYS)))
+            found[row[0]] = Record(row[0], row[1], row[2], ItemState(*row[3:3 + _I]),
+                                   RectState(*row[3 + _I:3 + _I + _R]),
+                                   Head(*row[3 + _I + _R:]) if len(row) > 3 + _I + _R else None)
     missing = [c for c in codes if c not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
@@ -37,13 +37,29 @@ class Run:
 _cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
 
 
-# What every command needs of its campaign; the definition's data is read only when the
+class Head(NamedTuple):
+    """What every command needs of its campaign, read in its transaction (see ``HEAD``)."""
+
+    id: int
+    key: str
+    title: str
+    start_date: dt.date
+    timezone: str
+    code_prefix: str
+    definition_hash: str
+    concluded_on: dt.date | None
+    latest: dt.date | None
+
+
+# The columns of ``Head``; other queries (an item's record) select them too, so a command
+# reads its campaign with what it works on. The definition's data is read only when the
 # process has not built that definition yet (it is large, and decoding it costs more than
 # the rest of an advance).
-_HEAD = select(C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefix,
-               C.c.definition_hash, C.c.concluded_on,
-               select(func.max(E.c.business_date)).where(E.c.campaign_id == C.c.id)
-               .scalar_subquery().label("latest"))
+HEAD = (C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefix,
+        C.c.definition_hash, C.c.concluded_on,
+        select(func.max(E.c.business_date)).where(E.c.campaign_id == C.c.id)
+        .scalar_subquery().label("latest"))
+_HEAD = select(*HEAD)
 _BY_KEY = _HEAD.where(C.c.key == bindparam("key"))
 _BY_ID = _HEAD.where(C.c.id == bindparam("id"))
 _SNAPSHOT = select(C.c.definition_data, C.c.definition_text).where(C.c.id == bindparam("id"))
@@ -55,14 +71,15 @@ def load_run(conn: Connection, key: str) -> Run:
     if row is None:
         known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
         raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
-    return _run(conn, row)
+    return run_of(conn, Head(*row))
 
 
 def load_run_by_id(conn: Connection, campaign_id: int) -> Run:
-    return _run(conn, conn.execute(_BY_ID, {"id": campaign_id}).one())
+    return run_of(conn, Head(*conn.execute(_BY_ID, {"id": campaign_id}).one()))
 
 
-def _run(conn: Connection, row: Any) -> Run:
+def run_of(conn: Connection, row: Head) -> Run:
+    """The campaign whose head was read (in this transaction) with some other record."""
     cache_key = (row.id, row.definition_hash)
     if cache_key not in _cache:
         from engine.loader import build

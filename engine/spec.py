@@ -7,6 +7,7 @@ A *spec* describes; it never runs.  Running instances are rows in the store, and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -118,7 +119,11 @@ class MachineSpec:
         return frozenset(s.key for s in self.states if s.done)
 
     def transition(self, trigger: str) -> TransitionSpec | None:
-        return next((t for t in self.transitions if t.trigger == trigger), None)
+        return self._by_trigger.get(trigger)
+
+    @functools.cached_property
+    def _by_trigger(self) -> dict[str, TransitionSpec]:  # looked up on every fire
+        return {t.trigger: t for t in self.transitions}
 
 
 @dataclass(frozen=True)
@@ -216,10 +221,11 @@ class Definition:
 
     def machine_of(self, trigger: str) -> MachineSpec | None:
         """The machine that owns ``trigger`` (trigger names are unique across machines)."""
-        for machine in self.machines.values():
-            if machine.transition(trigger):
-                return machine
-        return None
+        return self._owners.get(trigger)
+
+    @functools.cached_property
+    def _owners(self) -> dict[str, MachineSpec]:
+        return {t.trigger: m for m in self.machines.values() for t in m.transitions}
 
 
 def split_call(call: Any) -> tuple[str, dict[str, Any]]:

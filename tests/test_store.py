@@ -97,6 +97,10 @@ def test_a_consequence_is_logged_after_its_cause(cli: Cli) -> None:
     assert (record.item.state, record.rectification.state) == ("closed", "verified")
 
 
+def subjects(record: Record) -> tuple[object, object]:
+    return record.item, record.rectification
+
+
 # --- optimistic locking -------------------------------------------------------------------------
 
 
@@ -123,7 +127,8 @@ def test_a_stale_move_undoes_the_whole_batch(cli: Cli) -> None:
     events = count_events(db)
     with pytest.raises(Conflict), db.write() as conn:  # one statement for all three (executemany)
         apply_moves(conn, TABLES, EVENTS, [confirm_move(records[c]) for c in (first, second, third)])
-    assert read(db, first) == records[first] and read(db, third) == records[third]
+    for code in (first, third):  # the rows as they were (the campaign's latest date moved on)
+        assert subjects(read(db, code)) == subjects(records[code])
     assert count_events(db) == events
 
 
@@ -138,7 +143,7 @@ def test_a_stale_move_among_different_statements_undoes_the_batch(cli: Cli) -> N
                         event_values={"campaign_id": a.campaign_id, "item_id": a.item.id})
     with pytest.raises(Conflict), db.write() as conn:
         apply_moves(conn, TABLES, EVENTS, [with_changes, confirm_move(b)])
-    assert read(db, first) == a
+    assert subjects(read(db, first)) == subjects(a)
     assert count_events(db) == events
 
 
