@@ -111,11 +111,8 @@ def _sqlite_begin(conn: Connection) -> None:
     # Issued on the driver itself (a third of the cost of a statement through SQLAlchemy,
     # and it runs for every transaction), with its errors made SQLAlchemy's.
     sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write", False) else "BEGIN"
-    dbapi_conn = conn.connection.dbapi_connection
-    try:
-        dbapi_conn.execute(sql)  # type: ignore[union-attr]
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, (), exc, conn.dialect.loaded_dbapi.Error) from exc
+    cursor = _driver_cursor(conn, sql, ())
+    cursor.close()
 
 
 @contextmanager
@@ -301,7 +298,6 @@ class _Compiled:
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in getattr(statement, "selected_columns", ())]
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
-        self.error = dialect.loaded_dbapi.Error
 
     def params(self, values: Mapping[str, Any]) -> Any:
         binds = self.binds
@@ -309,16 +305,22 @@ class _Compiled:
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if many:
-                cursor.executemany(self.sql, params)
-            else:
-                cursor.execute(self.sql, params)
-        except self.error as exc:
-            cursor.close()
-            raise DBAPIError.instance(self.sql, params, exc, self.error) from exc
-        return cursor
+        return _driver_cursor(conn, self.sql, params, many)
+
+
+def _driver_cursor(conn: Connection, sql: str, params: Any, many: bool = False) -> Any:
+    """Run ``sql`` on the driver in ``conn``'s transaction; its errors made SQLAlchemy's."""
+    error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except error as exc:
+        cursor.close()
+        raise DBAPIError.instance(sql, params, exc, error) from exc
+    return cursor
 
 
 def now() -> dt.datetime:
