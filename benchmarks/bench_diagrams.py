@@ -47,8 +47,8 @@ def build(path: str, n: int, seed: int = 7) -> float:
     """A campaign with ``n`` items written by raw sqlite3 inserts; returns the seconds taken."""
     from campaigns.db import Database
     from campaigns.runs import start
-    from engine.calendar import calendar_for
-    from engine.loader import load
+    from engine.core.calendar import calendar_for
+    from engine.core.loader import load
 
     began = time.perf_counter()
     for suffix in ("", "-wal", "-shm"):
@@ -155,8 +155,8 @@ def main() -> None:
     from campaigns.db import Database
     from campaigns.runs import load_run
     from campaigns.units import UnitTree
-    from engine import diagrams as draw
-    from engine.loader import load
+    from engine.core.loader import load
+    from engine.io import diagrams as draw
 
     tmp = tempfile.mkdtemp(prefix="rectify-bench-diagrams-")
     path = args.keep or os.path.join(tmp, "campaign.db")

@@ -91,7 +91,7 @@ def build(url: str, n: int) -> int:
     from campaigns.people import add_person
     from campaigns.runs import start
     from campaigns.units import UnitTree, add_unit
-    from engine.store import metadata
+    from engine.io.store import metadata
 
     db = Database(url)
     if url.startswith("postgresql"):
@@ -208,7 +208,7 @@ TICK_CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from campaigns.cli import main
-import campaigns.cli.clock, campaigns.clock, engine.clock  # imports are not what is measured
+import campaigns.cli.clock, campaigns.clock, engine.io.clock  # imports are not what is measured
 t = time.perf_counter()
 try:
     main(["tick", {key!r}, "--as-of", {day!r}, "--db", {url!r}, "--json"])
@@ -230,7 +230,7 @@ def floor(url: str, cid: int) -> float:
     """The raw-SQL floor, timed from the first statement to COMMIT."""
     from sqlalchemy import create_engine, text
 
-    from engine.store import open_engine, resolve_url
+    from engine.io.store import open_engine, resolve_url
 
     url = resolve_url(url)
     dialect = "sqlite" if url.startswith("sqlite") else "postgresql"

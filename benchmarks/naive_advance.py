@@ -18,7 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 sys.path.insert(0, __file__.rsplit("/", 2)[0])
 import campaigns.tables  # noqa: E402, F401  (declares every table)
 from campaigns.lifecycle import ITEM  # noqa: E402
-from engine.store import metadata  # noqa: E402
+from engine.io.store import metadata  # noqa: E402
 
 
 class Base(DeclarativeBase):

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, Refused
-from engine.machines import Actor, Context, Outcome
-from engine.store import Move, apply_moves
+from engine.core.errors import InvalidInput, Refused
+from engine.core.machines import Actor, Context, Outcome
+from engine.io.store import Move, apply_moves
 
 from .figures import StoreFigures
 from .records import Record, load_records

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 from .htmlkit import esc, page, table
 from .ledger import ledger_rows

@@ -4,7 +4,7 @@ A tick evaluates every business day from the campaign's last tick (or its start)
 asked, in order: it opens the stages whose window has begun, fires the timers that are due, then
 moves every rectification whose next escalation level is due, writing a notice for each step.
 Each change is written with its event (actor ``system``, the rule in the event's ``rule``
-column) and the business date it was due.  The work is set-based (engine.clock): the database
+column) and the business date it was due.  The work is set-based (engine.io.clock): the database
 finds the due rows by indexed date ranges and the changes are written in bulk.
 
 Ticking the same date again changes nothing unless something changed in between; a date before
@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.clock import Clock, Step, StepLog, Subjects
-from engine.errors import InvalidInput, Refused
-from engine.machines import SYSTEM_ACTOR, Actor, Context
-from engine.spec import TimerSpec
-from engine.store import Move
+from engine.core.errors import InvalidInput, Refused
+from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.spec import TimerSpec
+from engine.io.clock import Clock, Step, StepLog, Subjects
+from engine.io.store import Move
 
 from .figures import StoreFigures
 from .records import load_records

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 _FORMS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from engine.errors import EnvironmentProblem
-from engine.store import open_engine, resolve_url, translate_errors
+from engine.core.errors import EnvironmentProblem
+from engine.io.store import open_engine, resolve_url, translate_errors
 
 HEAD = "0002"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002")

@@ -1,7 +1,7 @@
 """Diagrams of a campaign, or of a definition alone: stages, lifecycles, escalation, units.
 
 Counts come from grouped SQL (a handful of ``GROUP BY`` queries, never loading items), so
-a campaign with 100,000 items draws about as fast as its definition; ``engine.diagrams``
+a campaign with 100,000 items draws about as fast as its definition; ``engine.io.diagrams``
 does the drawing.  ``--unit`` restricts counts to a unit's subtree by its path.
 """
 
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine import diagrams as draw
-from engine.errors import InvalidInput
-from engine.spec import Definition
+from engine.core.errors import InvalidInput
+from engine.core.spec import Definition
+from engine.io import diagrams as draw
 
 from .queries import finished_states, overdue_clause
 from .runs import Run

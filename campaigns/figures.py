@@ -11,7 +11,7 @@ from .tables import ITEMS as I, RECTIFICATIONS as R
 
 
 class StoreFigures:
-    """Implements ``engine.machines.Figures`` for one campaign."""
+    """Implements ``engine.core.machines.Figures`` for one campaign."""
 
     def __init__(self, conn: Connection | None, run: Any) -> None:
         self.conn = conn

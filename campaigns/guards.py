@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.machines import Context
+from engine.core.machines import Context
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import EngineError, InvalidInput, Refused
-from engine.machines import Actor
-from engine.store import now
+from engine.core.errors import EngineError, InvalidInput, Refused
+from engine.core.machines import Actor
+from engine.io.store import now
 
 from .items import _check_choice
 from .plugin import CONFIDENTIAL_FIELDS, ITEM_FIELDS

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, NotFound, Refused
-from engine.machines import Actor
-from engine.store import Move, apply_moves, now
+from engine.core.errors import InvalidInput, NotFound, Refused
+from engine.core.machines import Actor
+from engine.io.store import Move, apply_moves, now
 
 from .records import load_records
 from .runs import Run, require_forward
@@ -100,7 +100,7 @@ def default_deadline(run: Run, start: dt.date) -> dt.date | None:
     limit = run.definition.deadlines.default_limit
     if limit is None:
         return None
-    from engine.calendar import calendar_for
+    from engine.core.calendar import calendar_for
 
     return calendar_for(run.definition.calendar).add(start, limit)
 
@@ -217,7 +217,7 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
                                                         table.c.version == subject.version))
                                .values(version=subject.version + 1, **vals))
             if res.rowcount != 1:
-                from engine.errors import Conflict
+                from engine.core.errors import Conflict
 
                 raise Conflict(f"{code} was changed by someone else", "retry")
     old = {**(dict(before_item._mapping) if before_item else {}),

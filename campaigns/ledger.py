@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 from .runs import Run
 from .standing import finished_rect_states, label, label_order, snapshot

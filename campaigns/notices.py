@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, NotFound
+from engine.core.errors import InvalidInput, NotFound
 
 from .runs import Run
 from .tables import ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, NotFound, Refused
-from engine.machines import SYSTEM_ACTOR, Actor
+from engine.core.errors import InvalidInput, NotFound, Refused
+from engine.core.machines import SYSTEM_ACTOR, Actor
 
 from .tables import PEOPLE as P, UNITS as U
 from .units import UnitTree

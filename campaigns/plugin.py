@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.errors import Problem
-from engine.plugins import GuardDef, Plugin, Section
-from engine.schema import KEY, TEXT
+from engine.core.errors import Problem
+from engine.core.plugins import GuardDef, Plugin, Section
+from engine.core.schema import KEY, TEXT
 
 from . import guards
 from .lifecycle import STANDARD

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from engine.machines import Actor, Context
+from engine.core.machines import Actor, Context
 
 from .records import load_records
 from .runs import Run

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import NotFound
-from engine.store import Prepared
+from engine.core.errors import NotFound
+from engine.io.store import Prepared
 
 from .runs import HEAD, Head
 from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U

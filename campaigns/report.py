@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
 
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names

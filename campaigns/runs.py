@@ -9,10 +9,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, NotFound
-from engine.machines import Runtime
-from engine.spec import Definition
-from engine.store import now
+from engine.core.errors import InvalidInput, NotFound
+from engine.core.machines import Runtime
+from engine.core.spec import Definition
+from engine.io.store import now
 
 from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
 
@@ -82,8 +82,8 @@ def run_of(conn: Connection, row: Head) -> Run:
     """The campaign whose head was read (in this transaction) with some other record."""
     cache_key = (row.id, row.definition_hash)
     if cache_key not in _cache:
-        from engine.loader import build
-        from engine.registry import default_registry
+        from engine.core.loader import build
+        from engine.core.registry import default_registry
 
         data, text = conn.execute(_SNAPSHOT, {"id": row.id}).one()
         definition = build(data, default_registry(), text)
@@ -103,7 +103,7 @@ def _suggest(name: str, known: list[str], listing: str) -> str:
 def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: dt.date,
           key: str | None = None) -> Run:
     """Start a campaign from a definition file, keeping a snapshot of its text and hash."""
-    from engine.loader import digest, normalized
+    from engine.core.loader import digest, normalized
 
     data, definition = normalized(path)
     key = key or definition.key

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.errors import Conflict, InvalidInput, Refused
-from engine.machines import SYSTEM_ACTOR, Actor, Context
-from engine.spec import StageSpec
-from engine.store import now
+from engine.core.errors import Conflict, InvalidInput, Refused
+from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.spec import StageSpec
+from engine.io.store import now
 
 from .figures import StoreFigures
 from .i18n import _

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput
-from engine.spec import Definition
+from engine.core.errors import InvalidInput
+from engine.core.spec import Definition
 
 from .tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, STAGES as S, UNITS as U
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from engine.store import event_columns, metadata, stateful_columns
+from engine.io.store import event_columns, metadata, stateful_columns
 
 CAMPAIGNS = Table(
     "campaigns", metadata,

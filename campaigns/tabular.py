@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import InvalidInput, NotFound
+from engine.core.errors import InvalidInput, NotFound
 
 MAX_BYTES = 50 * 1024 * 1024
 

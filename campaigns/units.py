@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from engine.errors import InvalidInput, NotFound
+from engine.core.errors import InvalidInput, NotFound
 
 from .tables import UNITS as U
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import InvalidInput, NotFound
+from engine.core.errors import InvalidInput, NotFound
 
 from .tabular import Sheet, check_file, size_text
 

@@ -9,9 +9,9 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine.calendar import CalendarError, WorkCalendar, calendar_for, known_years
-from engine.errors import InvalidInput
-from engine.spec import CalendarSpec, Duration
+from engine.core.calendar import CalendarError, WorkCalendar, calendar_for, known_years
+from engine.core.errors import InvalidInput
+from engine.core.spec import CalendarSpec, Duration
 
 D = dt.date
 CN = CalendarSpec()
@@ -268,8 +268,8 @@ def test_calendar_is_cached_per_spec() -> None:
 def test_chinesecalendar_is_imported_only_when_asked() -> None:
     code = (
         "import sys, datetime\n"
-        "from engine.calendar import calendar_for\n"
-        "from engine.spec import CalendarSpec\n"
+        "from engine.core.calendar import calendar_for\n"
+        "from engine.core.spec import CalendarSpec\n"
         "cal = calendar_for(CalendarSpec())\n"
         "assert 'chinese_calendar' not in sys.modules, 'imported too early'\n"
         "cal.is_working(datetime.date(2015, 10, 1))\n"

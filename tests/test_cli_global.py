@@ -52,7 +52,7 @@ def test_debug_shows_the_traceback(cli: Cli) -> None:
     result = run("--debug", "campaign", "status", "nope", "--db", str(cli.db))
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
-    assert "engine.errors.NotFound: unknown campaign 'nope'" in result.stderr
+    assert "engine.core.errors.NotFound: unknown campaign 'nope'" in result.stderr
 
 
 def test_a_bug_says_so_and_points_to_debug(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

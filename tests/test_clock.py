@@ -11,10 +11,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, select
 
-from engine.calendar import calendar_for
-from engine.clock import Clock, StepLog, Subjects, latest_base
-from engine.errors import InvalidInput
-from engine.spec import (
+from engine.core.calendar import calendar_for
+from engine.core.errors import InvalidInput
+from engine.core.spec import (
     CalendarSpec,
     DeadlineSpec,
     Definition,
@@ -26,7 +25,8 @@ from engine.spec import (
     TimerSpec,
     TransitionSpec,
 )
-from engine.store import event_columns, stateful_columns
+from engine.io.clock import Clock, StepLog, Subjects, latest_base
+from engine.io.store import event_columns, stateful_columns
 
 D = dt.date
 CAL = calendar_for(CalendarSpec())
@@ -70,7 +70,7 @@ def test_latest_base_on_holidays() -> None:
 
 
 def test_engine_clock_has_no_domain_words() -> None:
-    path = os.path.join(ROOT, "engine", "clock.py")
+    path = os.path.join(ROOT, "engine", "io", "clock.py")
     with open(path, encoding="utf-8") as fh:
         source = fh.read()
     assert not re.search(r"campaign|rectification|\bitems?\b", source, re.IGNORECASE)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from campaigns.cli import cli
-from engine import diagrams as draw
+from engine.io import diagrams as draw
 
 ROOT = Path(__file__).resolve().parent.parent
 WGBW = str(ROOT / "definitions" / "wgbw-2015.yaml")
@@ -347,7 +347,7 @@ def test_bad_input(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ar
 
 
 def test_engine_diagrams_know_no_domain() -> None:
-    text = (ROOT / "engine" / "diagrams.py").read_text(encoding="utf-8")
+    text = (ROOT / "engine" / "io" / "diagrams.py").read_text(encoding="utf-8")
     assert "campaigns" not in text
     for word in ("campaign", "rectification", "item"):
         assert not re.search(rf"(?<!\.)\b{word}s?\b(?!\()", text, re.I), word

@@ -10,7 +10,7 @@ import click
 import pytest
 
 from campaigns.cli import COMMANDS, cli
-from engine.errors import ExitCode
+from engine.core.errors import ExitCode
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 

@@ -4,7 +4,7 @@ Broken copies are made by text substitution on the shipped files.  Where a mutat
 value in place, the expected line is that value's line in the original file (shifted by the
 lines inserted above it); where it inserts lines, they carry a unique marker that is looked
 up in the final text.  Positions in the original come from PyYAML's own node marks, not from
-engine.yamlsource, so the loader's locations are checked against an independent source.
+engine.core.yamlsource, so the loader's locations are checked against an independent source.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.errors import DefinitionInvalid, Problem
-from engine.loader import check, load, loads, merge_machine, normalized
-from engine.registry import default_registry
-from engine.spec import Definition, Duration
-from engine.yamlsource import MAX_BYTES
+from engine.core.errors import DefinitionInvalid, Problem
+from engine.core.loader import check, load, loads, merge_machine, normalized
+from engine.core.registry import default_registry
+from engine.core.spec import Definition, Duration
+from engine.core.yamlsource import MAX_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = sorted(glob.glob(str(ROOT / "definitions" / "*.yaml")))
@@ -76,7 +76,7 @@ def test_shipped_definition_builds(path: str) -> None:
 @pytest.mark.parametrize("path", DEFINITIONS, ids=IDS)
 def test_normalized_data_rebuilds_the_same_definition(path: str) -> None:
     """What a store keeps (the merged data) builds the same definition again."""
-    from engine.loader import build
+    from engine.core.loader import build
 
     data, definition = normalized(path)
     json.dumps(data, ensure_ascii=False)  # a store keeps it as JSON

@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from engine.errors import DefinitionInvalid, Problem
-from engine.loader import load, loads
-from engine.spec import Definition
-from engine.yamlsource import load_text
+from engine.core.errors import DefinitionInvalid, Problem
+from engine.core.loader import load, loads
+from engine.core.spec import Definition
+from engine.core.yamlsource import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = sorted(glob.glob(str(ROOT / "definitions" / "*.yaml")))

@@ -23,8 +23,8 @@ from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
 from campaigns.runs import load_run
 from campaigns.units import UnitTree
-from engine.errors import Conflict
-from engine.store import Move, apply_moves
+from engine.core.errors import Conflict
+from engine.io.store import Move, apply_moves
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2015, 8, 4)

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from transitions import Machine
 
-from engine.errors import Refused
-from engine.loader import load
-from engine.machines import SYSTEM_ACTOR, Actor, Context, Outcome, Refusal, Runtime
-from engine.spec import CallRef, Definition
+from engine.core.errors import Refused
+from engine.core.loader import load
+from engine.core.machines import SYSTEM_ACTOR, Actor, Context, Outcome, Refusal, Runtime
+from engine.core.spec import CallRef, Definition
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = sorted(glob.glob(str(ROOT / "definitions" / "*.yaml")))
@@ -329,7 +329,7 @@ def test_param_required_and_copy_param(path: str) -> None:
 
 
 class Figures:
-    """An in-memory stand-in for the store's statistics (engine.machines.Figures)."""
+    """An in-memory stand-in for the store's statistics (engine.core.machines.Figures)."""
 
     def __init__(self, subjects: dict[str, list[tuple[str, str | None]]],
                  named: dict[str, int] | None = None) -> None:

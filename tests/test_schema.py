@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from campaigns.cli import cli
-from engine.registry import default_registry
-from engine.schema import build_schema
-from engine.yamlsource import load_file
+from engine.core.registry import default_registry
+from engine.core.schema import build_schema
+from engine.core.yamlsource import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = sorted(glob.glob(str(ROOT / "definitions" / "*.yaml")))

@@ -18,8 +18,8 @@ from test_cli_common import ENV, WGBW, seeded
 RECTIFY = str(Path(sys.executable).parent / "rectify")
 
 GUARDS_PY = '''
-from engine.machines import Context
-from engine.plugins import GuardDef, Param
+from engine.core.machines import Context
+from engine.core.plugins import GuardDef, Param
 
 
 def note_min_length(ctx: Context, chars: int = 10) -> str | None:

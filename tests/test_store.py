@@ -18,8 +18,8 @@ from campaigns.db import Database
 from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
 from campaigns.tables import EVENTS, ITEMS
-from engine.errors import Conflict, EnvironmentProblem, ExitCode
-from engine.store import Move, apply_moves, translate_errors
+from engine.core.errors import Conflict, EnvironmentProblem, ExitCode
+from engine.io.store import Move, apply_moves, translate_errors
 
 DAY = dt.date(2015, 8, 4)
 

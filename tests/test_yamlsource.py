@@ -1,4 +1,4 @@
-"""engine.yamlsource: safe, bounded YAML loading that remembers where every value came from."""
+"""engine.core.yamlsource: safe, bounded YAML loading that remembers where every value came from."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.errors import Location, Problem
-from engine.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_NODES, Document, format_path, load_file, load_text
+from engine.core.errors import Location, Problem
+from engine.core.yamlsource import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    Document,
+    format_path,
+    load_file,
+    load_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITIONS = sorted(glob.glob(str(ROOT / "definitions" / "*.yaml")))

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from campaigns.i18n import _
-from engine.errors import EngineError, ExitCode
+from engine.core.errors import EngineError, ExitCode
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, help)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from engine.errors import EngineError, ExitCode
+from engine.core.errors import EngineError, ExitCode
 
 from ._common import common, database
 from ._output import emit, output_options, table

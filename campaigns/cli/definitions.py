@@ -6,7 +6,7 @@ import json
 
 import click
 
-from engine.errors import ExitCode
+from engine.core.errors import ExitCode
 
 
 @click.command()
@@ -14,8 +14,8 @@ from engine.errors import ExitCode
 @click.option("--json", "as_json", is_flag=True, help="Print problems as JSON.")
 def validate(files: tuple[str, ...], as_json: bool) -> None:
     """Check definition FILES and report every problem, each with file:line:column."""
-    from engine.errors import DefinitionInvalid
-    from engine.loader import load
+    from engine.core.errors import DefinitionInvalid
+    from engine.core.loader import load
 
     report = []
     failed = False
@@ -48,7 +48,7 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 @click.command()
 def schema() -> None:
     """Print the JSON Schema of the definition format (for editors' YAML language server)."""
-    from engine.registry import default_registry
-    from engine.schema import build_schema
+    from engine.core.registry import default_registry
+    from engine.core.schema import build_schema
 
     click.echo(json.dumps(build_schema(default_registry()), ensure_ascii=False, indent=2))

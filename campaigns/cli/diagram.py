@@ -98,8 +98,8 @@ def _from_definition(path: str, kind: str, start_text: str | None, as_of: str | 
                      ) -> tuple[object, str]:
     from campaigns.dates import parse_date
     from campaigns.diagrams import definition_diagram
-    from engine.errors import NotFound
-    from engine.loader import load
+    from engine.core.errors import NotFound
+    from engine.core.loader import load
 
     if not os.path.isfile(path):
         raise NotFound(f"definition file '{path}' does not exist", "check the path")
@@ -124,7 +124,7 @@ def _from_campaign(key: str, kind: str, unit: str | None, depth: int | None, db:
 
 
 def _write(graph: object, path: str) -> None:
-    from engine import diagrams as draw
+    from engine.io import diagrams as draw
 
     if path == "-":
         click.echo(graph.source, nl=False)  # type: ignore[attr-defined]

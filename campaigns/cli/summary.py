@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.spec import Definition
+from engine.core.spec import Definition
 
 
 def describe(path: str, d: Definition) -> str:

@@ -38,7 +38,7 @@ def unit_import(file: str, db: str | None, as_of: str | None) -> None:
     """Import units from a CSV (code,title,parent,kind or 代码,名称,上级,类型); all or nothing."""
     from campaigns.tabular import ImportErrors, read_csv
     from campaigns.units import UNIT_COLUMNS, UnitTree, add_unit
-    from engine.errors import EngineError
+    from engine.core.errors import EngineError
 
     rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))
     problems: list[str] = []
@@ -103,7 +103,7 @@ def person_import(file: str, db: str | None, as_of: str | None) -> None:
     from campaigns.people import PERSON_COLUMNS, add_person
     from campaigns.tabular import ImportErrors, read_csv
     from campaigns.units import UnitTree
-    from engine.errors import EngineError
+    from engine.core.errors import EngineError
 
     rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))
     problems: list[str] = []

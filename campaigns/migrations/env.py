@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import campaigns.tables  # noqa: F401  (declares the tables in the metadata)
-from engine.store import metadata
+from engine.io.store import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,6 +1,6 @@
 """Checks a definition in layers and reports every problem found, each located.
 
-Layers: YAML (engine.yamlsource), then the JSON Schema, then meaning: references between
+Layers: YAML (engine.core.yamlsource), then the JSON Schema, then meaning: references between
 states, triggers, guards and stages, reachability, dates and thresholds.
 """
 

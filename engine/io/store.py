@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from .errors import Conflict, EnvironmentProblem
+from ..core.errors import Conflict, EnvironmentProblem
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.

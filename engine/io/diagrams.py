@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import EnvironmentProblem, InvalidInput
-from .spec import LadderSpec, MachineSpec, TimerSpec
+from ..core.errors import EnvironmentProblem, InvalidInput
+from ..core.spec import LadderSpec, MachineSpec, TimerSpec
 
 if TYPE_CHECKING:
     import graphviz

@@ -1,7 +1,7 @@
 """The typed, immutable objects a loaded definition becomes.
 
 A *spec* describes; it never runs.  Running instances are rows in the store, and a
-``Runtime`` (engine.machines) fires triggers on them against these specs.
+``Runtime`` (engine.core.machines) fires triggers on them against these specs.
 """
 
 from __future__ import annotations

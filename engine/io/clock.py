@@ -47,10 +47,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from .calendar import WorkCalendar, calendar_for
-from .errors import Conflict, InvalidInput
-from .machines import SYSTEM_ACTOR
-from .spec import Definition, Duration, LevelSpec, TimerSpec
+from ..core.calendar import WorkCalendar, calendar_for
+from ..core.errors import Conflict, InvalidInput
+from ..core.machines import SYSTEM_ACTOR
+from ..core.spec import Definition, Duration, LevelSpec, TimerSpec
 from .store import Move, apply_moves, now
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
