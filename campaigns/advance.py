@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor, Context, Outcome
-from engine.io.store import Move, apply_moves
+from engine.core.moves import Move
+from engine.io.store import apply_moves
 
 from .figures import StoreFigures
 from .records import Record, load_records

@@ -22,9 +22,9 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.moves import Move
 from engine.core.spec import TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects
-from engine.io.store import Move
 
 from .figures import StoreFigures
 from .records import load_records

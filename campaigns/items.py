@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import Actor
-from engine.io.store import Move, apply_moves, now
+from engine.core.moves import Move
+from engine.io.store import apply_moves, now
 
 from .records import load_records
 from .runs import Run, require_forward

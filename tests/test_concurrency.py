@@ -77,7 +77,8 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
     from campaigns.records import load_records
     from campaigns.runs import load_run_by_id
     from engine.core.errors import Conflict
-    from engine.io.store import Move, apply_moves
+    from engine.core.moves import Move
+    from engine.io.store import apply_moves
 
     db = Database(url)
     try:

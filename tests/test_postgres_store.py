@@ -24,7 +24,8 @@ from campaigns.records import Record, load_records
 from campaigns.runs import load_run
 from campaigns.units import UnitTree
 from engine.core.errors import Conflict
-from engine.io.store import Move, apply_moves
+from engine.core.moves import Move
+from engine.io.store import apply_moves
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2015, 8, 4)

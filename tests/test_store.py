@@ -19,7 +19,8 @@ from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
 from campaigns.tables import EVENTS, ITEMS
 from engine.core.errors import Conflict, EnvironmentProblem, ExitCode
-from engine.io.store import Move, apply_moves, translate_errors
+from engine.core.moves import Move
+from engine.io.store import apply_moves, translate_errors
 
 DAY = dt.date(2015, 8, 4)
 

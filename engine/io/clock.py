@@ -50,8 +50,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..core.calendar import WorkCalendar, calendar_for
 from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
+from ..core.moves import Move
 from ..core.spec import Definition, Duration, LevelSpec, TimerSpec
-from .store import Move, apply_moves, now
+from .store import apply_moves, now
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
 ONE_DAY = dt.timedelta(days=1)

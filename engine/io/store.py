@@ -12,7 +12,6 @@ import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ..core.errors import Conflict, EnvironmentProblem
+from ..core.moves import Move
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.
@@ -143,25 +143,6 @@ def translate_errors(url: str = "") -> Iterator[None]:
                                      "check --db / RECTIFY_DB names a Rectify database "
                                      "(or a new file, for 'rectify init')") from None
         raise
-
-
-@dataclass
-class Move:
-    """One state change of one row, with what its event records."""
-
-    subject_id: int
-    version: int
-    machine: str
-    trigger: str
-    from_state: str | None
-    to_state: str
-    actor: str
-    business_date: dt.date
-    changes: Mapping[str, Any] = field(default_factory=dict)
-    event_values: Mapping[str, Any] = field(default_factory=dict)  # plugin columns, e.g. run id
-    note: str | None = None
-    payload: Mapping[str, Any] | None = None
-    rule: str | None = None
 
 
 def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves: list[Move]) -> None:

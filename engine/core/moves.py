@@ -1,0 +1,27 @@
+"""What a change is, before it is written: the planner returns these and the writer stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Move:
+    """One state change of one row, with what its event records."""
+
+    subject_id: int
+    version: int
+    machine: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    business_date: dt.date
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    event_values: Mapping[str, Any] = field(default_factory=dict)  # plugin columns, e.g. run id
+    note: str | None = None
+    payload: Mapping[str, Any] | None = None
+    rule: str | None = None
