@@ -1,20 +1,23 @@
 """Firing triggers on items: the hot path of ``rectify item advance``.
 
-All the codes given move in one transaction, or none do; each move writes its event, and
-consequences (verifying a rectification closes its item) are moves with events of their own.
+All the codes given move in one transaction, or none do.  What each trigger does is decided by
+the planner (engine.core.planner), consequences included (verifying a rectification closes
+its item); the writer stores every move with its event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
-from engine.core.machines import Actor, Context, Outcome
+from engine.core.machines import Actor, Outcome
 from engine.core.moves import Move
+from engine.core.planner import Plan, Request, plan
 from engine.io.store import apply_moves
 
 from .figures import StoreFigures
@@ -46,14 +49,14 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
                 else load_run_by_id(conn, record.campaign_id))
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
-        steps = fire_with_follow_ups(conn, run, record, trigger, actors[run.id], as_of, note,
-                                     params or {})
-        if not steps[0].ok:
-            refused.append(f"{record.code}: " + "; ".join(str(r) for r in steps[0].refusals))
+        decided = plan_record(conn, run, record, Request(trigger, actors[run.id], as_of,
+                                                         params or {}, note))
+        if not decided.ok:
+            refused.append(f"{record.code}: {decided.reasons()}")
             continue
-        outcomes.append(steps[0])
-        for step in steps:
-            moves.append(_move(record, run, step, actors[run.id].key, as_of, note))
+        assert decided.outcome is not None
+        outcomes.append(decided.outcome)
+        moves += decided.moves
     if refused:
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
                       "nothing was changed:\n  " + "\n  ".join(refused[:20]),
@@ -62,42 +65,16 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     return outcomes
 
 
-def fire_with_follow_ups(conn: Connection | None, run: Run, record: Record, trigger: str,
-                         actor: Actor, as_of: dt.date, note: str | None,
-                         params: Mapping[str, Any], rule: str | None = None) -> list[Outcome]:
-    """The trigger's outcome first, then each consequence it fired (all or nothing)."""
-    steps: list[Outcome] = []
-    queue = [(trigger, False)]
-    while queue:
-        name, follow = queue.pop(0)
-        machine = run.definition.machine_of(name)
-        subject = record.subject(machine.name) if machine else record.item
-        ctx = Context(run.definition, actor, as_of, subject=subject, run=run, record=record,
-                      figures=StoreFigures(conn, run) if conn is not None else None,
-                      note=note, params=params, follow_up=follow)
-        before = subject.state
-        outcome = run.runtime.fire(ctx, name)
-        outcome.source = before
-        if not outcome.ok:
-            if follow:
-                raise Refused(f"'{trigger}' on {record.code} needs '{name}', which was refused: "
-                              + "; ".join(str(r) for r in outcome.refusals))
-            return [outcome]
-        steps.append(outcome)
-        queue.extend((f, True) for f in outcome.follow_ups)
-    return steps
+def plan_record(conn: Connection | None, run: Run, record: Record, request: Request) -> Plan:
+    """Ask the planner about one item, with its campaign's event columns and figures.
 
+    On success ``record`` becomes the moved copy, so a caller may plan the next change on it.
+    """
+    request = replace(request, event_values={"campaign_id": run.id, "item_id": record.item.id})
+    decided = plan(run.runtime, record, request, run=run,
+                   figures=StoreFigures(conn, run) if conn is not None else None)
+    if decided.ok:
+        moved: Record = decided.after
+        record.item, record.rectification = moved.item, moved.rectification
+    return decided
 
-def _move(record: Record, run: Run, step: Outcome, actor: str, as_of: dt.date,
-          note: str | None) -> Move:
-    subject = record.subject(step.machine)
-    move = Move(subject.id, subject.version, step.machine, step.trigger, step.source,
-                step.dest or step.source, actor, as_of, changes=step.changes,
-                event_values={"campaign_id": run.id, "item_id": record.item.id}, note=note,
-                payload=_jsonable(step.changes) or None)
-    subject.version += 1
-    return move
-
-
-def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}

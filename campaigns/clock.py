@@ -20,13 +20,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import InvalidInput, Refused
-from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.errors import InvalidInput
+from engine.core.machines import SYSTEM_ACTOR, Actor
 from engine.core.moves import Move
+from engine.core.planner import Request
 from engine.core.spec import TimerSpec
-from engine.io.clock import Clock, Step, StepLog, Subjects
+from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
 
-from .figures import StoreFigures
 from .records import load_records
 from .runs import Run
 from .stages import open_due
@@ -130,30 +130,22 @@ def _opened(run: Run, key: str, day: dt.date) -> Step:
 def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int],
           day: dt.date) -> tuple[list[Move], list[str]]:
     """Fire a timer whose guards or actions need Python on its due subjects (``ids``) only."""
-    from .advance import _move, fire_with_follow_ups
+    from .advance import plan_record
 
     table = I if timer.machine == "item" else R
     codes_of = (select(I.c.code).select_from(I.join(R, R.c.item_id == I.c.id))
                 .order_by(table.c.id))
     moves: list[Move] = []
     refused: list[str] = []
+    rule = timer_rule(timer)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         codes = list(conn.execute(codes_of.where(table.c.id.in_(chunk))).scalars())
         for record in load_records(conn, codes):
-            ctx = Context(run.definition, SYSTEM, day, subject=record.subject(timer.machine),
-                          run=run, record=record, figures=StoreFigures(conn, run))
-            why = [str(r) for r in run.runtime.run_guards(ctx, timer.guards)]
-            steps = []
-            if not why:
-                try:
-                    steps = fire_with_follow_ups(conn, run, record, timer.trigger, SYSTEM, day,
-                                                 None, {})
-                    why = [str(r) for r in steps[0].refusals]
-                except Refused as exc:  # a consequence it needs was refused
-                    why = [exc.message]
-            if why:
-                refused.append(f"{record.code}: " + "; ".join(why))
+            decided = plan_record(conn, run, record, Request(timer.trigger, SYSTEM, day,
+                                                             guards=timer.guards, rule=rule))
+            if not decided.ok:
+                refused.append(f"{record.code}: {decided.reasons()}")
                 continue
-            moves += [_move(record, run, step, SYSTEM_ACTOR, day, None) for step in steps]
+            moves += decided.moves
     return moves, refused

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import Actor
-from engine.core.moves import Move
+from engine.core.planner import Request
 from engine.io.store import apply_moves, now
 
+from .advance import TABLES, plan_record
 from .records import load_records
 from .runs import Run, require_forward
 from .tables import (
@@ -110,8 +111,6 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
          target: str | None, deadline: dt.date | None, leader: str | None, person: str | None,
          department: str | None = None) -> dt.date | None:
     """Give an item its rectification plan (措施、目标、时限、责任领导、责任人) and fire 'plan'."""
-    from .advance import fire_with_follow_ups
-
     if not measures.strip():
         raise InvalidInput("a rectification plan needs measures", "give --measures")
     record = load_records(conn, [code])[0]
@@ -130,15 +129,9 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
             if pid is None:
                 raise NotFound(f"unknown person '{key}'", "add them with 'rectify person add'")
             changes[field] = pid
-    steps = fire_with_follow_ups(conn, run, record, "plan", actor, as_of, None, {})
-    if not steps[0].ok:
-        steps[0].raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
-    payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()}
-    apply_moves(conn, {"rectification": R}, E, [Move(record.rectification.id, record.rectification.version,
-                                  "rectification", "plan", steps[0].source, steps[0].dest or "",
-                                  actor.key, as_of, changes=changes,
-                                  event_values={"campaign_id": run.id, "item_id": record.item.id},
-                                  payload=payload)])
+    decided = plan_record(conn, run, record, Request("plan", actor, as_of, changes=changes))
+    decided.raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
+    apply_moves(conn, TABLES, E, decided.moves)
     return deadline
 
 

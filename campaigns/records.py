@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -49,6 +49,10 @@ class Record:
 
     def subject(self, machine: str) -> Any:
         return self.item if machine == "item" else self.rectification
+
+    def copy(self) -> Record:
+        """A working copy for the planner: its subjects may move, this record's do not."""
+        return replace(self, item=replace(self.item), rectification=replace(self.rectification))
 
 
 _ITEM_COLS = [I.c[f.name] for f in fields(ItemState)]

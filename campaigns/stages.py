@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import Conflict, InvalidInput, Refused
+from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor, Context
-from engine.core.spec import StageSpec
-from engine.io.store import now
+from engine.core.planner import STAGE_MACHINE, plan_stage
+from engine.io.store import apply_moves, now
 
 from .figures import StoreFigures
 from .i18n import _
@@ -91,17 +91,6 @@ def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | 
     return done
 
 
-def _check(run: Run, ctx: Context, spec: StageSpec, guards: Any, force: bool,
-           verb: str) -> list[str]:
-    ctx.stage = spec
-    refusals = run.runtime.run_guards(ctx, guards)
-    if refusals and not force:
-        raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): "
-                      + "; ".join(str(r) for r in refusals),
-                      "wait until the conditions hold, or an authorised actor may --force")
-    return [str(r) for r in refusals]
-
-
 def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
     """The clock's part: open, as the system, each pending stage whose window has begun.
 
@@ -126,32 +115,27 @@ def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], lis
 
 def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool,
           rule: str | None = None) -> str:
-    spec = run.definition.stage(row.key)
-    assert spec is not None
-    overridden = _check(run, ctx, spec, spec.entry, force, "open")
-    _set(conn, row, "open", opened_on=ctx.as_of)
-    _event(conn, run, "stage", row.id, "open", "pending", "open", ctx.actor, ctx.as_of,
-           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key}, rule)
-    return (_("opened {stage} ({title})").format(stage=row.key, title=spec.title)
-            + (" " + _("[forced]") if overridden else ""))
+    return _move(conn, run, ctx, row, "open", force, rule)
 
 
 def _close(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> str:
+    return _move(conn, run, ctx, row, "close", force)
+
+
+def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: bool,
+          rule: str | None = None) -> str:
+    """Plan one stage's opening or closing and write it; refused guards raise unless forced."""
     spec = run.definition.stage(row.key)
     assert spec is not None
-    overridden = _check(run, ctx, spec, spec.exit, force, "close")
-    _set(conn, row, "closed", closed_on=ctx.as_of)
-    _event(conn, run, "stage", row.id, "close", "open", "closed", ctx.actor, ctx.as_of,
-           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
-    return (_("closed {stage} ({title})").format(stage=row.key, title=spec.title)
-            + (" " + _("[forced]") if overridden else ""))
-
-
-def _set(conn: Connection, row: Any, state: str, **values: Any) -> None:
-    res = conn.execute(update(S).where(S.c.id == row.id, S.c.version == row.version)
-                       .values(state=state, version=row.version + 1, **values))
-    if res.rowcount != 1:
-        raise Conflict(f"stage '{row.key}' was changed by someone else", "retry")
+    decided = plan_stage(run.runtime, spec, row, verb, ctx.actor, ctx.as_of, force=force, run=run,
+                         figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id})
+    if not decided.ok:
+        raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): {decided.reasons()}",
+                      "wait until the conditions hold, or an authorised actor may --force")
+    apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
+    text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))
+    forced = bool(decided.moves[0].payload and decided.moves[0].payload.get("overridden"))
+    return text.format(stage=row.key, title=spec.title) + (" " + _("[forced]") if forced else "")
 
 
 def _event(conn: Connection, run: Run, machine: str, subject_id: int, trigger: str, src: str,

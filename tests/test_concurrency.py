@@ -71,13 +71,13 @@ def hold_the_write_lock(url: str, code: str, ready: Any, release: Any, out: Any)
 def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any, done: Any,
                     out: Any) -> None:
     """Plan 'confirm' from a read transaction, wait, then write it in a new transaction."""
-    from campaigns.advance import EVENTS, TABLES, fire_with_follow_ups
+    from campaigns.advance import EVENTS, TABLES, plan_record
     from campaigns.db import Database
     from campaigns.people import resolve_actor
     from campaigns.records import load_records
     from campaigns.runs import load_run_by_id
     from engine.core.errors import Conflict
-    from engine.core.moves import Move
+    from engine.core.planner import Request
     from engine.io.store import apply_moves
 
     db = Database(url)
@@ -86,12 +86,8 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
             record = load_records(conn, [code])[0]
             run = load_run_by_id(conn, record.campaign_id)
             actor = resolve_actor(conn, "sup", set(run.definition.roles))
-            steps = fire_with_follow_ups(conn, run, record, "confirm", actor, DAY, None, {})
-            moves = [Move(record.subject(s.machine).id, record.subject(s.machine).version, s.machine,
-                          s.trigger, s.source, s.dest or s.source, actor.key, DAY,
-                          changes=s.changes,
-                          event_values={"campaign_id": run.id, "item_id": record.item.id})
-                     for s in steps]
+            read_version = record.item.version
+            moves = plan_record(conn, run, record, Request("confirm", actor, DAY)).moves
         both_read.wait(WAIT)
         if my_turn is not None and not my_turn.wait(WAIT):
             out.put((name, "never my turn"))
@@ -99,9 +95,9 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
         try:
             with db.write() as conn:
                 apply_moves(conn, TABLES, EVENTS, moves)
-            out.put((name, "ok", record.item.version))
+            out.put((name, "ok", read_version))
         except Conflict as exc:
-            out.put((name, "conflict", int(exc.exit_code), exc.format(), record.item.version))
+            out.put((name, "conflict", int(exc.exit_code), exc.format(), read_version))
     finally:
         done.set()
 

@@ -135,8 +135,10 @@ class Runtime:
             )
         return self._machines[name]
 
-    def check(self, ctx: Context, trigger: str) -> Outcome:
-        """Would ``trigger`` fire on ``ctx.subject`` now?  Collects every reason it would not."""
+    def check(self, ctx: Context, trigger: str, extra_guards: tuple[CallRef, ...] = ()) -> Outcome:
+        """Would ``trigger`` fire on ``ctx.subject`` now?  Collects every reason it would not.
+
+        ``extra_guards`` are checked besides the transition's own (a timer's guards)."""
         spec = self.definition.machine_of(trigger)
         if spec is None:
             raise Refused(f"unknown trigger '{trigger}'", _suggest_trigger(self.definition, trigger))
@@ -155,12 +157,12 @@ class Runtime:
                 f"actor '{ctx.actor.key}' holds no role that may fire it "
                 f"(roles that may: {', '.join(allowed) or 'none'})", "role"))
         ctx.machine, ctx.transition = spec, transition
-        outcome.refusals.extend(self.run_guards(ctx, transition.guards))
+        outcome.refusals.extend(self.run_guards(ctx, extra_guards + transition.guards))
         return outcome
 
-    def fire(self, ctx: Context, trigger: str) -> Outcome:
+    def fire(self, ctx: Context, trigger: str, extra_guards: tuple[CallRef, ...] = ()) -> Outcome:
         """Check, then move the subject and run the transition's actions."""
-        outcome = self.check(ctx, trigger)
+        outcome = self.check(ctx, trigger, extra_guards)
         if not outcome.ok:
             return outcome
         machine = self.machine(outcome.machine)

@@ -162,7 +162,7 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves:
     for m in moves:
         values = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
                   "state": m.to_state, "version": m.version + 1}
-        if m.to_state != m.from_state:
+        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
             values["entered_on"] = m.business_date
         values.update(m.changes)
         groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)

@@ -1,0 +1,174 @@
+"""The one place that decides what a change does: refusals, or every move it makes.
+
+Every path that changes a subject's state asks the planner: commands, plans, imports, timers,
+stage opening and closing.  Given a definition's runtime, a snapshot of the subject (all the
+machines of its record), a request (trigger, actor, business date, parameters) and read-only
+figures, it returns either every refusal with its reason or the full list of moves, the
+trigger's own first and then each follow-up it fired (verify → close), with the versions the
+writer must find.  It reads and writes nothing: the caller's snapshot is left as it was, and
+the moved copy is returned for a caller that plans several changes on one record in a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import Refused
+from .machines import Actor, Context, Figures, Outcome, Refusal, Runtime
+from .moves import Move
+from .spec import CallRef, StageSpec
+
+
+class Snapshot(Protocol):
+    """A subject's record as read in the caller's transaction: one subject per machine."""
+
+    def subject(self, machine: str) -> Any:
+        """The subject ``machine`` moves: it has ``id``, ``state``, ``version`` and its fields."""
+        ...
+
+    def copy(self) -> Snapshot:
+        """A working copy whose subjects the planner may move without touching the original."""
+        ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a caller asks for: fire ``trigger`` as ``actor`` on business date ``as_of``."""
+
+    trigger: str
+    actor: Actor
+    as_of: dt.date
+    params: Mapping[str, Any] = field(default_factory=dict)
+    note: str | None = None
+    # Field values the caller supplies with the trigger (a plan's measures and deadline):
+    # written with its move and seen by its guards and actions; an action may override them.
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    guards: tuple[CallRef, ...] = ()  # checked besides the transition's own (a timer's guards)
+    rule: str | None = None  # the definition rule that fired it, for the clock and stages
+    event_values: Mapping[str, Any] = field(default_factory=dict)  # a plugin's event columns
+
+
+@dataclass
+class Plan:
+    """The planner's answer: refusals (nothing may happen) or the moves, in order."""
+
+    trigger: str
+    refusals: list[Refusal] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # one per move, the trigger's first
+    after: Any = None  # the snapshot as the moves leave it
+
+    @property
+    def ok(self) -> bool:
+        return not self.refusals
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return self.outcomes[0] if self.outcomes else None
+
+    def reasons(self) -> str:
+        return "; ".join(str(r) for r in self.refusals)
+
+    def raise_if_refused(self, subject_name: str = "", hint: str | None = None) -> None:
+        if self.refusals:
+            where = f" on {subject_name}" if subject_name else ""
+            raise Refused(f"'{self.trigger}'{where} refused: {self.reasons()}", hint)
+
+
+def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = None,
+         figures: Figures | None = None) -> Plan:
+    """Decide ``request`` on ``snapshot``: every refusal, or the moves with their follow-ups.
+
+    A follow-up is checked like the trigger (state and guards) but not against the actor's
+    roles: the rule that fires it is the definition's, not the actor's choice.  A refused
+    follow-up refuses the whole request, so a change never half happens.
+    """
+    definition = runtime.definition
+    work = snapshot.copy()
+    result = Plan(request.trigger, after=work)
+    versions: dict[tuple[str, int], int] = {}
+    queue: list[tuple[str, bool]] = [(request.trigger, False)]
+    while queue:
+        name, follow = queue.pop(0)
+        spec = definition.machine_of(name)
+        if spec is None:  # raises with a suggestion
+            runtime.check(Context(definition, request.actor, request.as_of), name)
+            raise AssertionError("unreachable")  # pragma: no cover
+        subject = work.subject(spec.name)
+        first = not result.moves
+        given = dict(request.changes) if first else {}
+        for key, value in given.items():
+            if hasattr(subject, key):
+                setattr(subject, key, value)
+        ctx = Context(definition, request.actor, request.as_of, subject=subject, run=run,
+                      record=work, figures=figures, note=request.note, params=request.params,
+                      follow_up=follow)
+        before = subject.state
+        extra = request.guards if first else ()
+        outcome = runtime.fire(ctx, name, extra_guards=extra)
+        outcome.source = before
+        if not outcome.ok:
+            if follow:
+                result.refusals = [Refusal(
+                    f"'{request.trigger}' needs '{name}', which was refused: "
+                    + "; ".join(str(r) for r in outcome.refusals), "follow-up")]
+            else:
+                result.refusals = outcome.refusals
+            result.moves, result.outcomes = [], [outcome] if not follow else []
+            return result
+        key = (spec.name, subject.id)
+        version = versions.get(key, subject.version)
+        versions[key] = version + 1
+        changes = {**given, **outcome.changes}
+        outcome.changes = changes
+        result.outcomes.append(outcome)
+        result.moves.append(Move(
+            subject.id, version, spec.name, name, before, outcome.dest or before,
+            request.actor.key, request.as_of, changes=changes,
+            event_values=dict(request.event_values), note=request.note,
+            payload=jsonable(changes) or None, rule=request.rule))
+        queue.extend((f, True) for f in outcome.follow_ups)
+    for (machine, _id), version in versions.items():
+        work.subject(machine).version = version
+    return result
+
+
+STAGE_MACHINE = "stage"
+STAGE_STATES = {"open": ("pending", "open"), "close": ("open", "closed")}
+
+
+def plan_stage(runtime: Runtime, stage: StageSpec, subject: Any, verb: str, actor: Actor,
+               as_of: dt.date, *, force: bool = False, run: Any = None,
+               figures: Figures | None = None, rule: str | None = None,
+               event_values: Mapping[str, Any] | None = None) -> Plan:
+    """Open or close one stage: its entry or exit guards decide, unless ``force`` overrides.
+
+    ``subject`` is the stored stage (``id``, ``state``, ``version``).  A forced change is
+    still a move; the guards it overrode are written into its payload.
+    """
+    source, dest = STAGE_STATES[verb]
+    result = Plan(verb)
+    if subject.state != source:
+        result.refusals = [Refusal(f"stage '{stage.key}' is {subject.state}, not {source}", "state")]
+        return result
+    ctx = Context(runtime.definition, actor, as_of, run=run, figures=figures, stage=stage)
+    refusals = runtime.run_guards(ctx, stage.entry if verb == "open" else stage.exit)
+    if refusals and not force:
+        result.refusals = refusals
+        return result
+    date_field = "opened_on" if verb == "open" else "closed_on"
+    payload: dict[str, Any] = {"stage": stage.key}
+    if refusals:
+        payload["overridden"] = [str(r) for r in refusals]
+    result.moves.append(Move(subject.id, subject.version, STAGE_MACHINE, verb, source, dest,
+                             actor.key, as_of, changes={date_field: as_of},
+                             event_values=dict(event_values or {}), payload=payload, rule=rule))
+    return result
+
+
+def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Changes as an event payload: dates as ISO strings."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
