@@ -225,14 +225,15 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
 
 def merge(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, into: str,
           note: str | None) -> None:
-    """A duplicate report: fire 'merge' on ``code`` and point it at the item it duplicates."""
-    from .advance import advance
-
+    """A duplicate report: fire 'merge' on ``code``, pointing it at the item it duplicates."""
     if code == into:
         raise InvalidInput("an item cannot be merged into itself", "give another --into")
-    target = load_records(conn, [into])[0]
-    if target.campaign_id != run.id:
+    require_forward(run, as_of)
+    record, target = load_records(conn, [code, into])
+    if target.campaign_id != run.id or record.campaign_id != run.id:
         raise InvalidInput(f"{into} belongs to another campaign", "merge within one campaign")
-    advance(conn, "merge", [code], actor, actor.key, as_of, note or f"duplicate of {into}",
-            {"into": into})
-    conn.execute(update(I).where(I.c.code == code).values(merged_into=target.item.id))
+    decided = plan_record(conn, run, record, Request(
+        "merge", actor, as_of, {"into": into}, note or f"duplicate of {into}",
+        changes={"merged_into": target.item.id}))
+    decided.raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
+    apply_moves(conn, TABLES, E, decided.moves)
