@@ -119,9 +119,9 @@ def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = N
                 result.refusals = outcome.refusals
             result.moves, result.outcomes = [], [outcome] if not follow else []
             return result
-        key = (spec.name, subject.id)
-        version = versions.get(key, subject.version)
-        versions[key] = version + 1
+        moved = (spec.name, int(subject.id))
+        version = versions.get(moved, subject.version)
+        versions[moved] = version + 1
         changes = {**given, **outcome.changes}
         outcome.changes = changes
         result.outcomes.append(outcome)
