@@ -390,9 +390,9 @@ def test_import_and_ledger_on_postgresql(pg_db_url: str, tmp_path: Path) -> None
 
 def test_batches_already_written_are_undone_by_a_late_bad_row(db: str, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import campaigns.importer
+    import campaigns.importer.importing
 
-    monkeypatch.setattr(campaigns.importer, "BATCH", 2)  # rows are written two at a time
+    monkeypatch.setattr(campaigns.importer.importing, "BATCH", 2)  # rows are written two at a time
     rows = [list(r) for r in ROWS] + [[9, "县财政局", "最后一行", "服务不热心", "自查", "措施",
                                        "2015-09-30", "", ""]]
     out = run_import(db, write_xlsx(tmp_path / "late.xlsx", rows), ok=False).output
