@@ -31,13 +31,13 @@ from .columns import (
 )
 from .header import Header, find_header, open_table
 from .importing import BATCH, import_items
-from .inserting import bulk_insert
 from .matching import fingerprint
 from .moves import may_import_states
 from .options import Options, Result
 from .people import PeopleIndex
 from .problems import ImportProblems, RowProblem, Where
 from .rows import Parsed, RowChecker
+from .writes import bulk_insert
 
 __all__ = [
     "BATCH", "DATE_FIELDS", "FIELDS", "HEADERS", "HEADER_SCAN", "LABELS", "REQUIRED", "Header",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor
 
+from ..context import Scope
 from ..runs import Run, require_forward
 from ..units import UnitTree
 from .codes import CodeAllocator
@@ -43,14 +45,14 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
-    tree = UnitTree.load(conn)
+    scope = Scope(conn, run, UnitTree.load(conn), actor, as_of)
     with conn.begin_nested(), open_table(path, options) as sheet:
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
         if on_total is not None:
             on_total(sheet.total - header.row if sheet.total else None)
-        checker = RowChecker(conn, run, tree, header, sheet, as_of)
-        work = _Writer(conn, run, actor, as_of, path, options, header, checker)
+        checker = RowChecker(scope, header, sheet)
+        work = _Writer(scope, path, options, header, checker)
         batch: list[Parsed] = []
         count = 0
         for number, values in _chain(rest, sheet.rows):
@@ -73,13 +75,14 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
 class _Writer:
     """Matches checked rows with the campaign's items and writes them, batch by batch."""
 
-    def __init__(self, conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
-                 options: Options, header: Header, checker: RowChecker) -> None:
-        self.conn, self.run, self.actor, self.as_of, self.path = conn, run, actor, as_of, path
+    def __init__(self, scope: Scope, path: str, options: Options, header: Header,
+                 checker: RowChecker) -> None:
+        self.scope, self.run, self.actor, self.path = scope, scope.run, scope.actor, path
         self.options, self.header, self.checker = options, header, checker
         self.sheet = checker.sheet.name
-        self.existing = existing_items(conn, run)
-        self.codes = CodeAllocator(conn, run)
+        self.origin = {"file": os.path.basename(path), "sheet": self.sheet}
+        self.existing = existing_items(scope.conn, scope.run)
+        self.codes = CodeAllocator(scope.conn, scope.run)
         self.conflicts: list[RowProblem] = []
         self.refused: list[RowProblem] = []
         self.default_source = next(iter(checker.sources), None)
@@ -119,11 +122,10 @@ class _Writer:
             return
         if self.blocked:
             return
-        self.result.new += insert_new(self.conn, self.run, self.actor, self.as_of, self.path,
-                                   self.sheet, fresh, self.default_source, self.codes)
+        self.result.new += insert_new(self.scope, self.origin, fresh, self.default_source,
+                                      self.codes)
         for p, item, diff in changed:
-            update_item(self.conn, self.run, self.actor, self.as_of, self.path, self.sheet, p, item,
-                    diff)
+            update_item(self.scope, self.origin, p, item, diff)
             self.result.updated.append(item["code"])
 
     def finish(self) -> None:

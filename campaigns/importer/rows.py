@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from engine.core.errors import EngineError
 
+from ..context import Scope
 from ..items import _check_choice
 from ..plugin import CONFIDENTIAL_FIELDS
-from ..runs import Run
 from ..standing import Pair, Path, closing_states, label, parse_state, resting_pairs
 from ..tabular import Sheet
-from ..units import UnitRow, UnitTree
+from ..units import UnitRow
 from .cells import cell_date, cell_text
 from .columns import DATE_FIELDS, LABELS, REQUIRED
 from .header import Header
@@ -39,14 +36,15 @@ class Parsed:
 
 
 class RowChecker:
-    def __init__(self, conn: Connection, run: Run, tree: UnitTree, header: Header,
-                 sheet: Sheet, as_of: dt.date) -> None:
+    def __init__(self, scope: Scope, header: Header, sheet: Sheet) -> None:
+        run, tree = scope.run, scope.tree
         d = run.definition
-        self.run, self.tree, self.header, self.sheet, self.as_of = run, tree, header, sheet, as_of
+        self.run, self.tree, self.as_of = run, tree, scope.as_of
+        self.header, self.sheet = header, sheet
         self.spreadsheet = sheet.name is not None
         self.categories: Mapping[str, str] = d.sections.get("categories") or {}
         self.sources: Mapping[str, str] = d.sections.get("sources") or {}
-        self.people = PeopleIndex(conn, tree)
+        self.people = PeopleIndex(scope.conn, tree)
         self.pairs = resting_pairs(d)
         self.closing = closing_states(d)
         self.cache: dict[tuple[str, str], Any] = {}

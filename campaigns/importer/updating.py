@@ -1,107 +1,90 @@
-"""Taking a file's values for items already here (--update)."""
+"""Taking a file's values for items already here (--update).
+
+Every change is checked against the version the import read, so a change someone else made
+meanwhile is never overwritten: the import stops with a conflict and writes nothing.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlalchemy.engine import Connection
 
-from engine.core.machines import Actor
+from engine.core.moves import Edit, Move
 from engine.io.store import now
 
+from ..context import Scope
 from ..plugin import CONFIDENTIAL_FIELDS
-from ..runs import Run
-from ..standing import closing_states
-from ..tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS
+from ..tables import PROGRESS as PR, SECRETS
 from .cells import iso
-from .inserting import event_row
 from .matching import ITEM_COLUMNS, RECT_COLUMNS, fingerprint
+from .moves import Current, plan_row_moves
 from .rows import Parsed
+from .writes import event_row, log_events, write_changes
 
 
-def update_item(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
-            sheet: str | None, p: Parsed, item: Mapping[str, Any],
-            diff: Mapping[str, tuple[Any, Any]]) -> None:
-    """Take the file's values for one item (--update); every change is an event."""
-    d = run.definition
-    file = os.path.basename(path)
-    origin = {"file": file, "sheet": sheet, "row": p.row}
-    note = f"imported from {file} row {p.row}"
+def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mapping[str, Any],
+                diff: Mapping[str, tuple[Any, Any]]) -> None:
+    """Take the file's values for one item; every change is an event.  ``origin`` names the
+    file and sheet; ``item`` is the item as the import read it (``existing_items``)."""
+    conn, run, as_of = scope.conn, scope.run, scope.as_of
+    where = {**origin, "row": p.row}
+    note = f"imported from {origin['file']} row {p.row}"
     stamp = now()
-    item_vals: dict[str, Any] = {}
-    rect_vals: dict[str, Any] = {}
+    fields: dict[str, dict[str, Any]] = {"item": {}, "rectification": {}}
     for name, (_, new) in diff.items():
-        if name in ITEM_COLUMNS:
-            item_vals[name] = new
+        if name in ITEM_COLUMNS or name == "closed_on":
+            fields["item"][name] = new
         elif name == "unit":
-            item_vals["unit_id"] = new
+            fields["item"]["unit_id"] = new
         elif name in RECT_COLUMNS:
-            rect_vals[name] = new
+            fields["rectification"][name] = new
             if name == "deadline":
-                rect_vals["level_base"] = new
+                fields["rectification"]["level_base"] = new
         elif name in ("leader", "person"):
-            rect_vals[f"{name}_id"] = new
-        elif name == "closed_on":
-            item_vals["closed_on"] = new
-    events = []
+            fields["rectification"][f"{name}_id"] = new
+    moves: list[Move] = []
     if "state" in diff:
-        (old_item, old_rect), (new_item, new_rect) = diff["state"]
-        stamps = set(p.path.stamps) if p.path else set()
-        if new_item != old_item:
-            item_vals.update(state=new_item, entered_on=as_of)
-            if new_item in closing_states(d):
-                item_vals.setdefault("closed_on", p.values.get("closed_on") or as_of)
-            else:
-                item_vals["closed_on"] = None
-            events.append(event_row(run, item["id"], "item", item["id"], "import", old_item, new_item,
-                                 actor, as_of, stamp,
-                                 {**origin, "closed_on": iso(item_vals.get("closed_on"))}, note))
-        if new_rect != old_rect:
-            rect_vals.update(state=new_rect, entered_on=as_of)
-            for name in ("submitted_on", "completed_on"):
-                if ("rectification", name) in stamps:
-                    rect_vals[name] = as_of
-            events.append(event_row(run, item["id"], "rectification", item["rect_id"], "import",
-                                 old_rect, new_rect, actor, as_of, stamp,
-                                 {**origin, "deadline": iso(rect_vals.get("deadline",
-                                                                           item["deadline"]))},
-                                 note))
-    edited = {k: v for k, v in {**item_vals, **rect_vals}.items()
-              if k not in ("state", "entered_on")}
+        deadline = fields["rectification"].get("deadline", item["deadline"])
+        current = Current(item["id"], item["version"], item["state"], item["rect_id"],
+                          item["rect_version"], item["rect_state"], deadline)
+        moves = plan_row_moves(run, p, current, scope.actor, as_of, where)
+    for move in moves:  # a row that moves takes its field changes in the same UPDATE
+        move.changes = {**move.changes, **fields.pop(move.machine)}
+    versions = {"item": (item["id"], item["version"]),
+                "rectification": (item["rect_id"], item["rect_version"])}
+    edits = [Edit(*versions[machine], machine, values)
+             for machine, values in fields.items() if values]
+    events = []
+    edited = {k: v for e in edits for k, v in e.changes.items()}
+    edited.update((k, v) for m in moves for k, v in m.changes.items())
     if edited or any(n in diff for n in CONFIDENTIAL_FIELDS):
         old = {k: iso(item.get(k)) for k in edited if k in item}
-        events.insert(0, event_row(run, item["id"], "record", item["id"], "edit", None, None, actor,
-                                as_of, stamp, {"old": old,
-                                               "new": {k: iso(v) for k, v in edited.items()},
-                                               "secrets": sorted(p.secrets), "import": origin},
-                                note))
-    if item_vals:
-        conn.execute(update(I).where(I.c.id == item["id"])
-                     .values(version=item["version"] + 1, **item_vals))
-    if rect_vals:
-        conn.execute(update(R).where(R.c.id == item["rect_id"])
-                     .values(version=item["rect_version"] + 1, **rect_vals))
+        events.append(event_row(scope, item["id"], "record", "edit", None, stamp,
+                                {"old": old, "new": {k: iso(v) for k, v in edited.items()},
+                                 "secrets": sorted(p.secrets), "import": where}, note))
+    progress = diff["progress"][1] if "progress" in diff else None
+    if progress is not None:
+        conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
+                                       actor=scope.actor.key, note=progress, recorded_at=stamp))
+        events.append(event_row(scope, item["id"], "record", "progress", None, stamp,
+                                {"evidence": [], "import": where}, progress))
+    # The row's first event keeps what the row said (see ``fingerprint``).
+    said = fingerprint(p, run.definition.confidential)
+    if events and events[0]["trigger"] == "edit":
+        events[0]["payload"]["import"]["values"] = said
+    elif moves:
+        moves[0].payload = {**(moves[0].payload or {}), "values": said}
+    elif events:
+        events[0]["payload"]["import"]["values"] = said
+    edit_events = [e for e in events if e["trigger"] == "edit"]
+    log_events(conn, edit_events)
+    write_changes(conn, moves, edits)
+    log_events(conn, [e for e in events if e["trigger"] != "edit"])
     for name, value in p.secrets.items():
         if name in diff:
             res = conn.execute(update(SECRETS).where(SECRETS.c.item_id == item["id"],
                                                      SECRETS.c.field == name).values(value=value))
             if res.rowcount == 0:
                 conn.execute(insert(SECRETS).values(item_id=item["id"], field=name, value=value))
-    if "progress" in diff:
-        new_note = diff["progress"][1]
-        conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of, actor=actor.key,
-                                       note=new_note, recorded_at=stamp))
-        events.append(event_row(run, item["id"], "record", item["id"], "progress", None, None, actor,
-                             as_of, stamp, {"evidence": [], "import": origin}, new_note))
-    if events:
-        first = events[0]["payload"]
-        values = fingerprint(p, d.confidential)
-        if isinstance(first.get("import"), dict):
-            first["import"]["values"] = values
-        else:
-            first["values"] = values
-        conn.execute(insert(E), events)
