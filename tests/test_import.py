@@ -514,3 +514,35 @@ def snapshot(db: str) -> dict[str, Any]:
     finally:
         engine.dispose()
     return {"events": events, "imports": imports, "items": rows}
+
+
+def test_plan_row_moves_takes_an_item_to_its_row_state_and_stamps_what_the_path_stamps(
+        db: str) -> None:
+    from campaigns.importer import Current, Parsed, plan_row_moves
+    from campaigns.standing import parse_state, resting_pairs
+
+    with Database(db).read() as conn:
+        run = load_run(conn, CAMPAIGN)
+        unit = UnitTree.load(conn).find("czj")
+        actor = resolve_actor(conn, "lead", set(run.definition.roles))
+    d = run.definition
+    first = (d.machines["item"].initial, d.machines["rectification"].initial)
+    closed = parse_state(d, "已销号")
+    row = Parsed(7, "czj#1", None, {"closed_on": dt.date(2015, 8, 1)}, unit, closed,
+                 resting_pairs(d)[closed])
+    origin = {"file": "a.xlsx", "sheet": None, "row": 7}
+    item = Current(10, 4, first[0], 20, 2, first[1], dt.date(2015, 9, 30))
+    moves = plan_row_moves(run, row, item, actor, dt.date(2015, 8, 10), origin)
+    assert [(m.machine, m.subject_id, m.version, m.from_state, m.to_state, m.trigger)
+            for m in moves] == [("item", 10, 4, first[0], closed[0], "import"),
+                                ("rectification", 20, 2, first[1], closed[1], "import")]
+    assert moves[0].changes == {"closed_on": dt.date(2015, 8, 1)}
+    assert moves[0].payload == {**origin, "closed_on": "2015-08-01"}
+    assert moves[1].changes == {"submitted_on": dt.date(2015, 8, 10),
+                                "completed_on": dt.date(2015, 8, 10)}
+    assert moves[1].payload == {**origin, "deadline": "2015-09-30"}
+    assert all(m.note == "imported from a.xlsx row 7" and m.actor == "lead" for m in moves)
+    at_rest = Parsed(7, "czj#1", None, {}, unit, first, resting_pairs(d)[first])
+    assert plan_row_moves(run, at_rest, item, actor, dt.date(2015, 8, 10), origin) == []
+    assert plan_row_moves(run, Parsed(7, "czj#1", None, {}, unit), item, actor,
+                          dt.date(2015, 8, 10), origin) == []

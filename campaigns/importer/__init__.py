@@ -13,8 +13,9 @@ recorded as an ``import`` event of each machine it moves.
 The package's modules, in the order an import runs: ``header`` opens the file and finds the
 header row (``columns`` says which header means which field), ``rows`` checks each row
 (``cells`` reads dates and text, ``people`` finds people), ``matching`` recognises rows
-imported before and their changes, ``moves`` decides what a row's 状态 moves and who may,
-``inserting`` and ``updating`` write; ``importing`` runs it all.
+imported before and their changes, ``moves`` decides who may import a later 状态 and plans the
+moves there (``plan_row_moves``, no I/O), ``inserting`` and ``updating`` write through
+``writes`` (the one module that calls the engine's writer); ``importing`` runs it all.
 """
 
 from .cells import cell_date, cell_text
@@ -32,7 +33,7 @@ from .columns import (
 from .header import Header, find_header, open_table
 from .importing import BATCH, import_items
 from .matching import fingerprint
-from .moves import may_import_states
+from .moves import Current, may_import_states, plan_row_moves
 from .options import Options, Result
 from .people import PeopleIndex
 from .problems import ImportProblems, RowProblem, Where
@@ -40,9 +41,10 @@ from .rows import Parsed, RowChecker
 from .writes import bulk_insert
 
 __all__ = [
-    "BATCH", "DATE_FIELDS", "FIELDS", "HEADERS", "HEADER_SCAN", "LABELS", "REQUIRED", "Header",
-    "ImportProblems", "Options", "Parsed", "PeopleIndex", "Result", "RowChecker", "RowProblem",
+    "BATCH", "Current", "DATE_FIELDS", "FIELDS", "HEADERS", "HEADER_SCAN", "LABELS", "REQUIRED",
+    "Header", "ImportProblems", "Options", "Parsed", "PeopleIndex", "Result", "RowChecker",
+    "RowProblem",
     "Where", "bulk_insert", "cell_date", "cell_text", "column_mapping", "fingerprint",
     "find_header", "import_items", "may_import_states", "normalize_header", "open_table",
-    "parse_columns",
+    "parse_columns", "plan_row_moves",
 ]
