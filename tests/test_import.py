@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from ledger_fixtures import (
     CAMPAIGN,
     HEADERS,
@@ -21,6 +24,14 @@ from ledger_fixtures import (
     write_csv,
     write_xlsx,
 )
+from sqlalchemy.engine import Connection
+
+from campaigns.advance import advance
+from campaigns.db import Database
+from campaigns.items import edit
+from campaigns.people import resolve_actor
+from campaigns.runs import load_run
+from campaigns.units import UnitTree
 
 
 @pytest.fixture
@@ -390,9 +401,9 @@ def test_import_and_ledger_on_postgresql(pg_db_url: str, tmp_path: Path) -> None
 
 def test_batches_already_written_are_undone_by_a_late_bad_row(db: str, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import campaigns.importer
+    import campaigns.importer.importing
 
-    monkeypatch.setattr(campaigns.importer, "BATCH", 2)  # rows are written two at a time
+    monkeypatch.setattr(campaigns.importer.importing, "BATCH", 2)  # rows are written two at a time
     rows = [list(r) for r in ROWS] + [[9, "县财政局", "最后一行", "服务不热心", "自查", "措施",
                                        "2015-09-30", "", ""]]
     out = run_import(db, write_xlsx(tmp_path / "late.xlsx", rows), ok=False).output
@@ -401,3 +412,137 @@ def test_batches_already_written_are_undone_by_a_late_bad_row(db: str, tmp_path:
     assert query(db, "SELECT count(*) FROM events WHERE item_id IS NOT NULL") == [(0,)]
     assert "imported 5 new item(s)" in run_import(db, write_xlsx(
         tmp_path / "ok.xlsx", rows[:4] + [rows[4][:3] + ["服务群众不热心"] + rows[4][4:]])).output
+
+
+# --- a change by someone else while the file is imported ----------------------------------------
+
+# What the file changes in WGBW-2015-0002, and what someone else changes in it meanwhile: the
+# same rectification field, or a state change of the item while the file changes a field of it.
+RACES = {
+    "same field": ((1, 5, "建立限时办结和督办制度"),
+                   lambda conn, run, actor: edit(conn, run, UnitTree.load(conn), actor, DAY,
+                                                 "WGBW-2015-0002", {"measures": "另行制定的措施"},
+                                                 None)),
+    "state change": ((1, 2, "项目资金拨付严重拖延"),
+                     lambda conn, run, actor: advance(conn, "confirm", ["WGBW-2015-0002"], actor,
+                                                      None, DAY)),
+}
+DAY = dt.date(2015, 8, 11)
+
+
+def change_after_read(monkeypatch: pytest.MonkeyPatch, change: Callable[[Connection], None]) -> None:
+    """Run ``change`` right after the importer has read the campaign's items."""
+    import campaigns.importer.importing as importing
+
+    read = importing.existing_items
+
+    def read_then_change(*args: Any) -> Any:
+        found = read(*args)
+        change(args[0] if isinstance(args[0], Connection) else args[0].conn)
+        return found
+
+    monkeypatch.setattr(importing, "existing_items", read_then_change)
+
+
+def someone_else(url: str, race: str) -> Callable[[Connection], None]:
+    """Another writer's change, committed in a transaction of its own (PostgreSQL), or in the
+    importer's own (SQLite takes the write lock first, so no other writer can come between)."""
+    def apply(conn: Connection) -> None:
+        run = load_run(conn, CAMPAIGN)
+        RACES[race][1](conn, run, resolve_actor(conn, "sup", set(run.definition.roles)))
+
+    def apply_elsewhere(_: Connection) -> None:
+        store = Database(url)
+        with store.write() as conn:
+            apply(conn)
+        store.engine.dispose()
+
+    return apply if url.endswith(".db") else apply_elsewhere
+
+
+@pytest.mark.parametrize("race", sorted(RACES))
+def test_update_refuses_to_overwrite_a_change_made_meanwhile(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, race: str) -> None:
+    assert_update_conflicts(db, tmp_path, monkeypatch, race)
+
+
+@pytest.mark.parametrize("race", sorted(RACES))
+def test_update_refuses_to_overwrite_a_change_made_meanwhile_on_postgresql(
+        pg_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, race: str) -> None:
+    assert_update_conflicts(county(pg_db_url), tmp_path, monkeypatch, race)
+
+
+def assert_update_conflicts(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            race: str) -> None:
+    path = write_xlsx(tmp_path / "a.xlsx", ROWS)
+    run_import(db, path)
+    (row, col, value), _ = RACES[race]
+    changed = [list(r) for r in ROWS]
+    changed[row][col] = value
+    write_xlsx(path, changed)
+    before = snapshot(db)
+    change_after_read(monkeypatch, someone_else(db, race))
+    out = run_import(db, path, "--update", as_of="2015-08-12", ok=False)
+    assert out.exit_code == 3, out.output
+    assert "changed by someone else" in out.output
+    after = snapshot(db)
+    if db.endswith(".db"):  # the other change was in the same transaction: undone with it
+        assert after == before
+    else:  # the other writer's change stands, and nothing of the import was written
+        assert after["imports"] == before["imports"]
+        assert after["events"] > before["events"]
+        item = after["items"][1]
+        if race == "same field":
+            assert item[7] == "另行制定的措施"
+        else:
+            assert item[2] == "项目资金拨付拖延" and item[5] != before["items"][1][5]
+
+
+def snapshot(db: str) -> dict[str, Any]:
+    """The items, and how many events there are and how many of them the importer wrote."""
+    engine = sa.create_engine(db if "://" in db else f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            events = conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one()
+            imports = conn.execute(sa.text(
+                "SELECT count(*) FROM events WHERE note LIKE 'imported from%'")).scalar_one()
+            rows = [tuple(r) for r in conn.execute(sa.text(
+                """SELECT i.code, u.code, i.title, i.category, i.source, i.state, r.state,
+                          r.measures, r.deadline FROM items i
+                   JOIN rectifications r ON r.item_id = i.id JOIN units u ON u.id = i.unit_id
+                   ORDER BY i.seq"""))]
+    finally:
+        engine.dispose()
+    return {"events": events, "imports": imports, "items": rows}
+
+
+def test_plan_row_moves_takes_an_item_to_its_row_state_and_stamps_what_the_path_stamps(
+        db: str) -> None:
+    from campaigns.importer import Current, Parsed, plan_row_moves
+    from campaigns.standing import parse_state, resting_pairs
+
+    with Database(db).read() as conn:
+        run = load_run(conn, CAMPAIGN)
+        unit = UnitTree.load(conn).find("czj")
+        actor = resolve_actor(conn, "lead", set(run.definition.roles))
+    d = run.definition
+    first = (d.machines["item"].initial, d.machines["rectification"].initial)
+    closed = parse_state(d, "已销号")
+    row = Parsed(7, "czj#1", None, {"closed_on": dt.date(2015, 8, 1)}, unit, closed,
+                 resting_pairs(d)[closed])
+    origin = {"file": "a.xlsx", "sheet": None, "row": 7}
+    item = Current(10, 4, first[0], 20, 2, first[1], dt.date(2015, 9, 30))
+    moves = plan_row_moves(run, row, item, actor, dt.date(2015, 8, 10), origin)
+    assert [(m.machine, m.subject_id, m.version, m.from_state, m.to_state, m.trigger)
+            for m in moves] == [("item", 10, 4, first[0], closed[0], "import"),
+                                ("rectification", 20, 2, first[1], closed[1], "import")]
+    assert moves[0].changes == {"closed_on": dt.date(2015, 8, 1)}
+    assert moves[0].payload == {**origin, "closed_on": "2015-08-01"}
+    assert moves[1].changes == {"submitted_on": dt.date(2015, 8, 10),
+                                "completed_on": dt.date(2015, 8, 10)}
+    assert moves[1].payload == {**origin, "deadline": "2015-09-30"}
+    assert all(m.note == "imported from a.xlsx row 7" and m.actor == "lead" for m in moves)
+    at_rest = Parsed(7, "czj#1", None, {}, unit, first, resting_pairs(d)[first])
+    assert plan_row_moves(run, at_rest, item, actor, dt.date(2015, 8, 10), origin) == []
+    assert plan_row_moves(run, Parsed(7, "czj#1", None, {}, unit), item, actor,
+                          dt.date(2015, 8, 10), origin) == []

@@ -19,8 +19,8 @@ from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
 from campaigns.tables import EVENTS, ITEMS
 from engine.core.errors import Conflict, EnvironmentProblem, ExitCode
-from engine.core.moves import Move
-from engine.io.store import apply_moves, translate_errors
+from engine.core.moves import Edit, Move
+from engine.io.store import apply_edits, apply_moves, translate_errors
 
 DAY = dt.date(2015, 8, 4)
 
@@ -118,6 +118,21 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_lost(cli: Cli) -> None:
     assert read(db, code).item.version == stale.item.version + 1
     assert count_events(db) == events  # no event without its state change
     assert count_events(db, "confirm") == 1
+
+
+def test_a_field_edit_checks_the_version_too(cli: Cli) -> None:
+    code = cli.add_item()
+    db = Database(str(cli.db))
+    stale = read(db, code)
+    fire(db, "confirm", [code], "sup")  # moved on since it was read
+    with pytest.raises(Conflict), db.write() as conn:
+        apply_edits(conn, TABLES, [Edit(stale.item.id, stale.item.version, "item", {"title": "改"})])
+    fresh = read(db, code)
+    with db.write() as conn:
+        apply_edits(conn, TABLES, [Edit(fresh.item.id, fresh.item.version, "item", {"title": "改"})])
+        assert conn.execute(select(ITEMS.c.title, ITEMS.c.version, ITEMS.c.state)
+                            .where(ITEMS.c.id == fresh.item.id)).one() == \
+            ("改", fresh.item.version + 1, "confirmed")
 
 
 def test_a_stale_move_undoes_the_whole_batch(cli: Cli) -> None:

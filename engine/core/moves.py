@@ -25,3 +25,14 @@ class Move:
     note: str | None = None
     payload: Mapping[str, Any] | None = None
     rule: str | None = None
+
+
+@dataclass
+class Edit:
+    """A change of one row's fields that moves no state: checked against the version read, like
+    a move; its event (a correction, with old and new values) is the caller's."""
+
+    subject_id: int
+    version: int
+    machine: str
+    changes: Mapping[str, Any]

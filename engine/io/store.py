@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ..core.errors import Conflict, EnvironmentProblem
-from ..core.moves import Move
+from ..core.moves import Edit, Move
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.
@@ -181,6 +181,27 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves:
          "business_date": m.business_date, "recorded_at": stamp, "note": m.note,
          "payload": dict(m.payload) if m.payload else None, "rule": m.rule, **m.event_values}
         for m in moves])
+
+
+def apply_edits(conn: Connection, tables: Mapping[str, Any], edits: list[Edit]) -> None:
+    """Write field changes that move no state, in the caller's transaction.
+
+    The same optimistic check as ``apply_moves``: each UPDATE matches the version read
+    earlier, or ``Conflict`` is raised and the caller's transaction rolls back whole.
+    """
+    for e in edits:
+        table = tables[e.machine]
+        row = {"_id": e.subject_id, "_version": e.version, "version": e.version + 1, **e.changes}
+        if _edit_statement(table, tuple(sorted(row))).execute(conn, row) != 1:
+            raise _changed(table.name, e.subject_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _edit_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """The versioned UPDATE of fields alone, built once per process."""
+    return Prepared(update(table)
+                    .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+                    .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
 
 
 @functools.lru_cache(maxsize=256)

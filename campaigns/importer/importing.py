@@ -1,0 +1,155 @@
+"""The import itself: rows read, checked, matched and written batch by batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from engine.core.errors import InvalidInput, Refused
+from engine.core.machines import Actor
+
+from ..context import Scope
+from ..runs import Run, require_forward
+from ..units import UnitTree
+from .codes import CodeAllocator
+from .columns import column_mapping
+from .header import Header, find_header, open_table
+from .inserting import insert_new
+from .matching import describe_change, diff_row, existing_items, match_rows
+from .moves import refusals
+from .options import Options, Result
+from .problems import ImportProblems, RowProblem, Where
+from .rows import Parsed, RowChecker
+from .updating import update_item
+
+BATCH = 2000  # rows checked, matched and written together
+
+
+def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
+                 options: Options | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 on_total: Callable[[int | None], None] | None = None) -> Result:
+    """Import ``path`` into ``run``; raises ``ImportProblems`` and writes nothing if any row is bad.
+
+    Rows are read, checked and written in batches inside one savepoint, so memory stays
+    bounded however long the file; the first problem stops the writing, the rest of the file
+    is still checked so that every problem is reported, and the savepoint is rolled back.
+    """
+    options = options or Options()
+    require_forward(run, as_of)
+    if run.concluded_on:
+        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    mapping = column_mapping(run, options.columns)
+    section = run.definition.sections.get("import") or {}
+    scope = Scope(conn, run, UnitTree.load(conn), actor, as_of)
+    with conn.begin_nested(), open_table(path, options) as sheet:
+        header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
+                                   path)
+        if on_total is not None:
+            on_total(sheet.total - header.row if sheet.total else None)
+        checker = RowChecker(scope, header, sheet)
+        work = _Writer(scope, path, options, header, checker)
+        batch: list[Parsed] = []
+        count = 0
+        for number, values in _chain(rest, sheet.rows):
+            row = checker.check(number, values)
+            if row is not None:
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    work.flush(batch)
+                    batch = []
+            count += 1
+            if progress is not None and count % 500 == 0:
+                progress(500)
+        work.flush(batch)
+        if progress is not None:
+            progress(count % 500)
+        work.finish()
+    return work.result
+
+
+class _Writer:
+    """Matches checked rows with the campaign's items and writes them, batch by batch."""
+
+    def __init__(self, scope: Scope, path: str, options: Options, header: Header,
+                 checker: RowChecker) -> None:
+        self.scope, self.run, self.actor, self.path = scope, scope.run, scope.actor, path
+        self.options, self.header, self.checker = options, header, checker
+        self.sheet = checker.sheet.name
+        self.origin = {"file": os.path.basename(path), "sheet": self.sheet}
+        self.existing = existing_items(scope.conn, scope.run)
+        self.codes = CodeAllocator(scope.conn, scope.run)
+        self.conflicts: list[RowProblem] = []
+        self.refused: list[RowProblem] = []
+        self.default_source = next(iter(checker.sources), None)
+        self.result = Result(path, self.sheet, header.row, ignored_columns=header.ignored,
+                             dry_run=options.dry_run)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.checker.problems or self.refused
+                    or (self.conflicts and not self.options.update))
+
+    def flush(self, batch: list[Parsed]) -> None:
+        if not batch:
+            return
+        self.result.rows += len(batch)
+        fresh, matched = match_rows(batch, self.existing)
+        changed = []
+        for p, item in matched:
+            diff = diff_row(self.run, p, item, self.checker.people.names)
+            if not diff:
+                self.result.unchanged += 1
+                continue
+            changed.append((p, item, diff))
+            self.conflicts.append(RowProblem(
+                Where(self.sheet, p.row), f"{item['code']} changed since it was imported: "
+                + "; ".join(describe_change(self.run, self.header, name, old, new)
+                            for name, (old, new) in diff.items())))
+        self.refused += refusals(self.run, self.actor, self.header, self.sheet, fresh, changed)
+        if any("source" not in p.values for p in fresh):
+            if self.default_source is None:
+                raise InvalidInput("the definition lists no sources and the file gives none",
+                                   "add a 问题来源 column")
+            self.result.default_source = self.default_source
+        if self.options.dry_run:
+            self.result.new += [f"(new) {p.key}" for p in fresh]
+            self.result.updated += [item["code"] for _, item, _ in changed]
+            return
+        if self.blocked:
+            return
+        self.result.new += insert_new(self.scope, self.origin, fresh, self.default_source,
+                                      self.codes)
+        for p, item, diff in changed:
+            update_item(self.scope, self.origin, p, item, diff)
+            self.result.updated.append(item["code"])
+
+    def finish(self) -> None:
+        """Raise (rolling the savepoint back) if anything stood in the way."""
+        problems = self.checker.problems
+        if not self.result.rows and not problems:
+            raise InvalidInput(f"{self.path}: no rows below the header (row {self.header.row})",
+                               "add the items under the header row")
+        if problems:
+            raise ImportProblems(self.path, sorted(problems, key=lambda p: (p.where.row,
+                                                                             p.where.column or 0)))
+        if self.conflicts and not self.options.update:
+            raise ImportProblems(self.path, self.conflicts, what="conflict",
+                                 hint="give --update to take the file's values (each change is "
+                                      "recorded), or correct the file")
+        if self.refused:
+            roles = [r.key for r in self.run.definition.roles.values() if r.overrides]
+            raise ImportProblems(self.path, self.refused, what="refused row",
+                                 hint=f"import as someone with role "
+                                      f"{' or '.join(roles) or '(none defined)'}, "
+                                      "or without the 状态 column")
+
+
+def _chain(first: list[tuple[int, Sequence[Any]]],
+           rest: Iterator[tuple[int, Sequence[Any]]]) -> Iterator[tuple[int, Sequence[Any]]]:
+    yield from first
+    yield from rest

@@ -1,0 +1,109 @@
+"""Writing new items: bulk inserts of items, rectifications, secrets, notes and events.
+
+Items are inserted in their lifecycle's first states; a row whose 状态 names a later state
+then moves there through the writer, like any other state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.core.moves import Move
+from engine.io.store import now
+
+from ..context import Scope
+from ..standing import closing_states
+from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS, STAGES as S
+from .cells import iso
+from .codes import CodeAllocator
+from .matching import fingerprint
+from .moves import Current, plan_row_moves
+from .rows import Parsed
+from .writes import bulk_insert, event_row, log_events, write_changes
+
+
+def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
+               default_source: str | None, allocator: CodeAllocator) -> list[str]:
+    """Bulk-insert new items, their rectifications, secrets, progress notes and events;
+    ``origin`` names the file and sheet.  The new items' codes."""
+    if not rows:
+        return []
+    conn, run, as_of = scope.conn, scope.run, scope.as_of
+    d = run.definition
+    item_m, rect_m = d.machines["item"], d.machines["rectification"]
+    seqs, codes = allocator.assign(rows)
+    stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
+                         .order_by(S.c.position.desc())).scalars().first()
+    stamp = now()
+    item_rows: list[dict[str, Any]] = []
+    for i, p in enumerate(rows):
+        v = p.values
+        item_rows.append({
+            "campaign_id": run.id, "code": codes[i], "seq": seqs[i], "title": v["title"],
+            "description": v.get("description"), "unit_id": p.unit.id, "category": v["category"],
+            "source": v.get("source") or default_source, "stage": stage,
+            "found_on": v.get("found_on") or as_of, "closed_on": None, "state": item_m.initial,
+            "version": 1, "entered_on": as_of, "reopen_count": 0, "typical": False,
+            "external_ref": p.key})
+    bulk_insert(conn, I, item_rows)
+    ids: dict[str, int] = {}
+    for start in range(0, len(codes), 500):
+        ids.update(conn.execute(select(I.c.code, I.c.id).where(
+            I.c.code.in_(codes[start:start + 500]))).all())
+    rect_rows: list[dict[str, Any]] = []
+    for i, p in enumerate(rows):
+        v = p.values
+        deadline = v.get("deadline")
+        rect_rows.append({
+            "item_id": ids[codes[i]], "campaign_id": run.id, "state": rect_m.initial,
+            "version": 1, "entered_on": as_of, "measures": v.get("measures"),
+            "target": v.get("target"), "department": v.get("department"),
+            "leader_id": v.get("leader"), "person_id": v.get("person"), "deadline": deadline,
+            "original_deadline": v.get("original_deadline") or deadline, "level_base": deadline,
+            "level": None, "returns": 0, "submitted_on": None, "completed_on": None})
+    bulk_insert(conn, R, rect_rows)
+    rect_ids: dict[int, int] = {}
+    item_ids = list(ids.values())
+    for start in range(0, len(item_ids), 500):
+        rect_ids.update(conn.execute(select(R.c.item_id, R.c.id).where(
+            R.c.item_id.in_(item_ids[start:start + 500]))).all())
+    added: list[dict[str, Any]] = []
+    moves: list[Move] = []
+    secrets: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    progress: list[dict[str, Any]] = []
+    closing = closing_states(d)
+    for i, p in enumerate(rows):
+        v, rect, code = item_rows[i], rect_rows[i], codes[i]
+        item_id = ids[code]
+        where = {**origin, "row": p.row}
+        payload = {"title": v["title"], "unit": p.unit.code, "category": v["category"],
+                   "source": v["source"], "rectification": rect_ids[item_id],
+                   "deadline": iso(rect["deadline"]), "secrets": sorted(p.secrets),
+                   "import": {**where, "values": fingerprint(p, d.confidential)}}
+        for name in ("measures", "target", "department"):
+            if rect[name]:
+                payload[name] = rect[name]
+        if rect["original_deadline"] != rect["deadline"]:
+            payload["original_deadline"] = iso(rect["original_deadline"])
+        added.append(event_row(scope, item_id, "item", "add", item_m.initial, stamp, payload,
+                               None))
+        current = Current(item_id, 1, item_m.initial, rect_ids[item_id], 1, rect_m.initial,
+                          rect["deadline"])
+        moves += plan_row_moves(run, p, current, scope.actor, as_of, where, closing)
+        for name, value in p.secrets.items():
+            secrets.append({"item_id": item_id, "field": name, "value": value})
+        if p.values.get("progress"):
+            notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.actor.key,
+                          "note": p.values["progress"], "recorded_at": stamp})
+            progress.append(event_row(scope, item_id, "record", "progress", None, stamp,
+                                      {"evidence": [], "import": where}, p.values["progress"]))
+    log_events(conn, added)
+    write_changes(conn, moves)
+    log_events(conn, progress)
+    bulk_insert(conn, SECRETS, secrets)
+    bulk_insert(conn, PR, notes)
+    return codes

@@ -1,0 +1,140 @@
+"""Recognising rows imported before, and what changed in them since."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from ..plugin import CONFIDENTIAL_FIELDS
+from ..runs import Run
+from ..standing import label, latest_progress
+from ..tables import EVENTS as E, ITEMS as I, RECTIFICATIONS as R, SECRETS
+from .cells import iso
+from .columns import LABELS
+from .header import Header
+from .rows import Parsed
+
+
+def existing_items(conn: Connection, run: Run) -> dict[str, Any]:
+    """The campaign's items, by code and by external reference, with what a row may change."""
+    query = (select(I.c.id, I.c.code, I.c.external_ref, I.c.title, I.c.description, I.c.unit_id,
+                    I.c.category, I.c.source, I.c.state, I.c.version, I.c.closed_on,
+                    R.c.id.label("rect_id"), R.c.state.label("rect_state"),
+                    R.c.version.label("rect_version"), R.c.measures, R.c.target, R.c.department,
+                    R.c.deadline, R.c.original_deadline, R.c.leader_id, R.c.person_id)
+             .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id))
+    by_code: dict[str, dict[str, Any]] = {}
+    by_ref: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(query):
+        item = dict(r._mapping)
+        by_code[r.code] = item
+        if r.external_ref:
+            by_ref[r.external_ref] = item
+    if by_code:
+        notes = latest_progress(conn, None, run.id)
+        secrets: dict[int, dict[str, str]] = {}
+        for s in conn.execute(select(SECRETS.c.item_id, SECRETS.c.field, SECRETS.c.value)
+                              .select_from(SECRETS.join(I, I.c.id == SECRETS.c.item_id))
+                              .where(I.c.campaign_id == run.id)):
+            secrets.setdefault(s.item_id, {})[s.field] = s.value
+        imported = _imported_values(conn, run)
+        for item in by_code.values():
+            item["progress"] = notes.get(item["id"])
+            item["secrets"] = secrets.get(item["id"], {})
+            item["imported"] = imported.get(item["id"])
+    return {"code": by_code, "ref": by_ref}
+
+
+def _imported_values(conn: Connection, run: Run) -> dict[int, dict[str, Any]]:
+    """What each item's row said when it was last imported (see ``fingerprint``)."""
+    out: dict[int, dict[str, Any]] = {}
+    query = (select(E.c.item_id, E.c.payload)
+             .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
+                    E.c.trigger.in_(["add", "edit", "import", "progress"]))
+             .order_by(E.c.id))
+    for item_id, payload in conn.execute(query):
+        if not payload:
+            continue
+        origin = payload.get("import")
+        values = origin.get("values") if isinstance(origin, dict) else payload.get("values")
+        if values is not None:
+            out[item_id] = values
+    return out
+
+
+def match_rows(parsed: list[Parsed], existing: dict[str, Any]) -> tuple[list[Parsed],
+                                                                   list[tuple[Parsed, Any]]]:
+    """Rows for new items, and rows of items already here: by item code, else unit and 序号."""
+    fresh, matched = [], []
+    for p in parsed:
+        item = existing["code"].get(p.code) if p.code else None
+        if item is None:
+            item = existing["ref"].get(p.key)
+        if item is None:
+            fresh.append(p)
+        else:
+            matched.append((p, item))
+    return fresh, matched
+
+
+ITEM_COLUMNS = ("title", "description", "category", "source")
+RECT_COLUMNS = ("measures", "target", "department", "deadline", "original_deadline")
+
+
+def fingerprint(p: Parsed, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What a row said, kept in its import event, so that importing again can tell a cell the
+    office changed from one changed in Rectify since (confidential values are never kept)."""
+    out = {name: iso(value) for name, value in p.values.items() if name not in hidden}
+    out["unit"] = p.unit.id
+    if p.pair is not None:
+        out["state"] = "/".join(p.pair)
+    return out
+
+
+def diff_row(run: Run, p: Parsed, item: Mapping[str, Any],
+          names: Mapping[int, str]) -> dict[str, tuple[Any, Any]]:
+    """What the row says differently from the item (cells left empty say nothing).
+
+    A cell the file still gives as it was last imported is no difference: the item has been
+    worked on since (a plan, a new deadline from the supervision office), and the file is
+    merely older.  Only cells the office changed, or items never imported, are compared.
+    """
+    v = p.values
+    base = item.get("imported") or {}
+    current: dict[str, tuple[Any, Any]] = {}
+    for name in ITEM_COLUMNS + RECT_COLUMNS + ("closed_on", "progress"):
+        if name in v:
+            current[name] = (item[name], v[name])
+    current["unit"] = (item["unit_id"], p.unit.id)
+    for name in ("leader", "person"):
+        if name in v:
+            current[name] = (item[f"{name}_id"], v[name])
+    if p.pair is not None:
+        current["state"] = ((item["state"], item["rect_state"]), p.pair)
+    said = fingerprint(p, run.definition.confidential)
+    diff = {name: (old, new) for name, (old, new) in current.items()
+            if old != new and not (name in base and base[name] == said.get(name))}
+    for name, value in p.secrets.items():
+        if item["secrets"].get(name) != value:
+            diff[name] = (None, None)  # never shown
+    return diff
+
+
+def describe_change(run: Run, header: Header, name: str, old: Any, new: Any) -> str:
+    col = next((c for c, f in header.fields.items() if f == name), None)
+    what = header.texts[col] if col is not None else LABELS.get(name, name)
+    if name in CONFIDENTIAL_FIELDS or name in run.definition.confidential:
+        return f"{what} differs"
+    if name == "state":
+        return f"{what} {label(run.definition, *old)} → {label(run.definition, *new)}"
+    if name in ("unit", "leader", "person"):
+        return f"{what} changed"
+    return f"{what} {_short(old)} → {_short(new)}"
+
+
+def _short(value: Any) -> str:
+    text = "(empty)" if value in (None, "") else str(value)
+    return f"'{text[:30]}…'" if len(text) > 30 else f"'{text}'"

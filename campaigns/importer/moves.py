@@ -1,0 +1,93 @@
+"""Rows whose 状态 names a later state: who may import them so, and the moves that take an
+item there.
+
+``plan_row_moves`` is the one place the importer decides state changes; it does no I/O, so a
+planner that fires the lifecycle's own triggers can take its place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.core.machines import Actor
+from engine.core.moves import Move
+
+from ..runs import Run
+from ..standing import closing_states, label
+from .cells import iso
+from .header import Header
+from .problems import RowProblem
+from .rows import Parsed
+
+
+def may_import_states(run: Run, actor: Actor) -> bool:
+    """Importing an item past its first states takes a role that may override."""
+    return any(run.definition.roles[r].overrides for r in actor.roles if r in run.definition.roles)
+
+
+def refusals(run: Run, actor: Actor, header: Header, sheet: str | None, fresh: list[Parsed],
+             changed: list[tuple[Parsed, Any, Any]]) -> list[RowProblem]:
+    """Rows that would put an item past its first states, when the actor may not."""
+    d = run.definition
+    first = (d.machines["item"].initial, d.machines["rectification"].initial)
+    moving = [p for p in fresh if p.pair not in (None, first)]
+    moving += [p for p, _, diff in changed if "state" in diff]
+    if not moving or may_import_states(run, actor):
+        return []
+    roles = [r.key for r in d.roles.values() if r.overrides]
+    return [RowProblem(
+        header.where(sheet, p.row, "state"),
+        f"importing an item as {label(d, *p.pair)} takes a role that may override "
+        f"({', '.join(roles) or 'none defined'}); '{actor.key}' has none",
+        f"leave 状态 empty to import as {label(d, *first)}, or import as an authorised person")
+        for p in moving if p.pair is not None]
+
+
+@dataclass(frozen=True)
+class Current:
+    """An item's two rows as read before the import writes: where its moves start from."""
+
+    item_id: int
+    item_version: int
+    item_state: str
+    rect_id: int
+    rect_version: int
+    rect_state: str
+    deadline: dt.date | None  # the rectification's deadline once the row is taken
+
+
+def plan_row_moves(run: Run, row: Parsed, item: Current, actor: Actor, as_of: dt.date,
+                   origin: Mapping[str, Any],
+                   closing: frozenset[str] | None = None) -> list[Move]:
+    """The moves that take ``item`` to the pair of states the row's 状态 names.
+
+    One ``import`` move per machine whose state differs (the item's first), stamping what the
+    shortest path there would stamp (``closed_on``, ``submitted_on``, ``completed_on``); the
+    lifecycle's own triggers are not fired, since an office's ledger records where an item
+    stands, not how it got there.  ``closing`` saves recomputing the closing states per row.
+    """
+    if row.pair is None:
+        return []
+    closing = closing if closing is not None else closing_states(run.definition)
+    new_item, new_rect = row.pair
+    stamps = set(row.path.stamps) if row.path else set()
+    note = f"imported from {origin['file']} row {row.row}"
+    where = {"campaign_id": run.id, "item_id": item.item_id}
+    moves = []
+    if new_item != item.item_state:
+        closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
+        moves.append(Move(item.item_id, item.item_version, "item", "import", item.item_state,
+                          new_item, actor.key, as_of, changes={"closed_on": closed},
+                          event_values=where, note=note,
+                          payload={**origin, "closed_on": iso(closed)}))
+    if new_rect != item.rect_state:
+        dates = {name: as_of for name in ("submitted_on", "completed_on")
+                 if ("rectification", name) in stamps}
+        moves.append(Move(item.rect_id, item.rect_version, "rectification", "import",
+                          item.rect_state, new_rect, actor.key, as_of, changes=dates,
+                          event_values=where, note=note,
+                          payload={**origin, "deadline": iso(item.deadline)}))
+    return moves

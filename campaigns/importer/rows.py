@@ -1,0 +1,229 @@
+"""Checking one row: every cell converted, or every problem with its place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.core.errors import EngineError
+
+from ..context import Scope
+from ..items import _check_choice
+from ..plugin import CONFIDENTIAL_FIELDS
+from ..standing import Pair, Path, closing_states, label, parse_state, resting_pairs
+from ..tabular import Sheet
+from ..units import UnitRow
+from .cells import cell_date, cell_text
+from .columns import DATE_FIELDS, LABELS, REQUIRED
+from .header import Header
+from .people import PeopleIndex
+from .problems import RowProblem, Where
+
+
+@dataclass
+class Parsed:
+    """A clean row, with values the database uses (ids, keys, dates)."""
+
+    row: int
+    key: str  # how the row is recognised again
+    code: str | None
+    values: dict[str, Any]  # field -> value, for the fields the row gives
+    unit: UnitRow
+    pair: Pair | None = None
+    path: Path | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+class RowChecker:
+    def __init__(self, scope: Scope, header: Header, sheet: Sheet) -> None:
+        run, tree = scope.run, scope.tree
+        d = run.definition
+        self.run, self.tree, self.as_of = run, tree, scope.as_of
+        self.header, self.sheet = header, sheet
+        self.spreadsheet = sheet.name is not None
+        self.categories: Mapping[str, str] = d.sections.get("categories") or {}
+        self.sources: Mapping[str, str] = d.sections.get("sources") or {}
+        self.people = PeopleIndex(scope.conn, tree)
+        self.pairs = resting_pairs(d)
+        self.closing = closing_states(d)
+        self.cache: dict[tuple[str, str], Any] = {}
+        self.problems: list[RowProblem] = []
+        self.seen: dict[str, int] = {}  # natural key -> first row
+        self.codes: dict[str, int] = {}  # 问题编号 -> first row
+        self.fill = self._merged_fill()
+        self.wanted: dict[int, set[int]] = {}
+        for cells in self.fill.values():
+            for _, (row, col) in cells:
+                self.wanted.setdefault(row, set()).add(col)
+        self.anchors: dict[tuple[int, int], Any] = {}
+
+    def _merged_fill(self) -> dict[int, list[tuple[int, tuple[int, int]]]]:
+        """Cells of merged ranges below the header take the value of the range's first cell."""
+        fill: dict[int, list[tuple[int, tuple[int, int]]]] = {}
+        for rng in self.sheet.merged:
+            if rng.min_row <= self.header.row:
+                continue
+            for r in range(rng.min_row, rng.max_row + 1):
+                for c in range(rng.min_col, rng.max_col + 1):
+                    if (r, c) != (rng.min_row, rng.min_col):
+                        fill.setdefault(r, []).append((c - 1, (rng.min_row, rng.min_col - 1)))
+        return fill
+
+    def check(self, number: int, raw: Sequence[Any]) -> Parsed | None:
+        cells = list(raw)
+        if self.fill:
+            for col in self.wanted.get(number, ()):
+                self.anchors[(number, col)] = cells[col] if col < len(cells) else None
+            for col, anchor in self.fill.get(number, ()):
+                while len(cells) <= col:
+                    cells.append(None)
+                cells[col] = self.anchors.get(anchor)
+        given: dict[str, tuple[int, Any]] = {}
+        for col, name in self.header.fields.items():
+            value = cells[col] if col < len(cells) else None
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            given[name] = (col, value)
+        if not given:
+            return None  # blank row
+        if all(name in ("seq",) for name in given):
+            return None  # a numbered but empty row at the end of a form
+        before = len(self.problems)
+        values: dict[str, Any] = {}
+        for name, (col, value) in given.items():
+            kind = self._formula_or_error(value) if self.spreadsheet else None
+            if kind:
+                what = "a formula" if kind == "formula" else "an error value"
+                self._problem(number, col, f"the cell holds {what} ({value}), not a value",
+                              "copy the column and paste it back as values (选择性粘贴 → 数值)")
+                continue
+            try:
+                values[name] = self._convert(name, value)
+            except EngineError as exc:
+                self._problem(number, col, exc.message, exc.hint)
+        for name in REQUIRED:
+            if name not in given:
+                self._problem(number, self._col(name), f"{self._label(name)} is empty",
+                              "every row needs a unit, a problem description and a category")
+        if "seq" not in given and "code" not in given:
+            self._problem(number, self._col("seq") if self._col("seq") is not None
+                          else self._col("code"), "序号 is empty",
+                          "number the rows: a unit and its 序号 recognise the row when "
+                          "the file is imported again")
+        if "unit" in values and ("seq" in values or "code" in values):
+            self._duplicate(self._key(values["unit"], values), values.get("code"), number)
+        if len(self.problems) > before:
+            return None
+        unit: UnitRow = values.pop("unit")
+        for name in ("leader", "person"):
+            if name in values:
+                try:
+                    values[name] = self.people.find(values[name], unit)
+                except EngineError as exc:
+                    self._problem(number, self._col(name), exc.message, exc.hint)
+        parsed = Parsed(number, self._key(unit, values), values.get("code"), values, unit)
+        for name in CONFIDENTIAL_FIELDS:
+            if name in values:
+                parsed.secrets[name] = values.pop(name)
+        self._check_state(parsed)
+        return parsed if len(self.problems) == before else None
+
+    def _duplicate(self, key: str, code: str | None, row: int) -> None:
+        """A row that names the same item as an earlier one (by unit and 序号, or 问题编号)."""
+        by_seq = not key.startswith("code:")
+        if key in self.seen:
+            what = "the same 单位 and 序号" if by_seq else "the same 问题编号"
+            self._problem(row, self._col("seq" if by_seq else "code"),
+                          f"duplicate of row {self.seen[key]} ({what})",
+                          "each row needs its own 序号 within its unit")
+            return
+        self.seen[key] = row
+        if code and by_seq:
+            if code in self.codes:
+                self._problem(row, self._col("code"),
+                              f"duplicate of row {self.codes[code]} (the same 问题编号)")
+            else:
+                self.codes[code] = row
+
+    def _key(self, unit: UnitRow, values: Mapping[str, Any]) -> str:
+        if "seq" in values:
+            return f"{unit.code}#{values['seq']}"
+        return f"code:{values['code']}"
+
+    def _formula_or_error(self, value: Any) -> str | None:
+        from ..xlsx import formula_or_error
+
+        return formula_or_error(value)
+
+    def _convert(self, name: str, value: Any) -> Any:
+        text = cell_text(value)
+        if name in DATE_FIELDS:
+            key = (name, text) if not isinstance(value, (int, float)) else None
+            if key and key in self.cache:
+                return self.cache[key]
+            day = cell_date(value, self.run.start_date, self.spreadsheet)
+            if key:
+                self.cache[key] = day
+            return day
+        if name == "unit":
+            return self._cached(name, text, lambda: self.tree.find(text))
+        if name == "category":
+            return self._cached(name, text, lambda: _check_choice(text, self.categories, "category"))
+        if name == "source":
+            return self._cached(name, text, lambda: _check_choice(text, self.sources, "source"))
+        if name == "state":
+            return self._cached(name, text, lambda: parse_state(self.run.definition, text,
+                                                                self.pairs))
+        return text
+
+    def _cached(self, name: str, text: str, compute: Callable[[], Any]) -> Any:
+        key = (name, text)
+        if key not in self.cache:
+            try:
+                self.cache[key] = compute()
+            except EngineError as exc:
+                self.cache[key] = exc
+        found = self.cache[key]
+        if isinstance(found, EngineError):
+            raise found
+        return found
+
+    def _check_state(self, parsed: Parsed) -> None:
+        v = parsed.values
+        if "found_on" in v:
+            if v["found_on"] > self.as_of:
+                self._problem(parsed.row, self._col("found_on"),
+                              f"{v['found_on']} is after the business date {self.as_of}",
+                              "give --as-of on or after the dates in the file")
+            elif v["found_on"] < self.run.start_date:
+                self._problem(parsed.row, self._col("found_on"),
+                              f"{v['found_on']} is before the campaign started "
+                              f"({self.run.start_date})")
+            elif "deadline" in v and v["deadline"] < v["found_on"]:
+                self._problem(parsed.row, self._col("deadline"),
+                              f"{v['deadline']} is before the problem was found ({v['found_on']})")
+        if "state" in v:
+            parsed.pair = v.pop("state")
+            parsed.path = self.pairs[parsed.pair]
+        if "closed_on" in v:
+            if parsed.pair is None or parsed.pair[0] not in self.closing:
+                shown = label(self.run.definition, *parsed.pair) if parsed.pair else "empty"
+                self._problem(parsed.row, self._col("closed_on"),
+                              f"a 销号日期 is given but 状态 is {shown}",
+                              "only closed (已销号) items have a 销号日期")
+            elif v["closed_on"] > self.as_of:
+                self._problem(parsed.row, self._col("closed_on"),
+                              f"{v['closed_on']} is after the business date {self.as_of}",
+                              "give --as-of on or after the dates in the file")
+
+    def _col(self, name: str) -> int | None:
+        return next((c for c, f in self.header.fields.items() if f == name), None)
+
+    def _label(self, name: str) -> str:
+        col = self._col(name)
+        return self.header.texts[col] if col is not None else LABELS.get(name, name)
+
+    def _problem(self, row: int, col: int | None, message: str, hint: str | None = None) -> None:
+        header = self.header.texts.get(col) if col is not None else None
+        self.problems.append(RowProblem(Where(self.sheet.name, row, col, header), message, hint))

@@ -1,0 +1,90 @@
+"""Taking a file's values for items already here (--update).
+
+Every change is checked against the version the import read, so a change someone else made
+meanwhile is never overwritten: the import stops with a conflict and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert, update
+
+from engine.core.moves import Edit, Move
+from engine.io.store import now
+
+from ..context import Scope
+from ..plugin import CONFIDENTIAL_FIELDS
+from ..tables import PROGRESS as PR, SECRETS
+from .cells import iso
+from .matching import ITEM_COLUMNS, RECT_COLUMNS, fingerprint
+from .moves import Current, plan_row_moves
+from .rows import Parsed
+from .writes import event_row, log_events, write_changes
+
+
+def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mapping[str, Any],
+                diff: Mapping[str, tuple[Any, Any]]) -> None:
+    """Take the file's values for one item; every change is an event.  ``origin`` names the
+    file and sheet; ``item`` is the item as the import read it (``existing_items``)."""
+    conn, run, as_of = scope.conn, scope.run, scope.as_of
+    where = {**origin, "row": p.row}
+    note = f"imported from {origin['file']} row {p.row}"
+    stamp = now()
+    fields: dict[str, dict[str, Any]] = {"item": {}, "rectification": {}}
+    for name, (_, new) in diff.items():
+        if name in ITEM_COLUMNS or name == "closed_on":
+            fields["item"][name] = new
+        elif name == "unit":
+            fields["item"]["unit_id"] = new
+        elif name in RECT_COLUMNS:
+            fields["rectification"][name] = new
+            if name == "deadline":
+                fields["rectification"]["level_base"] = new
+        elif name in ("leader", "person"):
+            fields["rectification"][f"{name}_id"] = new
+    moves: list[Move] = []
+    if "state" in diff:
+        deadline = fields["rectification"].get("deadline", item["deadline"])
+        current = Current(item["id"], item["version"], item["state"], item["rect_id"],
+                          item["rect_version"], item["rect_state"], deadline)
+        moves = plan_row_moves(run, p, current, scope.actor, as_of, where)
+    for move in moves:  # a row that moves takes its field changes in the same UPDATE
+        move.changes = {**move.changes, **fields.pop(move.machine)}
+    versions = {"item": (item["id"], item["version"]),
+                "rectification": (item["rect_id"], item["rect_version"])}
+    edits = [Edit(*versions[machine], machine, values)
+             for machine, values in fields.items() if values]
+    events = []
+    edited = {k: v for e in edits for k, v in e.changes.items()}
+    edited.update((k, v) for m in moves for k, v in m.changes.items())
+    if edited or any(n in diff for n in CONFIDENTIAL_FIELDS):
+        old = {k: iso(item.get(k)) for k in edited if k in item}
+        events.append(event_row(scope, item["id"], "record", "edit", None, stamp,
+                                {"old": old, "new": {k: iso(v) for k, v in edited.items()},
+                                 "secrets": sorted(p.secrets), "import": where}, note))
+    progress = diff["progress"][1] if "progress" in diff else None
+    if progress is not None:
+        conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
+                                       actor=scope.actor.key, note=progress, recorded_at=stamp))
+        events.append(event_row(scope, item["id"], "record", "progress", None, stamp,
+                                {"evidence": [], "import": where}, progress))
+    # The row's first event keeps what the row said (see ``fingerprint``).
+    said = fingerprint(p, run.definition.confidential)
+    if events and events[0]["trigger"] == "edit":
+        events[0]["payload"]["import"]["values"] = said
+    elif moves:
+        moves[0].payload = {**(moves[0].payload or {}), "values": said}
+    elif events:
+        events[0]["payload"]["import"]["values"] = said
+    edit_events = [e for e in events if e["trigger"] == "edit"]
+    log_events(conn, edit_events)
+    write_changes(conn, moves, edits)
+    log_events(conn, [e for e in events if e["trigger"] != "edit"])
+    for name, value in p.secrets.items():
+        if name in diff:
+            res = conn.execute(update(SECRETS).where(SECRETS.c.item_id == item["id"],
+                                                     SECRETS.c.field == name).values(value=value))
+            if res.rowcount == 0:
+                conn.execute(insert(SECRETS).values(item_id=item["id"], field=name, value=value))

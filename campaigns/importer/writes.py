@@ -1,0 +1,65 @@
+"""Where the importer changes state rows and adds to the event log: one module, so that the
+engine's writer is named in one place.
+
+Moves (a row imported in a later state) and corrections of items already here go through the
+engine's writer with its optimistic version check; events that move nothing (an item added, a
+correction, a progress note) are logged here in bulk, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection
+
+from engine.core.moves import Edit, Move
+from engine.io.store import apply_edits, apply_moves
+
+from ..context import Scope
+from ..tables import EVENTS, ITEMS, RECTIFICATIONS
+
+TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
+
+
+def write_changes(conn: Connection, moves: list[Move], edits: Sequence[Edit] = ()) -> None:
+    """State moves and field corrections, each checked against the version read."""
+    apply_edits(conn, TABLES, list(edits))
+    apply_moves(conn, TABLES, EVENTS, moves)
+
+
+def log_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Events that move no state (see ``event_row``), in one statement."""
+    bulk_insert(conn, EVENTS, rows)
+
+
+def event_row(scope: Scope, item_id: int, machine: str, trigger: str, to_state: str | None,
+              stamp: dt.datetime, payload: Mapping[str, Any] | None,
+              note: str | None) -> dict[str, Any]:
+    """One event of an item, by the scope's actor on its business date, that moves nothing."""
+    return {"campaign_id": scope.run.id, "item_id": item_id, "machine": machine,
+            "subject_id": item_id, "trigger": trigger, "from_state": None, "to_state": to_state,
+            "actor": scope.actor.key, "business_date": scope.as_of, "recorded_at": stamp,
+            "note": note, "payload": dict(payload) if payload is not None else None,
+            "rule": None}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows with one executemany, converting values with the dialect's own bind
+    processors once per column (SQLAlchemy's per-row parameter handling costs more than the
+    database's work for a large import).  Every row has the keys of the first."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    dialect = conn.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    procs = {k: table.c[k].type._cached_bind_processor(dialect) for k in keys}
+    if compiled.positional and compiled.positiontup is not None:
+        order = list(compiled.positiontup)
+        convert = [(k, procs[k]) for k in order]
+        data: list[Any] = [tuple(p(r[k]) if p else r[k] for k, p in convert) for r in rows]
+    else:
+        data = [{k: (p(v) if (p := procs[k]) else v) for k, v in r.items()} for r in rows]
+    conn.exec_driver_sql(compiled.string, data)
