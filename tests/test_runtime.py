@@ -199,7 +199,7 @@ def test_conditions_and_callbacks_added_to_the_machine_take_effect(path: str) ->
     (branch,) = machine.get_transitions("confirm", source="reported")
 
     def frozen(event: Any) -> bool:
-        return event.kwargs["ctx"].note == "frozen"
+        return bool(event.kwargs["ctx"].note == "frozen")
     branch.conditions.append(Condition(frozen, target=False))
     seen: list[str] = []
     machine.events["confirm"].add_callback("after", lambda event: seen.append(event.model.state))
@@ -224,9 +224,10 @@ def test_branches_of_one_trigger_are_chosen_by_their_conditions(path: str) -> No
     (confirm,) = machine.get_transitions("confirm", source="reported")
 
     def false_alarm(event: Any) -> bool:
-        return event.kwargs["ctx"].note == "false alarm"
+        return bool(event.kwargs["ctx"].note == "false alarm")
     confirm.conditions.append(Condition(false_alarm, target=False))
-    machine.add_transition("confirm", "reported", "dismissed", spec=confirm.spec)
+    machine.add_transition("confirm", "reported", "dismissed",
+                           spec=confirm.spec)  # type: ignore[attr-defined]
     ctx, subject = _confirm_ctx(d, note="false alarm")
     assert rt.check(ctx, "confirm").dest == "dismissed"
     outcome = rt.fire(ctx, "confirm")
@@ -244,9 +245,9 @@ def test_actions_run_as_callbacks_of_the_machine(path: str) -> None:
     ctx = Context(d, SYSTEM, AS_OF, subject=rec.rectification, record=rec)
     assert rt.check(ctx, "submit").ok
     (branch,) = rt.machine("rectification").get_transitions("submit", source="in_progress")
-    assert [getattr(f, "__name__", "") for f in branch.after] == [c.name for c in
-                                                                 d.machines["rectification"]
-                                                                 .transition("submit").actions]
+    submit = d.machines["rectification"].transition("submit")
+    assert submit is not None and submit.actions
+    assert [getattr(f, "__name__", "") for f in branch.after] == [c.name for c in submit.actions]
     branch.after.clear()
     outcome = rt.fire(ctx, "submit")
     assert outcome.ok and outcome.changes == {} and rec.rectification.submitted_on is None

@@ -185,11 +185,11 @@ class Runtime:
                                 ignore_invalid_triggers=False, send_event=True)
         prepare = _prepare(spec)
         for t in spec.transitions:
-            machine.add_transition(
-                t.trigger, list(t.sources), t.dest, prepare=[prepare],
-                conditions=[self._role_condition(t.trigger)]
-                + [self._guard_condition(call) for call in t.guards],
-                after=[self._action_callback(call) for call in t.actions], spec=t)
+            conditions: list[str | Callable[..., bool | None]] = [self._role_condition(t.trigger)]
+            conditions += [self._guard_condition(call) for call in t.guards]
+            machine.add_transition(t.trigger, list(t.sources), t.dest, conditions=conditions,
+                                   prepare=[prepare], spec=t,
+                                   after=[self._action_callback(call) for call in t.actions])
         return machine
 
     def check(self, ctx: Context, trigger: str) -> Outcome:
@@ -258,7 +258,7 @@ class Runtime:
     def triggers(self, machine: str) -> list[str]:
         return list(self.machine(machine).events)
 
-    def _role_condition(self, trigger: str) -> Callback:
+    def _role_condition(self, trigger: str) -> Callable[[EventData], bool]:
         definition = self.definition
         allowed = [r.key for r in definition.roles.values() if trigger in r.triggers]
 
@@ -274,7 +274,7 @@ class Runtime:
             return False
         return role_allows
 
-    def _guard_condition(self, call: CallRef) -> Callback:
+    def _guard_condition(self, call: CallRef) -> Callable[[EventData], bool]:
         fn, kwargs, by = self.registry.guards[call.name].fn, call.kwargs, str(call)
 
         def guard(event: EventData) -> bool:
