@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -26,6 +27,19 @@ ITEM_FIELDS = ("code", "seq", "unit", "title", "description", "category", "sourc
                "reporter_contact", "found_on", "measures", "target", "deadline", "department",
                "leader", "person", "state", "progress", "closed_on", "original_deadline")
 CONFIDENTIAL_FIELDS = ("reporter", "reporter_contact")
+
+_DATE = (dt.date, type(None))  # a date, or cleared
+# The columns of ITEMS and RECTIFICATIONS that a definition's actions may set (validate checks
+# every action against them; a test keeps them in step with campaigns.tables).
+ACTION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "item": {"closed_on": _DATE, "reopen_count": int, "typical": bool},
+    "rectification": {"deadline": _DATE, "original_deadline": _DATE, "level_base": _DATE,
+                      "level": (str, type(None)), "returns": int, "submitted_on": _DATE,
+                      "completed_on": _DATE, "measures": (str, type(None)),
+                      "target": (str, type(None)), "department": (str, type(None))},
+}
+# What 'rectify item advance' may supply to a trigger: --deadline
+SUPPLIED = {"deadline": dt.date}
 
 CAMPAIGN_SCHEMA = {
     "type": "object",
@@ -126,6 +140,8 @@ PLUGIN = Plugin(
     ),
     presets={"standard": STANDARD},
     identify=_identify,
+    fields=ACTION_FIELDS,
+    params=SUPPLIED,
 )
 
 GUARDS = [

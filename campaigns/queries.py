@@ -131,22 +131,20 @@ def history(conn: Connection, item_id: int) -> list[dict[str, Any]]:
 
 def possible_triggers(conn: Connection, run: Run, code: str, actor: Actor, as_of: dt.date,
                       ) -> list[dict[str, Any]]:
-    """Every trigger of both machines: whether it may fire now and, if not, why."""
+    """The triggers the machines offer from the item's states: may each fire now, and why not."""
     from .figures import StoreFigures
 
     record = load_records(conn, [code])[0]
+    figures = StoreFigures(conn, run)
     out = []
     for machine in run.definition.machines.values():
-        subject = record.subject(machine.name)
-        for t in machine.transitions:
-            ctx = Context(run.definition, actor, as_of, subject=subject, run=run, record=record,
-                          figures=StoreFigures(conn, run), note="(a note)",
-                          params={"deadline": as_of})
-            outcome = run.runtime.check(ctx, t.trigger)
-            if not outcome.ok and outcome.refusals[0].by == "state":
-                continue
-            out.append({"trigger": t.trigger, "machine": machine.name, "title": t.title,
-                        "to": t.dest, "possible": outcome.ok,
+        ctx = Context(run.definition, actor, as_of, subject=record.subject(machine.name), run=run,
+                      record=record, figures=figures, note="(a note)", params={"deadline": as_of})
+        for outcome in run.runtime.possible(ctx, machine.name):
+            t = machine.transition(outcome.trigger)
+            out.append({"trigger": outcome.trigger, "machine": machine.name,
+                        "title": t.title if t else "", "to": outcome.dest,
+                        "possible": outcome.ok,
                         "why_not": "; ".join(str(r) for r in outcome.refusals)})
     return out
 

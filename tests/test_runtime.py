@@ -148,11 +148,9 @@ def test_one_model_less_machine_per_spec_shared_by_all_subjects(path: str) -> No
         subjects = [SimpleNamespace(state=spec.initial) for _ in range(50)]
         for subject in subjects:
             ctx = Context(d, SYSTEM, AS_OF, subject=subject, record=None, follow_up=True)
-            # guards that need a record are the plugin's business; run the move itself
-            outcome = rt.check(ctx, trigger.trigger)
-            assert outcome.refusals == [] or all(r.by not in ("state", "role")
-                                                 for r in outcome.refusals)
-            machine.events[trigger.trigger].trigger(subject)
+            assert rt.check(ctx, trigger.trigger).ok and subject.state == spec.initial
+            # the machine's calling convention: the subject is the model of this one call
+            assert machine.events[trigger.trigger].trigger(subject, ctx=ctx, refusals=[])
             assert subject.state == trigger.dest
         assert rt.machine(name) is machine and machine.models == []
     assert [rt.machine(n) for n in d.machines] == [rt.machine(n) for n in d.machines]
@@ -180,6 +178,100 @@ def test_check_does_not_move(path: str) -> None:
     rec = record(d)
     outcome = runtime(path).check(ctx_for(d, rec, "confirm"), "confirm")
     assert outcome.ok and rec.item.state == "reported"
+
+
+# --------------------------------------------------------------------------- the machine decides
+
+
+def _confirm_ctx(d: Definition, note: str | None = None) -> tuple[Context, ItemSubject]:
+    subject = ItemSubject("reported")
+    return Context(d, SYSTEM, AS_OF, subject=subject, record=record(d), note=note), subject
+
+
+@pytest.mark.parametrize("path", STANDARD[:1], ids=STANDARD_IDS[:1])
+def test_conditions_and_callbacks_added_to_the_machine_take_effect(path: str) -> None:
+    """Only a transitions machine evaluates an ``unless`` or runs a callback added to it."""
+    from transitions.core import Condition
+
+    d = definition(path)
+    rt = Runtime(d)  # a machine of its own: this one is changed
+    machine = rt.machine("item")
+    (branch,) = machine.get_transitions("confirm", source="reported")
+
+    def frozen(event: Any) -> bool:
+        return bool(event.kwargs["ctx"].note == "frozen")
+    branch.conditions.append(Condition(frozen, target=False))
+    seen: list[str] = []
+    machine.events["confirm"].add_callback("after", lambda event: seen.append(event.model.state))
+
+    ctx, subject = _confirm_ctx(d, note="frozen")
+    assert by(rt.check(ctx, "confirm")) == {"frozen": "condition 'frozen' holds"}
+    outcome = rt.fire(ctx, "confirm")
+    assert not outcome.ok and subject.state == "reported" and seen == []
+    ctx, subject = _confirm_ctx(d)
+    outcome = rt.fire(ctx, "confirm")
+    assert outcome.ok and subject.state == "confirmed" and seen == ["confirmed"]
+
+
+@pytest.mark.parametrize("path", STANDARD[:1], ids=STANDARD_IDS[:1])
+def test_branches_of_one_trigger_are_chosen_by_their_conditions(path: str) -> None:
+    """Two transitions for one trigger: the machine takes the first whose conditions hold."""
+    from transitions.core import Condition
+
+    d = definition(path)
+    rt = Runtime(d)
+    machine = rt.machine("item")
+    (confirm,) = machine.get_transitions("confirm", source="reported")
+
+    def false_alarm(event: Any) -> bool:
+        return bool(event.kwargs["ctx"].note == "false alarm")
+    confirm.conditions.append(Condition(false_alarm, target=False))
+    machine.add_transition("confirm", "reported", "dismissed",
+                           spec=confirm.spec)  # type: ignore[attr-defined]
+    ctx, subject = _confirm_ctx(d, note="false alarm")
+    assert rt.check(ctx, "confirm").dest == "dismissed"
+    outcome = rt.fire(ctx, "confirm")
+    assert outcome.ok and outcome.dest == subject.state == "dismissed"
+    ctx, subject = _confirm_ctx(d, note="ok")
+    assert rt.fire(ctx, "confirm").dest == subject.state == "confirmed"
+
+
+@pytest.mark.parametrize("path", STANDARD, ids=STANDARD_IDS)
+def test_actions_run_as_callbacks_of_the_machine(path: str) -> None:
+    """Removing a transition's ``after`` callbacks from the machine removes its actions."""
+    d = definition(path)
+    rt = Runtime(d)
+    rec = record(d, "confirmed", "in_progress")
+    ctx = Context(d, SYSTEM, AS_OF, subject=rec.rectification, record=rec)
+    assert rt.check(ctx, "submit").ok
+    (branch,) = rt.machine("rectification").get_transitions("submit", source="in_progress")
+    submit = d.machines["rectification"].transition("submit")
+    assert submit is not None and submit.actions
+    assert [getattr(f, "__name__", "") for f in branch.after] == [c.name for c in submit.actions]
+    branch.after.clear()
+    outcome = rt.fire(ctx, "submit")
+    assert outcome.ok and outcome.changes == {} and rec.rectification.submitted_on is None
+
+
+@pytest.mark.parametrize("path", DEFINITIONS, ids=IDS)
+def test_possible_triggers_come_from_the_machine(path: str) -> None:
+    d = definition(path)
+    rt = Runtime(d)
+    for name, spec in d.machines.items():
+        for state in spec.states:
+            ctx = Context(d, SYSTEM, AS_OF, subject=SimpleNamespace(state=state.key), note="n",
+                          follow_up=True)
+            offered = [o.trigger for o in rt.possible(ctx, name)]
+            assert offered == [t.trigger for t in spec.transitions if state.key in t.sources]
+    # a transition added to the machine is offered, and fires
+    name, spec = next(iter(d.machines.items()))
+    dead_end = next((s.key for s in spec.states
+                     if not any(s.key in t.sources for t in spec.transitions)), None)
+    assert dead_end is not None
+    first = spec.transitions[0]
+    rt.machine(name).add_transition(first.trigger, dead_end, spec.initial, spec=first)
+    ctx = Context(d, SYSTEM, AS_OF, subject=SimpleNamespace(state=dead_end), follow_up=True)
+    assert [o.trigger for o in rt.possible(ctx, name)] == [first.trigger]
 
 
 # --------------------------------------------------------------------------- refusals

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from .machines import Context
@@ -91,17 +92,20 @@ GUARDS = [
               "stage": Param(bool, required=False, description="count only this stage's")}),
     GuardDef("note_required", note_required, "the actor gives a reason"),
     GuardDef("param_required", param_required, "the caller supplies a value",
-             {"name": Param(str)}),
+             {"name": Param(str, refers="param")}),
     GuardDef("param_not_past", param_not_past, "a supplied date is not before the business date",
-             {"name": Param(str)}),
+             {"name": Param(str, refers="param")}),
 ]
 
 ACTIONS = [
     ActionDef("fire", fire, "fire a trigger of the sibling machine", {"trigger": Param(str)}),
-    ActionDef("increment", increment, "add one to a counter field", {"field": Param(str)}),
-    ActionDef("set_field", set_field, "set a field", {"field": Param(str),
-                                                      "value": Param(object, required=False)}),
+    ActionDef("increment", increment, "add one to a counter field",
+              {"field": Param(str, refers="field")}, writes=int),
+    ActionDef("set_field", set_field, "set a field; without a value, clear it",
+              {"field": Param(str, refers="field"),
+               "value": Param(object, required=False, refers="value")}),
     ActionDef("copy_param", copy_param, "store a supplied value",
-              {"name": Param(str), "field": Param(str)}),
-    ActionDef("stamp_date", stamp_date, "record the business date", {"field": Param(str)}),
+              {"name": Param(str, refers="param"), "field": Param(str, refers="field")}),
+    ActionDef("stamp_date", stamp_date, "record the business date",
+              {"field": Param(str, refers="field")}, writes=dt.date),
 ]

@@ -2,20 +2,27 @@
 
 One ``Machine`` per machine spec is built once per definition and shared by every subject:
 a machine per subject costs ~0.5 ms and ~22 KiB, and ``add_model`` grows quadratically and
-resets state.  Guards are evaluated here, before the machine moves, so a refusal can say
-which guard refused and why; ``transitions`` then performs the move itself.
+resets state.  The machine carries the semantics: the role check and the guards are its
+transitions' conditions, the actions their ``after`` callbacks, the possible triggers its
+events.  A subject is passed to ``Event.trigger`` as the model of one call, with the
+``Context`` and a list the conditions record their refusals into (``send_event=True``), so
+no subject is ever attached to the machine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Refused
 from .registry import Registry, default_registry
 from .spec import CallRef, Definition, MachineSpec, StageSpec, TransitionSpec
+
+if TYPE_CHECKING:  # imported when the first machine is built: ~6 ms a short command need not pay
+    from transitions import EventData, Machine
 
 SYSTEM_ACTOR = "system"
 
@@ -110,71 +117,137 @@ class Outcome:
                           + "; ".join(str(r) for r in self.refusals), hint)
 
 
+@functools.cache
+def _classes() -> tuple[type[Machine], type[EventData]]:
+    """The machine class whose transitions collect refusals, and transitions' ``EventData``."""
+    from transitions import EventData, Machine, Transition
+
+    class _Branch(Transition):
+        """One transition of a machine spec from one source state, carrying that spec.
+
+        ``transitions`` stops at the first condition that fails; a refusal here names every
+        reason, so all conditions are evaluated.  A condition added through the ``transitions``
+        API without recording a reason is named by its function.
+        """
+
+        def __init__(self, source: str, dest: str, conditions: Any = None, unless: Any = None,
+                     before: Any = None, after: Any = None, prepare: Any = None,
+                     spec: TransitionSpec | None = None) -> None:
+            super().__init__(source, dest, conditions, unless, before, after, prepare)
+            self.spec = spec  # None for a transition added through the transitions API
+
+        def admits(self, event_data: EventData) -> bool:
+            """Do all conditions hold?  Each that does not leaves a refusal in the event data."""
+            refusals: list[Refusal] = event_data.kwargs["refusals"]
+            admitted = True
+            for condition in self.conditions:
+                before = len(refusals)
+                if not condition.check(event_data):
+                    admitted = False
+                    if len(refusals) == before:
+                        name = getattr(condition.func, "__name__", str(condition.func))
+                        refusals.append(Refusal(
+                            f"condition '{name}' {'does not hold' if condition.target else 'holds'}",
+                            name))
+            return admitted
+
+        _eval_conditions = admits  # what ``Transition.execute`` calls
+
+    class _Machine(Machine):
+        """A shared, model-less machine whose transitions are ``_Branch``es."""
+
+        transition_cls = _Branch
+
+    return _Machine, EventData
+
+
+Callback = Callable[["EventData"], Any]
+
+
 class Runtime:
-    """The executable form of a definition: shared machines plus resolved guards and actions."""
+    """The executable form of a definition: one shared ``transitions`` machine per machine spec."""
 
     def __init__(self, definition: Definition, registry: Registry | None = None) -> None:
         self.definition = definition
         self.registry = registry or default_registry()
-        self._machines: dict[str, Any] = {}
+        self._machines: dict[str, Machine] = {}
 
-    def machine(self, name: str) -> Any:
-        """The shared ``transitions.Machine`` for ``name``, built on first use."""
-        if name not in self._machines:
-            from transitions import Machine
+    def machine(self, name: str) -> Machine:
+        """The shared machine for ``name``, built on first use."""
+        machine = self._machines.get(name)
+        if machine is None:
+            machine = self._machines[name] = self._build(self.definition.machines[name])
+        return machine
 
-            spec = self.definition.machines[name]
-            self._machines[name] = Machine(
-                model=None,
-                states=[s.key for s in spec.states],
-                transitions=[{"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
-                             for t in spec.transitions],
-                initial=spec.initial,
-                auto_transitions=False,
-                ignore_invalid_triggers=False,
-            )
-        return self._machines[name]
+    def _build(self, spec: MachineSpec) -> Machine:
+        machine = _classes()[0](model=None, states=[s.key for s in spec.states],
+                                initial=spec.initial, auto_transitions=False,
+                                ignore_invalid_triggers=False, send_event=True)
+        prepare = _prepare(spec)
+        for t in spec.transitions:
+            conditions: list[str | Callable[..., bool | None]] = [self._role_condition(t.trigger)]
+            conditions += [self._guard_condition(call) for call in t.guards]
+            machine.add_transition(t.trigger, list(t.sources), t.dest, conditions=conditions,
+                                   prepare=[prepare], spec=t,
+                                   after=[self._action_callback(call) for call in t.actions])
+        return machine
 
-    def check(self, ctx: Context, trigger: str, extra_guards: tuple[CallRef, ...] = ()) -> Outcome:
-        """Would ``trigger`` fire on ``ctx.subject`` now?  Collects every reason it would not.
+    def check(self, ctx: Context, trigger: str) -> Outcome:
+        """Would ``trigger`` fire on ``ctx.subject`` now?  Collects every reason it would not."""
+        outcome, machine, branches = self._start(ctx, trigger)
+        if not branches:
+            return outcome
+        refusals: list[Refusal] = []
+        event = machine.events[trigger]
+        data = _classes()[1](machine.get_state(outcome.source), event, machine, ctx.subject, (),
+                             {"ctx": ctx, "refusals": refusals})
+        for branch in branches:  # as transitions' own ``may_<trigger>``, without a model
+            data.transition = branch
+            machine.callbacks(branch.prepare, data)
+            if branch.admits(data):
+                outcome.dest = branch.dest
+                return outcome
+        outcome.refusals = refusals
+        return outcome
 
-        ``extra_guards`` are checked besides the transition's own (a timer's guards)."""
+    def fire(self, ctx: Context, trigger: str) -> Outcome:
+        """Move the subject if every condition holds, running the actions; else every refusal."""
+        outcome, machine, branches = self._start(ctx, trigger)
+        if not branches:
+            return outcome
+        refusals: list[Refusal] = []
+        if machine.events[trigger].trigger(ctx.subject, ctx=ctx, refusals=refusals):
+            outcome.dest = ctx.subject.state
+            outcome.changes = dict(ctx.changes)
+            outcome.follow_ups = list(ctx.follow_ups)
+        else:
+            outcome.refusals = refusals
+        return outcome
+
+    def possible(self, ctx: Context, machine: str) -> list[Outcome]:
+        """Each trigger the machine offers from the subject's state, checked now."""
+        return [self.check(ctx, trigger)
+                for trigger in self.machine(machine).get_triggers(ctx.subject.state)]
+
+    def _start(self, ctx: Context, trigger: str) -> tuple[Outcome, Machine, list[Any]]:
+        """The outcome to fill, the machine, and the branches leaving the subject's state."""
         spec = self.definition.machine_of(trigger)
         if spec is None:
             raise Refused(f"unknown trigger '{trigger}'", _suggest_trigger(self.definition, trigger))
-        transition = spec.transition(trigger)
-        assert transition is not None
+        machine = self.machine(spec.name)
         state = ctx.subject.state
-        outcome = Outcome(trigger, spec.name, state, transition.dest)
-        if state not in transition.sources:
+        by_source = machine.events[trigger].transitions
+        branches = by_source[state] if state in by_source else []
+        first = branches[0] if branches else next(iter(by_source.values()))[0]
+        outcome = Outcome(trigger, spec.name, state, first.dest)
+        if not branches:
+            sources = ", ".join(by_source)
             outcome.refusals.append(Refusal(
-                f"not allowed from state '{state}' (only from {', '.join(transition.sources)})",
-                "state"))
-            return outcome
-        if not ctx.follow_up and not self._role_allows(ctx.actor, trigger):
-            allowed = [r.key for r in self.definition.roles.values() if trigger in r.triggers]
-            outcome.refusals.append(Refusal(
-                f"actor '{ctx.actor.key}' holds no role that may fire it "
-                f"(roles that may: {', '.join(allowed) or 'none'})", "role"))
-        ctx.machine, ctx.transition = spec, transition
-        outcome.refusals.extend(self.run_guards(ctx, extra_guards + transition.guards))
-        return outcome
-
-    def fire(self, ctx: Context, trigger: str, extra_guards: tuple[CallRef, ...] = ()) -> Outcome:
-        """Check, then move the subject and run the transition's actions."""
-        outcome = self.check(ctx, trigger, extra_guards)
-        if not outcome.ok:
-            return outcome
-        machine = self.machine(outcome.machine)
-        machine.events[trigger].trigger(ctx.subject)
-        assert ctx.transition is not None
-        for call in ctx.transition.actions:
-            self.registry.actions[call.name].fn(ctx, **call.kwargs)
-        outcome.changes = dict(ctx.changes)
-        outcome.follow_ups = list(ctx.follow_ups)
-        return outcome
+                f"not allowed from state '{state}' (only from {sources})", "state"))
+        return outcome, machine, branches
 
     def run_guards(self, ctx: Context, guards: tuple[CallRef, ...]) -> list[Refusal]:
+        """Guards outside any machine (stage entry and exit, timers), each reason collected."""
         refusals = []
         for call in guards:
             reason = self.registry.guards[call.name].fn(ctx, **call.kwargs)
@@ -183,13 +256,51 @@ class Runtime:
         return refusals
 
     def triggers(self, machine: str) -> list[str]:
-        return [t.trigger for t in self.definition.machines[machine].transitions]
+        return list(self.machine(machine).events)
 
-    def _role_allows(self, actor: Actor, trigger: str) -> bool:
-        if actor.is_system or not self.definition.roles:
+    def _role_condition(self, trigger: str) -> Callable[[EventData], bool]:
+        definition = self.definition
+        allowed = [r.key for r in definition.roles.values() if trigger in r.triggers]
+
+        def role_allows(event: EventData) -> bool:
+            ctx: Context = event.kwargs["ctx"]
+            actor = ctx.actor
+            if ctx.follow_up or actor.is_system or not definition.roles or any(
+                    r in allowed for r in actor.roles):
+                return True
+            event.kwargs["refusals"].append(Refusal(
+                f"actor '{actor.key}' holds no role that may fire it "
+                f"(roles that may: {', '.join(allowed) or 'none'})", "role"))
+            return False
+        return role_allows
+
+    def _guard_condition(self, call: CallRef) -> Callable[[EventData], bool]:
+        fn, kwargs, by = self.registry.guards[call.name].fn, call.kwargs, str(call)
+
+        def guard(event: EventData) -> bool:
+            reason = fn(event.kwargs["ctx"], **kwargs)
+            if reason:
+                event.kwargs["refusals"].append(Refusal(reason, by))
+                return False
             return True
-        return any(trigger in self.definition.roles[r].triggers
-                   for r in actor.roles if r in self.definition.roles)
+        guard.__name__ = call.name
+        return guard
+
+    def _action_callback(self, call: CallRef) -> Callback:
+        fn, kwargs = self.registry.actions[call.name].fn, call.kwargs
+
+        def action(event: EventData) -> None:
+            fn(event.kwargs["ctx"], **kwargs)
+        action.__name__ = call.name
+        return action
+
+
+def _prepare(spec: MachineSpec) -> Callback:
+    def prepare(event: EventData) -> None:
+        """Tell guards and actions which transition they serve."""
+        ctx: Context = event.kwargs["ctx"]
+        ctx.machine, ctx.transition = spec, getattr(event.transition, "spec", None)
+    return prepare
 
 
 def _suggest_trigger(definition: Definition, trigger: str) -> str:

@@ -107,8 +107,12 @@ def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = N
                       record=work, figures=figures, note=request.note, params=request.params,
                       follow_up=follow)
         before = subject.state
-        extra = request.guards if first else ()
-        outcome = runtime.fire(ctx, name, extra_guards=extra)
+        # a timer's own guards decide before its transition's (they are outside any machine)
+        blocked = runtime.run_guards(ctx, request.guards) if first and request.guards else []
+        if blocked:
+            outcome = Outcome(name, spec.name, before, None, refusals=blocked)
+        else:
+            outcome = runtime.fire(ctx, name)
         outcome.source = before
         if not outcome.ok:
             if follow:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .errors import Problem
+
+FieldType = type | tuple[type, ...]  # ``type(None)`` among them: the field may be cleared
 
 PLUGIN_GROUP = "rectify.plugins"
 GUARD_GROUP = "rectify.guards"
@@ -24,6 +26,10 @@ class Param:
     type: type | tuple[type, ...]
     required: bool = True
     description: str = ""
+    # what the value names, checked against the plugins' declarations: a field of the
+    # subject ("field"), a value a command supplies ("param"), or the value an action
+    # writes into its field ("value", absent: the field is cleared)
+    refers: Literal["field", "param", "value"] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class ActionDef:
     fn: Callable[..., None]
     description: str
     params: Mapping[str, Param] = field(default_factory=dict)
+    writes: type | None = None  # the type it writes into its field, when no parameter says
 
 
 @dataclass(frozen=True)
@@ -66,3 +73,7 @@ class Plugin:
     sections: tuple[Section, ...] = ()
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     identify: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
+    # per machine, the fields actions may set and their types: the store has a column for each
+    fields: Mapping[str, Mapping[str, FieldType]] = field(default_factory=dict)
+    # the values a command may supply to a trigger (``Context.params``), e.g. a new deadline
+    params: Mapping[str, type] = field(default_factory=dict)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, GuardDef, Plugin
+from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, FieldType, GuardDef, Plugin
 
 
 @dataclass
@@ -29,6 +29,15 @@ class Registry:
     def add_actions(self, defs: Iterable[ActionDef]) -> None:
         for d in defs:
             self.actions[d.name] = d
+
+    def fields(self, machine: str) -> dict[str, FieldType]:
+        """The fields actions may set on subjects of ``machine``, as the plugins declare them."""
+        return {k: v for p in self.plugins.values() for k, v in p.fields.get(machine, {}).items()}
+
+    @property
+    def params(self) -> dict[str, type]:
+        """The values commands may supply to a trigger, as the plugins declare them."""
+        return {k: v for p in self.plugins.values() for k, v in p.params.items()}
 
     def suggest(self, name: str, kind: str) -> str:
         known = sorted(self.guards if kind == "guard" else self.actions)

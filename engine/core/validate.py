@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Problem
+from .plugins import ActionDef, GuardDef
 from .registry import Registry
 from .spec import Duration, split_call
 from .yamlsource import Document, Path
@@ -30,7 +31,8 @@ class CheckContext:
     def add(self, code: str, message: str, path: Path, hint: str | None = None) -> None:
         self.problems.append(Problem(code, message, self.doc.locate(path), hint))
 
-    def check_calls(self, calls: Any, kind: str, path: Path) -> None:
+    def check_calls(self, calls: Any, kind: str, path: Path, machine: str | None = None) -> None:
+        """Each call's name and parameters; with ``machine``, the fields and values it names."""
         for i, call in enumerate(calls or ()):
             name, params = split_call(call)
             known = self.registry.guards if kind == "guard" else self.registry.actions
@@ -39,6 +41,7 @@ class CheckContext:
                 self.add(f"unknown-{kind}", f"unknown {kind} '{name}'", (*path, i),
                          self.registry.suggest(name, kind))
                 continue
+            bad = False
             for pname, value in params.items():
                 spec = target.params.get(pname)
                 if spec is None:
@@ -47,15 +50,67 @@ class CheckContext:
                             f"'{name}' takes: {', '.join(target.params) or 'no parameters'}")
                     self.add("unknown-param", f"{kind} '{name}' has no parameter '{pname}'",
                              (*path, i, name, pname), hint)
-                elif not isinstance(value, spec.type) or isinstance(value, bool) and (
-                        spec.type is not bool and bool not in _as_tuple(spec.type)):
+                elif not isinstance(value, spec.type) or isinstance(value, bool) and not any(
+                        t in (bool, object) for t in _as_tuple(spec.type)):
                     self.add("bad-param", f"parameter '{pname}' of {kind} '{name}' must be "
                              f"{_type_name(spec.type)}, not {type(value).__name__}",
                              (*path, i, name, pname))
+                    bad = True
             for pname, spec in target.params.items():
                 if spec.required and pname not in params:
                     self.add("missing-param", f"{kind} '{name}' needs parameter '{pname}'",
                              (*path, i), f"write {{{name}: {{{pname}: ...}}}}")
+                    bad = True
+            if not bad:
+                self._check_targets(kind, name, target, params, (*path, i, name), machine)
+
+    def _check_targets(self, kind: str, name: str, target: GuardDef | ActionDef,
+                       params: Mapping[str, Any], path: Path, machine: str | None) -> None:
+        """The values a command must supply exist; the field exists and takes what is written."""
+        supplied = self.registry.params
+        written: tuple[type, ...] | None = None
+        if isinstance(target, ActionDef) and target.writes is not None:
+            written = (target.writes,)
+        named_field: tuple[str, str] | None = None
+        for pname, spec in target.params.items():
+            value = params.get(pname)
+            if spec.refers == "param" and value is not None:
+                if value in supplied:
+                    written = _as_tuple(supplied[value])
+                else:
+                    self.add("unknown-supplied", f"{kind} '{name}' names '{value}', which no "
+                             "command supplies", (*path, pname),
+                             _did_you_mean(value, sorted(supplied), "commands supply"))
+                    return
+            elif spec.refers == "value":
+                written = (type(value),)  # None when absent: the field is cleared
+            elif spec.refers == "field" and value is not None:
+                named_field = (pname, value)
+        if named_field is None or machine is None:
+            return
+        pname, field_name = named_field
+        fields = self.registry.fields(machine)
+        if field_name not in fields:
+            self.add("unknown-field", f"{kind} '{name}' sets '{field_name}', which is not a field "
+                     f"of machine '{machine}'", (*path, pname),
+                     _did_you_mean(field_name, sorted(fields), "fields an action may set"))
+        elif written is not None and not all(_fits(w, fields[field_name]) for w in written):
+            holds = _as_tuple(fields[field_name])
+            if written == (type(None),):
+                what, hint = "clears", "give the value to set: {set_field: {field: ..., value: ...}}"
+            else:
+                what, hint = f"writes {_type_name(written)} into", None
+            if dt.date in holds and dt.date not in written:
+                hint = "a date is stamped (stamp_date) or copied from what a command supplies " \
+                       "(copy_param)"
+            self.add("field-type", f"{kind} '{name}' {what} '{field_name}', which holds "
+                     f"{_type_name(holds)}", (*path, pname), hint)
+
+
+def _fits(value_type: type, field_type: type | tuple[type, ...]) -> bool:
+    """A bool is no int here: YAML's ``yes`` is not a count."""
+    return any(value_type is f or issubclass(value_type, f) and value_type is not bool
+               for f in _as_tuple(field_type))
 
 
 def _as_tuple(t: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -63,7 +118,7 @@ def _as_tuple(t: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    return " or ".join(x.__name__ for x in _as_tuple(t))
+    return " or ".join("empty" if x is type(None) else x.__name__ for x in _as_tuple(t))
 
 
 def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str, Any],
@@ -239,8 +294,8 @@ def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
                             f"'{src}'", tpath, _did_you_mean(src, states))
                 elif dest in keys:
                     edges[src].add(dest)
-            ctx.check_calls(t.get("guards"), "guard", (*tpath, "guards"))
-            ctx.check_calls(t.get("actions"), "action", (*tpath, "actions"))
+            ctx.check_calls(t.get("guards"), "guard", (*tpath, "guards"), name)
+            ctx.check_calls(t.get("actions"), "action", (*tpath, "actions"), name)
         _check_fired_triggers(ctx, name, m, machines)
         if initial in keys:
             _check_reachability(ctx, name, m, initial, edges)
@@ -265,9 +320,9 @@ def _check_reachability(ctx: CheckContext, name: str, m: Mapping[str, Any], init
                 ("lifecycle",), "mark a final state with 'done: true'")
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
+def _did_you_mean(name: str, known: list[str], listing: str = "defined") -> str:
     close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"defined: {', '.join(known)}"
+    return f"did you mean '{close[0]}'?" if close else f"{listing}: {', '.join(known) or 'none'}"
 
 
 def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
@@ -379,7 +434,7 @@ def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],
                             f"state '{state}'", (*path, "trigger"))
         if Duration.parse(tm["after"]).days < 0 and origin == "state":
             ctx.add("bad-limit", "a state's duration cannot be negative", (*path, "after"))
-        ctx.check_calls(tm.get("guards"), "guard", (*path, "guards"))
+        ctx.check_calls(tm.get("guards"), "guard", (*path, "guards"), tm["machine"])
 
 
 def _as_list(value: Any) -> list[str]:
