@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import func, select
@@ -99,7 +99,7 @@ class CampaignAt:
     items: list[ItemAt]  # recorded by the end of ``as_of``, in code order
     stages: list[StageAt]
     concluded_on: dt.date | None
-    replayed: bool = False  # False: read from the state tables (nothing dated later)
+    replayed: bool = field(default=False, compare=False)  # False: read from the state tables
 
 
 # --- entry points --------------------------------------------------------------------------------

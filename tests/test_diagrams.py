@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import html
 import os
 import re

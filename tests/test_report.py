@@ -141,8 +141,8 @@ def test_the_rebuilt_campaign_matches_the_tables_today(db: str) -> None:
     import datetime as dt
 
     from campaigns.db import Database
-    from campaigns.runs import load_run
     from campaigns.reducer import campaign_at
+    from campaigns.runs import load_run
 
     store = Database(db)
     with store.read() as conn:
