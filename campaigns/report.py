@@ -119,9 +119,13 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     units: dict[int, UnitLine] = {}
     item_counts: Counter[str] = Counter()
     rect_counts: Counter[str] = Counter()
+    labels: dict[tuple[str, str], str] = {}
     for it in items:
         rep.total += 1
-        by_state[label(d, it.state, it.rect_state)] += 1
+        pair = (it.state, it.rect_state)
+        if pair not in labels:
+            labels[pair] = label(d, *pair)
+        by_state[labels[pair]] += 1
         item_counts[it.state] += 1
         rect_counts[it.rect_state] += 1
         line = units.get(it.unit_id)
