@@ -314,7 +314,7 @@ def test_the_clock_and_every_output_run_on_postgresql(pg: Cli, tmp_path: Path) -
     }
     for name, args in outputs.items():
         path = tmp_path / name
-        pg.ok(*args, "-o", str(path), "--as-of", "2015-10-30")
+        pg.ok(*args, "-o", str(path), *(["--as-of", "2015-10-30"] if args[0] != "notices" else []))
         assert path.stat().st_size > 0, name
         if name.endswith((".csv", ".md", ".html")):
             assert "张举报" not in path.read_text(encoding="utf-8"), name
