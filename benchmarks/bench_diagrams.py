@@ -170,10 +170,11 @@ def main() -> None:
     with db.read() as conn:
         run = load_run(conn, "wgbw-2015")
         counters: dict[str, Callable[[], object]] = {
-            "stages": lambda: domain.stage_figures(conn, run),
-            "items": lambda: domain.state_counts(conn, run, "item"),
-            "rectifications": lambda: domain.state_counts(conn, run, "rectification"),
-            "escalation": lambda: domain.level_counts(conn, run),
+            "stages": lambda: domain.stage_figures(run, domain._items(conn, run, AS_OF, None, None)),
+            "items": lambda: domain.state_counts(domain._items(conn, run, AS_OF, None, None), "item"),
+            "rectifications": lambda: domain.state_counts(
+                domain._items(conn, run, AS_OF, None, None), "rectification"),
+            "escalation": lambda: domain.level_counts(run, domain._items(conn, run, AS_OF, None, None)),
         }
         for kind in KINDS:
             alone = median_time(lambda k=kind: draw.render(
@@ -185,10 +186,12 @@ def main() -> None:
         unit = UnitTree.load(conn).find("d17")
         subtree = median_time(lambda: draw.render(
             domain.campaign_diagram(conn, run, "items", AS_OF, "d17"), out), args.runs)
-        subtree_count = median_time(lambda: domain.state_counts(conn, run, "item", unit), args.runs)
+        subtree_count = median_time(lambda: domain.state_counts(
+            domain._items(conn, run, AS_OF, unit, None), "item"), args.runs)
         units = median_time(lambda: draw.render(
             domain.campaign_diagram(conn, run, "units", AS_OF), out), args.runs)
-        units_count = median_time(lambda: domain.unit_figures(conn, run, AS_OF), args.runs)
+        units_count = median_time(lambda: domain.unit_figures(
+            run, domain._items(conn, run, AS_OF, None, None), AS_OF), args.runs)
         units1 = median_time(lambda: draw.render(
             domain.campaign_diagram(conn, run, "units", AS_OF, depth=1), out), args.runs)
     db.engine.dispose()

@@ -1,6 +1,7 @@
 """A dashboard page: the campaign at a glance, as one self-contained HTML file.
 
-Figures come from grouped SQL (never loading items one by one); charts are inline SVG, and
+Figures are the campaign's at the end of the as-of date (``campaigns.reducer``, like every
+as-of view, so the page agrees with the board, ledger and report of that date); charts are inline SVG, and
 the stage and lifecycle diagrams are embedded when the diagram module and Graphviz are
 installed.  Nothing is fetched from the network, so the page works offline.
 """
@@ -11,16 +12,15 @@ import datetime as dt
 import os
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names
+from .reducer import campaign_at
 from .runs import Run
-from .standing import closing_states, finished_rect_states, label, label_order, stages_at
-from .tables import ITEMS as I, RECTIFICATIONS as R
+from .standing import closing_states, finished_rect_states, label, label_order
 from .units import UnitTree
 
 STAGE_COLORS = {"pending": "#cbd2d9", "open": "#d97706", "closed": "#059669"}
@@ -28,48 +28,37 @@ STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结�
 
 
 def figures(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[str, Any]:
+    """The dashboard's figures at the end of ``as_of`` (``campaigns.reducer``)."""
     d = run.definition
-    closing = sorted(closing_states(d))
-    finished = sorted(finished_rect_states(d))
+    closing = closing_states(d)
+    finished = finished_rect_states(d)
+    done = d.machines["item"].done_states
     names = unit_names(tree)
-    pairs = dict(((r.state, r.rect_state), r.n) for r in conn.execute(
-        select(I.c.state, R.c.state.label("rect_state"), func.count().label("n"))
-        .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id)
-        .group_by(I.c.state, R.c.state)))
+    at = campaign_at(conn, run, as_of)
     by_label = dict.fromkeys(label_order(d), 0)
-    for pair, n in pairs.items():
-        name = label(d, *pair)
-        by_label[name] = by_label.get(name, 0) + n
-    by_label = {k: v for k, v in by_label.items() if v}
-    overdue_expr = ((R.c.deadline < as_of) & R.c.state.not_in(finished)
-                    & I.c.state.not_in(sorted(d.machines["item"].done_states)))
-    units = []
-    for r in conn.execute(
-            select(I.c.unit_id, func.count().label("n"),
-                   func.sum(I.c.state.in_(closing).cast(_int())).label("closed"),
-                   func.sum(overdue_expr.cast(_int())).label("overdue"))
-            .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id)
-            .group_by(I.c.unit_id)):
-        units.append({"unit": names.get(r.unit_id, "?"), "items": r.n, "closed": r.closed or 0,
-                      "overdue": r.overdue or 0})
-    levels = {}
-    if d.ladder:
-        titles = {lv.key: lv.title for lv in d.ladder.levels}
-        for level, n in conn.execute(select(R.c.level, func.count()).where(
-                R.c.campaign_id == run.id, R.c.level.is_not(None), R.c.state.not_in(finished))
-                .group_by(R.c.level)):
-            levels[titles.get(level, level)] = n
-    total = sum(u["items"] for u in units)
-    closed = sum(u["closed"] for u in units)
-    return {"total": total, "closed": closed, "overdue": sum(u["overdue"] for u in units),
-            "by_state": list(by_label.items()), "units": units, "levels": levels,
-            "stages": stages_at(conn, run, as_of)}
-
-
-def _int() -> Any:
-    from sqlalchemy import Integer
-
-    return Integer()
+    labels: dict[tuple[str, str], str] = {}
+    units: dict[int, dict[str, Any]] = {}
+    titles = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
+    levels: dict[str, int] = {}
+    for it in at.items:
+        pair = (it.state, it.rect_state)
+        if pair not in labels:
+            labels[pair] = label(d, *pair)
+        by_label[labels[pair]] = by_label.get(labels[pair], 0) + 1
+        line = units.setdefault(it.unit_id, {"unit": names.get(it.unit_id, "?"), "items": 0,
+                                             "closed": 0, "overdue": 0})
+        line["items"] += 1
+        line["closed"] += it.state in closing
+        line["overdue"] += bool(it.deadline and it.deadline < as_of
+                                and it.rect_state not in finished and it.state not in done)
+        if d.ladder and it.level is not None and it.rect_state not in finished:
+            name = titles.get(it.level, it.level)
+            levels[name] = levels.get(name, 0) + 1
+    unit_list = [units[k] for k in sorted(units)]
+    return {"total": len(at.items), "closed": sum(u["closed"] for u in unit_list),
+            "overdue": sum(u["overdue"] for u in unit_list),
+            "by_state": [(k, v) for k, v in by_label.items() if v], "units": unit_list,
+            "levels": levels, "stages": [st.as_dict() for st in at.stages]}
 
 
 def timeline(stages: list[dict[str, Any]], as_of: dt.date, width: int = 1000) -> str:

@@ -1,26 +1,26 @@
 """Diagrams of a campaign, or of a definition alone: stages, lifecycles, escalation, units.
 
-Counts come from grouped SQL (a handful of ``GROUP BY`` queries, never loading items), so
-a campaign with 100,000 items draws about as fast as its definition; ``engine.io.diagrams``
-does the drawing.  ``--unit`` restricts counts to a unit's subtree by its path.
+Counts are those of the campaign at the end of the as-of date (``campaigns.reducer``: the state
+tables when nothing is dated later, else a replay of the log), like every other as-of view;
+``engine.io.diagrams`` does the drawing.  ``--unit`` restricts counts to a unit's subtree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
-from .queries import finished_states, overdue_clause
+from .queries import finished_states
+from .reducer import ItemAt, StageAt, campaign_at, stages_at
 from .runs import Run
-from .tables import ITEMS as I, RECTIFICATIONS as R, STAGES as S, UNITS as U
 from .units import UnitRow, UnitTree
 
 if TYPE_CHECKING:
@@ -40,73 +40,56 @@ NOMINAL_START = dt.date(2001, 1, 1)  # places offset windows when no start date 
 # --- counting -------------------------------------------------------------------------------
 
 
-def _in_subtree(unit: UnitRow) -> Any:
-    return (U.c.path == unit.path) | U.c.path.startswith(unit.path + "/", autoescape=True)
+def _items(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None,
+           tree: UnitTree | None) -> list[ItemAt]:
+    """The items at the end of ``as_of`` (``campaigns.reducer``), in ``unit``'s subtree if given."""
+    items = campaign_at(conn, run, as_of).items
+    if unit is None:
+        return items
+    tree = tree or UnitTree.load(conn)
+    inside = set(tree.subtree_ids(unit))
+    return [it for it in items if it.unit_id in inside]
 
 
-def stage_figures(conn: Connection, run: Run, unit: UnitRow | None = None,
-                  ) -> dict[str | None, tuple[int, int]]:
-    """Per stage (``items.stage``): items found in it, and how many of them are still open."""
-    done = sorted(run.definition.machines["item"].done_states)
-    # one grouping column and a FILTER: half the sorting of GROUP BY stage, state
-    query = (select(I.c.stage, func.count(), func.count().filter(I.c.state.not_in(done)))
-             .where(I.c.campaign_id == run.id))
-    if unit is not None:
-        query = query.select_from(I.join(U, U.c.id == I.c.unit_id)).where(_in_subtree(unit))
-    return {stage: (found, still_open)
-            for stage, found, still_open in conn.execute(query.group_by(I.c.stage))}
+def stage_figures(run: Run, items: list[ItemAt]) -> dict[str | None, tuple[int, int]]:
+    """Per stage an item was found in: how many were found, and how many are still open."""
+    done = run.definition.machines["item"].done_states
+    out: dict[str | None, list[int]] = {}
+    for it in items:
+        line = out.setdefault(it.stage, [0, 0])
+        line[0] += 1
+        line[1] += it.state not in done
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def state_counts(conn: Connection, run: Run, machine: str, unit: UnitRow | None = None,
-                 ) -> dict[str, int]:
+def state_counts(items: list[ItemAt], machine: str) -> dict[str, int]:
     """How many items (or rectifications) are in each state of ``machine``."""
-    table = I if machine == "item" else R
-    query = select(table.c.state, func.count()).where(table.c.campaign_id == run.id)
-    if unit is not None:
-        joined = I.join(U, U.c.id == I.c.unit_id)
-        if table is R:
-            joined = R.join(joined, I.c.id == R.c.item_id)
-        query = query.select_from(joined).where(_in_subtree(unit))
-    return dict(conn.execute(query.group_by(table.c.state)).all())
+    return dict(Counter(it.state if machine == "item" else it.rect_state for it in items))
 
 
-def level_counts(conn: Connection, run: Run, unit: UnitRow | None = None,
-                 ) -> tuple[dict[str | None, int], int]:
+def level_counts(run: Run, items: list[ItemAt]) -> tuple[dict[str | None, int], int]:
     """Unfinished rectifications per escalation level (None: not escalated), and the finished."""
     finished = set(finished_states(run))
-    # plain columns, so an index on (campaign_id, level, state) covers it
-    query = select(R.c.level, R.c.state, func.count()).where(R.c.campaign_id == run.id)
-    if unit is not None:
-        query = query.select_from(R.join(I.join(U, U.c.id == I.c.unit_id), I.c.id == R.c.item_id)
-                                  ).where(_in_subtree(unit))
     levels: dict[str | None, int] = {}
     done = 0
-    for level, state, n in conn.execute(query.group_by(R.c.level, R.c.state)):
-        if state in finished:
-            done += n
+    for it in items:
+        if it.rect_state in finished:
+            done += 1
         else:
-            levels[level] = levels.get(level, 0) + n
+            levels[it.level] = levels.get(it.level, 0) + 1
     return levels, done
 
 
-def unit_figures(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
-                 ) -> dict[int, list[int]]:
+def unit_figures(run: Run, items: list[ItemAt], as_of: dt.date) -> dict[int, list[int]]:
     """Per unit (its own items only): [open, closed, overdue]."""
     done = run.definition.machines["item"].done_states
-    items, with_rect = I, I.join(R, R.c.item_id == I.c.id)
-    if unit is not None:
-        items, with_rect = (j.join(U, U.c.id == I.c.unit_id) for j in (items, with_rect))
-    by_state = (select(I.c.unit_id, I.c.state, func.count()).select_from(items)
-                .where(I.c.campaign_id == run.id))
-    overdue = (select(I.c.unit_id, func.count()).select_from(with_rect)
-               .where(I.c.campaign_id == run.id, overdue_clause(run, as_of)))
-    if unit is not None:
-        by_state, overdue = (q.where(_in_subtree(unit)) for q in (by_state, overdue))
+    finished = set(finished_states(run))
     out: dict[int, list[int]] = {}
-    for unit_id, state, n in conn.execute(by_state.group_by(I.c.unit_id, I.c.state)):
-        out.setdefault(unit_id, [0, 0, 0])[1 if state in done else 0] += n
-    for unit_id, n in conn.execute(overdue.group_by(I.c.unit_id)):
-        out.setdefault(unit_id, [0, 0, 0])[2] += n
+    for it in items:
+        line = out.setdefault(it.unit_id, [0, 0, 0])
+        line[1 if it.state in done else 0] += 1
+        if it.deadline and it.deadline < as_of and it.rect_state not in finished:
+            line[2] += 1
     return out
 
 
@@ -139,28 +122,26 @@ def _figures_text(figures: tuple[int, int] | None) -> str:
     return f"found {found} · open {still_open}"
 
 
-def _status_as_of(row: Any, as_of: dt.date) -> str:
-    """A stage's status on ``as_of``, from when it opened and closed (not its state today)."""
-    if row is None or row.opened_on is None or row.opened_on > as_of:
+def _status_as_of(stage: StageAt | None) -> str:
+    """A stage's status at the date it was reduced to."""
+    if stage is None or stage.state == "pending":
         return "upcoming"
-    if row.closed_on is not None and row.closed_on <= as_of:
-        return "done"
-    return "current"
+    return "done" if stage.state == "closed" else "current"
 
 
 def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
                        tree: UnitTree | None = None) -> graphviz.Digraph:
     d = run.definition
-    figures = stage_figures(conn, run, unit)
-    rows = {r.key: r for r in conn.execute(select(S).where(S.c.campaign_id == run.id))}
+    figures = stage_figures(run, _items(conn, run, as_of, unit, tree))
+    rows = {st.key: st for st in stages_at(conn, run, as_of)[0]}
     lanes = []
     for spec in d.stages:
         start, end = spec.window(run.start_date)
         row = rows.get(spec.key)
-        status = _status_as_of(row, as_of)
+        status = _status_as_of(row)
         lines = [f"{spec.kind} · {start.isoformat()} .. {end.isoformat()}"]
-        if row is not None and row.opened_on and row.opened_on <= as_of:
-            closed = row.closed_on if row.closed_on and row.closed_on <= as_of else None
+        if row is not None and row.opened_on:
+            closed = row.closed_on
             lines.append(f"opened {row.opened_on.isoformat()}"
                          + (f", closed {closed.isoformat()}" if closed else ""))
         else:
@@ -233,7 +214,7 @@ def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] 
 def units_diagram(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
                   unit: UnitRow | None = None, depth: int | None = None) -> graphviz.Digraph:
     """The unit tree with open / overdue / closed per subtree; deeper units fold into the cut."""
-    own = unit_figures(conn, run, as_of, unit)
+    own = unit_figures(run, _items(conn, run, as_of, unit, tree), as_of)
     roots = [unit] if unit is not None else sorted(
         (u for u in tree.by_id.values() if u.parent_id is None or u.parent_id not in tree.by_id),
         key=lambda u: u.path)
@@ -331,12 +312,13 @@ def campaign_diagram(conn: Connection, run: Run, kind: str, as_of: dt.date,
     if kind == "escalation":
         if d.ladder is None:
             return escalation_diagram(d, None, note)
-        levels, finished = level_counts(conn, run, unit)
-        note.append(f"counts: unfinished rectifications at each level now; {finished} finished "
-                    "not counted")
+        levels, finished = level_counts(run, _items(conn, run, as_of, unit, tree))
+        note.append(f"counts: unfinished rectifications at each level on {as_of.isoformat()}; "
+                    f"{finished} finished not counted")
         return escalation_diagram(d, levels, note)
     machine = machine_of(d, kind)
-    return lifecycle_diagram(d, kind, state_counts(conn, run, machine, unit), note)
+    return lifecycle_diagram(d, kind, state_counts(_items(conn, run, as_of, unit, tree), machine),
+                             note)
 
 
 def definition_diagram(definition: Definition, path: str, kind: str, start: dt.date | None = None,

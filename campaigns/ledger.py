@@ -1,10 +1,10 @@
 """The rectification ledger (整改台账): one row per item, in the layout offices use.
 
-Built from what was recorded, never typed twice: as of today from the tables, as of a past
-date from the event log (``standing.snapshot``).  Written as XLSX (a merged title row, frozen
-headers, column widths, real date cells, and a summary sheet of counts by unit and state) or
-as CSV (UTF-8 with BOM, so Excel and WPS open it with its Chinese intact).  Fields the
-definition marks confidential never appear.
+Built from what was recorded, never typed twice: the campaign at the end of the as-of date
+(``campaigns.reducer``: the tables when nothing is dated later, else a replay of the log).
+Written as XLSX (a merged title row, frozen headers, column widths, real date cells, and a
+summary sheet of counts by unit and state) or as CSV (UTF-8 with BOM, so Excel and WPS open
+it with its Chinese intact).  Fields the definition marks confidential never appear.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
+from .reducer import campaign_at
 from .runs import Run
-from .standing import finished_rect_states, label, label_order, snapshot
-from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS as PR, RECTIFICATIONS as R
+from .standing import finished_rect_states, label, label_order
+from .tables import PEOPLE as P
 from .units import UnitTree
 from .xlsx import Column
 
@@ -71,92 +72,34 @@ def unit_names(tree: UnitTree) -> dict[int, str]:
             for uid, u in tree.by_id.items()}
 
 
-def latest_event_date(conn: Connection, run: Run) -> dt.date | None:
-    return conn.execute(select(func.max(E.c.business_date)).where(E.c.campaign_id == run.id)).scalar()
-
-
 def ledger_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
                 unit: str | None = None) -> Iterator[dict[str, Any]]:
-    """The ledger's rows as dicts (field → value; dates as dates), numbered from 1."""
-    latest = latest_event_date(conn, run)
+    """The ledger's rows at the end of ``as_of`` as dicts (field → value; dates as dates),
+    numbered from 1; people's names as they are now."""
     unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
-    if latest is not None and as_of < latest:
-        yield from _past_rows(conn, run, tree, as_of, unit_ids)
-    else:
-        yield from _current_rows(conn, run, tree, as_of, unit_ids)
-
-
-def _current_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
-                  unit_ids: set[int] | None) -> Iterator[dict[str, Any]]:
     d = run.definition
     names = unit_names(tree)
     cats = d.sections.get("categories") or {}
     srcs = d.sections.get("sources") or {}
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
-    leader, person = P.alias("leader"), P.alias("person")
-    newest = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
-              .subquery())
-    query = (select(I.c.id, I.c.code, I.c.title, I.c.unit_id, I.c.category, I.c.source,
-                    I.c.state, I.c.closed_on, I.c.found_on, R.c.state.label("rect_state"),
-                    R.c.measures, R.c.target, R.c.original_deadline, R.c.deadline, R.c.level,
-                    leader.c.name.label("leader"), person.c.name.label("person"),
-                    PR.c.note.label("progress"))
-             .select_from(I.join(R, R.c.item_id == I.c.id)
-                          .outerjoin(leader, leader.c.id == R.c.leader_id)
-                          .outerjoin(person, person.c.id == R.c.person_id)
-                          .outerjoin(newest, newest.c.item_id == I.c.id)
-                          .outerjoin(PR, PR.c.id == newest.c.pid))
-             .where(I.c.campaign_id == run.id, I.c.found_on <= as_of).order_by(I.c.seq))
+    people = dict(conn.execute(select(P.c.id, P.c.name)).all())
     labels: dict[tuple[str, str], str] = {}
     n = 0
-    for r in conn.execute(query.execution_options(yield_per=2000)):
-        if unit_ids is not None and r.unit_id not in unit_ids:
-            continue
-        n += 1
-        pair = (r.state, r.rect_state)
-        if pair not in labels:
-            labels[pair] = label(d, *pair)
-        yield {"seq": n, "code": r.code, "unit": names[r.unit_id], "unit_id": r.unit_id,
-               "title": r.title, "category": cats.get(r.category, r.category),
-               "source": srcs.get(r.source, r.source), "measures": r.measures or "",
-               "target": r.target or "", "original_deadline": r.original_deadline,
-               "deadline": r.deadline, "leader": r.leader or "", "person": r.person or "",
-               "state": labels[pair], "item_state": r.state, "rect_state": r.rect_state,
-               "level": levels.get(r.level, r.level or ""), "progress": r.progress or "",
-               "closed_on": r.closed_on}
-
-
-def _past_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
-               unit_ids: set[int] | None) -> Iterator[dict[str, Any]]:
-    """As of a past date: states, deadlines and facts from the event log; names as now."""
-    d = run.definition
-    names = unit_names(tree)
-    cats = d.sections.get("categories") or {}
-    srcs = d.sections.get("sources") or {}
-    levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
-    leader, person = P.alias("leader"), P.alias("person")
-    people = {r.item_id: r for r in conn.execute(
-        select(R.c.item_id, leader.c.name.label("leader"),
-               person.c.name.label("person"))
-        .select_from(R.outerjoin(leader, leader.c.id == R.c.leader_id)
-                     .outerjoin(person, person.c.id == R.c.person_id))
-        .where(R.c.campaign_id == run.id))}
-    n = 0
-    for it in snapshot(conn, run, as_of):
+    for it in campaign_at(conn, run, as_of).items:
         if unit_ids is not None and it.unit_id not in unit_ids:
             continue
         n += 1
-        extra = people.get(it.id)
+        pair = (it.state, it.rect_state)
+        if pair not in labels:
+            labels[pair] = label(d, *pair)
         yield {"seq": n, "code": it.code, "unit": names.get(it.unit_id, ""), "unit_id": it.unit_id,
                "title": it.title, "category": cats.get(it.category, it.category),
                "source": srcs.get(it.source, it.source), "measures": it.measures or "",
-               "target": it.target or "",
-               "original_deadline": it.original_deadline,
-               "deadline": it.deadline, "leader": (extra.leader or "") if extra else "",
-               "person": (extra.person or "") if extra else "",
-               "state": label(d, it.state, it.rect_state), "item_state": it.state,
-               "rect_state": it.rect_state, "level": levels.get(it.level or "", it.level or ""),
-               "progress": it.progress or "",
+               "target": it.target or "", "original_deadline": it.original_deadline,
+               "deadline": it.deadline, "leader": people.get(it.leader_id or 0, ""),
+               "person": people.get(it.person_id or 0, ""), "state": labels[pair],
+               "item_state": it.state, "rect_state": it.rect_state,
+               "level": levels.get(it.level or "", it.level or ""), "progress": it.progress or "",
                "closed_on": it.closed_on}
 
 

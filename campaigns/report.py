@@ -1,7 +1,8 @@
 """The monthly report (月报): the campaign as it stood at a month's end, in Markdown or HTML.
 
-Everything is rebuilt from the event log as of the last day of the month (or the business
-date, for the month in progress), so a report for September reads the same in December.
+Everything is the campaign at the end of the month's last day (or of the business date, for the
+month in progress) as ``campaigns.reducer`` replays it, so a report for September reads the same
+in December.
 Sections: overview, stage progress, items new / closed / overdue in the month, escalation
 notices issued, units ranked by overdue items and closure rate, typical cases, and (HTML) the
 stage and lifecycle diagrams.  Reporters' identities and fields the definition marks
@@ -24,16 +25,9 @@ from engine.core.errors import InvalidInput
 
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
+from .reducer import ItemAt, campaign_at
 from .runs import Run
-from .standing import (
-    ItemAt,
-    closing_states,
-    finished_rect_states,
-    label,
-    label_order,
-    snapshot,
-    stages_at,
-)
+from .standing import closing_states, finished_rect_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 from .units import UnitTree
 
@@ -115,7 +109,8 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     as_of = min(last, today)
     d = run.definition
     rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree))
-    items = snapshot(conn, run, as_of)
+    at = campaign_at(conn, run, as_of)
+    items = at.items
     closing = closing_states(d)
     finished = finished_rect_states(d)
     done = d.machines["item"].done_states
@@ -124,9 +119,13 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     units: dict[int, UnitLine] = {}
     item_counts: Counter[str] = Counter()
     rect_counts: Counter[str] = Counter()
+    labels: dict[tuple[str, str], str] = {}
     for it in items:
         rep.total += 1
-        by_state[label(d, it.state, it.rect_state)] += 1
+        pair = (it.state, it.rect_state)
+        if pair not in labels:
+            labels[pair] = label(d, *pair)
+        by_state[labels[pair]] += 1
         item_counts[it.state] += 1
         rect_counts[it.rect_state] += 1
         line = units.get(it.unit_id)
@@ -154,7 +153,7 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     rep.counts = {"item": dict(item_counts), "rectification": dict(rect_counts)}
     rep.units = sorted(units.values(), key=lambda u: (-u.overdue, u.rate, u.name))
     rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
-    rep.stages = stages_at(conn, run, as_of)
+    rep.stages = [st.as_dict() for st in at.stages]
     rep.notices = _notices(conn, run, rep, {it.id: it for it in items})
     return rep
 

@@ -6,16 +6,14 @@ finished, the rectification's in between.  ``resting_pairs`` walks both machines
 follow-ups their actions fire) to find every pair of states an item can rest in, so an import
 can turn a 状态 cell back into the pair it names.
 
-``snapshot`` rebuilds every item as it stood at the end of a business date from the event log,
-so a report for a past month does not change when later work is recorded.
+How a campaign stood at a past date is ``campaigns.reducer``'s, the one replay of the log.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +22,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput
 from engine.core.spec import Definition
 
-from .tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, STAGES as S, UNITS as U
+from .tables import ITEMS as I, PROGRESS as PR
 
 Pair = tuple[str, str]
 
@@ -167,175 +165,6 @@ def finished_rect_states(d: Definition) -> frozenset[str]:
     """Rectification states in which a deadline no longer matters."""
     done = d.machines["rectification"].done_states
     return frozenset(done | d.ladder.stop_states) if d.ladder else done
-
-
-# --- a campaign as it stood ---------------------------------------------------------------------
-
-
-@dataclass
-class ItemAt:
-    """One item as it stood at the end of a business date."""
-
-    id: int
-    code: str
-    seq: int
-    found_on: dt.date
-    title: str = ""
-    unit_id: int = 0
-    category: str = ""
-    source: str = ""
-    state: str = ""
-    rect_state: str = ""
-    deadline: dt.date | None = None
-    original_deadline: dt.date | None = None
-    closed_on: dt.date | None = None
-    typical: bool = False
-    level: str | None = None  # escalation level reached
-    measures: str | None = None
-    target: str | None = None
-    progress: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-_ITEM_FIELDS = ("title", "category", "source", "typical", "measures", "target", "deadline")
-
-
-def snapshot(conn: Connection, run: Any, as_of: dt.date) -> list[ItemAt]:
-    """Every item recorded by the end of ``as_of``, as it stood then, in code order.
-
-    Replays the event log forward: an item's ``add`` event gives its first facts; moves give
-    states; plans, edits and the clock's payloads give later facts.  Facts no event carries
-    fall back to the item's current values.
-    """
-    d = run.definition
-    closing = closing_states(d)
-    units = {r.code: r.id for r in conn.execute(select(U.c.code, U.c.id))}
-    current = {r.id: r for r in conn.execute(
-        select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
-               I.c.source, I.c.typical, R.c.deadline, R.c.original_deadline, R.c.measures,
-               R.c.target)
-        .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id))}
-    items: dict[int, ItemAt] = {}
-    seen_fields: dict[int, set[str]] = {}
-    query = (select(E.c.item_id, E.c.machine, E.c.trigger, E.c.to_state, E.c.business_date,
-                    E.c.payload, E.c.note)
-             .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None), E.c.business_date <= as_of)
-             .order_by(E.c.id))
-    for ev in conn.execute(query):
-        row = current.get(ev.item_id)
-        if row is None:
-            continue
-        it = items.get(ev.item_id)
-        if it is None:
-            it = items[ev.item_id] = ItemAt(
-                row.id, row.code, row.seq, row.found_on, row.title, row.unit_id, row.category,
-                row.source, d.machines["item"].initial, d.machines["rectification"].initial)
-            seen_fields[row.id] = set()
-        payload = ev.payload or {}
-        if ev.trigger == "add" and ev.machine == "item":
-            _apply_add(it, payload, units, seen_fields[row.id])
-        if ev.machine == "item" and ev.to_state:
-            if ev.to_state in closing and it.state not in closing:
-                it.closed_on = ev.business_date
-            elif ev.to_state not in closing:
-                it.closed_on = None
-            it.state = ev.to_state
-            if "closed_on" in payload and ev.to_state in closing:
-                it.closed_on = _date(payload["closed_on"]) or it.closed_on
-        elif ev.machine == "rectification" and ev.to_state:
-            it.rect_state = ev.to_state
-        if ev.trigger == "edit":
-            _apply(it, payload.get("new") or {}, seen_fields[row.id])
-        elif ev.trigger == "progress" and ev.note:
-            it.progress = ev.note
-        elif ev.trigger != "add":
-            _apply(it, payload, seen_fields[row.id])
-    for item_id, it in items.items():
-        row = current[item_id]
-        seen = seen_fields[item_id]
-        for name in _ITEM_FIELDS:
-            if name not in seen:
-                setattr(it, name, getattr(row, name))
-        if "unit_id" not in seen:
-            it.unit_id = row.unit_id
-        if "deadline" not in seen:
-            it.original_deadline = row.original_deadline
-    return sorted(items.values(), key=lambda it: it.seq)
-
-
-def _apply_add(it: ItemAt, payload: dict[str, Any], units: dict[str, int], seen: set[str]) -> None:
-    if payload.get("unit") in units:
-        it.unit_id = units[payload["unit"]]
-        seen.add("unit_id")
-    for name in ("title", "category", "source", "measures", "target"):
-        if name in payload:
-            setattr(it, name, payload[name])
-            seen.add(name)
-    if "deadline" in payload:
-        it.deadline = _date(payload["deadline"])
-        it.original_deadline = _date(payload.get("original_deadline")) or it.deadline
-        seen.add("deadline")
-    it.typical = bool(payload.get("typical", False))
-    seen.add("typical")
-    for name in ("measures", "target"):
-        seen.add(name)
-
-
-def _apply(it: ItemAt, values: dict[str, Any], seen: set[str]) -> None:
-    for name, value in values.items():
-        if name in ("deadline", "new_deadline"):
-            it.deadline = _date(value)
-            it.original_deadline = it.original_deadline or it.deadline
-            name = "deadline"
-        elif name in ("unit_id", "title", "category", "source", "measures", "target"):
-            setattr(it, name, value)
-        elif name == "typical":
-            it.typical = bool(value)
-        elif name == "level":
-            it.level = value
-        else:
-            continue
-        seen.add(name)
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
-def stages_at(conn: Connection, run: Any, as_of: dt.date) -> list[dict[str, Any]]:
-    """The campaign's stages as they stood at the end of ``as_of``."""
-    rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
-    events: dict[int, list[Any]] = {}
-    for ev in conn.execute(select(E.c.subject_id, E.c.trigger, E.c.to_state, E.c.business_date)
-                           .where(E.c.campaign_id == run.id, E.c.machine == "stage")
-                           .order_by(E.c.id)):
-        events.setdefault(ev.subject_id, []).append(ev)
-    out = []
-    for row in rows:
-        history = events.get(row.id, [])
-        opened_at_start = row.opened_on is not None and not any(e.trigger == "open" for e in history)
-        state = "open" if opened_at_start and run.start_date <= as_of else "pending"
-        opened = run.start_date if state == "open" else None
-        closed = None
-        for ev in history:
-            if ev.business_date > as_of:
-                break
-            state = ev.to_state or state
-            if ev.to_state == "open":
-                opened = ev.business_date
-            elif ev.to_state == "closed":
-                closed = ev.business_date
-        spec = run.definition.stage(row.key)
-        start, end = spec.window(run.start_date) if spec else (None, None)
-        out.append({"key": row.key, "title": spec.title if spec else row.key,
-                    "kind": spec.kind if spec else "", "start": start, "end": end,
-                    "state": state, "opened_on": opened, "closed_on": closed})
-    return out
 
 
 def latest_progress(conn: Connection, item_ids: Iterable[int] | None, campaign_id: int) -> dict[int, str]:

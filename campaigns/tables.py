@@ -206,3 +206,18 @@ META = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JSON, nullable=False),
 )
+
+# Derived: each item's reduced state at a campaign's month-end, so a replay of a past date starts
+# there (campaigns.snapshots); rebuilt from the event log at any time.
+SNAPSHOTS = Table(
+    "snapshots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("as_of", Date, nullable=False),  # the end of this business date
+    Column("last_event_id", Integer, nullable=False),  # the newest event it includes
+    Column("head_hash", String(128)),  # the campaign's chain head it includes, when chained
+    Column("items", Integer, nullable=False),
+    Column("state", LargeBinary, nullable=False),  # zlib-compressed JSON, see campaigns.snapshots
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("campaign_id", "as_of"),
+)

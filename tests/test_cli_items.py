@@ -337,4 +337,6 @@ def test_business_time_only_moves_forward(cli: Cli) -> None:
     assert dump(cli.db) == before
     # the same day, or later, is fine; reading an earlier day is fine too
     cli.ok("item", "rectify", code, "--measures", "m", "--actor", "head", "--as-of", "2015-08-10")
-    cli.ok("item", "show", code, "--as-of", "2015-08-01")
+    assert cli.ok("item", "list", CAMPAIGN, "--as-of", "2015-08-01", "--json").strip() == "[]"
+    assert "was not yet recorded on 2015-08-01" in cli.fails(1, "item", "show", code,
+                                                              "--as-of", "2015-08-01")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
@@ -138,10 +139,12 @@ def test_stages_timeline(db: Path, tmp_path: Path, dot: str) -> None:
 def test_stage_counts_follow_the_items_stage_column(db: Path) -> None:
     from campaigns.db import Database
     from campaigns.diagrams import stage_figures
+    from campaigns.reducer import campaign_at
     from campaigns.runs import load_run
 
     with Database(str(db)).read() as conn:
-        figures = stage_figures(conn, load_run(conn, "wgbw-2015"))
+        run = load_run(conn, "wgbw-2015")
+        figures = stage_figures(run, campaign_at(conn, run, dt.date(2099, 1, 1)).items)
     # mobilize: 5 found; closed (verified) and dismissed are done, three are open
     assert figures == {"mobilize": (5, 3), "self-inspect": (1, 1)}  # earliest open stage
 
@@ -215,7 +218,8 @@ def test_units_depth_folds_deeper_units(db: Path, tmp_path: Path, dot: str) -> N
 
 def test_overdue_depends_on_as_of(db: Path, tmp_path: Path, dot: str) -> None:
     found = draw_svg(db, tmp_path, "wgbw-2015", "--kind", "units", "--as-of", "2015-07-15")
-    assert found[found.index("县财政局") + 1] == "open 2 · overdue 0 · closed 1"
+    # on 07-15 the item verified on 08-01 was still open: counts are those of that day
+    assert found[found.index("县财政局") + 1] == "open 3 · overdue 0 · closed 0"
 
 
 # --- a definition alone ----------------------------------------------------------------------------

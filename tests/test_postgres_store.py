@@ -301,8 +301,8 @@ def test_the_clock_and_every_output_run_on_postgresql(pg: Cli, tmp_path: Path) -
     pg.add_item("举报：窗口刁难", "jyj-bgs", "2015-08-03", "sup", "--reporter", "张举报")
     ticked = pg.ok("tick", CAMPAIGN, "--as-of", "2015-10-30")
     assert "escalation.supervision" in ticked
-    assert late in pg.ok("notices", CAMPAIGN, "--as-of", "2015-10-30")
-    assert json.loads(pg.ok("notices", CAMPAIGN, "--json", "--as-of", "2015-10-30"))
+    assert late in pg.ok("notices", CAMPAIGN)
+    assert json.loads(pg.ok("notices", CAMPAIGN, "--json"))
     assert "nothing due" in pg.ok("tick", "--all", "--as-of", "2015-10-30")
     outputs = {
         "ledger.csv": ["ledger", CAMPAIGN], "ledger.xlsx": ["ledger", CAMPAIGN],
@@ -314,7 +314,7 @@ def test_the_clock_and_every_output_run_on_postgresql(pg: Cli, tmp_path: Path) -
     }
     for name, args in outputs.items():
         path = tmp_path / name
-        pg.ok(*args, "-o", str(path), "--as-of", "2015-10-30")
+        pg.ok(*args, "-o", str(path), *(["--as-of", "2015-10-30"] if args[0] != "notices" else []))
         assert path.stat().st_size > 0, name
         if name.endswith((".csv", ".md", ".html")):
             assert "张举报" not in path.read_text(encoding="utf-8"), name

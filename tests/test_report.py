@@ -141,14 +141,15 @@ def test_the_rebuilt_campaign_matches_the_tables_today(db: str) -> None:
     import datetime as dt
 
     from campaigns.db import Database
+    from campaigns.reducer import campaign_at
     from campaigns.runs import load_run
-    from campaigns.standing import snapshot
 
     store = Database(db)
     with store.read() as conn:
         rebuilt = {(it.code, it.state, it.rect_state, it.deadline, it.closed_on, it.unit_id,
-                    it.typical, it.measures) for it in snapshot(conn, load_run(conn, CAMPAIGN),
-                                                                  dt.date(2016, 1, 1))}
+                    it.typical, it.measures)
+                   for it in campaign_at(conn, load_run(conn, CAMPAIGN), dt.date(2016, 1, 1),
+                                         replay=True).items}
     store.engine.dispose()
     rows = query(db, "SELECT i.code, i.state, r.state, r.deadline, i.closed_on, i.unit_id, "
                      "i.typical, r.measures FROM items i JOIN rectifications r ON r.item_id = i.id")

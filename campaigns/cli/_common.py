@@ -18,8 +18,14 @@ ACTOR = click.option("--actor", envvar="RECTIFY_ACTOR", metavar="PERSON",
 
 
 def common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--db and --as-of, for every command."""
+    """--db and --as-of: for commands that change things on a business date, and for views
+    that show a campaign as it stood at the end of one (``campaigns.reducer``)."""
     return DB(AS_OF(fn))
+
+
+def db_only(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--db alone: listings that cannot be shown as of a past date take no --as-of."""
+    return DB(fn)
 
 
 def database(url: str | None) -> Any:

@@ -6,7 +6,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import ACTOR, common, database
+from ._common import ACTOR, common, database, db_only
 from ._output import emit, output_options, record, table
 
 
@@ -39,8 +39,8 @@ def start(definition: str, start_text: str, key: str | None, actor: str | None, 
 
 @campaign.command("list")
 @output_options
-@common
-def list_(fmt: str, db: str | None, as_of: str | None) -> None:
+@db_only
+def list_(fmt: str, db: str | None) -> None:
     """List campaigns."""
     from campaigns.runs import list_runs
 

@@ -9,7 +9,7 @@ import click
 
 from engine.core.errors import EngineError, ExitCode
 
-from ._common import common, database
+from ._common import common, database, db_only
 from ._output import emit, output_options, table
 
 
@@ -65,12 +65,16 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
 def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
     from campaigns.clock import tick as tick_campaign
     from campaigns.runs import load_run
+    from campaigns.snapshots import write_missing
 
     from ._common import as_of_date
 
     with db.write() as conn:
         run = load_run(conn, key)
-        return tick_campaign(conn, run, as_of_date(as_of, run.timezone), dry_run)
+        report = tick_campaign(conn, run, as_of_date(as_of, run.timezone), dry_run)
+        if not dry_run:  # months the clock has now sealed get their snapshot
+            write_missing(conn, run)
+        return report
 
 
 def _print(report: Any) -> None:
@@ -103,10 +107,9 @@ def _print(report: Any) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE.html",
               help="Write every unit's 督办通知书 into one printable HTML file.")
 @output_options
-@common
+@db_only
 def notices(campaign: str, level: str | None, since: str | None, unit: str | None,
-            folder: str | None, output: str | None, fmt: str, db: str | None,
-            as_of: str | None) -> None:
+            folder: str | None, output: str | None, fmt: str, db: str | None) -> None:
     """List CAMPAIGN's escalation notices (提醒/督办/通报/问责), or print them per unit."""
     from campaigns.dates import parse_date
     from campaigns.notices import COLUMNS, HEADERS, list_notices, write_html

@@ -262,10 +262,15 @@ def merge(code: str, into: str, note: str | None, actor: str | None, db: str | N
 @output_options
 @common
 def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | None) -> None:
-    """Which triggers item CODE can take now and, for refused ones, why."""
+    """Which triggers item CODE can take now and, for refused ones, why.
+
+    --as-of is the day they would fire on: today or later, as for any change.
+    """
     from campaigns.queries import possible_triggers
+    from campaigns.runs import require_forward
 
     with database(db).read() as conn:
         run, who, day = _context(conn, None, code, actor, as_of)
+        require_forward(run, day)
         rows = possible_triggers(conn, run, code, who, day)
     emit(rows, fmt)

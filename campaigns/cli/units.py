@@ -6,7 +6,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import common, database
+from ._common import common, database, db_only
 from ._output import emit, output_options
 
 
@@ -58,8 +58,8 @@ def unit_import(file: str, db: str | None, as_of: str | None) -> None:
 
 @unit.command("list")
 @output_options
-@common
-def unit_list(fmt: str, db: str | None, as_of: str | None) -> None:
+@db_only
+def unit_list(fmt: str, db: str | None) -> None:
     """Show the unit tree."""
     from campaigns.units import UnitTree, list_units
 
@@ -128,9 +128,8 @@ def person_import(file: str, db: str | None, as_of: str | None) -> None:
 @click.option("--unit", help="Only this unit's subtree.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated people.")
 @output_options
-@common
-def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | None,
-                as_of: str | None) -> None:
+@db_only
+def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | None) -> None:
     """List people."""
     from campaigns.people import list_people
     from campaigns.units import UnitTree

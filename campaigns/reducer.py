@@ -1,0 +1,384 @@
+"""The one reducer: a campaign as it stood at the end of a business date, from its event log.
+
+Every read command that takes ``--as-of`` asks ``campaign_at`` and shows what it returns, so
+two views of the same date never disagree.  The state at the end of date D is the log's events
+dated D or earlier, applied in the order they were written.  When no event is dated after D the
+state tables already hold that state, and ``campaign_at`` reads them instead (the fast path;
+tests hold both paths to the same answer).  A replay starts from the newest month-end snapshot
+at or before D (``campaigns.snapshots``) and applies only the events after it.
+
+A fact no event carries (an item's description, or the leader an import recorded) is the value
+the first later edit replaced, or else today's value: edits keep the old values they replace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from .runs import Run
+from .tables import (
+    EVENTS as E,
+    ITEMS as I,
+    PROGRESS as PR,
+    RECTIFICATIONS as R,
+    STAGES as S,
+    UNITS as U,
+)
+
+
+@dataclass
+class ItemAt:
+    """One item (and its rectification) as it stood at the end of a business date."""
+
+    id: int
+    code: str
+    seq: int
+    found_on: dt.date
+    title: str = ""
+    unit_id: int = 0
+    category: str = ""
+    source: str = ""
+    stage: str | None = None
+    state: str = ""
+    rect_state: str = ""
+    deadline: dt.date | None = None
+    original_deadline: dt.date | None = None
+    closed_on: dt.date | None = None
+    typical: bool = False
+    level: str | None = None  # escalation level reached
+    measures: str | None = None
+    target: str | None = None
+    department: str | None = None
+    leader_id: int | None = None
+    person_id: int | None = None
+    returns: int = 0
+    reopen_count: int = 0
+    progress: str | None = None  # the newest progress note
+    description: str | None = None
+
+
+FIELDS = tuple(f.name for f in fields(ItemAt))
+DATES = frozenset({"found_on", "deadline", "original_deadline", "closed_on"})
+# Facts an item's first event may leave out: the first later edit's old value, else today's.
+UNCARRIED = ("description", "leader_id", "person_id", "department", "measures", "target")
+# Facts the state tables and a replay must agree on (``snapshots.replay_problems``).
+COMPARED = tuple(n for n in FIELDS if n not in ("code", "seq", "found_on", "stage", "progress"))
+_SETTABLE = frozenset({"title", "unit_id", "category", "source", "measures", "target", "department",
+                       "leader_id", "person_id", "description", "level", "returns",
+                       "reopen_count"})
+
+
+@dataclass
+class StageAt:
+    key: str
+    title: str
+    kind: str
+    start: dt.date | None
+    end: dt.date | None
+    state: str
+    opened_on: dt.date | None
+    closed_on: dt.date | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "kind": self.kind, "start": self.start,
+                "end": self.end, "state": self.state, "opened_on": self.opened_on,
+                "closed_on": self.closed_on}
+
+
+@dataclass
+class CampaignAt:
+    """What every as-of view is drawn from."""
+
+    as_of: dt.date
+    items: list[ItemAt]  # recorded by the end of ``as_of``, in code order
+    stages: list[StageAt]
+    concluded_on: dt.date | None
+    replayed: bool = field(default=False, compare=False)  # False: read from the state tables
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def latest_date(conn: Connection, run: Run) -> dt.date | None:
+    """The business date of the campaign's newest event, read in this transaction."""
+    value: dt.date | None = conn.execute(
+        select(func.max(E.c.business_date)).where(E.c.campaign_id == run.id)).scalar()
+    return value
+
+
+def campaign_at(conn: Connection, run: Run, as_of: dt.date, *, replay: bool = False,
+                snapshots: bool = True) -> CampaignAt:
+    """The campaign at the end of ``as_of``; ``replay`` forces the event log (for checks)."""
+    stages, concluded = stages_at(conn, run, as_of)
+    latest = latest_date(conn, run)
+    if not replay and (latest is None or as_of >= latest):
+        items = items_from_tables(conn, run)
+        return CampaignAt(as_of, [it for it in items if it.found_on <= as_of], stages, concluded)
+    return CampaignAt(as_of, replay_items(conn, run, as_of, snapshots), stages, concluded, True)
+
+
+def item_at(conn: Connection, run: Run, item_id: int, as_of: dt.date) -> ItemAt | None:
+    """One item at the end of ``as_of`` (None: not yet recorded), from its own events."""
+    latest = latest_date(conn, run)
+    if latest is None or as_of >= latest:
+        found = items_from_tables(conn, run, item_id)
+        return found[0] if found and found[0].found_on <= as_of else None
+    items: dict[int, ItemAt] = {}
+    seen: dict[int, set[str]] = {}
+    query = _EVENTS.where(E.c.item_id == item_id, E.c.business_date <= as_of).order_by(E.c.id)
+    Replay(conn, run, items, seen).apply(conn.execute(query))
+    _resolve(conn, run, items, seen, as_of, item_id - 1, item_id)
+    return items.get(item_id)
+
+
+# --- the state tables ---------------------------------------------------------------------------
+
+
+def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) -> list[ItemAt]:
+    """Every item of the campaign as the state tables hold it now, in code order."""
+    newest = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
+              .subquery())
+    query = (select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
+                    I.c.source, I.c.stage, I.c.state, R.c.state, R.c.deadline,
+                    R.c.original_deadline, I.c.closed_on, I.c.typical, R.c.level, R.c.measures,
+                    R.c.target, R.c.department, R.c.leader_id, R.c.person_id, R.c.returns,
+                    I.c.reopen_count, PR.c.note, I.c.description)
+             .select_from(I.join(R, R.c.item_id == I.c.id)
+                          .outerjoin(newest, newest.c.item_id == I.c.id)
+                          .outerjoin(PR, PR.c.id == newest.c.pid))
+             .where(I.c.campaign_id == run.id).order_by(I.c.seq))
+    if item_id is not None:
+        query = query.where(I.c.id == item_id)
+    out = []
+    for row in conn.execute(query.execution_options(yield_per=5000)):
+        it = ItemAt(*row)
+        it.typical = bool(it.typical)
+        out.append(it)
+    return out
+
+
+# --- replaying the log ---------------------------------------------------------------------------
+
+_EVENTS = select(E.c.id, E.c.item_id, E.c.machine, E.c.trigger, E.c.to_state, E.c.business_date,
+                 E.c.payload, E.c.note)
+
+
+def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = True) -> list[ItemAt]:
+    """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it."""
+    from .snapshots import load_snapshot
+
+    snap = load_snapshot(conn, run, as_of) if snapshots else None
+    items: dict[int, ItemAt] = dict(snap.items) if snap else {}
+    seen: dict[int, set[str]] = {}
+    query = _EVENTS.where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
+                          E.c.business_date <= as_of)
+    if snap is not None:
+        query = query.where(E.c.business_date > snap.as_of)
+    replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None)
+    if not replay.apply(conn.execute(query.order_by(E.c.id).execution_options(yield_per=5000))):
+        return replay_items(conn, run, as_of, snapshots=False)  # written out of order: from scratch
+    known = snap.max_item_id if snap else 0
+    _resolve(conn, run, items, seen, as_of, known, None)
+    return sorted(items.values(), key=lambda it: it.seq)
+
+
+class Replay:
+    """Applies events, in the order written, to items; the one place events become state."""
+
+    def __init__(self, conn: Connection, run: Run, items: dict[int, ItemAt],
+                 seen: dict[int, set[str]], after_id: int | None = None) -> None:
+        from .standing import closing_states
+
+        d = run.definition
+        self.conn = conn
+        self.run = run
+        self.items = items
+        self.seen = seen
+        self.after_id = after_id
+        self.closing = closing_states(d)
+        self.initial = (d.machines["item"].initial, d.machines["rectification"].initial)
+        self.known = max(items, default=0)
+        self._units: dict[str, int] | None = None
+        self._rows: dict[int, Any] | None = None
+
+    def units(self) -> dict[str, int]:
+        if self._units is None:
+            self._units = {r.code: r.id for r in self.conn.execute(select(U.c.code, U.c.id))}
+        return self._units
+
+    def row(self, item_id: int) -> Any:
+        """An item's facts that never change: code, number, stage it was found in."""
+        if self._rows is None:  # read once: the items newer than those already held
+            self._rows = {r.id: r for r in self.conn.execute(
+                select(I.c.id, I.c.code, I.c.seq, I.c.stage)
+                .where(I.c.campaign_id == self.run.id, I.c.id > self.known))}
+        found = self._rows.get(item_id)
+        if found is None:  # an item older than those read (a single-item replay)
+            found = self.conn.execute(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
+                                      .where(I.c.id == item_id)).first()
+        return found
+
+    def apply(self, events: Iterable[Any]) -> bool:
+        """Apply ``events``; False if one was written before the snapshot's last (out of order)."""
+        first = True
+        for ev in events:
+            if first and self.after_id is not None and ev.id <= self.after_id:
+                return False
+            first = False
+            self.one(ev)
+        return True
+
+    def one(self, ev: Any) -> None:
+        payload = ev.payload or {}
+        it = self.items.get(ev.item_id)
+        if it is None:
+            if ev.trigger != "add" or ev.machine != "item":
+                return  # an event of an item whose adding is not in the log
+            row = self.row(ev.item_id)
+            if row is None:
+                return
+            it = self.items[ev.item_id] = ItemAt(row.id, row.code, row.seq, ev.business_date,
+                                                 stage=row.stage, state=self.initial[0],
+                                                 rect_state=self.initial[1])
+            self.seen[ev.item_id] = set()
+            self._add(it, payload)
+        seen = self.seen.get(ev.item_id)
+        if ev.machine == "item" and ev.to_state:
+            if ev.to_state in self.closing and it.state not in self.closing:
+                it.closed_on = ev.business_date
+            elif ev.to_state not in self.closing:
+                it.closed_on = None
+            it.state = ev.to_state
+            if "closed_on" in payload and ev.to_state in self.closing:
+                it.closed_on = _date(payload["closed_on"]) or it.closed_on
+        elif ev.machine == "rectification" and ev.to_state:
+            it.rect_state = ev.to_state
+        if ev.trigger == "edit":
+            _apply(it, payload.get("new") or {}, seen)
+        elif ev.trigger == "progress":
+            if ev.note:
+                it.progress = ev.note
+        elif ev.trigger not in ("add", "import"):  # an import's move carries where it came from
+            _apply(it, payload, seen)
+
+    def _add(self, it: ItemAt, payload: dict[str, Any]) -> None:
+        seen = self.seen[it.id]
+        unit = self.units().get(payload.get("unit") or "")
+        if unit is not None:
+            it.unit_id = unit
+        for name in ("title", "category", "source", "measures", "target", "department"):
+            if payload.get(name) is not None:
+                setattr(it, name, payload[name])
+        seen.update(("measures", "target", "department"))  # always given when set
+        it.deadline = _date(payload.get("deadline"))
+        it.original_deadline = _date(payload.get("original_deadline")) or it.deadline
+        it.typical = bool(payload.get("typical", False))
+        if "import" not in payload:  # added by hand: no one is responsible yet
+            seen.update(("leader_id", "person_id"))
+
+
+def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:
+    for name, value in values.items():
+        if name in ("deadline", "new_deadline"):
+            it.deadline = _date(value)
+            it.original_deadline = it.original_deadline or it.deadline
+        elif name == "original_deadline":
+            it.original_deadline = _date(value)
+        elif name == "closed_on":
+            it.closed_on = _date(value)
+        elif name == "typical":
+            it.typical = bool(value)
+        elif name in _SETTABLE:
+            setattr(it, name, value)
+            if seen is not None:
+                seen.add(name)
+
+
+def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[int, set[str]],
+             as_of: dt.date, above: int, only: int | None) -> None:
+    """Facts no event up to ``as_of`` gave: the first later edit's old value, else today's."""
+    pending = {i: [n for n in UNCARRIED if n not in s] for i, s in seen.items() if i in items}
+    pending = {i: names for i, names in pending.items() if names}
+    if not pending:
+        return
+    later = (select(E.c.item_id, E.c.payload)
+             .where(E.c.campaign_id == run.id, E.c.item_id > above, E.c.trigger == "edit",
+                    E.c.business_date > as_of).order_by(E.c.id))
+    if only is not None:
+        later = later.where(E.c.item_id == only)
+    for item_id, payload in conn.execute(later):
+        names = pending.get(item_id)
+        old = (payload or {}).get("old") or {}
+        for name in list(names or ()):
+            if name in old:
+                _apply(items[item_id], {name: old[name]}, None)
+                names.remove(name)  # type: ignore[union-attr]
+    current = {it.id: it for it in _rows_above(conn, run, above, only)}
+    for item_id, names in pending.items():
+        now = current.get(item_id)
+        for name in names:
+            if now is not None:
+                setattr(items[item_id], name, getattr(now, name))
+
+
+def _rows_above(conn: Connection, run: Run, above: int, only: int | None) -> Iterator[ItemAt]:
+    if only is not None:
+        yield from items_from_tables(conn, run, only)
+        return
+    for it in items_from_tables(conn, run):
+        if it.id > above:
+            yield it
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+# --- stages --------------------------------------------------------------------------------------
+
+
+def stages_at(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[StageAt], dt.date | None]:
+    """The campaign's stages at the end of ``as_of``, and the day it concluded (if by then)."""
+    rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
+    events: dict[int, list[Any]] = {}
+    concluded = None
+    for ev in conn.execute(select(E.c.machine, E.c.subject_id, E.c.trigger, E.c.to_state,
+                                  E.c.business_date)
+                           .where(E.c.campaign_id == run.id, E.c.machine.in_(("stage", "campaign")))
+                           .order_by(E.c.id)):
+        if ev.machine == "campaign":
+            if ev.trigger == "conclude" and ev.business_date <= as_of:
+                concluded = ev.business_date
+            continue
+        events.setdefault(ev.subject_id, []).append(ev)
+    out = []
+    for row in rows:
+        history = events.get(row.id, [])
+        opened_at_start = row.opened_on is not None and not any(e.trigger == "open" for e in history)
+        state = "open" if opened_at_start and run.start_date <= as_of else "pending"
+        opened = run.start_date if state == "open" else None
+        closed = None
+        for ev in history:
+            if ev.business_date > as_of:
+                break
+            state = ev.to_state or state
+            if ev.to_state == "open":
+                opened = ev.business_date
+            elif ev.to_state == "closed":
+                closed = ev.business_date
+        spec = run.definition.stage(row.key)
+        start, end = spec.window(run.start_date) if spec else (None, None)
+        out.append(StageAt(row.key, spec.title if spec else row.key, spec.kind if spec else "",
+                           start, end, state, opened, closed))
+    return out, concluded

@@ -1,0 +1,171 @@
+"""Month-end snapshots: derived copies of a campaign's reduced state, so replays start late.
+
+A snapshot holds every item as ``campaigns.reducer`` left it at the end of a month, and the id
+of the newest event it includes.  It is written only for a month no change can reach any more:
+business time only moves forward, so once the campaign's newest event and its clock (``tick``)
+are both past a month-end, no event dated on or before it can be written.  It is written only
+where the log splits cleanly there (every event dated up to the month-end was written before
+every later-dated one; a catch-up tick can interleave them), so the snapshot plus the events
+dated after it, in the order written, is exactly the replay of the whole log.  Snapshots are
+derived data: ``repair_snapshots`` rebuilds them from the log, ``replay_problems`` holds the
+state tables and the snapshots against a replay.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from engine.io.store import now
+
+from .reducer import COMPARED, DATES, FIELDS, ItemAt, campaign_at, items_from_tables, replay_items
+from .runs import Run
+from .tables import EVENTS as E, SNAPSHOTS as SN, TICKS as T
+
+_DATE_AT = tuple(i for i, name in enumerate(FIELDS) if name in DATES)
+
+
+@dataclass
+class Snapshot:
+    as_of: dt.date
+    last_event_id: int
+    items: dict[int, ItemAt]
+
+    @property
+    def max_item_id(self) -> int:
+        return max(self.items, default=0)
+
+
+def encode(items: list[ItemAt]) -> bytes:
+    """Items as compressed JSON rows in ``FIELDS`` order, dates as day ordinals."""
+    rows = []
+    for it in items:
+        row: list[Any] = [getattr(it, name) for name in FIELDS]
+        for i in _DATE_AT:
+            if row[i] is not None:
+                row[i] = row[i].toordinal()
+        rows.append(row)
+    return zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def decode(blob: bytes) -> dict[int, ItemAt]:
+    out: dict[int, ItemAt] = {}
+    fromordinal = dt.date.fromordinal
+    for row in json.loads(zlib.decompress(blob)):
+        for i in _DATE_AT:
+            if row[i] is not None:
+                row[i] = fromordinal(row[i])
+        out[row[0]] = ItemAt(*row)
+    return out
+
+
+def load_snapshot(conn: Connection, run: Run, as_of: dt.date) -> Snapshot | None:
+    """The newest snapshot at or before ``as_of``, or None."""
+    row = conn.execute(select(SN.c.as_of, SN.c.last_event_id, SN.c.state)
+                       .where(SN.c.campaign_id == run.id, SN.c.as_of <= as_of)
+                       .order_by(SN.c.as_of.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return Snapshot(row.as_of, row.last_event_id, decode(row.state))
+
+
+def month_ends(first: dt.date, before: dt.date) -> list[dt.date]:
+    """Every month's last day from ``first``'s month on, strictly before ``before``."""
+    out = []
+    month = dt.date(first.year, first.month, 1)
+    while True:
+        nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        end = nxt - dt.timedelta(days=1)
+        if end >= before:
+            return out
+        out.append(end)
+        month = nxt
+
+
+def sealed_before(conn: Connection, run: Run) -> dt.date | None:
+    """The earliest date a change may still be dated: later writers and the clock start there."""
+    latest = conn.execute(select(func.max(E.c.business_date))
+                          .where(E.c.campaign_id == run.id)).scalar()
+    if latest is None:
+        return None
+    if run.concluded_on is not None:  # its clock has stopped
+        return latest  # type: ignore[no-any-return]
+    ticked = conn.execute(select(T.c.ticked_to).where(T.c.campaign_id == run.id)).scalar()
+    return min(latest, ticked or run.start_date)  # type: ignore[no-any-return]
+
+
+def _split(conn: Connection, run: Run, day: dt.date) -> int | None:
+    """The newest event dated up to ``day`` if every one was written before every later one."""
+    upto = conn.execute(select(func.max(E.c.id)).where(
+        E.c.campaign_id == run.id, E.c.business_date <= day)).scalar()
+    after = conn.execute(select(func.min(E.c.id)).where(
+        E.c.campaign_id == run.id, E.c.business_date > day)).scalar()
+    if upto is None or (after is not None and after < upto):
+        return None
+    return int(upto)
+
+
+def write_missing(conn: Connection, run: Run) -> list[dt.date]:
+    """Write the snapshot of every month-end no change can reach that has none yet."""
+    sealed = sealed_before(conn, run)
+    if sealed is None:
+        return []
+    have = set(conn.execute(select(SN.c.as_of).where(SN.c.campaign_id == run.id)).scalars())
+    written = []
+    for end in month_ends(run.start_date, sealed):
+        if end in have:
+            continue
+        last = _split(conn, run, end)
+        if last is None:
+            continue
+        items = replay_items(conn, run, end)
+        conn.execute(insert(SN).values(campaign_id=run.id, as_of=end, last_event_id=last,
+                                       head_hash=None, items=len(items), state=encode(items),
+                                       created_at=now()))
+        written.append(end)
+    return written
+
+
+def repair_snapshots(conn: Connection, run: Run) -> int:
+    """Drop the campaign's snapshots and write them again from the log; how many were written."""
+    conn.execute(delete(SN).where(SN.c.campaign_id == run.id))
+    return len(write_missing(conn, run))
+
+
+def replay_problems(conn: Connection, run: Run) -> list[str]:
+    """Every item whose stored state differs from a replay of the log, and every stale snapshot."""
+    latest = conn.execute(select(func.max(E.c.business_date))
+                          .where(E.c.campaign_id == run.id)).scalar()
+    if latest is None:
+        return []
+    problems = _differences(items_from_tables(conn, run),
+                            campaign_at(conn, run, latest, replay=True, snapshots=False).items,
+                            "stored state")
+    for day, blob in conn.execute(select(SN.c.as_of, SN.c.state)
+                                  .where(SN.c.campaign_id == run.id).order_by(SN.c.as_of)):
+        stored = sorted(decode(blob).values(), key=lambda it: it.seq)
+        problems += _differences(stored, replay_items(conn, run, day, snapshots=False),
+                                 f"snapshot of {day}")
+    return problems
+
+
+def _differences(have: list[ItemAt], replayed: list[ItemAt], what: str) -> list[str]:
+    out = []
+    by_id = {it.id: it for it in replayed}
+    for it in have:
+        other = by_id.pop(it.id, None)
+        if other is None:
+            out.append(f"{it.code}: in the {what} but not in the log")
+            continue
+        diff = [f"{n} {getattr(it, n)!r} (log: {getattr(other, n)!r})" for n in COMPARED
+                if getattr(it, n) != getattr(other, n)]
+        if diff:
+            out.append(f"{it.code}: {what} differs: " + ", ".join(diff))
+    out += [f"{it.code}: in the log but not in the {what}" for it in by_id.values()]
+    return out
