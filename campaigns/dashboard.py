@@ -63,8 +63,8 @@ def figures(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[
 
 def timeline(stages: list[dict[str, Any]], as_of: dt.date, width: int = 1000) -> str:
     """The stages as bars on a time axis, today marked."""
-    starts = [s["start"] for s in stages if s["start"]]
-    ends = [s["end"] for s in stages if s["end"]]
+    starts: list[dt.date] = [s["start"] for s in stages if s["start"]]
+    ends: list[dt.date] = [s["end"] for s in stages if s["end"]]
     if not starts:
         return ""
     first, last = min(starts), max(ends)

@@ -72,7 +72,7 @@ def list_items(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, *,
 
 
 def _people(conn: Connection) -> dict[int, str]:
-    return dict(conn.execute(select(P.c.id, P.c.name)).all())  # type: ignore[arg-type]
+    return {pid: name for pid, name in conn.execute(select(P.c.id, P.c.name)).all()}
 
 
 def show_item(conn: Connection, run: Run, tree: UnitTree, code: str, as_of: dt.date,

@@ -77,7 +77,7 @@ def load_snapshot(conn: Connection, run: Run, as_of: dt.date) -> Snapshot | None
 
 def month_ends(first: dt.date, before: dt.date) -> list[dt.date]:
     """Every month's last day from ``first``'s month on, strictly before ``before``."""
-    out = []
+    out: list[dt.date] = []
     month = dt.date(first.year, first.month, 1)
     while True:
         nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)

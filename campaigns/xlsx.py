@@ -231,14 +231,14 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
         proto.number_format = fmt
         proto.border = border
         proto.alignment = Alignment(vertical="top", wrap_text=wrap)
-        protos[kind] = proto._style
+        protos[kind] = proto._style  # type: ignore[attr-defined]
     styles = [protos.get(c.kind, protos["text"]) for c in columns]
     n = 0
     for values in rows:
         out = []
         for style, v in zip(styles, values, strict=True):
             cell = WriteOnlyCell(ws, v)
-            cell._style = style
+            cell._style = style  # type: ignore[attr-defined]
             out.append(cell)
         ws.append(out)
         n += 1

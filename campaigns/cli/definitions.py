@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -17,7 +18,7 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
     from engine.core.errors import DefinitionInvalid
     from engine.core.loader import load
 
-    report = []
+    report: list[dict[str, Any]] = []
     failed = False
     for path in files:
         try:

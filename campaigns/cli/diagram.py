@@ -132,5 +132,5 @@ def _write(graph: object, path: str) -> None:
     if not path.lower().endswith(".dot") and draw.cjk_font_missing():
         click.echo("warning: no Chinese font found (fc-list :lang=zh is empty); labels may "
                    f"show as boxes. Install one: {draw.install_hint()}", err=True)
-    draw.render(graph, path)  # type: ignore[arg-type]
+    draw.render(graph, path)
     click.echo(f"wrote {path}")

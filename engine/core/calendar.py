@@ -140,7 +140,7 @@ class WorkCalendar:
     def _build_year(self, year: int) -> list[int]:
         if not dt.MINYEAR <= year <= dt.MAXYEAR:
             raise _YearUnknown(year, None)
-        rule = self._weekday_rule
+        rule: Callable[[dt.date], bool] = self._weekday_rule
         if self.spec.region == "cn":
             is_workday, first, last = _cn_source()
             if first <= year <= last:

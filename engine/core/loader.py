@@ -98,7 +98,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) -> dict[str, Any]:
     """Merge a lifecycle preset with the definition's own ``machines`` overrides."""
-    data = copy.deepcopy(doc.data)
+    data: dict[str, Any] = copy.deepcopy(doc.data)
     name = data.get("lifecycle")
     if name is None:
         return data

@@ -7,6 +7,7 @@ import functools
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, FieldType, GuardDef, Plugin
 
@@ -61,7 +62,10 @@ def default_registry() -> Registry:
 def _from_entry_points() -> Registry:
     registry = Registry()
     for target in entry_points(PLUGIN_GROUP):
-        registry.add_plugin(_load(target))
+        plugin = _load(target)
+        if not isinstance(plugin, Plugin):
+            raise TypeError(f"entry point {target} is not a Plugin")
+        registry.add_plugin(plugin)
     for target in entry_points(GUARD_GROUP):
         registry.add_guards(_as_list(_load(target)))
     for target in entry_points(ACTION_GROUP):
@@ -126,5 +130,5 @@ def _load(target: str) -> object:
     return obj
 
 
-def _as_list(obj: object) -> list:
+def _as_list(obj: object) -> list[Any]:
     return list(obj) if isinstance(obj, (list, tuple)) else [obj]

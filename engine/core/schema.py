@@ -32,7 +32,7 @@ DATE_REF = {
 }
 
 
-def _obj(props: Mapping[str, Any], required: tuple[str, ...] = (), desc: str = "") -> dict:
+def _obj(props: Mapping[str, Any], required: tuple[str, ...] = (), desc: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": dict(props),
                            "additionalProperties": False}
     if required:

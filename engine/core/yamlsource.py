@@ -164,7 +164,7 @@ def _deep_mark(text: str) -> yaml.Mark | None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    return event.start_mark
+                    return event.start_mark  # type: ignore[return-value]
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.YAMLError:
@@ -201,7 +201,7 @@ def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]],
     if isinstance(node, yaml.SequenceNode):
         return [_build(v, (*path, i), positions, problems, file) for i, v in enumerate(node.value)]
     try:
-        return _Loader.construct_scalar_value(node)
+        return _Loader.construct_scalar_value(node)  # type: ignore[attr-defined]
     except Exception as exc:  # a scalar PyYAML cannot construct, e.g. a bad !!binary
         problems.append(_problem(file, "bad-value", f"cannot read value: {exc}",
                                  node.start_mark.line + 1, node.start_mark.column + 1))
