@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor, Context, Outcome
 from engine.core.moves import Move
-from engine.io.store import apply_moves
+from engine.io.writer import apply_moves
 
+from . import events as ev
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -58,6 +59,11 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
                       "nothing was changed:\n  " + "\n  ".join(refused[:20]),
                       "run 'rectify item triggers CODE' to see what is possible now")
+    if trigger == "merge" and params and "into" in params:  # name the item it duplicates
+        first = [m for m in moves if m.trigger == "merge"]
+        for m in first:
+            merged = ev.Merged(m.payload or {}, into=str(params["into"]))
+            m.payload, m.payload_version = merged.as_payload(), merged.VERSION
     apply_moves(conn, TABLES, EVENTS, moves)
     return outcomes
 
@@ -91,10 +97,12 @@ def fire_with_follow_ups(conn: Connection | None, run: Run, record: Record, trig
 def _move(record: Record, run: Run, step: Outcome, actor: str, as_of: dt.date,
           note: str | None) -> Move:
     subject = record.subject(step.machine)
+    payload = ev.Moved(step.changes)
     move = Move(subject.id, subject.version, step.machine, step.trigger, step.source,
                 step.dest or step.source, actor, as_of, changes=step.changes,
                 event_values={"campaign_id": run.id, "item_id": record.item.id}, note=note,
-                payload=_jsonable(step.changes) or None)
+                payload=payload.as_payload(), stream=run.key, subject_key=record.code,
+                payload_version=payload.VERSION)
     subject.version += 1
     return move
 

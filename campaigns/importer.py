@@ -29,7 +29,9 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import EngineError, InvalidInput, Refused
 from engine.core.machines import Actor
 from engine.io.store import now
+from engine.io.writer import Entry
 
+from . import events as ev
 from .items import _check_choice
 from .plugin import CONFIDENTIAL_FIELDS, ITEM_FIELDS
 from .runs import Run, require_forward
@@ -694,6 +696,8 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    if not options.dry_run:
+        ev.lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
     tree = UnitTree.load(conn)
@@ -998,43 +1002,41 @@ def _insert(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
     for start in range(0, len(item_ids), 500):
         rect_ids.update(conn.execute(select(R.c.item_id, R.c.id).where(
             R.c.item_id.in_(item_ids[start:start + 500]))).all())
-    events: list[dict[str, Any]] = []
+    events: list[Entry] = []
     secrets: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for i, p in enumerate(rows):
         v, rect, code = item_rows[i], rect_rows[i], codes[i]
         item_id = ids[code]
         origin = {"file": file, "sheet": sheet, "row": p.row}
-        payload = {"title": v["title"], "unit": p.unit.code, "category": v["category"],
-                   "source": v["source"], "rectification": rect_ids[item_id],
-                   "deadline": _iso(rect["deadline"]), "secrets": sorted(p.secrets),
-                   "import": {**origin, "values": fingerprint(p, d.confidential)}}
-        for name in ("measures", "target", "department"):
-            if rect[name]:
-                payload[name] = rect[name]
-        if rect["original_deadline"] != rect["deadline"]:
-            payload["original_deadline"] = _iso(rect["original_deadline"])
-        events.append(_event(run, item_id, "item", item_id, "add", None, item_m.initial, actor,
-                             as_of, stamp, payload, None))
+        added = ev.ItemAdded(
+            v["title"], p.unit.code, v["category"], v["source"], rect_ids[item_id],
+            rect["deadline"], sorted(p.secrets), measures=rect["measures"] or None,
+            target=rect["target"] or None, department=rect["department"] or None,
+            original_deadline=(rect["original_deadline"]
+                               if rect["original_deadline"] != rect["deadline"] else None),
+            origin=ev.Origin(file, sheet, p.row, fingerprint(p, d.confidential)))
+        events.append(_event(run, code, item_id, "item", item_id, added, None, item_m.initial,
+                             actor, as_of, None))
         if v["state"] != item_m.initial:
-            events.append(_event(run, item_id, "item", item_id, "import", item_m.initial,
-                                 v["state"], actor, as_of, stamp,
-                                 {**origin, "closed_on": _iso(v["closed_on"])},
-                                 f"imported from {file} row {p.row}"))
+            events.append(_event(run, code, item_id, "item", item_id,
+                                 ev.Imported(file, sheet, p.row, closed_on=v["closed_on"]),
+                                 item_m.initial, v["state"], actor, as_of,
+                                 f"imported from {file} row {p.row}", keep_none=("closed_on",)))
         if rect["state"] != rect_m.initial:
-            events.append(_event(run, item_id, "rectification", rect_ids[item_id], "import",
-                                 rect_m.initial, rect["state"], actor, as_of, stamp,
-                                 {**origin, "deadline": _iso(rect["deadline"])},
-                                 f"imported from {file} row {p.row}"))
+            events.append(_event(run, code, item_id, "rectification", rect_ids[item_id],
+                                 ev.Imported(file, sheet, p.row, deadline=rect["deadline"]),
+                                 rect_m.initial, rect["state"], actor, as_of,
+                                 f"imported from {file} row {p.row}", keep_none=("deadline",)))
         for name, value in p.secrets.items():
             secrets.append({"item_id": item_id, "field": name, "value": value})
         if p.values.get("progress"):
             notes.append({"item_id": item_id, "business_date": as_of, "actor": actor.key,
                           "note": p.values["progress"], "recorded_at": stamp})
-            events.append(_event(run, item_id, "record", item_id, "progress", None, None, actor,
-                                 as_of, stamp, {"evidence": [], "import": origin},
-                                 p.values["progress"]))
-    bulk_insert(conn, E, events)
+            events.append(_event(run, code, item_id, "record", item_id,
+                                 ev.ProgressRecorded([], origin=ev.Origin(**origin)), None, None,
+                                 actor, as_of, p.values["progress"]))
+    ev.write(conn, events)
     bulk_insert(conn, SECRETS, secrets)
     bulk_insert(conn, PR, notes)
     return codes
@@ -1114,13 +1116,16 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     conn.exec_driver_sql(compiled.string, data)
 
 
-def _event(run: Run, item_id: int, machine: str, subject_id: int, trigger: str,
-           src: str | None, dest: str | None, actor: Actor, as_of: dt.date, stamp: dt.datetime,
-           payload: dict[str, Any] | None, note: str | None) -> dict[str, Any]:
-    return {"campaign_id": run.id, "item_id": item_id, "machine": machine,
-            "subject_id": subject_id, "trigger": trigger, "from_state": src, "to_state": dest,
-            "actor": actor.key, "business_date": as_of, "recorded_at": stamp, "note": note,
-            "payload": payload, "rule": None}
+def _event(run: Run, code: str, item_id: int, machine: str, subject_id: int, payload: ev.Payload,
+           src: str | None, dest: str | None, actor: Actor, as_of: dt.date, note: str | None,
+           keep_none: tuple[str, ...] = ()) -> Entry:
+    entry = ev.entry(run.key, payload, subject=code, actor=actor.key, day=as_of,
+                     campaign_id=run.id, item_id=item_id, subject_id=subject_id, machine=machine,
+                     from_state=src, to_state=dest, note=note)
+    if keep_none:  # a state import names the date it took, even when there is none
+        entry.payload = {**(entry.payload or {}), **{k: None for k in keep_none
+                                                     if k not in (entry.payload or {})}}
+    return entry
 
 
 def _iso(value: Any) -> Any:
@@ -1151,7 +1156,8 @@ def _update(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
             rect_vals[f"{name}_id"] = new
         elif name == "closed_on":
             item_vals["closed_on"] = new
-    events = []
+    events: list[Entry] = []
+    code = item["code"]
     if "state" in diff:
         (old_item, old_rect), (new_item, new_rect) = diff["state"]
         stamps = set(p.path.stamps) if p.path else set()
@@ -1161,28 +1167,25 @@ def _update(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
                 item_vals.setdefault("closed_on", p.values.get("closed_on") or as_of)
             else:
                 item_vals["closed_on"] = None
-            events.append(_event(run, item["id"], "item", item["id"], "import", old_item, new_item,
-                                 actor, as_of, stamp,
-                                 {**origin, "closed_on": _iso(item_vals.get("closed_on"))}, note))
+            events.append(_event(run, code, item["id"], "item", item["id"],
+                                 ev.Imported(file, sheet, p.row, closed_on=item_vals.get("closed_on")),
+                                 old_item, new_item, actor, as_of, note, keep_none=("closed_on",)))
         if new_rect != old_rect:
             rect_vals.update(state=new_rect, entered_on=as_of)
             for name in ("submitted_on", "completed_on"):
                 if ("rectification", name) in stamps:
                     rect_vals[name] = as_of
-            events.append(_event(run, item["id"], "rectification", item["rect_id"], "import",
-                                 old_rect, new_rect, actor, as_of, stamp,
-                                 {**origin, "deadline": _iso(rect_vals.get("deadline",
-                                                                           item["deadline"]))},
-                                 note))
+            events.append(_event(run, code, item["id"], "rectification", item["rect_id"],
+                                 ev.Imported(file, sheet, p.row,
+                                             deadline=rect_vals.get("deadline", item["deadline"])),
+                                 old_rect, new_rect, actor, as_of, note, keep_none=("deadline",)))
     edited = {k: v for k, v in {**item_vals, **rect_vals}.items()
               if k not in ("state", "entered_on")}
     if edited or any(n in diff for n in CONFIDENTIAL_FIELDS):
         old = {k: _iso(item.get(k)) for k in edited if k in item}
-        events.insert(0, _event(run, item["id"], "record", item["id"], "edit", None, None, actor,
-                                as_of, stamp, {"old": old,
-                                               "new": {k: _iso(v) for k, v in edited.items()},
-                                               "secrets": sorted(p.secrets), "import": origin},
-                                note))
+        events.insert(0, _event(run, code, item["id"], "record", item["id"],
+                                ev.Edited(old, edited, sorted(p.secrets), ev.Origin(**origin)),
+                                None, None, actor, as_of, note))
     if item_vals:
         conn.execute(update(I).where(I.c.id == item["id"])
                      .values(version=item["version"] + 1, **item_vals))
@@ -1199,13 +1202,15 @@ def _update(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
         new_note = diff["progress"][1]
         conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of, actor=actor.key,
                                        note=new_note, recorded_at=stamp))
-        events.append(_event(run, item["id"], "record", item["id"], "progress", None, None, actor,
-                             as_of, stamp, {"evidence": [], "import": origin}, new_note))
+        events.append(_event(run, code, item["id"], "record", item["id"],
+                             ev.ProgressRecorded([], origin=ev.Origin(**origin)), None, None,
+                             actor, as_of, new_note))
     if events:
-        first = events[0]["payload"]
+        first = dict(events[0].payload or {})
         values = fingerprint(p, d.confidential)
         if isinstance(first.get("import"), dict):
-            first["import"]["values"] = values
+            first["import"] = {**first["import"], "values": values}
         else:
             first["values"] = values
-        conn.execute(insert(E), events)
+        events[0].payload = first
+        ev.write(conn, events)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import Conflict, InvalidInput, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor, Context
 from engine.core.spec import StageSpec
-from engine.io.store import now
 
+from . import events as ev
 from .figures import StoreFigures
 from .i18n import _
 from .runs import Run, require_forward
-from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
+from .tables import CAMPAIGNS as C, STAGES as S
 
 
 def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
@@ -35,6 +35,7 @@ def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
     if row.state != "open":
         raise Refused(f"stage '{key}' is {row.state}, not open")
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    ev.lock(conn, [run.key])
     return [_close(conn, run, ctx, row, force)]
 
 
@@ -67,13 +68,14 @@ def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | 
     else:
         target = pending[0] if pending else None
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    ev.lock(conn, [run.key])
     done: list[str] = []
     if target is None:
         for row in rows:
             if row.state == "open":
                 done.append(_close(conn, run, ctx, row, force))
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
-        _event(conn, run, "campaign", run.id, "conclude", "running", "concluded", actor, as_of, {})
+        _event(conn, run, ev.CampaignConcluded(), run.id, run.key, "running", "concluded", actor, as_of)
         return [*done, _("campaign {key} concluded on {date}").format(key=run.key, date=as_of)]
     target_spec = run.definition.stage(target.key)
     assert target_spec is not None
@@ -130,8 +132,8 @@ def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool,
     assert spec is not None
     overridden = _check(run, ctx, spec, spec.entry, force, "open")
     _set(conn, row, "open", opened_on=ctx.as_of)
-    _event(conn, run, "stage", row.id, "open", "pending", "open", ctx.actor, ctx.as_of,
-           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key}, rule)
+    _event(conn, run, ev.StageOpened(row.key, overridden or None), row.id, row.key, "pending", "open",
+           ctx.actor, ctx.as_of, rule)
     return (_("opened {stage} ({title})").format(stage=row.key, title=spec.title)
             + (" " + _("[forced]") if overridden else ""))
 
@@ -141,8 +143,8 @@ def _close(conn: Connection, run: Run, ctx: Context, row: Any, force: bool) -> s
     assert spec is not None
     overridden = _check(run, ctx, spec, spec.exit, force, "close")
     _set(conn, row, "closed", closed_on=ctx.as_of)
-    _event(conn, run, "stage", row.id, "close", "open", "closed", ctx.actor, ctx.as_of,
-           {"stage": row.key, "overridden": overridden} if overridden else {"stage": row.key})
+    _event(conn, run, ev.StageClosed(row.key, overridden or None), row.id, row.key, "open", "closed",
+           ctx.actor, ctx.as_of)
     return (_("closed {stage} ({title})").format(stage=row.key, title=spec.title)
             + (" " + _("[forced]") if overridden else ""))
 
@@ -154,9 +156,8 @@ def _set(conn: Connection, row: Any, state: str, **values: Any) -> None:
         raise Conflict(f"stage '{row.key}' was changed by someone else", "retry")
 
 
-def _event(conn: Connection, run: Run, machine: str, subject_id: int, trigger: str, src: str,
-           dest: str, actor: Actor, as_of: dt.date, payload: dict[str, Any],
-           rule: str | None = None) -> None:
-    conn.execute(insert(E).values(campaign_id=run.id, machine=machine, subject_id=subject_id,
-                                  trigger=trigger, from_state=src, to_state=dest, actor=actor.key,
-                                  business_date=as_of, recorded_at=now(), payload=payload, rule=rule))
+def _event(conn: Connection, run: Run, payload: ev.Payload, subject_id: int, subject: str,
+           src: str, dest: str, actor: Actor, as_of: dt.date, rule: str | None = None) -> None:
+    ev.write(conn, [ev.entry(run.key, payload, subject=subject, actor=actor.key, day=as_of,
+                             campaign_id=run.id, subject_id=subject_id, from_state=src,
+                             to_state=dest, rule=rule)])

@@ -78,7 +78,7 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
     from campaigns.runs import load_run_by_id
     from engine.core.errors import Conflict
     from engine.core.moves import Move
-    from engine.io.store import apply_moves
+    from engine.io.writer import apply_moves
 
     db = Database(url)
     try:
@@ -90,7 +90,8 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
             moves = [Move(record.subject(s.machine).id, record.subject(s.machine).version, s.machine,
                           s.trigger, s.source, s.dest or s.source, actor.key, DAY,
                           changes=s.changes,
-                          event_values={"campaign_id": run.id, "item_id": record.item.id})
+                          event_values={"campaign_id": run.id, "item_id": record.item.id},
+                          stream=run.key, subject_key=record.code)
                      for s in steps]
         both_read.wait(WAIT)
         if my_turn is not None and not my_turn.wait(WAIT):
