@@ -18,8 +18,9 @@ from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor, Outcome
 from engine.core.moves import Move
 from engine.core.planner import Plan, Request, plan
-from engine.io.store import apply_moves
+from engine.io.writer import apply_moves
 
+from . import events as ev
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -61,6 +62,11 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
                       "nothing was changed:\n  " + "\n  ".join(refused[:20]),
                       "run 'rectify item triggers CODE' to see what is possible now")
+    if trigger == "merge" and params and "into" in params:  # name the item it duplicates
+        first = [m for m in moves if m.trigger == "merge"]
+        for m in first:
+            merged = ev.Merged(m.payload or {}, into=str(params["into"]))
+            m.payload, m.payload_version = merged.as_payload(), merged.VERSION
     apply_moves(conn, TABLES, EVENTS, moves)
     return outcomes
 
@@ -70,7 +76,8 @@ def plan_record(conn: Connection | None, run: Run, record: Record, request: Requ
 
     On success ``record`` becomes the moved copy, so a caller may plan the next change on it.
     """
-    request = replace(request, event_values={"campaign_id": run.id, "item_id": record.item.id})
+    request = replace(request, event_values={"campaign_id": run.id, "item_id": record.item.id},
+                      stream=run.key, subject_key=record.code)
     decided = plan(run.runtime, record, request, run=run,
                    figures=StoreFigures(conn, run) if conn is not None else None)
     if decided.ok:

@@ -27,6 +27,7 @@ from engine.core.planner import Request
 from engine.core.spec import TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
 
+from .events import lock
 from .records import load_records
 from .runs import Run
 from .stages import open_due
@@ -61,12 +62,14 @@ class TickReport:
 
 def clock_for(run: Run) -> Clock:
     """The engine clock wired to this campaign's tables."""
+    code_of_rect = select(I.c.code).where(I.c.id == R.c.item_id).scalar_subquery()
     subjects = {
         "item": Subjects("item", I, I.c.campaign_id == run.id,
-                         {"campaign_id": I.c.campaign_id, "item_id": I.c.id}),
+                         {"campaign_id": I.c.campaign_id, "item_id": I.c.id}, key=I.c.code),
         "rectification": Subjects("rectification", R, R.c.campaign_id == run.id,
                                   {"campaign_id": R.c.campaign_id, "item_id": R.c.item_id},
-                                  deadline="deadline", level="level", level_base="level_base"),
+                                  deadline="deadline", level="level", level_base="level_base",
+                                  key=code_of_rect),
     }
     log = StepLog(N, {"campaign_id": R.c.campaign_id, "rectification_id": R.c.id})
 
@@ -74,7 +77,7 @@ def clock_for(run: Run) -> Clock:
              day: dt.date) -> tuple[list[Move], list[str]]:
         return _fire(conn, run, timer, ids, day)
 
-    return Clock(run.definition, subjects, E, log, fire)
+    return Clock(run.definition, subjects, E, log, fire, stream=run.key)
 
 
 def last_tick(conn: Connection, run: Run) -> dt.date | None:
@@ -91,6 +94,7 @@ def tick(conn: Connection, run: Run, as_of: dt.date, dry_run: bool = False) -> T
         return TickReport(run.key, as_of, as_of, dry_run, concluded=run.concluded_on)
     # one clock per campaign at a time (PostgreSQL; SQLite writers are serialised anyway)
     conn.execute(select(C.c.id).where(C.c.id == run.id).with_for_update())
+    lock(conn, [run.key])  # then its event log's head, before any subject row
     if as_of < run.start_date:
         raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
                            "give --as-of on or after the start date")

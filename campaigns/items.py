@@ -14,8 +14,10 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import Actor
 from engine.core.planner import Request
-from engine.io.store import apply_moves, now
+from engine.io.store import now
+from engine.io.writer import apply_moves
 
+from . import events as ev
 from .advance import TABLES, plan_record
 from .records import load_records
 from .runs import Run, require_forward
@@ -71,6 +73,7 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
         raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
                            "give a deadline on or after --as-of")
     unit_row = tree.find(unit)
+    ev.lock(conn, [run.key])
     seq, code = next_code(conn, run)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
                          .order_by(S.c.position)).scalars().first()  # the earliest still running
@@ -86,15 +89,12 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
     for field, value in (("reporter", reporter), ("reporter_contact", reporter_contact)):
         if value:
             conn.execute(insert(SECRETS).values(item_id=item_id, field=field, value=value))
-    conn.execute(insert(E).values(
-        campaign_id=run.id, item_id=item_id, machine="item", subject_id=item_id, trigger="add",
-        from_state=None, to_state=d.machines["item"].initial, actor=actor.key, business_date=as_of,
-        recorded_at=now(), payload={"title": title, "unit": unit_row.code, "category": category,
-                                    "source": source, "rectification": rect_id,
-                                    "deadline": deadline.isoformat() if deadline else None,
-                                    "secrets": [f for f, v in (("reporter", reporter),
-                                                               ("reporter_contact", reporter_contact))
-                                                if v]}))
+    secrets = [f for f, v in (("reporter", reporter), ("reporter_contact", reporter_contact)) if v]
+    ev.write(conn, [ev.entry(run.key, ev.ItemAdded(title, unit_row.code, category, source, rect_id,
+                                                   deadline, secrets),
+                             subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
+                             item_id=item_id, subject_id=item_id,
+                             to_state=d.machines["item"].initial)])
     return code
 
 
@@ -153,19 +153,18 @@ def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str
         with open(path, "rb") as fh:
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
+    ev.lock(conn, [run.key])
     pid = conn.execute(insert(PROGRESS).values(
         item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
         recorded_at=now())).inserted_primary_key[0]
     for name, digest, content in files:
         if conn.execute(select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
             conn.execute(insert(BLOBS).values(sha256=digest, content=content))
-        conn.execute(insert(EVIDENCE).values(progress_id=pid, filename=name,
+        conn.execute(EVIDENCE.insert().values(progress_id=pid, filename=name,
                                                        sha256=digest, size=len(content)))
-    conn.execute(insert(E).values(
-        campaign_id=run.id, item_id=record.item.id, machine="record", subject_id=record.item.id,
-        trigger="progress", from_state=None, to_state=None, actor=actor.key, business_date=as_of,
-        recorded_at=now(), note=note,
-        payload={"evidence": [{"file": n, "sha256": d} for n, d, _ in files]}))
+    ev.write(conn, [ev.entry(run.key, ev.ProgressRecorded([{"file": n, "sha256": d} for n, d, _ in files]),
+                             subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
+                             item_id=record.item.id, subject_id=record.item.id, note=note)])
     return {"code": code, "evidence": [{"file": n, "sha256": d} for n, d, _ in files]}
 
 
@@ -201,6 +200,7 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
             rect_vals[f"{field}_id"] = pid
         else:
             rect_vals[field] = value
+    ev.lock(conn, [run.key])
     before_item = conn.execute(select(*(I.c[k] for k in item_vals)).where(
         I.c.id == record.item.id)).first() if item_vals else None
     before_rect = conn.execute(select(*(R.c[k] for k in rect_vals)).where(
@@ -216,10 +216,9 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
                 raise Conflict(f"{code} was changed by someone else", "retry")
     old = {**(dict(before_item._mapping) if before_item else {}),
            **(dict(before_rect._mapping) if before_rect else {})}
-    conn.execute(insert(E).values(
-        campaign_id=run.id, item_id=record.item.id, machine="record", subject_id=record.item.id,
-        trigger="edit", actor=actor.key, business_date=as_of, recorded_at=now(), note=note,
-        payload={"old": old, "new": {**item_vals, **rect_vals}}))
+    ev.write(conn, [ev.entry(run.key, ev.Edited(old, {**item_vals, **rect_vals}), subject=code,
+                             actor=actor.key, day=as_of, campaign_id=run.id, item_id=record.item.id,
+                             subject_id=record.item.id, note=note)])
     return {"code": code, "changed": sorted(changes)}
 
 

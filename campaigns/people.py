@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor
 
+from .events import Origin, PersonAdded, PersonDeactivated, site_entry, write_site
 from .tables import PEOPLE as P, UNITS as U
-from .units import UnitTree
+from .units import ADMIN, UnitTree, site_today
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PERSON_COLUMNS = {
@@ -25,7 +27,9 @@ PERSON_COLUMNS = {
 
 
 def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str | None,
-               roles: list[str], title: str | None = None) -> dict[str, Any]:
+               roles: list[str], title: str | None = None, *, actor: str = ADMIN,
+               day: dt.date | None = None, origin: Origin | None = None) -> dict[str, Any]:
+    """Add a person and record it in the site log (``origin``: the imported file's row)."""
     if not KEY.match(key):
         raise InvalidInput(f"person key '{key}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. zhangwei-czj")
@@ -40,9 +44,13 @@ def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str 
             raise InvalidInput(f"role '{role}' is not a valid role key",
                                "roles are keys from the definition, e.g. supervision-office")
     unit_row = tree.find(unit) if unit else None
-    conn.execute(insert(P).values(key=key, name=name.strip(), title=title,
-                                  unit_id=unit_row.id if unit_row else None,
-                                  roles=" ".join(sorted(set(roles))), active=True))
+    pid = conn.execute(insert(P).values(key=key, name=name.strip(), title=title,
+                                        unit_id=unit_row.id if unit_row else None,
+                                        roles=" ".join(sorted(set(roles))), active=True)
+                       ).inserted_primary_key[0]
+    write_site(conn, [site_entry(
+        PersonAdded(name.strip(), unit_row.code if unit_row else None, sorted(set(roles)), title,
+                    origin), subject=key, actor=actor, day=day or site_today(), subject_id=pid)])
     return {"key": key, "name": name, "unit": unit_row.code if unit_row else None, "roles": roles}
 
 
@@ -62,10 +70,13 @@ def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
     return out
 
 
-def deactivate(conn: Connection, key: str) -> None:
-    result = conn.execute(update(P).where(P.c.key == key).values(active=False))
-    if result.rowcount != 1:
+def deactivate(conn: Connection, key: str, *, actor: str = ADMIN, day: dt.date | None = None) -> None:
+    pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
+    if pid is None:
         raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
+    conn.execute(update(P).where(P.c.id == pid).values(active=False))
+    write_site(conn, [site_entry(PersonDeactivated(), subject=key, actor=actor,
+                                 day=day or site_today(), subject_id=pid)])
 
 
 def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None = None) -> Actor:

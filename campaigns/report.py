@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
+from .audit import Head, Stream, head
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import ItemAt, campaign_at
@@ -82,6 +83,7 @@ class MonthReport:
     typical: list[ItemAt] = field(default_factory=list)
     unit_names: dict[int, str] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    head: Head | None = None  # the event log's chain head as of ``as_of`` (rectify audit)
 
     @property
     def rate(self) -> float:
@@ -155,6 +157,7 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
     rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
     rep.stages = [st.as_dict() for st in at.stages]
     rep.notices = _notices(conn, run, rep, {it.id: it for it in items})
+    rep.head = head(conn, Stream(run.key, run.id), as_of)
     return rep
 
 
@@ -275,7 +278,16 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
         else ["本月无典型案例（用 `rectify item edit CODE --typical` 标记）。"]
     if diagram_note:
         out += ["", f"> {diagram_note}"]
+    out += ["", f"> {_head_line(rep)}"]
     return "\n".join(out) + "\n"
+
+
+def _head_line(rep: MonthReport) -> str:
+    """The chain head the report was built on, for checking with ``rectify audit verify --expect``."""
+    if rep.head is None:
+        return f"事件记录链头（截至 {rep.as_of.isoformat()}）：无"
+    return (f"事件记录链头（截至 {rep.as_of.isoformat()}）：第 {rep.head.seq} 条，"
+            f"SHA-256 {rep.head.hash}")
 
 
 def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
@@ -325,7 +337,7 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
     body.append(f"<section><h2>八、典型案例（{len(rep.typical)} 件）</h2>{typical}</section>")
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
-                f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()}")
+                f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")
 
 
 def diagram_section(figures: list[tuple[str, str]], note: str) -> str:

@@ -14,7 +14,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
-from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
+from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,9 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
 
     data, definition = normalized(path)
     key = key or definition.key
+    if key == SITE:
+        raise InvalidInput(f"'{SITE}' is the name of the site-wide event log",
+                           "choose another key with --key")
     if conn.execute(select(C.c.id).where(C.c.key == key)).first():
         raise InvalidInput(f"campaign '{key}' already exists",
                            "choose another key with --key, or use the existing campaign")
@@ -127,10 +130,14 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
                                       state="open" if opens else "pending",
                                       opened_on=start_date if opens else None, version=1))
         first = False
-    conn.execute(insert(E).values(
-        campaign_id=cid, machine="campaign", subject_id=cid, trigger="start", from_state=None,
-        to_state="running", actor=actor, business_date=start_date, recorded_at=now(),
-        payload={"definition": path, "hash": digest(definition.source_text)}))
+    from engine.io.writer import open_stream
+
+    from . import events as ev
+
+    open_stream(conn, key)
+    ev.write(conn, [ev.entry(key, ev.CampaignStarted(path, digest(definition.source_text)),
+                             subject=key, actor=actor, day=start_date, campaign_id=cid,
+                             subject_id=cid, to_state="running")])
     return load_run(conn, key)
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor, Context
 from engine.core.planner import STAGE_MACHINE, plan_stage
-from engine.io.store import apply_moves, now
+from engine.io.writer import apply_moves
 
+from . import events as ev
 from .figures import StoreFigures
 from .i18n import _
 from .runs import Run, require_forward
@@ -35,6 +36,7 @@ def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
     if row.state != "open":
         raise Refused(f"stage '{key}' is {row.state}, not open")
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    ev.lock(conn, [run.key])
     return [_close(conn, run, ctx, row, force)]
 
 
@@ -67,13 +69,14 @@ def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | 
     else:
         target = pending[0] if pending else None
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
+    ev.lock(conn, [run.key])
     done: list[str] = []
     if target is None:
         for row in rows:
             if row.state == "open":
                 done.append(_close(conn, run, ctx, row, force))
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
-        _event(conn, run, "campaign", run.id, "conclude", "running", "concluded", actor, as_of, {})
+        _event(conn, run, ev.CampaignConcluded(), run.id, run.key, "running", "concluded", actor, as_of)
         return [*done, _("campaign {key} concluded on {date}").format(key=run.key, date=as_of)]
     target_spec = run.definition.stage(target.key)
     assert target_spec is not None
@@ -132,15 +135,16 @@ def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: 
     if not decided.ok:
         raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): {decided.reasons()}",
                       "wait until the conditions hold, or an authorised actor may --force")
+    for move in decided.moves:  # the campaign's chain; a stage is known by its key
+        move.stream, move.subject_key = run.key, row.key
     apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
     text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))
     forced = bool(decided.moves[0].payload and decided.moves[0].payload.get("overridden"))
     return text.format(stage=row.key, title=spec.title) + (" " + _("[forced]") if forced else "")
 
 
-def _event(conn: Connection, run: Run, machine: str, subject_id: int, trigger: str, src: str,
-           dest: str, actor: Actor, as_of: dt.date, payload: dict[str, Any],
-           rule: str | None = None) -> None:
-    conn.execute(insert(E).values(campaign_id=run.id, machine=machine, subject_id=subject_id,
-                                  trigger=trigger, from_state=src, to_state=dest, actor=actor.key,
-                                  business_date=as_of, recorded_at=now(), payload=payload, rule=rule))
+def _event(conn: Connection, run: Run, payload: ev.Payload, subject_id: int, subject: str,
+           src: str, dest: str, actor: Actor, as_of: dt.date, rule: str | None = None) -> None:
+    ev.write(conn, [ev.entry(run.key, payload, subject=subject, actor=actor.key, day=as_of,
+                             campaign_id=run.id, subject_id=subject_id, from_state=src,
+                             to_state=dest, rule=rule)])

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from engine.io.store import event_columns, metadata, stateful_columns
+from engine.io.writer import CHAIN_HEADS, chain_columns
 
 CAMPAIGNS = Table(
     "campaigns", metadata,
@@ -167,14 +168,27 @@ BLOBS = Table(
 )
 
 # The append-only log of every change; ``item_id`` ties item and rectification events.
+# Each campaign's events are one hash chain (stream: the campaign's key; see docs/events.md).
 EVENTS = Table(
     "events", metadata,
     Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
     Column("item_id", Integer, ForeignKey("items.id")),
     *event_columns(),
+    *chain_columns(),
     Index("ix_events_campaign_date", "campaign_id", "business_date"),
     Index("ix_events_item", "item_id"),
+    Index("ix_events_campaign_seq", "campaign_id", "seq", unique=True),
 )
+
+# Changes that belong to no campaign (units, people): one chain of their own, stream "site".
+SITE_EVENTS = Table(
+    "site_events", metadata,
+    *event_columns(),
+    *chain_columns(),
+    Index("ix_site_events_seq", "seq", unique=True),
+)
+SITE = "site"  # the stream of SITE_EVENTS; no campaign may take this key
+HEADS = CHAIN_HEADS
 
 # An escalation notice (提醒/督办/通报/问责) issued to a unit about one rectification.
 NOTICES = Table(

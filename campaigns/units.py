@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -12,9 +13,19 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .events import Origin, UnitAdded, site_entry, write_site
 from .tables import UNITS as U
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+ADMIN = "admin"  # who the site log names when a unit or person command is given no --actor
+SITE_TIMEZONE = "Asia/Shanghai"
+
+
+def site_today() -> dt.date:
+    """The business date of a site change made without --as-of."""
+    from .dates import today
+
+    return today(SITE_TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,9 @@ class UnitTree:
 
 
 def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: str | None,
-             kind: str | None = None) -> UnitRow:
+             kind: str | None = None, *, actor: str = ADMIN, day: dt.date | None = None,
+             origin: Origin | None = None) -> UnitRow:
+    """Add a unit and record it in the site log (``origin``: the imported file's row)."""
     if not CODE.match(code):
         raise InvalidInput(f"unit code '{code}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
@@ -103,6 +116,9 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
                                         parent_id=parent_row.id if parent_row else None,
                                         path=path, depth=depth)).inserted_primary_key[0]
     row = UnitRow(uid, code, title.strip(), kind, parent_row.id if parent_row else None, path, depth)
+    write_site(conn, [site_entry(UnitAdded(title.strip(), parent_row.code if parent_row else None,
+                                           kind, origin),
+                                 subject=code, actor=actor, day=day or site_today(), subject_id=uid)])
     tree.by_id[uid] = row
     tree.by_code[code] = row
     return row

@@ -27,6 +27,7 @@ from engine.core.spec import (
 )
 from engine.io.clock import Clock, StepLog, Subjects, latest_base
 from engine.io.store import event_columns, stateful_columns
+from engine.io.writer import CHAIN_HEADS, chain_columns, open_stream
 
 D = dt.date
 CAL = calendar_for(CalendarSpec())
@@ -91,7 +92,7 @@ TASKS = Table(
     Column("counted_from", Date),
     *stateful_columns(),
 )
-LOG = Table("log", META, Column("board", Integer, nullable=False), *event_columns())
+LOG = Table("log", META, Column("board", Integer, nullable=False), *event_columns(), *chain_columns())
 WARNINGS = Table(
     "warnings", META,
     Column("id", Integer, primary_key=True),
@@ -127,7 +128,9 @@ def definition(timers: tuple[TimerSpec, ...] = (TIMER,)) -> Definition:
 def conn():  # type: ignore[no-untyped-def]
     engine = create_engine("sqlite://")
     META.create_all(engine)
+    CHAIN_HEADS.create(engine)
     with engine.begin() as c:
+        open_stream(c, "boards")
         yield c
     engine.dispose()
 
@@ -135,7 +138,8 @@ def conn():  # type: ignore[no-untyped-def]
 def clock(board: int = 1, timers: tuple[TimerSpec, ...] = (TIMER,)) -> Clock:
     subjects = {"task": Subjects("task", TASKS, TASKS.c.board == board, {"board": TASKS.c.board},
                                  deadline="due", level="rung", level_base="counted_from")}
-    return Clock(definition(timers), subjects, LOG, StepLog(WARNINGS, {"task_id": TASKS.c.id}))
+    return Clock(definition(timers), subjects, LOG, StepLog(WARNINGS, {"task_id": TASKS.c.id}),
+                 stream="boards")
 
 
 def add_task(conn, id: int, due: D, state: str = "open", board: int = 1,  # type: ignore[no-untyped-def]

@@ -78,7 +78,7 @@ def read_then_write(url: str, code: str, name: str, both_read: Any, my_turn: Any
     from campaigns.runs import load_run_by_id
     from engine.core.errors import Conflict
     from engine.core.planner import Request
-    from engine.io.store import apply_moves
+    from engine.io.writer import apply_moves
 
     db = Database(url)
     try:

@@ -25,7 +25,7 @@ from campaigns.runs import load_run
 from campaigns.units import UnitTree
 from engine.core.errors import Conflict
 from engine.core.moves import Move
-from engine.io.store import apply_moves
+from engine.io.writer import apply_moves
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2015, 8, 4)
@@ -180,7 +180,8 @@ def test_a_stale_version_is_a_conflict(pg: Cli) -> None:
         advance(conn, "confirm", [code], None, "sup", DAY, resolve=resolve_actor)
     events = counts(str(pg.db))["events"]
     move = Move(stale.item.id, stale.item.version, "item", "confirm", "reported", "confirmed", "jw-zhao",
-                DAY, event_values={"campaign_id": stale.campaign_id, "item_id": stale.item.id})
+                DAY, event_values={"campaign_id": stale.campaign_id, "item_id": stale.item.id},
+                stream=CAMPAIGN, subject_key=code)
     with pytest.raises(Conflict) as caught, db.write() as conn:
         apply_moves(conn, TABLES, EVENTS, [move])
     assert caught.value.exit_code == 3

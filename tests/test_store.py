@@ -20,7 +20,8 @@ from campaigns.records import Record, load_records
 from campaigns.tables import EVENTS, ITEMS
 from engine.core.errors import Conflict, EnvironmentProblem, ExitCode
 from engine.core.moves import Edit, Move
-from engine.io.store import apply_edits, apply_moves, translate_errors
+from engine.io.store import translate_errors
+from engine.io.writer import apply_edits, apply_moves
 
 DAY = dt.date(2015, 8, 4)
 
@@ -51,7 +52,8 @@ def count_events(db: Database, trigger: str | None = None) -> int:
 def confirm_move(record: Record, version: int | None = None, state: str | None = None) -> Move:
     return Move(record.item.id, record.item.version if version is None else version, "item", "confirm",
                 state or record.item.state, "confirmed", "sup", DAY,
-                event_values={"campaign_id": record.campaign_id, "item_id": record.item.id})
+                event_values={"campaign_id": record.campaign_id, "item_id": record.item.id},
+                stream="wgbw-2015", subject_key=record.code)
 
 
 # --- atomic: both or neither ----------------------------------------------------------------------
@@ -156,7 +158,8 @@ def test_a_stale_move_among_different_statements_undoes_the_batch(cli: Cli) -> N
     events = count_events(db)
     with_changes = Move(a.rectification.id, a.rectification.version, "rectification", "defer",
                         a.rectification.state, "long_term", "sup", DAY, changes={"returns": 5},
-                        event_values={"campaign_id": a.campaign_id, "item_id": a.item.id})
+                        event_values={"campaign_id": a.campaign_id, "item_id": a.item.id},
+                        stream="wgbw-2015", subject_key=first)
     with pytest.raises(Conflict), db.write() as conn:
         apply_moves(conn, TABLES, EVENTS, [with_changes, confirm_move(b)])
     assert subjects(read(db, first)) == subjects(a)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
     "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print 督办通知书 per unit."),
+    "audit": ("campaigns.cli.audit:audit", "Verify the hash-chained event logs; print a head."),
 }
 
 

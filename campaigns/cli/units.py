@@ -6,7 +6,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import common, database, db_only
+from ._common import ACTOR, as_of_date, common, database, db_only
 from ._output import emit, output_options
 
 
@@ -20,27 +20,34 @@ def unit() -> None:
 @click.option("--title", required=True, help="Name, e.g. 县财政局.")
 @click.option("--parent", help="Parent unit: code, title, or path of titles.")
 @click.option("--kind", help="e.g. county, department, township, office.")
+@ACTOR
 @common
-def unit_add(code: str, title: str, parent: str | None, kind: str | None, db: str | None,
-             as_of: str | None) -> None:
-    """Add unit CODE under --parent."""
-    from campaigns.units import UnitTree, add_unit
+def unit_add(code: str, title: str, parent: str | None, kind: str | None, actor: str | None,
+             db: str | None, as_of: str | None) -> None:
+    """Add unit CODE under --parent (recorded in the site log)."""
+    from campaigns.units import ADMIN, UnitTree, add_unit
 
     with database(db).write() as conn:
-        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind)
+        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind, actor=actor or ADMIN,
+                       day=as_of_date(as_of))
     click.echo(_("added unit {code} {title}").format(code=row.code, title=row.title))
 
 
 @unit.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@ACTOR
 @common
-def unit_import(file: str, db: str | None, as_of: str | None) -> None:
+def unit_import(file: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Import units from a CSV (code,title,parent,kind or 代码,名称,上级,类型); all or nothing."""
+    import os
+
+    from campaigns.events import Origin
     from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import UNIT_COLUMNS, UnitTree, add_unit
+    from campaigns.units import ADMIN, UNIT_COLUMNS, UnitTree, add_unit
     from engine.core.errors import EngineError
 
     rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))
+    day = as_of_date(as_of)
     problems: list[str] = []
     with database(db).write() as conn:
         tree = UnitTree.load(conn)
@@ -48,7 +55,9 @@ def unit_import(file: str, db: str | None, as_of: str | None) -> None:
             try:
                 with conn.begin_nested():
                     add_unit(conn, tree, row.values.get("code", ""), row.values.get("title", ""),
-                             row.values.get("parent") or None, row.values.get("kind") or None)
+                             row.values.get("parent") or None, row.values.get("kind") or None,
+                             actor=actor or ADMIN, day=day,
+                             origin=Origin(os.path.basename(file), None, row.number))
             except EngineError as exc:
                 problems.append(f"{file}: row {row.number}: {exc.message}")
         if problems:
@@ -83,29 +92,36 @@ def person() -> None:
 @click.option("--unit", help="Unit code, title or path.")
 @click.option("--role", "roles", multiple=True, help="Role key from the definition (repeatable).")
 @click.option("--title", "post", help="Post, e.g. 局长.")
+@ACTOR
 @common
 def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], post: str | None,
-               db: str | None, as_of: str | None) -> None:
-    """Add person KEY."""
+               actor: str | None, db: str | None, as_of: str | None) -> None:
+    """Add person KEY (recorded in the site log)."""
     from campaigns.people import add_person
-    from campaigns.units import UnitTree
+    from campaigns.units import ADMIN, UnitTree
 
     with database(db).write() as conn:
-        add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post)
+        add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post,
+                   actor=actor or ADMIN, day=as_of_date(as_of))
     click.echo(_("added person {key} {name}").format(key=key, name=name))
 
 
 @person.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@ACTOR
 @common
-def person_import(file: str, db: str | None, as_of: str | None) -> None:
+def person_import(file: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Import people from CSV (key,name,unit,roles,title or 编号,姓名,单位,角色,职务)."""
+    import os
+
+    from campaigns.events import Origin
     from campaigns.people import PERSON_COLUMNS, add_person
     from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import UnitTree
+    from campaigns.units import ADMIN, UnitTree
     from engine.core.errors import EngineError
 
     rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))
+    day = as_of_date(as_of)
     problems: list[str] = []
     with database(db).write() as conn:
         tree = UnitTree.load(conn)
@@ -116,7 +132,8 @@ def person_import(file: str, db: str | None, as_of: str | None) -> None:
                     add_person(conn, tree, v.get("key", ""), v.get("name", ""),
                                v.get("unit") or None,
                                (v.get("roles") or "").replace(";", " ").replace(",", " ").split(),
-                               v.get("title") or None)
+                               v.get("title") or None, actor=actor or ADMIN, day=day,
+                               origin=Origin(os.path.basename(file), None, row.number))
             except EngineError as exc:
                 problems.append(f"{file}: row {row.number}: {exc.message}")
         if problems:
@@ -141,11 +158,13 @@ def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | No
 
 @person.command("deactivate")
 @click.argument("key")
+@ACTOR
 @common
-def person_deactivate(key: str, db: str | None, as_of: str | None) -> None:
+def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Deactivate person KEY (kept for history; may no longer act)."""
     from campaigns.people import deactivate
+    from campaigns.units import ADMIN
 
     with database(db).write() as conn:
-        deactivate(conn, key)
+        deactivate(conn, key, actor=actor or ADMIN, day=as_of_date(as_of))
     click.echo(f"deactivated {key}")

@@ -13,6 +13,7 @@ from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor
 
 from ..context import Scope
+from ..events import lock
 from ..runs import Run, require_forward
 from ..units import UnitTree
 from .codes import CodeAllocator
@@ -43,6 +44,8 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    if not options.dry_run:
+        lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
     scope = Scope(conn, run, UnitTree.load(conn), actor, as_of)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.core.moves import Move
 from engine.io.store import now
+from engine.io.writer import Entry
 
 from ..context import Scope
 from ..standing import closing_states
@@ -70,11 +71,11 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     for start in range(0, len(item_ids), 500):
         rect_ids.update(conn.execute(select(R.c.item_id, R.c.id).where(
             R.c.item_id.in_(item_ids[start:start + 500]))).all())
-    added: list[dict[str, Any]] = []
+    added: list[Entry] = []
     moves: list[Move] = []
     secrets: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    progress: list[dict[str, Any]] = []
+    progress: list[Entry] = []
     closing = closing_states(d)
     for i, p in enumerate(rows):
         v, rect, code = item_rows[i], rect_rows[i], codes[i]
@@ -89,17 +90,17 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
                 payload[name] = rect[name]
         if rect["original_deadline"] != rect["deadline"]:
             payload["original_deadline"] = iso(rect["original_deadline"])
-        added.append(event_row(scope, item_id, "item", "add", item_m.initial, stamp, payload,
+        added.append(event_row(scope, code, item_id, "item", "add", item_m.initial, payload,
                                None))
         current = Current(item_id, 1, item_m.initial, rect_ids[item_id], 1, rect_m.initial,
-                          rect["deadline"])
+                          rect["deadline"], code)
         moves += plan_row_moves(run, p, current, scope.actor, as_of, where, closing)
         for name, value in p.secrets.items():
             secrets.append({"item_id": item_id, "field": name, "value": value})
         if p.values.get("progress"):
             notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.actor.key,
                           "note": p.values["progress"], "recorded_at": stamp})
-            progress.append(event_row(scope, item_id, "record", "progress", None, stamp,
+            progress.append(event_row(scope, code, item_id, "record", "progress", None,
                                       {"evidence": [], "import": where}, p.values["progress"]))
     log_events(conn, added)
     write_changes(conn, moves)

@@ -57,6 +57,7 @@ class Current:
     rect_version: int
     rect_state: str
     deadline: dt.date | None  # the rectification's deadline once the row is taken
+    code: str = ""  # the item's code: its events' stable key in the campaign's chain
 
 
 def plan_row_moves(run: Run, row: Parsed, item: Current, actor: Actor, as_of: dt.date,
@@ -82,12 +83,14 @@ def plan_row_moves(run: Run, row: Parsed, item: Current, actor: Actor, as_of: dt
         moves.append(Move(item.item_id, item.item_version, "item", "import", item.item_state,
                           new_item, actor.key, as_of, changes={"closed_on": closed},
                           event_values=where, note=note,
-                          payload={**origin, "closed_on": iso(closed)}))
+                          payload={**origin, "closed_on": iso(closed)}, stream=run.key,
+                          subject_key=item.code))
     if new_rect != item.rect_state:
         dates = {name: as_of for name in ("submitted_on", "completed_on")
                  if ("rectification", name) in stamps}
         moves.append(Move(item.rect_id, item.rect_version, "rectification", "import",
                           item.rect_state, new_rect, actor.key, as_of, changes=dates,
                           event_values=where, note=note,
-                          payload={**origin, "deadline": iso(item.deadline)}))
+                          payload={**origin, "deadline": iso(item.deadline)}, stream=run.key,
+                          subject_key=item.code))
     return moves

@@ -13,6 +13,7 @@ from sqlalchemy import insert, update
 
 from engine.core.moves import Edit, Move
 from engine.io.store import now
+from engine.io.writer import Entry
 
 from ..context import Scope
 from ..plugin import CONFIDENTIAL_FIELDS
@@ -48,7 +49,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     if "state" in diff:
         deadline = fields["rectification"].get("deadline", item["deadline"])
         current = Current(item["id"], item["version"], item["state"], item["rect_id"],
-                          item["rect_version"], item["rect_state"], deadline)
+                          item["rect_version"], item["rect_state"], deadline, item["code"])
         moves = plan_row_moves(run, p, current, scope.actor, as_of, where)
     for move in moves:  # a row that moves takes its field changes in the same UPDATE
         move.changes = {**move.changes, **fields.pop(move.machine)}
@@ -56,35 +57,40 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
                 "rectification": (item["rect_id"], item["rect_version"])}
     edits = [Edit(*versions[machine], machine, values)
              for machine, values in fields.items() if values]
-    events = []
+    events: list[Entry] = []
     edited = {k: v for e in edits for k, v in e.changes.items()}
     edited.update((k, v) for m in moves for k, v in m.changes.items())
     if edited or any(n in diff for n in CONFIDENTIAL_FIELDS):
         old = {k: iso(item.get(k)) for k in edited if k in item}
-        events.append(event_row(scope, item["id"], "record", "edit", None, stamp,
+        events.append(event_row(scope, item["code"], item["id"], "record", "edit", None,
                                 {"old": old, "new": {k: iso(v) for k, v in edited.items()},
                                  "secrets": sorted(p.secrets), "import": where}, note))
     progress = diff["progress"][1] if "progress" in diff else None
     if progress is not None:
         conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
                                        actor=scope.actor.key, note=progress, recorded_at=stamp))
-        events.append(event_row(scope, item["id"], "record", "progress", None, stamp,
+        events.append(event_row(scope, item["code"], item["id"], "record", "progress", None,
                                 {"evidence": [], "import": where}, progress))
     # The row's first event keeps what the row said (see ``fingerprint``).
     said = fingerprint(p, run.definition.confidential)
-    if events and events[0]["trigger"] == "edit":
-        events[0]["payload"]["import"]["values"] = said
+    if events and events[0].trigger == "edit":
+        _said(events[0], said)
     elif moves:
         moves[0].payload = {**(moves[0].payload or {}), "values": said}
     elif events:
-        events[0]["payload"]["import"]["values"] = said
-    edit_events = [e for e in events if e["trigger"] == "edit"]
-    log_events(conn, edit_events)
+        _said(events[0], said)
+    log_events(conn, [e for e in events if e.trigger == "edit"])
     write_changes(conn, moves, edits)
-    log_events(conn, [e for e in events if e["trigger"] != "edit"])
+    log_events(conn, [e for e in events if e.trigger != "edit"])
     for name, value in p.secrets.items():
         if name in diff:
             res = conn.execute(update(SECRETS).where(SECRETS.c.item_id == item["id"],
                                                      SECRETS.c.field == name).values(value=value))
             if res.rowcount == 0:
                 conn.execute(insert(SECRETS).values(item_id=item["id"], field=name, value=value))
+
+
+def _said(event: Entry, said: Mapping[str, Any]) -> None:
+    payload = dict(event.payload or {})
+    payload["import"] = {**payload.get("import", {}), "values": said}
+    event.payload = payload

@@ -8,7 +8,6 @@ correction, a progress note) are logged here in bulk, in the same transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from engine.core.moves import Edit, Move
-from engine.io.store import apply_edits, apply_moves
+from engine.io.writer import Entry, append, apply_edits, apply_moves
 
 from ..context import Scope
 from ..tables import EVENTS, ITEMS, RECTIFICATIONS
@@ -30,20 +29,18 @@ def write_changes(conn: Connection, moves: list[Move], edits: Sequence[Edit] = (
     apply_moves(conn, TABLES, EVENTS, moves)
 
 
-def log_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Events that move no state (see ``event_row``), in one statement."""
-    bulk_insert(conn, EVENTS, rows)
+def log_events(conn: Connection, entries: list[Entry]) -> None:
+    """Events that move no state (see ``event_row``), chained onto the campaign's log."""
+    append(conn, EVENTS, entries)
 
 
-def event_row(scope: Scope, item_id: int, machine: str, trigger: str, to_state: str | None,
-              stamp: dt.datetime, payload: Mapping[str, Any] | None,
-              note: str | None) -> dict[str, Any]:
+def event_row(scope: Scope, code: str, item_id: int, machine: str, trigger: str,
+              to_state: str | None, payload: Mapping[str, Any] | None,
+              note: str | None) -> Entry:
     """One event of an item, by the scope's actor on its business date, that moves nothing."""
-    return {"campaign_id": scope.run.id, "item_id": item_id, "machine": machine,
-            "subject_id": item_id, "trigger": trigger, "from_state": None, "to_state": to_state,
-            "actor": scope.actor.key, "business_date": scope.as_of, "recorded_at": stamp,
-            "note": note, "payload": dict(payload) if payload is not None else None,
-            "rule": None}
+    return Entry(scope.run.key, machine, code, trigger, scope.actor.key, scope.as_of,
+                 None, to_state, note, dict(payload) if payload is not None else None,
+                 subject_id=item_id, values={"campaign_id": scope.run.id, "item_id": item_id})
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -25,6 +25,9 @@ class Move:
     note: str | None = None
     payload: Mapping[str, Any] | None = None
     rule: str | None = None
+    stream: str = ""  # the event log (hash chain) its event joins, see engine.io.writer
+    subject_key: str | None = None  # the subject's stable key, hashed instead of its row id
+    payload_version: int = 1
 
 
 @dataclass

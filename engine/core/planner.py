@@ -49,6 +49,8 @@ class Request:
     guards: tuple[CallRef, ...] = ()  # checked besides the transition's own (a timer's guards)
     rule: str | None = None  # the definition rule that fired it, for the clock and stages
     event_values: Mapping[str, Any] = field(default_factory=dict)  # a plugin's event columns
+    stream: str = ""  # the event log (hash chain) the moves' events join
+    subject_key: str | None = None  # the record's stable key, hashed instead of row ids
 
 
 @dataclass
@@ -133,7 +135,8 @@ def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = N
             subject.id, version, spec.name, name, before, outcome.dest or before,
             request.actor.key, request.as_of, changes=changes,
             event_values=dict(request.event_values), note=request.note,
-            payload=jsonable(changes) or None, rule=request.rule))
+            payload=jsonable(changes) or None, rule=request.rule, stream=request.stream,
+            subject_key=request.subject_key))
         queue.extend((f, True) for f in outcome.follow_ups)
     for (machine, _id), version in versions.items():
         work.subject(machine).version = version

@@ -10,10 +10,11 @@ Two kinds of rule run on a clock, both from the definition:
 Everything is set-based.  A threshold ``at`` is reached for base ``b`` on ``calendar.add(b, at)``;
 that is monotone in ``b``, so "reached by day D" is ``b <= latest_base(calendar, at, D)``: the
 calendar is asked once per (rule, day), and the database selects the due rows by a date range on
-an indexed column.  Each step is an ``INSERT ... SELECT`` of its events (and of its records, for
-a ladder) followed by one ``UPDATE ... WHERE`` of the same rows, whose row count must match, so a
-concurrent writer makes the whole run fail with ``Conflict`` rather than log a change that did
-not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
+an indexed column.  Each step reads its due rows, appends their events through the writer (in
+bulk, each hashed onto its stream's chain, in row order), writes its records for a ladder with an
+``INSERT ... SELECT``, then one ``UPDATE ... WHERE`` of the same rows, whose row count must
+match, so a concurrent writer makes the whole run fail with ``Conflict`` rather than log a change
+that did not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
 to the caller's ``fire`` function.
 
 A step becomes due on the later of its threshold date and the day the subject entered its current
@@ -30,10 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Date,
-    DateTime,
     Integer,
+    String,
     Table,
     and_,
     case,
@@ -52,7 +52,7 @@ from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
 from ..core.moves import Move
 from ..core.spec import Definition, Duration, LevelSpec, TimerSpec
-from .store import apply_moves, now
+from .writer import Entry, append, apply_moves
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
 ONE_DAY = dt.timedelta(days=1)
@@ -80,7 +80,8 @@ class Subjects:
 
     ``table`` has the ``Stateful`` columns (state, version, entered_on) and an ``id``; ``scope``
     selects the rows of one running instance; ``event_values`` are the plugin's event columns,
-    each an expression on ``table`` (copied into every event).  ``deadline``, ``level`` and
+    each an expression on ``table`` (copied into every event); ``key`` is the subject's stable
+    key that its events hash (default: its id).  ``deadline``, ``level`` and
     ``level_base`` name the date columns a ladder or a deadline timer needs (None: none).
     """
 
@@ -91,6 +92,7 @@ class Subjects:
     deadline: str | None = None
     level: str | None = None
     level_base: str | None = None
+    key: ColumnElement[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,9 @@ class Clock:
     """Applies a definition's ladder and timers to stored subjects, one business day at a time."""
 
     def __init__(self, definition: Definition, subjects: Mapping[str, Subjects], events: Table,
-                 log: StepLog | None = None, fire: FireFn | None = None) -> None:
+                 log: StepLog | None = None, fire: FireFn | None = None, stream: str = "") -> None:
         self.definition = definition
+        self.stream = stream  # the event log (hash chain) the clock's events join
         self.subjects = subjects
         self.events = events
         self.log = log
@@ -288,18 +291,23 @@ class Clock:
     def _log_events(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], trigger: str,
                     to_state: ColumnElement[Any], rule: str, day: dt.date, note: str | None,
                     payload: dict[str, Any] | None) -> tuple[int, int]:
-        """INSERT ... SELECT one event per due row; returns the id mark before them and their count."""
+        """One event per due row, through the writer; returns the id mark before them and their count.
+
+        The rows are read in id order and their events hashed in that order (a chain is built in
+        Python, one link after another), then inserted with one executemany.
+        """
         t, e = subj.table, self.events
         mark = conn.execute(select(func.max(e.c.id))).scalar() or 0
-        columns = ["machine", "subject_id", "trigger", "from_state", "to_state", "actor",
-                   "business_date", "recorded_at", "note", "payload", "rule", *subj.event_values]
-        query = select(literal(subj.machine), t.c.id, literal(trigger), t.c.state, to_state,
-                       literal(SYSTEM_ACTOR), literal(day, Date), literal(now(), DateTime(timezone=True)),
-                       literal(note), literal(payload, JSON) if payload else literal(None, JSON),
-                       literal(rule), *subj.event_values.values()).where(due)
-        statement = insert(e).from_select(columns, query).execution_options(preserve_rowcount=True)
-        added = conn.execute(statement).rowcount
-        return mark, added
+        names = list(subj.event_values)
+        key = subj.key if subj.key is not None else cast(t.c.id, String)
+        query = (select(t.c.id, t.c.state, to_state, key, *subj.event_values.values())
+                 .where(due).order_by(t.c.id))
+        entries = [Entry(self.stream, subj.machine, subject_key, trigger, SYSTEM_ACTOR, day,
+                         from_state=state, to_state=dest, note=note, payload=payload, rule=rule,
+                         subject_id=sid, values=dict(zip(names, rest, strict=True)))
+                   for sid, state, dest, subject_key, *rest in conn.execute(query)]
+        append(conn, e, entries)
+        return mark, len(entries)
 
     def _update(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], mark: int, rule: str,
                 values: Mapping[str, Any], expected: int) -> None:

@@ -1,14 +1,13 @@
-"""The store of machine instances and their event log: columns, connections, atomic moves.
+"""The store of machine instances and their event log: columns, connections, statements.
 
-A plugin declares its tables in ``metadata`` with these column sets; the engine writes a
-state change and its event in one transaction with an optimistic version check, so two
+A plugin declares its tables in ``metadata`` with these column sets; engine.io.writer writes
+a state change and its event in one transaction with an optimistic version check, so two
 writers never lose an update and no event exists without its state change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,18 +21,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Table,
     Text,
-    bindparam,
     event,
-    insert,
-    update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ..core.errors import Conflict, EnvironmentProblem
-from ..core.moves import Edit, Move
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.
@@ -143,88 +137,6 @@ def translate_errors(url: str = "") -> Iterator[None]:
                                      "check --db / RECTIFY_DB names a Rectify database "
                                      "(or a new file, for 'rectify init')") from None
         raise
-
-
-def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Any, moves: list[Move]) -> None:
-    """Write every move and its event, in the caller's transaction, in bulk.
-
-    ``tables`` maps each machine to the table holding its subjects; events keep the order of
-    ``moves``, so a consequence is logged after the change that caused it.
-
-    Each UPDATE matches the version read earlier: if another writer got there first it
-    matches nothing and we raise ``Conflict`` — the caller's transaction then rolls back
-    whole, so there is never an event without its state change or a lost update.
-    """
-    if not moves:
-        return
-    stamp = now()
-    groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
-    for m in moves:
-        values = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
-                  "state": m.to_state, "version": m.version + 1}
-        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
-            values["entered_on"] = m.business_date
-        values.update(m.changes)
-        groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)
-    for (machine, keys), rows in groups.items():
-        table = tables[machine]
-        statement = _move_statement(table, keys)
-        if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
-            for row in rows:
-                if statement.execute(conn, row) != 1:
-                    raise _changed(table.name, row["_id"])
-        elif statement.execute_many(conn, rows) != len(rows):
-            raise _changed(table.name, None)
-    _event_statement(events).execute_many(conn, [
-        {"machine": m.machine, "subject_id": m.subject_id, "trigger": m.trigger,
-         "from_state": m.from_state, "to_state": m.to_state, "actor": m.actor,
-         "business_date": m.business_date, "recorded_at": stamp, "note": m.note,
-         "payload": dict(m.payload) if m.payload else None, "rule": m.rule, **m.event_values}
-        for m in moves])
-
-
-def apply_edits(conn: Connection, tables: Mapping[str, Any], edits: list[Edit]) -> None:
-    """Write field changes that move no state, in the caller's transaction.
-
-    The same optimistic check as ``apply_moves``: each UPDATE matches the version read
-    earlier, or ``Conflict`` is raised and the caller's transaction rolls back whole.
-    """
-    for e in edits:
-        table = tables[e.machine]
-        row = {"_id": e.subject_id, "_version": e.version, "version": e.version + 1, **e.changes}
-        if _edit_statement(table, tuple(sorted(row))).execute(conn, row) != 1:
-            raise _changed(table.name, e.subject_id)
-
-
-@functools.lru_cache(maxsize=64)
-def _edit_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
-    """The versioned UPDATE of fields alone, built once per process."""
-    return Prepared(update(table)
-                    .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-                    .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
-
-
-@functools.lru_cache(maxsize=256)
-def _move_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
-    """The versioned UPDATE for one set of changed columns, built once per process."""
-    return Prepared(update(table)
-                    .where(table.c.id == bindparam("_id"),
-                           table.c.version == bindparam("_version"),
-                           table.c.state == bindparam("_from"))
-                    .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
-
-
-@functools.lru_cache(maxsize=16)
-def _event_statement(table: Table) -> Prepared:
-    """The event INSERT naming every column but the key, so a missing value is NULL."""
-    return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.columns
-                                          if not c.primary_key}))
-
-
-def _changed(name: str, subject_id: int | None) -> Conflict:
-    what = f"{name} {subject_id}" if subject_id is not None else name
-    return Conflict(f"changed by someone else while you worked ({what})",
-                    "retry: the command reads the new state first")
 
 
 class Prepared:

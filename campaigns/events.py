@@ -1,0 +1,352 @@
+"""Every kind of event Rectify writes, with its payload's fields and version (docs/events.md).
+
+Each kind is a frozen dataclass: its ``KIND`` names it in the docs, ``MACHINE`` and ``TRIGGER``
+are the event columns it is written with (None: the caller's, for kinds any transition writes),
+and ``VERSION`` is its payload version, stored and hashed with the event.  A change to a kind's
+fields raises its version and is documented; readers keep understanding every older version.
+
+Writers build their events with ``entry`` (a campaign's stream) or ``site_entry`` (the site
+log) and hand them to engine.io.writer, the only code that inserts events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy.engine import Connection
+
+from engine.io.writer import Entry, append, lock_heads
+
+from .tables import SITE, SITE_EVENTS
+
+OPTIONAL: Mapping[str, Any] = {"optional": True}  # left out of the payload when None
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A typed payload: ``as_payload`` is the JSON object stored (and hashed) with the event."""
+
+    KIND: ClassVar[str] = ""
+    MACHINE: ClassVar[str | None] = None
+    TRIGGER: ClassVar[str | None] = None
+    VERSION: ClassVar[int] = 1
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("optional"):
+                continue
+            out[f.metadata.get("name", f.name)] = _iso(value)
+        return out or None
+
+
+# --- a campaign's stream -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignStarted(Payload):
+    """A campaign started from a definition file (the snapshot's hash)."""
+
+    KIND = "campaign started"
+    MACHINE, TRIGGER = "campaign", "start"
+    definition: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class CampaignConcluded(Payload):
+    """The last stage closed: the campaign's clock stops."""
+
+    KIND = "campaign concluded"
+    MACHINE, TRIGGER = "campaign", "conclude"
+
+
+@dataclass(frozen=True)
+class StageOpened(Payload):
+    """A stage opened, by hand or by the clock; ``overridden``: exit guards forced past."""
+
+    KIND = "stage opened"
+    MACHINE, TRIGGER = "stage", "open"
+    stage: str
+    overridden: list[str] | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class StageClosed(Payload):
+    """A stage closed."""
+
+    KIND = "stage closed"
+    MACHINE, TRIGGER = "stage", "close"
+    stage: str
+    overridden: list[str] | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an imported value came from: file, sheet and row (1-based), and the row's values."""
+
+    file: str
+    sheet: str | None
+    row: int
+    values: Mapping[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "sheet": self.sheet, "row": self.row}
+        if self.values is not None:
+            out["values"] = dict(self.values)
+        return out
+
+
+@dataclass(frozen=True)
+class ItemAdded(Payload):
+    """A problem item recorded, with its rectification (not yet planned unless imported)."""
+
+    KIND = "item added"
+    MACHINE, TRIGGER = "item", "add"
+    title: str
+    unit: str  # unit code
+    category: str
+    source: str | None
+    rectification: int  # the rectification's row id in the database that recorded it
+    deadline: dt.date | None
+    secrets: list[str]  # names of the confidential fields given (their values are elsewhere)
+    measures: str | None = field(default=None, metadata=OPTIONAL)
+    target: str | None = field(default=None, metadata=OPTIONAL)
+    department: str | None = field(default=None, metadata=OPTIONAL)
+    original_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out = super().as_payload() or {}
+        if self.origin is not None:
+            out["import"] = self.origin.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Planned(Payload):
+    """A rectification plan given (措施、目标、时限、责任人): the columns it set."""
+
+    KIND = "plan"
+    MACHINE, TRIGGER = "rectification", "plan"
+    measures: str
+    target: str | None
+    department: str | None
+    deadline: dt.date | None
+    level_base: dt.date | None
+    level: str | None
+    original_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
+    leader_id: int | None = field(default=None, metadata=OPTIONAL)
+    person_id: int | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class Moved(Payload):
+    """Any other transition fired on an item or rectification: the fields its actions set."""
+
+    KIND = "move"
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_payload(self) -> dict[str, Any] | None:
+        return {k: _iso(v) for k, v in self.changes.items()} or None
+
+
+@dataclass(frozen=True)
+class Merged(Moved):
+    """An item merged into the item it duplicates ('merge'); ``into`` is that item's code."""
+
+    KIND = "merge"
+    MACHINE, TRIGGER = "item", "merge"
+    into: str = ""
+
+    def as_payload(self) -> dict[str, Any] | None:
+        return {**(super().as_payload() or {}), "into": self.into}
+
+
+@dataclass(frozen=True)
+class ProgressRecorded(Payload):
+    """Progress reported (整改进展): the note is the event's note; evidence by content hash."""
+
+    KIND = "progress"
+    MACHINE, TRIGGER = "record", "progress"
+    evidence: list[dict[str, str]]  # [{"file": name, "sha256": hex}]
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out: dict[str, Any] = {"evidence": list(self.evidence)}
+        if self.origin is not None:
+            out["import"] = self.origin.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Edited(Payload):
+    """An item's facts corrected: each changed column's old and new value."""
+
+    KIND = "edit"
+    MACHINE, TRIGGER = "record", "edit"
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    secrets: list[str] | None = field(default=None, metadata=OPTIONAL)
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out: dict[str, Any] = {"old": {k: _iso(v) for k, v in self.old.items()},
+                               "new": {k: _iso(v) for k, v in self.new.items()}}
+        if self.secrets is not None:
+            out["secrets"] = list(self.secrets)
+        if self.origin is not None:
+            out["import"] = self.origin.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Imported(Payload):
+    """A state taken from an imported file, not reached by triggers (item or rectification)."""
+
+    KIND = "import"
+    TRIGGER = "import"
+    file: str
+    sheet: str | None
+    row: int
+    closed_on: dt.date | None = field(default=None, metadata=OPTIONAL)  # item events
+    deadline: dt.date | None = field(default=None, metadata=OPTIONAL)  # rectification events
+    values: Mapping[str, Any] | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class Escalated(Payload):
+    """A ladder step by the clock (trigger 'escalate', the state unchanged; rule escalation.KEY).
+
+    Written by engine.io.clock, which builds the same object (tests/test_chain.py holds them
+    together).
+    """
+
+    KIND = "escalate"
+    MACHINE, TRIGGER = "rectification", "escalate"
+    level: str
+    from_level: str | None
+    new_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class TimerFired(Payload):
+    """A timer's trigger fired by the clock without guards or actions (rule timers.KEY)."""
+
+    KIND = "timer"
+
+
+@dataclass(frozen=True)
+class ChainStarted(Payload):
+    """The first link of a stream whose events began before the chain (migration 0003).
+
+    ``events`` and ``digest`` cover the older, unchained events of the stream (see
+    docs/events.md); ``units`` and ``people`` count the site's rows that no event records.
+    """
+
+    KIND = "chain started"
+    TRIGGER = "chain-start"
+    events: int
+    digest: str | None
+    units: int | None = field(default=None, metadata=OPTIONAL)
+    people: int | None = field(default=None, metadata=OPTIONAL)
+
+
+# --- the site log --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitAdded(Payload):
+    """A unit added to the tree."""
+
+    KIND = "unit added"
+    MACHINE, TRIGGER = "unit", "add"
+    title: str
+    parent: str | None  # the parent's code
+    kind: str | None
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out = super().as_payload() or {}
+        if self.origin is not None:
+            out["import"] = self.origin.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class PersonAdded(Payload):
+    """A person added (roles are the definition's role keys)."""
+
+    KIND = "person added"
+    MACHINE, TRIGGER = "person", "add"
+    name: str
+    unit: str | None  # unit code
+    roles: list[str]
+    title: str | None
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+    def as_payload(self) -> dict[str, Any] | None:
+        out = super().as_payload() or {}
+        if self.origin is not None:
+            out["import"] = self.origin.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class PersonDeactivated(Payload):
+    """A person may no longer act (kept for history)."""
+
+    KIND = "person deactivated"
+    MACHINE, TRIGGER = "person", "deactivate"
+
+
+KINDS: tuple[type[Payload], ...] = (
+    CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
+    Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, ChainStarted, UnitAdded,
+    PersonAdded, PersonDeactivated)
+
+
+# --- building entries ----------------------------------------------------------------------------
+
+
+def entry(stream: str, payload: Payload, *, subject: str | None, actor: str, day: dt.date,
+          campaign_id: int, item_id: int | None = None, subject_id: int | None = None,
+          machine: str | None = None, trigger: str | None = None, from_state: str | None = None,
+          to_state: str | None = None, note: str | None = None, rule: str | None = None) -> Entry:
+    """An event of a campaign's stream (``stream`` is the campaign's key)."""
+    return Entry(stream, machine or payload.MACHINE or "", subject, trigger or payload.TRIGGER or "",
+                 actor, day, from_state, to_state, note, payload.as_payload(), payload.VERSION, rule,
+                 subject_id, {"campaign_id": campaign_id, "item_id": item_id})
+
+
+def site_entry(payload: Payload, *, subject: str, actor: str, day: dt.date,
+               subject_id: int | None = None, note: str | None = None) -> Entry:
+    """An event of the site log."""
+    return Entry(SITE, payload.MACHINE or "", subject, payload.TRIGGER or "", actor, day,
+                 note=note, payload=payload.as_payload(), payload_version=payload.VERSION,
+                 subject_id=subject_id)
+
+
+def write(conn: Connection, entries: Sequence[Entry]) -> None:
+    """Append events of campaign streams (engine.io.writer does the chaining)."""
+    from .tables import EVENTS
+
+    append(conn, EVENTS, entries)
+
+
+def write_site(conn: Connection, entries: Sequence[Entry]) -> None:
+    append(conn, SITE_EVENTS, entries)
+
+
+def lock(conn: Connection, streams: Collection[str]) -> None:
+    """Take the chain heads before touching subject rows (the writers' one lock order)."""
+    lock_heads(conn, streams)

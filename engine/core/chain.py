@@ -1,0 +1,274 @@
+"""The hash chain of an event log: the canonical encoding of one event, and checking a chain.
+
+Each event of a stream carries its place (``seq``, from 1), the hash of the event before it
+(``prev``; ``GENESIS`` for the first) and its own hash: SHA-256 of the RFC 8785 (JSON
+Canonicalization Scheme) encoding of a fixed set of fields, ``FIELDS``.  Nothing in it is a
+row id, so a copy of the database to another server, whose ids differ, keeps a valid chain.
+docs/events.md specifies the encoding; ``rfc8785.dumps`` is its reference implementation.
+
+The events written every day hold only strings, safe integers, booleans, None and lists and
+objects of those; for them ``canonical`` builds the same bytes about fifteen times faster than
+the reference (a test compares the two on generated documents).  Anything else (a float, a
+non-string key, an integer beyond 2**53) goes to the reference, which also refuses what RFC
+8785 cannot encode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any, NamedTuple
+
+ALG = "rfc8785-sha256-1"  # the algorithm tag written into every event (and hashed with it)
+GENESIS = "0" * 64  # the "previous hash" of a stream's first event
+SAFE = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger integers are not exact
+_quote: Callable[[str], str] = encode_basestring
+
+
+class Link(NamedTuple):
+    """The fields of one event that its hash covers, in the order of their names."""
+
+    actor: str
+    alg: str
+    date: str  # business date, YYYY-MM-DD
+    from_state: str | None  # "from"
+    machine: str
+    note: str | None
+    payload: Any
+    prev: str
+    recorded_at: str  # UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ
+    rule: str | None
+    seq: int
+    stream: str
+    subject: str | None
+    to_state: str | None  # "to"
+    trigger: str
+    v: int  # payload version
+
+
+NAMES = ("actor", "alg", "date", "from", "machine", "note", "payload", "prev", "recorded_at",
+         "rule", "seq", "stream", "subject", "to", "trigger", "v")
+"""The JSON member names of ``Link``'s fields, already in RFC 8785 order (UTF-16 code units)."""
+
+
+class _Slow(Exception):
+    """A value the fast encoder leaves to the reference implementation."""
+
+
+def _utf16(key: str) -> bytes:
+    return key.encode("utf-16-be")
+
+
+def _value(v: Any, out: list[str]) -> None:
+    t = type(v)
+    if t is str:
+        out.append(_quote(v))
+    elif v is None:
+        out.append("null")
+    elif t is bool:
+        out.append("true" if v else "false")
+    elif t is int:
+        if not -SAFE <= v <= SAFE:
+            raise _Slow
+        out.append(str(v))
+    elif t is dict:
+        if any(type(k) is not str for k in v):
+            raise _Slow
+        out.append("{")
+        first = True
+        for k in sorted(v, key=_utf16):
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_quote(k))
+            out.append(":")
+            _value(v[k], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        for i, item in enumerate(v):
+            if i:
+                out.append(",")
+            _value(item, out)
+        out.append("]")
+    else:
+        raise _Slow
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 bytes of any JSON value (the fast path, else the reference implementation)."""
+    out: list[str] = []
+    try:
+        _value(value, out)
+        return "".join(out).encode("utf-8")
+    except (_Slow, UnicodeEncodeError):
+        import rfc8785
+
+        return rfc8785.dumps(value)
+
+
+def canonical(link: Link) -> bytes:
+    """The RFC 8785 encoding of one event's hashed fields."""
+    out: list[str] = []
+    try:
+        for name, value in zip(NAMES, link, strict=True):
+            out.append("," if out else "{")
+            out.append(f'"{name}":')
+            _value(value, out)
+        out.append("}")
+        return "".join(out).encode("utf-8")
+    except (_Slow, UnicodeEncodeError):
+        import rfc8785
+
+        return rfc8785.dumps(as_document(link))
+
+
+def as_document(link: Link) -> dict[str, Any]:
+    """The event as the JSON object that is hashed (for the reference encoder, and docs)."""
+    return dict(zip(NAMES, link, strict=True))
+
+
+def digest(link: Link) -> str:
+    """The event's hash: lower-case hex SHA-256 of its canonical encoding."""
+    return hashlib.sha256(canonical(link)).hexdigest()
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """A recording time as hashed: UTC to the microsecond; a naive time is taken as UTC.
+
+    SQLite keeps ``DateTime(timezone=True)`` without its offset; the writer always stores UTC,
+    so a naive value read back is UTC.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
+
+
+# --- checking a chain -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored event as read back: its row id, what it claims, and the link it hashes."""
+
+    id: int
+    seq: int
+    prev: str | None
+    hash: str | None
+    link: Link  # built from the row's own columns (its stored seq and prev)
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place a chain is wrong: the kind of tampering, the event, and what was seen."""
+
+    kind: str  # edited | deleted | inserted | reordered
+    seq: int
+    id: int | None
+    message: str
+
+
+@dataclass
+class Walk:
+    """What walking a chain found: how far it holds, and its first break (None: it holds)."""
+
+    count: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS
+    first: Break | None = None
+    seen: set[str] | None = None  # the hashes met, when asked for (to find a published head)
+
+
+def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
+         remember: set[str] | None = None) -> Walk:
+    """Check events in stored order (by seq, then id); stop at the first break.
+
+    ``find(column, value)`` fetches the events of this stream whose ``prev_hash`` or ``hash``
+    column holds ``value``; it is used only once something is wrong, to say what happened: an
+    event moved elsewhere (reordered), one that no longer exists (deleted), one that belongs
+    nowhere (inserted), or one whose content no longer matches its hash (edited).
+    """
+    result = Walk(seen=remember)
+    last: Stored | None = None
+    for ev in events:
+        problem = _check(ev, last, find)
+        if problem is not None:
+            result.first = problem
+            return result
+        result.count += 1
+        result.last_seq = ev.seq
+        result.last_hash = ev.hash or ""
+        last = ev
+        if remember is not None:
+            remember.add(result.last_hash)
+    return result
+
+
+def _check(ev: Stored, last: Stored | None, find: Callable[[str, str], list[Stored]]) -> Break | None:
+    expected = last.seq + 1 if last else 1
+    expected_prev = (last.hash or "") if last else GENESIS
+    if ev.seq > expected:
+        return Break("deleted", expected, None,
+                     f"event #{expected} was deleted: the log goes from #{expected - 1} to #{ev.seq}")
+    if ev.seq < expected:
+        return Break("inserted", ev.seq, ev.id, f"event #{ev.seq} appears twice: row {ev.id} "
+                     "was inserted beside the original")
+    if ev.prev != expected_prev:
+        if last is not None and ev.prev == last.prev:
+            return Break("inserted", last.seq, last.id,
+                         f"event #{last.seq} (row {last.id}) was inserted: the event after it "
+                         "follows the one before it")
+        before = find("hash", ev.prev) if ev.prev else []
+        if before:
+            return Break("reordered", ev.seq, ev.id,
+                         f"event #{ev.seq} (row {ev.id}) is out of place: it was written after "
+                         f"row {before[0].id} (now #{before[0].seq}), not after #{ev.seq - 1}")
+        successors = [s for s in find("prev_hash", expected_prev) if s.id != ev.id]
+        if successors:
+            return Break("inserted", ev.seq, ev.id,
+                         f"event #{ev.seq} (row {ev.id}) was inserted: the true #{ev.seq} is row "
+                         f"{successors[0].id}, stored as #{successors[0].seq}")
+        if last is not None:
+            return Break("edited", last.seq, last.id,
+                         f"event #{last.seq} (row {last.id}) was edited and its hash recomputed, "
+                         f"or the event after it was deleted and the rest renumbered: #{ev.seq} "
+                         f"(row {ev.id}) does not follow it")
+        return Break("deleted", ev.seq, ev.id,
+                     f"the event before #{ev.seq} was deleted: row {ev.id} follows an event "
+                     "that is no longer in the log")
+    if digest(ev.link) != ev.hash:
+        rivals = [s for s in find("prev_hash", expected_prev) if s.id != ev.id]
+        if rivals:
+            return Break("inserted", ev.seq, ev.id,
+                         f"event #{ev.seq} (row {ev.id}) was inserted: row {rivals[0].id} is the "
+                         "event that truly follows the one before it")
+        return Break("edited", ev.seq, ev.id,
+                     f"event #{ev.seq} (row {ev.id}) was edited: its content no longer matches "
+                     "its hash")
+    if last is not None and ev.id < last.id:
+        return Break("reordered", ev.seq, ev.id,
+                     f"event #{ev.seq} (row {ev.id}) is stored before #{last.seq} (row {last.id}): "
+                     "rows were reordered")
+    return None
+
+
+def old_digest(links: Iterator[Link]) -> tuple[int, str]:
+    """Count and digest of events written before the chain began (seq, prev empty).
+
+    SHA-256 over their canonical encodings, each followed by a newline, in row order.
+    """
+    h = hashlib.sha256()
+    n = 0
+    for link in links:
+        h.update(canonical(link))
+        h.update(b"\n")
+        n += 1
+    return n, h.hexdigest()
+
+
+def payload_of(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A payload as it is stored and hashed: a plain dict, or None."""
+    return dict(value) if value else None

@@ -1,0 +1,213 @@
+"""The one writer of events: moves with their events, events alone, and many events at once.
+
+Every event is appended to a stream (a hash chain, see engine.core.chain) whose head, the
+last sequence number and hash, lives in ``CHAIN_HEADS``.  Every write locks its streams' heads
+first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
+writers), then the subject rows, so that concurrent writers of one stream queue on its head
+and never deadlock, and the chain stays one line.  Callers that change subject rows before
+writing their event call ``lock_heads`` first to keep that order.
+
+The forms:
+
+* ``apply_moves``: state changes with the optimistic version check, each with its event;
+* ``append``: events that move no state (a subject recorded, a note, an edit), any number of
+  them in one executemany: the clock and imports pass thousands at once.
+
+Nothing else inserts into an event table (tests/test_one_writer.py scans the source).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Column, Integer, String, Table, bindparam, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..core.chain import ALG, GENESIS, Link, digest, utc_text
+from ..core.errors import Conflict, EnvironmentProblem
+from ..core.moves import Edit, Move
+from .store import Prepared, metadata, now
+
+CHAIN_HEADS = Table(
+    "chain_heads", metadata,
+    Column("stream", String(128), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+"""The head of every stream: its last event's sequence number and hash (0 and GENESIS: none)."""
+
+
+def chain_columns() -> list[Column[Any]]:
+    """The columns an event table adds for its chain; empty on events older than the chain."""
+    return [
+        Column("seq", Integer),
+        Column("prev_hash", String(64)),
+        Column("hash", String(64)),
+        Column("alg", String(32)),
+        Column("subject_key", String(128)),  # the subject's stable key (hashed, unlike subject_id)
+        Column("payload_version", Integer),
+    ]
+
+
+@dataclass
+class Entry:
+    """One event to append: which stream, which subject, what happened, and its plugin columns."""
+
+    stream: str
+    machine: str
+    subject_key: str | None
+    trigger: str
+    actor: str
+    business_date: dt.date
+    from_state: str | None = None
+    to_state: str | None = None
+    note: str | None = None
+    payload: Mapping[str, Any] | None = None
+    payload_version: int = 1
+    rule: str | None = None
+    subject_id: int | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)  # plugin columns, e.g. run id
+
+
+def open_stream(conn: Connection, stream: str) -> None:
+    """Start an empty stream; its first event will follow ``GENESIS``."""
+    conn.execute(insert(CHAIN_HEADS).values(stream=stream, seq=0, hash=GENESIS))
+
+
+def lock_heads(conn: Connection, streams: Collection[str]) -> dict[str, tuple[int, str]]:
+    """Lock the heads of ``streams`` (in name order: one lock order for every writer)."""
+    heads: dict[str, tuple[int, str]] = {}
+    for stream in sorted(streams):
+        rows = _HEAD.rows(conn, {"stream": stream})
+        if not rows:
+            raise EnvironmentProblem(f"the event log '{stream}' has no chain head",
+                                     "run 'rectify init' to upgrade the database")
+        heads[stream] = (rows[0][0], rows[0][1])
+    return heads
+
+
+def append(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
+    """Append events that move no state, in order, each chained to the one before."""
+    if not entries:
+        return
+    heads = lock_heads(conn, {e.stream for e in entries})
+    _write(conn, events, heads, entries, now())
+
+
+def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, moves: list[Move]) -> None:
+    """Write every move and its event, in the caller's transaction, in bulk.
+
+    ``tables`` maps each machine to the table holding its subjects; events keep the order of
+    ``moves``, so a consequence is logged after the change that caused it.
+
+    Each UPDATE matches the version read earlier: if another writer got there first it
+    matches nothing and we raise ``Conflict`` — the caller's transaction then rolls back
+    whole, so there is never an event without its state change or a lost update.
+    """
+    if not moves:
+        return
+    heads = lock_heads(conn, {m.stream for m in moves})
+    stamp = now()
+    groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for m in moves:
+        values = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
+                  "state": m.to_state, "version": m.version + 1}
+        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
+            values["entered_on"] = m.business_date
+        values.update(m.changes)
+        groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)
+    for (machine, keys), rows in groups.items():
+        table = tables[machine]
+        statement = _move_statement(table, keys)
+        if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
+            for row in rows:
+                if statement.execute(conn, row) != 1:
+                    raise _changed(table.name, row["_id"])
+        elif statement.execute_many(conn, rows) != len(rows):
+            raise _changed(table.name, None)
+    _write(conn, events, heads, [
+        Entry(m.stream, m.machine, m.subject_key, m.trigger, m.actor, m.business_date,
+              m.from_state, m.to_state, m.note, m.payload, m.payload_version, m.rule,
+              m.subject_id, m.event_values)
+        for m in moves], stamp)
+
+
+def apply_edits(conn: Connection, tables: Mapping[str, Any], edits: list[Edit]) -> None:
+    """Write field changes that move no state, in the caller's transaction.
+
+    The same optimistic check as ``apply_moves``: each UPDATE matches the version read
+    earlier, or ``Conflict`` is raised and the caller's transaction rolls back whole.  The
+    correction's event is appended by the caller, with its old and new values.
+    """
+    for e in edits:
+        table = tables[e.machine]
+        row = {"_id": e.subject_id, "_version": e.version, "version": e.version + 1, **e.changes}
+        if _edit_statement(table, tuple(sorted(row))).execute(conn, row) != 1:
+            raise _changed(table.name, e.subject_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _edit_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """The versioned UPDATE of fields alone, built once per process."""
+    return Prepared(update(table)
+                    .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+                    .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
+
+
+def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
+           entries: Sequence[Entry], stamp: dt.datetime) -> None:
+    """Chain ``entries`` onto ``heads``, insert them, and move the heads."""
+    at = utc_text(stamp)
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        seq, prev = heads[e.stream]
+        seq += 1
+        payload = dict(e.payload) if e.payload else None
+        date = e.business_date
+        link = Link(e.actor, ALG, date.isoformat(), e.from_state, e.machine, e.note, payload, prev,
+                    at, e.rule, seq, e.stream, e.subject_key, e.to_state, e.trigger,
+                    e.payload_version)
+        h = digest(link)
+        heads[e.stream] = (seq, h)
+        rows.append({**e.values, "machine": e.machine, "subject_id": e.subject_id,
+                     "trigger": e.trigger, "from_state": e.from_state, "to_state": e.to_state,
+                     "actor": e.actor, "business_date": date, "recorded_at": stamp,
+                     "note": e.note, "payload": payload, "rule": e.rule, "seq": seq,
+                     "prev_hash": prev, "hash": h, "alg": ALG, "subject_key": e.subject_key,
+                     "payload_version": e.payload_version})
+    _event_statement(events).execute_many(conn, rows)
+    _SAVE.execute_many(conn, [{"_stream": s, "seq": seq, "hash": h}
+                              for s, (seq, h) in heads.items()])
+
+
+_HEAD = Prepared(select(CHAIN_HEADS.c.seq, CHAIN_HEADS.c.hash)
+                 .where(CHAIN_HEADS.c.stream == bindparam("stream")).with_for_update())
+_SAVE = Prepared(update(CHAIN_HEADS).where(CHAIN_HEADS.c.stream == bindparam("_stream"))
+                 .values(seq=bindparam("seq"), hash=bindparam("hash")))
+
+
+@functools.lru_cache(maxsize=256)
+def _move_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """The versioned UPDATE for one set of changed columns, built once per process."""
+    return Prepared(update(table)
+                    .where(table.c.id == bindparam("_id"),
+                           table.c.version == bindparam("_version"),
+                           table.c.state == bindparam("_from"))
+                    .values({k: bindparam(k) for k in keys if not k.startswith("_")}))
+
+
+@functools.lru_cache(maxsize=16)
+def _event_statement(table: Table) -> Prepared:
+    """The event INSERT naming every column but the key, so a missing value is NULL."""
+    return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.columns
+                                          if not c.primary_key}))
+
+
+def _changed(name: str, subject_id: int | None) -> Conflict:
+    what = f"{name} {subject_id}" if subject_id is not None else name
+    return Conflict(f"changed by someone else while you worked ({what})",
+                    "retry: the command reads the new state first")
