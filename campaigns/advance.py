@@ -105,7 +105,3 @@ def _move(record: Record, run: Run, step: Outcome, actor: str, as_of: dt.date,
                 payload_version=payload.VERSION)
     subject.version += 1
     return move
-
-
-def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
@@ -204,11 +204,9 @@ class Walk:
     last_seq: int = 0
     last_hash: str = GENESIS
     first: Break | None = None
-    seen: set[str] | None = None  # the hashes met, when asked for (to find a published head)
 
 
-def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
-         remember: set[str] | None = None) -> Walk:
+def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]]) -> Walk:
     """Check events in stored order (by seq, then id); stop at the first break.
 
     ``find(column, value)`` fetches the events of this stream whose ``prev_hash`` or ``hash``
@@ -216,7 +214,7 @@ def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
     event moved elsewhere (reordered), one that no longer exists (deleted), one that belongs
     nowhere (inserted), or one whose content no longer matches its hash (edited).
     """
-    result = Walk(seen=remember)
+    result = Walk()
     last: Stored | None = None
     for ev in events:
         problem = _check(ev, last, find)
@@ -227,8 +225,6 @@ def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
         result.last_seq = ev.seq
         result.last_hash = ev.hash or ""
         last = ev
-        if remember is not None:
-            remember.add(result.last_hash)
     return result
 
 
@@ -292,8 +288,3 @@ def old_digest(links: Iterator[Link]) -> tuple[int, str]:
         h.update(b"\n")
         n += 1
     return n, h.hexdigest()
-
-
-def payload_of(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A payload as it is stored and hashed: a plain dict, or None."""
-    return dict(value) if value else None
