@@ -16,10 +16,12 @@ DAY = dt.date(2015, 8, 10)
 def seed(path: str, n: int) -> list[str]:
     """A campaign with ``n`` reported items in unit 'czj'; returns their codes."""
     from campaigns.db import Database
+    from campaigns.events import write
     from campaigns.people import add_person
     from campaigns.runs import start
-    from campaigns.tables import EVENTS, ITEMS, RECTIFICATIONS
+    from campaigns.tables import ITEMS, RECTIFICATIONS
     from campaigns.units import UnitTree, add_unit
+    from engine.io.writer import Entry
 
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
@@ -48,11 +50,12 @@ def seed(path: str, n: int) -> list[str]:
                 {"id": i + 1, "item_id": i + 1, "campaign_id": run.id, "state": "pending",
                  "version": 1, "entered_on": DAY, "deadline": DAY + dt.timedelta(days=30),
                  "returns": 0} for i in chunk])
-            conn.execute(insert(EVENTS), [
-                {"campaign_id": run.id, "item_id": i + 1, "machine": "item", "subject_id": i + 1,
-                 "trigger": "add", "to_state": "reported", "actor": "super",
-                 "business_date": DAY, "recorded_at": dt.datetime.now(dt.UTC)} for i in chunk])
+            write(conn, [Entry(run.key, "item", codes[i], "add", "super", DAY, to_state="reported",
+                               subject_id=i + 1, values={"campaign_id": run.id, "item_id": i + 1})
+                         for i in chunk])
     db.engine.dispose()
+    if "://" in path:  # a server's database: nothing to checkpoint
+        return codes
     checkpoint = sqlite3.connect(path)
     checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     checkpoint.close()

@@ -9,8 +9,10 @@ Two measurements on copies of the same database, each in its own process:
 
 * ``rectify tick`` for one day, the whole command (`campaigns.cli.main`) timed in the process
   after its imports, with the process's peak memory (``getrusage`` maxrss via ``wait4``);
-* the floor: the same writes by hand in raw sqlite3 — ``INSERT ... SELECT`` of the events,
-  ``INSERT ... SELECT`` of the notices, one ``UPDATE`` of level, deadline and version — and COMMIT.
+* the floor: the same writes by hand in raw SQL — the chain head locked, the due rows read and
+  their events hashed in order with the same encoding (engine.core.chain) and inserted with one
+  executemany, the head moved, ``INSERT ... SELECT`` of the notices, one ``UPDATE`` of level,
+  deadline and version — and COMMIT.
 
     python benchmarks/bench_tick.py [--n 1000000] [--keep DIR]
     RECTIFY_BENCH_PG=postgresql+psycopg://... python benchmarks/bench_tick.py --pg-n 100000
@@ -48,14 +50,19 @@ PEOPLE = 400
 
 # The floor's writes, exactly what the tick writes for the 督办 step (new deadline 10 working days
 # from 2015-10-09 = 2015-10-22).
+FLOOR_DUE = """
+SELECT r.id, r.campaign_id, r.item_id, r.state, i.code
+FROM rectifications r JOIN items i ON i.id = r.item_id
+WHERE r.campaign_id = :cid AND r.level = 'reminder' AND r.state IN ('in_progress', 'pending')
+  AND r.level_base <= :base AND r.entered_on <= :day
+ORDER BY r.id
+"""
 FLOOR_EVENTS = """
 INSERT INTO events (campaign_id, item_id, machine, subject_id, "trigger", from_state, to_state, actor,
-                    business_date, recorded_at, note, payload, rule)
-SELECT campaign_id, item_id, 'rectification', id, 'escalate', state, state, 'system', :day, :stamp,
-       :note, :payload, 'escalation.supervision'
-FROM rectifications
-WHERE campaign_id = :cid AND level = 'reminder' AND state IN ('in_progress', 'pending')
-  AND level_base <= :base AND entered_on <= :day
+                    business_date, recorded_at, note, payload, rule, seq, prev_hash, hash, alg,
+                    subject_key, payload_version)
+VALUES (:campaign_id, :item_id, 'rectification', :id, 'escalate', :state, :state, 'system', :day,
+        :stamp, :note, :payload, 'escalation.supervision', :seq, :prev, :hash, :alg, :code, 1)
 """
 FLOOR_NOTICES = {
     "sqlite": """
@@ -248,15 +255,41 @@ def floor(url: str, cid: int) -> float:
         t = time.perf_counter()
         with conn.begin():
             p["mark"] = conn.execute(text("SELECT max(id) FROM events")).scalar()
-            events_sql = FLOOR_EVENTS if dialect == "sqlite" else FLOOR_EVENTS.replace(
-                ":payload", "CAST(:payload AS JSON)").replace(":day", "CAST(:day AS DATE)")
-            added = conn.execute(text(events_sql), p).rowcount
+            added = _floor_events(conn, p, dialect, stamp)
             conn.execute(text(FLOOR_NOTICES[dialect]), p)
             update_sql = FLOOR_UPDATE if dialect == "sqlite" else FLOOR_UPDATE.replace(
                 ":day", "CAST(:day AS DATE)")
             moved = conn.execute(text(update_sql), p).rowcount
             assert added == moved, (added, moved)
         return time.perf_counter() - t
+
+
+def _floor_events(conn: Any, p: dict[str, Any], dialect: str, stamp: dt.datetime) -> int:
+    """The events, chained as the tick chains them: lock the head, hash each in order, insert."""
+    from sqlalchemy import text
+
+    from engine.core.chain import ALG, Link, digest, utc_text
+
+    lock = "" if dialect == "sqlite" else " FOR UPDATE"
+    seq, prev = conn.execute(text(f"SELECT seq, hash FROM chain_heads WHERE stream = :s{lock}"),
+                             {"s": KEY}).one()
+    due_sql = FLOOR_DUE if dialect == "sqlite" else FLOOR_DUE.replace(":day", "CAST(:day AS DATE)")
+    payload = json.loads(p["payload"])
+    at, rows = utc_text(stamp), []
+    for rid, cid, item_id, state, code in conn.execute(text(due_sql), p):
+        seq += 1
+        h = digest(Link("system", ALG, p["day"], state, "rectification", p["note"], payload, prev,
+                        at, "escalation.supervision", seq, KEY, code, state, "escalate", 1))
+        rows.append({**p, "id": rid, "campaign_id": cid, "item_id": item_id, "state": state,
+                     "code": code, "seq": seq, "prev": prev, "hash": h, "alg": ALG})
+        prev = h
+    events_sql = FLOOR_EVENTS if dialect == "sqlite" else FLOOR_EVENTS.replace(
+        ":payload", "CAST(:payload AS JSON)").replace(":day", "CAST(:day AS DATE)")
+    if rows:
+        conn.execute(text(events_sql), rows)
+    conn.execute(text("UPDATE chain_heads SET seq = :seq, hash = :h WHERE stream = :s"),
+                 {"seq": seq, "h": prev, "s": KEY})
+    return len(rows)
 
 
 def measure(code: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ or a chain recomputed after an edit, which leave a log that is consistent in its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,14 +98,15 @@ def _stored(stream: str, r: Any) -> Stored:
                                           subject, dest, trigger, version or 0))
 
 
-def chained(conn: Connection, stream: Stream) -> Iterator[Stored]:
-    """The stream's chained events in chain order (by seq, then row id), read in batches."""
+def chained(conn: Connection, stream: Stream) -> Any:
+    """The stream's chained events in chain order (by seq, then row id), fetched in batches.
+
+    A result to close once read (PostgreSQL streams it through a server-side cursor).
+    """
     t = stream.table
     query = (select(*_columns(t)).where(stream.scope(), t.c.seq.is_not(None))
              .order_by(t.c.seq, t.c.id))
-    result = conn.execution_options(yield_per=BATCH).execute(query)
-    for r in result:
-        yield _stored(stream.key, r)
+    return conn.execution_options(yield_per=BATCH).execute(query)
 
 
 def _finder(conn: Connection, stream: Stream) -> Callable[[str, str], list[Stored]]:
@@ -123,7 +124,11 @@ def _finder(conn: Connection, stream: Stream) -> Callable[[str, str], list[Store
 
 def check_chain(conn: Connection, stream: Stream) -> list[Finding]:
     """The first event where the chain breaks, and the head row against the chain's end."""
-    result = walk(chained(conn, stream), _finder(conn, stream))
+    rows = chained(conn, stream)
+    try:
+        result = walk((_stored(stream.key, r) for r in rows), _finder(conn, stream))
+    finally:
+        rows.close()
     if result.first is not None:
         b = result.first
         return [Finding(stream.key, b.kind, b.message, b.seq, b.id)]

@@ -103,3 +103,14 @@ def test_two_processes_keep_one_chain_on_postgres(pg_db_url: str) -> None:
     cli.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     race(cli, pg_db_url)
     assert cli.ok("audit", "verify", "--all") == f"{CAMPAIGN}: ok\nsite: ok\n"
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_db_url)
+    with engine.begin() as conn:  # and on the server too, a swap is named
+        conn.execute(sa.text("UPDATE events SET seq = -1 WHERE seq = 4"))
+        conn.execute(sa.text("UPDATE events SET seq = 4 WHERE seq = 5"))
+        conn.execute(sa.text("UPDATE events SET seq = 5 WHERE seq = -1"))
+    engine.dispose()
+    result = cli.invoke("audit", "verify", CAMPAIGN)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{CAMPAIGN}: reordered: event #4 "), result.stdout

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
@@ -110,16 +110,41 @@ def canonical_json(value: Any) -> bytes:
         return rfc8785.dumps(value)
 
 
+_TEMPLATE = ('{"actor":%s,"alg":%s,"date":%s,"from":%s,"machine":%s,"note":%s,"payload":%s,'
+             '"prev":%s,"recorded_at":%s,"rule":%s,"seq":%d,"stream":%s,"subject":%s,"to":%s,'
+             '"trigger":%s,"v":%d}')
+
+
+def _text(value: str | None) -> str:
+    if value is None:
+        return "null"
+    if type(value) is not str:
+        raise _Slow
+    return _quote(value)
+
+
 def canonical(link: Link) -> bytes:
-    """The RFC 8785 encoding of one event's hashed fields."""
-    out: list[str] = []
+    """The RFC 8785 encoding of one event's hashed fields.
+
+    Filled into a template in the members' canonical order: every event pays for this, and it
+    is four times faster than walking the fields (still held to the reference by the tests).
+    """
+    (actor, alg, date, src, machine, note, payload, prev, at, rule, seq, stream, subject, dest,
+     trigger, v) = link
     try:
-        for name, value in zip(NAMES, link, strict=True):
-            out.append("," if out else "{")
-            out.append(f'"{name}":')
-            _value(value, out)
-        out.append("}")
-        return "".join(out).encode("utf-8")
+        if type(seq) is not int or type(v) is not int or not (-SAFE <= seq <= SAFE
+                                                              and -SAFE <= v <= SAFE):
+            raise _Slow
+        if payload is None:
+            body = "null"
+        else:
+            out: list[str] = []
+            _value(payload, out)
+            body = "".join(out)
+        return (_TEMPLATE % (_text(actor), _text(alg), _text(date), _text(src), _text(machine),
+                             _text(note), body, _text(prev), _text(at), _text(rule), seq,
+                             _text(stream), _text(subject), _text(dest), _text(trigger), v)
+                ).encode("utf-8")
     except (_Slow, UnicodeEncodeError):
         import rfc8785
 
@@ -179,11 +204,9 @@ class Walk:
     last_seq: int = 0
     last_hash: str = GENESIS
     first: Break | None = None
-    seen: set[str] | None = None  # the hashes met, when asked for (to find a published head)
 
 
-def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
-         remember: set[str] | None = None) -> Walk:
+def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]]) -> Walk:
     """Check events in stored order (by seq, then id); stop at the first break.
 
     ``find(column, value)`` fetches the events of this stream whose ``prev_hash`` or ``hash``
@@ -191,7 +214,7 @@ def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
     event moved elsewhere (reordered), one that no longer exists (deleted), one that belongs
     nowhere (inserted), or one whose content no longer matches its hash (edited).
     """
-    result = Walk(seen=remember)
+    result = Walk()
     last: Stored | None = None
     for ev in events:
         problem = _check(ev, last, find)
@@ -202,8 +225,6 @@ def walk(events: Iterable[Stored], find: Callable[[str, str], list[Stored]],
         result.last_seq = ev.seq
         result.last_hash = ev.hash or ""
         last = ev
-        if remember is not None:
-            remember.add(result.last_hash)
     return result
 
 
@@ -267,8 +288,3 @@ def old_digest(links: Iterator[Link]) -> tuple[int, str]:
         h.update(b"\n")
         n += 1
     return n, h.hexdigest()
-
-
-def payload_of(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A payload as it is stored and hashed: a plain dict, or None."""
-    return dict(value) if value else None

@@ -56,6 +56,7 @@ from .writer import Entry, append, apply_moves
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
 ONE_DAY = dt.timedelta(days=1)
+CHUNK = 5000  # events built, hashed and inserted at a time
 
 
 def latest_base(cal: WorkCalendar, at: Duration, day: dt.date) -> dt.date:
@@ -302,12 +303,14 @@ class Clock:
         key = subj.key if subj.key is not None else cast(t.c.id, String)
         query = (select(t.c.id, t.c.state, to_state, key, *subj.event_values.values())
                  .where(due).order_by(t.c.id))
-        entries = [Entry(self.stream, subj.machine, subject_key, trigger, SYSTEM_ACTOR, day,
-                         from_state=state, to_state=dest, note=note, payload=payload, rule=rule,
-                         subject_id=sid, values=dict(zip(names, rest, strict=True)))
-                   for sid, state, dest, subject_key, *rest in conn.execute(query)]
-        append(conn, e, entries)
-        return mark, len(entries)
+        due_rows = conn.execute(query).all()
+        for lo in range(0, len(due_rows), CHUNK):  # memory bounded by a chunk, not the table
+            append(conn, e, [
+                Entry(self.stream, subj.machine, subject_key, trigger, SYSTEM_ACTOR, day,
+                      from_state=state, to_state=dest, note=note, payload=payload, rule=rule,
+                      subject_id=sid, values=dict(zip(names, rest, strict=True)))
+                for sid, state, dest, subject_key, *rest in due_rows[lo:lo + CHUNK]])
+        return mark, len(due_rows)
 
     def _update(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], mark: int, rule: str,
                 values: Mapping[str, Any], expected: int) -> None:

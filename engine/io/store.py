@@ -209,13 +209,14 @@ class _Compiled:
         converters = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
         self.binds = {k: v for k, v in converters.items() if v is not None}
+        self.plan = [(k, self.binds.get(k)) for k in self.names]  # each name with its converter
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in getattr(statement, "selected_columns", ())]
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def params(self, values: Mapping[str, Any]) -> Any:
-        binds = self.binds
-        converted = [binds[k](values.get(k)) if k in binds else values.get(k) for k in self.names]
+        get = values.get
+        converted = [get(k) if convert is None else convert(get(k)) for k, convert in self.plan]
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:

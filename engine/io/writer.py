@@ -179,9 +179,13 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
                      "note": e.note, "payload": payload, "rule": e.rule, "seq": seq,
                      "prev_hash": prev, "hash": h, "alg": ALG, "subject_key": e.subject_key,
                      "payload_version": e.payload_version})
-    _event_statement(events).execute_many(conn, rows)
-    _SAVE.execute_many(conn, [{"_stream": s, "seq": seq, "hash": h}
-                              for s, (seq, h) in heads.items()])
+    insert_event = _event_statement(events)
+    if len(rows) == 1:
+        insert_event.execute(conn, rows[0])
+    else:
+        insert_event.execute_many(conn, rows)
+    for stream, (seq, h) in heads.items():
+        _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
 
 
 _HEAD = Prepared(select(CHAIN_HEADS.c.seq, CHAIN_HEADS.c.hash)
