@@ -17,6 +17,7 @@ from engine.core.machines import Actor, Context, Outcome
 from engine.core.moves import Move
 from engine.io.store import apply_moves
 
+from .clock import catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -46,6 +47,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
                 else load_run_by_id(conn, record.campaign_id))
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
+        catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
         steps = fire_with_follow_ups(conn, run, record, trigger, actors[run.id], as_of, note,
                                      params or {})
         if not steps[0].ok:
