@@ -21,6 +21,7 @@ from engine.core.planner import Plan, Request, plan
 from engine.io.writer import apply_moves
 
 from . import events as ev
+from .clock import catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -50,6 +51,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
                 else load_run_by_id(conn, record.campaign_id))
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
+        catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
         decided = plan_record(conn, run, record, Request(trigger, actors[run.id], as_of,
                                                          params or {}, note))
         if not decided.ok:

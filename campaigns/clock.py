@@ -9,26 +9,33 @@ finds the due rows by indexed date ranges and the changes are written in bulk.
 
 Ticking the same date again changes nothing unless something changed in between; a date before
 the last tick or before the campaign started is refused, and nothing is written.
+
+Between ticks, every change first brings the records it touches up to its date (``catch_up``):
+the pure clock (engine.core.schedule) finds what daily ticks would have written for them, with
+the same dates, events and notices, so one late tick writes what daily ticks would have.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 from engine.core.machines import SYSTEM_ACTOR, Actor
 from engine.core.moves import Move
 from engine.core.planner import Request
-from engine.core.spec import TimerSpec
+from engine.core.schedule import ESCALATE, Due, Schedule, Snapshot
+from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
+from engine.io.writer import apply_moves
 
 from .events import lock
-from .records import load_records
+from .records import Record, load_records
 from .runs import Run
 from .stages import open_due
 from .tables import CAMPAIGNS as C, EVENTS as E, ITEMS as I, NOTICES as N, RECTIFICATIONS as R, TICKS as T
@@ -134,22 +141,134 @@ def _opened(run: Run, key: str, day: dt.date) -> Step:
 def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int],
           day: dt.date) -> tuple[list[Move], list[str]]:
     """Fire a timer whose guards or actions need Python on its due subjects (``ids``) only."""
-    from .advance import plan_record
-
     table = I if timer.machine == "item" else R
     codes_of = (select(I.c.code).select_from(I.join(R, R.c.item_id == I.c.id))
                 .order_by(table.c.id))
     moves: list[Move] = []
     refused: list[str] = []
-    rule = timer_rule(timer)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         codes = list(conn.execute(codes_of.where(table.c.id.in_(chunk))).scalars())
         for record in load_records(conn, codes):
-            decided = plan_record(conn, run, record, Request(timer.trigger, SYSTEM, day,
-                                                             guards=timer.guards, rule=rule))
-            if not decided.ok:
-                refused.append(f"{record.code}: {decided.reasons()}")
-                continue
-            moves += decided.moves
+            fired, why = _fire_record(conn, run, timer, record, day)
+            moves += fired
+            refused += why
     return moves, refused
+
+
+def _fire_record(conn: Connection, run: Run, timer: TimerSpec, record: Record,
+                 day: dt.date) -> tuple[list[Move], list[str]]:
+    """A timer's trigger on one record, as the system, decided by the planner: the timer's
+    guards, then the trigger and its consequences; the moves, or why not."""
+    from .advance import plan_record
+
+    decided = plan_record(conn, run, record, Request(timer.trigger, SYSTEM, day,
+                                                     guards=timer.guards, rule=timer_rule(timer)))
+    if not decided.ok:
+        return [], [f"{record.code}: {decided.reasons()}"]
+    return decided.moves, []
+
+
+# -- bringing the records a change touches up to its date -----------------------------------
+
+
+def catch_up(conn: Connection, run: Run, records: list[Record], as_of: dt.date) -> list[Move]:
+    """Write what the clock owes ``records`` before a change dated ``as_of``; returns those moves.
+
+    A tick for day D runs at the start of D, before that day's changes (docs/deadlines.md), so a
+    change dated D first gets its records every step due from the campaign's last tick through
+    D, each dated the day it fell due, with its notices.  A record one of whose subjects entered
+    its state on D was brought up to D by that change (or was created that day), so it gets the
+    days before D only.  The records are moved along (state, version, dates, level).  When the
+    dates show nothing can be due (the campaign ticked today), nothing is read or computed.
+    """
+    if run.concluded_on:
+        return []
+    last = run.ticked_to or run.start_date - ONE_DAY
+    written: list[Move] = []
+    for record in records:
+        entered = (record.item.entered_on, record.rectification.entered_on)
+        first = max(run.start_date, min(e if e >= last else last + ONE_DAY for e in entered))
+        end = as_of - ONE_DAY if max(entered) >= as_of else as_of
+        if first <= end:
+            written += _catch_up_record(conn, run, record, first, end)
+    return written
+
+
+def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
+                     last: dt.date) -> list[Move]:
+    item, rect = record.item, record.rectification
+    links = {"campaign_id": run.id, "item_id": item.id}
+    snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links),
+             Snapshot("rectification", rect.id, rect.version, rect.state, rect.entered_on,
+                      rect.deadline, rect.level, rect.level_base, links)]
+
+    def fire(timer: TimerSpec, _snap: Snapshot, day: dt.date) -> tuple[list[Move], list[str]]:
+        _sync(record, snaps)
+        return _fire_record(conn, run, timer, record, day)
+
+    due = schedule_for(run.definition).due(snaps, first, last, fire)
+    for move in due.moves:  # the campaign's chain; the item is known by its code
+        move.stream, move.subject_key = run.key, record.code
+    if due.moves:
+        write_due(conn, run, due)
+    _sync(record, snaps)
+    return due.moves
+
+
+def write_due(conn: Connection, run: Run, due: Due) -> None:
+    """Store a catch-up's moves, then its notices linked to their events (the one write it makes)."""
+    from .advance import TABLES
+
+    mark = (conn.execute(select(func.max(E.c.id))).scalar() or 0) if due.notices else 0
+    for wave in _waves(due.moves):
+        apply_moves(conn, TABLES, E, wave)
+    if not due.notices:
+        return
+    subjects = {n.move.subject_id for n in due.notices}
+    event_of = {(subject, rule): id for id, subject, rule in conn.execute(
+        select(E.c.id, E.c.subject_id, E.c.rule).where(
+            E.c.id > mark, E.c.campaign_id == run.id, E.c.machine == "rectification",
+            E.c.trigger == ESCALATE, E.c.subject_id.in_(subjects)))}
+    conn.execute(insert(N), [
+        {"campaign_id": run.id, "rectification_id": n.move.subject_id, "level": n.level,
+         "issued_on": n.issued_on, "deadline": n.deadline, "days_overdue": n.days_overdue,
+         "new_deadline": n.new_deadline, "action": n.action,
+         "event_id": event_of[n.move.subject_id, n.move.rule]} for n in due.notices])
+
+
+def _waves(moves: list[Move]) -> Iterator[list[Move]]:
+    """Consecutive runs of moves with no subject twice: the writer checks each row's version once
+    per call, so a subject's second move must come in a later call."""
+    wave: list[Move] = []
+    seen: set[tuple[str, int]] = set()
+    for move in moves:
+        key = (move.machine, move.subject_id)
+        if key in seen:
+            yield wave
+            wave, seen = [], set()
+        wave.append(move)
+        seen.add(key)
+    if wave:
+        yield wave
+
+
+def _sync(record: Record, snaps: list[Snapshot]) -> None:
+    """The record as the clock left it, so the change that follows sees (and versions) it right."""
+    item, rect = snaps
+    record.item.state, record.item.version, record.item.entered_on = \
+        item.state, item.version, item.entered_on
+    r = record.rectification
+    r.state, r.version, r.entered_on = rect.state, rect.version, rect.entered_on
+    r.deadline, r.level, r.level_base = rect.deadline, rect.level, rect.level_base
+
+
+_schedules: dict[int, tuple[Definition, Schedule]] = {}
+
+
+def schedule_for(definition: Definition) -> Schedule:
+    """The pure clock of a definition, built once per process (definitions are cached too)."""
+    found = _schedules.get(id(definition))
+    if found is None or found[0] is not definition:
+        found = _schedules[id(definition)] = (definition, Schedule(definition))
+    return found[1]

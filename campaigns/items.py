@@ -111,10 +111,13 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
          target: str | None, deadline: dt.date | None, leader: str | None, person: str | None,
          department: str | None = None) -> dt.date | None:
     """Give an item its rectification plan (措施、目标、时限、责任领导、责任人) and fire 'plan'."""
+    from .clock import catch_up
+
     if not measures.strip():
         raise InvalidInput("a rectification plan needs measures", "give --measures")
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
+    catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
     deadline = deadline or record.rectification.deadline or default_deadline(run, as_of)
     if deadline is not None and deadline < as_of:
         raise InvalidInput(f"deadline {deadline} is before today's business date {as_of}",

@@ -23,6 +23,7 @@ class ItemState:
     version: int
     closed_on: dt.date | None
     reopen_count: int
+    entered_on: dt.date
 
 
 @dataclass
@@ -34,6 +35,9 @@ class RectState:
     returns: int
     submitted_on: dt.date | None
     completed_on: dt.date | None
+    entered_on: dt.date
+    level: str | None
+    level_base: dt.date | None
 
 
 @dataclass

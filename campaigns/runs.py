@@ -14,7 +14,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
-from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S
+from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Run:
     definition: Definition
     runtime: Runtime
     latest: dt.date | None = None  # business date of the newest event when loaded
+    ticked_to: dt.date | None = None  # the last business day its clock ran to (None: never)
 
 
 _cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
@@ -49,6 +50,7 @@ class Head(NamedTuple):
     definition_hash: str
     concluded_on: dt.date | None
     latest: dt.date | None
+    ticked_to: dt.date | None
 
 
 # The columns of ``Head``; other queries (an item's record) select them too, so a command
@@ -58,7 +60,8 @@ class Head(NamedTuple):
 HEAD = (C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefix,
         C.c.definition_hash, C.c.concluded_on,
         select(func.max(E.c.business_date)).where(E.c.campaign_id == C.c.id)
-        .scalar_subquery().label("latest"))
+        .scalar_subquery().label("latest"),
+        select(T.c.ticked_to).where(T.c.campaign_id == C.c.id).scalar_subquery().label("ticked_to"))
 _HEAD = select(*HEAD)
 _BY_KEY = _HEAD.where(C.c.key == bindparam("key"))
 _BY_ID = _HEAD.where(C.c.id == bindparam("id"))
@@ -90,7 +93,7 @@ def run_of(conn: Connection, row: Head) -> Run:
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
-               row.definition_hash, row.concluded_on, definition, runtime, row.latest)
+               row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to)
 
 
 def _suggest(name: str, known: list[str], listing: str) -> str:

@@ -23,6 +23,7 @@ def db(tmp_path: Path) -> str:
         conn.execute("INSERT INTO notices (campaign_id, rectification_id, level, issued_on, "
                      "deadline, days_overdue, new_deadline, action) VALUES (1, ?, 'supervision', "
                      "'2015-08-26', '2015-08-25', 1, '2015-09-09', '下发督办意见')", (rect,))
+        conn.execute("UPDATE rectifications SET level = 'supervision' WHERE id = ?", (rect,))
     return db
 
 

@@ -19,8 +19,10 @@ to the caller's ``fire`` function.
 
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
-ladder order.  This module knows tables only through the ``Subjects`` and ``StepLog`` the caller
-describes; it has no words of any plugin's domain.
+ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
+which finds the same steps for a few subjects without SQL.  This module knows tables only
+through the ``Subjects`` and ``StepLog`` the caller describes; it has no words of any plugin's
+domain.
 """
 
 from __future__ import annotations
@@ -47,32 +49,29 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..core.calendar import WorkCalendar, calendar_for
+from ..core.calendar import calendar_for
 from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
 from ..core.moves import Move
-from ..core.spec import Definition, Duration, LevelSpec, TimerSpec
+from ..core.schedule import (
+    ESCALATE,
+    active_states,
+    ladder_rule,
+    latest_base,
+    needs_python,
+    stamp_timer_moves,
+    step_note,
+    step_payload,
+    timer_rule,
+    timer_transition,
+)
+from ..core.spec import Definition, LevelSpec, TimerSpec
 from .writer import Entry, append, apply_moves
 
-ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
-ONE_DAY = dt.timedelta(days=1)
 CHUNK = 5000  # events built, hashed and inserted at a time
 
-
-def latest_base(cal: WorkCalendar, at: Duration, day: dt.date) -> dt.date:
-    """The latest base date ``b`` whose threshold ``cal.add(b, at)`` is reached by ``day``.
-
-    ``cal.add(b, at)`` never decreases as ``b`` grows, so the bases reached by ``day`` are exactly
-    those on or before this date: one calendar question answers a whole table's.
-    """
-    n = at.days
-    if at.unit == "calendar" or n == 0:
-        return day - dt.timedelta(days=n)
-    if n > 0:
-        # reached when (b, day] holds n working days: b is before the nth working day up to day
-        return cal.add(day + ONE_DAY, Duration(-n, "working")) - ONE_DAY
-    # add(b, -m) is on or before day until (day, b) holds m working days
-    return cal.add(day, Duration(-n, "working"))
+__all__ = ["ESCALATE", "Clock", "FireFn", "Step", "StepLog", "Subjects", "ladder_rule", "latest_base",
+           "timer_rule"]
 
 
 @dataclass(frozen=True)
@@ -131,14 +130,6 @@ FireFn = Callable[[Connection, TimerSpec, list[int], dt.date], tuple[list[Move],
 """Fires a timer's trigger on due subjects (ids) as of a day: the moves to write, and refusals."""
 
 
-def ladder_rule(level: LevelSpec) -> str:
-    return f"escalation.{level.key}"
-
-
-def timer_rule(timer: TimerSpec) -> str:
-    return f"timers.{timer.key}"
-
-
 class Clock:
     """Applies a definition's ladder and timers to stored subjects, one business day at a time."""
 
@@ -187,9 +178,7 @@ class Clock:
         ladder = self.definition.ladder
         if ladder is not None:
             subj = self.subjects[ladder.machine]
-            machine = self.definition.machines[ladder.machine]
-            active = sorted({s.key for s in machine.states} - ladder.stop_states
-                            - ladder.hold_states - machine.done_states)
+            active = active_states(self.definition)
             keys = [lv.key for lv in ladder.levels]
             for k, level in enumerate(ladder.levels):
                 base = latest_base(self.calendar, level.at, day)
@@ -217,11 +206,8 @@ class Clock:
             return 0
         rule = ladder_rule(level)
         new = self._new_deadline(level, day)
-        payload = {"level": level.key, "from_level": prev}
-        if new:
-            payload["new_deadline"] = new.isoformat()
-        note = f"{level.title}: {level.action}" if level.action else level.title
-        mark, added = self._log_events(conn, subj, due, ESCALATE, t.c.state, rule, day, note, payload)
+        mark, added = self._log_events(conn, subj, due, ESCALATE, t.c.state, rule, day,
+                                       step_note(level), step_payload(level, prev, new))
         if self.log is not None:
             self._log_steps(conn, subj, level, mark, rule, day, new)
         values: dict[str, Any] = {subj.level: level.key, "version": t.c.version + 1}
@@ -248,15 +234,12 @@ class Clock:
     # -- timers -----------------------------------------------------------------
 
     def _needs_python(self, timer: TimerSpec) -> bool:
-        transition = self.definition.machines[timer.machine].transition(timer.trigger)
-        assert transition is not None
-        return bool(timer.guards or transition.guards or transition.actions)
+        return needs_python(self.definition, timer)
 
     def _timer(self, conn: Connection, timer: TimerSpec, day: dt.date) -> Step | None:
         subj = self.subjects[timer.machine]
         t = subj.table
-        transition = self.definition.machines[timer.machine].transition(timer.trigger)
-        assert transition is not None
+        transition = timer_transition(self.definition, timer)
         base = latest_base(self.calendar, timer.after, day)
         if timer.from_deadline:
             assert subj.deadline
@@ -272,10 +255,7 @@ class Clock:
                 return None
             assert self.fire is not None
             moves, refused = self.fire(conn, timer, ids, day)
-            for move in moves:
-                move.rule = rule
-                if move.to_state == move.from_state and move.machine == timer.machine:
-                    move.changes = {**move.changes, "entered_on": day}
+            stamp_timer_moves(timer, moves, day)
             apply_moves(conn, {s.machine: s.table for s in self.subjects.values()}, self.events, moves)
             fired = sum(1 for m in moves if m.trigger == timer.trigger)
             return Step(day, rule, title, fired, refused=refused) if fired or refused else None
