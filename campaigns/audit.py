@@ -180,7 +180,20 @@ def old_link(stream: str, r: Any) -> Link:
                 r.to_state, r.trigger, r.payload_version or 1)
 
 
-CHECKS: list[Check] = [check_chain, check_unchained]
+def check_replay(conn: Connection, stream: Stream) -> list[Finding]:
+    """The state tables and the month-end snapshots against a replay of the campaign's log:
+    every item whose stored state the log does not explain is named."""
+    if stream.campaign_id is None:
+        return []
+    from .runs import load_run_by_id
+    from .snapshots import replay_problems
+
+    run = load_run_by_id(conn, stream.campaign_id)
+    return [Finding(stream.key, "snapshot" if " snapshot of " in problem else "state", problem)
+            for problem in replay_problems(conn, run)]
+
+
+CHECKS: list[Check] = [check_chain, check_unchained, check_replay]
 """Every check ``audit verify`` runs on each stream, in order."""
 
 
@@ -202,6 +215,8 @@ def verify(conn: Connection, targets: list[Stream], expected: str | None = None,
         found: list[Finding] = []
         for check in checks if checks is not None else CHECKS:
             found += check(conn, stream)
+            if found:  # a broken chain makes a replay meaningless: the first problem is the one
+                break
         if expected:
             found += check_expected(conn, stream, expected)
         out[stream.key] = found

@@ -125,8 +125,9 @@ def write_missing(conn: Connection, run: Run) -> list[dt.date]:
         if last is None:
             continue
         items = replay_items(conn, run, end)
+        head = conn.execute(select(E.c.hash).where(E.c.id == last)).scalar()
         conn.execute(insert(SN).values(campaign_id=run.id, as_of=end, last_event_id=last,
-                                       head_hash=None, items=len(items), state=encode(items),
+                                       head_hash=head, items=len(items), state=encode(items),
                                        created_at=now()))
         written.append(end)
     return written

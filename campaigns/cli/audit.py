@@ -24,10 +24,12 @@ def audit() -> None:
 @click.option("--site", is_flag=True, help="The site log (units, people).")
 @click.option("--expect", metavar="HASH",
               help="A head published earlier: it must still be in the log (one log only).")
+@click.option("--repair-snapshots", "repair", is_flag=True,
+              help="First rebuild the campaigns' month-end snapshots from the log (derived data).")
 @JSON
 @common
-def verify(campaign: str | None, every: bool, site: bool, expect: str | None, as_json: bool,
-           db: str | None, as_of: str | None) -> None:
+def verify(campaign: str | None, every: bool, site: bool, expect: str | None, repair: bool,
+           as_json: bool, db: str | None, as_of: str | None) -> None:
     """Check CAMPAIGN's event log; name the first event edited, deleted, inserted or reordered.
 
     Exit 1 when anything is wrong.  --expect also catches a log cut short or a chain
@@ -39,7 +41,18 @@ def verify(campaign: str | None, every: bool, site: bool, expect: str | None, as
         raise click.UsageError("give a CAMPAIGN, --site, or --all")
     if not (every or campaign or site):
         raise click.UsageError("give a CAMPAIGN, --site, or --all")
-    with database(db).read() as conn:
+    store = database(db)
+    if repair:
+        from campaigns.runs import load_run_by_id
+        from campaigns.snapshots import repair_snapshots
+
+        with store.write() as conn:
+            for stream in streams(conn, campaign, every, site):
+                if stream.campaign_id is not None:
+                    n = repair_snapshots(conn, load_run_by_id(conn, stream.campaign_id))
+                    if not as_json:
+                        click.echo(f"{stream.key}: {n} snapshot(s) rebuilt")
+    with store.read() as conn:
         targets = streams(conn, campaign, every, site)
         if expect and len(targets) != 1:
             raise InvalidInput("--expect checks one log's published head",
