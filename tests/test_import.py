@@ -558,3 +558,21 @@ def test_plan_row_moves_takes_an_item_to_its_row_state_and_stamps_what_the_path_
     assert plan_row_moves(run, at_rest, item, actor, dt.date(2015, 8, 10), origin) == []
     assert plan_row_moves(run, Parsed(7, "czj#1", None, {}, unit), item, actor,
                           dt.date(2015, 8, 10), origin) == []
+
+
+def test_an_update_first_writes_what_the_clock_owed(db: str, tmp_path: Path) -> None:
+    """The rows an import changes get the ladder steps due before its date first, dated the day
+    each fell due, as a daily tick would have written them (docs/deadlines.md)."""
+    path = write_xlsx(tmp_path / "a.xlsx", ROWS)
+    run_import(db, path)
+    changed = [list(r) for r in ROWS]
+    changed[0][5] = "开展窗口服务培训并回访"
+    write_xlsx(path, changed)
+    run_import(db, path, "--update", as_of="2015-11-10")
+    log = query(db, "SELECT e.id, e.trigger, e.business_date, e.rule FROM events e "
+                    "JOIN items i ON i.id = e.item_id WHERE i.code = 'WGBW-2015-0001' ORDER BY e.seq")
+    edit = next(row for row in log if row[1] == "edit")
+    steps = [row for row in log if row[1] == "escalate"]
+    assert steps and all(row[0] < edit[0] and row[2] < "2015-11-10" for row in steps), log
+    assert [row[3] for row in steps][0] == "escalation.reminder"
+    assert query(db, "SELECT ticked_to FROM ticks") == [("2015-11-10",)]

@@ -104,6 +104,8 @@ def test_round_trip_into_a_fresh_campaign(db: str, tmp_path: Path, fmt: str) -> 
     again = invoke(fresh, "item", "import", CAMPAIGN, str(exported), "--actor", "lead",
                    "--as-of", "2015-08-21")
     assert "imported 0 new item(s)" in again.output and "4 unchanged" in again.output
+    # the import ran the fresh campaign's clock up to its date: the ladder's reminders are due
+    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-08-21")
     wb_before, wb_after = tmp_path / "before.xlsx", tmp_path / "after.xlsx"
     invoke(db, "ledger", CAMPAIGN, "-o", str(wb_before), "--as-of", "2015-08-21")
     invoke(fresh, "ledger", CAMPAIGN, "-o", str(wb_after), "--as-of", "2015-08-21")

@@ -45,6 +45,13 @@ def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path:
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     if not options.dry_run:
+        # An import may touch any item: the campaign's clock first runs up to its date, as every
+        # change brings the clock up to date for what it touches (docs/deadlines.md).  The tick
+        # takes the campaign row, then the event log's head: the writers' one lock order.
+        if run.ticked_to is None or run.ticked_to < as_of:
+            from ..clock import tick
+
+            tick(conn, run, as_of)
         lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
