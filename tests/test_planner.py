@@ -138,3 +138,20 @@ def test_item_rectify_runs_the_actions_the_definition_attaches_to_plan(
         conn.close()
     assert (target, stamped) == ("全面整改到位", "2015-08-04")
     assert payload["target"] == "全面整改到位" and payload["measures"] == "培训"
+
+
+def test_a_placement_takes_an_overriding_role_and_a_state_the_machine_has() -> None:
+    from engine.core.planner import Placement, plan_placement
+
+    lead = Actor("lead", frozenset({"lead-office"}))
+    where = [Placement("item", 7, 3, "reported", "closed", {"closed_on": DAY}),
+             Placement("rectification", 9, 5, "pending", "pending")]
+    placed = plan_placement(D, where, Request("import", lead, DAY, stream="s", subject_key="X-1"))
+    assert placed.ok, placed.reasons()
+    assert [(m.machine, m.from_state, m.to_state, m.version, m.subject_key) for m in placed.moves] \
+        == [("item", "reported", "closed", 3, "X-1")]  # the unmoved rectification writes nothing
+    refused = plan_placement(D, where, Request("import", HEAD, DAY))
+    assert [r.by for r in refused.refusals] == ["role"] and not refused.moves
+    bad = plan_placement(D, [Placement("item", 7, 3, "reported", "vanished")],
+                         Request("import", lead, DAY))
+    assert "no state 'vanished'" in bad.reasons()

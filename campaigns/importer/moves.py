@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.core.machines import Actor
 from engine.core.moves import Move
+from engine.core.planner import Placement, Request, plan_placement
 
 from ..runs import Run
 from ..standing import closing_states, label
@@ -75,22 +76,16 @@ def plan_row_moves(run: Run, row: Parsed, item: Current, actor: Actor, as_of: dt
     closing = closing if closing is not None else closing_states(run.definition)
     new_item, new_rect = row.pair
     stamps = set(row.path.stamps) if row.path else set()
-    note = f"imported from {origin['file']} row {row.row}"
-    where = {"campaign_id": run.id, "item_id": item.item_id}
-    moves = []
-    if new_item != item.item_state:
-        closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
-        moves.append(Move(item.item_id, item.item_version, "item", "import", item.item_state,
-                          new_item, actor.key, as_of, changes={"closed_on": closed},
-                          event_values=where, note=note,
-                          payload={**origin, "closed_on": iso(closed)}, stream=run.key,
-                          subject_key=item.code))
-    if new_rect != item.rect_state:
-        dates = {name: as_of for name in ("submitted_on", "completed_on")
-                 if ("rectification", name) in stamps}
-        moves.append(Move(item.rect_id, item.rect_version, "rectification", "import",
-                          item.rect_state, new_rect, actor.key, as_of, changes=dates,
-                          event_values=where, note=note,
-                          payload={**origin, "deadline": iso(item.deadline)}, stream=run.key,
-                          subject_key=item.code))
-    return moves
+    closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
+    dates = {name: as_of for name in ("submitted_on", "completed_on")
+             if ("rectification", name) in stamps}
+    decided = plan_placement(run.definition, [
+        Placement("item", item.item_id, item.item_version, item.item_state, new_item,
+                  {"closed_on": closed}, {**origin, "closed_on": iso(closed)}),
+        Placement("rectification", item.rect_id, item.rect_version, item.rect_state, new_rect,
+                  dates, {**origin, "deadline": iso(item.deadline)}),
+    ], Request("import", actor, as_of, note=f"imported from {origin['file']} row {row.row}",
+               event_values={"campaign_id": run.id, "item_id": item.item_id}, stream=run.key,
+               subject_key=item.code))
+    decided.raise_if_refused(item.code or f"row {row.row}")
+    return decided.moves

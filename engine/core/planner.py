@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .errors import Refused
 from .machines import Actor, Context, Figures, Outcome, Refusal, Runtime
 from .moves import Move
-from .spec import CallRef, StageSpec
+from .spec import CallRef, Definition, StageSpec
 
 
 class Snapshot(Protocol):
@@ -140,6 +140,50 @@ def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = N
         queue.extend((f, True) for f in outcome.follow_ups)
     for (machine, _id), version in versions.items():
         work.subject(machine).version = version
+    return result
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One subject put straight into a state: what a ledger records of where it stands."""
+
+    machine: str
+    subject_id: int
+    version: int
+    from_state: str
+    to_state: str
+    changes: Mapping[str, Any] = field(default_factory=dict)  # what the way there would stamp
+    payload: Mapping[str, Any] | None = None
+
+
+def plan_placement(definition: Definition, placements: list[Placement], request: Request) -> Plan:
+    """Moves that put subjects into states without firing their machines' triggers.
+
+    For an import of records kept elsewhere (a ledger says where an item stands, not how it
+    got there): one move per subject whose state differs, under ``request.trigger``.  Only an
+    actor whose role may override (or the system) may place a subject past where it starts,
+    and only into a state its machine has.
+    """
+    result = Plan(request.trigger)
+    moving = [p for p in placements if p.to_state != p.from_state]
+    for p in moving:
+        spec = definition.machines.get(p.machine)
+        if spec is None or p.to_state not in {s.key for s in spec.states}:
+            result.refusals.append(Refusal(f"'{p.machine}' has no state '{p.to_state}'", "state"))
+    actor = request.actor
+    if moving and not actor.is_system and not any(
+            definition.roles[r].overrides for r in actor.roles if r in definition.roles):
+        may = [r.key for r in definition.roles.values() if r.overrides]
+        result.refusals.append(Refusal(
+            f"actor '{actor.key}' holds no role that may place a subject in a later state "
+            f"(roles that may: {', '.join(may) or 'none'})", "role"))
+    if result.refusals:
+        return result
+    result.moves = [Move(p.subject_id, p.version, p.machine, request.trigger, p.from_state,
+                         p.to_state, actor.key, request.as_of, changes=dict(p.changes),
+                         event_values=dict(request.event_values), note=request.note,
+                         payload=p.payload, rule=request.rule, stream=request.stream,
+                         subject_key=request.subject_key) for p in moving]
     return result
 
 
