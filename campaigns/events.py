@@ -112,6 +112,7 @@ class ItemAdded(Payload):
 
     KIND = "item added"
     MACHINE, TRIGGER = "item", "add"
+    VERSION = 2  # 2: an import gives leader_id and person_id
     title: str
     unit: str  # unit code
     category: str
@@ -124,11 +125,15 @@ class ItemAdded(Payload):
     department: str | None = field(default=None, metadata=OPTIONAL)
     original_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+    # since version 2, with ``import``: who is responsible from the start (null: no one yet)
+    leader_id: int | None = field(default=None, metadata=OPTIONAL)
+    person_id: int | None = field(default=None, metadata=OPTIONAL)
 
     def as_payload(self) -> dict[str, Any] | None:
         out = super().as_payload() or {}
         if self.origin is not None:
             out["import"] = self.origin.as_dict()
+            out["leader_id"], out["person_id"] = self.leader_id, self.person_id
         return out
 
 

@@ -281,6 +281,9 @@ class Replay:
         it.typical = bool(payload.get("typical", False))
         if "import" not in payload:  # added by hand: no one is responsible yet
             seen.update(("leader_id", "person_id"))
+        elif "leader_id" in payload:  # imported (version 2 on): who was responsible from the start
+            it.leader_id, it.person_id = payload["leader_id"], payload.get("person_id")
+            seen.update(("leader_id", "person_id"))
 
 
 def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:

@@ -100,6 +100,21 @@ def do(db: Path, op: tuple[Any, ...], day: dt.date) -> None:
                            title=f"问题{value}", unit=UNITS[value % len(UNITS)],
                            category=CATEGORIES[value % len(CATEGORIES)], source="media",
                            deadline=day + dt.timedelta(days=value) if value % 3 == 0 else None)
+        elif kind == "import":  # one new row from a county's ledger, in a later state half the time
+            from ledger_fixtures import HEADERS, write_csv
+
+            from campaigns.importer import Options, import_items
+
+            path = db.parent / f"import-{day}-{value}.csv"
+            deadline = (day + dt.timedelta(days=value % 30)).isoformat() if value % 2 else ""
+            headers, row = [*HEADERS], [1, "县财政局", f"导入问题{day}-{value}", "服务群众不热心",
+                                         "自查", f"措施{value}", deadline, "", ""]
+            if value % 4 == 1:
+                headers.append("状态")
+                row.append("整改中")
+            write_csv(path, [row], headers)
+            import_items(conn, run, _actor(conn, run, "lead" if value % 4 == 1 else "sup"), day,
+                         str(path), Options())
         elif code is None:
             return
         elif kind == "plan":
@@ -172,7 +187,7 @@ def views(db: Path, day: dt.date) -> dict[str, Any]:
 
 
 OPS = st.tuples(
-    st.sampled_from(("add", "add", "plan", "plan", "edit", "progress", "confirm", "confirm",
+    st.sampled_from(("add", "add", "import", "plan", "plan", "edit", "progress", "confirm", "confirm",
                      *HEAD_TRIGGERS, *SUP_TRIGGERS)),
     st.integers(0, 50), st.integers(0, 60))
 SEQUENCES = st.lists(st.tuples(st.integers(0, 12), st.booleans(), OPS), min_size=4, max_size=28)
@@ -216,6 +231,9 @@ def test_views_as_of_any_date_equal_the_history_stopped_there(
     with store.write() as conn:
         run = load_run(conn, CAMPAIGN)
         assert replay_problems(conn, run) == []
+        from campaigns.audit import streams, verify
+
+        assert verify(conn, streams(conn, None, True, False)) == {CAMPAIGN: [], "site": []}
         today = days[-1] + dt.timedelta(days=40)
         assert campaign_at(conn, run, today) == campaign_at(conn, run, today, replay=True,
                                                              snapshots=False)

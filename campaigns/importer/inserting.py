@@ -16,6 +16,7 @@ from engine.io.store import now
 from engine.io.writer import Entry
 
 from ..context import Scope
+from ..events import ItemAdded
 from ..standing import closing_states
 from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS, STAGES as S
 from .cells import iso
@@ -84,14 +85,16 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
         payload = {"title": v["title"], "unit": p.unit.code, "category": v["category"],
                    "source": v["source"], "rectification": rect_ids[item_id],
                    "deadline": iso(rect["deadline"]), "secrets": sorted(p.secrets),
-                   "import": {**where, "values": fingerprint(p, d.confidential)}}
+                   "import": {**where, "values": fingerprint(p, d.confidential)},
+                   # who is responsible from the start (version 2): a replay needs it
+                   "leader_id": v.get("leader"), "person_id": v.get("person")}
         for name in ("measures", "target", "department"):
             if rect[name]:
                 payload[name] = rect[name]
         if rect["original_deadline"] != rect["deadline"]:
             payload["original_deadline"] = iso(rect["original_deadline"])
         added.append(event_row(scope, code, item_id, "item", "add", item_m.initial, payload,
-                               None))
+                               None, version=ItemAdded.VERSION))
         current = Current(item_id, 1, item_m.initial, rect_ids[item_id], 1, rect_m.initial,
                           rect["deadline"], code)
         moves += plan_row_moves(run, p, current, scope.actor, as_of, where, closing)
