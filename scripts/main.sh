@@ -37,6 +37,9 @@ main_job() {
         .venv/bin/rectify board wgbw-2015 --db "$db" -o "$out/wgbw-2015-board.html"
         echo "main: ledger, September report and public board written to $out/"
     fi
+    echo "main: the event logs' hash chains, and the state tables against a replay of the log"
+    .venv/bin/rectify audit verify --all --db "$db"
+    .venv/bin/rectify audit head wgbw-2015 --db "$db"
 }
 # ============================ END MAIN JOB ====================================
 
