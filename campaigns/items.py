@@ -8,14 +8,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import Actor
+from engine.core.moves import Edit
 from engine.core.planner import Request
 from engine.io.store import now
-from engine.io.writer import apply_moves
+from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
 from .advance import TABLES, plan_record
@@ -208,15 +209,9 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
         I.c.id == record.item.id)).first() if item_vals else None
     before_rect = conn.execute(select(*(R.c[k] for k in rect_vals)).where(
         R.c.id == record.rectification.id)).first() if rect_vals else None
-    for table, vals, subject in ((I, item_vals, record.item), (R, rect_vals, record.rectification)):
-        if vals:
-            res = conn.execute(update(table).where(and_(table.c.id == subject.id,
-                                                        table.c.version == subject.version))
-                               .values(version=subject.version + 1, **vals))
-            if res.rowcount != 1:
-                from engine.core.errors import Conflict
-
-                raise Conflict(f"{code} was changed by someone else", "retry")
+    apply_edits(conn, TABLES, [Edit(subject.id, subject.version, machine, vals) for machine, vals, subject
+                               in (("item", item_vals, record.item),
+                                   ("rectification", rect_vals, record.rectification)) if vals])
     old = {**(dict(before_item._mapping) if before_item else {}),
            **(dict(before_rect._mapping) if before_rect else {})}
     ev.write(conn, [ev.entry(run.key, ev.Edited(old, {**item_vals, **rect_vals}), subject=code,
