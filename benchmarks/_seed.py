@@ -16,7 +16,7 @@ DAY = dt.date(2015, 8, 10)
 def seed(path: str, n: int) -> list[str]:
     """A campaign with ``n`` reported items in unit 'czj'; returns their codes."""
     from campaigns.db import Database
-    from campaigns.events import write
+    from campaigns.events import ItemAdded, write
     from campaigns.people import add_person
     from campaigns.runs import start
     from campaigns.tables import ITEMS, RECTIFICATIONS
@@ -49,9 +49,14 @@ def seed(path: str, n: int) -> list[str]:
             conn.execute(insert(RECTIFICATIONS), [
                 {"id": i + 1, "item_id": i + 1, "campaign_id": run.id, "state": "pending",
                  "version": 1, "entered_on": DAY, "deadline": DAY + dt.timedelta(days=30),
+                 "original_deadline": DAY + dt.timedelta(days=30), "level_base": DAY + dt.timedelta(days=30),
                  "returns": 0} for i in chunk])
             write(conn, [Entry(run.key, "item", codes[i], "add", "super", DAY, to_state="reported",
-                               subject_id=i + 1, values={"campaign_id": run.id, "item_id": i + 1})
+                               payload=ItemAdded(f"问题{i}", "czj", "cold-service",
+                                                 "self-inspection", i + 1,
+                                                 DAY + dt.timedelta(days=30), []).as_payload(),
+                               payload_version=ItemAdded.VERSION, subject_id=i + 1,
+                               values={"campaign_id": run.id, "item_id": i + 1})
                          for i in chunk])
     db.engine.dispose()
     if "://" in path:  # a server's database: nothing to checkpoint
