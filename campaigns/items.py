@@ -31,6 +31,7 @@ from .tables import (
     RECTIFICATIONS as R,
     SECRETS,
     STAGES as S,
+    insert_id,
 )
 from .units import UnitTree
 
@@ -77,15 +78,15 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
     seq, code = next_code(conn, run)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
                          .order_by(S.c.position)).scalars().first()  # the earliest still running
-    item_id = conn.execute(insert(I).values(
+    item_id = insert_id(conn, insert(I).values(
         campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
         unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,
         state=d.machines["item"].initial, version=1, entered_on=as_of, reopen_count=0,
-        typical=False, external_ref=external_ref)).inserted_primary_key[0]
-    rect_id = conn.execute(insert(R).values(
+        typical=False, external_ref=external_ref))
+    rect_id = insert_id(conn, insert(R).values(
         item_id=item_id, campaign_id=run.id, state=d.machines["rectification"].initial, version=1,
         entered_on=as_of, deadline=deadline, original_deadline=deadline, level_base=deadline,
-        returns=0)).inserted_primary_key[0]
+        returns=0))
     for field, value in (("reporter", reporter), ("reporter_contact", reporter_contact)):
         if value:
             conn.execute(insert(SECRETS).values(item_id=item_id, field=field, value=value))
@@ -157,9 +158,9 @@ def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
     ev.lock(conn, [run.key])
-    pid = conn.execute(insert(PROGRESS).values(
+    pid = insert_id(conn, insert(PROGRESS).values(
         item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
-        recorded_at=now())).inserted_primary_key[0]
+        recorded_at=now()))
     for name, digest, content in files:
         if conn.execute(select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
             conn.execute(insert(BLOBS).values(sha256=digest, content=content))
