@@ -27,7 +27,7 @@ else
 fi
 
 # Types: mypy --strict over engine and campaigns, as set in pyproject.toml [tool.mypy].
-if .venv/bin/mypy; then
+if .venv/bin/mypy --no-error-summary; then
     echo "mypy: ok (engine campaigns)"
 else
     echo "mypy: FAILED (fix the types reported above; see docs/development.md#types)" >&2
