@@ -180,6 +180,7 @@ def rectify_lifecycles(db_path: str, codes: list[str]) -> float:
     in one transaction; every other step is one bulk ``item advance``.
     """
     from campaigns.advance import advance
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.items import plan
     from campaigns.people import resolve_actor
@@ -197,7 +198,7 @@ def rectify_lifecycles(db_path: str, codes: list[str]) -> float:
             if trigger == "plan":
                 run = load_run(conn, "wgbw-2015")
                 for code in codes:
-                    plan(conn, run, actor, DAY, code, measures="建立首问负责制", target=None,
+                    plan(Scope(conn, run, actor, DAY), code, measures="建立首问负责制", target=None,
                          deadline=deadline, leader=None, person=None)
             else:
                 advance(conn, trigger, codes, actor, actor.key, DAY, note)

@@ -69,6 +69,7 @@ def _codes(conn: Any, run: Any, item_state: str, rect_state: str, every: int) ->
 def build(folder: str, n: int) -> str:
     from campaigns.advance import advance
     from campaigns.clock import tick
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.importer import import_items
     from campaigns.people import add_person, resolve_actor
@@ -83,12 +84,12 @@ def build(folder: str, n: int) -> str:
     with db.write() as conn:
         run = load_run(conn, KEY)
         lead = resolve_actor(conn, "lead", set(run.definition.roles))
-        import_items(conn, run, lead, START, write_csv(folder, n))
+        import_items(Scope(conn, run, lead, START), write_csv(folder, n))
 
     def step(day: dt.date, trigger: str, states: tuple[str, str], every: int, who: str) -> None:
         with db.write() as conn:
             run = load_run(conn, KEY)
-            tick(conn, run, day)
+            tick(Scope(conn, run, None, day))
             write_missing(conn, run)
             actor = resolve_actor(conn, who, set(run.definition.roles))
             codes = _codes(conn, run, *states, every)
@@ -144,10 +145,10 @@ def main() -> None:
         t0 = time.perf_counter()
         path = build(folder, args.n)
         from campaigns import dashboard, queries, report
+        from campaigns.context import Scope
         from campaigns.db import Database
         from campaigns.reducer import campaign_at
         from campaigns.runs import load_run
-        from campaigns.units import UnitTree
 
         raw = sqlite3.connect(path)
         events = raw.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -157,27 +158,27 @@ def main() -> None:
               f"({time.perf_counter() - t0:.0f} s)", flush=True)
         db = Database(path)
 
-        def view(fn: Callable[[Any, Any, Any], Any]) -> Callable[[], Any]:
+        def view(fn: Callable[[Any, Any, Any], Any], day: dt.date) -> Callable[[], Any]:
             def run_it() -> Any:
                 with db.read() as conn:
                     run = load_run(conn, KEY)
-                    return fn(conn, run, UnitTree.load(conn))
+                    return fn(conn, run, Scope(conn, run, None, day))
             return run_it
 
         rows = []
         for day in (dt.date(2015, 9, 20), dt.date(2015, 9, 30)):
             base = best(args.runs, lambda d=day: floor(path, d))
             measured = {
-                "reducer (campaign_at)": view(lambda c, r, t, d=day: campaign_at(c, r, d)),
-                "campaign status": view(lambda c, r, t, d=day: queries.status(c, r, t, d)),
-                "dashboard figures": view(lambda c, r, t, d=day: dashboard.figures(c, r, t, d)),
+                "reducer (campaign_at)": view(lambda c, r, s: campaign_at(c, r, s.as_of), day),
+                "campaign status": view(lambda c, r, s: queries.status(s), day),
+                "dashboard figures": view(lambda c, r, s: dashboard.figures(s), day),
                 "reducer without snapshots": view(
-                    lambda c, r, t, d=day: campaign_at(c, r, d, replay=True, snapshots=False)),
+                    lambda c, r, s: campaign_at(c, r, s.as_of, replay=True, snapshots=False), day),
             }
             if day.day == 30:
                 measured["monthly report 2015-09 (Markdown)"] = view(
-                    lambda c, r, t: report.to_markdown(report.build(c, r, t, dt.date(2015, 9, 1),
-                                                                    dt.date(2015, 10, 12))))
+                    lambda c, r, s: report.to_markdown(report.build(s, dt.date(2015, 9, 1))),
+                    dt.date(2015, 10, 12))
             for name, fn in measured.items():
                 took = best(args.runs, fn)
                 rows.append((f"{name} as of {day}", took, base))

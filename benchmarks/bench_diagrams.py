@@ -152,6 +152,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from campaigns import diagrams as domain
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.runs import load_run
     from campaigns.units import UnitTree
@@ -169,31 +170,32 @@ def main() -> None:
     rows = []
     with db.read() as conn:
         run = load_run(conn, "wgbw-2015")
+        scope = Scope(conn, run, None, AS_OF)
         counters: dict[str, Callable[[], object]] = {
-            "stages": lambda: domain.stage_figures(run, domain._items(conn, run, AS_OF, None, None)),
-            "items": lambda: domain.state_counts(domain._items(conn, run, AS_OF, None, None), "item"),
+            "stages": lambda: domain.stage_figures(run, domain._items(scope, None)),
+            "items": lambda: domain.state_counts(domain._items(scope, None), "item"),
             "rectifications": lambda: domain.state_counts(
-                domain._items(conn, run, AS_OF, None, None), "rectification"),
-            "escalation": lambda: domain.level_counts(run, domain._items(conn, run, AS_OF, None, None)),
+                domain._items(scope, None), "rectification"),
+            "escalation": lambda: domain.level_counts(run, domain._items(scope, None)),
         }
         for kind in KINDS:
             alone = median_time(lambda k=kind: draw.render(
                 domain.definition_diagram(definition, DEFINITION, k, START, AS_OF), out), args.runs)
             counted = median_time(lambda k=kind: draw.render(
-                domain.campaign_diagram(conn, run, k, AS_OF), out), args.runs)
+                domain.campaign_diagram(scope, k), out), args.runs)
             counting = median_time(counters[kind], args.runs)
             rows.append((kind, alone, counted, counting, counted / alone))
         unit = UnitTree.load(conn).find("d17")
         subtree = median_time(lambda: draw.render(
-            domain.campaign_diagram(conn, run, "items", AS_OF, "d17"), out), args.runs)
+            domain.campaign_diagram(scope, "items", "d17"), out), args.runs)
         subtree_count = median_time(lambda: domain.state_counts(
-            domain._items(conn, run, AS_OF, unit, None), "item"), args.runs)
+            domain._items(scope, unit), "item"), args.runs)
         units = median_time(lambda: draw.render(
-            domain.campaign_diagram(conn, run, "units", AS_OF), out), args.runs)
+            domain.campaign_diagram(scope, "units"), out), args.runs)
         units_count = median_time(lambda: domain.unit_figures(
-            run, domain._items(conn, run, AS_OF, None, None), AS_OF), args.runs)
+            run, domain._items(scope, None), AS_OF), args.runs)
         units1 = median_time(lambda: draw.render(
-            domain.campaign_diagram(conn, run, "units", AS_OF, depth=1), out), args.runs)
+            domain.campaign_diagram(scope, "units", depth=1), out), args.runs)
     db.engine.dispose()
 
     rectify = os.path.join(os.path.dirname(sys.executable), "rectify")

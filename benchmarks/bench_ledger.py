@@ -130,6 +130,7 @@ def best(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def import_file(db_path: str, path: str) -> int:
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.importer import import_items
     from campaigns.people import resolve_actor
@@ -139,7 +140,7 @@ def import_file(db_path: str, path: str) -> int:
     with db.write() as conn:
         run = load_run(conn, KEY)
         actor = resolve_actor(conn, "lead", set(run.definition.roles))
-        result = import_items(conn, run, actor, AS_OF, path)
+        result = import_items(Scope(conn, run, actor, AS_OF), path)
     db.engine.dispose()
     return len(result.new)
 
@@ -211,17 +212,16 @@ def export(db_path: str, out: str) -> int:
 
 
 def ledger_values(db_path: str) -> list[list[Any]]:
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.ledger import columns_for, ledger_rows
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
 
     db = Database(db_path)
     with db.read() as conn:
         run = load_run(conn, KEY)
         cols = columns_for(run)
-        values = [[r[c.field] for c in cols] for r in ledger_rows(conn, run, UnitTree.load(conn),
-                                                                  AS_OF)]
+        values = [[r[c.field] for c in cols] for r in ledger_rows(Scope(conn, run, None, AS_OF))]
     db.engine.dispose()
     return values
 

@@ -12,14 +12,11 @@ import datetime as dt
 import os
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from engine.core.errors import InvalidInput
 
+from .context import Scope
 from .htmlkit import esc, page, table
 from .ledger import ledger_rows
-from .runs import Run
-from .units import UnitTree
 
 # (ledger field, heading): the only columns the board may show
 PUBLIC = (("code", "问题编号"), ("title", "问题描述"), ("category", "问题类别"),
@@ -28,17 +25,16 @@ PUBLIC = (("code", "问题编号"), ("title", "问题描述"), ("category", "问
           ("closed_on", "销号日期"))
 
 
-def board_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date
-               ) -> dict[str, list[dict[str, Any]]]:
+def board_rows(scope: Scope) -> dict[str, list[dict[str, Any]]]:
     """Public rows by unit: confirmed and closed items, public columns only."""
-    d = run.definition
+    d = scope.run.definition
     item = d.machines["item"]
     from .standing import closing_states
 
     shown_states = (set(s.key for s in item.states) - item.done_states - {item.initial}) \
         | closing_states(d)
     by_unit: dict[str, list[dict[str, Any]]] = {}
-    for row in ledger_rows(conn, run, tree, as_of):
+    for row in ledger_rows(scope):
         if row["item_state"] not in shown_states:
             continue
         by_unit.setdefault(row["unit"], []).append(
@@ -46,13 +42,14 @@ def board_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date
     return by_unit
 
 
-def write_board(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, path: str) -> int:
+def write_board(scope: Scope, path: str) -> int:
     """Write the board to ``path`` (.html); returns the number of items disclosed."""
+    run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
         raise InvalidInput(f"cannot write a board to '{os.path.basename(path)}'",
                            "name the output FILE.html")
     d = run.definition
-    by_unit = board_rows(conn, run, tree, as_of)
+    by_unit = board_rows(scope)
     columns = [(name, head) for name, head in PUBLIC if name not in d.confidential]
     n = sum(len(rows) for rows in by_unit.values())
     summary = []

@@ -34,6 +34,7 @@ from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
 from engine.io.writer import apply_moves
 
+from .context import Scope
 from .events import lock
 from .records import Record, load_records
 from .runs import Run
@@ -91,12 +92,14 @@ def last_tick(conn: Connection, run: Run) -> dt.date | None:
     return conn.execute(select(T.c.ticked_to).where(T.c.campaign_id == run.id)).scalar()
 
 
-def tick(conn: Connection, run: Run, as_of: dt.date, dry_run: bool = False) -> TickReport:
-    """Apply everything due from the last tick up to ``as_of``, in the caller's write transaction.
+def tick(scope: Scope, dry_run: bool = False) -> TickReport:
+    """Apply everything due from the last tick up to the scope's date, in the caller's write
+    transaction.  The clock acts as the system, whoever the scope's actor.
 
     With ``dry_run`` the same work is done inside a savepoint that is rolled back, so the report
     is exactly what a real tick would do.
     """
+    conn, run, as_of = scope.conn, scope.run, scope.as_of
     if run.concluded_on:  # its clock has stopped: nothing is due any more
         return TickReport(run.key, as_of, as_of, dry_run, concluded=run.concluded_on)
     # one clock per campaign at a time (PostgreSQL; SQLite writers are serialised anyway)

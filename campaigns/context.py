@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.engine import Connection
 
+from engine.core.errors import InvalidInput
 from engine.core.machines import Actor
 
 from .runs import Run
@@ -17,13 +19,28 @@ from .units import UnitTree
 class Scope:
     """This campaign, on this connection, by this actor, as of this business date.
 
-    Nearly every function that reads or changes a campaign needs all five together; passing
+    Nearly every function that reads or changes a campaign needs these together; passing
     them as one keeps signatures to what a function adds (a file, a code, options) and lets a
     new piece of setting arrive without touching every call.
+
+    ``actor`` is None only in a view nobody signed for (``rectify item list``); a change asks
+    for ``acting``.  The unit tree is read on first use, in the same transaction, so a change
+    that never names a unit does not pay for it.
     """
 
     conn: Connection
     run: Run
-    tree: UnitTree
-    actor: Actor
+    actor: Actor | None
     as_of: dt.date
+
+    @cached_property
+    def tree(self) -> UnitTree:
+        return UnitTree.load(self.conn)
+
+    @property
+    def acting(self) -> Actor:
+        """The actor of a change: every change has one."""
+        if self.actor is None:
+            raise InvalidInput("who is doing this? --actor is required for every change",
+                               "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+        return self.actor

@@ -12,23 +12,22 @@ import datetime as dt
 import os
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from engine.core.errors import InvalidInput
 
+from .context import Scope
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import campaign_at
 from .runs import Run
 from .standing import closing_states, finished_rect_states, label, label_order
-from .units import UnitTree
 
 STAGE_COLORS = {"pending": "#cbd2d9", "open": "#d97706", "closed": "#059669"}
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
 
 
-def figures(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[str, Any]:
-    """The dashboard's figures at the end of ``as_of`` (``campaigns.reducer``)."""
+def figures(scope: Scope) -> dict[str, Any]:
+    """The dashboard's figures at the end of the scope's date (``campaigns.reducer``)."""
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     d = run.definition
     closing = closing_states(d)
     finished = finished_rect_states(d)
@@ -147,13 +146,14 @@ def render(run: Run, as_of: dt.date, f: dict[str, Any], figures_svg: list[tuple[
                 f"由 rectify 生成 · {as_of.isoformat()} · 本页不含任何保密信息，离线可用")
 
 
-def write_dashboard(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, path: str) -> str:
+def write_dashboard(scope: Scope, path: str) -> str:
     """Write the dashboard to ``path`` (.html); returns a note for the user, or ''."""
+    run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
         raise InvalidInput(f"cannot write a dashboard to '{os.path.basename(path)}'",
                            "name the output FILE.html")
-    f = figures(conn, run, tree, as_of)
-    svgs, note = diagrams(conn, run, as_of, False)
+    f = figures(scope)
+    svgs, note = diagrams(scope, False)
     text = render(run, as_of, f, svgs, note)
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -12,16 +12,15 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Connection
-
 from engine.core.errors import InvalidInput
 from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
+from .context import Scope
 from .queries import finished_states
 from .reducer import ItemAt, StageAt, campaign_at, stages_at
 from .runs import Run
-from .units import UnitRow, UnitTree
+from .units import UnitRow
 
 if TYPE_CHECKING:
     import graphviz
@@ -40,14 +39,13 @@ NOMINAL_START = dt.date(2001, 1, 1)  # places offset windows when no start date 
 # --- counting -------------------------------------------------------------------------------
 
 
-def _items(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None,
-           tree: UnitTree | None) -> list[ItemAt]:
-    """The items at the end of ``as_of`` (``campaigns.reducer``), in ``unit``'s subtree if given."""
-    items = campaign_at(conn, run, as_of).items
+def _items(scope: Scope, unit: UnitRow | None) -> list[ItemAt]:
+    """The items at the end of the scope's date (``campaigns.reducer``), in ``unit``'s subtree
+    if given."""
+    items = campaign_at(scope.conn, scope.run, scope.as_of).items
     if unit is None:
         return items
-    tree = tree or UnitTree.load(conn)
-    inside = set(tree.subtree_ids(unit))
+    inside = set(scope.tree.subtree_ids(unit))
     return [it for it in items if it.unit_id in inside]
 
 
@@ -129,10 +127,10 @@ def _status_as_of(stage: StageAt | None) -> str:
     return "done" if stage.state == "closed" else "current"
 
 
-def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow | None = None,
-                       tree: UnitTree | None = None) -> graphviz.Digraph:
+def stages_of_campaign(scope: Scope, unit: UnitRow | None = None) -> graphviz.Digraph:
+    conn, run, as_of = scope.conn, scope.run, scope.as_of
     d = run.definition
-    figures = stage_figures(run, _items(conn, run, as_of, unit, tree))
+    figures = stage_figures(run, _items(scope, unit))
     rows = {st.key: st for st in stages_at(conn, run, as_of)[0]}
     lanes = []
     for spec in d.stages:
@@ -148,7 +146,7 @@ def stages_of_campaign(conn: Connection, run: Run, as_of: dt.date, unit: UnitRow
             lines.append("not opened yet")
         lanes.append(draw.Lane(spec.key, spec.title, start, end, status, tuple(lines),
                                _figures_text(figures.get(spec.key))))
-    note = [_campaign_note(run, as_of, unit, tree),
+    note = [_campaign_note(scope, unit),
             "bars: stage windows; found: items found while the stage was open; open: not yet done"]
     stray = figures.get(None)
     if stray:
@@ -211,10 +209,11 @@ def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] 
 # --- units -----------------------------------------------------------------------------------
 
 
-def units_diagram(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
-                  unit: UnitRow | None = None, depth: int | None = None) -> graphviz.Digraph:
+def units_diagram(scope: Scope, unit: UnitRow | None = None, depth: int | None = None
+                  ) -> graphviz.Digraph:
     """The unit tree with open / overdue / closed per subtree; deeper units fold into the cut."""
-    own = unit_figures(run, _items(conn, run, as_of, unit, tree), as_of)
+    run, tree, as_of = scope.run, scope.tree, scope.as_of
+    own = unit_figures(run, _items(scope, unit), as_of)
     roots = [unit] if unit is not None else sorted(
         (u for u in tree.by_id.values() if u.parent_id is None or u.parent_id not in tree.by_id),
         key=lambda u: u.path)
@@ -262,7 +261,7 @@ def units_diagram(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
                                    and late >= worst[-1],
                                    muted=not (still_open or closed)))
     done_titles = ", ".join(s.title for s in run.definition.machines["item"].states if s.done)
-    note = [_campaign_note(run, as_of, unit, tree),
+    note = [_campaign_note(scope, unit),
             f"open: not done; closed: done ({done_titles}); overdue: rectification deadline "
             f"before {as_of.isoformat()} and not finished",
             "fill: share of open items that are overdue (darker = worse); "
@@ -290,35 +289,33 @@ def _depth_first(units: list[UnitRow], key: Any) -> list[UnitRow]:
 # --- entry points ----------------------------------------------------------------------------
 
 
-def _campaign_note(run: Run, as_of: dt.date, unit: UnitRow | None, tree: UnitTree | None) -> str:
-    where = f" · unit {tree.title_path(unit) if tree else unit.title} and below" if unit else ""
-    return f"campaign {run.key} · as of {as_of.isoformat()}{where}"
+def _campaign_note(scope: Scope, unit: UnitRow | None) -> str:
+    where = f" · unit {scope.tree.title_path(unit)} and below" if unit else ""
+    return f"campaign {scope.run.key} · as of {scope.as_of.isoformat()}{where}"
 
 
-def campaign_diagram(conn: Connection, run: Run, kind: str, as_of: dt.date,
-                     unit_name: str | None = None, depth: int | None = None) -> graphviz.Digraph:
-    """The diagram of ``kind`` for a stored campaign, with live counts."""
+def campaign_diagram(scope: Scope, kind: str, unit_name: str | None = None,
+                     depth: int | None = None) -> graphviz.Digraph:
+    """The diagram of ``kind`` for a stored campaign at the scope's date, with its counts."""
     if kind not in KINDS:
         raise InvalidInput(f"unknown diagram kind '{kind}'", f"kinds: {', '.join(KINDS)}")
-    tree = UnitTree.load(conn) if unit_name or kind == "units" else None
-    unit = tree.find(unit_name) if tree is not None and unit_name else None
+    run, as_of = scope.run, scope.as_of
+    unit = scope.tree.find(unit_name) if unit_name else None
     d = run.definition
     if kind == "stages":
-        return stages_of_campaign(conn, run, as_of, unit, tree)
+        return stages_of_campaign(scope, unit)
     if kind == "units":
-        assert tree is not None
-        return units_diagram(conn, run, tree, as_of, unit, depth)
-    note = [_campaign_note(run, as_of, unit, tree)]
+        return units_diagram(scope, unit, depth)
+    note = [_campaign_note(scope, unit)]
     if kind == "escalation":
         if d.ladder is None:
             return escalation_diagram(d, None, note)
-        levels, finished = level_counts(run, _items(conn, run, as_of, unit, tree))
+        levels, finished = level_counts(run, _items(scope, unit))
         note.append(f"counts: unfinished rectifications at each level on {as_of.isoformat()}; "
                     f"{finished} finished not counted")
         return escalation_diagram(d, levels, note)
     machine = machine_of(d, kind)
-    return lifecycle_diagram(d, kind, state_counts(_items(conn, run, as_of, unit, tree), machine),
-                             note)
+    return lifecycle_diagram(d, kind, state_counts(_items(scope, unit), machine), note)
 
 
 def definition_diagram(definition: Definition, path: str, kind: str, start: dt.date | None = None,

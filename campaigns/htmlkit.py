@@ -11,7 +11,10 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from string import Template
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .context import Scope
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="zh-CN">
@@ -159,14 +162,16 @@ def inline_svg(svg: str) -> str:
     return _PROLOG.sub("", svg, count=1)
 
 
-def diagrams(conn: Any, run: Any, as_of: dt.date, past: bool,
-             counts: dict[str, dict[str, int]] | None = None) -> tuple[list[tuple[str, str]], str]:
-    """Stage and item diagrams as inline SVG, if the diagram module and Graphviz are there.
+def diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None = None
+             ) -> tuple[list[tuple[str, str]], str]:
+    """Stage and item diagrams at the scope's date as inline SVG, if the diagram module and
+    Graphviz are there.
 
     Returns the diagrams and, when some could not be drawn, a sentence saying why. For a past
     date the stage diagram comes from the definition (windows against that date) and the
     lifecycle diagram from ``counts`` as they stood, so the page does not change later.
     """
+    run, as_of = scope.run, scope.as_of
     import importlib
 
     try:
@@ -191,7 +196,7 @@ def diagrams(conn: Any, run: Any, as_of: dt.date, past: bool,
         else:
             for title, kind in (("阶段进度", "stages"), ("问题状态", "items"),
                                 ("整改状态", "rectifications")):
-                graphs.append((title, drawing.campaign_diagram(conn, run, kind, as_of)))
+                graphs.append((title, drawing.campaign_diagram(scope, kind)))
     except Exception as exc:  # the diagram module is optional: never fail the page for it
         return [], f"图示未能生成：{type(exc).__name__}: {exc}"
     out: list[tuple[str, str]] = []

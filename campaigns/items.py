@@ -12,7 +12,6 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
-from engine.core.machines import Actor
 from engine.core.moves import Edit
 from engine.core.planner import Request
 from engine.io.store import now
@@ -20,6 +19,7 @@ from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
 from .advance import TABLES, plan_record
+from .context import Scope
 from .records import load_records
 from .runs import Run, require_forward
 from .tables import (
@@ -32,8 +32,8 @@ from .tables import (
     RECTIFICATIONS as R,
     SECRETS,
     STAGES as S,
+    insert_id,
 )
-from .units import UnitTree
 
 MAX_EVIDENCE = 20 * 1024 * 1024
 
@@ -57,11 +57,11 @@ def next_code(conn: Connection, run: Run) -> tuple[int, str]:
     return seq, f"{run.code_prefix}-{run.start_date.year}-{seq:04d}"
 
 
-def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, *,
-             title: str, unit: str, category: str, source: str, description: str | None = None,
-             reporter: str | None = None, reporter_contact: str | None = None,
+def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
+             description: str | None = None, reporter: str | None = None, reporter_contact: str | None = None,
              deadline: dt.date | None = None, external_ref: str | None = None) -> str:
     """Record a problem item and its (not yet planned) rectification; returns the item code."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
@@ -73,20 +73,20 @@ def add_item(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt
     if deadline is not None and deadline < as_of:
         raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
                            "give a deadline on or after --as-of")
-    unit_row = tree.find(unit)
+    unit_row = scope.tree.find(unit)
     ev.lock(conn, [run.key])
     seq, code = next_code(conn, run)
     stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
                          .order_by(S.c.position)).scalars().first()  # the earliest still running
-    item_id = conn.execute(insert(I).values(
+    item_id = insert_id(conn, insert(I).values(
         campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
         unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,
         state=d.machines["item"].initial, version=1, entered_on=as_of, reopen_count=0,
-        typical=False, external_ref=external_ref)).inserted_primary_key[0]
-    rect_id = conn.execute(insert(R).values(
+        typical=False, external_ref=external_ref))
+    rect_id = insert_id(conn, insert(R).values(
         item_id=item_id, campaign_id=run.id, state=d.machines["rectification"].initial, version=1,
         entered_on=as_of, deadline=deadline, original_deadline=deadline, level_base=deadline,
-        returns=0)).inserted_primary_key[0]
+        returns=0))
     for field, value in (("reporter", reporter), ("reporter_contact", reporter_contact)):
         if value:
             conn.execute(insert(SECRETS).values(item_id=item_id, field=field, value=value))
@@ -108,12 +108,12 @@ def default_deadline(run: Run, start: dt.date) -> dt.date | None:
     return calendar_for(run.definition.calendar).add(start, limit)
 
 
-def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *, measures: str,
-         target: str | None, deadline: dt.date | None, leader: str | None, person: str | None,
-         department: str | None = None) -> dt.date | None:
+def plan(scope: Scope, code: str, *, measures: str, target: str | None, deadline: dt.date | None,
+         leader: str | None, person: str | None, department: str | None = None) -> dt.date | None:
     """Give an item its rectification plan (措施、目标、时限、责任领导、责任人) and fire 'plan'."""
     from .clock import catch_up
 
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not measures.strip():
         raise InvalidInput("a rectification plan needs measures", "give --measures")
     record = load_records(conn, [code])[0]
@@ -139,9 +139,9 @@ def plan(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, *,
     return deadline
 
 
-def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, note: str,
-             evidence: list[str]) -> dict[str, Any]:
+def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[str, Any]:
     """Record progress (整改进展) with evidence files kept by content hash."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not note.strip():
         raise InvalidInput("a progress report needs a note", "give --note")
     record = load_records(conn, [code])[0]
@@ -158,9 +158,9 @@ def progress(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
     ev.lock(conn, [run.key])
-    pid = conn.execute(insert(PROGRESS).values(
+    pid = insert_id(conn, insert(PROGRESS).values(
         item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
-        recorded_at=now())).inserted_primary_key[0]
+        recorded_at=now()))
     for name, digest, content in files:
         if conn.execute(select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
             conn.execute(insert(BLOBS).values(sha256=digest, content=content))
@@ -176,9 +176,9 @@ EDITABLE = ("title", "description", "unit", "category", "source", "leader", "per
             "department", "measures", "target", "typical")
 
 
-def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, code: str,
-         changes: Mapping[str, Any], note: str | None) -> dict[str, Any]:
+def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) -> dict[str, Any]:
     """Correct an item's facts; the old and new values are kept in the event."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not changes:
         raise InvalidInput("nothing to change", "give at least one of --title, --unit, --category, "
                            "--source, --leader, --person, --measures, --target, --typical")
@@ -189,7 +189,7 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
     rect_vals: dict[str, Any] = {}
     for field, value in changes.items():
         if field == "unit":
-            item_vals["unit_id"] = tree.find(value).id
+            item_vals["unit_id"] = scope.tree.find(value).id
         elif field == "category":
             item_vals["category"] = _check_choice(value, d.sections.get("categories") or {},
                                                   "category")
@@ -220,9 +220,9 @@ def edit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.dat
     return {"code": code, "changed": sorted(changes)}
 
 
-def merge(conn: Connection, run: Run, actor: Actor, as_of: dt.date, code: str, into: str,
-          note: str | None) -> None:
+def merge(scope: Scope, code: str, into: str, note: str | None) -> None:
     """A duplicate report: fire 'merge' on ``code``, pointing it at the item it duplicates."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if code == into:
         raise InvalidInput("an item cannot be merged into itself", "give another --into")
     require_forward(run, as_of)

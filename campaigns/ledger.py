@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
+from .context import Scope
 from .reducer import campaign_at
 from .runs import Run
 from .standing import finished_rect_states, label, label_order
@@ -72,10 +72,10 @@ def unit_names(tree: UnitTree) -> dict[int, str]:
             for uid, u in tree.by_id.items()}
 
 
-def ledger_rows(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date,
-                unit: str | None = None) -> Iterator[dict[str, Any]]:
-    """The ledger's rows at the end of ``as_of`` as dicts (field → value; dates as dates),
-    numbered from 1; people's names as they are now."""
+def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any]]:
+    """The ledger's rows at the end of the scope's date as dicts (field → value; dates as
+    dates), numbered from 1; people's names as they are now."""
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
     d = run.definition
     names = unit_names(tree)
@@ -145,15 +145,15 @@ class SummaryBuilder:
             self.summary.overdue[row["unit"]] = self.summary.overdue.get(row["unit"], 0) + 1
 
 
-def export(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, path: str,
-           unit: str | None = None) -> int:
+def export(scope: Scope, path: str, unit: str | None = None) -> int:
     """Write the ledger to ``path`` (.xlsx or .csv); returns the number of items."""
+    run, as_of = scope.run, scope.as_of
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".xlsx", ".csv"):
         raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
                            "name the output FILE.xlsx or FILE.csv")
     cols = columns_for(run)
-    rows = ledger_rows(conn, run, tree, as_of, unit)
+    rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)
 
     def values() -> Iterator[list[Any]]:
@@ -166,7 +166,7 @@ def export(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, path: str
         if ext == ".csv":
             n = _write_csv(tmp, cols, values())
         else:
-            n = _write_xlsx(tmp, run, tree, as_of, unit, cols, values(), builder)
+            n = _write_xlsx(tmp, scope, unit, cols, values(), builder)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -186,15 +186,16 @@ def _write_csv(path: str, cols: list[LedgerColumn], rows: Iterator[list[Any]]) -
     return n
 
 
-def _write_xlsx(path: str, run: Run, tree: UnitTree, as_of: dt.date, unit: str | None,
-                cols: list[LedgerColumn], rows: Iterator[list[Any]],
-                builder: SummaryBuilder) -> int:
+def _write_xlsx(path: str, scope: Scope, unit: str | None, cols: list[LedgerColumn],
+                rows: Iterator[list[Any]], builder: SummaryBuilder) -> int:
     from .xlsx import new_workbook, write_table_sheet
 
+    run, tree, as_of = scope.run, scope.tree, scope.as_of
+
     wb = new_workbook()
-    scope = tree.title_path(tree.find(unit)) if unit else ""
+    where = tree.title_path(tree.find(unit)) if unit else ""
     caption = f"{run.definition.title}问题整改台账"
-    subtitle = f"{scope + '  ' if scope else ''}截至 {as_of.year}年{as_of.month}月{as_of.day}日"
+    subtitle = f"{where + '  ' if where else ''}截至 {as_of.year}年{as_of.month}月{as_of.day}日"
     n = write_table_sheet(wb, "台账", caption, [Column(c.header, c.width, c.kind) for c in cols],
                           rows, subtitle)
     summary = builder.summary

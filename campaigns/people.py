@@ -13,7 +13,7 @@ from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor
 
 from .events import Origin, PersonAdded, PersonDeactivated, site_entry, write_site
-from .tables import PEOPLE as P, UNITS as U
+from .tables import PEOPLE as P, UNITS as U, insert_id
 from .units import ADMIN, UnitTree, site_today
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -44,10 +44,9 @@ def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str 
             raise InvalidInput(f"role '{role}' is not a valid role key",
                                "roles are keys from the definition, e.g. supervision-office")
     unit_row = tree.find(unit) if unit else None
-    pid = conn.execute(insert(P).values(key=key, name=name.strip(), title=title,
-                                        unit_id=unit_row.id if unit_row else None,
-                                        roles=" ".join(sorted(set(roles))), active=True)
-                       ).inserted_primary_key[0]
+    pid = insert_id(conn, insert(P).values(key=key, name=name.strip(), title=title,
+                                           unit_id=unit_row.id if unit_row else None,
+                                           roles=" ".join(sorted(set(roles))), active=True))
     write_site(conn, [site_entry(
         PersonAdded(name.strip(), unit_row.code if unit_row else None, sorted(set(roles)), title,
                     origin), subject=key, actor=actor, day=day or site_today(), subject_id=pid)])
@@ -102,4 +101,4 @@ def person_id(conn: Connection, key: str) -> int:
     pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
     if pid is None:
         raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
-    return pid
+    return int(pid)

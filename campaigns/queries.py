@@ -12,11 +12,11 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import NotFound
 from engine.core.machines import Actor, Context
 
+from .context import Scope
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
 from .tables import EVENTS as E, PEOPLE as P, PROGRESS, RECTIFICATIONS as R, SECRETS
-from .units import UnitTree
 
 
 def finished_states(run: Run) -> list[str]:
@@ -37,10 +37,11 @@ def may_see_secrets(run: Run, actor: Actor | None) -> bool:
     return any(run.definition.roles[r].confidential for r in actor.roles if r in run.definition.roles)
 
 
-def list_items(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, *,
-               state: str | None = None, unit: str | None = None, category: str | None = None,
-               overdue: bool = False, escalation: str | None = None) -> list[dict[str, Any]]:
-    """The items as they stood at the end of ``as_of`` (``campaigns.reducer``)."""
+def list_items(scope: Scope, *, state: str | None = None, unit: str | None = None,
+               category: str | None = None, overdue: bool = False,
+               escalation: str | None = None) -> list[dict[str, Any]]:
+    """The items as they stood at the end of the scope's date (``campaigns.reducer``)."""
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
     if category:
         from .items import _check_choice
@@ -75,9 +76,12 @@ def _people(conn: Connection) -> dict[int, str]:
     return {pid: name for pid, name in conn.execute(select(P.c.id, P.c.name)).all()}
 
 
-def show_item(conn: Connection, run: Run, tree: UnitTree, code: str, as_of: dt.date,
-              viewer: Actor | None) -> dict[str, Any]:
-    """Item ``code`` as it stood at the end of ``as_of``, with its history up to then."""
+def show_item(scope: Scope, code: str) -> dict[str, Any]:
+    """Item ``code`` as it stood at the end of the scope's date, with its history up to then.
+
+    Confidential fields are shown only to an actor whose role may see them.
+    """
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     record = load_records(conn, [code])[0]
     it = item_at(conn, run, record.item.id, as_of)
     if it is None:
@@ -104,7 +108,7 @@ def show_item(conn: Connection, run: Run, tree: UnitTree, code: str, as_of: dt.d
         "overdue": bool(it.deadline and it.deadline < as_of
                         and it.rect_state not in finished_states(run)),
     }
-    if may_see_secrets(run, viewer):
+    if may_see_secrets(run, scope.actor):
         for field, value in conn.execute(select(SECRETS.c.field, SECRETS.c.value)
                                          .where(SECRETS.c.item_id == record.item.id)):
             if field in d.confidential or field.startswith("reporter"):
@@ -129,10 +133,11 @@ def history(conn: Connection, item_id: int, as_of: dt.date | None = None) -> lis
             for e in conn.execute(query)]
 
 
-def possible_triggers(conn: Connection, run: Run, code: str, actor: Actor, as_of: dt.date,
-                      ) -> list[dict[str, Any]]:
+def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
     """The triggers the machines offer from the item's states: may each fire now, and why not."""
     from .figures import StoreFigures
+
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
 
     record = load_records(conn, [code])[0]
     figures = StoreFigures(conn, run)
@@ -149,8 +154,9 @@ def possible_triggers(conn: Connection, run: Run, code: str, actor: Actor, as_of
     return out
 
 
-def status(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date) -> dict[str, Any]:
-    """The campaign at the end of ``as_of``: stages, counts by state and unit, overdue."""
+def status(scope: Scope) -> dict[str, Any]:
+    """The campaign at the end of the scope's date: stages, counts by state and unit, overdue."""
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     at = campaign_at(conn, run, as_of)
     stages = [{"key": st.key, "title": st.title, "kind": st.kind,
                "window": f"{st.start} .. {st.end}", "state": st.state,

@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -24,13 +24,13 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput
 
 from .audit import Head, Stream, head
+from .context import Scope
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import ItemAt, campaign_at
 from .runs import Run
 from .standing import closing_states, finished_rect_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
-from .units import UnitTree
 
 LIST_LIMIT = 100  # items listed per section; counts are always complete
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -99,8 +99,10 @@ class MonthReport:
         return when + ("（本月尚未结束）" if self.partial else "")
 
 
-def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.date) -> MonthReport:
-    """The report for the month starting ``first``, as the campaign stood at its end."""
+def build(scope: Scope, first: dt.date) -> MonthReport:
+    """The report for the month starting ``first``, as the campaign stood at its end (or at
+    the scope's date, if that comes first)."""
+    conn, run, tree, today = scope.conn, scope.run, scope.tree, scope.as_of
     last = month_end(first)
     if last < run.start_date:
         raise InvalidInput(f"{first:%Y-%m} is before campaign '{run.key}' started "
@@ -350,14 +352,13 @@ def diagram_section(figures: list[tuple[str, str]], note: str) -> str:
     return "".join(parts)
 
 
-def write_report(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.date,
-                 path: str) -> str:
+def write_report(scope: Scope, first: dt.date, path: str) -> str:
     """Write the report to ``path`` (.md or .html); returns a note for the user, or ''."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".md", ".markdown", ".html", ".htm"):
         raise InvalidInput(f"cannot write a report to '{os.path.basename(path)}'",
                            "name the output FILE.md or FILE.html")
-    rep = build(conn, run, tree, first, today)
+    rep = build(scope, first)
     if ext in (".md", ".markdown"):
         text = to_markdown(rep)
         note = ""
@@ -365,7 +366,7 @@ def write_report(conn: Connection, run: Run, tree: UnitTree, first: dt.date, tod
         from .htmlkit import diagrams
 
         # always drawn from the month's own figures, so the page never changes afterwards
-        figures, note = diagrams(conn, run, rep.as_of, True, rep.counts)
+        figures, note = diagrams(replace(scope, as_of=rep.as_of), True, rep.counts)
         text = to_html(rep, figures, note)
     _write(path, text)
     return note

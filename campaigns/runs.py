@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -14,7 +15,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
-from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T
+from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, insert_id
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,11 @@ def load_run(conn: Connection, key: str) -> Run:
     if row is None:
         known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
         raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
-    return run_of(conn, Head(*row))
+    return run_of(conn, Head._make(row))
 
 
 def load_run_by_id(conn: Connection, campaign_id: int) -> Run:
-    return run_of(conn, Head(*conn.execute(_BY_ID, {"id": campaign_id}).one()))
+    return run_of(conn, Head._make(conn.execute(_BY_ID, {"id": campaign_id}).one()))
 
 
 def run_of(conn: Connection, row: Head) -> Run:
@@ -96,7 +97,7 @@ def run_of(conn: Connection, row: Head) -> Run:
                row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to)
 
 
-def _suggest(name: str, known: list[str], listing: str) -> str:
+def _suggest(name: str, known: Sequence[str], listing: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, known, n=1)
@@ -119,12 +120,11 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
     if as_of < start_date and as_of != start_date:
         as_of = start_date
     meta = data["campaign"]
-    cid = conn.execute(insert(C).values(
+    cid = insert_id(conn, insert(C).values(
         key=key, title=definition.title, definition_key=definition.key, definition_file=path,
         definition_text=definition.source_text, definition_hash=digest(definition.source_text),
         definition_data=data, code_prefix=meta["code_prefix"], start_date=start_date,
-        timezone=definition.calendar.timezone, created_at=now(), version=1,
-    )).inserted_primary_key[0]
+        timezone=definition.calendar.timezone, created_at=now(), version=1))
     first = True
     for pos, stage in enumerate(definition.stages):
         begins, _ = stage.window(start_date)

@@ -19,15 +19,16 @@ from engine.core.planner import STAGE_MACHINE, plan_stage
 from engine.io.writer import apply_moves
 
 from . import events as ev
+from .context import Scope
 from .figures import StoreFigures
 from .i18n import _
 from .runs import Run, require_forward
 from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
 
 
-def close(conn: Connection, run: Run, actor: Actor, as_of: dt.date, key: str,
-          force: bool = False) -> list[str]:
+def close(scope: Scope, key: str, force: bool = False) -> list[str]:
     """Close one open stage (its exit guards apply) while others run on."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     _require_override(run, actor, force)
     row = conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.key == key)).first()
@@ -47,9 +48,9 @@ def _require_override(run: Run, actor: Actor, force: bool) -> None:
                       "only a role with 'overrides: true' in the definition may use --force")
 
 
-def advance(conn: Connection, run: Run, actor: Actor, as_of: dt.date, to: str | None = None,
-            force: bool = False) -> list[str]:
+def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[str]:
     """Move the campaign on; returns what was done, one line per stage opened or closed."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")

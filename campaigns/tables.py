@@ -21,6 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 
 from engine.io.store import event_columns, metadata, stateful_columns
 from engine.io.writer import CHAIN_HEADS, chain_columns
@@ -235,3 +237,10 @@ SNAPSHOTS = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("campaign_id", "as_of"),
 )
+
+
+def insert_id(conn: Connection, statement: Insert) -> int:
+    """The primary key of the one row ``statement`` inserts."""
+    key = conn.execute(statement).inserted_primary_key
+    assert key is not None, "an insert of one row has a primary key"
+    return int(key[0])

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound
 
 from .events import Origin, UnitAdded, site_entry, write_site
-from .tables import UNITS as U
+from .tables import UNITS as U, insert_id
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ADMIN = "admin"  # who the site log names when a unit or person command is given no --actor
@@ -112,9 +112,9 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
     parent_row = tree.find(parent) if parent else None
     path = (parent_row.path if parent_row else "") + "/" + code
     depth = parent_row.depth + 1 if parent_row else 0
-    uid = conn.execute(insert(U).values(code=code, title=title.strip(), kind=kind,
-                                        parent_id=parent_row.id if parent_row else None,
-                                        path=path, depth=depth)).inserted_primary_key[0]
+    uid = insert_id(conn, insert(U).values(code=code, title=title.strip(), kind=kind,
+                                           parent_id=parent_row.id if parent_row else None,
+                                           path=path, depth=depth))
     row = UnitRow(uid, code, title.strip(), kind, parent_row.id if parent_row else None, path, depth)
     write_site(conn, [site_entry(UnitAdded(title.strip(), parent_row.code if parent_row else None,
                                            kind, origin),

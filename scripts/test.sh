@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint and test: scripts/setup.sh --with-postgres, ruff, then pytest.
+# Lint and test: scripts/setup.sh --with-postgres, ruff, mypy, then pytest.
 # Arguments go to pytest, e.g.  scripts/test.sh tests/test_postgres_fixture.py -k select
 # The PostgreSQL fixtures (tests/conftest.py) start a throwaway server from the
 # installed binaries, or use the server in RECTIFY_TEST_PG when that is set.
@@ -23,6 +23,14 @@ if .venv/bin/ruff check -q "${lint_dirs[@]}"; then
     echo "ruff: ok (${lint_dirs[*]})"
 else
     echo "ruff: FAILED (fix the findings above; 'ruff check --fix' handles many)" >&2
+    exit 1
+fi
+
+# Types: mypy --strict over engine and campaigns, as set in pyproject.toml [tool.mypy].
+if .venv/bin/mypy --no-error-summary; then
+    echo "mypy: ok (engine campaigns)"
+else
+    echo "mypy: FAILED (fix the types reported above; see docs/development.md#types)" >&2
     exit 1
 fi
 

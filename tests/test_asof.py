@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from ledger_fixtures import CAMPAIGN, county, invoke
 
+from campaigns.context import Scope
 from campaigns.db import Database
 from campaigns.runs import load_run
-from campaigns.units import UnitTree
 from engine.core.errors import InvalidInput, NotFound, Refused
 
 START = dt.date(2015, 7, 1)
@@ -81,7 +81,7 @@ def tick(db: Path, day: dt.date) -> None:
     from campaigns.snapshots import write_missing
 
     def work(conn: Any, run: Any) -> None:
-        tick_campaign(conn, run, day)
+        tick_campaign(Scope(conn, run, None, day))
         write_missing(conn, run)  # as 'rectify tick' does
 
     _write(db, work)
@@ -96,8 +96,8 @@ def do(db: Path, op: tuple[Any, ...], day: dt.date) -> None:
         codes = _codes(conn, run)
         code = codes[pick % len(codes)] if codes else None
         if kind == "add":
-            items.add_item(conn, run, UnitTree.load(conn), _actor(conn, run, "sup"), day,
-                           title=f"问题{value}", unit=UNITS[value % len(UNITS)],
+            items.add_item(Scope(conn, run, _actor(conn, run, "sup"), day), title=f"问题{value}",
+                           unit=UNITS[value % len(UNITS)],
                            category=CATEGORIES[value % len(CATEGORIES)], source="media",
                            deadline=day + dt.timedelta(days=value) if value % 3 == 0 else None)
         elif kind == "import":  # one new row from a county's ledger, in a later state half the time
@@ -113,12 +113,12 @@ def do(db: Path, op: tuple[Any, ...], day: dt.date) -> None:
                 headers.append("状态")
                 row.append("整改中")
             write_csv(path, [row], headers)
-            import_items(conn, run, _actor(conn, run, "lead" if value % 4 == 1 else "sup"), day,
-                         str(path), Options())
+            import_items(Scope(conn, run, _actor(conn, run, "lead" if value % 4 == 1 else "sup"),
+                               day), str(path), Options())
         elif code is None:
             return
         elif kind == "plan":
-            items.plan(conn, run, _actor(conn, run, "zhang-czj"), day, code,
+            items.plan(Scope(conn, run, _actor(conn, run, "zhang-czj"), day), code,
                        measures=f"措施{value}", target=None,
                        deadline=day + dt.timedelta(days=value % 40), leader="zhang-czj",
                        person="li-czj" if value % 2 else None)
@@ -126,10 +126,10 @@ def do(db: Path, op: tuple[Any, ...], day: dt.date) -> None:
             changes = [{"title": f"改{value}"}, {"unit": UNITS[value % len(UNITS)]},
                        {"measures": f"新措施{value}"}, {"typical": bool(value % 2)},
                        {"person": "li-jyj"}, {"description": f"说明{value}"}][value % 6]
-            items.edit(conn, run, UnitTree.load(conn), _actor(conn, run, "sup"), day, code,
-                       changes, None)
+            items.edit(Scope(conn, run, _actor(conn, run, "sup"), day), code, changes, None)
         elif kind == "progress":
-            items.progress(conn, run, _actor(conn, run, "zhang-czj"), day, code, f"进展{value}", [])
+            items.progress(Scope(conn, run, _actor(conn, run, "zhang-czj"), day), code, f"进展{value}",
+                           [])
         else:
             from campaigns.advance import advance
 
@@ -159,27 +159,27 @@ def views(db: Path, day: dt.date) -> dict[str, Any]:
     try:
         with store.read() as conn:
             run = load_run(conn, CAMPAIGN)
-            tree = UnitTree.load(conn)
-            out["status"] = queries.status(conn, run, tree, day)
-            out["list"] = queries.list_items(conn, run, tree, day)
-            out["list_overdue"] = queries.list_items(conn, run, tree, day, overdue=True)
+            scope = Scope(conn, run, None, day)
+            out["status"] = queries.status(scope)
+            out["list"] = queries.list_items(scope)
+            out["list_overdue"] = queries.list_items(scope, overdue=True)
             out["show"] = {}
             for code in _codes(conn, run):
                 try:
-                    detail = queries.show_item(conn, run, tree, code, day, None)
+                    detail = queries.show_item(scope, code)
                 except NotFound:
                     continue  # recorded after ``day``
                 for event in detail.get("history", []):
                     event.pop("recorded_at")
                 out["show"][code] = detail
             for kind in diagrams.KINDS:
-                out[f"diagram-{kind}"] = diagrams.campaign_diagram(conn, run, kind, day).source
-            out["diagram-units-czj"] = diagrams.campaign_diagram(conn, run, "items", day, "czj").source
-            out["dashboard"] = dashboard.figures(conn, run, tree, day)
-            out["board"] = board.board_rows(conn, run, tree, day)
-            out["ledger"] = list(ledger.ledger_rows(conn, run, tree, day))
+                out[f"diagram-{kind}"] = diagrams.campaign_diagram(scope, kind).source
+            out["diagram-units-czj"] = diagrams.campaign_diagram(scope, "items", "czj").source
+            out["dashboard"] = dashboard.figures(scope)
+            out["board"] = board.board_rows(scope)
+            out["ledger"] = list(ledger.ledger_rows(scope))
             if day >= START:
-                rep = report.build(conn, run, tree, dt.date(day.year, day.month, 1), day)
+                rep = report.build(scope, dt.date(day.year, day.month, 1))
                 out["report"] = report.to_markdown(rep)
     finally:
         store.engine.dispose()

@@ -24,6 +24,7 @@ PER_WRITER = 6
 def write_many(url: str, codes: list[str], start: Any, out: Any) -> None:
     """Confirm each item, then record progress on it: two transactions per item."""
     from campaigns.advance import advance
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.items import progress
     from campaigns.people import resolve_actor
@@ -44,7 +45,7 @@ def write_many(url: str, codes: list[str], start: Any, out: Any) -> None:
                             advance(conn, "confirm", [code], None, "sup", DAY, resolve=resolve_actor)
                         else:
                             run = load_run(conn, CAMPAIGN)
-                            progress(conn, run, resolve_actor(conn, "head"), DAY, code,
+                            progress(Scope(conn, run, resolve_actor(conn, "head"), DAY), code,
                                      f"{code} 进展", [])
                     break
                 except Conflict:

@@ -27,6 +27,7 @@ from ledger_fixtures import (
 from sqlalchemy.engine import Connection
 
 from campaigns.advance import advance
+from campaigns.context import Scope
 from campaigns.db import Database
 from campaigns.items import edit
 from campaigns.people import resolve_actor
@@ -420,9 +421,8 @@ def test_batches_already_written_are_undone_by_a_late_bad_row(db: str, tmp_path:
 # same rectification field, or a state change of the item while the file changes a field of it.
 RACES = {
     "same field": ((1, 5, "建立限时办结和督办制度"),
-                   lambda conn, run, actor: edit(conn, run, UnitTree.load(conn), actor, DAY,
-                                                 "WGBW-2015-0002", {"measures": "另行制定的措施"},
-                                                 None)),
+                   lambda conn, run, actor: edit(Scope(conn, run, actor, DAY), "WGBW-2015-0002",
+                                                 {"measures": "另行制定的措施"}, None)),
     "state change": ((1, 2, "项目资金拨付严重拖延"),
                      lambda conn, run, actor: advance(conn, "confirm", ["WGBW-2015-0002"], actor,
                                                       None, DAY)),

@@ -17,12 +17,12 @@ from test_cli_common import CAMPAIGN, PEOPLE, UNITS, WGBW, Cli
 
 from campaigns import db as dbmod
 from campaigns.advance import EVENTS, TABLES, advance
+from campaigns.context import Scope
 from campaigns.db import Database
 from campaigns.items import add_item
 from campaigns.people import resolve_actor
 from campaigns.records import Record, load_records
 from campaigns.runs import load_run
-from campaigns.units import UnitTree
 from engine.core.errors import Conflict
 from engine.core.moves import Move
 from engine.io.writer import apply_moves
@@ -272,7 +272,7 @@ def test_two_writers_numbering_new_items_queue_on_the_chain_head(pg: Cli) -> Non
         def work(conn: sa.Connection) -> Any:
             run = load_run(conn, CAMPAIGN)
             who = resolve_actor(conn, actor, set(run.definition.roles))
-            return add_item(conn, run, UnitTree.load(conn), who, DAY, title=f"{actor} 发现的问题",
+            return add_item(Scope(conn, run, who, DAY), title=f"{actor} 发现的问题",
                             unit="jyj", category="no-drive", source="inspection")
         return work
 

@@ -6,6 +6,7 @@ library errors become one-line messages with the exit code of docs/cli.md, never
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 import inspect
@@ -50,7 +51,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy:
             module, attr = self.lazy[name][0].split(":")
-            return getattr(importlib.import_module(module), attr)
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
         return super().get_command(ctx, name)
 
     def make_context(self, info_name: str | None, args: list[str],
@@ -94,11 +96,11 @@ class LazyGroup(click.Group):
         except EngineError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise UserError(exc.format(), int(exc.exit_code)) from None
+            raise user_error(exc.format(), int(exc.exit_code)) from None
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise UserError(f"unexpected {type(exc).__name__}: {exc}\n  hint: run again with "
+            raise user_error(f"unexpected {type(exc).__name__}: {exc}\n  hint: run again with "
                             "--debug and report the traceback", int(ExitCode.INVALID)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
@@ -109,7 +111,7 @@ class LazyGroup(click.Group):
 
             close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
             if close and "No such command" in str(exc):
-                exc.message += f" Did you mean '{close[0]}'?"
+                raise click.UsageError(f"{exc.message} Did you mean '{close[0]}'?", exc.ctx) from None
             raise
 
 
@@ -139,13 +141,25 @@ def cli(ctx: click.Context, debug: bool) -> None:
 class UserError(click.ClickException):
     """A library error shown as ``Error: message`` with the exit code of its class."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
     def show(self, file: Any = None) -> None:
         click.echo(_("Error: {message}").format(message=self.format_message()),
                    file=file, err=file is None)
+
+
+def user_error(message: str, exit_code: int) -> UserError:
+    """A ``UserError`` that exits with ``exit_code``."""
+    return _exiting(exit_code)(message)
+
+
+@functools.cache
+def _exiting(exit_code: int) -> type[UserError]:
+    """click declares an exception's exit code on its class, so each code has a subclass."""
+
+    class Exiting(UserError):
+        pass
+
+    Exiting.exit_code = exit_code
+    return Exiting
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from campaigns.context import Scope
+    from campaigns.runs import Run
 
 DB = click.option("--db", envvar="RECTIFY_DB", metavar="URL",
                   help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
@@ -42,3 +48,16 @@ def as_of_date(text: str | None, timezone: str = "Asia/Shanghai") -> dt.date:
     from campaigns.dates import parse_date, today
 
     return parse_date(text, "--as-of") if text else today(timezone)
+
+
+def scope_of(conn: Connection, run: Run, as_of: str | None, actor: str | None,
+             need_actor: bool = True) -> Scope:
+    """What a command works in: its campaign, who acts (``--actor``), its business date.
+
+    A view that needs no actor still takes one when given (an entitled viewer sees more).
+    """
+    from campaigns.context import Scope
+    from campaigns.people import resolve_actor
+
+    who = resolve_actor(conn, actor, set(run.definition.roles)) if (need_actor or actor) else None
+    return Scope(conn, run, who, as_of_date(as_of, run.timezone))

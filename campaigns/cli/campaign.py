@@ -6,7 +6,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import ACTOR, common, database, db_only
+from ._common import ACTOR, common, database, db_only, scope_of
 from ._output import emit, output_options, record, table
 
 
@@ -56,13 +56,9 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
     """Where CAMPAIGN stands: stages, counts by state and unit, overdue."""
     from campaigns.queries import status as status_of
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
-
-    from ._common import as_of_date
 
     with database(db).read() as conn:
-        run = load_run(conn, key)
-        data = status_of(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone))
+        data = status_of(scope_of(conn, load_run(conn, key), as_of, None, need_actor=False))
     if fmt != "table":
         emit(data, fmt)
         return
@@ -87,18 +83,13 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
             db: str | None, as_of: str | None) -> None:
     """Move CAMPAIGN to its next stage (or --to STAGE, or --close STAGE); with no stage left,
     conclude it."""
-    from campaigns.people import resolve_actor
     from campaigns.runs import load_run
     from campaigns.stages import advance as advance_stage, close as close_stage
 
-    from ._common import as_of_date
-
     with database(db).write() as conn:
-        run = load_run(conn, key)
-        who = resolve_actor(conn, actor, set(run.definition.roles))
-        day = as_of_date(as_of, run.timezone)
+        scope = scope_of(conn, load_run(conn, key), as_of, actor)
         if close_ and to:
             raise click.UsageError("give --to or --close, not both")
-        lines = (close_stage(conn, run, who, day, close_, force) if close_
-                 else advance_stage(conn, run, who, day, to, force))
+        lines = (close_stage(scope, close_, force) if close_
+                 else advance_stage(scope, to, force))
     click.echo("\n".join(lines))

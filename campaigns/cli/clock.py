@@ -67,13 +67,13 @@ def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
     from campaigns.runs import load_run
     from campaigns.snapshots import write_missing
 
-    from ._common import as_of_date
+    from ._common import scope_of
 
     with db.write() as conn:
-        run = load_run(conn, key)
-        report = tick_campaign(conn, run, as_of_date(as_of, run.timezone), dry_run)
+        scope = scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
+        report = tick_campaign(scope, dry_run)
         if not dry_run:  # months the clock has now sealed get their snapshot
-            write_missing(conn, run)
+            write_missing(conn, scope.run)
         return report
 
 

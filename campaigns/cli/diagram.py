@@ -115,12 +115,12 @@ def _from_campaign(key: str, kind: str, unit: str | None, depth: int | None, db:
     from campaigns.diagrams import campaign_diagram
     from campaigns.runs import load_run
 
-    from ._common import as_of_date
+    from ._common import scope_of
 
     with database(db).read() as conn:
-        run = load_run(conn, key)
-        graph = campaign_diagram(conn, run, kind, as_of_date(as_of, run.timezone), unit, depth)
-    return graph, run.key
+        scope = scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
+        graph = campaign_diagram(scope, kind, unit, depth)
+    return graph, scope.run.key
 
 
 def _write(graph: object, path: str) -> None:

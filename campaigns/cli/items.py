@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from campaigns.i18n import _, ngettext
 
-from ._common import ACTOR, common, database
+from ._common import ACTOR, common, database, scope_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from campaigns.context import Scope
 from ._output import emit, output_options, record, table
 
 
@@ -17,22 +22,18 @@ def item() -> None:
     """Problem items (问题) and their rectifications (整改)."""
 
 
-def _context(conn: Any, campaign_key: str | None, code: str | None, actor: str | None,
-             as_of: str | None, need_actor: bool = True) -> tuple[Any, Any, Any]:
+def _scope(conn: Connection, campaign_key: str | None, code: str | None, actor: str | None,
+           as_of: str | None, need_actor: bool = True) -> Scope:
     """The campaign (by key or by an item's code), the actor, and the business date."""
-    from campaigns.people import resolve_actor
     from campaigns.records import load_records
     from campaigns.runs import load_run, load_run_by_id
-
-    from ._common import as_of_date
 
     if campaign_key:
         run = load_run(conn, campaign_key)
     else:
         assert code is not None
         run = load_run_by_id(conn, load_records(conn, [code])[0].campaign_id)
-    who = resolve_actor(conn, actor, set(run.definition.roles)) if (need_actor or actor) else None
-    return run, who, as_of_date(as_of, run.timezone)
+    return scope_of(conn, run, as_of, actor, need_actor)
 
 
 @item.command("add")
@@ -53,11 +54,9 @@ def add(campaign: str, title: str, unit: str, category: str, source: str,
     """Record a problem item in CAMPAIGN; prints its code."""
     from campaigns.dates import parse_date
     from campaigns.items import add_item
-    from campaigns.units import UnitTree
 
     with database(db).write() as conn:
-        run, who, day = _context(conn, campaign, None, actor, as_of)
-        code = add_item(conn, run, UnitTree.load(conn), who, day, title=title, unit=unit,
+        code = add_item(_scope(conn, campaign, None, actor, as_of), title=title, unit=unit,
                         category=category, source=source, description=description,
                         reporter=reporter, reporter_contact=reporter_contact,
                         deadline=parse_date(deadline, "--deadline") if deadline else None)
@@ -98,11 +97,10 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
           as_of: str | None) -> None:
     """List CAMPAIGN's items (the ledger view)."""
     from campaigns.queries import list_items
-    from campaigns.units import UnitTree
 
     with database(db).read() as conn:
-        run, _who, day = _context(conn, campaign, None, None, as_of, need_actor=False)
-        rows = list_items(conn, run, UnitTree.load(conn), day, state=state, unit=unit,
+        scope = _scope(conn, campaign, None, None, as_of, need_actor=False)
+        rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
     emit(rows, fmt, None if fmt != "table" else
          ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
@@ -117,11 +115,9 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
 def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | None) -> None:
     """Show item CODE with its full history (confidential fields only for entitled --actor)."""
     from campaigns.queries import show_item
-    from campaigns.units import UnitTree
 
     with database(db).read() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of, need_actor=False)
-        detail = show_item(conn, run, UnitTree.load(conn), code, day, who)
+        detail = show_item(_scope(conn, None, code, actor, as_of, need_actor=False), code)
     if fmt != "table":
         emit(detail, fmt)
         return
@@ -150,8 +146,7 @@ def rectify(code: str, measures: str, target: str | None, deadline: str | None,
     from campaigns.items import plan
 
     with database(db).write() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of)
-        due = plan(conn, run, who, day, code, measures=measures, target=target,
+        due = plan(_scope(conn, None, code, actor, as_of), code, measures=measures, target=target,
                    deadline=parse_date(deadline, "--deadline") if deadline else None,
                    leader=leader, person=person, department=department)
     click.echo(_("{code}: rectification planned, deadline {deadline}").format(
@@ -171,8 +166,7 @@ def progress(code: str, note: str, evidence: tuple[str, ...], actor: str | None,
     from campaigns.items import progress as report
 
     with database(db).write() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of)
-        result = report(conn, run, who, day, code, note, list(evidence))
+        result = report(_scope(conn, None, code, actor, as_of), code, note, list(evidence))
     files = ", ".join(f"{e['file']} ({e['sha256'][:12]})" for e in result["evidence"])
     click.echo(_("{code}: progress recorded").format(code=code)
                + (_("; evidence {files}").format(files=files) if files else ""))
@@ -230,12 +224,10 @@ def edit(code: str, note: str | None, actor: str | None, db: str | None, as_of: 
          **fields: Any) -> None:
     """Correct item CODE's facts; the change is recorded as an event."""
     from campaigns.items import edit as edit_item
-    from campaigns.units import UnitTree
 
     changes = {k: v for k, v in fields.items() if v is not None}
     with database(db).write() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of)
-        result = edit_item(conn, run, UnitTree.load(conn), who, day, code, changes, note)
+        result = edit_item(_scope(conn, None, code, actor, as_of), code, changes, note)
     click.echo(_("{code}: changed {fields}").format(code=code, fields=", ".join(result["changed"])))
 
 
@@ -251,8 +243,7 @@ def merge(code: str, into: str, note: str | None, actor: str | None, db: str | N
     from campaigns.items import merge as merge_items
 
     with database(db).write() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of)
-        merge_items(conn, run, who, day, code, into, note)
+        merge_items(_scope(conn, None, code, actor, as_of), code, into, note)
     click.echo(_("{code}: merged into {into}").format(code=code, into=into))
 
 
@@ -270,7 +261,7 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
     from campaigns.runs import require_forward
 
     with database(db).read() as conn:
-        run, who, day = _context(conn, None, code, actor, as_of)
-        require_forward(run, day)
-        rows = possible_triggers(conn, run, code, who, day)
+        scope = _scope(conn, None, code, actor, as_of)
+        require_forward(scope.run, scope.as_of)
+        rows = possible_triggers(scope, code)
     emit(rows, fmt)

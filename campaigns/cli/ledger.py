@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._common import common, database
+from ._common import common, database, scope_of
 from ._output import emit
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
@@ -53,19 +53,14 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
                    fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """The body of ``rectify item import`` (the command itself lives in the item group)."""
     from campaigns.importer import Options, import_items, parse_columns
-    from campaigns.people import resolve_actor
     from campaigns.runs import load_run
-
-    from ._common import as_of_date
 
     options = Options(sheet=sheet, header_row=header_row, columns=parse_columns(columns),
                       update=update, dry_run=dry_run, max_bytes=parse_size(max_size))
     store = database(db)
     with (store.read() if dry_run else store.write()) as conn, progress_bar("importing") as bar:
-        run = load_run(conn, campaign)
-        who = resolve_actor(conn, actor, set(run.definition.roles))
-        result = import_items(conn, run, who, as_of_date(as_of, run.timezone), file, options,
-                              progress=bar[1], on_total=bar[0])
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
+        result = import_items(scope, file, options, progress=bar[1], on_total=bar[0])
     if fmt == "json":
         emit(result.as_dict(), "json")
         return
@@ -97,13 +92,10 @@ def ledger(campaign: str, unit: str | None, output: str, db: str | None, as_of: 
     """Export CAMPAIGN's rectification ledger (整改台账) as XLSX or CSV."""
     from campaigns.ledger import export
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
-
-    from ._common import as_of_date
 
     with database(db).read() as conn:
-        run = load_run(conn, campaign)
-        n = export(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone), output, unit)
+        n = export(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False), output,
+                   unit)
     click.echo(f"wrote {output}: {n} item(s)")
 
 
@@ -117,15 +109,11 @@ def report(campaign: str, month: str, output: str, db: str | None, as_of: str | 
     """Write CAMPAIGN's monthly report (月报) as Markdown or HTML."""
     from campaigns.report import parse_month, write_report
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
-
-    from ._common import as_of_date
 
     first = parse_month(month)
     with database(db).read() as conn:
-        run = load_run(conn, campaign)
-        note = write_report(conn, run, UnitTree.load(conn), first,
-                            as_of_date(as_of, run.timezone), output)
+        note = write_report(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False),
+                            first, output)
     click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
 
 
@@ -138,13 +126,10 @@ def board(campaign: str, output: str, db: str | None, as_of: str | None) -> None
     """Write CAMPAIGN's public board (公示): measures and progress per unit."""
     from campaigns.board import write_board
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
-
-    from ._common import as_of_date
 
     with database(db).read() as conn:
-        run = load_run(conn, campaign)
-        n = write_board(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone), output)
+        n = write_board(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False),
+                        output)
     click.echo(f"wrote {output}: {n} item(s) disclosed")
 
 
@@ -157,13 +142,9 @@ def dashboard(campaign: str, output: str, db: str | None, as_of: str | None) -> 
     """Write CAMPAIGN's dashboard: one self-contained HTML page (no network needed)."""
     from campaigns.dashboard import write_dashboard
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
-
-    from ._common import as_of_date
 
     with database(db).read() as conn:
-        run = load_run(conn, campaign)
-        note = write_dashboard(conn, run, UnitTree.load(conn), as_of_date(as_of, run.timezone),
-                               output)
+        note = write_dashboard(scope_of(conn, load_run(conn, campaign), as_of, None,
+                                        need_actor=False), output)
     click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from engine.core.errors import InvalidInput, Refused
-from engine.core.machines import Actor
 
 from ..context import Scope
 from ..events import lock
-from ..runs import Run, require_forward
-from ..units import UnitTree
+from ..runs import require_forward
 from .codes import CodeAllocator
 from .columns import column_mapping
 from .header import Header, find_header, open_table
@@ -30,32 +25,32 @@ from .updating import update_item
 BATCH = 2000  # rows checked, matched and written together
 
 
-def import_items(conn: Connection, run: Run, actor: Actor, as_of: dt.date, path: str,
-                 options: Options | None = None,
+def import_items(scope: Scope, path: str, options: Options | None = None,
                  progress: Callable[[int], None] | None = None,
                  on_total: Callable[[int | None], None] | None = None) -> Result:
-    """Import ``path`` into ``run``; raises ``ImportProblems`` and writes nothing if any row is bad.
+    """Import ``path`` into the scope's campaign; raises ``ImportProblems``, writing nothing,
+    if any row is bad.
 
     Rows are read, checked and written in batches inside one savepoint, so memory stays
     bounded however long the file; the first problem stops the writing, the rest of the file
     is still checked so that every problem is reported, and the savepoint is rolled back.
     """
     options = options or Options()
-    require_forward(run, as_of)
+    conn, run = scope.conn, scope.run
+    require_forward(run, scope.as_of)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     if not options.dry_run:
         # An import may touch any item: the campaign's clock first runs up to its date, as every
         # change brings the clock up to date for what it touches (docs/deadlines.md).  The tick
         # takes the campaign row, then the event log's head: the writers' one lock order.
-        if run.ticked_to is None or run.ticked_to < as_of:
+        if run.ticked_to is None or run.ticked_to < scope.as_of:
             from ..clock import tick
 
-            tick(conn, run, as_of)
+            tick(scope)
         lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
-    scope = Scope(conn, run, UnitTree.load(conn), actor, as_of)
     with conn.begin_nested(), open_table(path, options) as sheet:
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
@@ -87,7 +82,7 @@ class _Writer:
 
     def __init__(self, scope: Scope, path: str, options: Options, header: Header,
                  checker: RowChecker) -> None:
-        self.scope, self.run, self.actor, self.path = scope, scope.run, scope.actor, path
+        self.scope, self.run, self.actor, self.path = scope, scope.run, scope.acting, path
         self.options, self.header, self.checker = options, header, checker
         self.sheet = checker.sheet.name
         self.origin = {"file": os.path.basename(path), "sheet": self.sheet}

@@ -97,11 +97,11 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
                                None, version=ItemAdded.VERSION))
         current = Current(item_id, 1, item_m.initial, rect_ids[item_id], 1, rect_m.initial,
                           rect["deadline"], code)
-        moves += plan_row_moves(run, p, current, scope.actor, as_of, where, closing)
+        moves += plan_row_moves(run, p, current, scope.acting, as_of, where, closing)
         for name, value in p.secrets.items():
             secrets.append({"item_id": item_id, "field": name, "value": value})
         if p.values.get("progress"):
-            notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.actor.key,
+            notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.acting.key,
                           "note": p.values["progress"], "recorded_at": stamp})
             progress.append(event_row(scope, code, item_id, "record", "progress", None,
                                       {"evidence": [], "import": where}, p.values["progress"]))

@@ -50,7 +50,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
         deadline = fields["rectification"].get("deadline", item["deadline"])
         current = Current(item["id"], item["version"], item["state"], item["rect_id"],
                           item["rect_version"], item["rect_state"], deadline, item["code"])
-        moves = plan_row_moves(run, p, current, scope.actor, as_of, where)
+        moves = plan_row_moves(run, p, current, scope.acting, as_of, where)
     for move in moves:  # a row that moves takes its field changes in the same UPDATE
         move.changes = {**move.changes, **fields.pop(move.machine)}
     versions = {"item": (item["id"], item["version"]),
@@ -68,7 +68,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     progress = diff["progress"][1] if "progress" in diff else None
     if progress is not None:
         conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
-                                       actor=scope.actor.key, note=progress, recorded_at=stamp))
+                                       actor=scope.acting.key, note=progress, recorded_at=stamp))
         events.append(event_row(scope, item["code"], item["id"], "record", "progress", None,
                                 {"evidence": [], "import": where}, progress))
     # The row's first event keeps what the row said (see ``fingerprint``).

@@ -38,7 +38,7 @@ def event_row(scope: Scope, code: str, item_id: int, machine: str, trigger: str,
               to_state: str | None, payload: Mapping[str, Any] | None,
               note: str | None, version: int = 1) -> Entry:
     """One event of an item, by the scope's actor on its business date, that moves nothing."""
-    return Entry(scope.run.key, machine, code, trigger, scope.actor.key, scope.as_of,
+    return Entry(scope.run.key, machine, code, trigger, scope.acting.key, scope.as_of,
                  None, to_state, note, dict(payload) if payload is not None else None,
                  payload_version=version, subject_id=item_id,
                  values={"campaign_id": scope.run.id, "item_id": item_id})

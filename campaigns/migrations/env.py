@@ -12,7 +12,10 @@ connection = config.attributes.get("connection")
 if connection is None:  # `alembic` run by hand from a checkout, for autogenerate
     from sqlalchemy import create_engine
 
-    connection = create_engine(config.get_main_option("sqlalchemy.url")).connect()
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("set sqlalchemy.url in alembic.ini, or run 'rectify init'")
+    connection = create_engine(url).connect()
 
 context.configure(connection=connection, target_metadata=metadata,
                   render_as_batch=connection.dialect.name == "sqlite")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -183,15 +183,15 @@ class Prepared:
         """Run once; the number of rows it changed."""
         c = self._compiled(conn)
         cursor = c.run(conn, c.params(params))
-        count = cursor.rowcount
+        count: int = cursor.rowcount
         cursor.close()
         return count
 
-    def execute_many(self, conn: Connection, rows: list[Mapping[str, Any]]) -> int:
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run once per parameter set in one driver call; the rows changed in all."""
         c = self._compiled(conn)
         cursor = c.run(conn, [c.params(r) for r in rows], many=True)
-        count = cursor.rowcount
+        count: int = cursor.rowcount
         cursor.close()
         return count
 

@@ -114,7 +114,7 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, move
     stamp = now()
     groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
     for m in moves:
-        values = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
+        values: dict[str, Any] = {"_id": m.subject_id, "_version": m.version, "_from": m.from_state,
                   "state": m.to_state, "version": m.version + 1}
         if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
             values["entered_on"] = m.business_date
