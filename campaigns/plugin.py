@@ -146,12 +146,15 @@ PLUGIN = Plugin(
 
 GUARDS = [
     GuardDef("actor_not_in_unit", guards.actor_not_in_unit,
-             "the actor does not belong to the item's unit (no closing one's own case)"),
+             "the actor does not belong to the item's unit (no closing one's own case)",
+             title="整改单位以外的人员方可操作"),
     GuardDef("rectification_done", guards.rectification_done,
-             "the item's rectification is in a done state"),
-    GuardDef("item_confirmed", guards.item_confirmed, "the item has been confirmed"),
+             "the item's rectification is in a done state", title="整改已完成"),
+    GuardDef("item_confirmed", guards.item_confirmed, "the item has been confirmed",
+             title="问题已核实属实"),
     GuardDef("all_items_closed_or_long_term", guards.all_items_closed_or_long_term,
-             "every item is finished or its rectification is long-term"),
+             "every item is finished or its rectification is long-term",
+             title="问题均已办结或转为长期整改"),
 ]
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{4}-\d{4,}$")

@@ -85,16 +85,18 @@ def stamp_date(ctx: Context, field: str) -> None:
 
 
 GUARDS = [
-    GuardDef("within_stage_window", within_stage_window, "the stage's window has begun"),
-    GuardDef("window_ended", window_ended, "the stage's window has ended"),
+    GuardDef("within_stage_window", within_stage_window, "the stage's window has begun",
+             title="阶段时间已开始"),
+    GuardDef("window_ended", window_ended, "the stage's window has ended", title="阶段时间已结束"),
     GuardDef("min_done_share", min_done_share, "at least a share of a machine's subjects is done",
              {"machine": Param(str), "share": Param((float, int)),
-              "stage": Param(bool, required=False, description="count only this stage's")}),
-    GuardDef("note_required", note_required, "the actor gives a reason"),
+              "stage": Param(bool, required=False, description="count only this stage's")},
+             title="{machine} 完成比例不低于 {share:.0%}"),
+    GuardDef("note_required", note_required, "the actor gives a reason", title="需填写说明"),
     GuardDef("param_required", param_required, "the caller supplies a value",
-             {"name": Param(str, refers="param")}),
+             {"name": Param(str, refers="param")}, title="需提供参数 {name}"),
     GuardDef("param_not_past", param_not_past, "a supplied date is not before the business date",
-             {"name": Param(str, refers="param")}),
+             {"name": Param(str, refers="param")}, title="{name} 不得早于业务日期"),
 ]
 
 ACTIONS = [

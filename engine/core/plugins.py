@@ -34,12 +34,24 @@ class Param:
 
 @dataclass(frozen=True)
 class GuardDef:
-    """A named check; ``fn(ctx, **params)`` returns None to allow or a reason to refuse."""
+    """A named check; ``fn(ctx, **params)`` returns None to allow or a reason to refuse.
+
+    ``title`` is what the check means to the people it stops, in their words (shown by triggers
+    listings and diagrams); it may name parameters as ``str.format`` fields, e.g. ``{name}``.
+    """
 
     name: str
     fn: Callable[..., str | None]
     description: str
     params: Mapping[str, Param] = field(default_factory=dict)
+    title: str = ""
+
+    def describe(self, params: Mapping[str, Any]) -> str:
+        """The title with the call's parameters filled in ("" without a title)."""
+        try:
+            return self.title.format(**params)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return self.title
 
 
 @dataclass(frozen=True)
