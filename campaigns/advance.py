@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -30,9 +30,17 @@ from .tables import EVENTS, ITEMS, RECTIFICATIONS
 TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
 
 
+@dataclass(frozen=True)
+class Advanced:
+    """One item moved: the trigger's own outcome first, then each step it fired (verify → close)."""
+
+    code: str
+    outcomes: tuple[Outcome, ...]
+
+
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,
             actor_key: str | None, as_of: dt.date, note: str | None = None,
-            params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Outcome]:
+            params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Advanced]:
     """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused."""
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
         raise InvalidInput("'plan' records the rectification plan itself",
@@ -41,7 +49,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     runs: dict[int, Run] = {}
     actors: dict[int, Actor] = {}
     moves: list[Move] = []
-    outcomes: list[Outcome] = []
+    outcomes: list[Advanced] = []
     refused: list[str] = []
     for record in records:
         run = runs.get(record.campaign_id)
@@ -57,8 +65,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
         if not decided.ok:
             refused.append(f"{record.code}: {decided.reasons()}")
             continue
-        assert decided.outcome is not None
-        outcomes.append(decided.outcome)
+        outcomes.append(Advanced(record.code, tuple(decided.outcomes)))
         moves += decided.moves
     if refused:
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "

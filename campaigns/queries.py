@@ -10,9 +10,11 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import NotFound
+from engine.core.explain import Firing, firings, guard_title
 from engine.core.machines import Actor, Context
 
 from .context import Scope
+from .firing import firing_text
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
@@ -141,16 +143,24 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
 
     record = load_records(conn, [code])[0]
     figures = StoreFigures(conn, run)
+    fires = firings(run.definition)
     out = []
     for machine in run.definition.machines.values():
         ctx = Context(run.definition, actor, as_of, subject=record.subject(machine.name), run=run,
                       record=record, figures=figures, note="(a note)", params={"deadline": as_of})
         for outcome in run.runtime.possible(ctx, machine.name):
             t = machine.transition(outcome.trigger)
+            firing = fires.get(outcome.trigger, Firing((), True))
+            # nobody fires an automatic step by hand: say what does, not "no role may"; its
+            # guards are checked when it follows, for whoever fired the step before it
+            why_not = firing_text(firing) if firing.automatic else "; ".join(
+                str(r) for r in outcome.refusals)
             out.append({"trigger": outcome.trigger, "machine": machine.name,
                         "title": t.title if t else "", "to": outcome.dest,
-                        "possible": outcome.ok,
-                        "why_not": "; ".join(str(r) for r in outcome.refusals)})
+                        "possible": outcome.ok and not firing.automatic, "why_not": why_not,
+                        "guards": "; ".join(guard_title(run.runtime.registry, g)
+                                            for g in (t.guards if t else ())),
+                        "automatic": firing.automatic, "when": firing_text(firing)})
     return out
 
 

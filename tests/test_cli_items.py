@@ -130,7 +130,7 @@ def test_a_full_round_prints_each_move(cli: Cli) -> None:
     assert cli.ok("item", "advance", "submit", code, "--actor", "head", "--as-of", "2015-08-20") == \
         f"{code}: submit in_progress → submitted\n"
     assert cli.ok("item", "advance", "verify", code, "--actor", "sup", "--as-of", "2015-08-21") == \
-        f"{code}: verify submitted → verified\n"
+        f"{code}: verify submitted → verified; close confirmed → closed (automatic)\n"
     detail = show(cli, code)
     assert (detail["state"], detail["rectification"], detail["closed_on"]) == \
         ("closed", "verified", "2015-08-21")
@@ -179,7 +179,8 @@ def test_reopen_needs_a_reason_and_history_keeps_both(cli: Cli) -> None:
                                                "--as-of", "2015-08-10")
     assert dump(cli.db) == before
     assert cli.ok("item", "advance", "reopen", code, "--note", "回头看发现问题反弹", "--actor", "sup",
-                  "--as-of", "2015-08-10") == f"{code}: reopen closed → confirmed\n"
+                  "--as-of", "2015-08-10") == (
+        f"{code}: reopen closed → confirmed; rework verified → in_progress (automatic)\n")
     detail = show(cli, code)
     assert (detail["state"], detail["rectification"], detail["reopened"], detail["closed_on"]) == \
         ("confirmed", "in_progress", 1, "")
@@ -268,7 +269,8 @@ def test_triggers_says_what_is_possible_and_why_not(cli: Cli) -> None:
     for_nobody = triggers(cli, code, "nobody")
     assert "holds no role" in for_nobody["confirm"]["why_not"]
     table = cli.ok("item", "triggers", code, "--actor", "head").splitlines()
-    assert table[0].split() == ["trigger", "machine", "title", "to", "possible", "why_not"]
+    assert table[0].split() == ["trigger", "machine", "title", "to", "possible", "why_not",
+                                "guards"]
 
 
 def test_advance_many_codes_is_all_or_nothing(cli: Cli, tmp_path: Path) -> None:

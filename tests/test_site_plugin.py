@@ -7,6 +7,7 @@ The registry is built once per process from installed distributions, so these te
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,8 @@ def note_min_length(ctx: Context, chars: int = 10) -> str | None:
 
 
 GUARDS = [GuardDef("note_min_length", note_min_length, "the reason is long enough",
-                   {"chars": Param(int, required=False, description="minimum length")})]
+                   {"chars": Param(int, required=False, description="minimum length")},
+                   title="说明不少于 {chars} 字")]
 '''
 
 OVERRIDE = """
@@ -95,6 +97,12 @@ def test_the_sites_guard_refuses_and_allows_a_real_trigger(
                 "--as-of", "2015-08-03", "--db", db, site=site)
     assert added.returncode == 0, added.stderr
     code = added.stdout.strip()
+
+    listed = run("item", "triggers", code, "--actor", "sup", "--json", "--as-of", "2015-08-04",
+                 "--db", db, site=site)
+    assert listed.returncode == 0, listed.stderr
+    dismiss = next(r for r in json.loads(listed.stdout) if r["trigger"] == "dismiss")
+    assert dismiss["guards"] == "需填写说明; 说明不少于 20 字"  # the plugin's title, filled in
 
     short = run("item", "advance", "dismiss", code, "--actor", "sup", "--note", "不属实",
                 "--as-of", "2015-08-04", "--db", db, site=site)

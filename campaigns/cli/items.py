@@ -13,8 +13,12 @@ from ._common import ACTOR, common, database, scope_of
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from campaigns.advance import Advanced
     from campaigns.context import Scope
+    from engine.core.machines import Outcome
 from ._output import emit, output_options, record, table
+
+TRIGGER_COLUMNS = ("trigger", "machine", "title", "to", "possible", "why_not", "guards")
 
 
 @click.group()
@@ -179,10 +183,15 @@ def progress(code: str, note: str, evidence: tuple[str, ...], actor: str | None,
 @click.option("--note", help="Reason or remark, kept in the history.")
 @click.option("--deadline", metavar="DATE", help="New deadline, for triggers that set one.")
 @ACTOR
+@output_options
 @common
 def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | None,
-            deadline: str | None, actor: str | None, db: str | None, as_of: str | None) -> None:
-    """Fire TRIGGER on every item CODE: all move in one transaction, or none does."""
+            deadline: str | None, actor: str | None, fmt: str, db: str | None,
+            as_of: str | None) -> None:
+    """Fire TRIGGER on every item CODE: all move in one transaction, or none does.
+
+    Steps that follow by themselves (verifying closes the item) are reported too.
+    """
     from campaigns.advance import advance as fire
     from campaigns.dates import parse_date, today
     from campaigns.people import resolve_actor
@@ -193,15 +202,32 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | No
     day = parse_date(as_of, "--as-of") if as_of else today()
     params = {"deadline": parse_date(deadline, "--deadline")} if deadline else {}
     with database(db).write() as conn:
-        outcomes = fire(conn, trigger, all_codes, None, actor, day, note, params,
+        advanced = fire(conn, trigger, all_codes, None, actor, day, note, params,
                         resolve=resolve_actor)
-    if len(outcomes) == 1:
-        o = outcomes[0]
+    if fmt != "table":
+        emit([_moved(a) for a in advanced], "json")
+    elif len(advanced) == 1:
+        own, *follow_ups = advanced[0].outcomes
         click.echo(_("{code}: {trigger} {source} → {dest}").format(
-            code=all_codes[0], trigger=o.trigger, source=o.source, dest=o.dest))
+            code=advanced[0].code, trigger=own.trigger, source=own.source, dest=own.dest)
+            + "".join(_("; {trigger} {source} → {dest} (automatic)").format(
+                trigger=o.trigger, source=o.source, dest=o.dest) for o in follow_ups))
     else:
-        click.echo(ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
-                            len(outcomes)).format(trigger=trigger, count=len(outcomes)))
+        line = ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
+                        len(advanced)).format(trigger=trigger, count=len(advanced))
+        then = dict.fromkeys(o.trigger for a in advanced for o in a.outcomes[1:])
+        if then:
+            line += _("; then automatically: {triggers}").format(triggers=", ".join(then))
+        click.echo(line)
+
+
+def _moved(advanced: Advanced) -> dict[str, Any]:
+    """One item's move for --json, with the steps that followed by themselves."""
+    def step(o: Outcome) -> dict[str, Any]:
+        return {"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
+    own, *follow_ups = advanced.outcomes
+    return {"code": advanced.code, **step(own),
+            "follow_ups": [{**step(o), "automatic": True} for o in follow_ups]}
 
 
 @item.command("edit")
@@ -264,4 +290,5 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
         scope = _scope(conn, None, code, actor, as_of)
         require_forward(scope.run, scope.as_of)
         rows = possible_triggers(scope, code)
-    emit(rows, fmt)
+    # a table says "automatic, when ..." under why_not; --json and --csv also give it apart
+    emit(rows, fmt, TRIGGER_COLUMNS if fmt == "table" else None)
