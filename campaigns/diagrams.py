@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import InvalidInput
+from engine.core.explain import firings, guard_title
+from engine.core.registry import default_registry
 from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
@@ -193,8 +195,11 @@ def machine_of(definition: Definition, kind: str) -> str:
 def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, int] | None,
                       note: list[str]) -> graphviz.Digraph:
     spec = definition.machines[machine_of(definition, kind)]
+    registry = default_registry()
     return draw.machine_graph(spec, counts, title=f"{definition.title} · {spec.title} ({spec.name})",
-                              note=note, timers=definition.timers)
+                              note=[*note, "dashed: automatic steps; [ ]: what a step requires"],
+                              timers=definition.timers, firings=firings(definition),
+                              guard_text=lambda call: guard_title(registry, call))
 
 
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,

@@ -160,9 +160,12 @@ def test_items_lifecycle_counts_and_shares(db: Path, tmp_path: Path, dot: str) -
     assert "6 in all; fill: how many wait in a state (darker = more); double border: done states" \
         in found
     assert found.count("done") == 3  # the three done states are marked
-    for edge in ("核实属实", "confirm", "办结销号", "close", "[rectification_done, actor_not_in_unit]",
-                 "[note_required]"):
+    for edge in ("核实属实", "confirm", "办结销号", "close", "[整改已完成]", "[整改单位以外的人员方可操作]",
+                 "[需填写说明]"):
         assert edge in found
+    # close is no one's to fire: the edge says what fires it
+    assert found[found.index("close") + 1] == "automatic, when 'verify' fires"
+    assert "dashed: automatic steps; [ ]: what a step requires" in found
 
 
 def test_rectifications_lifecycle_for_one_unit(db: Path, tmp_path: Path, dot: str) -> None:
@@ -175,10 +178,14 @@ def test_rectifications_lifecycle_for_one_unit(db: Path, tmp_path: Path, dot: st
     assert "campaign wgbw-2015 · as of 2015-08-15 · unit 某县/县财政局 and below" in found
     assert "3 in all; fill: how many wait in a state (darker = more); double border: done states" \
         in found
-    for edge in ("制定整改方案", "plan", "[item_confirmed]", "撤销", "cancel"):
+    for edge in ("制定整改方案", "plan", "[问题已核实属实]", "撤销", "cancel"):
         assert edge in found
-    guards = next(t for t in found if t.startswith("[param_required(name=deadline)"))
-    assert guards.endswith("actor_not_in_unit]")  # every guard, parameters included
+    # every guard in words, one a line, parameters filled in
+    index = found.index("approve-extension")
+    assert found[index + 1:index + 4] == ["[需提供参数 deadline]", "[deadline 不得早于业务日期]",
+                                          "[整改单位以外的人员方可操作]"]
+    assert found[found.index("cancel") + 1:found.index("cancel") + 3] == [
+        "automatic, when 'dismiss' or", "'merge' fires"]
 
 
 def test_escalation_ladder(db: Path, tmp_path: Path, dot: str) -> None:
@@ -250,7 +257,8 @@ def test_definition_timers_label_their_transitions(tmp_path: Path, dot: str) -> 
     found = texts(out)
     index = found.index("deem-approved")
     assert found[index - 1] == "超时默许"
-    assert found[index + 1] == "timer: 5 working days in extension_requested"
+    assert found[index + 1:index + 4] == ["automatic, 5 working days in",
+                                          "extension_requested (timer", "silence-is-consent)"]
 
 
 def test_definition_offsets_shown_or_resolved(tmp_path: Path, dot: str) -> None:

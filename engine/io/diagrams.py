@@ -19,12 +19,13 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.errors import EnvironmentProblem, InvalidInput
-from ..core.spec import LadderSpec, MachineSpec, TimerSpec
+from ..core.explain import Firing
+from ..core.spec import CallRef, LadderSpec, MachineSpec, TimerSpec
 
 if TYPE_CHECKING:
     import graphviz
@@ -81,6 +82,17 @@ def wrap(text: str, width: int = 28) -> list[str]:
     return lines
 
 
+def wrap_words(text: str, width: int = 34) -> list[str]:
+    """Like ``wrap``, but lines break between words where there are spaces."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(lines[-1]) + 1 + text_width(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines += wrap(word, width)
+    return lines
+
+
 def shade(value: float, scale: Sequence[str] = ORANGES) -> tuple[str, str]:
     """(fill, font colour) for ``value`` in 0..1; anything above zero gets at least a tint."""
     if value <= 0:
@@ -133,12 +145,15 @@ def _count(n: int, of: int, color: str) -> str:
 
 
 def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *, title: str = "",
-                  note: Sequence[str] = (), timers: Sequence[TimerSpec] = ()) -> graphviz.Digraph:
+                  note: Sequence[str] = (), timers: Sequence[TimerSpec] = (),
+                  firings: Mapping[str, Firing] | None = None,
+                  guard_text: Callable[[CallRef], str] = str) -> graphviz.Digraph:
     """The machine's states and transitions; with ``counts``, each state's count and share.
 
     States that are not done are filled by how many subjects wait in them (darker = more);
-    done states have a double green border.  Edges carry the transition's title, trigger
-    and ``[guards]``, and the timers that fire them.
+    done states have a double green border.  Edges carry the transition's title, trigger,
+    its guards (one ``[guard_text(call)]`` a line) and what fires it by itself: ``firings``
+    (``engine.core.explain``) when given, else the ``timers``; automatic edges are dashed.
     """
     total = sum(counts.values()) if counts is not None else 0
     waiting = [counts.get(s.key, 0) for s in spec.states if not s.done] if counts else []
@@ -177,24 +192,29 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
     g.edge("__initial__", spec.initial, arrowsize="0.7")
     for t in spec.transitions:
         lines = [esc(t.title) if t.title else "", _small(t.trigger, "#333333")]
-        if t.guards:
-            lines.append(_small("[" + ", ".join(str(c) for c in t.guards) + "]", "#8c2d04"))
-        for timer in timers:
-            if timer.machine == spec.name and timer.trigger == t.trigger:
-                since = "past the deadline" if timer.from_deadline else f"in {timer.state}"
-                lines.append(_small(f"timer: {timer.after} {since}", "#08519c"))
+        firing = firings.get(t.trigger) if firings is not None else None
+        if firing is not None and firing.causes:
+            lines += [_small(part, "#08519c") for part in wrap_words(str(firing))]
+        elif firings is None:
+            for timer in timers:
+                if timer.machine == spec.name and timer.trigger == t.trigger:
+                    since = "past the deadline" if timer.from_deadline else f"in {timer.state}"
+                    lines.append(_small(f"timer: {timer.after} {since}", "#08519c"))
+        for call in t.guards:
+            lines += [_small(part, "#8c2d04") for part in wrap_words(f"[{guard_text(call)}]", 30)]
         label = "<" + "<BR/>".join(x for x in lines if x) + ">"
+        style = {"style": "dashed"} if firing is not None and firing.automatic else {}
         sources = [s for s in t.sources if s != t.dest or len(t.sources) == 1]
         if len(sources) >= JOIN_AT:
             # many sources, one label: the edges meet at a junction, then go on as one
             junction = f"__join_{t.trigger}__"
             g.node(junction, label="", shape="point", width="0.06", color="#555555")
             for source in sources:
-                g.edge(source, junction, arrowhead="none")
-            g.edge(junction, t.dest, label=label)
+                g.edge(source, junction, arrowhead="none", **style)
+            g.edge(junction, t.dest, label=label, **style)
         else:
             for source in sources:
-                g.edge(source, t.dest, label=label)
+                g.edge(source, t.dest, label=label, **style)
     return g
 
 
