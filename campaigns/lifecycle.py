@@ -29,8 +29,9 @@ ITEM: dict[str, Any] = {
         {"trigger": "close", "title": "办结销号", "source": "confirmed", "dest": "closed",
          "guards": ["rectification_done", *SUPERVISION],
          "actions": [{"stamp_date": {"field": "closed_on"}}]},
+        # the rectification starts again with a new deadline: --deadline or deadlines.after_reopen
         {"trigger": "reopen", "title": "回头看重新整改", "source": "closed", "dest": "confirmed",
-         "guards": ["note_required", *SUPERVISION],
+         "guards": ["note_required", {"new_deadline": {"default": "after_reopen"}}, *SUPERVISION],
          "actions": [{"increment": {"field": "reopen_count"}},
                      {"set_field": {"field": "closed_on"}},
                      {"fire": {"trigger": "rework"}}]},
@@ -60,12 +61,18 @@ RECTIFICATION: dict[str, Any] = {
          "guards": SUPERVISION, "actions": [{"stamp_date": {"field": "completed_on"}},
                                             {"fire": {"trigger": "close"}}]},
         {"trigger": "return", "title": "驳回重办", "source": "submitted", "dest": "in_progress",
-         "guards": ["note_required", *SUPERVISION],
-         "actions": [{"increment": {"field": "returns"}}]},
+         "guards": ["note_required", {"new_deadline": {"default": "after_return"}}, *SUPERVISION],
+         "actions": [{"increment": {"field": "returns"}},
+                     # the ladder restarts from --deadline or deadlines.after_return
+                     {"restart_ladder": {"default": "after_return"}}]},
         {"trigger": "defer", "title": "转为长期整改", "source": "in_progress", "dest": "long_term",
          "guards": ["note_required"]},
         {"trigger": "request-extension", "title": "申请延期", "source": "in_progress",
-         "dest": "extension_requested", "guards": ["note_required"]},
+         "dest": "extension_requested", "guards": ["note_required",
+                                                   {"param_not_past": {"name": "deadline"}}],
+         # the deadline asked for (--deadline), which a deemed approval grants
+         "actions": [{"set_field": {"field": "requested_deadline"}},
+                     {"copy_param": {"name": "deadline", "field": "requested_deadline"}}]},
         {"trigger": "approve-extension", "title": "批准延期", "source": "extension_requested",
          "dest": "in_progress", "guards": [{"param_required": {"name": "deadline"}},
                                            {"param_not_past": {"name": "deadline"}}, *SUPERVISION],
@@ -76,7 +83,8 @@ RECTIFICATION: dict[str, Any] = {
         {"trigger": "refuse-extension", "title": "不予延期", "source": "extension_requested",
          "dest": "in_progress", "guards": SUPERVISION},
         {"trigger": "rework", "title": "重新整改", "source": "verified", "dest": "in_progress",
-         "actions": [{"set_field": {"field": "completed_on"}}]},
+         "actions": [{"set_field": {"field": "completed_on"}},
+                     {"restart_ladder": {"default": "after_reopen"}}]},
         {"trigger": "cancel", "title": "撤销", "source": ["pending", "in_progress",
                                                           "extension_requested", "submitted",
                                                           "long_term"], "dest": "cancelled"},
@@ -84,3 +92,7 @@ RECTIFICATION: dict[str, Any] = {
 }
 
 STANDARD = {"item": ITEM, "rectification": RECTIFICATION}
+
+# The ladder applies to rectifications under way: not while the item awaits confirmation or the
+# plan is being made (pending), nor while a request waits for the office, nor once finished.
+STANDARD_ESCALATION = {"machine": "rectification", "applies_in": ["in_progress"]}

@@ -12,7 +12,7 @@ from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import KEY, TEXT
 
 from . import guards
-from .lifecycle import STANDARD
+from .lifecycle import STANDARD, STANDARD_ESCALATION
 
 STANDARD_SOURCES: dict[str, str] = {
     "self-inspection": "自查",
@@ -36,7 +36,8 @@ ACTION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "rectification": {"deadline": _DATE, "original_deadline": _DATE, "level_base": _DATE,
                       "level": (str, type(None)), "returns": int, "submitted_on": _DATE,
                       "completed_on": _DATE, "measures": (str, type(None)),
-                      "target": (str, type(None)), "department": (str, type(None))},
+                      "target": (str, type(None)), "department": (str, type(None)),
+                      "requested_deadline": _DATE},
 }
 # What 'rectify item advance' may supply to a trigger: --deadline
 SUPPLIED = {"deadline": dt.date}
@@ -139,6 +140,7 @@ PLUGIN = Plugin(
         Section("import", IMPORT_SCHEMA),
     ),
     presets={"standard": STANDARD},
+    escalation_defaults={"standard": STANDARD_ESCALATION},
     identify=_identify,
     fields=ACTION_FIELDS,
     params=SUPPLIED,

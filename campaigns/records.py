@@ -38,6 +38,7 @@ class RectState:
     entered_on: dt.date
     level: str | None
     level_base: dt.date | None
+    requested_deadline: dt.date | None
 
 
 @dataclass

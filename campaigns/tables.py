@@ -125,6 +125,7 @@ RECTIFICATIONS = Table(
     Column("returns", Integer, default=0, nullable=False),
     Column("submitted_on", Date),
     Column("completed_on", Date),
+    Column("requested_deadline", Date),  # asked for with an extension; a deemed approval grants it
     *stateful_columns(),
     Index("ix_rect_campaign_state", "campaign_id", "state"),
     Index("ix_rect_campaign_deadline", "campaign_id", "deadline"),

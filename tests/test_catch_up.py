@@ -36,6 +36,8 @@ WGBW_SCRIPT: list[tuple[str, str, tuple[str, ...]]] = [
     ("2015-11-10", "F", ("request-extension", "--note", "需协调", "--actor", "boss")),
     ("2015-11-30", "F", ("refuse-extension", "--actor", "sup")),
 ]
+# an extension request on zuofeng-2009 names the deadline it asks for (silence grants it)
+EXT = ("request-extension", "--note", "需补充材料", "--deadline")
 PLANNED = {"A": ("fin", "2015-09-30"), "B": ("tax", "2015-09-30"), "C": ("fin", "2015-10-30"),
            "D": ("tax", "2015-10-30"), "E": ("fin", "2015-09-30"), "F": ("fin", "2015-09-30")}
 TIMERS = """
@@ -153,13 +155,13 @@ def test_timers_catch_up_too(tmp_path: os.PathLike[str], name: str) -> None:
             dst.write(src.read() + TIMERS)
         args = (definition, "wgbw-2015", "2015-07-01", "2015-07-20")
         script, planned, end = WGBW_SCRIPT, PLANNED, "2015-12-31"
-    else:  # zuofeng-2009: an unanswered extension request is deemed approved (no guards)
+    else:  # zuofeng-2009: an unanswered request is deemed approved, with the deadline it asked for
         args = (ZUOFENG, "zuofeng-2009", "2009-02-01", "2009-05-04")
         planned = {"A": ("fin", "2009-06-30"), "B": ("fin", "2009-06-30"), "C": ("tax", "2009-07-10")}
-        script = [("2009-06-22", "A", ("request-extension", "--note", "需补充材料", "--actor", "boss")),
-                  ("2009-06-22", "B", ("request-extension", "--note", "需补充材料", "--actor", "boss")),
+        script = [("2009-06-22", "A", EXT + ("2009-07-20", "--actor", "boss")),
+                  ("2009-06-22", "B", EXT + ("2009-07-20", "--actor", "boss")),
                   ("2009-07-06", "A", ("submit", "--actor", "boss")),
-                  ("2009-07-02", "C", ("request-extension", "--note", "需补充材料", "--actor", "taxboss")),
+                  ("2009-07-02", "C", EXT + ("2009-07-24", "--actor", "taxboss")),
                   ("2009-07-09", "C", ("submit", "--actor", "taxboss"))]
         script.sort(key=lambda s: s[0])
         end = "2009-08-31"

@@ -52,7 +52,7 @@ def test_guards_are_explained_in_words(cli: Cli) -> None:
     code = cli.submitted()
     rows = triggers(cli, code, "sup")
     assert rows["verify"]["guards"] == "整改单位以外的人员方可操作"
-    assert rows["return"]["guards"] == "需填写说明; 整改单位以外的人员方可操作"
+    assert rows["return"]["guards"] == "需填写说明; 需有新的时限（不早于业务日期）; 整改单位以外的人员方可操作"
     assert rows["close"]["guards"] == "整改已完成; 整改单位以外的人员方可操作"
     cli.ok("item", "advance", "request-extension", cli.planned(), "--note", "需协调",
            "--actor", "head", "--as-of", "2015-08-05")
@@ -77,7 +77,8 @@ def test_a_timer_step_says_how_long_and_which_timer(tmp_path: Path,
                   "--as-of", "2009-08-03").strip()
     cli.ok("item", "advance", "confirm", code, "--actor", "office", "--as-of", "2009-08-03")
     for step in (["item", "rectify", code, "--measures", "限时办结", "--deadline", "2009-09-30"],
-                 ["item", "advance", "request-extension", code, "--note", "需协调"]):
+                 ["item", "advance", "request-extension", code, "--note", "需协调",
+                  "--deadline", "2009-10-31"]):
         cli.ok(*step, "--actor", "boss", "--as-of", "2009-08-03")
     rows = json.loads(cli.ok("item", "triggers", code, "--actor", "office", "--json",
                              "--as-of", "2009-08-04"))

@@ -565,6 +565,10 @@ def test_an_update_first_writes_what_the_clock_owed(db: str, tmp_path: Path) -> 
     each fell due, as a daily tick would have written them (docs/deadlines.md)."""
     path = write_xlsx(tmp_path / "a.xlsx", ROWS)
     run_import(db, path)
+    # imported rows await confirmation (the ladder does not apply yet): this one is put to work
+    invoke(db, "item", "advance", "confirm", "WGBW-2015-0001", "--actor", "sup", "--as-of", "2015-08-11")
+    invoke(db, "item", "rectify", "WGBW-2015-0001", "--measures", "开展窗口服务培训", "--actor",
+           "zhang-czj", "--as-of", "2015-08-11")
     changed = [list(r) for r in ROWS]
     changed[0][5] = "开展窗口服务培训并回访"
     write_xlsx(path, changed)

@@ -65,7 +65,7 @@ def test_a_past_month_does_not_change_afterwards(db: str, tmp_path: Path) -> Non
            "--as-of", "2015-09-03")
     invoke(db, "item", "advance", "verify", "WGBW-2015-0002", "--actor", "sup", "--as-of", "2015-09-04")
     invoke(db, "item", "advance", "reopen", "WGBW-2015-0001", "--note", "回头看发现反弹",
-           "--actor", "sup", "--as-of", "2015-09-05")
+           "--deadline", "2015-09-08", "--actor", "sup", "--as-of", "2015-09-05")
     invoke(db, "item", "edit", "WGBW-2015-0001", "--not-typical", "--unit", "jyj",
            "--title", "改过的标题", "--actor", "sup", "--as-of", "2015-09-06")
     invoke(db, "item", "edit", "WGBW-2015-0003", "--typical", "--actor", "sup", "--as-of", "2015-09-06")
@@ -82,7 +82,8 @@ def test_a_past_month_does_not_change_afterwards(db: str, tmp_path: Path) -> Non
     report(db, "2015-09", september, "2015-09-10")
     text = september.read_text(encoding="utf-8")
     assert "截至 2015年9月10日（本月尚未结束）" in text
-    assert "- 问题总数 5 条，已销号 1 条" in text  # 0002 closed, 0001 reopened
+    # 0002 closed; 0001 reopened with the deadline 09-08, overdue again from it
+    assert "- 问题总数 5 条，已销号 1 条，销号率 20.0%，逾期未完成 1 条。" in text
     assert "| 监督检查 | supervise | 2015-08-01 至 2015-12-31 | 进行中 | 2015-09-07 |" in text
     assert "改过的标题" in text and "## 八、典型案例（1 件）" in text
 

@@ -1,11 +1,12 @@
 """The pure clock (engine.core.schedule) against the SQL clock (engine.io.clock) on random boards.
 
-Random ladders, timers (direct, self-refreshing and fired through Python), hold and stop states,
-deadlines, levels, calendars with days off and extra working days, and day ranges: the SQL clock
-run day by day over a table, and the pure clock run one subject at a time, must give the same
-events (all columns but the id and recording time), the same step-log rows pointing at the same
-events, the same refusals and the same final rows.  The pure clock's moves for all subjects at
-once, written by the store's writer, must leave the same table and log as well.
+Random ladders (with or without the states they apply in), timers (direct, self-refreshing and
+fired through Python), hold and stop states, deadlines, levels, calendars with days off and extra
+working days, and day ranges: the SQL clock run day by day over a table, and the pure clock run
+one subject at a time, must give the same events (all columns but the id and recording time), the
+same step-log rows pointing at the same events, the same refusals and the same final rows.  The
+pure clock's moves for all subjects at once, written by the store's writer, must leave the same
+table and log as well.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def definitions(draw: st.DrawFn) -> Definition:
         new = draw(st.none() | st.builds(Duration, st.integers(1, 12),
                                          st.sampled_from(["working", "calendar"])))
         levels.append(LevelSpec(f"l{i}", f"L{i}", at, draw(st.sampled_from(["", f"act{i}"])), new))
+    applies = draw(st.sampled_from([None, {"work"}, {"open", "work"}, {"open", "late"}]))
     ladder = LadderSpec("task", tuple(levels), stop_states=frozenset({"stop"}),
-                        hold_states=frozenset(draw(st.sampled_from([{"wait"}, {"wait", "late"}]))))
+                        hold_states=frozenset(draw(st.sampled_from([{"wait"}, {"wait", "late"}]))),
+                        applies_in=None if applies is None else frozenset(applies))
     keys = draw(st.lists(st.sampled_from(sorted(TIMERS)), unique=True, max_size=5))
     timers = tuple(draw(TIMERS[k]) for k in keys)
     off = draw(st.sets(st.sampled_from([d for d in YEAR if d.weekday() < 5]), max_size=25))

@@ -118,18 +118,23 @@ def test_completing_stops_the_ladder(r: Rectify) -> None:
     assert [n[1] for n in r.notices()] == ["reminder", "supervision"]
 
 
-def test_hold_pauses_and_catches_up_in_order_on_release(r: Rectify) -> None:
+def test_hold_pauses_and_a_return_restarts_from_the_new_deadline(r: Rectify) -> None:
     code = add_planned(r, "wgbw-2015", "2015-08-03", "2015-09-30")
     r.ok("item", "advance", "submit", code, "--actor", "boss", "--as-of", "2015-09-21")
     tick_daily(r, "2015-09-21", "2015-10-09")
     assert r.notices() == []  # waiting for verification: the ladder holds
     r.ok("item", "advance", "return", code, "--note", "佐证材料不全", "--actor", "sup",
          "--as-of", "2015-10-12")
-    r.ok("tick", "wgbw-2015", "--as-of", "2015-10-12")
-    # both missed steps, in ladder order, dated the day the hold ended; the new deadline is
-    # 10 working days from 10-12: 13-16, 19-23, 26
-    assert r.notices() == [("2015-10-12", "reminder", code, "2015-09-30", "12", ""),
-                           ("2015-10-12", "supervision", code, "2015-09-30", "12", "2015-10-26")]
+    # returned without --deadline: deadlines.after_return, 10 working days from 10-12 (13-16,
+    # 19-23, 26); the ladder starts again from it, so nothing is due on the day of the return
+    detail = r.json("item", "show", code)
+    assert (detail["deadline"], detail["original_deadline"], detail["escalation"]) == \
+        ("2015-10-26", "2015-09-30", "")
+    tick_daily(r, "2015-10-12", "2015-10-27")
+    # 提醒 3 working days before 10-26 (23, 22, 21); 督办 on 10-27, 1 day overdue, new deadline
+    # 10 working days later (28-30, Nov 2-6, 9, 10)
+    assert r.notices() == [("2015-10-21", "reminder", code, "2015-10-26", "0", ""),
+                           ("2015-10-27", "supervision", code, "2015-10-26", "1", "2015-11-10")]
 
 
 def test_extension_approved_restarts_the_ladder_from_the_new_deadline(r: Rectify) -> None:
@@ -170,27 +175,37 @@ def test_extension_refused_resumes_the_ladder(r: Rectify) -> None:
 
 
 def test_silence_is_consent_timer(tmp_path: os.PathLike[str]) -> None:
-    """zuofeng-2009's 限时办结、超时默许: an unanswered request is deemed approved after 5 working days."""
+    """zuofeng-2009's 限时办结、超时默许: an unanswered request is deemed approved after 5 working
+    days, with the deadline it asked for; the ladder starts again from that deadline."""
     r = Rectify(os.path.join(str(tmp_path), "zf.db"))
     setup_campaign(r, ZUOFENG, "2009-02-01")
     code = add_planned(r, "zuofeng-2009", "2009-05-04", "2009-06-30")
-    r.ok("item", "advance", "request-extension", code, "--note", "需补充材料", "--actor", "boss",
-         "--as-of", "2009-06-22")
+    out = r.fails(1, "item", "advance", "request-extension", code, "--note", "需补充材料",
+                  "--actor", "boss", "--as-of", "2009-06-22")
+    assert "'deadline' is required" in out  # the deadline asked for is what silence grants
+    r.ok("item", "advance", "request-extension", code, "--note", "需补充材料", "--deadline",
+         "2009-07-31", "--actor", "boss", "--as-of", "2009-06-22")
     tick_daily(r, "2009-06-22", "2009-06-26", "zuofeng-2009")
     assert r.json("item", "show", code)["rectification"] == "extension_requested"
     r.ok("tick", "zuofeng-2009", "--as-of", "2009-06-29")  # 23-26 and 29: five working days
     detail = r.json("item", "show", code)
-    assert detail["rectification"] == "in_progress"
+    assert (detail["rectification"], detail["deadline"], detail["original_deadline"],
+            detail["escalation"]) == ("in_progress", "2009-07-31", "2009-06-30", "")
     clock = [(h["date"], h["trigger"], h["from"], h["to"], h["actor"], h["rule"])
              for h in detail["history"] if h["actor"] == "system"]
-    # the timer first, then the reminder the request had held back (due 06-25), the same day
-    assert clock == [
-        ("2009-06-29", "deem-approved", "extension_requested", "in_progress", "system",
-         "timers.silence-is-consent"),
-        ("2009-06-29", "escalate", "in_progress", "in_progress", "system", "escalation.reminder")]
-    r.ok("tick", "zuofeng-2009", "--as-of", "2009-07-01")
-    assert r.notices("zuofeng-2009")[-1] == ("2009-07-01", "supervision", code, "2009-06-30", "1",
-                                             "2009-07-15")
+    # deemed approved, as the timer's rule and trigger say; nothing else is due: the reminder
+    # against the old deadline (06-25) is not sent, the ladder counts from 07-31
+    assert clock == [("2009-06-29", "deem-approved", "extension_requested", "in_progress", "system",
+                      "timers.silence-is-consent")]
+    (payload,) = r.sql("SELECT payload FROM events WHERE \"trigger\" = 'deem-approved'")[0]
+    assert json.loads(payload) == {"deadline": "2009-07-31", "level_base": "2009-07-31",
+                                   "level": None}
+    tick_daily(r, "2009-06-29", "2009-08-01", "zuofeng-2009")
+    # 提醒 3 working days before 07-31 (30, 29, 28); 督办 08-01, new deadline 10 working days
+    # later (Aug 3-7, 10-14)
+    assert r.notices("zuofeng-2009") == [
+        ("2009-07-28", "reminder", code, "2009-07-31", "0", ""),
+        ("2009-08-01", "supervision", code, "2009-07-31", "1", "2009-08-14")]
 
 
 def _with_timers(tmp_path: os.PathLike[str], extra: str) -> str:

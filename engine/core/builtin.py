@@ -60,6 +60,44 @@ def param_not_past(ctx: Context, name: str) -> str | None:
     return None
 
 
+def _new_deadline(ctx: Context, param: str, default: str | None,
+                  source: str | None = None) -> dt.date | None:
+    """The supplied date, else the subject's ``source`` field, else the definition's limit
+    ``default`` counted from the business date."""
+    value = ctx.params.get(param)
+    if value is None and source is not None:
+        value = getattr(ctx.subject, source, None)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    limit = ctx.definition.deadlines.limit(default) if default else None
+    return ctx.calendar().add(ctx.as_of, limit) if limit is not None else None
+
+
+def new_deadline(ctx: Context, default: str | None = None, param: str = "deadline") -> str | None:
+    """Work that starts again needs a deadline ahead: supplied, or the definition's default."""
+    value = _new_deadline(ctx, param, default)
+    if value is None:
+        where = f", or set deadlines.{default} in the definition" if default else ""
+        return f"a new deadline is required: give --{param}{where}"
+    if value < ctx.as_of:
+        return f"'{param}' {value} is before the business date {ctx.as_of}"
+    return None
+
+
+def restart_ladder(ctx: Context, default: str | None = None, param: str = "deadline",
+                   source: str | None = None) -> None:
+    """Set the new deadline and start the escalation ladder again from it, at no level.
+
+    The date is the supplied one, else the subject's ``source`` field (a deadline asked for
+    earlier), else the limit ``default``; with none of them nothing changes.
+    """
+    value = _new_deadline(ctx, param, default, source)
+    if value is not None:
+        ctx.set("deadline", value)
+        ctx.set("level_base", value)
+        ctx.set("level", None)
+
+
 def fire(ctx: Context, trigger: str) -> None:
     """Fire a follow-up trigger on a sibling machine of the same subject, with its own event."""
     ctx.follow_ups.append(trigger)
@@ -97,6 +135,11 @@ GUARDS = [
              {"name": Param(str, refers="param")}, title="需提供参数 {name}"),
     GuardDef("param_not_past", param_not_past, "a supplied date is not before the business date",
              {"name": Param(str, refers="param")}, title="{name} 不得早于业务日期"),
+    GuardDef("new_deadline", new_deadline,
+             "a new deadline, not past, is supplied or the definition gives a default",
+             {"default": Param(str, required=False, description="a limit of the deadlines section"),
+              "param": Param(str, required=False, refers="param")},
+             title="需有新的时限（不早于业务日期）"),
 ]
 
 ACTIONS = [
@@ -110,4 +153,12 @@ ACTIONS = [
               {"name": Param(str, refers="param"), "field": Param(str, refers="field")}),
     ActionDef("stamp_date", stamp_date, "record the business date",
               {"field": Param(str, refers="field")}, writes=dt.date),
+    ActionDef("restart_ladder", restart_ladder,
+              "set the new deadline (supplied, from a field, or the default) and restart the "
+              "ladder from it",
+              {"default": Param(str, required=False, description="a limit of the deadlines section"),
+               "param": Param(str, required=False, refers="param"),
+               "source": Param(str, required=False, refers="field",
+                               description="a field holding the date, e.g. one asked for")},
+              sets=("deadline", "level_base", "level")),
 ]

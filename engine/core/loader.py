@@ -116,6 +116,12 @@ def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) ->
         merged[mname] = merge_machine(merged.get(mname, {}), override) \
             if isinstance(override, dict) else override
     data["machines"] = merged
+    ladder = data.get("escalation")
+    defaults = next((p.escalation_defaults[name] for p in registry.plugins.values()
+                     if name in p.escalation_defaults), None)
+    if isinstance(ladder, dict) and defaults and ladder.get("machine") == defaults.get("machine"):
+        data["escalation"] = {**{k: copy.deepcopy(v) for k, v in defaults.items()
+                                 if k not in ladder}, **ladder}
     return data
 
 
@@ -199,7 +205,7 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
             outside_known_years=cal.get("outside_known_years", "error"),
             timezone=cal.get("timezone", "Asia/Shanghai"),
         ),
-        deadlines=DeadlineSpec(_duration((data.get("deadlines") or {}).get("default_limit"))),
+        deadlines=_deadlines(data.get("deadlines") or {}),
         ladder=LadderSpec(
             machine=ladder["machine"],
             levels=tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
@@ -207,6 +213,7 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
                          for lv in ladder["levels"]),
             stop_states=frozenset(ladder.get("stop_states", [])),
             hold_states=frozenset(ladder.get("hold_states", [])),
+            applies_in=frozenset(ladder["applies_in"]) if "applies_in" in ladder else None,
         ) if ladder else None,
         timers=tuple(TimerSpec(t["key"], t["machine"], t["trigger"], Duration.parse(t["after"]),
                                t.get("state"), t.get("from", "state") == "deadline",
@@ -215,6 +222,11 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
         sections=sections,
         lifecycle=data.get("lifecycle"),
     )
+
+
+def _deadlines(raw: Mapping[str, Any]) -> DeadlineSpec:
+    return DeadlineSpec(_duration(raw.get("default_limit")),
+                        {k: Duration.parse(v) for k, v in raw.items() if k != "default_limit"})
 
 
 def _duration(text: str | None) -> Duration | None:

@@ -63,6 +63,7 @@ class ActionDef:
     description: str
     params: Mapping[str, Param] = field(default_factory=dict)
     writes: type | None = None  # the type it writes into its field, when no parameter says
+    sets: tuple[str, ...] = ()  # fields it always sets, whatever its parameters
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,6 @@ class Plugin:
     fields: Mapping[str, Mapping[str, FieldType]] = field(default_factory=dict)
     # the values a command may supply to a trigger (``Context.params``), e.g. a new deadline
     params: Mapping[str, type] = field(default_factory=dict)
+    # per preset, the escalation keys a definition on it gets unless it writes them (where
+    # the ladder applies, e.g. only in the preset's working states)
+    escalation_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

@@ -9,7 +9,7 @@ clock uses them too:
 * a timer ``state: S, after: N`` is due when the subject has been in S since a date whose
   threshold ``N`` is reached (``latest_base``); a deadline timer when its deadline's threshold
   is reached, the subject can fire the trigger, and it entered its state on or before the day;
-* a ladder level is due to a subject below it, in an active state (neither stop, hold nor done),
+* a ladder level is due to a subject below it, in a state the ladder applies in (``active_states``),
   whose ladder base has reached the level's threshold and which entered its state on or before
   the day.  The step keeps the state, sets the level and, for a level with ``new_deadline``,
   the deadline and the base the next levels count from.
@@ -73,11 +73,14 @@ def step_payload(level: LevelSpec, prev: str | None, new: dt.date | None) -> dic
 
 
 def active_states(definition: Definition) -> list[str]:
-    """The states the ladder climbs in: neither stop, hold nor done (sorted, for stable SQL)."""
+    """The states the ladder climbs in (sorted, for stable SQL): ``applies_in`` when given, else
+    every state neither stop, hold nor done."""
     ladder = definition.ladder
     if ladder is None:
         return []
     machine = definition.machines[ladder.machine]
+    if ladder.applies_in is not None:
+        return sorted(ladder.applies_in - machine.done_states)
     return sorted({s.key for s in machine.states} - ladder.stop_states - ladder.hold_states
                   - machine.done_states)
 

@@ -89,9 +89,15 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "working_days": {"type": "array", "items": DATE},
         "outside_known_years": {"enum": ["error", "weekends"]},
     }),
-    "deadlines": _obj({"default_limit": DURATION}),
+    "deadlines": {**_obj({"default_limit": DURATION}),
+                  "patternProperties": {"^after_[a-z][a-z0-9_]*$": DURATION},
+                  "description": "time limits: default_limit, and after_<name> limits that "
+                                 "transitions setting a new deadline default to"},
     "escalation": _obj({
         "machine": KEY,
+        "applies_in": {"type": "array", "items": KEY,
+                       "description": "the states the ladder climbs in (default: every state "
+                                      "neither done, stop nor hold)"},
         "stop_states": {"type": "array", "items": KEY},
         "hold_states": {"type": "array", "items": KEY},
         "levels": {"type": "array", "minItems": 1, "items": _obj({

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -171,10 +172,19 @@ class LevelSpec:
 
 @dataclass(frozen=True)
 class LadderSpec:
+    """The ladder and where it applies: it climbs only in ``applies_in``.
+
+    Every other state of the machine waits: ``hold_states`` wait for an answer, ``stop_states``
+    end the deadline's meaning (reports no longer count them overdue).  Whatever fell due while
+    a subject waited is sent on the day it comes back.  ``applies_in`` None: every state that
+    is neither done, stop nor hold.
+    """
+
     machine: str
     levels: tuple[LevelSpec, ...]
     stop_states: frozenset[str] = frozenset()
     hold_states: frozenset[str] = frozenset()
+    applies_in: frozenset[str] | None = None
 
     def level(self, key: str) -> LevelSpec:
         return next(lv for lv in self.levels if lv.key == key)
@@ -196,6 +206,11 @@ class TimerSpec:
 @dataclass(frozen=True)
 class DeadlineSpec:
     default_limit: Duration | None = None
+    # named limits a transition's new deadline defaults to (``after_return: 10 working days``)
+    named: Mapping[str, Duration] = field(default_factory=dict)
+
+    def limit(self, name: str) -> Duration | None:
+        return self.default_limit if name == "default_limit" else self.named.get(name)
 
 
 @dataclass(frozen=True)

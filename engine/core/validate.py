@@ -86,6 +86,17 @@ class CheckContext:
                 written = (type(value),)  # None when absent: the field is cleared
             elif spec.refers == "field" and value is not None:
                 named_field = (pname, value)
+        if isinstance(target, ActionDef) and target.sets and machine is not None:
+            fields = self.registry.fields(machine)
+            for missing in [f for f in target.sets if f not in fields]:
+                self.add("unknown-field", f"{kind} '{name}' sets '{missing}', which is not a "
+                         f"field of machine '{machine}'", path,
+                         "use it on the machine the escalation ladder runs on")
+        default = params.get("default")
+        if isinstance(default, str) and default != "default_limit" and not default.startswith("after_"):
+            self.add("bad-param", f"'{default}' cannot be a limit of the deadlines section",
+                     (*path, "default"), "name default_limit or an after_<name> limit, e.g. "
+                     "after_return")
         if named_field is None or machine is None:
             return
         pname, field_name = named_field
@@ -216,10 +227,25 @@ def check_engine(ctx: CheckContext, bad: set[str]) -> None:
         _check_ladder(ctx, data["escalation"], good_machines)
     if "timers" not in bad:
         _check_timers(ctx, data.get("timers") or [], good_machines)
-    if "deadlines" not in bad and (data.get("deadlines") or {}).get("default_limit"):
-        if Duration.parse(data["deadlines"]["default_limit"]).days <= 0:
-            ctx.add("bad-limit", "the default time limit must be positive",
-                    ("deadlines", "default_limit"))
+    if "deadlines" not in bad:
+        _check_limits(ctx, data.get("deadlines") or {}, good_machines)
+
+
+def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
+    """Limits are positive, and each after_<name> limit is a default some transition uses."""
+    used = {split_call(c)[1].get("default") for m in machines.values() if isinstance(m, dict)
+            for t in m.get("transitions") or [] if isinstance(t, dict)
+            for part in ("guards", "actions") for c in t.get(part) or []}
+    for key, text in limits.items():
+        if Duration.parse(text).days <= 0:
+            what = "the default time limit" if key == "default_limit" else f"limit '{key}'"
+            ctx.add("bad-limit", f"{what} must be positive", ("deadlines", key))
+        elif key != "default_limit" and machines and key not in used:
+            named = sorted(u for u in used if isinstance(u, str) and u != "default_limit")
+            ctx.add("unused-limit", f"no transition defaults to limit '{key}'",
+                    ("deadlines", key), _did_you_mean(key, named, "transitions default to")
+                    if named else "a transition uses it with {restart_ladder: {default: "
+                    f"{key}}}}}")
 
 
 def _machine_path(ctx: CheckContext, name: str, part: str, key: str) -> Path:
@@ -371,11 +397,18 @@ def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mappin
                 ("escalation", "machine"), _did_you_mean(name, list(machines)))
         return
     states = [s["key"] for s in (machines.get(name) or {}).get("states", [])]
-    for part in ("stop_states", "hold_states"):
+    done = {s["key"] for s in (machines.get(name) or {}).get("states", []) if s.get("done")}
+    waits = {"stop_states": set(ladder.get("stop_states", [])),
+             "hold_states": set(ladder.get("hold_states", [])), "done states": done}
+    for part in ("applies_in", "stop_states", "hold_states"):
         for i, key in enumerate(ladder.get(part, [])):
             if states and key not in states:
                 ctx.add("unknown-state", f"{part} names undefined state '{key}'",
                         ("escalation", part, i), _did_you_mean(key, states))
+            elif part == "applies_in" and (other := [w for w, ks in waits.items() if key in ks]):
+                ctx.add("ladder-states-overlap", f"the ladder cannot both climb and wait in "
+                        f"'{key}' (applies_in and {other[0]})", ("escalation", part, i),
+                        f"remove '{key}' from one of the lists")
     levels = ladder["levels"]
     keys = [lv["key"] for lv in levels]
     for i, lv in enumerate(levels):
