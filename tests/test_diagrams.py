@@ -161,7 +161,7 @@ def test_items_lifecycle_counts_and_shares(db: Path, tmp_path: Path, dot: str) -
         in found
     assert found.count("done") == 3  # the three done states are marked
     for edge in ("核实属实", "confirm", "办结销号", "close", "[rectification_done, actor_not_in_unit]",
-                 "[note_required]"):
+                 "[note_required, actor_not_in_unit]"):
         assert edge in found
 
 
