@@ -170,6 +170,16 @@ def test_a_county_office_under_a_city_verifies_its_departments_item(tmp_path: Pa
     assert "'czj-sup' belongs to the item's own unit 'czj'" in err
 
 
+def test_the_rule_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    county_tree(c, tmp_path, TREE, INSIDERS | OUTSIDERS, "[department, township, bureau]",
+                [("ysg", "申请销号")] * 2)
+    err = c.fails(1, "item", "advance", "verify", "WGBW-2015-0001", "--actor", "ysg-sup",
+                  "--as-of", AS_OF)
+    assert "'ysg-sup' belongs to the item's own unit 'czj'" in err
+    c.ok("item", "advance", "verify", "WGBW-2015-0002", "--actor", "sy-sup", "--as-of", AS_OF)
+
+
 def test_rectifying_kinds_must_be_strings(tmp_path: Path) -> None:
     c = Cli(tmp_path / "unused.db")
     bad = definition(tmp_path, "[bureau, 3]")
