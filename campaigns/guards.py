@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from engine.core.machines import Context
 
+from .duties import rectifying_kinds, rectifying_unit, within
+
 
 def actor_not_in_unit(ctx: Context) -> str | None:
     """The unit that rectifies never verifies or closes its own item (separation of duties).
 
-    "Its own" is the department or township the item belongs to, offices included: a
-    bureau's people may not close their own office's item, while the county's leaders
-    (the root of the tree) and other departments, such as the supervision office, may.
+    That unit is the nearest one at or above the item's unit whose kind the definition lists
+    in ``rectifying_kinds`` (see campaigns.duties); its people and those under it, offices
+    included, may not judge the item, while units above or beside it may.
     """
     if ctx.actor.is_system or ctx.record is None:
         return None
@@ -18,11 +20,11 @@ def actor_not_in_unit(ctx: Context) -> str | None:
     item_path = getattr(ctx.record, "unit_path", "") or ""
     if not actor_path or not item_path:
         return None
-    parts = item_path.strip("/").split("/")
-    owner = "/" + "/".join(parts[:2]) if len(parts) > 1 else item_path
-    if (actor_path.rstrip("/") + "/").startswith(owner.rstrip("/") + "/"):
-        return (f"'{ctx.actor.key}' belongs to the item's own unit; "
-                "the unit that rectifies may not verify or close its own item")
+    owner = rectifying_unit(item_path, getattr(ctx.record, "unit_kinds", ()),
+                            rectifying_kinds(ctx.definition))
+    if within(actor_path, owner):
+        return (f"'{ctx.actor.key}' belongs to the item's own unit '{owner.rsplit('/', 1)[-1]}' "
+                "(the unit that rectifies it); a unit may not judge its own item")
     return None
 
 

@@ -25,7 +25,7 @@ ITEM: dict[str, Any] = {
     "transitions": [
         {"trigger": "confirm", "title": "核实属实", "source": "reported", "dest": "confirmed"},
         {"trigger": "dismiss", "title": "核实不属实", "source": "reported", "dest": "dismissed",
-         "guards": ["note_required"], "actions": [{"fire": {"trigger": "cancel"}}]},
+         "guards": ["note_required", *SUPERVISION], "actions": [{"fire": {"trigger": "cancel"}}]},
         {"trigger": "close", "title": "办结销号", "source": "confirmed", "dest": "closed",
          "guards": ["rectification_done", *SUPERVISION],
          "actions": [{"stamp_date": {"field": "closed_on"}}]},
@@ -36,7 +36,7 @@ ITEM: dict[str, Any] = {
                      {"set_field": {"field": "closed_on"}},
                      {"fire": {"trigger": "rework"}}]},
         {"trigger": "merge", "title": "合并重复问题", "source": ["reported", "confirmed"],
-         "dest": "merged", "actions": [{"fire": {"trigger": "cancel"}}]},
+         "dest": "merged", "guards": SUPERVISION, "actions": [{"fire": {"trigger": "cancel"}}]},
     ],
 }
 

@@ -12,6 +12,7 @@ from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import KEY, TEXT
 
 from . import guards
+from .duties import DEFAULT_RECTIFYING_KINDS
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
 STANDARD_SOURCES: dict[str, str] = {
@@ -57,6 +58,12 @@ CAMPAIGN_SCHEMA = {
         "partner_units": {"type": "array", "items": TEXT},
         "code_prefix": {"type": "string", "pattern": r"^[A-Z][A-Z0-9]{1,9}$",
                         "description": "item codes are PREFIX-YEAR-NNNN, e.g. WGBW-2015-0042"},
+        "rectifying_kinds": {
+            "type": "array", "minItems": 1, "uniqueItems": True,
+            "items": {"type": "string", "minLength": 1},
+            "description": "kinds of unit that rectify their own items and so may not judge them "
+                           f"(default: {', '.join(DEFAULT_RECTIFYING_KINDS)})",
+        },
         "reporting": {
             "type": "object", "additionalProperties": False,
             "properties": {
@@ -148,7 +155,7 @@ PLUGIN = Plugin(
 
 GUARDS = [
     GuardDef("actor_not_in_unit", guards.actor_not_in_unit,
-             "the actor does not belong to the item's unit (no closing one's own case)",
+             "the actor is not in the unit that rectifies the item, nor under it",
              title="整改单位以外的人员方可操作"),
     GuardDef("rectification_done", guards.rectification_done,
              "the item's rectification is in a done state", title="整改已完成"),

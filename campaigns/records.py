@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import NotFound
 from engine.io.store import Prepared
 
+from .duties import ancestor_paths
 from .runs import HEAD, Head
 from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
@@ -51,6 +52,7 @@ class Record:
     item: ItemState
     rectification: RectState
     campaign: Head | None = None  # its campaign's head, when read in the same statement
+    unit_kinds: tuple[str | None, ...] = ()  # the kinds of the units on unit_path, root first
 
     def subject(self, machine: str) -> Any:
         return self.item if machine == "item" else self.rectification
@@ -71,6 +73,9 @@ _ONE = Prepared(select(*_COLUMNS, *HEAD).select_from(_JOINS.join(C, C.c.id == I.
                 .where(I.c.code == bindparam("code")))
 _MANY = select(*_COLUMNS).select_from(_JOINS).where(I.c.code.in_(bindparam("codes", expanding=True)))
 _I, _R = len(_ITEM_COLS), len(_RECT_COLS)
+_SLOTS = 16  # unit paths per read: a tree deeper than this takes two
+_KINDS = Prepared(select(U.c.path, U.c.kind)
+                  .where(U.c.path.in_([bindparam(f"p{i}") for i in range(_SLOTS)])))
 
 
 def load_records(conn: Connection, codes: list[str]) -> list[Record]:
@@ -84,9 +89,26 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
             found[row[0]] = Record(row[0], row[1], row[2], ItemState(*row[3:3 + _I]),
                                    RectState(*row[3 + _I:3 + _I + _R]),
                                    Head(*row[3 + _I + _R:]) if len(row) > 3 + _I + _R else None)
+    _add_unit_kinds(conn, list(found.values()))
     missing = [c for c in codes if c not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
                        "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
     return [found[c] for c in codes]
+
+
+def _add_unit_kinds(conn: Connection, records: list[Record]) -> None:
+    """The kinds along each record's unit path, which decide the unit that rectifies it.
+
+    The paths are known from the records, so this is an indexed read of a few rows, prepared
+    like the record's own (an expanding IN list would cost ~4 times as much per command).
+    """
+    wanted = sorted({p for path in {r.unit_path for r in records} for p in ancestor_paths(path)})
+    kinds: dict[str, str | None] = {}
+    for start in range(0, len(wanted), _SLOTS):
+        chunk = wanted[start:start + _SLOTS]
+        kinds.update(_KINDS.rows(conn, {f"p{i}": chunk[i] if i < len(chunk) else None
+                                        for i in range(_SLOTS)}))
+    for record in records:
+        record.unit_kinds = tuple(kinds.get(p) for p in ancestor_paths(record.unit_path))

@@ -52,7 +52,8 @@ def test_guards_are_explained_in_words(cli: Cli) -> None:
     code = cli.submitted()
     rows = triggers(cli, code, "sup")
     assert rows["verify"]["guards"] == "整改单位以外的人员方可操作"
-    assert rows["return"]["guards"] == "需填写说明; 需有新的时限（不早于业务日期）; 整改单位以外的人员方可操作"
+    assert rows["return"]["guards"] == ("需填写说明; 需有新的时限（不早于业务日期）; "
+                                        "整改单位以外的人员方可操作")
     assert rows["close"]["guards"] == "整改已完成; 整改单位以外的人员方可操作"
     cli.ok("item", "advance", "request-extension", cli.planned(), "--note", "需协调",
            "--actor", "head", "--as-of", "2015-08-05")
