@@ -25,6 +25,7 @@ class Database:
     def __init__(self, url: str | None = None) -> None:
         self.url = resolve_url(url)
         self._checked = False
+        self._idle: dict[bool, Connection] = {}  # SQLite: one reused connection per kind
 
     @property
     def shown(self) -> str:
@@ -55,7 +56,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read transaction against a schema we understand."""
         self._require_file()
-        with translate_errors(self.shown), self.engine.connect() as conn, conn.begin():
+        with translate_errors(self.shown), self._connection(False) as conn, conn.begin():
             self._check_version(conn)
             yield conn
 
@@ -63,11 +64,34 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """One all-or-nothing write transaction: everything in it commits, or nothing does."""
         self._require_file()
-        with translate_errors(self.shown), self.engine.connect() as raw:
-            conn = raw.execution_options(write=True)
-            with conn.begin():
-                self._check_version(conn)
-                yield conn
+        with translate_errors(self.shown), self._connection(True) as conn, conn.begin():
+            self._check_version(conn)
+            yield conn
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        """A connection for one transaction; on SQLite the same one each time, when free.
+
+        Checking a connection out of SQLAlchemy's pool and back in costs ~20 µs a
+        transaction (events, reset, bookkeeping), a tenth of an in-process advance; a SQLite
+        connection left open holds no lock between transactions, and the pool would keep it
+        open anyway.  PostgreSQL's connections end with their transaction (see open_engine).
+        A nested transaction of the same kind gets a connection of its own.
+        """
+        conn = self._idle.pop(write, None)
+        if conn is None or conn.invalidated:
+            conn = self.engine.connect()
+            if write:
+                conn = conn.execution_options(write=True)
+        try:
+            yield conn
+        except BaseException:
+            conn.close()
+            raise
+        if self.url.startswith("sqlite") and write not in self._idle and not conn.invalidated:
+            self._idle[write] = conn
+        else:
+            conn.close()
 
     def _require_file(self) -> None:
         if self._checked:  # found, with a schema we know, earlier in this command
