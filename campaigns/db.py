@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 
 from sqlalchemy import text
@@ -52,46 +52,43 @@ class Database:
             path = unquote(path[len("file:"):])
         return path
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> AbstractContextManager[Connection]:
         """A read transaction against a schema we understand."""
-        self._require_file()
-        with translate_errors(self.shown), self._connection(False) as conn, conn.begin():
-            self._check_version(conn)
-            yield conn
+        return self._transaction(False)
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> AbstractContextManager[Connection]:
         """One all-or-nothing write transaction: everything in it commits, or nothing does."""
-        self._require_file()
-        with translate_errors(self.shown), self._connection(True) as conn, conn.begin():
-            self._check_version(conn)
-            yield conn
+        return self._transaction(True)
 
     @contextmanager
-    def _connection(self, write: bool) -> Iterator[Connection]:
-        """A connection for one transaction; on SQLite the same one each time, when free.
+    def _transaction(self, write: bool) -> Iterator[Connection]:
+        """A transaction on a connection of its own; on SQLite the same one each time, when free.
 
         Checking a connection out of SQLAlchemy's pool and back in costs ~20 µs a
         transaction (events, reset, bookkeeping), a tenth of an in-process advance; a SQLite
         connection left open holds no lock between transactions, and the pool would keep it
         open anyway.  PostgreSQL's connections end with their transaction (see open_engine).
-        A nested transaction of the same kind gets a connection of its own.
+        A transaction begun inside another of the same kind gets a connection of its own.
         """
-        conn = self._idle.pop(write, None)
-        if conn is None or conn.invalidated:
-            conn = self.engine.connect()
-            if write:
-                conn = conn.execution_options(write=True)
-        try:
-            yield conn
-        except BaseException:
-            conn.close()
-            raise
-        if self.url.startswith("sqlite") and write not in self._idle and not conn.invalidated:
-            self._idle[write] = conn
-        else:
-            conn.close()
+        self._require_file()
+        with translate_errors(self.shown):
+            conn = self._idle.pop(write, None)
+            if conn is None or conn.invalidated:
+                conn = self.engine.connect()
+                if write:
+                    conn = conn.execution_options(write=True)
+            try:
+                with conn.begin():
+                    self._check_version(conn)
+                    yield conn
+            except BaseException:
+                conn.close()
+                raise
+            if (self.url.startswith("sqlite") and write not in self._idle
+                    and not conn.invalidated and not conn.in_transaction()):
+                self._idle[write] = conn
+            else:
+                conn.close()
 
     def _require_file(self) -> None:
         if self._checked:  # found, with a schema we know, earlier in this command

@@ -208,15 +208,17 @@ class _Compiled:
         self.names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
         converters = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
-        self.binds = {k: v for k, v in converters.items() if v is not None}
-        self.plan = [(k, self.binds.get(k)) for k in self.names]  # each name with its converter
+        # each converter with the position of the value it converts (None goes through it too)
+        self.converters = [(i, converters[k]) for i, k in enumerate(self.names)
+                           if converters.get(k) is not None]
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in getattr(statement, "selected_columns", ())]
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def params(self, values: Mapping[str, Any]) -> Any:
-        get = values.get
-        converted = [get(k) if convert is None else convert(get(k)) for k, convert in self.plan]
+        converted = list(map(values.get, self.names))
+        for i, convert in self.converters:
+            converted[i] = convert(converted[i])
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
