@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -38,7 +38,15 @@ class Database:
 
     @cached_property
     def engine(self) -> Engine:
-        return open_engine(self.url)
+        engine = open_engine(self.url)
+        event.listen(engine, "engine_disposed", lambda _engine: self._close_idle())
+        return engine
+
+    def _close_idle(self) -> None:
+        """Close the connections kept between transactions (disposing the engine does)."""
+        for conn in self._idle.values():
+            conn.close()
+        self._idle.clear()
 
     @property
     def sqlite_path(self) -> str | None:

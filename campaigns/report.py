@@ -18,10 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
+from engine.io.store import Prepared
 
 from .audit import Head, Stream, head
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
@@ -164,22 +165,43 @@ def build(conn: Connection, run: Run, tree: UnitTree, first: dt.date, today: dt.
 def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt]) -> list[dict[str, Any]]:
     d = run.definition
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
-    query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
-                    N.c.action, I.c.id.label("item_id"), I.c.code, I.c.unit_id)
-             .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id))
-             .where(N.c.campaign_id == run.id, N.c.issued_on >= rep.first,
-                    N.c.issued_on <= rep.as_of)
-             .order_by(N.c.issued_on, N.c.id))
+    days: dict[Any, Any] = {}  # each stored date decoded once (a month has thirty)
+
+    def day(value: Any) -> Any:
+        if type(value) is not str:
+            return value
+        found = days.get(value)
+        if found is None:
+            found = days[value] = dt.date.fromisoformat(value)
+        return found
+
+    rows = list(_NOTICES.stream(conn, {"run": run.id, "first": rep.first, "last": rep.as_of}))
+    # each item's code and unit from the campaign already read (joining the items table for
+    # them would double the read); an item the replay does not hold is read by itself
+    known = {i: (it.code, it.unit_id) for i, it in items.items()}
+    missing = sorted({row[6] for row in rows if row[6] not in known})
+    for lo in range(0, len(missing), 500):
+        known.update((r.id, (r.code, r.unit_id)) for r in conn.execute(
+            select(I.c.id, I.c.code, I.c.unit_id).where(I.c.id.in_(missing[lo:lo + 500]))))
+    names = rep.unit_names
     out = []
-    for n in conn.execute(query):
-        it = items.get(n.item_id)
-        unit_id = it.unit_id if it else n.unit_id
-        out.append({"issued_on": n.issued_on, "code": n.code,
-                    "unit": rep.unit_names.get(unit_id, ""),
-                    "level": levels.get(n.level, n.level), "deadline": n.deadline,
-                    "days_overdue": n.days_overdue, "new_deadline": n.new_deadline,
-                    "action": n.action or ""})
+    for level, issued, deadline, overdue, new_deadline, action, item_id in rows:
+        code, unit_id = known[item_id]
+        out.append({"issued_on": day(issued), "code": code, "unit": names.get(unit_id, ""),
+                    "level": levels.get(level, level), "deadline": day(deadline),
+                    "days_overdue": overdue, "new_deadline": day(new_deadline),
+                    "action": action or ""})
     return out
+
+
+# The month's notices, as the driver gives them (a month of a large campaign has thousands).
+_NOTICES = Prepared(
+    select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
+           N.c.action, R.c.item_id)
+    .select_from(N.join(R, R.c.id == N.c.rectification_id))
+    .where(N.c.campaign_id == bindparam("run"), N.c.issued_on >= bindparam("first", type_=Date),
+           N.c.issued_on <= bindparam("last", type_=Date))
+    .order_by(N.c.issued_on, N.c.id))
 
 
 # --- writing ------------------------------------------------------------------------------------

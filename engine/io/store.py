@@ -179,6 +179,28 @@ class Prepared:
             converted.append(tuple(values))
         return converted
 
+    def stream(self, conn: Connection, params: Mapping[str, Any],
+               size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Every row as the driver gives it, ``size`` at a time, without value conversion.
+
+        For long reads whose caller decodes only what it uses (a replay of the event log):
+        on SQLite dates and JSON come as text, on PostgreSQL as the driver decodes them, so
+        the caller must accept both.  Elsewhere than SQLite the rows come through
+        SQLAlchemy's server-side cursor, so memory stays flat there too.
+        """
+        if conn.dialect.name != "sqlite":
+            result = conn.execute(self.statement.execution_options(yield_per=size), dict(params))
+            for row in result:
+                yield tuple(row)
+            return
+        c = self._compiled(conn)
+        cursor = c.run(conn, c.params(params))
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
         c = self._compiled(conn)
