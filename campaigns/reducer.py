@@ -162,7 +162,7 @@ def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) ->
     if item_id is not None:
         query = query.where(I.c.id == item_id)
     out = []
-    with _bulk():
+    with bulk():
         for row in conn.execute(query.execution_options(yield_per=5000)):
             it = ItemAt(*row)
             it.typical = bool(it.typical)
@@ -186,7 +186,7 @@ def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = T
     """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it."""
     from .snapshots import load_snapshot
 
-    with _bulk():
+    with bulk():
         snap = load_snapshot(conn, run, as_of) if snapshots else None
         items: dict[int, ItemAt] = snap.items if snap else {}  # read for this replay alone
         known = max(items, default=0)
@@ -203,7 +203,7 @@ _BY_SEQ = attrgetter("seq")
 
 
 @contextmanager
-def _bulk() -> Iterator[None]:
+def bulk() -> Iterator[None]:
     """No cyclic garbage collection while a view builds a campaign's items.
 
     Items and payloads form no cycles, and collections triggered by creating tens of thousands

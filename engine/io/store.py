@@ -230,6 +230,10 @@ class _Compiled:
         self.names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
         converters = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
+        # values written into the statement itself (a literal, a LIMIT): used when not given
+        self.defaults = {name: bind.value for name, bind in compiled.binds.items()
+                         if name in self.names and not bind.required and bind.value is not None
+                         and bind.callable is None}
         # each converter with the position of the value it converts (None goes through it too)
         self.converters = [(i, converters[k]) for i, k in enumerate(self.names)
                            if converters.get(k) is not None]
@@ -238,6 +242,8 @@ class _Compiled:
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def params(self, values: Mapping[str, Any]) -> Any:
+        if self.defaults:
+            values = {**self.defaults, **values}
         converted = list(map(values.get, self.names))
         for i, convert in self.converters:
             converted[i] = convert(converted[i])
