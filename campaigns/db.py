@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
@@ -39,12 +40,20 @@ class Database:
     @cached_property
     def engine(self) -> Engine:
         engine = open_engine(self.url)
-        event.listen(engine, "engine_disposed", lambda _engine: self._close_idle())
+        me = weakref.ref(self)  # no cycle: a dropped Database frees its connections at once
+
+        def disposed(_engine: Engine) -> None:
+            db = me()
+            if db is not None:
+                db._close_idle()
+        event.listen(engine, "engine_disposed", disposed)
         return engine
 
     def _close_idle(self) -> None:
-        """Close the connections kept between transactions (disposing the engine does)."""
+        """Close the connections kept between transactions, as disposing the engine closes its
+        pool's: the pool is already replaced, so each is closed itself (``invalidate``)."""
         for conn in self._idle.values():
+            conn.invalidate()
             conn.close()
         self._idle.clear()
 
