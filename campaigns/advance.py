@@ -60,8 +60,8 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
         catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
-        decided = plan_record(conn, run, record, Request(trigger, actors[run.id], as_of,
-                                                         params or {}, note))
+        decided = plan_record(conn, run, record, Request(
+            trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))
         if not decided.ok:
             refused.append(f"{record.code}: {decided.reasons()}")
             continue
@@ -85,8 +85,8 @@ def plan_record(conn: Connection | None, run: Run, record: Record, request: Requ
 
     On success ``record`` becomes the moved copy, so a caller may plan the next change on it.
     """
-    request = replace(request, event_values={"campaign_id": run.id, "item_id": record.item.id},
-                      stream=run.key, subject_key=record.code)
+    if request.stream != run.key or request.subject_key != record.code:
+        request = replace(request, **_bound(run, record))
     decided = plan(run.runtime, record, request, run=run,
                    figures=StoreFigures(conn, run) if conn is not None else None)
     if decided.ok:
@@ -94,3 +94,9 @@ def plan_record(conn: Connection | None, run: Run, record: Record, request: Requ
         record.item, record.rectification = moved.item, moved.rectification
     return decided
 
+
+
+def _bound(run: Run, record: Record) -> dict[str, Any]:
+    """A request's event columns and stream for ``record`` of ``run``."""
+    return {"event_values": {"campaign_id": run.id, "item_id": record.item.id},
+            "stream": run.key, "subject_key": record.code}

@@ -44,8 +44,10 @@ def figures(scope: Scope) -> dict[str, Any]:
         if pair not in labels:
             labels[pair] = label(d, *pair)
         by_label[labels[pair]] = by_label.get(labels[pair], 0) + 1
-        line = units.setdefault(it.unit_id, {"unit": names.get(it.unit_id, "?"), "items": 0,
-                                             "closed": 0, "overdue": 0})
+        line = units.get(it.unit_id)
+        if line is None:
+            line = units[it.unit_id] = {"unit": names.get(it.unit_id, "?"), "items": 0,
+                                        "closed": 0, "overdue": 0}
         line["items"] += 1
         line["closed"] += it.state in closing
         line["overdue"] += bool(it.deadline and it.deadline < as_of

@@ -181,7 +181,9 @@ def status(scope: Scope) -> dict[str, Any]:
     for it in at.items:
         by_state[it.state] += 1
         by_rect[it.rect_state] += 1
-        line = units.setdefault(it.unit_id, {"open": 0, "closed": 0, "overdue": 0})
+        line = units.get(it.unit_id)
+        if line is None:
+            line = units[it.unit_id] = {"open": 0, "closed": 0, "overdue": 0}
         line["closed" if it.state in done else "open"] += 1
         if it.deadline and it.deadline < as_of and it.rect_state not in finished:
             line["overdue"] += 1

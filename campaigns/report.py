@@ -18,16 +18,17 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
+from engine.io.store import Prepared
 
 from .audit import Head, Stream, head
 from .context import Scope
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
-from .reducer import ItemAt, campaign_at
+from .reducer import ItemAt, bulk, campaign_at
 from .runs import Run
 from .standing import closing_states, finished_rect_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
@@ -78,7 +79,8 @@ class MonthReport:
     new_items: list[ItemAt] = field(default_factory=list)
     closed_items: list[ItemAt] = field(default_factory=list)
     overdue_items: list[ItemAt] = field(default_factory=list)
-    notices: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # the first LIST_LIMIT issued
+    notice_count: int = 0  # every notice issued in the month
     units: list[UnitLine] = field(default_factory=list)
     typical: list[ItemAt] = field(default_factory=list)
     unit_names: dict[int, str] = field(default_factory=dict)
@@ -99,6 +101,7 @@ class MonthReport:
         return when + ("（本月尚未结束）" if self.partial else "")
 
 
+@bulk()  # tens of thousands of notices and sort keys: collecting while building them is waste
 def build(scope: Scope, first: dt.date) -> MonthReport:
     """The report for the month starting ``first``, as the campaign stood at its end (or at
     the scope's date, if that comes first)."""
@@ -158,30 +161,57 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     rep.units = sorted(units.values(), key=lambda u: (-u.overdue, u.rate, u.name))
     rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
     rep.stages = [st.as_dict() for st in at.stages]
-    rep.notices = _notices(conn, run, rep, {it.id: it for it in items})
+    rep.notices, rep.notice_count = _notices(conn, run, rep, {it.id: it for it in items})
     rep.head = head(conn, Stream(run.key, run.id), as_of)
     return rep
 
 
-def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt]) -> list[dict[str, Any]]:
+def _notices(conn: Connection, run: Run, rep: MonthReport,
+             items: dict[int, ItemAt]) -> tuple[list[dict[str, Any]], int]:
+    """The month's notices as listed (the first LIST_LIMIT), and how many there are in all."""
     d = run.definition
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
-    query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
-                    N.c.action, I.c.id.label("item_id"), I.c.code, I.c.unit_id)
-             .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id))
-             .where(N.c.campaign_id == run.id, N.c.issued_on >= rep.first,
-                    N.c.issued_on <= rep.as_of)
-             .order_by(N.c.issued_on, N.c.id))
+    days: dict[Any, Any] = {}  # each stored date decoded once (a month has thirty)
+
+    def day(value: Any) -> Any:
+        if type(value) is not str:
+            return value
+        found = days.get(value)
+        if found is None:
+            found = days[value] = dt.date.fromisoformat(value)
+        return found
+
+    month = {"run": run.id, "first": rep.first, "last": rep.as_of}
+    count = _COUNT.rows(conn, month)[0][0]
+    rows = list(_NOTICES.stream(conn, month)) if count else []
+    # each item's code and unit from the campaign already read (joining the items table for
+    # them would double the read); an item the replay does not hold is read by itself
+    known = {i: (it.code, it.unit_id) for i, it in items.items()}
+    missing = sorted({row[6] for row in rows if row[6] not in known})
+    for lo in range(0, len(missing), 500):
+        known.update((r.id, (r.code, r.unit_id)) for r in conn.execute(
+            select(I.c.id, I.c.code, I.c.unit_id).where(I.c.id.in_(missing[lo:lo + 500]))))
+    names = rep.unit_names
     out = []
-    for n in conn.execute(query):
-        it = items.get(n.item_id)
-        unit_id = it.unit_id if it else n.unit_id
-        out.append({"issued_on": n.issued_on, "code": n.code,
-                    "unit": rep.unit_names.get(unit_id, ""),
-                    "level": levels.get(n.level, n.level), "deadline": n.deadline,
-                    "days_overdue": n.days_overdue, "new_deadline": n.new_deadline,
-                    "action": n.action or ""})
-    return out
+    for level, issued, deadline, overdue, new_deadline, action, item_id in rows:
+        code, unit_id = known[item_id]
+        out.append({"issued_on": day(issued), "code": code, "unit": names.get(unit_id, ""),
+                    "level": levels.get(level, level), "deadline": day(deadline),
+                    "days_overdue": overdue, "new_deadline": day(new_deadline),
+                    "action": action or ""})
+    return out, count
+
+
+# The month's notices, as the driver gives them: only those listed are read (a month of a large
+# campaign has tens of thousands), and counted from the index.
+_MONTH = (N.c.campaign_id == bindparam("run"), N.c.issued_on >= bindparam("first", type_=Date),
+          N.c.issued_on <= bindparam("last", type_=Date))
+_NOTICES = Prepared(
+    select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
+           N.c.action, R.c.item_id)
+    .select_from(N.join(R, R.c.id == N.c.rectification_id))
+    .where(*_MONTH).order_by(N.c.issued_on, N.c.id).limit(LIST_LIMIT))
+_COUNT = Prepared(select(func.count()).select_from(N).where(*_MONTH))
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -221,8 +251,10 @@ def _rows(items: list[ItemAt], cols: list[tuple[str, Any]]) -> list[list[Any]]:
     return [[get(it) for _, get in cols] for it in items[:LIST_LIMIT]]
 
 
-def _more(items: list[Any]) -> str:
-    return f"另有 {len(items) - LIST_LIMIT} 条未列出（见台账）。" if len(items) > LIST_LIMIT else ""
+def _more(items: list[Any], count: int | None = None) -> str:
+    """The line under a list cut at LIST_LIMIT; ``count``: how many there are, if not listed."""
+    total = len(items) if count is None else count
+    return f"另有 {total - LIST_LIMIT} 条未列出（见台账）。" if total > LIST_LIMIT else ""
 
 
 def _stage_rows(rep: MonthReport) -> list[list[Any]]:
@@ -250,7 +282,7 @@ def _overview(rep: MonthReport) -> list[str]:
     return [f"问题总数 {rep.total} 条，已销号 {rep.closed} 条，销号率 {rep.rate:.1%}，"
             f"逾期未完成 {rep.overdue} 条。",
             f"本月新增 {len(rep.new_items)} 条，本月销号 {len(rep.closed_items)} 条，"
-            f"本月下发督办 {len(rep.notices)} 件。",
+            f"本月下发督办 {rep.notice_count} 件。",
             "按状态：" + "，".join(f"{k} {v} 条" for k, v in rep.by_state) if rep.by_state
             else "按状态：（无）"]
 
@@ -266,11 +298,11 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
         out += _md_table([h for h, _ in cols], _rows(items, cols))
         if _more(items):
             out += ["", _more(items)]
-    out += ["", f"## 六、本月督办情况（{len(rep.notices)} 件）", ""]
+    out += ["", f"## 六、本月督办情况（{rep.notice_count} 件）", ""]
     if rep.notices:
         out += _md_table(NOTICE_HEAD, _notice_rows(rep))
-        if _more(rep.notices):
-            out += ["", _more(rep.notices)]
+        if _more(rep.notices, rep.notice_count):
+            out += ["", _more(rep.notices, rep.notice_count)]
     else:
         out += ["本月未下发督办通知（未运行时钟 `rectify tick`，或没有逾期事项）。"]
     out += ["", "## 七、各单位排名（按逾期数、销号率）", "", *_md_table(UNIT_HEAD, _unit_rows(rep))]
@@ -324,7 +356,7 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
                     f"<p class=muted>{esc(_more(items))}</p></section>")
     notices = table(NOTICE_HEAD, _notice_rows(rep), numeric=(5,)) if rep.notices else \
         "<p class=muted>本月未下发督办通知（未运行时钟 rectify tick，或没有逾期事项）。</p>"
-    body.append(f"<section><h2>六、本月督办情况（{len(rep.notices)} 件）</h2>{notices}</section>")
+    body.append(f"<section><h2>六、本月督办情况（{rep.notice_count} 件）</h2>{notices}</section>")
     top = rep.units[:15]
     charts = ('<div class="charts">'
               + bar_chart("逾期数（前15个单位）", [(u.name, u.overdue) for u in top])

@@ -55,12 +55,18 @@ def encode(items: list[ItemAt]) -> bytes:
 
 
 def decode(blob: bytes) -> dict[int, ItemAt]:
+    """Items from ``encode``'s rows; every item of a campaign, so the loop is kept tight."""
     out: dict[int, ItemAt] = {}
+    days: dict[int, dt.date] = {}  # a campaign's dates repeat: each ordinal decoded once
     fromordinal = dt.date.fromordinal
     for row in json.loads(zlib.decompress(blob)):
         for i in _DATE_AT:
-            if row[i] is not None:
-                row[i] = fromordinal(row[i])
+            value = row[i]
+            if value is not None:
+                day = days.get(value)
+                if day is None:
+                    day = days[value] = fromordinal(value)
+                row[i] = day
         out[row[0]] = ItemAt(*row)
     return out
 

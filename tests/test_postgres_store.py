@@ -326,3 +326,30 @@ def test_the_clock_and_every_output_run_on_postgresql(pg: Cli, tmp_path: Path) -
                       encoding="utf-8")
     assert "imported 1 new item(s)" in pg.ok("item", "import", CAMPAIGN, str(ledger), "--actor", "sup",
                                              "--as-of", "2015-10-30")
+
+
+def test_past_dates_are_replayed_from_the_log_on_postgresql(pg: Cli) -> None:
+    """A replay reads events and notices as the driver decodes them (dates, JSON payloads)."""
+    from campaigns.reducer import campaign_at
+    from campaigns.report import build, to_markdown
+
+    late = pg.planned()  # deadline 2015-09-30
+    done = pg.closed(title="已整改的问题")
+    pg.ok("tick", CAMPAIGN, "--as-of", "2015-10-30")  # escalations, each with a notice
+    pg.ok("item", "advance", "submit", late, "--actor", "head", "--as-of", "2015-11-02")
+    db = Database(pg.db)  # type: ignore[arg-type]
+    try:
+        with db.read() as conn:
+            run = load_run(conn, CAMPAIGN)
+            now = campaign_at(conn, run, dt.date(2015, 11, 2))
+            assert not now.replayed
+            assert campaign_at(conn, run, dt.date(2015, 11, 2), replay=True).items == now.items
+            then = {it.code: it for it in campaign_at(conn, run, dt.date(2015, 10, 30)).items}
+            rep = build(Scope(conn, run, None, dt.date(2015, 11, 2)), dt.date(2015, 10, 1))
+    finally:
+        db.engine.dispose()
+    assert then[late].rect_state != "submitted" and then[late].level is not None
+    assert then[done].closed_on == dt.date(2015, 8, 3) and then[done].found_on == dt.date(2015, 8, 3)
+    assert {n["code"] for n in rep.notices} == {late}
+    assert all(isinstance(n["issued_on"], dt.date) for n in rep.notices)
+    assert late in to_markdown(rep)

@@ -159,3 +159,20 @@ def test_the_rebuilt_campaign_matches_the_tables_today(db: str) -> None:
                dt.date.fromisoformat(cl) if cl else None, u, bool(t), m)
               for c, s, rs, d, cl, u, t, m in rows}
     assert rebuilt == tables
+
+
+def test_a_month_of_many_notices_lists_the_first_and_counts_them_all(db: str, tmp_path: Path) -> None:
+    rect = query(db, "SELECT id FROM rectifications ORDER BY id LIMIT 1")[0][0]
+    with __import__("sqlite3").connect(db) as conn:  # 120 more in August, one in September
+        days = [f"2015-08-{d:02d}" for d in range(1, 31)] * 4 + ["2015-09-01"]
+        for i, day in enumerate(days):  # a deadline of its own each (one notice per deadline)
+            conn.execute("INSERT INTO notices (campaign_id, rectification_id, level, issued_on, "
+                         "deadline, days_overdue, new_deadline, action) VALUES (1, ?, 'reminder', "
+                         "?, date('2015-01-01', ?), 1, NULL, '提醒')", (rect, day, f"+{i} days"))
+    out = tmp_path / "many.md"
+    report(db, "2015-08", out, "2015-09-10")
+    text = out.read_text(encoding="utf-8")
+    assert "本月下发督办 121 件。" in text and "## 六、本月督办情况（121 件）" in text
+    listed = text.split("## 六、")[1].split("## 七、")[0]
+    assert listed.count("\n| 2015-08-") == 100 and "另有 21 条未列出（见台账）。" in listed
+    assert "| 2015-08-01 |" in listed and "| 2015-08-30 |" not in listed  # the month's first

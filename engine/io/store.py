@@ -179,6 +179,28 @@ class Prepared:
             converted.append(tuple(values))
         return converted
 
+    def stream(self, conn: Connection, params: Mapping[str, Any],
+               size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Every row as the driver gives it, ``size`` at a time, without value conversion.
+
+        For long reads whose caller decodes only what it uses (a replay of the event log):
+        on SQLite dates and JSON come as text, on PostgreSQL as the driver decodes them, so
+        the caller must accept both.  Elsewhere than SQLite the rows come through
+        SQLAlchemy's server-side cursor, so memory stays flat there too.
+        """
+        if conn.dialect.name != "sqlite":
+            result = conn.execute(self.statement.execution_options(yield_per=size), dict(params))
+            for row in result:
+                yield tuple(row)
+            return
+        c = self._compiled(conn)
+        cursor = c.run(conn, c.params(params))
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
         c = self._compiled(conn)
@@ -208,15 +230,23 @@ class _Compiled:
         self.names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
         converters = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                       for name, bind in compiled.binds.items()}
-        self.binds = {k: v for k, v in converters.items() if v is not None}
-        self.plan = [(k, self.binds.get(k)) for k in self.names]  # each name with its converter
+        # values written into the statement itself (a literal, a LIMIT): used when not given
+        self.defaults = {name: bind.value for name, bind in compiled.binds.items()
+                         if name in self.names and not bind.required and bind.value is not None
+                         and bind.callable is None}
+        # each converter with the position of the value it converts (None goes through it too)
+        self.converters = [(i, converters[k]) for i, k in enumerate(self.names)
+                           if converters.get(k) is not None]
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in getattr(statement, "selected_columns", ())]
         self.results = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def params(self, values: Mapping[str, Any]) -> Any:
-        get = values.get
-        converted = [get(k) if convert is None else convert(get(k)) for k, convert in self.plan]
+        if self.defaults:
+            values = {**self.defaults, **values}
+        converted = list(map(values.get, self.names))
+        for i, convert in self.converters:
+            converted[i] = convert(converted[i])
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
