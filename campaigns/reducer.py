@@ -387,21 +387,31 @@ def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[in
             if name in old:
                 _apply(items[item_id], {name: old[name]}, None)
                 names.remove(name)  # type: ignore[union-attr]
-    current = {it.id: it for it in _rows_above(conn, run, above, only)}
+    if not any(pending.values()):
+        return
+    current = _today(conn, run, above, only)
     for item_id, names in pending.items():
         now = current.get(item_id)
-        for name in names:
-            if now is not None:
-                setattr(items[item_id], name, getattr(now, name))
+        if now is not None:
+            for name in names:
+                setattr(items[item_id], name, now[_UNCARRIED_AT[name]])
 
 
-def _rows_above(conn: Connection, run: Run, above: int, only: int | None) -> Iterator[ItemAt]:
+_UNCARRIED_COLUMNS = {"description": I.c.description, "leader_id": R.c.leader_id,
+                      "person_id": R.c.person_id, "department": R.c.department,
+                      "measures": R.c.measures, "target": R.c.target}
+_UNCARRIED_AT = {name: i for i, name in enumerate(_UNCARRIED_COLUMNS, 1)}
+
+
+def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int, Any]:
+    """Today's values of the facts events may not carry, for the items after ``above``: only
+    those columns, so the fallback costs one lean read, not a whole view of the tables."""
+    query = (select(I.c.id, *_UNCARRIED_COLUMNS.values())
+             .select_from(I.join(R, R.c.item_id == I.c.id))
+             .where(I.c.campaign_id == run.id, I.c.id > above))
     if only is not None:
-        yield from items_from_tables(conn, run, only)
-        return
-    for it in items_from_tables(conn, run):
-        if it.id > above:
-            yield it
+        query = query.where(I.c.id == only)
+    return {row[0]: row for row in conn.execute(query)}
 
 
 def _date(value: Any) -> dt.date | None:

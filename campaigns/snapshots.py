@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -42,14 +43,22 @@ class Snapshot:
         return max(self.items, default=0)
 
 
+_FIELDS_OF = operator.attrgetter(*FIELDS)
+
+
 def encode(items: list[ItemAt]) -> bytes:
     """Items as compressed JSON rows in ``FIELDS`` order, dates as day ordinals."""
     rows = []
+    ordinals: dict[dt.date, int] = {}  # a campaign's dates repeat: each converted once
     for it in items:
-        row: list[Any] = [getattr(it, name) for name in FIELDS]
+        row: list[Any] = list(_FIELDS_OF(it))
         for i in _DATE_AT:
-            if row[i] is not None:
-                row[i] = row[i].toordinal()
+            day = row[i]
+            if day is not None:
+                ordinal = ordinals.get(day)
+                if ordinal is None:
+                    ordinal = ordinals[day] = day.toordinal()
+                row[i] = ordinal
         rows.append(row)
     return zlib.compress(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode(), 1)
 
@@ -117,14 +126,21 @@ def _split(conn: Connection, run: Run, day: dt.date) -> int | None:
     return int(upto)
 
 
-def write_missing(conn: Connection, run: Run) -> list[dt.date]:
-    """Write the snapshot of every month-end no change can reach that has none yet."""
+def write_missing(conn: Connection, run: Run, newest_only: bool = False) -> list[dt.date]:
+    """Write the snapshot of every month-end no change can reach that has none yet.
+
+    With ``newest_only`` (what a tick does) only the newest such month-end is written: a
+    daily tick seals one month at a time anyway, and a tick that catches up several months
+    does not pay for each of them (the reducer starts from the newest snapshot before a
+    date; ``audit verify --repair-snapshots`` writes them all).
+    """
     sealed = sealed_before(conn, run)
     if sealed is None:
         return []
     have = set(conn.execute(select(SN.c.as_of).where(SN.c.campaign_id == run.id)).scalars())
     written = []
-    for end in month_ends(run.start_date, sealed):
+    ends = month_ends(run.start_date, sealed)
+    for end in ends[-1:] if newest_only else ends:
         if end in have:
             continue
         last = _split(conn, run, end)

@@ -73,7 +73,7 @@ def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
         scope = scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
         report = tick_campaign(scope, dry_run)
         if not dry_run:  # months the clock has now sealed get their snapshot
-            write_missing(conn, scope.run)
+            write_missing(conn, scope.run, newest_only=True)
         return report
 
 
