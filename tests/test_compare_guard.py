@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from test_cli_common import Cli, scalar, seeded
 from test_validate_targets import only_problem, override, position, validate
 
 from engine.core.builtin import compare
@@ -117,3 +118,115 @@ def test_good_compares_are_valid(tmp_path: Path) -> None:
         "compare: {field: deadline, op: '>=', value: 2011-03-01}"])
     result, path = validate(tmp_path, text)
     assert result.exit_code == 0, result.output
+
+
+# ------------------------------------------------- 敷衍 → 复查 → 追责, end to end through the CLI
+
+# A city's 2010–2011 campaign on investment-project approvals, with a 回头看 stage: a unit whose
+# self-inspection is returned as perfunctory re-inspects; returned a second time, its head is
+# held accountable (by the clock, one working day later), and it may not resubmit before.
+CITY = """\
+format: 1
+campaign:
+  key: tzxm-2010
+  title: 投资项目审批专项治理
+  code_prefix: TZXM
+categories:
+  - {key: slow-approval, title: 审批拖延}
+sources: [self-inspection, inspection]
+lifecycle: standard
+stages:
+  - {key: self-inspect, kind: self-inspect, title: 自查自纠, start: 2010-06-01, end: 2010-12-31}
+  - {key: look-back, kind: look-back, title: 回头看, start: 2011-01-04, end: 2011-06-30}
+roles:
+  unit-head:
+    title: 单位主要负责人
+    triggers: [confirm, plan, submit, resubmit]
+  supervision-office:
+    title: 市督查室
+    triggers: [confirm, dismiss, verify, return, reopen, merge]
+deadlines:
+  default_limit: 20 working days
+  after_return: 10 working days
+  after_reopen: 20 working days
+escalation:
+  machine: rectification
+  applies_in: [in_progress, accountable]
+  hold_states: [extension_requested, submitted]
+  stop_states: [verified, cancelled, long_term]
+  levels:
+    - {key: reminder, title: 提醒, at: -3 working days}
+machines:
+  rectification:
+    states:
+      - {key: accountable, title: 追责问责}
+    transitions:
+      - trigger: submit
+        guards:
+          - compare: {field: returns, op: '<', value: 2}
+      - trigger: hold-accountable
+        title: 复查仍敷衍，追究主要负责人责任
+        source: in_progress
+        dest: accountable
+      - trigger: resubmit
+        title: 问责后再次申请销号
+        source: accountable
+        dest: submitted
+        actions: [{stamp_date: {field: submitted_on}}]
+timers:
+  - key: accountability
+    machine: rectification
+    state: in_progress
+    after: 1 working day
+    trigger: hold-accountable
+    guards:
+      - compare: {field: returns, op: '>=', value: 2}
+"""
+
+
+@pytest.fixture
+def city(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    cli = seeded(tmp_path, tmp_path_factory, campaign=False)
+    path = tmp_path / "tzxm-2010.yaml"
+    path.write_text(CITY, encoding="utf-8")
+    cli.ok("campaign", "start", str(path), "--start", "2010-06-01", "--actor", "lead")
+    return cli
+
+
+def state(cli: Cli, code: str) -> str:
+    return str(scalar(cli.db, "SELECT r.state FROM rectifications r JOIN items i "
+                      "ON i.id = r.item_id WHERE i.code = ?", code))
+
+
+def returned(cli: Cli, code: str, day: str) -> None:
+    cli.ok("item", "advance", "return", code, "--note", "自查敷衍，限期复查", "--actor", "sup",
+           "--as-of", day)
+
+
+def test_returned_twice_the_head_is_held_accountable_not_after_once(city: Cli) -> None:
+    code = city.ok("item", "add", "tzxm-2010", "--title", "项目审批超时限", "--unit", "czj",
+                   "--category", "slow-approval", "--source", "self-inspection",
+                   "--actor", "sup", "--as-of", "2011-01-10").strip()
+    city.ok("item", "advance", "confirm", code, "--actor", "sup", "--as-of", "2011-01-10")
+    city.ok("item", "rectify", code, "--measures", "压缩审批时限", "--deadline", "2011-03-31",
+            "--actor", "head", "--as-of", "2011-01-10")
+    city.ok("item", "advance", "submit", code, "--actor", "head", "--as-of", "2011-01-11")
+
+    returned(city, code, "2011-01-12")  # 敷衍: re-inspect (复查)
+    first = city.ok("tick", "tzxm-2010", "--as-of", "2011-01-20")
+    assert state(city, code) == "in_progress"  # one return: no accountability
+    assert "'returns' is 1; needs >= 2" in first
+    city.ok("item", "advance", "submit", code, "--actor", "head", "--as-of", "2011-01-21")
+
+    returned(city, code, "2011-01-24")  # still perfunctory
+    error = city.fails(1, "item", "advance", "submit", code, "--actor", "head",
+                       "--as-of", "2011-01-24")
+    assert "'returns' is 2; needs < 2" in error  # no resubmitting past the accountability
+    second = city.ok("tick", "tzxm-2010", "--as-of", "2011-01-25")
+    assert state(city, code) == "accountable"
+    assert "2011-01-25  timers.accountability  复查仍敷衍，追究主要负责人责任  1" in second
+    history = city.ok("item", "show", code).splitlines()
+    assert [line.split()[2] for line in history if line.startswith("2011-") and " system " in
+            line and "escalate" not in line] == ["hold-accountable"]
+    city.ok("item", "advance", "resubmit", code, "--actor", "head", "--as-of", "2011-01-26")
+    assert state(city, code) == "submitted"
