@@ -230,3 +230,16 @@ def test_returned_twice_the_head_is_held_accountable_not_after_once(city: Cli) -
             line and "escalate" not in line] == ["hold-accountable"]
     city.ok("item", "advance", "resubmit", code, "--actor", "head", "--as-of", "2011-01-26")
     assert state(city, code) == "submitted"
+
+
+def test_the_tutorial_shows_the_definition_tested_here() -> None:
+    """docs/tutorial.md section 7 is the pattern this file runs, not a look-alike."""
+    import re
+
+    import yaml
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "tutorial.md").read_text("utf-8")
+    section = text.split("## 7. Escalation on events")[1].split("\n## ")[0]
+    shown = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", section, re.S)[0])
+    tested = yaml.safe_load(CITY)
+    assert shown == {"machines": tested["machines"], "timers": tested["timers"]}
