@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from .machines import Context
@@ -58,6 +60,36 @@ def param_not_past(ctx: Context, name: str) -> str | None:
     if value is not None and hasattr(value, "year") and value < ctx.as_of:
         return f"'{name}' {value} is before the business date {ctx.as_of}"
     return None
+
+
+# What ``compare`` may test, and the opposite of each (a guard's "unless" is its opposite op)
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+ORDERING = frozenset({"<", "<=", ">", ">="})
+
+
+def compare(ctx: Context, field: str, op: str, value: Any = None) -> str | None:
+    """Escalation on a counter or field (e.g. the number of returns), as data, never as code.
+
+    An unset counter counts as 0; an unset field of any other type is only equal to nothing.
+    A date field is compared with the date written as YYYY-MM-DD.
+    """
+    actual = getattr(ctx.subject, field, None)
+    if actual is None and isinstance(value, int) and not isinstance(value, bool):
+        actual = 0  # a counter never incremented
+    if isinstance(value, str) and isinstance(actual, dt.date):
+        value = dt.date.fromisoformat(value)
+    if actual is None and op in ORDERING:
+        return f"'{field}' is not set, so it is not {op} {value}"
+    if COMPARISONS[op](actual, value):
+        return None
+    return f"'{field}' is {_shown(actual)}; needs {op} {_shown(value)}"
+
+
+def _shown(value: Any) -> str:
+    return "empty" if value is None else str(value)
 
 
 def _new_deadline(ctx: Context, param: str, default: str | None,
@@ -135,6 +167,12 @@ GUARDS = [
              {"name": Param(str, refers="param")}, title="需提供参数 {name}"),
     GuardDef("param_not_past", param_not_past, "a supplied date is not before the business date",
              {"name": Param(str, refers="param")}, title="{name} 不得早于业务日期"),
+    GuardDef("compare", compare, "a counter or field compares with a value",
+             {"field": Param(str, refers="field", description="a field of the subject"),
+              "op": Param(str, choices=tuple(COMPARISONS)),
+              "value": Param(object, required=False, refers="value",
+                             description="of the field's type; absent: empty")},
+             title="{field} {op} {value}"),
     GuardDef("new_deadline", new_deadline,
              "a new deadline, not past, is supplied or the definition gives a default",
              {"default": Param(str, required=False, description="a limit of the deadlines section"),

@@ -30,6 +30,7 @@ class Param:
     # subject ("field"), a value a command supplies ("param"), or the value an action
     # writes into its field ("value", absent: the field is cleared)
     refers: Literal["field", "param", "value"] | None = None
+    choices: tuple[Any, ...] = ()  # the only values it may take, when not empty
 
 
 @dataclass(frozen=True)

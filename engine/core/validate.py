@@ -56,6 +56,12 @@ class CheckContext:
                              f"{_type_name(spec.type)}, not {type(value).__name__}",
                              (*path, i, name, pname))
                     bad = True
+                elif spec.choices and value not in spec.choices:
+                    self.add("bad-param", f"parameter '{pname}' of {kind} '{name}' cannot be "
+                             f"{value!r}", (*path, i, name, pname),
+                             f"write one of {', '.join(map(str, spec.choices))} (quoted in "
+                             f"YAML, e.g. {pname}: '{spec.choices[-1]}')")
+                    bad = True
             for pname, spec in target.params.items():
                 if spec.required and pname not in params:
                     self.add("missing-param", f"{kind} '{name}' needs parameter '{pname}'",
@@ -97,6 +103,9 @@ class CheckContext:
             self.add("bad-param", f"'{default}' cannot be a limit of the deadlines section",
                      (*path, "default"), "name default_limit or an after_<name> limit, e.g. "
                      "after_return")
+        if isinstance(target, GuardDef) and named_field is not None:
+            self._check_read(name, named_field, params, path, machine)
+            return
         if named_field is None or machine is None:
             return
         pname, field_name = named_field
@@ -116,6 +125,41 @@ class CheckContext:
                        "(copy_param)"
             self.add("field-type", f"{kind} '{name}' {what} '{field_name}', which holds "
                      f"{_type_name(holds)}", (*path, pname), hint)
+
+    def _check_read(self, name: str, named_field: tuple[str, str], params: Mapping[str, Any],
+                    path: Path, machine: str | None) -> None:
+        """A guard that reads a field: the field exists, and the value it is compared with
+        is of the field's type (a date written YYYY-MM-DD) and can be ordered if need be."""
+        pname, field_name = named_field
+        if machine is None:
+            self.add("no-subject", f"guard '{name}' reads the field '{field_name}' of a subject, "
+                     "and a stage has none", (*path, pname),
+                     "use it on a transition or a timer of the machine that has the field")
+            return
+        fields = self.registry.fields(machine)
+        if field_name not in fields:
+            self.add("unknown-field", f"guard '{name}' reads '{field_name}', which is not a field "
+                     f"of machine '{machine}'", (*path, pname),
+                     _did_you_mean(field_name, sorted(fields), f"fields of '{machine}'"))
+            return
+        holds = _as_tuple(fields[field_name])
+        value = params.get("value")
+        if value is None:
+            if type(None) not in holds:
+                self.add("missing-param", f"'{field_name}' is never empty: guard '{name}' needs "
+                         "the value it is compared with", (*path, "value") if "value" in params
+                         else path, f"write {{{name}: {{..., value: ...}}}}")
+            elif params.get("op") not in ("==", "!="):
+                self.add("bad-param", f"an empty '{field_name}' is neither less nor more than "
+                         "anything", (*path, "op"), "compare with == or != to test for empty")
+            return
+        if isinstance(value, str) and dt.date in holds:
+            check_date(self, value, (*path, "value"))
+        elif not _fits(type(value), fields[field_name]):
+            self.add("field-type", f"guard '{name}' compares '{field_name}', which holds "
+                     f"{_type_name(holds)}, with {_type_name(type(value))} {value!r}",
+                     (*path, "value"), "write the value unquoted, e.g. value: 2"
+                     if int in holds and isinstance(value, str) else None)
 
 
 def _fits(value_type: type, field_type: type | tuple[type, ...]) -> bool:
