@@ -37,8 +37,8 @@ from engine.io.writer import apply_moves
 from .context import Scope
 from .events import lock
 from .records import Record, load_records
-from .runs import Run
-from .stages import open_due
+from .runs import Run, require_not_future
+from .stages import close_due, open_due
 from .tables import CAMPAIGNS as C, EVENTS as E, ITEMS as I, NOTICES as N, RECTIFICATIONS as R, TICKS as T
 
 ONE_DAY = dt.timedelta(days=1)
@@ -54,7 +54,7 @@ class TickReport:
     as_of: dt.date
     dry_run: bool
     steps: list[Step] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # stages whose window began but may not open
+    waiting: list[str] = field(default_factory=list)  # stages the clock may not open or close yet
     concluded: dt.date | None = None  # the campaign had concluded: its clock has stopped
 
     @property
@@ -102,6 +102,8 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     conn, run, as_of = scope.conn, scope.run, scope.as_of
     if run.concluded_on:  # its clock has stopped: nothing is due any more
         return TickReport(run.key, as_of, as_of, dry_run, concluded=run.concluded_on)
+    if not dry_run:  # a dry run may look ahead: it writes nothing
+        require_not_future(run, as_of)
     # one clock per campaign at a time (PostgreSQL; SQLite writers are serialised anyway)
     conn.execute(select(C.c.id).where(C.c.id == run.id).with_for_update())
     lock(conn, [run.key])  # then its event log's head, before any subject row
@@ -117,8 +119,11 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     clock = clock_for(run)
     day = report.first
     while day <= as_of:
+        closed, refused = close_due(conn, run, day)  # the day after a window's end
         opened, report.waiting = open_due(conn, run, day)
-        report.steps += [_opened(run, key, day) for key in opened]
+        report.waiting = refused + report.waiting  # the last day's: what still stands
+        report.steps += [_stage_step(run, key, day, "closed") for key in closed]
+        report.steps += [_stage_step(run, key, day, "opened") for key in opened]
         report.steps += clock.run_day(conn, day)
         day += ONE_DAY
     if last is None:
@@ -136,9 +141,9 @@ def running(conn: Connection) -> list[str]:
                 .scalars())
 
 
-def _opened(run: Run, key: str, day: dt.date) -> Step:
+def _stage_step(run: Run, key: str, day: dt.date, verb: str) -> Step:
     spec = run.definition.stage(key)
-    return Step(day, f"stages.{key}", f"opened {key} ({spec.title if spec else key})", 1)
+    return Step(day, f"stages.{key}", f"{verb} {key} ({spec.title if spec else key})", 1)
 
 
 def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int],

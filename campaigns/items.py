@@ -22,6 +22,7 @@ from .advance import TABLES, plan_record
 from .context import Scope
 from .records import load_records
 from .runs import Run, require_forward
+from .stages import stage_for
 from .tables import (
     BLOBS,
     EVENTS as E,
@@ -31,7 +32,6 @@ from .tables import (
     PROGRESS,
     RECTIFICATIONS as R,
     SECRETS,
-    STAGES as S,
     insert_id,
 )
 
@@ -74,10 +74,9 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
         raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
                            "give a deadline on or after --as-of")
     unit_row = scope.tree.find(unit)
+    stage = stage_for(run, as_of)  # found today: the latest-starting window holding today
     ev.lock(conn, [run.key])
     seq, code = next_code(conn, run)
-    stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
-                         .order_by(S.c.position)).scalars().first()  # the earliest still running
     item_id = insert_id(conn, insert(I).values(
         campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
         unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,

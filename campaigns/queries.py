@@ -171,7 +171,10 @@ def status(scope: Scope) -> dict[str, Any]:
     stages = [{"key": st.key, "title": st.title, "kind": st.kind,
                "window": f"{st.start} .. {st.end}", "state": st.state,
                "opened_on": st.opened_on.isoformat() if st.opened_on else "",
-               "closed_on": st.closed_on.isoformat() if st.closed_on else ""}
+               "closed_on": st.closed_on.isoformat() if st.closed_on else "",
+               # still open after its window: an exit guard has kept it open (see 'rectify tick')
+               "overdue": (f"since {st.end + dt.timedelta(days=1)}"
+                           if st.state == "open" and st.end and st.end < as_of else "")}
               for st in at.stages]
     done = run.definition.machines["item"].done_states
     finished = set(finished_states(run))

@@ -156,8 +156,15 @@ def list_runs(conn: Connection) -> list[dict[str, Any]]:
              "status": "concluded" if r.concluded_on else "running"} for r in rows]
 
 
-def require_forward(run: Run, as_of: dt.date) -> None:
-    """A campaign's business time only moves forward."""
+def require_forward(run: Run, as_of: dt.date, dry_run: bool = False) -> None:
+    """A campaign's business time only moves forward, and a change is never dated after today.
+
+    A future date (a typo such as 2062 for 2026) would be recorded and then, by the rule above,
+    refuse every ordinary command until that day; a dry run writes nothing, so it may look ahead.
+    Replays of past campaigns use past dates and are unaffected.
+    """
+    if not dry_run:
+        require_not_future(run, as_of)
     if as_of < run.start_date:
         raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
                            "give --as-of on or after the start date")
@@ -165,3 +172,16 @@ def require_forward(run: Run, as_of: dt.date) -> None:
     if latest and as_of < latest:
         raise InvalidInput(f"{as_of} is before the campaign's latest recorded change ({latest})",
                            f"business time only moves forward: use --as-of {latest} or later")
+
+
+def require_not_future(run: Run, as_of: dt.date) -> None:
+    """A change dated after today (in the campaign's time zone) is refused."""
+    from .dates import today
+
+    now_there = today(run.timezone)
+    if as_of > now_there:
+        raise InvalidInput(
+            f"{as_of} is after today ({now_there} in {run.timezone}): a change cannot be recorded "
+            "before it happens, and a future date would block every later command until then",
+            "give --as-of today or earlier (replaying a past campaign: give each command its "
+            "own past date, in order), or add --dry-run to see what would happen")

@@ -1,8 +1,10 @@
-"""Opening and closing a campaign's stages: by explicit advance, checked by stage guards.
+"""Opening and closing a campaign's stages, and which stage an item belongs to.
 
-Several stages may be open at once (supervision runs beside self-inspection); the phase is
-derived from which are open.  A refused exit guard can be overridden only by an actor whose
-role says ``overrides: true``, and the override is written into the event.
+Stages open and close by explicit advance, or by the clock at the start and after the end of
+their windows; stage guards decide either way.  Several stages may be open at once
+(supervision runs beside self-inspection); the phase is derived from which are open.  A
+refused guard can be overridden only by an actor whose role says ``overrides: true``, and the
+override is written into the event.
 """
 
 from __future__ import annotations
@@ -93,6 +95,65 @@ def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[st
             done.append(_open(conn, run, ctx, row, force))
     done.append(_open(conn, run, ctx, target, force))
     return done
+
+
+def attributed_stage(run: Run, found_on: dt.date) -> str | None:
+    """The stage an item found on ``found_on`` belongs to: the latest-starting stage whose
+    window contains that date (the later in the definition on a tie).
+
+    One rule from the windows alone, not from which stages happen to be open, so an item's
+    stage never depends on the path that recorded it (docs/definitions.md).  None when no
+    window contains the date; see ``stage_for``.
+    """
+    best: tuple[dt.date, str] | None = None
+    for spec in run.definition.stages:
+        start, end = spec.window(run.start_date)
+        if start <= found_on <= end and (best is None or start >= best[0]):
+            best = (start, spec.key)
+    return best[1] if best else None
+
+
+def stage_windows(run: Run) -> str:
+    """The stages' windows, for a message: ``mobilize 2015-07-01..2015-07-31, ...``."""
+    return ", ".join("{} {}..{}".format(s.key, *s.window(run.start_date))
+                     for s in run.definition.stages)
+
+
+def stage_for(run: Run, found_on: dt.date) -> str | None:
+    """``attributed_stage``, refusing a date outside every window (a definition with no
+    stages attributes nothing)."""
+    key = attributed_stage(run, found_on)
+    if key is None and run.definition.stages:
+        raise InvalidInput(f"{found_on} is outside every stage's window, so the item belongs "
+                           "to no stage", f"give a date within a window: {stage_windows(run)}")
+    return key
+
+
+def close_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
+    """The clock's part: close, as the system, each open stage whose window ended before
+    ``as_of``.
+
+    Exit guards apply and are never forced: a refused stage stays open, overdue, and the
+    refusal (which guard, and why) is returned; the next tick tries again.  Returns the keys
+    closed and the refusals.
+    """
+    ctx = Context(run.definition, Actor(SYSTEM_ACTOR), as_of, run=run, figures=StoreFigures(conn, run))
+    closed: list[str] = []
+    refused: list[str] = []
+    for row in conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.state == "open")
+                            .order_by(S.c.position)).all():
+        spec = run.definition.stage(row.key)
+        if spec is None:
+            continue
+        end = spec.window(run.start_date)[1]
+        if end >= as_of:
+            continue
+        try:
+            _move(conn, run, ctx, row, "close", False, rule=f"stages.{row.key}")
+            closed.append(row.key)
+        except Refused as exc:
+            refused.append(f"{exc.message}; it stays open, overdue since its window ended on {end}")
+    return closed, refused
 
 
 def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:

@@ -146,7 +146,7 @@ def test_stage_counts_follow_the_items_stage_column(db: Path) -> None:
         run = load_run(conn, "wgbw-2015")
         figures = stage_figures(run, campaign_at(conn, run, dt.date(2099, 1, 1)).items)
     # mobilize: 5 found; closed (verified) and dismissed are done, three are open
-    assert figures == {"mobilize": (5, 3), "self-inspect": (1, 1)}  # earliest open stage
+    assert figures == {"mobilize": (5, 3), "supervise": (1, 1)}  # latest-starting window
 
 
 def test_items_lifecycle_counts_and_shares(db: Path, tmp_path: Path, dot: str) -> None:

@@ -84,7 +84,7 @@ def test_catching_up_in_one_tick_equals_ticking_daily(tmp_path: os.PathLike[str]
 def test_ticking_twice_changes_nothing(r: Rectify) -> None:
     add_planned(r, "wgbw-2015", "2015-08-03", "2015-09-30")
     first = r.json("tick", "wgbw-2015", "--as-of", "2015-10-15")
-    assert first["changes"] == 4  # two stages, 提醒, 督办
+    assert first["changes"] == 6  # two stages open, two close after their windows, 提醒, 督办
     before = r.snapshot()
     again = r.json("tick", "wgbw-2015", "--as-of", "2015-10-15")
     assert again["changes"] == 0 and again["steps"] == []
@@ -98,15 +98,16 @@ def test_dry_run_reports_and_writes_nothing(r: Rectify) -> None:
     dry = r.json("tick", "wgbw-2015", "--as-of", "2015-11-03", "--dry-run")
     assert r.snapshot() == before
     text = r.ok("tick", "wgbw-2015", "--as-of", "2015-11-03", "--dry-run")
-    assert "dry run: nothing written" in text and "would change 5" in text
+    assert "dry run: nothing written" in text and "would change 7" in text
     real = r.json("tick", "wgbw-2015", "--as-of", "2015-11-03")
     assert {k: v for k, v in dry.items() if k != "dry_run"} == \
         {k: v for k, v in real.items() if k != "dry_run"}
     assert [(s["date"], s["rule"]) for s in real["steps"]] == [
-        ("2015-08-01", "stages.self-inspect"), ("2015-08-01", "stages.supervise"),
+        ("2015-08-01", "stages.mobilize"), ("2015-08-01", "stages.self-inspect"),
+        ("2015-08-01", "stages.supervise"), ("2015-09-01", "stages.self-inspect"),
         ("2015-09-25", "escalation.reminder"), ("2015-10-01", "escalation.supervision"),
         ("2015-11-03", "escalation.circular")]
-    assert real["steps"][3]["new_deadline"] == "2015-10-20"
+    assert real["steps"][5]["new_deadline"] == "2015-10-20"
 
 
 def test_completing_stops_the_ladder(r: Rectify) -> None:
@@ -258,9 +259,11 @@ def test_stages_open_when_their_window_begins(r: Rectify) -> None:
                       "institutionalize": "pending"}
     r.ok("tick", "wgbw-2015", "--as-of", "2015-08-01")
     status = r.json("campaign", "status", "wgbw-2015", "--as-of", "2015-08-01")
-    assert [s["state"] for s in status["stages"]] == ["open", "open", "open", "pending"]
+    assert [s["state"] for s in status["stages"]] == ["closed", "open", "open", "pending"]
     assert r.sql("SELECT payload, actor, rule, business_date FROM events WHERE machine = 'stage' "
-                 "ORDER BY id") == [('{"stage": "self-inspect"}', "system", "stages.self-inspect",
+                 "ORDER BY id") == [('{"stage": "mobilize"}', "system", "stages.mobilize",
+                                     "2015-08-01"),
+                                    ('{"stage": "self-inspect"}', "system", "stages.self-inspect",
                                      "2015-08-01"),
                                     ('{"stage": "supervise"}', "system", "stages.supervise",
                                      "2015-08-01")]
@@ -280,7 +283,7 @@ def test_self_inspection_closes_early_only_by_force_of_an_authorised_actor(r: Re
     payloads = [json.loads(x) for (x,) in r.sql(
         "SELECT payload FROM events WHERE machine = 'stage' AND \"trigger\" = 'close' AND actor = 'lead'")]
     closed = {p["stage"]: p.get("overridden") for p in payloads}
-    assert closed["mobilize"] is None  # its window had ended: nothing to override
+    assert "mobilize" not in closed  # the clock closed it the day after its window ended
     assert "window is open until 2015-08-31" in closed["self-inspect"][0]
 
 

@@ -288,7 +288,7 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
 
     with database(db).read() as conn:
         scope = _scope(conn, None, code, actor, as_of)
-        require_forward(scope.run, scope.as_of)
+        require_forward(scope.run, scope.as_of, dry_run=True)  # a view: nothing is written
         rows = possible_triggers(scope, code)
     # a table says "automatic, when ..." under why_not; --json and --csv also give it apart
     emit(rows, fmt, TRIGGER_COLUMNS if fmt == "table" else None)

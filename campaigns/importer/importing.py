@@ -37,7 +37,7 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
     """
     options = options or Options()
     conn, run = scope.conn, scope.run
-    require_forward(run, scope.as_of)
+    require_forward(run, scope.as_of, dry_run=options.dry_run)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
     if not options.dry_run:
@@ -104,6 +104,8 @@ class _Writer:
             return
         self.result.rows += len(batch)
         fresh, matched = match_rows(batch, self.existing)
+        for p in fresh:
+            self.checker.attribute(p)
         changed = []
         for p, item in matched:
             diff = diff_row(self.run, p, item, self.checker.people.names)

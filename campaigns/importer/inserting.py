@@ -18,7 +18,7 @@ from engine.io.writer import Entry
 from ..context import Scope
 from ..events import ItemAdded
 from ..standing import closing_states
-from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS, STAGES as S
+from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS
 from .cells import iso
 from .codes import CodeAllocator
 from .matching import fingerprint
@@ -37,8 +37,6 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     d = run.definition
     item_m, rect_m = d.machines["item"], d.machines["rectification"]
     seqs, codes = allocator.assign(rows)
-    stage = conn.execute(select(S.c.key).where(S.c.campaign_id == run.id, S.c.state == "open")
-                         .order_by(S.c.position.desc())).scalars().first()
     stamp = now()
     item_rows: list[dict[str, Any]] = []
     for i, p in enumerate(rows):
@@ -46,7 +44,7 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
         item_rows.append({
             "campaign_id": run.id, "code": codes[i], "seq": seqs[i], "title": v["title"],
             "description": v.get("description"), "unit_id": p.unit.id, "category": v["category"],
-            "source": v.get("source") or default_source, "stage": stage,
+            "source": v.get("source") or default_source, "stage": p.stage,
             "found_on": v.get("found_on") or as_of, "closed_on": None, "state": item_m.initial,
             "version": 1, "entered_on": as_of, "reopen_count": 0, "typical": False,
             "external_ref": p.key})

@@ -11,6 +11,7 @@ from engine.core.errors import EngineError
 from ..context import Scope
 from ..items import _check_choice
 from ..plugin import CONFIDENTIAL_FIELDS
+from ..stages import attributed_stage, stage_windows
 from ..standing import Pair, Path, closing_states, label, parse_state, resting_pairs
 from ..tabular import Sheet
 from ..units import UnitRow
@@ -33,6 +34,7 @@ class Parsed:
     pair: Pair | None = None
     path: Path | None = None
     secrets: dict[str, str] = field(default_factory=dict)
+    stage: str | None = None  # set for a new item: the stage it was found in
 
 
 class RowChecker:
@@ -216,6 +218,17 @@ class RowChecker:
                 self._problem(parsed.row, self._col("closed_on"),
                               f"{v['closed_on']} is after the business date {self.as_of}",
                               "give --as-of on or after the dates in the file")
+
+    def attribute(self, parsed: Parsed) -> None:
+        """Give a new item its stage, by the one rule (``stages.attributed_stage``) applied to
+        the date it was found (its 发现日期, or the business date); a date outside every
+        stage's window is a problem of the row."""
+        found = parsed.values.get("found_on") or self.as_of
+        parsed.stage = attributed_stage(self.run, found)
+        if parsed.stage is None and self.run.definition.stages:
+            self._problem(parsed.row, self._col("found_on"),
+                          f"{found} is outside every stage's window, so the item belongs to no stage",
+                          f"give a date within a window: {stage_windows(self.run)}")
 
     def _col(self, name: str) -> int | None:
         return next((c for c, f in self.header.fields.items() if f == name), None)
