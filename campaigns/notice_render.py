@@ -64,11 +64,13 @@ h1 { text-align: center; color: #b00; letter-spacing: 0.3em; margin-bottom: 0.2e
 p.number, p.campaign { text-align: center; margin: 0.3em 0; }
 hr { border: 0; border-top: 2px solid #b00; margin: 0.6em 0 1.2em; }
 p.body { text-indent: 2em; line-height: 1.8; }
-table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
+table { border-collapse: collapse; width: 100%; font-size: 0.85em; table-layout: fixed; }
 th, td { border: 1px solid #333; padding: 0.3em 0.4em; vertical-align: top; }
 th { background: #eee; }
 td.n { text-align: right; }
-th:nth-child(2) { width: 8.5em; } th:nth-child(3) { width: 30%; }
+th:nth-child(1) { width: 2.2em; } th:nth-child(2) { width: 8.6em; }
+th:nth-child(4), th:nth-child(5) { width: 4.4em; } th:nth-child(7) { width: 3.6em; }
+th:nth-child(6), th:nth-child(8) { width: 6.2em; }
 p.sign { text-align: right; margin-top: 3em; line-height: 1.8; }
 @media print { body { margin: 0; } }
 """
@@ -186,16 +188,24 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
         else:
             write_docx(run, chosen, target)
 
+    from engine.core.errors import EnvironmentProblem
+
     written: list[str] = []
     if not docs:
         return written
-    if folder is not None:
-        os.makedirs(folder, exist_ok=True)
-        for doc in docs:
-            target = os.path.join(folder, f"{doc.stem}.{fmt}")
-            one(target, [doc])
-            written.append(target)
-    if path is not None:
-        one(path, docs)
-        written.append(path)
+    target = folder or path or ""
+    try:
+        if folder is not None:
+            os.makedirs(folder, exist_ok=True)
+            for doc in docs:
+                target = os.path.join(folder, f"{doc.stem}.{fmt}")
+                one(target, [doc])
+                written.append(target)
+        if path is not None:
+            target = path
+            one(path, docs)
+            written.append(path)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {target}: {exc.strerror or exc}",
+                                 "choose a folder or file you may write to (-o, --html)") from None
     return written
