@@ -251,6 +251,23 @@ class TimerFired(Payload):
 
 
 @dataclass(frozen=True)
+class DocumentIssued(Payload):
+    """A numbered document issued to a unit: a 督办通知书 for one ladder level on one day.
+
+    ``items`` are the codes it lists, in order; the subject is the document's number.
+    """
+
+    KIND = "document issued"
+    MACHINE, TRIGGER = "document", "issue"
+    number: str
+    kind: str
+    unit: str  # unit code
+    level: str
+    items: list[str]
+    reply_by: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
 class ChainStarted(Payload):
     """The first link of a stream whose events began before the chain (migration 0003).
 
@@ -316,8 +333,8 @@ class PersonDeactivated(Payload):
 
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
-    Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, ChainStarted, UnitAdded,
-    PersonAdded, PersonDeactivated)
+    Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
+    UnitAdded, PersonAdded, PersonDeactivated)
 
 
 # --- building entries ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
-from engine.core.schema import KEY, TEXT
+from engine.core.schema import DURATION, KEY, TEXT
 
 from . import guards
 from .duties import DEFAULT_RECTIFYING_KINDS
@@ -96,6 +96,42 @@ IMPORT_SCHEMA = {
     "properties": {"columns": {"type": "object", "additionalProperties": {"enum": list(ITEM_FIELDS)}},
                    "header_row": {"type": "integer", "minimum": 1}},
 }
+NOTICES_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "the 督办通知书 the office issues: who signs, how they are numbered, the reply",
+    "properties": {
+        "issuer": {**TEXT, "description": "the issuing office (default: campaign.lead_unit)"},
+        "issuer_short": {**TEXT, "description": "its short name in document numbers (机关代字)"},
+        "number": {"type": "string", "minLength": 1,
+                   "description": "document number pattern: {issuer_short}, {year}, {seq}, e.g. "
+                                  "'{issuer_short}督〔{year}〕{seq}号'"},
+        "reply_within": {**DURATION, "description": "the unit replies within this, counted from "
+                                                    "the day of issue (e.g. 5 working days)"},
+    },
+}
+
+
+def _check_notices(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
+    from engine.core.errors import InvalidInput
+    from engine.core.spec import Duration
+
+    from .numbering import parse_pattern
+
+    if isinstance(raw.get("number"), str):
+        try:
+            pattern = parse_pattern(raw["number"])
+        except InvalidInput as exc:
+            ctx.add("bad-number-pattern", exc.message, ("notices", "number"), exc.hint)
+        else:
+            if "issuer_short" in pattern.names and not raw.get("issuer_short"):
+                ctx.add("missing-issuer-short", "notices.number uses {issuer_short} but "
+                        "notices.issuer_short is not given", ("notices",),
+                        "add issuer_short: the office's short name, e.g. 县组")
+    within = raw.get("reply_within")
+    if isinstance(within, str) and Duration.parse(within).days <= 0:
+        ctx.add("bad-reply-within", f"notices.reply_within '{within}' is not after the day of issue",
+                ("notices", "reply_within"), "write a positive duration, e.g. 5 working days")
+    return ()
 
 
 def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
@@ -145,6 +181,7 @@ PLUGIN = Plugin(
                 build=lambda raw: {c["key"]: c["title"] for c in raw}),
         Section("sources", SOURCES_SCHEMA, check=_check_unique("sources"), build=_build_sources),
         Section("import", IMPORT_SCHEMA),
+        Section("notices", NOTICES_SCHEMA, check=_check_notices),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

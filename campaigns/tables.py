@@ -210,6 +210,34 @@ NOTICES = Table(
     Index("ix_notices_campaign_issued", "campaign_id", "issued_on"),
 )
 
+# The numbering service's counters (campaigns.numbering): the last number given in each series
+# (an office's document number without year and sequence, e.g. 县组督〔{year}〕{seq}号) per year.
+DOCUMENT_SEQUENCES = Table(
+    "document_sequences", metadata,
+    Column("series", String(200), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+# A numbered document as issued: a 督办通知书 to one unit for one ladder level on one day.
+DOCUMENTS = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("number", String(200), nullable=False, unique=True),
+    Column("series", String(200), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("reply_by", Date),
+    Column("items", JSON, nullable=False),  # the item codes listed, in order
+    UniqueConstraint("campaign_id", "kind", "unit_id", "level", "issued_on"),
+    UniqueConstraint("series", "year", "seq"),
+)
+
 # The last business date the clock was applied to a campaign (ticks only move forward).
 TICKS = Table(
     "ticks", metadata,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepare this checkout for running Rectify: system packages and the .venv.
 #
-#   scripts/setup.sh                  graphviz, CJK fonts, .venv with '.[dev]'
-#   scripts/setup.sh --with-postgres  also the PostgreSQL server and Chromium (for the tests)
+#   scripts/setup.sh                  graphviz, CJK fonts, Pango, .venv with '.[dev]'
+#   scripts/setup.sh --with-postgres  also the PostgreSQL server, Chromium and poppler-utils
+#                                     (for the tests)
 #   scripts/setup.sh --reinstall      run 'pip install' even if .venv looks up to date
 #
 # Idempotent and quiet: one line per step, and close to instant when everything
@@ -23,7 +24,7 @@ for arg in "$@"; do
     case "$arg" in
         --with-postgres) with_postgres=1 ;;
         --reinstall) reinstall=1 ;;
-        -h|--help) sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -78,6 +79,12 @@ else
     required+=(fonts-noto-cjk)
     command -v fc-list >/dev/null 2>&1 || required+=(fontconfig)
 fi
+# WeasyPrint (the PDF notices) draws text with Pango.
+if ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+    say "pango ok"
+else
+    required+=(libpango-1.0-0 libpangoft2-1.0-0)
+fi
 # A venv needs ensurepip; Debian's own python3 has it only with python3-venv.
 if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import ensurepip' >/dev/null 2>&1; then
     case "$PY" in
@@ -94,6 +101,8 @@ if [ "$with_postgres" = 1 ]; then
     else
         optional+=(chromium)
     fi
+    # The notices' tests read the PDFs back and render them (pdftotext, pdftoppm).
+    if command -v pdftoppm >/dev/null 2>&1; then say "poppler-utils ok"; else optional+=(poppler-utils); fi
 fi
 
 missing=("${required[@]}" "${optional[@]}")

@@ -85,33 +85,39 @@ def test_unknown_level(r: Rectify) -> None:
     assert "unknown escalation level 'supervise'" in out and "did you mean 'supervision'?" in out
 
 
-def test_printable_notice_per_unit(r: Rectify, tmp_path: os.PathLike[str]) -> None:
+def test_printable_notice_per_unit_level_and_day(r: Rectify, tmp_path: os.PathLike[str]) -> None:
     first, second, third = r.codes  # type: ignore[attr-defined]
     folder = os.path.join(str(tmp_path), "html")
     out = r.ok("notices", "wgbw-2015", "--level", "supervision", "--html", folder)
-    assert out.startswith("3 notice(s) for 2 unit(s)")
-    assert sorted(os.listdir(folder)) == ["fin.html", "tax.html"]
-    with open(os.path.join(folder, "fin.html"), encoding="utf-8") as fh:
+    assert out.startswith("3 document(s) listing 3 notice(s) for 2 unit(s)")
+    assert sorted(os.listdir(folder)) == ["fin-supervision-2015-10-01.html",
+                                          "fin-supervision-2015-10-31.html",
+                                          "tax-supervision-2015-10-01.html"]
+    with open(os.path.join(folder, "fin-supervision-2015-10-01.html"), encoding="utf-8") as fh:
         page = fh.read()
     assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
     assert page.count("<h1>督办通知书</h1>") == 1
+    assert '<p class="number">（草稿，未编号）</p>' in page  # not issued: a draft
     assert "<p>县财政局：</p>" in page and "县税务局" not in page
-    assert first in page and second in page and third not in page
-    assert "下列2项整改事项" in page
-    assert "张局长" in page and "钱科员" in page and "2015-10-20" in page and "2015-11-13" in page
-    assert "县委组织部<br>2015年10月31日" in page  # the lead unit, and the latest notice's date
+    assert first in page and second not in page and third not in page
+    assert "下列1项整改事项已逾期未完成，现予以督办" in page
+    assert "张局长" in page and "钱科员" in page and "2015-09-30" in page and "2015-10-20" in page
+    assert "并于2015年10月13日前" in page  # reply_within: 5 working days (10-01..07 a holiday)
+    assert "县委组织部<br>2015年10月1日" in page  # the issuer, and the day of the notices
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;窗口 &amp; 拖延" in page
     assert "<script>" not in page
 
 
-def test_all_units_in_one_file(r: Rectify, tmp_path: os.PathLike[str]) -> None:
+def test_all_documents_in_one_file(r: Rectify, tmp_path: os.PathLike[str]) -> None:
     path = os.path.join(str(tmp_path), "all.html")
-    r.ok("notices", "wgbw-2015", "-o", path)
+    out = r.ok("notices", "wgbw-2015", "-o", path)
+    assert out.startswith("8 document(s) listing 8 notice(s) for 2 unit(s)")
     with open(path, encoding="utf-8") as fh:
         page = fh.read()
-    assert page.count("<section>") == 2 and "page-break-after: always" in page
+    assert page.count("<section>") == 8 and "page-break-after: always" in page
     assert page.index("<p>县财政局：</p>") < page.index("<p>县税务局：</p>")
     assert page.count("<tr><td class=n>") == 8
+    assert page.count("下列1项整改事项") == 8  # each notice of a unit, level and day its own
 
 
 def test_the_reporter_is_never_exported(r: Rectify, tmp_path: os.PathLike[str]) -> None:
@@ -128,5 +134,5 @@ def test_the_reporter_is_never_exported(r: Rectify, tmp_path: os.PathLike[str]) 
 def test_no_notices_writes_nothing(r: Rectify, tmp_path: os.PathLike[str]) -> None:
     path = os.path.join(str(tmp_path), "none.html")
     out = r.ok("notices", "wgbw-2015", "--level", "accountability", "-o", path)
-    assert out == "0 notice(s) for 0 unit(s): nothing written\n"
+    assert out == "0 document(s) listing 0 notice(s) for 0 unit(s): nothing written\n"
     assert not os.path.exists(path)

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
     "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
-    "notices": ("campaigns.cli.clock:notices", "List escalation notices; print 督办通知书 per unit."),
+    "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
     "audit": ("campaigns.cli.audit:audit", "Verify the hash-chained event logs; print a head."),
 }
 

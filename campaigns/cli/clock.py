@@ -9,7 +9,7 @@ import click
 
 from engine.core.errors import EngineError, ExitCode
 
-from ._common import common, database, db_only
+from ._common import ACTOR, common, database
 from ._output import emit, output_options, table
 
 
@@ -102,28 +102,81 @@ def _print(report: Any) -> None:
 @click.option("--level", metavar="LEVEL", help="Only this escalation level (key or title).")
 @click.option("--since", metavar="DATE", help="Only notices issued on or after DATE.")
 @click.option("--unit", help="Only this unit's subtree.")
+@click.option("--issue", is_flag=True,
+              help="Number and record the business day's 督办通知书 (with --since: every day "
+                   "from DATE); needs --actor.")
 @click.option("--html", "folder", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write a printable 督办通知书 per unit into DIR (one HTML file each).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE.html",
-              help="Write every unit's 督办通知书 into one printable HTML file.")
+              help="Write each 督办通知书 into DIR as HTML (same as -o DIR --format html).")
+@click.option("-o", "--output", type=click.Path(), metavar="PATH",
+              help="Write the 督办通知书: a file each into the folder PATH, or all into one "
+                   "file PATH.html, PATH.pdf or PATH.docx.")
+@click.option("--format", "doc_format", type=click.Choice(["html", "docx", "pdf"]),
+              help="Format of the 督办通知书 written [default: html, or the extension of -o FILE].")
 @output_options
-@db_only
-def notices(campaign: str, level: str | None, since: str | None, unit: str | None,
-            folder: str | None, output: str | None, fmt: str, db: str | None) -> None:
-    """List CAMPAIGN's escalation notices (提醒/督办/通报/问责), or print them per unit."""
-    from campaigns.dates import parse_date
-    from campaigns.notices import COLUMNS, HEADERS, list_notices, write_html
-    from campaigns.runs import load_run
-    from campaigns.units import UnitTree
+@ACTOR
+@common
+def notices(campaign: str, level: str | None, since: str | None, unit: str | None, issue: bool,
+            folder: str | None, output: str | None, doc_format: str | None, fmt: str,
+            actor: str | None, db: str | None, as_of: str | None) -> None:
+    """List CAMPAIGN's escalation notices (提醒/督办/通报/问责), or print and issue 督办通知书.
 
-    with database(db).read() as conn:
-        run = load_run(conn, campaign)
-        tree = UnitTree.load(conn)
-        rows = list_notices(conn, run, tree, level=level, unit=unit,
-                            since=parse_date(since, "--since") if since else None)
-    if folder or output:
-        written = write_html(run, tree, rows, folder=folder, path=output)
-        units = len({r["unit_code"] for r in rows})
-        click.echo(f"{len(rows)} notice(s) for {units} unit(s): {', '.join(written) or 'nothing written'}")
-        return
-    emit(rows, fmt, COLUMNS if fmt != "json" else None, HEADERS if fmt == "table" else None)
+    A 督办通知书 goes to one unit for one level on one day, and lists only the items still open
+    at the end of that day.  Without --issue the documents are drafts, not numbered.
+    """
+    from campaigns.dates import parse_date
+    from campaigns.notices import COLUMNS, HEADERS, list_notices
+    from campaigns.runs import load_run
+
+    from ._common import scope_of
+
+    single, folder, doc_format = _targets(folder, output, doc_format)
+    documents = bool(issue or folder or single)
+    first = parse_date(since, "--since") if since else None
+    database_ = database(db)
+    with (database_.write() if issue else database_.read()) as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=issue)
+        last = scope.as_of if (as_of or issue) else None
+        if issue and first is None:
+            first = scope.as_of
+        rows = list_notices(conn, scope.run, scope.tree, level=level, unit=unit, since=first,
+                            until=last)
+        if not documents:
+            emit(rows, fmt, COLUMNS if fmt != "json" else None, HEADERS if fmt == "table" else None)
+            return
+        from campaigns import notice_docs, notice_render
+
+        docs = notice_docs.build(conn, scope.run, scope.tree, rows)
+        if issue:
+            docs = notice_docs.issue(conn, scope.run, docs, scope.acting.key)
+        # written inside the transaction: a file that cannot be written issues nothing
+        written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single)
+    for doc in docs if issue else ():
+        reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
+        click.echo(f"issued {doc.number} to {doc.unit.title} ({doc.level_title}, {doc.issued_on}, "
+                   f"{len(doc.rows)} item(s){reply})")
+    units = len({d.unit.code for d in docs})
+    listed = sum(len(d.rows) for d in docs)
+    click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s): "
+               f"{', '.join(written) or 'nothing written'}")
+
+
+def _targets(folder: str | None, output: str | None,
+             doc_format: str | None) -> tuple[str | None, str | None, str]:
+    """(one file, folder, format) from --html, -o and --format; contradictions are usage errors."""
+    import os
+
+    single = None
+    if output is not None:
+        ext = os.path.splitext(output)[1].lower().lstrip(".")
+        if ext in ("html", "docx", "pdf"):
+            if doc_format and doc_format != ext:
+                raise click.UsageError(f"-o {output} is a .{ext} file but --format is {doc_format}: "
+                                       f"give a .{doc_format} file, or a folder")
+            single, doc_format = output, ext
+        elif folder is not None:
+            raise click.UsageError("give --html DIR or -o DIR, not both")
+        else:
+            folder = output
+    if folder is not None and output is None and doc_format not in (None, "html"):
+        raise click.UsageError(f"--html writes HTML: use -o DIR --format {doc_format}")
+    return single, folder, doc_format or "html"

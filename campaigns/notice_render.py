@@ -1,0 +1,211 @@
+"""督办通知书 on paper: HTML (printed from a browser), PDF (WeasyPrint) and DOCX (python-docx).
+
+Every format says the same thing, drawn from ``lines`` and ``table_rows`` so they cannot drift:
+the number (文号, or 未编号 on a draft), the unit addressed, the text with the reply-by date, the
+items with their deadlines and working days overdue, and the issuing office with the date.
+Nothing confidential is in a notice row, so nothing confidential can be printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from .notice_docs import KIND, NoticeDoc
+from .runs import Run
+
+FORMATS = ("html", "docx", "pdf")
+DRAFT = "（草稿，未编号）"
+HEADER = ("序号", "问题编号", "问题", "责任领导", "责任人", "整改时限", "逾期（工作日）", "新整改时限")
+
+
+def cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def lines(run: Run, doc: NoticeDoc) -> dict[str, str]:
+    """The document's text, by part."""
+    meta = run.definition.sections.get("campaign") or {}
+    report_to = str((meta.get("reporting") or {}).get("to") or doc.issuer)
+    basis = str(meta.get("basis") or run.definition.title)
+    overdue = any(r["deadline"] < doc.issued_on.isoformat() for r in doc.rows)
+    state = "已逾期未完成" if overdue else "即将到期"
+    action = f"{doc.action}。" if doc.action else ""
+    reply = (f"并于{cn_date(doc.reply_by)}前将整改情况书面报送{report_to}。" if doc.reply_by
+             else f"并将整改情况书面报送{report_to}。")
+    return {
+        "title": KIND,
+        "number": doc.number or DRAFT,
+        "campaign": run.definition.title,
+        "to": f"{doc.unit.title}：",
+        "body": (f"根据《{basis}》的要求，经对你单位整改台账进行督查，下列{len(doc.rows)}项整改事项"
+                 f"{state}，现予以{doc.level_title}。{action}请你单位主要负责人亲自过问，抓紧落实整改，"
+                 + reply),
+        "issuer": doc.issuer,
+        "date": cn_date(doc.issued_on),
+    }
+
+
+def table_rows(doc: NoticeDoc) -> list[list[str]]:
+    return [[str(i), r["code"], r["title"], r["leader"], r["person"], r["deadline"],
+             str(r["working_days_overdue"]), r["new_deadline"]]
+            for i, r in enumerate(doc.rows, 1)]
+
+
+STYLE = """
+@page { size: A4; margin: 2.5cm 2cm; }
+body { font-family: "Noto Serif CJK SC", "SimSun", "Songti SC", serif; margin: 2em; }
+section { page-break-after: always; max-width: 60em; margin: 0 auto 3em; }
+section:last-child { page-break-after: auto; }
+h1 { text-align: center; color: #b00; letter-spacing: 0.3em; margin-bottom: 0.2em; }
+p.number, p.campaign { text-align: center; margin: 0.3em 0; }
+hr { border: 0; border-top: 2px solid #b00; margin: 0.6em 0 1.2em; }
+p.body { text-indent: 2em; line-height: 1.8; }
+table { border-collapse: collapse; width: 100%; font-size: 0.85em; table-layout: fixed; }
+th, td { border: 1px solid #333; padding: 0.3em 0.4em; vertical-align: top; }
+th { background: #eee; }
+td.n { text-align: right; }
+th:nth-child(1) { width: 2.2em; } th:nth-child(2) { width: 8.6em; }
+th:nth-child(4), th:nth-child(5) { width: 4.4em; } th:nth-child(7) { width: 3.6em; }
+th:nth-child(6), th:nth-child(8) { width: 6.2em; }
+p.sign { text-align: right; margin-top: 3em; line-height: 1.8; }
+@media print { body { margin: 0; } }
+"""
+
+
+def to_html(run: Run, docs: Sequence[NoticeDoc]) -> str:
+    """One HTML page with a section (a printed page) per document; all text escaped."""
+    e = html.escape
+    sections = []
+    for doc in docs:
+        t = lines(run, doc)
+        body = "\n".join(
+            "<tr>" + "".join(f"<td{' class=n' if j in (0, 6) else ''}>{e(v)}</td>"
+                             for j, v in enumerate(row)) + "</tr>"
+            for row in table_rows(doc))
+        head = "".join(f"<th>{h}</th>" for h in HEADER)
+        sections.append(f"""<section>
+<h1>{e(t['title'])}</h1>
+<p class="number">{e(t['number'])}</p>
+<hr>
+<p class="campaign">{e(t['campaign'])}</p>
+<p>{e(t['to'])}</p>
+<p class="body">{e(t['body'])}</p>
+<table>
+<thead><tr>{head}</tr></thead>
+<tbody>
+{body}
+</tbody>
+</table>
+<p class="sign">{e(t['issuer'])}<br>{e(t['date'])}</p>
+</section>""")
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{KIND} — {e(run.definition.title)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+{chr(10).join(sections)}
+</body>
+</html>
+"""
+
+
+def write_pdf(run: Run, docs: Sequence[NoticeDoc], path: str) -> None:
+    """The HTML laid out by WeasyPrint (Pango draws the CJK fonts the system has)."""
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # font subsetting chatter
+    HTML(string=to_html(run, docs)).write_pdf(path)
+
+
+def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str) -> None:
+    """A Word document, a page per notice, in the fonts Chinese offices print with."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    document = Document()
+    normal = document.styles["Normal"]
+    normal.font.name = "SimSun"
+    normal.font.size = Pt(12)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
+
+    def para(text: str, *, align: Any = None, size: float | None = None, bold: bool = False,
+             red: bool = False, indent: bool = False) -> Any:
+        p = document.add_paragraph()
+        if align is not None:
+            p.alignment = align
+        if indent:
+            p.paragraph_format.first_line_indent = Pt(24)
+        run_ = p.add_run(text)
+        run_.bold = bold
+        if size:
+            run_.font.size = Pt(size)
+        if red:
+            run_.font.color.rgb = RGBColor(0xBB, 0, 0)
+        return p
+
+    for k, doc in enumerate(docs):
+        t = lines(run, doc)
+        para(t["title"], align=WD_ALIGN_PARAGRAPH.CENTER, size=22, bold=True, red=True)
+        para(t["number"], align=WD_ALIGN_PARAGRAPH.CENTER)
+        para(t["campaign"], align=WD_ALIGN_PARAGRAPH.CENTER)
+        para(t["to"])
+        para(t["body"], indent=True)
+        rows = table_rows(doc)
+        table = document.add_table(rows=1 + len(rows), cols=len(HEADER))
+        table.style = "Table Grid"
+        for j, h in enumerate(HEADER):
+            table.cell(0, j).text = h
+        for i, row in enumerate(rows, 1):
+            for j, v in enumerate(row):
+                table.cell(i, j).text = v
+        para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT)
+        last = para(t["date"], align=WD_ALIGN_PARAGRAPH.RIGHT)
+        if k < len(docs) - 1:
+            last.add_run().add_break(WD_BREAK.PAGE)
+    document.save(path)
+
+
+def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None = None,
+          path: str | None = None) -> list[str]:
+    """A file per document in ``folder`` (named unit-level-day), or all in the one file ``path``."""
+    def one(target: str, chosen: Sequence[NoticeDoc]) -> None:
+        if fmt == "html":
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(to_html(run, chosen))
+        elif fmt == "pdf":
+            write_pdf(run, chosen, target)
+        else:
+            write_docx(run, chosen, target)
+
+    from engine.core.errors import EnvironmentProblem
+
+    written: list[str] = []
+    if not docs:
+        return written
+    target = folder or path or ""
+    try:
+        if folder is not None:
+            os.makedirs(folder, exist_ok=True)
+            for doc in docs:
+                target = os.path.join(folder, f"{doc.stem}.{fmt}")
+                one(target, [doc])
+                written.append(target)
+        if path is not None:
+            target = path
+            one(path, docs)
+            written.append(path)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {target}: {exc.strerror or exc}",
+                                 "choose a folder or file you may write to (-o, --html)") from None
+    return written
