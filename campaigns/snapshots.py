@@ -126,21 +126,15 @@ def _split(conn: Connection, run: Run, day: dt.date) -> int | None:
     return int(upto)
 
 
-def write_missing(conn: Connection, run: Run, newest_only: bool = False) -> list[dt.date]:
-    """Write the snapshot of every month-end no change can reach that has none yet.
-
-    With ``newest_only`` (what a tick does) only the newest such month-end is written: a
-    daily tick seals one month at a time anyway, and a tick that catches up several months
-    does not pay for each of them (the reducer starts from the newest snapshot before a
-    date; ``audit verify --repair-snapshots`` writes them all).
-    """
+def write_missing(conn: Connection, run: Run) -> list[dt.date]:
+    """Write the snapshot of every month-end no change can reach that has none yet
+    (``rectify audit snapshots``, run after the nightly tick)."""
     sealed = sealed_before(conn, run)
     if sealed is None:
         return []
     have = set(conn.execute(select(SN.c.as_of).where(SN.c.campaign_id == run.id)).scalars())
     written = []
-    ends = month_ends(run.start_date, sealed)
-    for end in ends[-1:] if newest_only else ends:
+    for end in month_ends(run.start_date, sealed):
         if end in have:
             continue
         last = _split(conn, run, end)

@@ -38,6 +38,7 @@ main_job() {
         echo "main: ledger, September report and public board written to $out/"
     fi
     echo "main: the event logs' hash chains, and the state tables against a replay of the log"
+    .venv/bin/rectify audit snapshots --all --db "$db"
     .venv/bin/rectify audit verify --all --db "$db"
     .venv/bin/rectify audit head wgbw-2015 --db "$db"
 }

@@ -82,7 +82,7 @@ def tick(db: Path, day: dt.date) -> None:
 
     def work(conn: Any, run: Any) -> None:
         tick_campaign(Scope(conn, run, None, day))
-        write_missing(conn, run, newest_only=True)  # as 'rectify tick' does
+        write_missing(conn, run)  # as 'rectify audit snapshots' after the tick does
 
     _write(db, work)
 
@@ -264,8 +264,10 @@ def test_snapshots_are_written_for_sealed_month_ends_and_used(tmp_path: Path) ->
     invoke(db, "item", "advance", "confirm", code, "--actor", "sup", "--as-of", "2015-07-03")
     invoke(db, "item", "rectify", code, "--measures", "m", "--actor", "zhang-czj",
            "--as-of", "2015-08-03")
-    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-08-05")  # July sealed
-    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-09-10")  # August sealed
+    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-09-10")  # July and August sealed
+    assert invoke(db, "audit", "snapshots", CAMPAIGN).output == (
+        f"{CAMPAIGN}: 2 snapshot(s) written (2015-07-31, 2015-08-31)\n")
+    assert invoke(db, "audit", "snapshots", "--all").output == f"{CAMPAIGN}: 0 snapshot(s) written\n"
     store = Database(db)
     with store.read() as conn:
         run = load_run(conn, CAMPAIGN)

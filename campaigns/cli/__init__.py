@@ -33,7 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
     "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
-    "audit": ("campaigns.cli.audit:audit", "Verify the hash-chained event logs; print a head."),
+    "audit": ("campaigns.cli.audit:audit",
+              "Verify the hash-chained event logs; print a head; write month-end snapshots."),
 }
 
 

@@ -99,3 +99,34 @@ def head(campaign: str | None, site: bool, as_json: bool, db: str | None, as_of:
         click.echo(f"{target.key}: no events yet")
     else:
         click.echo(f"{found.stream} #{found.seq} {found.hash}")
+
+
+@audit.command("snapshots")
+@click.argument("campaign", required=False)
+@click.option("--all", "every", is_flag=True, help="Every campaign.")
+@JSON
+@common
+def snapshots(campaign: str | None, every: bool, as_json: bool, db: str | None,
+              as_of: str | None) -> None:
+    """Write the month-end snapshots the as-of views start from, for months no change can reach.
+
+    Derived data, kept apart from 'rectify tick' so the clock stays lean: run it after the
+    nightly tick.  Writes only what is missing; 'audit verify --repair-snapshots' rebuilds all.
+    """
+    from campaigns.audit import streams
+    from campaigns.runs import load_run_by_id
+    from campaigns.snapshots import write_missing
+
+    if bool(campaign) == every:
+        raise click.UsageError("give a CAMPAIGN or --all")
+    written: dict[str, list[str]] = {}
+    with database(db).write() as conn:
+        for stream in streams(conn, campaign, every, False):
+            if stream.campaign_id is not None:
+                run = load_run_by_id(conn, stream.campaign_id)
+                written[stream.key] = [d.isoformat() for d in write_missing(conn, run)]
+    if as_json:
+        click.echo(json.dumps(written, ensure_ascii=False, indent=2))
+        return
+    for key, days in written.items():
+        click.echo(f"{key}: {len(days)} snapshot(s) written" + (f" ({', '.join(days)})" if days else ""))

@@ -65,16 +65,12 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
 def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
     from campaigns.clock import tick as tick_campaign
     from campaigns.runs import load_run
-    from campaigns.snapshots import write_missing
 
     from ._common import scope_of
 
     with db.write() as conn:
         scope = scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
-        report = tick_campaign(scope, dry_run)
-        if not dry_run:  # months the clock has now sealed get their snapshot
-            write_missing(conn, scope.run, newest_only=True)
-        return report
+        return tick_campaign(scope, dry_run)
 
 
 def _print(report: Any) -> None:
