@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -54,7 +55,16 @@ class Record:
     item: ItemState
     rectification: RectState
     campaign: Head | None = None  # its campaign's head, when read in the same statement
-    unit_kinds: tuple[str | None, ...] = ()  # the kinds of the units on unit_path, root first
+    kinds: tuple[str | None, ...] | None = None  # the kinds along unit_path, once read
+    loader: Callable[[Record], tuple[str | None, ...]] | None = None
+
+    @property
+    def unit_kinds(self) -> tuple[str | None, ...]:
+        """The kinds of the units on ``unit_path``, root first: read when a guard first asks
+        (most steps never do), for every record loaded with this one at once."""
+        if self.kinds is None:
+            self.kinds = self.loader(self) if self.loader is not None else ()
+        return self.kinds
 
     def subject(self, machine: str) -> Any:
         return self.item if machine == "item" else self.rectification
@@ -100,7 +110,14 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
             found[row[0]] = Record(row[0], row[1], row[2], ItemState(*row[3:3 + _I]),
                                    RectState(*row[3 + _I:3 + _I + _R]),
                                    Head(*row[3 + _I + _R:]) if len(row) > 3 + _I + _R else None)
-    _add_unit_kinds(conn, list(found.values()))
+    batch = list(found.values())
+
+    def load_kinds(record: Record) -> tuple[str | None, ...]:
+        _add_unit_kinds(conn, [r for r in (*batch, record) if r.kinds is None])
+        return record.kinds or ()
+
+    for record in batch:
+        record.loader = load_kinds
     missing = [c for c in codes if c not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
@@ -122,4 +139,4 @@ def _add_unit_kinds(conn: Connection, records: list[Record]) -> None:
         kinds.update(_KINDS.rows(conn, {f"p{i}": chunk[i] if i < len(chunk) else None
                                         for i in range(_SLOTS)}))
     for record in records:
-        record.unit_kinds = tuple(kinds.get(p) for p in ancestor_paths(record.unit_path))
+        record.kinds = tuple(kinds.get(p) for p in ancestor_paths(record.unit_path))
