@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -55,8 +55,10 @@ class Record:
     item: ItemState
     rectification: RectState
     campaign: Head | None = None  # its campaign's head, when read in the same statement
-    kinds: tuple[str | None, ...] | None = None  # the kinds along unit_path, once read
-    loader: Callable[[Record], tuple[str | None, ...]] | None = None
+    # the kinds along unit_path once read, and what reads them (not part of what a record is)
+    kinds: tuple[str | None, ...] | None = field(default=None, compare=False, repr=False)
+    loader: Callable[[Record], tuple[str | None, ...]] | None = field(default=None, compare=False,
+                                                                     repr=False)
 
     @property
     def unit_kinds(self) -> tuple[str | None, ...]:
