@@ -25,9 +25,7 @@ from .clock import catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
-from .tables import EVENTS, ITEMS, RECTIFICATIONS
-
-TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
+from .tables import EVENTS, SUBJECT_TABLES as TABLES
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,15 @@ from .events import lock
 from .records import Record, load_records
 from .runs import Run, require_not_future
 from .stages import close_due, open_due
-from .tables import CAMPAIGNS as C, EVENTS as E, ITEMS as I, NOTICES as N, RECTIFICATIONS as R, TICKS as T
+from .tables import (
+    CAMPAIGNS as C,
+    EVENTS as E,
+    ITEMS as I,
+    NOTICES as N,
+    RECTIFICATIONS as R,
+    SUBJECT_TABLES as TABLES,
+    TICKS as T,
+)
 
 ONE_DAY = dt.timedelta(days=1)
 SYSTEM = Actor(SYSTEM_ACTOR)
@@ -226,8 +234,6 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
 
 def write_due(conn: Connection, run: Run, due: Due) -> None:
     """Store a catch-up's moves, then its notices linked to their events (the one write it makes)."""
-    from .advance import TABLES
-
     mark = (conn.execute(select(func.max(E.c.id))).scalar() or 0) if due.notices else 0
     for wave in _waves(due.moves):
         apply_moves(conn, TABLES, E, wave)

@@ -27,7 +27,16 @@ OPTIONAL: Mapping[str, Any] = {"optional": True}  # left out of the payload when
 
 
 def _iso(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
+    """A payload value as JSON holds it: dates as ISO text, an import's origin as its mapping."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Origin):
+        return value.as_dict()
+    if isinstance(value, Mapping):
+        return {k: _iso(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -131,8 +140,7 @@ class ItemAdded(Payload):
 
     def as_payload(self) -> dict[str, Any] | None:
         out = super().as_payload() or {}
-        if self.origin is not None:
-            out["import"] = self.origin.as_dict()
+        if self.origin is not None:  # an import says who is responsible, even no one
             out["leader_id"], out["person_id"] = self.leader_id, self.person_id
         return out
 
@@ -186,12 +194,6 @@ class ProgressRecorded(Payload):
     evidence: list[dict[str, str]]  # [{"file": name, "sha256": hex}]
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
 
-    def as_payload(self) -> dict[str, Any] | None:
-        out: dict[str, Any] = {"evidence": list(self.evidence)}
-        if self.origin is not None:
-            out["import"] = self.origin.as_dict()
-        return out
-
 
 @dataclass(frozen=True)
 class Edited(Payload):
@@ -203,15 +205,6 @@ class Edited(Payload):
     new: Mapping[str, Any]
     secrets: list[str] | None = field(default=None, metadata=OPTIONAL)
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
-
-    def as_payload(self) -> dict[str, Any] | None:
-        out: dict[str, Any] = {"old": {k: _iso(v) for k, v in self.old.items()},
-                               "new": {k: _iso(v) for k, v in self.new.items()}}
-        if self.secrets is not None:
-            out["secrets"] = list(self.secrets)
-        if self.origin is not None:
-            out["import"] = self.origin.as_dict()
-        return out
 
 
 @dataclass(frozen=True)
@@ -297,12 +290,6 @@ class UnitAdded(Payload):
     kind: str | None
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
 
-    def as_payload(self) -> dict[str, Any] | None:
-        out = super().as_payload() or {}
-        if self.origin is not None:
-            out["import"] = self.origin.as_dict()
-        return out
-
 
 @dataclass(frozen=True)
 class PersonAdded(Payload):
@@ -315,12 +302,6 @@ class PersonAdded(Payload):
     roles: list[str]
     title: str | None
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
-
-    def as_payload(self) -> dict[str, Any] | None:
-        out = super().as_payload() or {}
-        if self.origin is not None:
-            out["import"] = self.origin.as_dict()
-        return out
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from engine.io.store import now
 from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
-from .advance import TABLES, plan_record
+from .advance import plan_record
 from .context import Scope
 from .records import load_records
 from .runs import Run, require_forward
@@ -32,6 +32,7 @@ from .tables import (
     PROGRESS,
     RECTIFICATIONS as R,
     SECRETS,
+    SUBJECT_TABLES as TABLES,
     insert_id,
 )
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import NotFound
@@ -18,7 +18,7 @@ from .firing import firing_text
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
-from .tables import EVENTS as E, PEOPLE as P, PROGRESS, RECTIFICATIONS as R, SECRETS
+from .tables import EVENTS as E, PEOPLE as P, PROGRESS, SECRETS
 
 
 def finished_states(run: Run) -> list[str]:
@@ -27,10 +27,6 @@ def finished_states(run: Run) -> list[str]:
     if d.ladder:
         return sorted(d.ladder.stop_states | d.machines["rectification"].done_states)
     return sorted(d.machines["rectification"].done_states)
-
-
-def overdue_clause(run: Run, as_of: dt.date) -> Any:
-    return and_(R.c.deadline < as_of, R.c.state.not_in(finished_states(run)))
 
 
 def may_see_secrets(run: Run, actor: Actor | None) -> bool:

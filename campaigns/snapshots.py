@@ -38,10 +38,6 @@ class Snapshot:
     last_event_id: int
     items: dict[int, ItemAt]
 
-    @property
-    def max_item_id(self) -> int:
-        return max(self.items, default=0)
-
 
 _FIELDS_OF = operator.attrgetter(*FIELDS)
 _COMPARED_OF = operator.attrgetter(*COMPARED)

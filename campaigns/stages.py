@@ -193,12 +193,11 @@ def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: 
     spec = run.definition.stage(row.key)
     assert spec is not None
     decided = plan_stage(run.runtime, spec, row, verb, ctx.actor, ctx.as_of, force=force, run=run,
-                         figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id})
+                         figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id},
+                         stream=run.key)
     if not decided.ok:
         raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): {decided.reasons()}",
                       "wait until the conditions hold, or an authorised actor may --force")
-    for move in decided.moves:  # the campaign's chain; a stage is known by its key
-        move.stream, move.subject_key = run.key, row.key
     apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
     text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))
     forced = bool(decided.moves[0].payload and decided.moves[0].payload.get("overridden"))

@@ -246,6 +246,9 @@ TICKS = Table(
 )
 
 # Small key/value facts about the database itself.
+# The tables of the machines a campaign's items move through, by machine: what the writer updates.
+SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
+
 META = Table(
     "meta", metadata,
     Column("key", String(64), primary_key=True),

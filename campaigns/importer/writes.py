@@ -18,9 +18,7 @@ from engine.core.moves import Edit, Move
 from engine.io.writer import Entry, append, apply_edits, apply_moves
 
 from ..context import Scope
-from ..tables import EVENTS, ITEMS, RECTIFICATIONS
-
-TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
+from ..tables import EVENTS, SUBJECT_TABLES as TABLES
 
 
 def write_changes(conn: Connection, moves: list[Move], edits: Sequence[Edit] = ()) -> None:

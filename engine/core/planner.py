@@ -194,7 +194,7 @@ STAGE_STATES = {"open": ("pending", "open"), "close": ("open", "closed")}
 def plan_stage(runtime: Runtime, stage: StageSpec, subject: Any, verb: str, actor: Actor,
                as_of: dt.date, *, force: bool = False, run: Any = None,
                figures: Figures | None = None, rule: str | None = None,
-               event_values: Mapping[str, Any] | None = None) -> Plan:
+               event_values: Mapping[str, Any] | None = None, stream: str = "") -> Plan:
     """Open or close one stage: its entry or exit guards decide, unless ``force`` overrides.
 
     ``subject`` is the stored stage (``id``, ``state``, ``version``).  A forced change is
@@ -216,7 +216,8 @@ def plan_stage(runtime: Runtime, stage: StageSpec, subject: Any, verb: str, acto
         payload["overridden"] = [str(r) for r in refusals]
     result.moves.append(Move(subject.id, subject.version, STAGE_MACHINE, verb, source, dest,
                              actor.key, as_of, changes={date_field: as_of},
-                             event_values=dict(event_values or {}), payload=payload, rule=rule))
+                             event_values=dict(event_values or {}), payload=payload, rule=rule, stream=stream,
+                             subject_key=stage.key))
     return result
 
 
