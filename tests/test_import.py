@@ -84,6 +84,16 @@ def test_xlsx_with_title_row_and_chinese_headers(db: str, tmp_path: Path) -> Non
     assert origin["values"]["measures"] == "开展窗口服务培训"  # what the row said, for next time
 
 
+def test_the_log_records_who_is_responsible_for_an_imported_row(db: str, tmp_path: Path) -> None:
+    """The replay (as-of views, audit) gives the imported 责任领导 and 责任人, as the row does."""
+    run_import(db, write_xlsx(tmp_path / "台账.xlsx", ROWS))
+    shown = json.loads(invoke(db, "item", "show", "WGBW-2015-0001", "--json",
+                              "--as-of", "2015-08-10").output)
+    assert (shown["leader"], shown["person"]) == ("张局长", "李科长")
+    result = invoke(db, "audit", "verify", CAMPAIGN)
+    assert result.output == "wgbw-2015: ok\n"
+
+
 def test_csv_with_english_headers_in_gb18030(db: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "items.csv", [
         ["czj", "1", "Slow approvals", "buck-passing", "inspection", "Set time limits", "2015-09-30"],

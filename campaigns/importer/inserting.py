@@ -85,7 +85,7 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
                    "deadline": iso(rect["deadline"]), "secrets": sorted(p.secrets),
                    "import": {**where, "values": fingerprint(p, d.confidential)},
                    # who is responsible from the start (version 2): a replay needs it
-                   "leader_id": v.get("leader"), "person_id": v.get("person")}
+                   "leader_id": rect["leader_id"], "person_id": rect["person_id"]}
         for name in ("measures", "target", "department"):
             if rect[name]:
                 payload[name] = rect[name]
