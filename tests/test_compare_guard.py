@@ -125,63 +125,9 @@ def test_good_compares_are_valid(tmp_path: Path) -> None:
 # A city's 2010–2011 campaign on investment-project approvals, with a 回头看 stage: a unit whose
 # self-inspection is returned as perfunctory re-inspects; returned a second time, its head is
 # held accountable (by the clock, one working day later), and it may not resubmit before.
-CITY = """\
-format: 1
-campaign:
-  key: tzxm-2010
-  title: 投资项目审批专项治理
-  code_prefix: TZXM
-categories:
-  - {key: slow-approval, title: 审批拖延}
-sources: [self-inspection, inspection]
-lifecycle: standard
-stages:
-  - {key: self-inspect, kind: self-inspect, title: 自查自纠, start: 2010-06-01, end: 2010-12-31}
-  - {key: look-back, kind: look-back, title: 回头看, start: 2011-01-04, end: 2011-06-30}
-roles:
-  unit-head:
-    title: 单位主要负责人
-    triggers: [confirm, plan, submit, resubmit]
-  supervision-office:
-    title: 市督查室
-    triggers: [confirm, dismiss, verify, return, reopen, merge]
-deadlines:
-  default_limit: 20 working days
-  after_return: 10 working days
-  after_reopen: 20 working days
-escalation:
-  machine: rectification
-  applies_in: [in_progress, accountable]
-  hold_states: [extension_requested, submitted]
-  stop_states: [verified, cancelled, long_term]
-  levels:
-    - {key: reminder, title: 提醒, at: -3 working days}
-machines:
-  rectification:
-    states:
-      - {key: accountable, title: 追责问责}
-    transitions:
-      - trigger: submit
-        guards:
-          - compare: {field: returns, op: '<', value: 2}
-      - trigger: hold-accountable
-        title: 复查仍敷衍，追究主要负责人责任
-        source: in_progress
-        dest: accountable
-      - trigger: resubmit
-        title: 问责后再次申请销号
-        source: accountable
-        dest: submitted
-        actions: [{stamp_date: {field: submitted_on}}]
-timers:
-  - key: accountability
-    machine: rectification
-    state: in_progress
-    after: 1 working day
-    trigger: hold-accountable
-    guards:
-      - compare: {field: returns, op: '>=', value: 2}
-"""
+# The whole definition is tests/data/tzxm-2010.yaml, which tests/test_campaign_city_2010.py
+# runs end to end.
+CITY = (Path(__file__).resolve().parent / "data" / "tzxm-2010.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
