@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from engine.core.planner import Plan, Request, plan
 from engine.io.writer import apply_moves
 
 from . import events as ev
+from .batches import COMMAND, recording
 from .clock import catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
@@ -43,7 +45,14 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
         raise InvalidInput("'plan' records the rectification plan itself",
                            "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
-    records = load_records(conn, codes)
+    with ExitStack() as batches:
+        return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
+                        params, resolve, batches)
+
+
+def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor | None,
+             actor_key: str | None, as_of: dt.date, note: str | None,
+             params: Mapping[str, Any] | None, resolve: Any, batches: ExitStack) -> list[Advanced]:
     runs: dict[int, Run] = {}
     actors: dict[int, Actor] = {}
     moves: list[Move] = []
@@ -57,6 +66,8 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
                 else load_run_by_id(conn, record.campaign_id))
             require_forward(run, as_of)
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
+            batches.enter_context(recording(conn, run.id, run.key, COMMAND, actors[run.id].key,
+                                            as_of))  # one change to undo: catch-up included
         catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
         decided = plan_record(conn, run, record, Request(
             trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))

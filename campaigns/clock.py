@@ -34,6 +34,7 @@ from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
 from engine.io.writer import apply_moves
 
+from .batches import TICK, recording
 from .context import Scope
 from .events import lock
 from .records import Record, load_records
@@ -126,14 +127,17 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     savepoint = conn.begin_nested() if dry_run else None
     clock = clock_for(run)
     day = report.first
-    while day <= as_of:
-        closed, refused = close_due(conn, run, day)  # the day after a window's end
-        opened, report.waiting = open_due(conn, run, day)
-        report.waiting = refused + report.waiting  # the last day's: what still stands
-        report.steps += [_stage_step(run, key, day, "closed") for key in closed]
-        report.steps += [_stage_step(run, key, day, "opened") for key in opened]
-        report.steps += clock.run_day(conn, day)
-        day += ONE_DAY
+    # one batch, undone as a whole (campaigns.undo), which puts the clock back where it was
+    with recording(conn, run.id, run.key, TICK, SYSTEM_ACTOR, as_of,
+                   {"previous": last.isoformat() if last else None}):
+        while day <= as_of:
+            closed, refused = close_due(conn, run, day)  # the day after a window's end
+            opened, report.waiting = open_due(conn, run, day)
+            report.waiting = refused + report.waiting  # the last day's: what still stands
+            report.steps += [_stage_step(run, key, day, "closed") for key in closed]
+            report.steps += [_stage_step(run, key, day, "opened") for key in opened]
+            report.steps += clock.run_day(conn, day)
+            day += ONE_DAY
     if last is None:
         conn.execute(insert(T).values(campaign_id=run.id, ticked_to=as_of))
     else:

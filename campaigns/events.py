@@ -261,6 +261,35 @@ class DocumentIssued(Payload):
 
 
 @dataclass(frozen=True)
+class Undone(Payload):
+    """A compensating move: the subject put back as it was before the events ``undoes`` (their
+    ``seq`` in the campaign's chain), with the value each field they set had before.
+
+    Written by ``rectify item undo`` and ``rectify campaign undo`` (campaigns.undo) on the
+    undone events' machine; the undone events stay in the log as they were.
+    """
+
+    KIND = "undo"
+    TRIGGER = "undo"
+    undoes: list[int]
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_payload(self) -> dict[str, Any] | None:
+        return {**{k: _iso(v) for k, v in sorted(self.changes.items())}, "undoes": self.undoes}
+
+
+@dataclass(frozen=True)
+class DocumentWithdrawn(Payload):
+    """A numbered document withdrawn (作废) because an undo reversed an escalation it lists;
+    its row and number stay, and the number is never given again."""
+
+    KIND = "document withdrawn"
+    MACHINE, TRIGGER = "document", "withdraw"
+    number: str
+    undoes: list[int]  # the undone events (seq) that withdrew it
+
+
+@dataclass(frozen=True)
 class ChainStarted(Payload):
     """The first link of a stream whose events began before the chain (migration 0003).
 
@@ -315,7 +344,7 @@ class PersonDeactivated(Payload):
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
-    UnitAdded, PersonAdded, PersonDeactivated)
+    Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated)
 
 
 # --- building entries ----------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
 from .advance import plan_record
+from .batches import COMMAND, recording
 from .context import Scope
-from .records import load_records
+from .records import Record, load_records
 from .runs import Run, require_forward
 from .stages import stage_for
 from .tables import (
@@ -111,13 +112,23 @@ def default_deadline(run: Run, start: dt.date) -> dt.date | None:
 def plan(scope: Scope, code: str, *, measures: str, target: str | None, deadline: dt.date | None,
          leader: str | None, person: str | None, department: str | None = None) -> dt.date | None:
     """Give an item its rectification plan (措施、目标、时限、责任领导、责任人) and fire 'plan'."""
-    from .clock import catch_up
 
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not measures.strip():
         raise InvalidInput("a rectification plan needs measures", "give --measures")
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
+    with recording(conn, run.id, run.key, COMMAND, actor.key, as_of):
+        return _plan(scope, record, measures, target, deadline, leader, person, department)
+
+
+def _plan(scope: Scope, record: Record, measures: str, target: str | None,
+          deadline: dt.date | None, leader: str | None, person: str | None,
+          department: str | None) -> dt.date | None:
+    from .clock import catch_up
+
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
+    code = record.code
     catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
     deadline = deadline or record.rectification.deadline or default_deadline(run, as_of)
     if deadline is not None and deadline < as_of:
@@ -233,4 +244,5 @@ def merge(scope: Scope, code: str, into: str, note: str | None) -> None:
         "merge", actor, as_of, {"into": into}, note or f"duplicate of {into}",
         changes={"merged_into": target.item.id}))
     decided.raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
-    apply_moves(conn, TABLES, E, decided.moves)
+    with recording(conn, run.id, run.key, COMMAND, actor.key, as_of):
+        apply_moves(conn, TABLES, E, decided.moves)

@@ -92,6 +92,8 @@ def build(conn: Connection, run: Run, tree: UnitTree, rows: Sequence[dict[str, A
     order = {lv.key: i for i, lv in enumerate(ladder.levels)} if ladder else {}
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in rows:
+        if row.get("status"):  # withdrawn by an undo (作废): listed, never issued again
+            continue
         groups.setdefault((row["issued_on"], row["unit_code"], row["level"]), []).append(row)
     open_on: dict[str, set[str]] = {}
     docs: list[NoticeDoc] = []
@@ -134,7 +136,8 @@ def issue(conn: Connection, run: Run, docs: Sequence[NoticeDoc], actor: str) -> 
     for doc in docs:
         found = conn.execute(select(D.c.number, D.c["items"]).where(
             D.c.campaign_id == run.id, D.c.kind == KIND, D.c.unit_id == doc.unit.id,
-            D.c.level == doc.level, D.c.issued_on == doc.issued_on)).first()
+            D.c.level == doc.level, D.c.issued_on == doc.issued_on,
+            D.c.withdrawn_on.is_(None))).first()  # a withdrawn one's number is never given again
         if found is not None:
             kept = [r for r in doc.rows if r["code"] in set(found[1])]
             issued.append(replace(doc, number=found.number, rows=tuple(kept)))

@@ -16,11 +16,12 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound
 
 from .runs import Run
-from .tables import ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R
+from .tables import DOCUMENTS as D, ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R
 from .units import UnitTree
 
 COLUMNS = ["issued_on", "level", "level_title", "unit", "code", "title", "leader", "person",
-           "deadline", "days_overdue", "new_deadline", "action"]
+           "deadline", "days_overdue", "new_deadline", "action", "document", "status"]
+WITHDRAWN = "作废"  # what an undo made of a notice or a document (campaigns.undo)
 HEADERS = {"issued_on": "issued", "level_title": "title", "days_overdue": "overdue",
            "new_deadline": "new deadline"}
 
@@ -47,7 +48,7 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
     """The campaign's notices, oldest first, with unit, leader and person joined."""
     leader, person = P.alias("leader"), P.alias("person")
     query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
-                    N.c.action, I.c.code, I.c.title, I.c.unit_id, R.c.original_deadline,
+                    N.c.action, N.c.withdrawn_on, I.c.code, I.c.title, I.c.unit_id, R.c.original_deadline,
                     leader.c.name.label("leader"), person.c.name.label("person"))
              .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id)
                           .outerjoin(leader, leader.c.id == R.c.leader_id)
@@ -63,6 +64,18 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
         query = query.where(I.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
     ladder = run.definition.ladder
     titles = {lv.key: lv.title for lv in ladder.levels} if ladder else {}
+    documents: dict[tuple[int, str, dt.date], list[Any]] = {}
+    for doc in conn.execute(select(D.c.unit_id, D.c.level, D.c.issued_on, D.c.number, D.c["items"],
+                                   D.c.withdrawn_on).where(D.c.campaign_id == run.id)
+                            .order_by(D.c.id)):
+        documents.setdefault((doc[0], doc[1], doc[2]), []).append(doc)
+
+    def document(r: Any) -> str:
+        """The numbers of the documents listing the notice, a withdrawn one marked 作废."""
+        return ", ".join(d.number + (f" {WITHDRAWN}" if d.withdrawn_on else "")
+                         for d in documents.get((r.unit_id, r.level, r.issued_on), [])
+                         if r.code in (d[4] or []))
+
     return [{
         "issued_on": r.issued_on.isoformat(), "level": r.level,
         "level_title": titles.get(r.level, r.level), "unit": tree.by_id[r.unit_id].title,
@@ -71,5 +84,6 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
         "original_deadline": r.original_deadline.isoformat() if r.original_deadline else "",
         "days_overdue": r.days_overdue,
         "new_deadline": r.new_deadline.isoformat() if r.new_deadline else "",
-        "action": r.action or "",
+        "action": r.action or "", "document": document(r),
+        "status": WITHDRAWN if r.withdrawn_on else "",
     } for r in conn.execute(query)]

@@ -438,8 +438,8 @@ def stages_at(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[StageAt]
                                   E.c.machine.in_(("stage", "campaign")))
                            .order_by(E.c.id)):
         if ev.machine == "campaign":
-            if ev.trigger == "conclude" and ev.business_date <= as_of:
-                concluded = ev.business_date
+            if ev.business_date <= as_of and ev.trigger in ("conclude", "undo"):
+                concluded = ev.business_date if ev.trigger == "conclude" else None
             continue
         events.setdefault(ev.subject_id, []).append(ev)
     out = []
@@ -453,7 +453,10 @@ def stages_at(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[StageAt]
             if ev.business_date > as_of:
                 break
             state = ev.to_state or state
-            if ev.to_state == "open":
+            if ev.trigger == "undo":  # put back as it was: an undone opening or closing
+                opened = None if state == "pending" else opened
+                closed = None if state != "closed" else closed
+            elif ev.to_state == "open":
                 opened = ev.business_date
             elif ev.to_state == "closed":
                 closed = ev.business_date

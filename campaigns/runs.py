@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound
@@ -15,7 +15,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
-from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, insert_id
+from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, UNDONE, insert_id
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,10 @@ class Head(NamedTuple):
 # the rest of an advance).
 HEAD = (C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefix,
         C.c.definition_hash, C.c.concluded_on,
-        select(func.max(E.c.business_date)).where(E.c.campaign_id == C.c.id)
-        .scalar_subquery().label("latest"),
+        # the latest change still standing: an undone one (campaigns.undo) no longer counts
+        select(E.c.business_date).where(E.c.campaign_id == C.c.id,
+                                        ~exists().where(UNDONE.c.event_id == E.c.id))
+        .order_by(E.c.business_date.desc()).limit(1).scalar_subquery().label("latest"),
         select(T.c.ticked_to).where(T.c.campaign_id == C.c.id).scalar_subquery().label("ticked_to"))
 _HEAD = select(*HEAD)
 _BY_KEY = _HEAD.where(C.c.key == bindparam("key"))

@@ -102,14 +102,15 @@ def month_ends(first: dt.date, before: dt.date) -> list[dt.date]:
 
 def sealed_before(conn: Connection, run: Run) -> dt.date | None:
     """The earliest date a change may still be dated: later writers and the clock start there."""
-    latest = conn.execute(select(func.max(E.c.business_date))
-                          .where(E.c.campaign_id == run.id)).scalar()
+    from .undo import standing_latest
+
+    latest = standing_latest(conn, run)  # an undone change no longer holds business time
     if latest is None:
         return None
     if run.concluded_on is not None:  # its clock has stopped
-        return latest  # type: ignore[no-any-return]
+        return latest
     ticked = conn.execute(select(T.c.ticked_to).where(T.c.campaign_id == run.id)).scalar()
-    return min(latest, ticked or run.start_date)  # type: ignore[no-any-return]
+    return min(latest, ticked or run.start_date)
 
 
 def _split(conn: Connection, run: Run, day: dt.date) -> int | None:

@@ -21,6 +21,7 @@ from engine.core.planner import STAGE_MACHINE, plan_stage
 from engine.io.writer import apply_moves
 
 from . import events as ev
+from .batches import STAGE, recording
 from .context import Scope
 from .figures import StoreFigures
 from .i18n import _
@@ -39,8 +40,8 @@ def close(scope: Scope, key: str, force: bool = False) -> list[str]:
     if row.state != "open":
         raise Refused(f"stage '{key}' is {row.state}, not open")
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
-    ev.lock(conn, [run.key])
-    return [_close(conn, run, ctx, row, force)]
+    with recording(conn, run.id, run.key, STAGE, actor.key, as_of):
+        return [_close(conn, run, ctx, row, force)]
 
 
 def _require_override(run: Run, actor: Actor, force: bool) -> None:
@@ -51,7 +52,15 @@ def _require_override(run: Run, actor: Actor, force: bool) -> None:
 
 
 def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[str]:
-    """Move the campaign on; returns what was done, one line per stage opened or closed."""
+    """Move the campaign on; returns what was done, one line per stage opened or closed.
+
+    Everything one advance does is one batch, undone together (``rectify campaign undo``).
+    """
+    with recording(scope.conn, scope.run.id, scope.run.key, STAGE, scope.acting.key, scope.as_of):
+        return _advance(scope, to, force)
+
+
+def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:

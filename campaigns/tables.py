@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
@@ -206,7 +207,9 @@ NOTICES = Table(
     Column("new_deadline", Date),
     Column("action", Text),
     Column("event_id", Integer, ForeignKey("events.id")),
-    UniqueConstraint("rectification_id", "level", "deadline"),
+    Column("withdrawn_on", Date),  # an undo withdrew it (作废); the row stays
+    Index("uq_notices_live", "rectification_id", "level", "deadline", unique=True,
+          sqlite_where=text("withdrawn_on IS NULL"), postgresql_where=text("withdrawn_on IS NULL")),
     Index("ix_notices_campaign_issued", "campaign_id", "issued_on"),
 )
 
@@ -234,7 +237,9 @@ DOCUMENTS = Table(
     Column("issued_on", Date, nullable=False),
     Column("reply_by", Date),
     Column("items", JSON, nullable=False),  # the item codes listed, in order
-    UniqueConstraint("campaign_id", "kind", "unit_id", "level", "issued_on"),
+    Column("withdrawn_on", Date),  # an undo withdrew it (作废): the row and its number stay
+    Index("uq_documents_live", "campaign_id", "kind", "unit_id", "level", "issued_on", unique=True,
+          sqlite_where=text("withdrawn_on IS NULL"), postgresql_where=text("withdrawn_on IS NULL")),
     UniqueConstraint("series", "year", "seq"),
 )
 
@@ -268,6 +273,31 @@ SNAPSHOTS = Table(
     Column("state", LargeBinary, nullable=False),  # zlib-compressed JSON, see campaigns.snapshots
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("campaign_id", "as_of"),
+)
+
+# Events written together by one command that is undone as a whole (a tick, a stage move, an
+# import): the range of its campaign's chain, so the events need no column of their own.
+BATCHES = Table(
+    "batches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # tick, stage, import
+    Column("first_seq", Integer, nullable=False),
+    Column("last_seq", Integer, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("detail", JSON),  # a tick: the day the clock had reached before it
+    Index("ix_batches_campaign_seq", "campaign_id", "last_seq"),
+)
+
+# Events an undo reversed (campaigns.undo): an index of the undo events, which say the same in
+# their payloads; the events themselves are never edited.
+UNDONE = Table(
+    "undone", metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("undo_seq", Integer, nullable=False),  # the first event of the undo
+    Index("ix_undone_campaign", "campaign_id"),
 )
 
 

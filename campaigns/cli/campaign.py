@@ -93,3 +93,44 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
         lines = (close_stage(scope, close_, force) if close_
                  else advance_stage(scope, to, force))
     click.echo("\n".join(lines))
+
+
+@campaign.command("undo")
+@click.argument("key")
+@click.option("--note", required=True, help="Why the change is undone (kept with the undo).")
+@click.option("--batch", type=int, metavar="N",
+              help="Undo batch N (see 'rectify campaign batches') instead of the latest stage "
+                   "move or tick.")
+@ACTOR
+@common
+def undo(key: str, note: str, batch: int | None, actor: str | None, db: str | None,
+         as_of: str | None) -> None:
+    """Undo CAMPAIGN's latest stage move (open, close, conclude) or tick, as a whole.
+
+    Every event the command wrote gets its compensating event; a tick's notices are withdrawn
+    and the documents listing them marked 作废 (their numbers are never given again); the
+    clock goes back to where it was.  Refused if a later change on any subject it touched
+    still stands.  Only roles that may override may undo.
+    """
+    from campaigns.cli.items import _undone_message
+    from campaigns.dates import parse_date
+    from campaigns.runs import load_run
+    from campaigns.undo import undo_campaign
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, load_run(conn, key), as_of, actor)
+        done = undo_campaign(scope, note, parse_date(as_of, "--as-of") if as_of else None, batch)
+    click.echo(_undone_message(key, done))
+
+
+@campaign.command("batches")
+@click.argument("key")
+@output_options
+@db_only
+def batches(key: str, fmt: str, db: str | None) -> None:
+    """List CAMPAIGN's batches: the ticks, stage moves and item commands an undo reverses whole."""
+    from campaigns.runs import load_run
+    from campaigns.undo import list_batches
+
+    with database(db).read() as conn:
+        emit(list_batches(conn, load_run(conn, key)), fmt)

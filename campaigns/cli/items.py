@@ -292,3 +292,35 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
         rows = possible_triggers(scope, code)
     # a table says "automatic, when ..." under why_not; --json and --csv also give it apart
     emit(rows, fmt, TRIGGER_COLUMNS if fmt == "table" else None)
+
+
+@item.command("undo")
+@click.argument("code")
+@click.option("--note", required=True, help="Why the change is undone (kept with the undo).")
+@ACTOR
+@common
+def undo(code: str, note: str, actor: str | None, db: str | None, as_of: str | None) -> None:
+    """Undo the latest change on item CODE by a compensating event (roles that may override).
+
+    The change is every move its command made on the item and its rectification (verify and
+    the close it fired; the clock's catch-up it wrote first).  Refused if a later change on the
+    item still stands.  Without --as-of the undo is dated the campaign's latest change still
+    standing once this one is undone.
+    """
+    from campaigns.dates import parse_date
+    from campaigns.undo import undo_item
+
+    with database(db).write() as conn:
+        scope = _scope(conn, None, code, actor, as_of)
+        done = undo_item(scope, code, note, parse_date(as_of, "--as-of") if as_of else None)
+    click.echo(_undone_message(code, done))
+
+
+def _undone_message(subject: str, done: Any) -> str:
+    lines = [f"{subject}: undid {done.what} ({done.events} event(s); {done.moves} compensating "
+             f"move(s), dated {done.as_of})"]
+    if done.notices:
+        lines.append(f"{done.notices} notice(s) withdrawn (作废)")
+    if done.withdrawn:
+        lines.append("documents withdrawn (作废, numbers not reused): " + ", ".join(done.withdrawn))
+    return "\n".join(lines)

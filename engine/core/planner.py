@@ -187,6 +187,56 @@ def plan_placement(definition: Definition, placements: list[Placement], request:
     return result
 
 
+@dataclass(frozen=True)
+class Reversal:
+    """One subject put back as it was before some of its events: what an undo asks for."""
+
+    machine: str
+    subject_id: int
+    version: int
+    from_state: str  # where it stands now
+    to_state: str  # where it stood before the events undone
+    changes: Mapping[str, Any] = field(default_factory=dict)  # each field's value before them
+    payload: Mapping[str, Any] | None = None
+    subject_key: str | None = None
+
+
+UNDO = "undo"
+
+
+def plan_undo(definition: Definition, reversals: list[Reversal], request: Request) -> Plan:
+    """Compensating moves that reverse recorded changes, one per subject, never an edit of them.
+
+    Only an actor whose role may override may undo (the system never does: an undo is a
+    person's decision, recorded with their note), and only into a state the machine has.
+    """
+    result = Plan(UNDO)
+    actor = request.actor
+    if actor.is_system or not any(
+            definition.roles[r].overrides for r in actor.roles if r in definition.roles):
+        may = [r.key for r in definition.roles.values() if r.overrides]
+        result.refusals.append(Refusal(
+            f"actor '{actor.key}' holds no role that may undo a recorded change "
+            f"(roles that may: {', '.join(may) or 'none'})", "role"))
+    if not (request.note and request.note.strip()):
+        result.refusals.append(Refusal("an undo needs a reason: give --note", "note"))
+    for r in reversals:
+        spec = definition.machines.get(r.machine)
+        states = ({s.key for s in spec.states} if spec is not None
+                  else {*STAGE_STATES["open"], *STAGE_STATES["close"]} if r.machine == STAGE_MACHINE
+                  else None)
+        if states is not None and r.to_state not in states:
+            result.refusals.append(Refusal(f"'{r.machine}' has no state '{r.to_state}'", "state"))
+    if result.refusals:
+        return result
+    result.moves = [Move(r.subject_id, r.version, r.machine, UNDO, r.from_state, r.to_state,
+                         actor.key, request.as_of, changes=dict(r.changes),
+                         event_values=dict(request.event_values), note=request.note,
+                         payload=r.payload, stream=request.stream,
+                         subject_key=r.subject_key or request.subject_key) for r in reversals]
+    return result
+
+
 STAGE_MACHINE = "stage"
 STAGE_STATES = {"open": ("pending", "open"), "close": ("open", "closed")}
 

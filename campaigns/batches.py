@@ -1,0 +1,47 @@
+"""Commands whose events are undone as a whole: a tick, a stage move, an import, an item command.
+
+Each such command runs in one write transaction holding its campaign's chain head (taken first,
+as every writer does), so its events are one unbroken range of the chain's sequence numbers;
+``recording`` notes that range in ``batches``.  campaigns.undo reverses a batch's events
+together: an item command with the clock's catch-up it wrote first, a tick with every step of
+every day it ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from engine.io.writer import CHAIN_HEADS, lock_heads
+
+from .tables import BATCHES
+
+TICK, STAGE, IMPORT, COMMAND = "tick", "stage", "import", "command"
+
+
+def head_seq(conn: Connection, stream: str) -> int:
+    return int(conn.execute(select(CHAIN_HEADS.c.seq).where(CHAIN_HEADS.c.stream == stream))
+               .scalar() or 0)
+
+
+@contextmanager
+def recording(conn: Connection, campaign_id: int, stream: str, kind: str, actor: str,
+              as_of: dt.date, detail: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Note the events written inside the block as one batch (none written: no batch).
+
+    The yielded mapping becomes the batch's detail; a caller may add to it while it works.
+    """
+    lock_heads(conn, [stream])
+    first = head_seq(conn, stream) + 1
+    extra: dict[str, Any] = dict(detail or {})
+    yield extra
+    last = head_seq(conn, stream)
+    if last >= first:
+        conn.execute(insert(BATCHES).values(
+            campaign_id=campaign_id, kind=kind, first_seq=first, last_seq=last, actor=actor,
+            business_date=as_of, detail=extra or None))
