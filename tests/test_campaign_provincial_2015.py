@@ -383,7 +383,6 @@ def test_the_ladder_climbs_on_the_right_working_days(r: Replay) -> None:
 # --------------------------------------------------------------------------- 6. undo
 
 
-@pytest.mark.xfail(strict=True, reason="rectify item undo (issue 12, 'Undo, recorded') is being built")
 def test_6_a_mistaken_change_is_undone_by_a_compensating_event(r: Replay, tmp_path: Path) -> None:
     cli = Cli(tmp_path / "copy.db")
     copy_db(r.cli.db, cli.db)
