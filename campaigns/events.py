@@ -276,6 +276,19 @@ class ChainStarted(Payload):
     people: int | None = field(default=None, metadata=OPTIONAL)
 
 
+@dataclass(frozen=True)
+class ConfidentialRead(Payload):
+    """An entitled viewer was shown confidential fields (campaigns.confidential): which, in
+    which output, of how many items; a read of one item has its code as the subject."""
+
+    KIND = "confidential read"
+    MACHINE, TRIGGER = "record", "read"
+    output: str
+    fields: list[str]
+    items: int
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 

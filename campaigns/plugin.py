@@ -28,6 +28,10 @@ ITEM_FIELDS = ("code", "seq", "unit", "title", "description", "category", "sourc
                "reporter_contact", "found_on", "measures", "target", "deadline", "department",
                "leader", "person", "state", "progress", "closed_on", "original_deadline")
 CONFIDENTIAL_FIELDS = ("reporter", "reporter_contact")
+# The fields a definition may mark confidential: an item's content.  The rest (code, unit,
+# category, source, dates, state) is what supervision counts and chases by.
+MAY_HIDE = ("title", "description", "measures", "target", "department", "leader", "person",
+            "progress", "reporter", "reporter_contact")
 
 _DATE = (dt.date, type(None))  # a date, or cleared
 # The columns of ITEMS and RECTIFICATIONS that a definition's actions may set (validate checks
@@ -140,6 +144,10 @@ def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
         if isinstance(name, str) and name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
             ctx.add("unknown-field", f"confidential field '{name}' is not an item field",
                     ("confidential", i), f"item fields: {', '.join(ITEM_FIELDS)}")
+        elif isinstance(name, str) and name not in MAY_HIDE:
+            ctx.add("not-confidential", f"'{name}' cannot be confidential: reports, notices and "
+                    "the clock count and chase items by it", ("confidential", i),
+                    f"fields that may be confidential: {', '.join(MAY_HIDE)}")
     machines = ctx.data.get("machines")
     if isinstance(machines, dict) and not {"item", "rectification"} <= set(machines):
         ctx.add("missing-machine", "a campaign needs machines 'item' and 'rectification'",
