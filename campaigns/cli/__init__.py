@@ -137,6 +137,12 @@ def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | N
 def cli(ctx: click.Context, debug: bool) -> None:
     """Rectify: run special-rectification campaigns (专项整治) as state machines."""
     ctx.ensure_object(dict)["debug"] = debug
+    # every file a command creates (database, -wal, -shm, exports, notices) is its owner's
+    # alone: they hold confidential values (docs/security.md#data-at-rest)
+    import os
+
+    before = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(before))
 
 
 class UserError(click.ClickException):
