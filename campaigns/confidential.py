@@ -63,7 +63,9 @@ def record_read(scope: Scope, output: str, shown: Iterable[str], *, items: int,
     run = scope.run
     ev.lock(scope.conn, [run.key])
     kept = {k: v for k, v in filters.items() if v not in (None, False, "")}
+    kept["as_of"] = scope.as_of  # the date viewed; the event is dated so as not to move
+    # business time (a view of today must not refuse tomorrow's entry of yesterday's work)
     ev.write(scope.conn, [ev.entry(run.key, ev.ConfidentialRead(output, fields, items, kept),
                                    subject=code or run.key, actor=scope.actor.key,
-                                   day=scope.as_of, campaign_id=run.id)])
+                                   day=run.latest or run.start_date, campaign_id=run.id)])
     return True

@@ -121,7 +121,7 @@ class ItemAdded(Payload):
 
     KIND = "item added"
     MACHINE, TRIGGER = "item", "add"
-    VERSION = 2  # 2: an import gives leader_id and person_id
+    VERSION = 3  # 2: an import gives leader_id and person_id; 3: hmac of confidential values
     title: str
     unit: str  # unit code
     category: str
@@ -137,6 +137,8 @@ class ItemAdded(Payload):
     # since version 2, with ``import``: who is responsible from the start (null: no one yet)
     leader_id: int | None = field(default=None, metadata=OPTIONAL)
     person_id: int | None = field(default=None, metadata=OPTIONAL)
+    # since version 3: field → keyed hash of the value given (campaigns.secrets), never the value
+    hmac: Mapping[str, str] | None = field(default=None, metadata=OPTIONAL)
 
     def as_payload(self) -> dict[str, Any] | None:
         out = super().as_payload() or {}
@@ -201,10 +203,12 @@ class Edited(Payload):
 
     KIND = "edit"
     MACHINE, TRIGGER = "record", "edit"
+    VERSION = 2  # 2: hmac of the confidential values given
     old: Mapping[str, Any]
     new: Mapping[str, Any]
     secrets: list[str] | None = field(default=None, metadata=OPTIONAL)
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+    hmac: Mapping[str, str] | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
