@@ -293,6 +293,17 @@ class ConfidentialRead(Payload):
     filters: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ReportersPurged(Payload):
+    """Reporters' identities and contacts removed by the retention rule (campaigns.retention):
+    which fields, of how many items; the values were never in the log."""
+
+    KIND = "reporters purged"
+    MACHINE, TRIGGER = "campaign", "purge"
+    fields: list[str]
+    items: int
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 

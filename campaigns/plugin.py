@@ -114,6 +114,16 @@ NOTICES_SCHEMA = {
     },
 }
 
+RETENTION_RULE = r"^\s*(\d+)\s+(year|month|day)s?\s+after\s+conclusion\s*$"
+RETENTION_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "how long personal details are kept (campaigns.retention)",
+    "properties": {"reporters": {
+        "type": "string", "pattern": RETENTION_RULE,
+        "description": "reporters' identities and contacts are purged this long after the "
+                       "campaign concludes, e.g. '2 years after conclusion'"}},
+}
+
 
 def _check_notices(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     from engine.core.errors import InvalidInput
@@ -190,6 +200,7 @@ PLUGIN = Plugin(
         Section("sources", SOURCES_SCHEMA, check=_check_unique("sources"), build=_build_sources),
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
+        Section("retention", RETENTION_SCHEMA),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

@@ -52,3 +52,55 @@ def rotate_key(new_key_file: str, db: str | None) -> None:
         n = rotate(conn, old, new)
     click.echo(f"re-encrypted {n} value(s) with key {new.key_id}: set "
                f"RECTIFY_KEY_FILE={new_key_file} from now on")
+
+
+@db_group.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+              help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+def backup(out: str, db: str | None) -> None:
+    """Copy the database to OUT (0600), consistent even while writers run.
+
+    SQLite: the online backup API copies one snapshot of the whole file.  PostgreSQL: use
+    pg_dump, which does the same on the server.
+    """
+    from campaigns.backup import backup_sqlite
+
+    pages = backup_sqlite(database(db), out)
+    click.echo(f"wrote {out}: {pages} page(s), a consistent copy (0600); confidential values in "
+               "it stay encrypted with RECTIFY_KEY_FILE's key, kept apart")
+
+
+@db_group.command("purge")
+@click.option("--actor", envvar="RECTIFY_ACTOR", metavar="PERSON", default="system",
+              help="Who purges [env RECTIFY_ACTOR; default system].")
+@click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+              help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Business date (YYYY-MM-DD); default today in each campaign's time zone.")
+def purge(actor: str, db: str | None, as_of: str | None) -> None:
+    """Purge reporters' details of every campaign whose retention rule says their time is up.
+
+    Each purge removes the values from the secrets table and appends a 'reporters purged'
+    event to the campaign's log; campaigns without a rule, or not yet due, are left alone.
+    """
+    from sqlalchemy import select
+
+    from campaigns.retention import purge as purge_run
+    from campaigns.runs import load_run
+    from campaigns.tables import CAMPAIGNS
+
+    from ._common import as_of_date
+
+    done = []
+    with database(db).write() as conn:
+        for key in conn.execute(select(CAMPAIGNS.c.key).order_by(CAMPAIGNS.c.key)).scalars():
+            run = load_run(conn, key)
+            result = purge_run(conn, run, as_of_date(as_of, run.timezone), actor)
+            if result:
+                done.append(result)
+    for r in done:
+        click.echo(f"{r['campaign']}: reporters' details of {r['items']} item(s) purged "
+                   f"(due {r['due']})")
+    if not done:
+        click.echo("nothing to purge")
