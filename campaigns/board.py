@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.core.errors import InvalidInput
 
+from .confidential import hidden
 from .context import Scope
 from .htmlkit import esc, page, table
 from .ledger import ledger_rows
@@ -34,11 +35,12 @@ def board_rows(scope: Scope) -> dict[str, list[dict[str, Any]]]:
     shown_states = (set(s.key for s in item.states) - item.done_states - {item.initial}) \
         | closing_states(d)
     by_unit: dict[str, list[dict[str, Any]]] = {}
+    hide = hidden(scope.run, None)  # the public: whoever writes it
     for row in ledger_rows(scope):
         if row["item_state"] not in shown_states:
             continue
         by_unit.setdefault(row["unit"], []).append(
-            {name: row[name] for name, _ in PUBLIC if name not in d.confidential})
+            {name: row[name] for name, _ in PUBLIC if name not in hide})
     return by_unit
 
 
@@ -50,7 +52,7 @@ def write_board(scope: Scope, path: str) -> int:
                            "name the output FILE.html")
     d = run.definition
     by_unit = board_rows(scope)
-    columns = [(name, head) for name, head in PUBLIC if name not in d.confidential]
+    columns = [(name, head) for name, head in PUBLIC if name not in hidden(run, None)]
     n = sum(len(rows) for rows in by_unit.values())
     summary = []
     for unit, rows in sorted(by_unit.items()):

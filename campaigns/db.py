@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from engine.core.errors import EnvironmentProblem
 from engine.io.store import open_engine, resolve_url, translate_errors
 
-HEAD = "0007_undo"  # newest migration this version of the tool knows
-KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo")
+HEAD = "0008_secrets"  # newest migration this version of the tool knows
+KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 
@@ -144,6 +144,8 @@ class Database:
         if path and os.path.dirname(path) and not os.path.isdir(os.path.dirname(path)):
             raise EnvironmentProblem(f"folder {os.path.dirname(path)} does not exist",
                                      "create it first, or choose another --db")
+        if path and path != ":memory:" and not os.path.exists(path):
+            private_file(path)  # SQLite gives its -wal and -shm files the database's mode
         with translate_errors(self.shown), self.engine.connect() as conn:
             before = _current(conn)
             if before is not None and before not in KNOWN:
@@ -159,6 +161,18 @@ class Database:
         if before == HEAD:
             return f"schema is up to date ({HEAD})"
         return f"schema {'upgraded from ' + before if before else 'created'} at {HEAD}"
+
+
+def private_file(path: str) -> None:
+    """Create ``path`` empty, readable and writable by its owner only (0600): a database holds
+    confidential values, so it is never world-readable, not even for a moment."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise EnvironmentProblem(f"cannot create {path}: {e.strerror}",
+                                 "check the folder's permissions, or choose another --db") from None
 
 
 def _current(conn: Connection) -> str | None:

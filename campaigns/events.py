@@ -121,7 +121,7 @@ class ItemAdded(Payload):
 
     KIND = "item added"
     MACHINE, TRIGGER = "item", "add"
-    VERSION = 2  # 2: an import gives leader_id and person_id
+    VERSION = 3  # 2: an import gives leader_id and person_id; 3: hmac of confidential values
     title: str
     unit: str  # unit code
     category: str
@@ -137,6 +137,8 @@ class ItemAdded(Payload):
     # since version 2, with ``import``: who is responsible from the start (null: no one yet)
     leader_id: int | None = field(default=None, metadata=OPTIONAL)
     person_id: int | None = field(default=None, metadata=OPTIONAL)
+    # since version 3: field → keyed hash of the value given (campaigns.secrets), never the value
+    hmac: Mapping[str, str] | None = field(default=None, metadata=OPTIONAL)
 
     def as_payload(self) -> dict[str, Any] | None:
         out = super().as_payload() or {}
@@ -201,10 +203,12 @@ class Edited(Payload):
 
     KIND = "edit"
     MACHINE, TRIGGER = "record", "edit"
+    VERSION = 2  # 2: hmac of the confidential values given
     old: Mapping[str, Any]
     new: Mapping[str, Any]
     secrets: list[str] | None = field(default=None, metadata=OPTIONAL)
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+    hmac: Mapping[str, str] | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -303,6 +307,30 @@ class ChainStarted(Payload):
     digest: str | None
     units: int | None = field(default=None, metadata=OPTIONAL)
     people: int | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class ConfidentialRead(Payload):
+    """An entitled viewer was shown confidential fields (campaigns.confidential): which, in
+    which output, of how many items; a read of one item has its code as the subject."""
+
+    KIND = "confidential read"
+    MACHINE, TRIGGER = "record", "read"
+    output: str
+    fields: list[str]
+    items: int
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportersPurged(Payload):
+    """Reporters' identities and contacts removed by the retention rule (campaigns.retention):
+    which fields, of how many items; the values were never in the log."""
+
+    KIND = "reporters purged"
+    MACHINE, TRIGGER = "campaign", "purge"
+    fields: list[str]
+    items: int
 
 
 # --- the site log --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .batches import COMMAND, recording
 from .context import Scope
 from .records import Record, load_records
 from .runs import Run, require_forward
+from .secrets import Hasher, store
 from .stages import stage_for
 from .tables import (
     BLOBS,
@@ -32,7 +33,6 @@ from .tables import (
     PEOPLE as P,
     PROGRESS,
     RECTIFICATIONS as R,
-    SECRETS,
     SUBJECT_TABLES as TABLES,
     insert_id,
 )
@@ -88,12 +88,11 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
         item_id=item_id, campaign_id=run.id, state=d.machines["rectification"].initial, version=1,
         entered_on=as_of, deadline=deadline, original_deadline=deadline, level_base=deadline,
         returns=0))
-    for field, value in (("reporter", reporter), ("reporter_contact", reporter_contact)):
-        if value:
-            conn.execute(insert(SECRETS).values(item_id=item_id, field=field, value=value))
-    secrets = [f for f, v in (("reporter", reporter), ("reporter_contact", reporter_contact)) if v]
+    given = {f: v for f, v in (("reporter", reporter), ("reporter_contact", reporter_contact)) if v}
+    store(conn, [(item_id, f, v) for f, v in given.items()], fresh=True)
     ev.write(conn, [ev.entry(run.key, ev.ItemAdded(title, unit_row.code, category, source, rect_id,
-                                                   deadline, secrets),
+                                                   deadline, sorted(given),
+                                                   hmac=Hasher(conn).seal(code, given) or None),
                              subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
                              item_id=item_id, subject_id=item_id,
                              to_state=d.machines["item"].initial)])

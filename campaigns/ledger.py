@@ -4,7 +4,7 @@ Built from what was recorded, never typed twice: the campaign at the end of the 
 (``campaigns.reducer``: the tables when nothing is dated later, else a replay of the log).
 Written as XLSX (a merged title row, frozen headers, column widths, real date cells, and a
 summary sheet of counts by unit and state) or as CSV (UTF-8 with BOM, so Excel and WPS open
-it with its Chinese intact).  Fields the definition marks confidential never appear.
+it with its Chinese intact).  Confidential fields appear only for an entitled viewer (campaigns.confidential).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.core.errors import InvalidInput
+from engine.core.machines import Actor
 
+from .confidential import hidden, record_read
 from .context import Scope
 from .reducer import campaign_at
 from .runs import Run
@@ -57,10 +59,10 @@ COLUMNS = (
 )
 
 
-def columns_for(run: Run) -> list[LedgerColumn]:
-    """The ledger's columns, leaving out any the definition marks confidential."""
-    hidden = set(run.definition.confidential)
-    return [c for c in COLUMNS if c.field not in hidden]
+def columns_for(run: Run, actor: Actor | None = None) -> list[LedgerColumn]:
+    """The ledger's columns, leaving out any confidential field ``actor`` may not see."""
+    hide = hidden(run, actor)
+    return [c for c in COLUMNS if c.field not in hide]
 
 
 def unit_names(tree: UnitTree) -> dict[int, str]:
@@ -152,7 +154,7 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     if ext not in (".xlsx", ".csv"):
         raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
                            "name the output FILE.xlsx or FILE.csv")
-    cols = columns_for(run)
+    cols = columns_for(run, scope.actor)
     rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)
 
@@ -171,6 +173,7 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+    record_read(scope, "ledger", [c.field for c in cols], items=n, unit=unit)
     return n
 
 

@@ -28,6 +28,10 @@ ITEM_FIELDS = ("code", "seq", "unit", "title", "description", "category", "sourc
                "reporter_contact", "found_on", "measures", "target", "deadline", "department",
                "leader", "person", "state", "progress", "closed_on", "original_deadline")
 CONFIDENTIAL_FIELDS = ("reporter", "reporter_contact")
+# The fields a definition may mark confidential: an item's content.  The rest (code, unit,
+# category, source, dates, state) is what supervision counts and chases by.
+MAY_HIDE = ("title", "description", "measures", "target", "department", "leader", "person",
+            "progress", "reporter", "reporter_contact")
 
 _DATE = (dt.date, type(None))  # a date, or cleared
 # The columns of ITEMS and RECTIFICATIONS that a definition's actions may set (validate checks
@@ -110,6 +114,16 @@ NOTICES_SCHEMA = {
     },
 }
 
+RETENTION_RULE = r"^\s*(\d+)\s+(year|month|day)s?\s+after\s+conclusion\s*$"
+RETENTION_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "how long personal details are kept (campaigns.retention)",
+    "properties": {"reporters": {
+        "type": "string", "pattern": RETENTION_RULE,
+        "description": "reporters' identities and contacts are purged this long after the "
+                       "campaign concludes, e.g. '2 years after conclusion'"}},
+}
+
 
 def _check_notices(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     from engine.core.errors import InvalidInput
@@ -140,6 +154,10 @@ def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
         if isinstance(name, str) and name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
             ctx.add("unknown-field", f"confidential field '{name}' is not an item field",
                     ("confidential", i), f"item fields: {', '.join(ITEM_FIELDS)}")
+        elif isinstance(name, str) and name not in MAY_HIDE:
+            ctx.add("not-confidential", f"'{name}' cannot be confidential: reports, notices and "
+                    "the clock count and chase items by it", ("confidential", i),
+                    f"fields that may be confidential: {', '.join(MAY_HIDE)}")
     machines = ctx.data.get("machines")
     if isinstance(machines, dict) and not {"item", "rectification"} <= set(machines):
         ctx.add("missing-machine", "a campaign needs machines 'item' and 'rectification'",
@@ -182,6 +200,7 @@ PLUGIN = Plugin(
         Section("sources", SOURCES_SCHEMA, check=_check_unique("sources"), build=_build_sources),
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
+        Section("retention", RETENTION_SCHEMA),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

@@ -13,12 +13,14 @@ from engine.core.errors import NotFound
 from engine.core.explain import Firing, firings, guard_title
 from engine.core.machines import Actor, Context
 
+from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
-from .tables import EVENTS as E, PEOPLE as P, PROGRESS, SECRETS
+from .secrets import read_secrets
+from .tables import EVENTS as E, PEOPLE as P, PROGRESS
 
 
 def finished_states(run: Run) -> list[str]:
@@ -30,9 +32,9 @@ def finished_states(run: Run) -> list[str]:
 
 
 def may_see_secrets(run: Run, actor: Actor | None) -> bool:
-    if actor is None:
-        return False
-    return any(run.definition.roles[r].confidential for r in actor.roles if r in run.definition.roles)
+    from .confidential import entitled
+
+    return entitled(run, actor)
 
 
 def list_items(scope: Scope, *, state: str | None = None, unit: str | None = None,
@@ -64,9 +66,11 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
             "escalation": it.level or "", "returns": it.returns,
             "leader": names.get(it.leader_id or 0, ""), "person": names.get(it.person_id or 0, ""),
         })
-    hidden = set(run.definition.confidential) & set(out[0] if out else ())
-    if hidden:  # fields the definition marks confidential never leave in a listing
-        out = [{k: v for k, v in row.items() if k not in hidden} for row in out]
+    hide = hidden(run, scope.actor) & set(out[0] if out else ())
+    if hide:  # confidential fields leave in a listing only for an entitled viewer
+        out = [redact(row, hide) for row in out]
+    record_read(scope, "item list", set(out[0]) if out else (), items=len(out), unit=unit,
+                state=state, category=category, overdue=overdue, escalation=escalation)
     return out
 
 
@@ -106,17 +110,21 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         "overdue": bool(it.deadline and it.deadline < as_of
                         and it.rect_state not in finished_states(run)),
     }
-    if may_see_secrets(run, scope.actor):
-        for field, value in conn.execute(select(SECRETS.c.field, SECRETS.c.value)
-                                         .where(SECRETS.c.item_id == record.item.id)):
-            if field in d.confidential or field.startswith("reporter"):
-                detail[field] = value
+    hide = hidden(run, scope.actor)
+    if not hide:
+        detail.update(read_secrets(conn, record.item.id))
     detail["progress"] = [
         {"date": p.business_date.isoformat(), "actor": p.actor, "note": p.note}
         for p in conn.execute(select(PROGRESS).where(
             PROGRESS.c.item_id == record.item.id, PROGRESS.c.business_date <= as_of)
             .order_by(PROGRESS.c.id))]
     detail["history"] = history(conn, record.item.id, as_of)
+    if "progress" in hide:  # a progress note is also the note of its event
+        detail["history"] = [{**e, "note": ""} if e["trigger"] == "progress" else e
+                             for e in detail["history"]]
+    detail = redact(detail, hide)
+    record_read(scope, "item show", [k for k in detail if detail[k] not in ("", [], None)],
+                items=1, code=code)
     return detail
 
 

@@ -25,6 +25,7 @@ from engine.core.errors import InvalidInput
 from engine.io.store import Prepared
 
 from .audit import Head, Stream, head
+from .confidential import hidden, record_read
 from .context import Scope
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
@@ -86,6 +87,7 @@ class MonthReport:
     unit_names: dict[int, str] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     head: Head | None = None  # the event log's chain head as of ``as_of`` (rectify audit)
+    hidden: frozenset[str] = frozenset()  # fields this reader may not see (campaigns.confidential)
 
     @property
     def rate(self) -> float:
@@ -115,7 +117,8 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
                            "give this month or an earlier one, or a later --as-of")
     as_of = min(last, today)
     d = run.definition
-    rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree))
+    rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree),
+                      hidden=hidden(run, scope.actor))
     at = campaign_at(conn, run, as_of)
     items = at.items
     closing = closing_states(d)
@@ -222,7 +225,7 @@ def _cats(rep: MonthReport) -> dict[str, str]:
 
 
 def _shows(rep: MonthReport, name: str) -> bool:
-    return name not in rep.run.definition.confidential
+    return name not in rep.hidden
 
 
 def _item_columns(rep: MonthReport, with_measures: bool = False) -> list[tuple[str, Any]]:
@@ -401,6 +404,9 @@ def write_report(scope: Scope, first: dt.date, path: str) -> str:
         figures, note = diagrams(replace(scope, as_of=rep.as_of), True, rep.counts)
         text = to_html(rep, figures, note)
     _write(path, text)
+    shown = ["title", "measures", "progress"]
+    record_read(scope, "report", shown, items=len(rep.typical) + len(rep.new_items)
+                + len(rep.closed_items) + len(rep.overdue_items), month=f"{first:%Y-%m}")
     return note
 
 

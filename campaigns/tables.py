@@ -134,13 +134,17 @@ RECTIFICATIONS = Table(
     Index("ix_rect_ladder", "campaign_id", "level", "state", "level_base"),
 )
 
-# A confidential value of an item (e.g. the reporter); shown only to entitled roles.
+# A confidential value of an item (e.g. the reporter); shown only to entitled roles.  Encrypted
+# when a key is configured (``key_id`` names it; null: plain text); ``version`` counts rewrites.
+# The one row without an item holds the key of the keyed hashes events carry (campaigns.secrets).
 SECRETS = Table(
     "secrets", metadata,
     Column("id", Integer, primary_key=True),
-    Column("item_id", Integer, ForeignKey("items.id"), index=True, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), index=True),
     Column("field", String(64), nullable=False),
     Column("value", Text, nullable=False),
+    Column("version", Integer, default=1, server_default="1", nullable=False),
+    Column("key_id", String(32)),
     UniqueConstraint("item_id", "field"),
 )
 

@@ -46,6 +46,16 @@ PG_FIXTURES = frozenset({"pg_server", "pg_url", "pg_db_url"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # confidential values encrypted in every test, as a site with a key keeps them
+    # (tests/test_secrets.py covers running without one)
+    if not os.environ.get("RECTIFY_KEY_FILE"):
+        import base64
+        import tempfile
+
+        fd, key_file = tempfile.mkstemp(prefix="rectify-test-key-")
+        os.write(fd, base64.b64encode(os.urandom(32)))
+        os.close(fd)
+        os.environ["RECTIFY_KEY_FILE"] = key_file
     declared = {line.split(":")[0].strip() for line in config.getini("markers")}
     if "postgres" not in declared:
         config.addinivalue_line("markers", "postgres: needs a PostgreSQL server (RECTIFY_TEST_PG)")

@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
     "audit": ("campaigns.cli.audit:audit",
               "Verify the hash-chained event logs; print a head; write month-end snapshots."),
+    "db": ("campaigns.cli.db:db_group",
+           "The database itself: encryption keys, consistent backups, retention of personal data."),
 }
 
 
@@ -137,6 +139,12 @@ def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | N
 def cli(ctx: click.Context, debug: bool) -> None:
     """Rectify: run special-rectification campaigns (专项整治) as state machines."""
     ctx.ensure_object(dict)["debug"] = debug
+    # every file a command creates (database, -wal, -shm, exports, notices) is its owner's
+    # alone: they hold confidential values (docs/security.md#data-at-rest)
+    import os
+
+    before = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(before))
 
 
 class UserError(click.ClickException):

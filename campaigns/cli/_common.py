@@ -61,3 +61,10 @@ def scope_of(conn: Connection, run: Run, as_of: str | None, actor: str | None,
 
     who = resolve_actor(conn, actor, set(run.definition.roles)) if (need_actor or actor) else None
     return Scope(conn, run, who, as_of_date(as_of, run.timezone))
+
+
+def viewing(url: str | None, actor: str | None) -> Any:
+    """A view's transaction: a writing one when --actor is given, because what an entitled
+    viewer is shown of confidential fields is recorded as an event (campaigns.confidential)."""
+    db = database(url)
+    return db.write() if actor else db.read()

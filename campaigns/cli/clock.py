@@ -128,17 +128,25 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
     single, folder, doc_format = _targets(folder, output, doc_format)
     documents = bool(issue or folder or single)
     first = parse_date(since, "--since") if since else None
+    from campaigns.confidential import blank, hidden, record_read, redact
+
     database_ = database(db)
-    with (database_.write() if issue else database_.read()) as conn:
+    with (database_.write() if issue or actor else database_.read()) as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=issue)
         last = scope.as_of if (as_of or issue) else None
         if issue and first is None:
             first = scope.as_of
         rows = list_notices(conn, scope.run, scope.tree, level=level, unit=unit, since=first,
                             until=last)
+        hide = hidden(scope.run, scope.actor) & {"title", "leader", "person"}
+        record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
+                    level=level, unit=unit, since=first)
         if not documents:
-            emit(rows, fmt, COLUMNS if fmt != "json" else None, HEADERS if fmt == "table" else None)
+            emit([redact(r, hide) for r in rows], fmt,
+                 [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
+                 HEADERS if fmt == "table" else None)
             return
+        rows = [blank(r, hide) for r in rows]  # a document keeps its columns, emptied
         from campaigns import notice_docs, notice_render
 
         docs = notice_docs.build(conn, scope.run, scope.tree, rows)

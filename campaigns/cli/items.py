@@ -8,7 +8,7 @@ import click
 
 from campaigns.i18n import _, ngettext
 
-from ._common import ACTOR, common, database, scope_of
+from ._common import ACTOR, common, database, scope_of, viewing
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -94,16 +94,17 @@ def import_(fmt: str | None, **options: Any) -> None:
 @click.option("--category")
 @click.option("--overdue", is_flag=True, help="Only overdue rectifications.")
 @click.option("--escalation", metavar="LEVEL", help="Only at this escalation level.")
+@ACTOR
 @output_options
 @common
 def list_(campaign: str, state: str | None, unit: str | None, category: str | None,
-          overdue: bool, escalation: str | None, fmt: str, db: str | None,
+          overdue: bool, escalation: str | None, actor: str | None, fmt: str, db: str | None,
           as_of: str | None) -> None:
-    """List CAMPAIGN's items (the ledger view)."""
+    """List CAMPAIGN's items (the ledger view; confidential fields only for entitled --actor)."""
     from campaigns.queries import list_items
 
-    with database(db).read() as conn:
-        scope = _scope(conn, campaign, None, None, as_of, need_actor=False)
+    with viewing(db, actor) as conn:
+        scope = _scope(conn, campaign, None, actor, as_of, need_actor=False)
         rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
     emit(rows, fmt, None if fmt != "table" else
@@ -120,13 +121,13 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     """Show item CODE with its full history (confidential fields only for entitled --actor)."""
     from campaigns.queries import show_item
 
-    with database(db).read() as conn:
+    with viewing(db, actor) as conn:
         detail = show_item(_scope(conn, None, code, actor, as_of, need_actor=False), code)
     if fmt != "table":
         emit(detail, fmt)
         return
     click.echo(record(detail))
-    if detail["progress"]:
+    if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
     click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
                                                           "to", "actor", "rule", "note"]))

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ._common import common, database, scope_of
+from ._common import ACTOR, common, database, scope_of, viewing
 from ._output import emit
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
@@ -87,15 +87,18 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
 @click.option("--unit", help="Only this unit and the units under it.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.xlsx or FILE.csv.")
+@ACTOR
 @common
-def ledger(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
-    """Export CAMPAIGN's rectification ledger (整改台账) as XLSX or CSV."""
+def ledger(campaign: str, unit: str | None, output: str, actor: str | None, db: str | None,
+           as_of: str | None) -> None:
+    """Export CAMPAIGN's rectification ledger (整改台账) as XLSX or CSV (confidential fields only
+    for an entitled --actor)."""
     from campaigns.ledger import export
     from campaigns.runs import load_run
 
-    with database(db).read() as conn:
-        n = export(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False), output,
-                   unit)
+    with viewing(db, actor) as conn:
+        n = export(scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False),
+                   output, unit)
     click.echo(f"wrote {output}: {n} item(s)")
 
 
@@ -104,16 +107,19 @@ def ledger(campaign: str, unit: str | None, output: str, db: str | None, as_of: 
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.md or FILE.html.")
+@ACTOR
 @common
-def report(campaign: str, month: str, output: str, db: str | None, as_of: str | None) -> None:
-    """Write CAMPAIGN's monthly report (月报) as Markdown or HTML."""
+def report(campaign: str, month: str, output: str, actor: str | None, db: str | None,
+           as_of: str | None) -> None:
+    """Write CAMPAIGN's monthly report (月报) as Markdown or HTML (confidential fields only for
+    an entitled --actor)."""
     from campaigns.report import parse_month, write_report
     from campaigns.runs import load_run
 
     first = parse_month(month)
-    with database(db).read() as conn:
-        note = write_report(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False),
-                            first, output)
+    with viewing(db, actor) as conn:
+        note = write_report(scope_of(conn, load_run(conn, campaign), as_of, actor,
+                                     need_actor=False), first, output)
     click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
 
 

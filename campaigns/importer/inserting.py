@@ -17,8 +17,9 @@ from engine.io.writer import Entry
 
 from ..context import Scope
 from ..events import ItemAdded
+from ..secrets import Hasher, store
 from ..standing import closing_states
-from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R, SECRETS
+from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R
 from .cells import iso
 from .codes import CodeAllocator
 from .matching import fingerprint
@@ -72,7 +73,8 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
             R.c.item_id.in_(item_ids[start:start + 500]))).all())
     added: list[Entry] = []
     moves: list[Move] = []
-    secrets: list[dict[str, Any]] = []
+    secrets: list[tuple[int, str, str]] = []
+    hasher = Hasher(conn)
     notes: list[dict[str, Any]] = []
     progress: list[Entry] = []
     closing = closing_states(d)
@@ -86,6 +88,8 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
                    "import": {**where, "values": fingerprint(p, d.confidential)},
                    # who is responsible from the start (version 2): a replay needs it
                    "leader_id": rect["leader_id"], "person_id": rect["person_id"]}
+        if p.secrets:  # keyed hashes of the confidential values, never the values (version 3)
+            payload["hmac"] = hasher.seal(code, p.secrets)
         for name in ("measures", "target", "department"):
             if rect[name]:
                 payload[name] = rect[name]
@@ -96,8 +100,7 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
         current = Current(item_id, 1, item_m.initial, rect_ids[item_id], 1, rect_m.initial,
                           rect["deadline"], code)
         moves += plan_row_moves(run, p, current, scope.acting, as_of, where, closing)
-        for name, value in p.secrets.items():
-            secrets.append({"item_id": item_id, "field": name, "value": value})
+        secrets += [(item_id, name, value) for name, value in p.secrets.items()]
         if p.values.get("progress"):
             notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.acting.key,
                           "note": p.values["progress"], "recorded_at": stamp})
@@ -106,6 +109,6 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     log_events(conn, added)
     write_changes(conn, moves)
     log_events(conn, progress)
-    bulk_insert(conn, SECRETS, secrets)
+    store(conn, secrets, fresh=True)
     bulk_insert(conn, PR, notes)
     return codes

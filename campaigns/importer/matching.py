@@ -10,8 +10,9 @@ from sqlalchemy.engine import Connection
 
 from ..plugin import CONFIDENTIAL_FIELDS
 from ..runs import Run
+from ..secrets import campaign_secrets
 from ..standing import label, latest_progress
-from ..tables import EVENTS as E, ITEMS as I, RECTIFICATIONS as R, SECRETS
+from ..tables import EVENTS as E, ITEMS as I, RECTIFICATIONS as R
 from .cells import iso
 from .columns import LABELS
 from .header import Header
@@ -35,11 +36,7 @@ def existing_items(conn: Connection, run: Run) -> dict[str, Any]:
             by_ref[r.external_ref] = item
     if by_code:
         notes = latest_progress(conn, None, run.id)
-        secrets: dict[int, dict[str, str]] = {}
-        for s in conn.execute(select(SECRETS.c.item_id, SECRETS.c.field, SECRETS.c.value)
-                              .select_from(SECRETS.join(I, I.c.id == SECRETS.c.item_id))
-                              .where(I.c.campaign_id == run.id)):
-            secrets.setdefault(s.item_id, {})[s.field] = s.value
+        secrets = campaign_secrets(conn, run.id)
         imported = _imported_values(conn, run)
         for item in by_code.values():
             item["progress"] = notes.get(item["id"])

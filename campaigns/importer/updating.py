@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from engine.core.moves import Edit, Move
 from engine.io.store import now
 from engine.io.writer import Entry
 
 from ..context import Scope
+from ..events import Edited
 from ..plugin import CONFIDENTIAL_FIELDS
-from ..tables import PROGRESS as PR, SECRETS
+from ..secrets import Hasher, store
+from ..tables import PROGRESS as PR
 from .cells import iso
 from .matching import ITEM_COLUMNS, RECT_COLUMNS, fingerprint
 from .moves import Current, plan_row_moves
@@ -62,9 +64,12 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     edited.update((k, v) for m in moves for k, v in m.changes.items())
     if edited or any(n in diff for n in CONFIDENTIAL_FIELDS):
         old = {k: iso(item.get(k)) for k in edited if k in item}
+        payload = {"old": old, "new": {k: iso(v) for k, v in edited.items()},
+                   "secrets": sorted(p.secrets), "import": where}
+        if p.secrets:  # keyed hashes of the confidential values, never the values (version 2)
+            payload["hmac"] = Hasher(conn).seal(item["code"], p.secrets)
         events.append(event_row(scope, item["code"], item["id"], "record", "edit", None,
-                                {"old": old, "new": {k: iso(v) for k, v in edited.items()},
-                                 "secrets": sorted(p.secrets), "import": where}, note))
+                                payload, note, version=Edited.VERSION))
     progress = diff["progress"][1] if "progress" in diff else None
     if progress is not None:
         conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
@@ -82,12 +87,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     log_events(conn, [e for e in events if e.trigger == "edit"])
     write_changes(conn, moves, edits)
     log_events(conn, [e for e in events if e.trigger != "edit"])
-    for name, value in p.secrets.items():
-        if name in diff:
-            res = conn.execute(update(SECRETS).where(SECRETS.c.item_id == item["id"],
-                                                     SECRETS.c.field == name).values(value=value))
-            if res.rowcount == 0:
-                conn.execute(insert(SECRETS).values(item_id=item["id"], field=name, value=value))
+    store(conn, [(item["id"], name, value) for name, value in p.secrets.items() if name in diff])
 
 
 def _said(event: Entry, said: Mapping[str, Any]) -> None:

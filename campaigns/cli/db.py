@@ -1,0 +1,106 @@
+"""``rectify db``: the database itself — keys of confidential values, backups, retention."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import database
+
+
+@click.group("db")
+def db_group() -> None:
+    """The database itself: encryption keys, consistent backups, retention of personal data."""
+
+
+@db_group.command("keygen")
+@click.argument("file", type=click.Path(dir_okay=False))
+def keygen(file: str) -> None:
+    """Write a new random key for confidential values into FILE (0600; never overwritten)."""
+    import base64
+    import os
+
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.UsageError(f"{file} exists: a key is never overwritten, choose another "
+                               "name") from None
+    except OSError as e:
+        raise click.UsageError(f"cannot write {file}: {e.strerror}") from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(base64.b64encode(os.urandom(32)) + b"\n")
+    from campaigns.secrets import Vault, read_key_file
+
+    click.echo(f"wrote key {Vault(read_key_file(file)).key_id} to {file}: keep a copy apart "
+               "from the database's backups, and set RECTIFY_KEY_FILE to it")
+
+
+@db_group.command("rotate-key")
+@click.option("--new-key-file", required=True, type=click.Path(dir_okay=False, exists=True),
+              help="The new key (from 'rectify db keygen'); the current one is RECTIFY_KEY_FILE.")
+@click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+              help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+def rotate_key(new_key_file: str, db: str | None) -> None:
+    """Re-encrypt every confidential value with a new key, in one transaction.
+
+    Only the secrets table is rewritten: events carry no values, so the log is untouched.
+    Values still in plain text (kept before a key was set) are encrypted too.
+    """
+    from campaigns.secrets import Vault, read_key_file, rotate, vault
+
+    old, new = vault(), Vault(read_key_file(new_key_file))
+    with database(db).write() as conn:
+        n = rotate(conn, old, new)
+    click.echo(f"re-encrypted {n} value(s) with key {new.key_id}: set "
+               f"RECTIFY_KEY_FILE={new_key_file} from now on")
+
+
+@db_group.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+              help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+def backup(out: str, db: str | None) -> None:
+    """Copy the database to OUT (0600), consistent even while writers run.
+
+    SQLite: the online backup API copies one snapshot of the whole file.  PostgreSQL: use
+    pg_dump, which does the same on the server.
+    """
+    from campaigns.backup import backup_sqlite
+
+    pages = backup_sqlite(database(db), out)
+    click.echo(f"wrote {out}: {pages} page(s), a consistent copy (0600); confidential values in "
+               "it stay encrypted with RECTIFY_KEY_FILE's key, kept apart")
+
+
+@db_group.command("purge")
+@click.option("--actor", envvar="RECTIFY_ACTOR", metavar="PERSON", default="system",
+              help="Who purges [env RECTIFY_ACTOR; default system].")
+@click.option("--db", envvar="RECTIFY_DB", metavar="URL",
+              help="SQLite file or database URL [env RECTIFY_DB; default ./rectify.db].")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Business date (YYYY-MM-DD); default today in each campaign's time zone.")
+def purge(actor: str, db: str | None, as_of: str | None) -> None:
+    """Purge reporters' details of every campaign whose retention rule says their time is up.
+
+    Each purge removes the values from the secrets table and appends a 'reporters purged'
+    event to the campaign's log; campaigns without a rule, or not yet due, are left alone.
+    """
+    from sqlalchemy import select
+
+    from campaigns.retention import purge as purge_run
+    from campaigns.runs import load_run
+    from campaigns.tables import CAMPAIGNS
+
+    from ._common import as_of_date
+
+    done = []
+    with database(db).write() as conn:
+        for key in conn.execute(select(CAMPAIGNS.c.key).order_by(CAMPAIGNS.c.key)).scalars():
+            run = load_run(conn, key)
+            result = purge_run(conn, run, as_of_date(as_of, run.timezone), actor)
+            if result:
+                done.append(result)
+    for r in done:
+        click.echo(f"{r['campaign']}: reporters' details of {r['items']} item(s) purged "
+                   f"(due {r['due']})")
+    if not done:
+        click.echo("nothing to purge")
