@@ -212,6 +212,22 @@ class Edited(Payload):
 
 
 @dataclass(frozen=True)
+class ItemMoved(Payload):
+    """An item handed to another unit by the office (not an edit): its unit, old and new.
+
+    ``old`` and ``new`` hold ``unit_id`` as an edit's do, so every replay reads them alike;
+    ``from``/``to`` name the units by code for people reading the log.
+    """
+
+    KIND = "item moved"
+    MACHINE, TRIGGER = "record", "move"
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    from_unit: str = field(metadata={"name": "from"})
+    to_unit: str = field(metadata={"name": "to"})
+
+
+@dataclass(frozen=True)
 class Imported(Payload):
     """A state taken from an imported file, not reached by triggers (item or rectification)."""
 
@@ -372,7 +388,7 @@ class PersonDeactivated(Payload):
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
-    Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated)
+    Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved)
 
 
 # --- building entries ----------------------------------------------------------------------------

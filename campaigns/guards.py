@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.core.machines import Context
 
-from .duties import rectifying_kinds, rectifying_unit, within
+from .duties import JUDGING, rectifying_kinds, rectifying_unit, within
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:
@@ -25,6 +25,63 @@ def actor_not_in_unit(ctx: Context) -> str | None:
     if within(actor_path, owner):
         return (f"'{ctx.actor.key}' belongs to the item's own unit '{owner.rsplit('/', 1)[-1]}' "
                 "(the unit that rectifies it); a unit may not judge its own item")
+    return None
+
+
+def _unit_that_rectifies(ctx: Context) -> tuple[str, str] | None:
+    """The actor's unit path and the item's rectifying unit; None when either is unknown."""
+    item_path = getattr(ctx.record, "unit_path", "") or ""
+    if not item_path:
+        return None
+    owner = rectifying_unit(item_path, getattr(ctx.record, "unit_kinds", ()),
+                            rectifying_kinds(ctx.definition))
+    return ctx.actor.attrs.get("unit_path") or "", owner
+
+
+def actor_in_unit(ctx: Context) -> str | None:
+    """The work is done by the unit that rectifies the item, not by a unit head elsewhere."""
+    if ctx.actor.is_system or ctx.record is None:
+        return None
+    paths = _unit_that_rectifies(ctx)
+    if paths is None:
+        return None
+    actor_path, owner = paths
+    if actor_path and within(actor_path, owner):
+        return None
+    return (f"'{ctx.actor.key}' is not in the unit that rectifies the item "
+            f"('{owner.rsplit('/', 1)[-1]}'); only that unit's people do its work")
+
+
+def actor_in_unit_if_rectifying(ctx: Context) -> str | None:
+    """Who fires it only as the unit that does the work must belong to that unit."""
+    trigger = ctx.transition.trigger if ctx.transition else ""
+    roles = ctx.definition.roles
+    if any(r in roles and roles[r].side in JUDGING and trigger in roles[r].triggers
+           for r in ctx.actor.roles):
+        return None
+    return actor_in_unit(ctx)
+
+
+def actor_not_responsible(ctx: Context) -> str | None:
+    """The 责任领导 and the 责任人 of an item never judge it, wherever their unit is."""
+    if ctx.actor.is_system or ctx.record is None:
+        return None
+    who = getattr(ctx.record, "responsible", None)  # a record that knows no people: none
+    if who is None:
+        return None
+    for key, what in ((who.person, "责任人"), (who.leader, "责任领导")):
+        if key and key == ctx.actor.key:
+            return f"'{ctx.actor.key}' is the item's {what}; who answers for the work may not judge it"
+    return None
+
+
+def actor_not_submitter(ctx: Context) -> str | None:
+    """Who asked for the item to be closed does not decide that request."""
+    if ctx.actor.is_system or ctx.record is None:
+        return None
+    who = getattr(ctx.record, "responsible", None)
+    if who is not None and who.submitter == ctx.actor.key:
+        return f"'{ctx.actor.key}' submitted it for closing; someone else must judge it"
     return None
 
 

@@ -21,6 +21,7 @@ from . import events as ev
 from .advance import plan_record
 from .batches import COMMAND, recording
 from .context import Scope
+from .duties import edit_refusals, move_refusals
 from .records import Record, load_records
 from .runs import Run, require_forward
 from .secrets import Hasher, store
@@ -195,6 +196,10 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
     d = run.definition
+    refusals = edit_refusals(d, actor, sorted(changes), record.unit_path, record.unit_kinds)
+    if refusals:
+        raise Refused(f"'edit' on {code} refused: " + "; ".join(refusals),
+                      "ask someone whose role may correct it, or see 'roles' in the definition")
     item_vals: dict[str, Any] = {}
     rect_vals: dict[str, Any] = {}
     for field, value in changes.items():
@@ -228,6 +233,32 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
                              actor=actor.key, day=as_of, campaign_id=run.id, item_id=record.item.id,
                              subject_id=record.item.id, note=note)])
     return {"code": code, "changed": sorted(changes)}
+
+
+def move(scope: Scope, code: str, to: str, note: str | None) -> dict[str, Any]:
+    """Hand an item to another unit: the office's step, recorded as its own event."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
+    if not (note or "").strip():
+        raise InvalidInput("moving an item to another unit needs a reason", "give --note")
+    record = load_records(conn, [code])[0]
+    require_forward(run, as_of)
+    refusals = move_refusals(run.definition, actor)
+    if refusals:
+        raise Refused(f"'move' on {code} refused: " + "; ".join(refusals),
+                      "ask the campaign's office to move it")
+    target = scope.tree.find(to)
+    old_id = conn.execute(select(I.c.unit_id).where(I.c.id == record.item.id)).scalar()
+    if old_id == target.id:
+        raise InvalidInput(f"{code} already belongs to {target.code}", "give another --to")
+    old = scope.tree.by_id[old_id]
+    ev.lock(conn, [run.key])
+    apply_edits(conn, TABLES, [Edit(record.item.id, record.item.version, "item",
+                                    {"unit_id": target.id})])
+    ev.write(conn, [ev.entry(run.key, ev.ItemMoved({"unit_id": old_id}, {"unit_id": target.id},
+                                                   old.code, target.code),
+                             subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
+                             item_id=record.item.id, subject_id=record.item.id, note=note)])
+    return {"code": code, "from": old.code, "to": target.code}
 
 
 def merge(scope: Scope, code: str, into: str, note: str | None) -> None:

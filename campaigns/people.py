@@ -6,14 +6,16 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor
+from engine.core.moves import Edit
+from engine.io.writer import apply_edits
 
-from .events import Origin, PersonAdded, PersonDeactivated, site_entry, write_site
-from .tables import PEOPLE as P, UNITS as U, insert_id
+from .events import Origin, PersonAdded, PersonDeactivated, lock, site_entry, write_site
+from .tables import PEOPLE as P, SITE, UNITS as U, insert_id
 from .units import ADMIN, UnitTree, site_today
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -70,12 +72,56 @@ def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
 
 
 def deactivate(conn: Connection, key: str, *, actor: str = ADMIN, day: dt.date | None = None) -> None:
-    pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
-    if pid is None:
+    """Stop ``key`` acting: the row keeps its history, the change checks the version read."""
+    row = conn.execute(select(P.c.id, P.c.version, P.c.active).where(P.c.key == key)).first()
+    if row is None:
         raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
-    conn.execute(update(P).where(P.c.id == pid).values(active=False))
+    if not row.active:
+        raise InvalidInput(f"person '{key}' is already deactivated", "nothing to do")
+    if key == actor:
+        raise Refused(f"'{actor}' may not deactivate themselves",
+                      "ask another administrator, so that one always remains")
+    lock(conn, [SITE])  # the chain head first: the writers' one lock order
+    apply_edits(conn, {"person": P}, [Edit(row.id, row.version, "person", {"active": False})])
     write_site(conn, [site_entry(PersonDeactivated(), subject=key, actor=actor,
-                                 day=day or site_today(), subject_id=pid)])
+                                 day=day or site_today(), subject_id=row.id)])
+
+
+ADMIN_ROLE = "admin"  # the site's own role: changes people and units (no definition gives it)
+
+
+def require_admin(conn: Connection, actor: str | None) -> str:
+    """The key of the administrator making a change to people or units, or a refusal."""
+    first = "the first administrator is created by 'rectify init --admin KEY --name NAME'"
+    if not actor:
+        raise Refused("who is doing this? people and units are changed only by an administrator",
+                      f"pass --actor ADMIN-KEY (or set RECTIFY_ACTOR); {first}")
+    row = conn.execute(select(P.c.roles, P.c.active).where(P.c.key == actor)).first()
+    if row is None:
+        raise NotFound(f"unknown actor '{actor}'", first)
+    if not row.active:
+        raise Refused(f"actor '{actor}' has been deactivated", "act as an active administrator")
+    if ADMIN_ROLE not in (row.roles or "").split():
+        raise Refused(f"'{actor}' is not an administrator (role '{ADMIN_ROLE}'); people and units "
+                      "are changed only by one", f"ask an administrator; {first}")
+    return actor
+
+
+def first_admin(conn: Connection, tree: UnitTree, key: str, name: str | None) -> str:
+    """Create the site's first administrator (``rectify init --admin``), once."""
+    admins = [r.key for r in conn.execute(select(P.c.key, P.c.roles).where(P.c.active.is_(True)))
+              if ADMIN_ROLE in (r.roles or "").split()]
+    if key in admins:
+        return f"administrator {key} exists"
+    if admins:
+        raise Refused(f"the site already has an administrator ({', '.join(sorted(admins))})",
+                      f"ask them: rectify person add {key} --name NAME --role {ADMIN_ROLE} "
+                      "--actor ADMIN-KEY")
+    if conn.execute(select(P.c.id).where(P.c.key == key)).first():
+        raise InvalidInput(f"person '{key}' already exists and is not an administrator",
+                           "give a new key to --admin")
+    add_person(conn, tree, key, name or key, None, [ADMIN_ROLE], actor=key)
+    return f"administrator {key} added"
 
 
 def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None = None) -> Actor:

@@ -11,7 +11,7 @@ from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import DURATION, KEY, TEXT
 
-from . import guards
+from . import duties, guards
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
@@ -207,12 +207,26 @@ PLUGIN = Plugin(
     identify=_identify,
     fields=ACTION_FIELDS,
     params=SUPPLIED,
+    sides=duties.SIDES,
+    role_side=duties.default_side,
+    duties=duties.DUTIES,
 )
 
 GUARDS = [
     GuardDef("actor_not_in_unit", guards.actor_not_in_unit,
              "the actor is not in the unit that rectifies the item, nor under it",
              title="整改单位以外的人员方可操作"),
+    GuardDef("actor_in_unit", guards.actor_in_unit,
+             "the actor is in the unit that rectifies the item, or under it",
+             title="整改单位人员方可操作"),
+    GuardDef("actor_in_unit_if_rectifying", guards.actor_in_unit_if_rectifying,
+             "an actor without a judging role for it is in the unit that rectifies the item",
+             title="整改单位人员或监督方方可操作"),
+    GuardDef("actor_not_responsible", guards.actor_not_responsible,
+             "the actor is neither the item's 责任人 nor its 责任领导",
+             title="责任领导、责任人不得自行验收"),
+    GuardDef("actor_not_submitter", guards.actor_not_submitter,
+             "the actor did not submit the item for closing", title="申请销号人不得自行验收"),
     GuardDef("rectification_done", guards.rectification_done,
              "the item's rectification is in a done state", title="整改已完成"),
     GuardDef("item_confirmed", guards.item_confirmed, "the item has been confirmed",

@@ -163,7 +163,7 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
                         "title": t.title if t else "", "to": outcome.dest,
                         "possible": outcome.ok and not firing.automatic, "why_not": why_not,
                         "guards": "; ".join(guard_title(run.runtime.registry, g)
-                                            for g in (t.guards if t else ())),
+                                            for g in (run.runtime.guards_of(t) if t else ())),
                         "automatic": firing.automatic, "when": firing_text(firing)})
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -45,6 +46,15 @@ class RectState:
     requested_deadline: dt.date | None
 
 
+@dataclass(frozen=True)
+class Responsible:
+    """The people a judge may not be: who leads and does the rectification, who submitted it."""
+
+    leader: str | None
+    person: str | None
+    submitter: str | None
+
+
 @dataclass
 class Record:
     """One problem item and its rectification, the two subjects of a definition's machines."""
@@ -59,6 +69,18 @@ class Record:
     kinds: tuple[str | None, ...] | None = field(default=None, compare=False, repr=False)
     loader: Callable[[Record], tuple[str | None, ...]] | None = field(default=None, compare=False,
                                                                      repr=False)
+    # who answers for it and who last asked to close it, read when a duty first asks
+    people: Responsible | None = field(default=None, compare=False, repr=False)
+    people_loader: Callable[[Record], Responsible] | None = field(default=None, compare=False,
+                                                                  repr=False)
+
+    @property
+    def responsible(self) -> Responsible:
+        """The 责任领导, the 责任人 and the last submitter (person keys): read on first ask."""
+        if self.people is None:
+            self.people = (self.people_loader(self) if self.people_loader is not None
+                           else Responsible(None, None, None))
+        return self.people
 
     @property
     def unit_kinds(self) -> tuple[str | None, ...]:
@@ -120,12 +142,31 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
 
     for record in batch:
         record.loader = load_kinds
+        record.people_loader = functools.partial(_responsible, conn)
     missing = [c for c in codes if c not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
                        "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
     return [found[c] for c in codes]
+
+
+def _responsible(conn: Connection, record: Record) -> Responsible:
+    """Read only for a judging step by a person: never on the clock's paths."""
+    from sqlalchemy import desc
+    from sqlalchemy.orm import aliased
+
+    from .tables import EVENTS as E, PEOPLE as P
+
+    leader, person = aliased(P), aliased(P)
+    row = conn.execute(select(leader.c.key, person.c.key).select_from(
+        R.outerjoin(leader, leader.c.id == R.c.leader_id)
+        .outerjoin(person, person.c.id == R.c.person_id))
+        .where(R.c.id == record.rectification.id)).first()
+    submitter = conn.execute(select(E.c.actor).where(
+        E.c.item_id == record.item.id, E.c.machine == "rectification", E.c.trigger == "submit")
+        .order_by(desc(E.c.id)).limit(1)).scalar()
+    return Responsible(row[0] if row else None, row[1] if row else None, submitter)
 
 
 def _add_unit_kinds(conn: Connection, records: list[Record]) -> None:

@@ -71,6 +71,7 @@ class ItemAt:
 
 FIELDS = tuple(f.name for f in fields(ItemAt))
 DATES = frozenset({"found_on", "deadline", "original_deadline", "closed_on"})
+CORRECTIONS = ("edit", "move")  # events carrying the old and new values of the facts they change
 # Facts an item's first event may leave out: the first later edit's old value, else today's.
 UNCARRIED = ("description", "leader_id", "person_id", "department", "measures", "target")
 # Facts the state tables and a replay must agree on (``snapshots.replay_problems``).
@@ -301,7 +302,7 @@ class Replay:
             it.state = to_state
         elif machine == "rectification" and to_state:
             it.rect_state = to_state
-        if trigger == "edit":
+        if trigger in CORRECTIONS:
             _apply(it, self.payload(raw).get("new") or {}, self.seen.get(item_id))
         elif trigger == "progress":
             if note:
@@ -376,7 +377,7 @@ def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[in
     if not pending:
         return
     later = (select(E.c.item_id, E.c.payload)
-             .where(E.c.campaign_id == run.id, E.c.item_id > above, E.c.trigger == "edit",
+             .where(E.c.campaign_id == run.id, E.c.item_id > above, E.c.trigger.in_(CORRECTIONS),
                     E.c.business_date > as_of).order_by(E.c.id))
     if only is not None:
         later = later.where(E.c.item_id == only)

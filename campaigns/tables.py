@@ -81,6 +81,7 @@ PEOPLE = Table(
     Column("title", Text),  # post, e.g. 局长
     Column("roles", Text, default="", nullable=False),  # space-separated role keys
     Column("active", Boolean, default=True, nullable=False),
+    Column("version", Integer, default=0, server_default="0", nullable=False),
 )
 
 # A problem item (问题); exactly one row of ``rectifications`` belongs to it.

@@ -79,17 +79,21 @@ class Rectify:
 
 
 def setup_campaign(r: Rectify, definition: str = WGBW, start: str = "2015-07-01") -> None:
-    r.ok("init")
-    r.ok("unit", "add", "county", "--title", "县")
-    r.ok("unit", "add", "fin", "--title", "县财政局", "--parent", "county")
-    r.ok("unit", "add", "tax", "--title", "县税务局", "--parent", "county")
-    r.ok("unit", "add", "org", "--title", "县委组织部", "--parent", "county")
-    r.ok("person", "add", "boss", "--name", "张局长", "--unit", "fin", "--role", "unit-head")
-    r.ok("person", "add", "taxboss", "--name", "赵局长", "--unit", "tax", "--role", "unit-head")
-    r.ok("person", "add", "staff", "--name", "钱科员", "--unit", "fin")
-    r.ok("person", "add", "sup", "--name", "李督查", "--unit", "org", "--role", "supervision-office",
+    r.ok("init", "--admin", "admin")
+    r.ok("unit", "add", "--actor", "admin", "county", "--title", "县")
+    r.ok("unit", "add", "--actor", "admin", "fin", "--title", "县财政局", "--parent", "county")
+    r.ok("unit", "add", "--actor", "admin", "tax", "--title", "县税务局", "--parent", "county")
+    r.ok("unit", "add", "--actor", "admin", "org", "--title", "县委组织部", "--parent", "county")
+    r.ok("person", "add", "--actor", "admin",
+         "boss", "--name", "张局长", "--unit", "fin", "--role", "unit-head")
+    r.ok("person", "add", "--actor", "admin",
+         "taxboss", "--name", "赵局长", "--unit", "tax", "--role", "unit-head")
+    r.ok("person", "add", "--actor", "admin", "staff", "--name", "钱科员", "--unit", "fin")
+    r.ok("person", "add", "--actor", "admin",
+         "sup", "--name", "李督查", "--unit", "org", "--role", "supervision-office",
          "--role", "campaign-office", "--role", "joint-inspection")
-    r.ok("person", "add", "lead", "--name", "周部长", "--unit", "org", "--role", "lead-office",
+    r.ok("person", "add", "--actor", "admin",
+         "lead", "--name", "周部长", "--unit", "org", "--role", "lead-office",
          "--role", "campaign-office")
     r.ok("campaign", "start", definition, "--start", start, "--actor", "lead")
 

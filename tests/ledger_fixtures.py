@@ -47,11 +47,12 @@ def invoke(db: str, *args: str, ok: bool = True, env: dict[str, str] | None = No
 
 def county(db: str, start: bool = True, definition: str = DEFINITION) -> str:
     """Initialise ``db`` with units, people and (optionally) the campaign; returns ``db``."""
-    invoke(db, "init")
+    invoke(db, "init", "--admin", "admin")
     for code, title, parent in (("county", "某县", None), ("czj", "县财政局", "county"),
                                 ("jyj", "县教育局", "county"), ("qsz", "青山镇", "county"),
                                 ("czj-office", "办公室", "czj"), ("jyj-office", "办公室", "jyj")):
-        invoke(db, "unit", "add", code, "--title", title, *(["--parent", parent] if parent else []))
+        invoke(db, "unit", "add", "--actor", "admin",
+               code, "--title", title, *(["--parent", parent] if parent else []))
     for key, name, unit, roles in (
             ("lead", "王主任", "county", ["lead-office"]),
             ("sup", "赵督查", "county", ["supervision-office"]),
@@ -60,7 +61,7 @@ def county(db: str, start: bool = True, definition: str = DEFINITION) -> str:
             ("li-jyj", "李科长", "jyj", []),
             ("chen-jyj", "陈局长", "jyj", ["unit-head"]),
             ("wu-qsz", "吴镇长", "qsz", ["unit-head"])):
-        invoke(db, "person", "add", key, "--name", name, "--unit", unit,
+        invoke(db, "person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
                *[a for r in roles for a in ("--role", r)])
     if start:
         invoke(db, "campaign", "start", definition, "--start", START, "--actor", "lead")

@@ -176,14 +176,15 @@ def test_expect_names_one_log(busy: Cli) -> None:
 
 def test_units_and_people_are_in_the_site_log(cli: Cli) -> None:
     before = scalar(cli.db, "SELECT count(*) FROM site_events")
-    cli.ok("unit", "add", "gaj", "--title", "县公安局", "--parent", "county", "--actor", "lead",
+    cli.ok("unit", "add", "gaj", "--title", "县公安局", "--parent", "county", "--actor", "admin",
            "--as-of", "2015-08-01")
-    cli.ok("person", "add", "zhou", "--name", "周警官", "--unit", "gaj", "--role", "unit-head")
-    cli.ok("person", "deactivate", "zhou", "--actor", "lead")
+    cli.ok("person", "add", "zhou", "--name", "周警官", "--unit", "gaj", "--role", "unit-head",
+           "--actor", "admin")
+    cli.ok("person", "deactivate", "zhou", "--actor", "admin")
     rows = _rows(cli.db, f"SELECT machine, trigger, subject_key, actor, business_date, seq "
                          f"FROM site_events WHERE seq > {before} ORDER BY seq")
-    assert [r[:4] for r in rows] == [("unit", "add", "gaj", "lead"), ("person", "add", "zhou", "admin"),
-                                     ("person", "deactivate", "zhou", "lead")]
+    assert [r[:4] for r in rows] == [("unit", "add", "gaj", "admin"), ("person", "add", "zhou", "admin"),
+                                     ("person", "deactivate", "zhou", "admin")]
     assert rows[0][4] == "2015-08-01" and [r[5] for r in rows] == [before + 1, before + 2, before + 3]
     assert verify(cli, "--site") == (0, "site: ok\n")
     sql(cli.db, "UPDATE site_events SET actor = 'someone' WHERE subject_key = 'gaj'")
@@ -195,10 +196,10 @@ def test_a_failed_import_of_people_writes_no_site_event(cli: Cli, tmp_path: Path
     before = scalar(cli.db, "SELECT count(*) FROM site_events")
     csv = tmp_path / "people.csv"
     csv.write_text("key,name,unit,roles\nwu,吴某,county,\nsup,重复,county,\n", encoding="utf-8")
-    cli.fails(1, "person", "import", str(csv))
+    cli.fails(1, "person", "import", "--actor", "admin", str(csv))
     assert scalar(cli.db, "SELECT count(*) FROM site_events") == before
     csv.write_text("key,name,unit,roles\nwu,吴某,county,\nzheng,郑某,czj,unit-head\n", encoding="utf-8")
-    cli.ok("person", "import", str(csv))
+    cli.ok("person", "import", "--actor", "admin", str(csv))
     payload = json.loads(_rows(cli.db, "SELECT payload FROM site_events ORDER BY seq DESC")[0][0])
     assert payload == {"name": "郑某", "unit": "czj", "roles": ["unit-head"], "title": None,
                        "import": {"file": "people.csv", "sheet": None, "row": 3}}

@@ -94,12 +94,12 @@ def test_two_processes_keep_one_chain_on_sqlite(tmp_path: Path,
 @pytest.mark.postgres
 def test_two_processes_keep_one_chain_on_postgres(pg_db_url: str) -> None:
     cli = Cli(pg_db_url)  # type: ignore[arg-type]
-    cli.ok("init")
+    cli.ok("init", "--admin", "admin")
     for code, title, parent, kind in UNITS:
-        cli.ok("unit", "add", code, "--title", title, "--kind", kind,
+        cli.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
                *(["--parent", parent] if parent else []))
     for key, name, unit, roles in PEOPLE:
-        cli.ok("person", "add", key, "--name", name, "--unit", unit,
+        cli.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
                *[a for r in roles for a in ("--role", r)])
     cli.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     race(cli, pg_db_url)

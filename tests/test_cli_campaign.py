@@ -170,7 +170,7 @@ def test_no_concluding_while_items_are_open_unless_long_term(cli: Cli) -> None:
     assert "cannot close stage 'institutionalize' (建章立制)" in err
     assert "1 item(s) are still open and not marked long-term" in err
     assert dump(cli.db) == before
-    cli.ok("item", "advance", "defer", still_open, "--note", "涉及体制调整，转长效机制", "--actor", "head",
+    cli.ok("item", "advance", "defer", still_open, "--note", "涉及体制调整，转长效机制", "--actor", "lead",
            "--as-of", "2015-12-31")
     assert advance(cli, "2015-12-31") == ["closed supervise (监督检查)", "closed institutionalize (建章立制)",
                                           "campaign wgbw-2015 concluded on 2015-12-31"]

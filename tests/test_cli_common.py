@@ -142,12 +142,12 @@ def template(factory: pytest.TempPathFactory, campaign: bool = True) -> Path:
     if key not in _templates:
         path = factory.mktemp("seed") / "seed.db"
         c = Cli(path)
-        c.ok("init")
+        c.ok("init", "--admin", "admin")
         for code, title, parent, kind in UNITS:
-            c.ok("unit", "add", code, "--title", title, "--kind", kind,
+            c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
                  *(["--parent", parent] if parent else []))
         for key_, name, unit, roles in PEOPLE:
-            c.ok("person", "add", key_, "--name", name, "--unit", unit,
+            c.ok("person", "add", "--actor", "admin", key_, "--name", name, "--unit", unit,
                  *[arg for r in roles for arg in ("--role", r)])
         if campaign:
             c.ok("campaign", "start", str(WGBW), "--start", START, "--actor", "lead")

@@ -62,14 +62,14 @@ def definition(tmp: Path, kinds: str | None) -> Path:
 def county_tree(c: Cli, tmp: Path, tree: list[tuple[str, str, str, str]],
                 people: dict[str, str], kinds: str | None, rows: list[tuple[str, str]]) -> None:
     """Units, people (every judge a supervision office), the campaign and its items (单位, 状态)."""
-    c.ok("init")
+    c.ok("init", "--admin", "admin")
     (tmp / "units.csv").write_text("code,title,parent,kind\n" + "".join(
         f"{code},{title},{parent},{kind}\n" for code, title, parent, kind in tree), encoding="utf-8")
-    c.ok("unit", "import", str(tmp / "units.csv"))
+    c.ok("unit", "import", "--actor", "admin", str(tmp / "units.csv"))
     (tmp / "people.csv").write_text("key,name,unit,roles\n" f"lead,周部长,{tree[0][0]},lead-office\n"
                                     + "".join(f"{key},{key},{unit},supervision-office\n"
                                               for key, unit in people.items()), encoding="utf-8")
-    c.ok("person", "import", str(tmp / "people.csv"))
+    c.ok("person", "import", "--actor", "admin", str(tmp / "people.csv"))
     c.ok("campaign", "start", str(definition(tmp, kinds)), "--start", "2015-07-01", "--actor", "lead")
     (tmp / "items.csv").write_text("序号,问题,单位,类别,来源,状态,整改措施,整改时限\n" + "".join(
         f"{n},问题{n},{unit},passive-attitude,public-report,{state},建立台账,2015-09-30\n"

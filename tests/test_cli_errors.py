@@ -79,7 +79,7 @@ def test_unknown_item_codes_are_all_named(cli: Cli, code: str) -> None:
      "--source", "media", "--actor", "sup"],
     ["item", "list", CAMPAIGN, "--unit", "县财正局"],
     ["person", "list", "--unit", "县财正局"],
-    ["unit", "add", "new", "--title", "新", "--parent", "县财正局"],
+    ["unit", "add", "--actor", "admin", "new", "--title", "新", "--parent", "县财正局"],
 ])
 def test_unknown_unit(cli: Cli, args: list[str]) -> None:
     dated = [] if args[:2] == ["person", "list"] else ["--as-of", "2015-08-05"]
@@ -116,10 +116,10 @@ def test_the_actor_comes_from_rectify_actor(cli: Cli, code: str) -> None:
 
 
 def test_unknown_role(cli: Cli, code: str) -> None:
-    refused(cli, INVALID, "person", "add", "liu", "--name", "刘", "--role", "督查",
+    refused(cli, INVALID, "person", "add", "--actor", "admin", "liu", "--name", "刘", "--role", "督查",
             names=("role '督查' is not a valid role key",), fix="roles are keys from the definition")
     # a role the campaign does not define gives no right at all
-    cli.ok("person", "add", "liu", "--name", "刘", "--unit", "dcs", "--role", "inspector")
+    cli.ok("person", "add", "--actor", "admin", "liu", "--name", "刘", "--unit", "dcs", "--role", "inspector")
     refused(cli, INVALID, "item", "advance", "submit", code, "--actor", "liu", "--as-of", "2015-08-05",
             names=("'submit' refused",), fix="rectify item triggers CODE")
 

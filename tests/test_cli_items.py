@@ -220,12 +220,16 @@ def test_edit_is_recorded_as_an_event(cli: Cli) -> None:
     before = dump(cli.db)
     assert "nothing to change" in cli.fails(1, "item", "edit", code, "--actor", "sup",
                                             "--as-of", "2015-08-05")
-    assert "unknown unit" in cli.fails(1, "item", "edit", code, "--unit", "没有", "--actor", "sup",
-                                       "--as-of", "2015-08-05")
+    assert "unknown unit" in cli.fails(1, "item", "move", code, "--to", "没有", "--note", "划转",
+                                       "--actor", "lead", "--as-of", "2015-08-05")
+    assert "rectify item move" in cli.fails(1, "item", "edit", code, "--unit", "jyj", "--actor", "lead",
+                                      "--as-of", "2015-08-05")
     assert dump(cli.db) == before
-    assert cli.ok("item", "edit", code, "--title", "群众办事多次往返、推诿", "--unit", "县教育局/办公室",
+    cli.ok("item", "move", code, "--to", "县教育局/办公室", "--note", "核实后划转", "--actor", "lead",
+           "--as-of", "2015-08-05")
+    assert cli.ok("item", "edit", code, "--title", "群众办事多次往返、推诿",
                   "--typical", "--note", "核实后更正", "--actor", "sup", "--as-of", "2015-08-05") == \
-        f"{code}: changed title, typical, unit\n"
+        f"{code}: changed title, typical\n"
     detail = show(cli, code)
     assert (detail["title"], detail["unit"], detail["typical"]) == \
         ("群众办事多次往返、推诿", "某县/县教育局/办公室", True)

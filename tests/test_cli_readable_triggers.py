@@ -51,9 +51,9 @@ def test_a_role_refusal_still_shows_for_steps_people_fire(cli: Cli) -> None:
 def test_guards_are_explained_in_words(cli: Cli) -> None:
     code = cli.submitted()
     rows = triggers(cli, code, "sup")
-    assert rows["verify"]["guards"] == "整改单位以外的人员方可操作"
-    assert rows["return"]["guards"] == ("需填写说明; 需有新的时限（不早于业务日期）; "
-                                        "整改单位以外的人员方可操作")
+    judge = "整改单位以外的人员方可操作; 责任领导、责任人不得自行验收; 申请销号人不得自行验收"
+    assert rows["verify"]["guards"] == judge  # the duties, whatever the definition lists
+    assert rows["return"]["guards"] == "需填写说明; 需有新的时限（不早于业务日期）; " + judge
     assert rows["close"]["guards"] == "整改已完成; 整改单位以外的人员方可操作"
     cli.ok("item", "advance", "request-extension", cli.planned(), "--note", "需协调",
            "--actor", "head", "--as-of", "2015-08-05")
@@ -69,9 +69,10 @@ def test_a_timer_step_says_how_long_and_which_timer(tmp_path: Path,
                                                     tmp_path_factory: pytest.TempPathFactory
                                                     ) -> None:
     cli = seeded(tmp_path, tmp_path_factory, campaign=False)
-    cli.ok("person", "add", "office", "--name", "陈主任", "--unit", "dcs", "--role",
+    cli.ok("person", "add", "--actor", "admin", "office", "--name", "陈主任", "--unit", "dcs", "--role",
            "campaign-office")
-    cli.ok("person", "add", "boss", "--name", "刘局长", "--unit", "czj", "--role", "unit-head")
+    cli.ok("person", "add", "--actor", "admin",
+           "boss", "--name", "刘局长", "--unit", "czj", "--role", "unit-head")
     cli.ok("campaign", "start", str(ZUOFENG), "--start", "2009-05-01", "--actor", "office")
     code = cli.ok("item", "add", "zuofeng-2009", "--title", "办事拖拉", "--unit", "czj",
                   "--category", "inefficiency", "--source", "public-report", "--actor", "office",

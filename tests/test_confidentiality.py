@@ -24,7 +24,7 @@ def db(tmp_path: Path) -> str:
                                        "confidential: [reporter, reporter_contact, description, "
                                        "person]"), encoding="utf-8")
     db = county(str(tmp_path / "c.db"), definition=str(definition))
-    invoke(db, "person", "add", "sun-czj", "--name", "孙保密", "--unit", "czj")
+    invoke(db, "person", "add", "--actor", "admin", "sun-czj", "--name", "孙保密", "--unit", "czj")
     code = invoke(db, "item", "add", CAMPAIGN, "--title", "窗口工作人员索要好处", "--unit", "czj",
                   "--category", "cold-service", "--source", "public-report",
                   "--reporter", "举报人周某某", "--reporter-contact", "13912345678",

@@ -56,15 +56,16 @@ def db(tmp_path: Path) -> Path:
     the supervise stage.  One rectification sits at the 'supervision' level of the ladder.
     """
     path = tmp_path / "c.db"
-    rectify(path, "init")
-    rectify(path, "unit", "add", "county", "--title", "某县")
-    rectify(path, "unit", "add", "czj", "--title", "县财政局", "--parent", "county")
-    rectify(path, "unit", "add", "czj-bgs", "--title", "办公室", "--parent", "czj")
-    rectify(path, "unit", "add", "xc", "--title", "新城镇", "--parent", "county")
-    rectify(path, "unit", "add", "dcs", "--title", "督查室", "--parent", "county")
-    rectify(path, "person", "add", "sup", "--name", "督查员", "--unit", "dcs",
+    rectify(path, "init", "--admin", "admin")
+    rectify(path, "unit", "add", "--actor", "admin", "county", "--title", "某县")
+    rectify(path, "unit", "add", "--actor", "admin", "czj", "--title", "县财政局", "--parent", "county")
+    rectify(path, "unit", "add", "--actor", "admin", "czj-bgs", "--title", "办公室", "--parent", "czj")
+    rectify(path, "unit", "add", "--actor", "admin", "xc", "--title", "新城镇", "--parent", "county")
+    rectify(path, "unit", "add", "--actor", "admin", "dcs", "--title", "督查室", "--parent", "county")
+    rectify(path, "person", "add", "--actor", "admin", "sup", "--name", "督查员", "--unit", "dcs",
             "--role", "supervision-office", "--role", "lead-office")
-    rectify(path, "person", "add", "head", "--name", "局长", "--unit", "czj", "--role", "unit-head")
+    rectify(path, "person", "add", "--actor", "admin",
+            "head", "--name", "局长", "--unit", "czj", "--role", "unit-head")
     rectify(path, "campaign", "start", WGBW, "--start", "2015-07-01", "--actor", "sup")
 
     def add(unit: str, title: str, day: str) -> str:

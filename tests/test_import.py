@@ -210,7 +210,7 @@ def test_reimport_adds_nothing_and_reports_changed_rows(db: str, tmp_path: Path)
     assert "give --update" in conflict.output
     assert count_items(db) == 4  # the new row waits too: all or nothing
 
-    updated = run_import(db, path, "--update", as_of="2015-08-12")
+    updated = run_import(db, path, "--update", actor="lead", as_of="2015-08-12")
     assert "imported 1 new item(s): WGBW-2015-0005" in updated.output
     assert "updated 2: WGBW-2015-0002, WGBW-2015-0003" in updated.output
     rows = items(db)
@@ -389,7 +389,7 @@ def test_work_done_since_is_not_a_conflict(db: str, tmp_path: Path) -> None:
     conflict = run_import(db, path, as_of="2015-08-12", ok=False).output
     assert "1 conflict(s)" in conflict
     assert "WGBW-2015-0001 changed since it was imported: 整改时限 '2015-09-15' → '2015-10-15'" in conflict
-    run_import(db, path, "--update", as_of="2015-08-12")
+    run_import(db, path, "--update", actor="lead", as_of="2015-08-12")
     assert items(db)[0][7:9] == ("培训并公开承诺", "2015-10-15")
     assert "4 unchanged" in run_import(db, path, as_of="2015-08-13").output
 
@@ -471,7 +471,7 @@ def someone_else(url: str, race: str) -> Callable[[Connection], None]:
     lock first, so no other writer can come between), committed apart on PostgreSQL."""
     def apply(conn: Connection) -> None:
         run = load_run(conn, CAMPAIGN)
-        RACES[race][1](conn, run, resolve_actor(conn, "sup", set(run.definition.roles)))
+        RACES[race][1](conn, run, resolve_actor(conn, "lead", set(run.definition.roles)))
 
     def apply_elsewhere(_: Connection) -> None:
         store = Database(url)
@@ -504,7 +504,7 @@ def assert_update_conflicts(db: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
     write_xlsx(path, changed)
     before = snapshot(db)
     change_after_read(monkeypatch, someone_else(db, race))
-    out = run_import(db, path, "--update", as_of="2015-08-12", ok=False)
+    out = run_import(db, path, "--update", actor="lead", as_of="2015-08-12", ok=False)
     assert out.exit_code == 3, out.output
     assert "changed by someone else" in out.output
     after = snapshot(db)
@@ -582,7 +582,7 @@ def test_an_update_first_writes_what_the_clock_owed(db: str, tmp_path: Path) -> 
     changed = [list(r) for r in ROWS]
     changed[0][5] = "开展窗口服务培训并回访"
     write_xlsx(path, changed)
-    run_import(db, path, "--update", as_of="2015-11-10")
+    run_import(db, path, "--update", actor="lead", as_of="2015-11-10")
     log = query(db, "SELECT e.id, e.trigger, e.business_date, e.rule FROM events e "
                     "JOIN items i ON i.id = e.item_id WHERE i.code = 'WGBW-2015-0001' ORDER BY e.seq")
     edit = next(row for row in log if row[1] == "edit")

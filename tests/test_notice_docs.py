@@ -180,7 +180,7 @@ def test_definition_pattern_is_checked(tmp_path: Path) -> None:
 
 def test_one_sequence_per_series_and_year(tmp_path: Path) -> None:
     r = Rectify(str(tmp_path / "s.db"))
-    r.ok("init")
+    r.ok("init", "--admin", "admin")
     engine = sa.create_engine(f"sqlite:///{r.db}")
     with engine.begin() as conn:  # two campaigns of one office draw from one series
         assert [allocate(conn, "县组督〔{year}〕{seq}号", 2015) for _ in range(3)] == [1, 2, 3]
@@ -196,7 +196,7 @@ def test_one_sequence_per_series_and_year(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_sequence_on_postgres(pg_db_url: str) -> None:
-    Rectify(pg_db_url).ok("init")
+    Rectify(pg_db_url).ok("init", "--admin", "admin")
     engine = sa.create_engine(pg_db_url)
     try:
         with engine.begin() as conn:

@@ -66,7 +66,9 @@ def test_a_past_month_does_not_change_afterwards(db: str, tmp_path: Path) -> Non
     invoke(db, "item", "advance", "verify", "WGBW-2015-0002", "--actor", "sup", "--as-of", "2015-09-04")
     invoke(db, "item", "advance", "reopen", "WGBW-2015-0001", "--note", "回头看发现反弹",
            "--deadline", "2015-09-08", "--actor", "sup", "--as-of", "2015-09-05")
-    invoke(db, "item", "edit", "WGBW-2015-0001", "--not-typical", "--unit", "jyj",
+    invoke(db, "item", "move", "WGBW-2015-0001", "--to", "jyj", "--note", "划转",
+           "--actor", "lead", "--as-of", "2015-09-06")
+    invoke(db, "item", "edit", "WGBW-2015-0001", "--not-typical",
            "--title", "改过的标题", "--actor", "sup", "--as-of", "2015-09-06")
     invoke(db, "item", "edit", "WGBW-2015-0003", "--typical", "--actor", "sup", "--as-of", "2015-09-06")
     invoke(db, "campaign", "advance", CAMPAIGN, "--to", "supervise", "--force", "--actor", "lead",

@@ -295,7 +295,7 @@ def test_trigger_from_the_wrong_state_is_refused_naming_the_state(path: str) -> 
 def test_role_permissions(path: str) -> None:
     d = definition(path)
     rec = record(d)
-    allowed = person(d, "confirm")
+    allowed = person(d, "confirm", unit_path=rec.unit_path)  # a unit head confirms its own
     assert fire(path, rec, "confirm", allowed).ok
     # a role that may not fire 'verify'
     lacking = next(r.key for r in d.roles.values() if "verify" not in r.triggers)

@@ -102,7 +102,9 @@ def test_the_sites_guard_refuses_and_allows_a_real_trigger(
                  "--db", db, site=site)
     assert listed.returncode == 0, listed.stderr
     dismiss = next(r for r in json.loads(listed.stdout) if r["trigger"] == "dismiss")
-    assert dismiss["guards"] == "需填写说明; 说明不少于 20 字"  # the plugin's title, filled in
+    # the plugin's title, filled in; then the duties that hold whatever the definition lists
+    assert dismiss["guards"] == ("需填写说明; 说明不少于 20 字; 整改单位以外的人员方可操作; "
+                                 "责任领导、责任人不得自行验收; 申请销号人不得自行验收")
 
     short = run("item", "advance", "dismiss", code, "--actor", "sup", "--note", "不属实",
                 "--as-of", "2015-08-04", "--db", db, site=site)

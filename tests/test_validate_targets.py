@@ -167,6 +167,7 @@ def test_a_machine_no_plugin_declares_has_no_settable_fields() -> None:
     with pytest.raises(DefinitionInvalid) as info:
         loads(text, "wgbw.yaml", bare)
     problems = info.value.problems
-    assert {p.code for p in problems} == {"unknown-field", "unknown-supplied"}
+    # nor any side of the separation of duties: the roles' sides are refused too
+    assert {p.code for p in problems} == {"unknown-field", "unknown-supplied", "unknown-side"}
     assert all(p.location.line for p in problems)
     assert any("fields an action may set: none" == p.hint for p in problems)

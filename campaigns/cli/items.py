@@ -235,7 +235,7 @@ def _moved(advanced: Advanced) -> dict[str, Any]:
 @click.argument("code")
 @click.option("--title")
 @click.option("--description")
-@click.option("--unit")
+@click.option("--unit", help="Refused: an item moves with 'rectify item move'.")
 @click.option("--category")
 @click.option("--source")
 @click.option("--leader", metavar="PERSON")
@@ -256,6 +256,23 @@ def edit(code: str, note: str | None, actor: str | None, db: str | None, as_of: 
     with database(db).write() as conn:
         result = edit_item(_scope(conn, None, code, actor, as_of), code, changes, note)
     click.echo(_("{code}: changed {fields}").format(code=code, fields=", ".join(result["changed"])))
+
+
+@item.command("move")
+@click.argument("code")
+@click.option("--to", "to", required=True, metavar="UNIT", help="The unit that takes the item over.")
+@click.option("--note", help="Why it moves (required).")
+@ACTOR
+@common
+def move(code: str, to: str, note: str | None, actor: str | None, db: str | None,
+         as_of: str | None) -> None:
+    """Hand item CODE to another unit (the campaign's office; recorded as its own event)."""
+    from campaigns.items import move as move_item
+
+    with database(db).write() as conn:
+        result = move_item(_scope(conn, None, code, actor, as_of), code, to, note)
+    click.echo(_("{code}: moved from {old} to {new}").format(
+        code=code, old=result["from"], new=result["to"]))
 
 
 @item.command("merge")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from campaigns.i18n import _
+from campaigns.people import require_admin
 
 from ._common import ACTOR, as_of_date, common, database, db_only
 from ._output import emit, output_options
@@ -24,11 +25,12 @@ def unit() -> None:
 @common
 def unit_add(code: str, title: str, parent: str | None, kind: str | None, actor: str | None,
              db: str | None, as_of: str | None) -> None:
-    """Add unit CODE under --parent (recorded in the site log)."""
-    from campaigns.units import ADMIN, UnitTree, add_unit
+    """Add unit CODE under --parent (an administrator; recorded in the site log)."""
+    from campaigns.units import UnitTree, add_unit
 
     with database(db).write() as conn:
-        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind, actor=actor or ADMIN,
+        admin = require_admin(conn, actor)
+        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind, actor=admin,
                        day=as_of_date(as_of))
     click.echo(_("added unit {code} {title}").format(code=row.code, title=row.title))
 
@@ -43,20 +45,21 @@ def unit_import(file: str, actor: str | None, db: str | None, as_of: str | None)
 
     from campaigns.events import Origin
     from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import ADMIN, UNIT_COLUMNS, UnitTree, add_unit
+    from campaigns.units import UNIT_COLUMNS, UnitTree, add_unit
     from engine.core.errors import EngineError
 
     rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))
     day = as_of_date(as_of)
     problems: list[str] = []
     with database(db).write() as conn:
+        admin = require_admin(conn, actor)
         tree = UnitTree.load(conn)
         for row in rows:
             try:
                 with conn.begin_nested():
                     add_unit(conn, tree, row.values.get("code", ""), row.values.get("title", ""),
                              row.values.get("parent") or None, row.values.get("kind") or None,
-                             actor=actor or ADMIN, day=day,
+                             actor=admin, day=day,
                              origin=Origin(os.path.basename(file), None, row.number))
             except EngineError as exc:
                 problems.append(f"{file}: row {row.number}: {exc.message}")
@@ -96,13 +99,14 @@ def person() -> None:
 @common
 def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], post: str | None,
                actor: str | None, db: str | None, as_of: str | None) -> None:
-    """Add person KEY (recorded in the site log)."""
+    """Add person KEY (an administrator; recorded in the site log)."""
     from campaigns.people import add_person
-    from campaigns.units import ADMIN, UnitTree
+    from campaigns.units import UnitTree
 
     with database(db).write() as conn:
+        admin = require_admin(conn, actor)
         add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post,
-                   actor=actor or ADMIN, day=as_of_date(as_of))
+                   actor=admin, day=as_of_date(as_of))
     click.echo(_("added person {key} {name}").format(key=key, name=name))
 
 
@@ -117,13 +121,14 @@ def person_import(file: str, actor: str | None, db: str | None, as_of: str | Non
     from campaigns.events import Origin
     from campaigns.people import PERSON_COLUMNS, add_person
     from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import ADMIN, UnitTree
+    from campaigns.units import UnitTree
     from engine.core.errors import EngineError
 
     rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))
     day = as_of_date(as_of)
     problems: list[str] = []
     with database(db).write() as conn:
+        admin = require_admin(conn, actor)
         tree = UnitTree.load(conn)
         for row in rows:
             v = row.values
@@ -132,7 +137,7 @@ def person_import(file: str, actor: str | None, db: str | None, as_of: str | Non
                     add_person(conn, tree, v.get("key", ""), v.get("name", ""),
                                v.get("unit") or None,
                                (v.get("roles") or "").replace(";", " ").replace(",", " ").split(),
-                               v.get("title") or None, actor=actor or ADMIN, day=day,
+                               v.get("title") or None, actor=admin, day=day,
                                origin=Origin(os.path.basename(file), None, row.number))
             except EngineError as exc:
                 problems.append(f"{file}: row {row.number}: {exc.message}")
@@ -163,8 +168,8 @@ def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | No
 def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Deactivate person KEY (kept for history; may no longer act)."""
     from campaigns.people import deactivate
-    from campaigns.units import ADMIN
 
     with database(db).write() as conn:
-        deactivate(conn, key, actor=actor or ADMIN, day=as_of_date(as_of))
+        admin = require_admin(conn, actor)
+        deactivate(conn, key, actor=admin, day=as_of_date(as_of))
     click.echo(f"deactivated {key}")

@@ -35,6 +35,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     where = {**origin, "row": p.row}
     note = f"imported from {origin['file']} row {p.row}"
     stamp = now()
+    _check_duties(scope, item, diff)
     fields: dict[str, dict[str, Any]] = {"item": {}, "rectification": {}}
     for name, (_, new) in diff.items():
         if name in ITEM_COLUMNS or name == "closed_on":
@@ -94,3 +95,23 @@ def _said(event: Entry, said: Mapping[str, Any]) -> None:
     payload = dict(event.payload or {})
     payload["import"] = {**payload.get("import", {}), "values": said}
     event.payload = payload
+
+
+def _check_duties(scope: Scope, item: Mapping[str, Any], diff: Mapping[str, Any]) -> None:
+    """The same duties as 'item edit' and 'item move': a file is one more door, not a way round."""
+    from engine.core.errors import Refused
+
+    from ..duties import FACT_FIELDS, PLAN_FIELDS, edit_refusals, move_refusals
+
+    tree = scope.tree
+    unit = tree.by_id[item["unit_id"]]
+    kinds = [tree.by_code[c].kind if c in tree.by_code else None
+             for c in unit.path.split("/") if c]
+    refusals = edit_refusals(scope.run.definition, scope.acting,
+                             sorted(n for n in diff if n in PLAN_FIELDS | FACT_FIELDS),
+                             unit.path, kinds)
+    if "unit" in diff:
+        refusals += move_refusals(scope.run.definition, scope.acting)
+    if refusals:
+        raise Refused(f"updating {item['code']} refused: " + "; ".join(refusals),
+                      "import as someone whose role may change these columns")

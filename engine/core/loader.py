@@ -195,7 +195,9 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
                      for s in data.get("stages") or ()),
         machines=machines,
         roles={k: RoleSpec(k, r["title"], frozenset(r.get("triggers", [])),
-                           bool(r.get("confidential")), bool(r.get("overrides")))
+                           bool(r.get("confidential")), bool(r.get("overrides")),
+                           r.get("side") or _default_side(registry, r),
+                           frozenset(r["edits"]) if "edits" in r else None)
                for k, r in (data.get("roles") or {}).items()},
         confidential=frozenset(data.get("confidential") or ()),
         calendar=CalendarSpec(
@@ -221,7 +223,16 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
                      for t in data.get("timers") or ()),
         sections=sections,
         lifecycle=data.get("lifecycle"),
+        duties={t: d for p in registry.plugins.values() for t, d in p.duties.items()},
     )
+
+
+def _default_side(registry: Registry, role: Mapping[str, Any]) -> str:
+    """The side a plugin gives a role that names none ("" without such a plugin)."""
+    for plugin in registry.plugins.values():
+        if plugin.role_side is not None:
+            return plugin.role_side(role)
+    return ""
 
 
 def _deadlines(raw: Mapping[str, Any]) -> DeadlineSpec:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Refused
 from .registry import Registry, default_registry
-from .spec import CallRef, Definition, MachineSpec, StageSpec, TransitionSpec
+from .spec import CallRef, Definition, MachineSpec, RoleSpec, StageSpec, TransitionSpec
 
 if TYPE_CHECKING:  # imported when the first machine is built: ~6 ms a short command need not pay
     from transitions import EventData, Machine
@@ -186,7 +186,7 @@ class Runtime:
         prepare = _prepare(spec)
         for t in spec.transitions:
             conditions: list[str | Callable[..., bool | None]] = [self._role_condition(t.trigger)]
-            conditions += [self._guard_condition(call) for call in t.guards]
+            conditions += [self._guard_condition(call) for call in self.guards_of(t)]
             machine.add_transition(t.trigger, list(t.sources), t.dest, conditions=conditions,
                                    prepare=[prepare], spec=t,
                                    after=[self._action_callback(call) for call in t.actions])
@@ -258,9 +258,26 @@ class Runtime:
     def triggers(self, machine: str) -> list[str]:
         return list(self.machine(machine).events)
 
+    def guards_of(self, transition: TransitionSpec) -> tuple[CallRef, ...]:
+        """The transition's own guards, then the duties' guards it does not already name."""
+        duty = self.definition.duties.get(transition.trigger)
+        if duty is None:
+            return transition.guards
+        named = {call.name for call in transition.guards}
+        return transition.guards + tuple(CallRef(g) for g in duty.guards
+                                         if g not in named and g in self.registry.guards)
+
+    def may_fire(self, role: RoleSpec, trigger: str) -> bool:
+        """Whether ``role`` lists ``trigger`` and acts for a side the trigger's duty accepts."""
+        duty = self.definition.duties.get(trigger)
+        return trigger in role.triggers and (duty is None or not duty.sides
+                                             or role.side in duty.sides)
+
     def _role_condition(self, trigger: str) -> Callable[[EventData], bool]:
         definition = self.definition
-        allowed = [r.key for r in definition.roles.values() if trigger in r.triggers]
+        allowed = [r.key for r in definition.roles.values() if self.may_fire(r, trigger)]
+        duty = definition.duties.get(trigger)
+        sides = ", ".join(sorted(duty.sides)) if duty and duty.sides else ""
 
         def role_allows(event: EventData) -> bool:
             ctx: Context = event.kwargs["ctx"]
@@ -268,9 +285,14 @@ class Runtime:
             if ctx.follow_up or actor.is_system or not definition.roles or any(
                     r in allowed for r in actor.roles):
                 return True
+            listing = [r for r in sorted(actor.roles)
+                       if r in definition.roles and trigger in definition.roles[r].triggers]
+            why = (f"lists it only in role(s) acting for another side ({', '.join(listing)}); "
+                   f"it needs a role of side {sides}" if listing and sides
+                   else "holds no role that may fire it")
             event.kwargs["refusals"].append(Refusal(
-                f"actor '{actor.key}' holds no role that may fire it "
-                f"(roles that may: {', '.join(allowed) or 'none'})", "role"))
+                f"actor '{actor.key}' {why} (roles that may: {', '.join(allowed) or 'none'})",
+                "role"))
             return False
         return role_allows
 

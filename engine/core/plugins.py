@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import Problem
+from .spec import DutySpec
 
 FieldType = type | tuple[type, ...]  # ``type(None)`` among them: the field may be cleared
 
@@ -94,3 +95,8 @@ class Plugin:
     # per preset, the escalation keys a definition on it gets unless it writes them (where
     # the ladder applies, e.g. only in the preset's working states)
     escalation_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # the sides a role may act for (key → meaning), a role's side when it names none, and per
+    # trigger what firing it takes besides a role listing it (engine.core.spec.DutySpec)
+    sides: Mapping[str, str] = field(default_factory=dict)
+    role_side: Callable[[Mapping[str, Any]], str] | None = None
+    duties: Mapping[str, DutySpec] = field(default_factory=dict)

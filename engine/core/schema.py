@@ -79,6 +79,10 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "triggers": {"type": "array", "items": {"type": "string"}},
         "confidential": {"type": "boolean", "description": "may see confidential fields"},
         "overrides": {"type": "boolean", "description": "may force a refused stage guard"},
+        "side": {**KEY, "description": "the side of the separation of duties it acts for "
+                                       "(the sides a plugin names; default: the plugin's choice)"},
+        "edits": {"type": "array", "items": {"type": "string"},
+                  "description": "the fields it may correct (default: its side's fields)"},
     }, ("title",))},
     "confidential": {"type": "array", "items": {"type": "string"},
                      "description": "fields never shown to roles without 'confidential: true'"},

@@ -148,6 +148,21 @@ class RoleSpec:
     triggers: frozenset[str]
     confidential: bool = False
     overrides: bool = False  # may force a stage guard, the override being recorded
+    side: str = ""  # which side of the separation of duties it acts for (a plugin names them)
+    edits: frozenset[str] | None = None  # the fields it may correct (None: its side's default)
+
+
+@dataclass(frozen=True)
+class DutySpec:
+    """What firing a trigger takes besides a role listing it, whatever a definition writes.
+
+    A role of one of ``sides`` (empty: any side), and every guard in ``guards``, checked on
+    each transition of the trigger even where a definition's own guard list leaves them out.
+    Plugins declare them in code, so they hold for running instances too.
+    """
+
+    sides: frozenset[str] = frozenset()
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +245,7 @@ class Definition:
     timers: tuple[TimerSpec, ...]
     sections: dict[str, Any] = field(default_factory=dict)
     lifecycle: str | None = None
+    duties: Mapping[str, DutySpec] = field(default_factory=dict)  # trigger → what it takes
 
     def stage(self, key: str) -> StageSpec | None:
         return next((s for s in self.stages if s.key == key), None)

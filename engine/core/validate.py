@@ -422,7 +422,12 @@ def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
 
 def _check_roles(ctx: CheckContext, roles: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
     triggers = [t["trigger"] for m in machines.values() for t in m.get("transitions", [])]
+    sides = {k: v for p in ctx.registry.plugins.values() for k, v in p.sides.items()}
     for key, role in roles.items():
+        side = role.get("side")
+        if side is not None and side not in sides:
+            ctx.add("unknown-side", f"role '{key}' acts for unknown side '{side}'",
+                    ("roles", key, "side"), f"sides: {', '.join(sides) or 'none are defined'}")
         for i, trig in enumerate(role.get("triggers", [])):
             if machines and trig not in triggers:
                 ctx.add("unknown-trigger", f"role '{key}' may fire unknown trigger '{trig}'",

@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DEFINITION = os.path.join(ROOT, "definitions", "wgbw-2015.yaml")
 KEY = "wgbw-2015"
 LEAD, SUPERVISOR, SUPERVISOR2, DISCIPLINE = "chen-zzb", "liu-dcs", "he-dcs", "sun-jw"
+ADMIN = "admin"  # the site's administrator, who records the units and people
 
 UNITS = [("rsj", "wang-rsj"), ("fgj", "zhang-fgj"), ("czj", "li-czj"), ("zjj", "zhao-zjj"),
          ("jyj", "wu-jyj"), ("jtj", "zhou-jtj"), ("mzj", "xu-mzj"), ("zwzx", "huang-zwzx"),
@@ -145,8 +146,9 @@ def plan_items() -> tuple[Script, list[dict[str, object]]]:
                  "--actor", LEAD)
             submit = deadline + dt.timedelta(days=10)
         if i in LONG_TERM:
+            # long-term work stops the ladder, so the office decides it (a unit may not)
             s.at(deadline - dt.timedelta(days=3), "item", "advance", "defer", code,
-                 "--note", "需建立长效机制，转为长期整改", "--actor", head)
+                 "--note", "需建立长效机制，转为长期整改", "--actor", LEAD)
             expected.append({"code": code, "state": "confirmed", "rect": "long_term"})
             continue
         s.at(submit, "item", "advance", "submit", code, "--actor", head)
@@ -187,9 +189,9 @@ def replay(db: str, tick: bool | None = None, echo: bool = False,
         return result.output
 
     codes: dict[str, str] = {}
-    run(["init"])
-    run(["unit", "import", os.path.join(HERE, "units.csv")])
-    run(["person", "import", os.path.join(HERE, "people.csv")])
+    run(["init", "--admin", ADMIN, "--name", "系统管理员"])
+    run(["unit", "import", os.path.join(HERE, "units.csv"), "--actor", ADMIN])
+    run(["person", "import", os.path.join(HERE, "people.csv"), "--actor", ADMIN])
     script, expected = plan_items()
     steps = sorted(script.steps)
     day = steps[0].day
