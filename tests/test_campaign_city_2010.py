@@ -95,9 +95,9 @@ def play(r: Replay) -> None:
     (tmp / "units.csv").write_text(UNITS, encoding="utf-8")
     (tmp / "people.csv").write_text(PEOPLE, encoding="utf-8")
     r.ok("validate", "validate", str(DEFINITION), db=False)
-    r.ok("init", "init")
-    r.ok("units", "unit", "import", str(tmp / "units.csv"), "--as-of", "2010-05-04")
-    r.ok("people", "person", "import", str(tmp / "people.csv"), "--as-of", "2010-05-04")
+    r.ok("init", "init", "--admin", "admin")
+    r.ok("units", "unit", "import", "--actor", "admin", str(tmp / "units.csv"), "--as-of", "2010-05-04")
+    r.ok("people", "person", "import", "--actor", "admin", str(tmp / "people.csv"), "--as-of", "2010-05-04")
     r.ok("start", "campaign", "start", str(DEFINITION), "--start", "2010-05-04", "--actor", "lead",
          "--as-of", "2010-05-04")
     r.tick("2010-05-31")

@@ -33,8 +33,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     definition.write_text(text.replace("confidential: [reporter, reporter_contact]",
                                        f"confidential: [{', '.join(MAY_HIDE)}]"), encoding="utf-8")
     db = county(str(tmp / "c.db"), definition=str(definition))
-    invoke(db, "person", "add", "qian-czj", "--name", VALUES["leader"], "--unit", "czj")
-    invoke(db, "person", "add", "sun-czj", "--name", VALUES["person"], "--unit", "czj")
+    invoke(db, "person", "add", "--actor", "admin", "qian-czj", "--name", VALUES["leader"], "--unit", "czj")
+    invoke(db, "person", "add", "--actor", "admin", "sun-czj", "--name", VALUES["person"], "--unit", "czj")
     code = invoke(db, "item", "add", CAMPAIGN, "--title", VALUES["title"], "--unit", "czj",
                   "--category", "cold-service", "--source", "public-report",
                   "--reporter", VALUES["reporter"], "--reporter-contact", VALUES["reporter_contact"],
