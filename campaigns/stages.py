@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.moves import Edit
 from engine.core.planner import STAGE_MACHINE, plan_stage
-from engine.io.writer import apply_moves
+from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
 from .context import Scope
@@ -78,7 +79,10 @@ def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[st
         for row in rows:
             if row.state == "open":
                 done.append(_close(conn, run, ctx, row, force))
-        conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
+        # checked on the version read, like every move: a rival's conclusion in between is a
+        # Conflict, never a second conclusion over the first
+        apply_edits(conn, {"campaign": C}, [Edit(run.id, run.version, "campaign",
+                                                 {"concluded_on": as_of})])
         _event(conn, run, ev.CampaignConcluded(), run.id, run.key, "running", "concluded", actor, as_of)
         return [*done, _("campaign {key} concluded on {date}").format(key=run.key, date=as_of)]
     target_spec = run.definition.stage(target.key)
