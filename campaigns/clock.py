@@ -215,21 +215,33 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
                      last: dt.date) -> list[Move]:
     item, rect = record.item, record.rectification
     links = {"campaign_id": run.id, "item_id": item.id}
+    schedule = schedule_for(run.definition)
     snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links),
              Snapshot("rectification", rect.id, rect.version, rect.state, rect.entered_on,
-                      rect.deadline, rect.level, rect.level_base, links)]
+                      rect.deadline, rect.level, rect.level_base, links,
+                      _fields(conn, rect, schedule.fields))]
 
     def fire(timer: TimerSpec, _snap: Snapshot, day: dt.date) -> tuple[list[Move], list[str]]:
         _sync(record, snaps)
         return _fire_record(conn, run, timer, record, day)
 
-    due = schedule_for(run.definition).due(snaps, first, last, fire)
+    due = schedule.due(snaps, first, last, fire)
     for move in due.moves:  # the campaign's chain; the item is known by its code
         move.stream, move.subject_key = run.key, record.code
     if due.moves:
         write_due(conn, run, due)
     _sync(record, snaps)
     return due.moves
+
+
+def _fields(conn: Connection, rect: Any, names: frozenset[str]) -> dict[str, Any]:
+    """The rectification's fields the ladder's guards read: from the record, the rest from its row."""
+    out = {name: getattr(rect, name) for name in names if hasattr(rect, name)}
+    rest = sorted(names - set(out))
+    if rest:
+        row = conn.execute(select(*(R.c[name] for name in rest)).where(R.c.id == rect.id)).one()
+        out.update(zip(rest, row, strict=True))
+    return out
 
 
 def write_due(conn: Connection, run: Run, due: Due) -> None:
@@ -275,6 +287,9 @@ def _sync(record: Record, snaps: list[Snapshot]) -> None:
     r = record.rectification
     r.state, r.version, r.entered_on = rect.state, rect.version, rect.entered_on
     r.deadline, r.level, r.level_base = rect.deadline, rect.level, rect.level_base
+    for name, value in rect.fields.items():
+        if hasattr(r, name):
+            setattr(r, name, value)
 
 
 _schedules: dict[int, tuple[Definition, Schedule]] = {}

@@ -209,7 +209,8 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
         ladder=LadderSpec(
             machine=ladder["machine"],
             levels=tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
-                                   lv.get("action", ""), _duration(lv.get("new_deadline")))
+                                   lv.get("action", ""), _duration(lv.get("new_deadline")),
+                                   _calls(lv.get("guards")))
                          for lv in ladder["levels"]),
             stop_states=frozenset(ladder.get("stop_states", [])),
             hold_states=frozenset(ladder.get("hold_states", [])),

@@ -10,9 +10,10 @@ clock uses them too:
   threshold ``N`` is reached (``latest_base``); a deadline timer when its deadline's threshold
   is reached, the subject can fire the trigger, and it entered its state on or before the day;
 * a ladder level is due to a subject below it, in a state the ladder applies in (``active_states``),
-  whose ladder base has reached the level's threshold and which entered its state on or before
-  the day.  The step keeps the state, sets the level and, for a level with ``new_deadline``,
-  the deadline and the base the next levels count from.
+  whose ladder base has reached the level's threshold, which entered its state on or before
+  the day and for which the level's guards hold (engine.core.rungs; a level whose guards do not
+  hold is passed over, and the next one may climb).  The step keeps the state, sets the level
+  and, for a level with ``new_deadline``, the deadline and the base the next levels count from.
 
 Instead of asking every day, a subject jumps to the first day one of its rules can be due
 (``cal.add(base, at)``, the inverse of ``latest_base``), so a catch-up over months costs a few
@@ -31,6 +32,7 @@ from .calendar import WorkCalendar, calendar_for
 from .errors import InvalidInput
 from .machines import SYSTEM_ACTOR
 from .moves import Move
+from .rungs import fields_read, holds
 from .spec import Definition, Duration, LevelSpec, TimerSpec, TransitionSpec
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
@@ -122,6 +124,7 @@ class Snapshot:
     level: str | None = None
     level_base: dt.date | None = None
     event_values: Mapping[str, Any] = field(default_factory=dict)  # copied into every move
+    fields: dict[str, Any] = field(default_factory=dict)  # those the rungs' guards read
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,9 @@ class Schedule:
         self.ladder = definition.ladder
         self.active = frozenset(active_states(definition))
         self.rank = {lv.key: i for i, lv in enumerate(self.ladder.levels)} if self.ladder else {}
+        # the subject's fields the levels' guards read: a snapshot carries them in ``fields``
+        self.fields = fields_read(g for lv in self.ladder.levels for g in lv.guards) \
+            if self.ladder else frozenset()
         self.timers = [(t, timer_transition(definition, t), needs_python(definition, t))
                        for t in definition.timers]
         self._bases: dict[tuple[Duration, dt.date], dt.date] = {}
@@ -227,7 +233,9 @@ class Schedule:
             if below is not None:
                 floor = max(day, s.entered_on)
                 for level in ladder.levels[below + 1:]:
-                    found = _earlier(found, self._reach(s.level_base, level.at, floor, last))
+                    # a guard's fields change only by a move, on a day this loop stops at
+                    if self.allows(level, s):
+                        found = _earlier(found, self._reach(s.level_base, level.at, floor, last))
         return found
 
     def _reach(self, base: dt.date | None, at: Duration, floor: dt.date,
@@ -278,7 +286,7 @@ class Schedule:
             base = self.base(level.at, day)
             due = [s for s in subjects if s.machine == self.ladder.machine and s.state in self.active
                    and self._below(s.level, k) and s.level_base is not None
-                   and s.level_base <= base and s.entered_on <= day]
+                   and s.level_base <= base and s.entered_on <= day and self.allows(level, s)]
             if not due:
                 continue
             new = self.calendar.add(day, level.new_deadline) if level.new_deadline else None
@@ -296,6 +304,15 @@ class Schedule:
                                           level.action or None))
                 out.moves.append(move)
                 self._apply(subjects, move)
+
+    def allows(self, level: LevelSpec, s: Snapshot) -> bool:
+        """The level's guards hold for ``s`` (its fields, and its state, dates and level)."""
+        if not level.guards:
+            return True
+        cols = self.columns
+        return holds(level.guards, {**s.fields, "state": s.state, "entered_on": s.entered_on,
+                                    cols.deadline: s.deadline, cols.level: s.level,
+                                    cols.level_base: s.level_base})
 
     def _below(self, level: str | None, k: int) -> bool:
         return self._below_rank(level) < k
@@ -325,6 +342,8 @@ class Schedule:
                 s.deadline = value
             elif key == cols.level_base:
                 s.level_base = value
+            if key in s.fields:
+                s.fields[key] = value
 
 
 def _earlier(a: dt.date | None, b: dt.date | None) -> dt.date | None:

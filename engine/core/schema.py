@@ -103,6 +103,8 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "levels": {"type": "array", "minItems": 1, "items": _obj({
             "key": KEY, "title": TEXT, "at": DURATION, "action": {"type": "string"},
             "new_deadline": DURATION,
+            "guards": {**CALLS, "description": "the level is reached only when these hold: "
+                                                "compare on a field of the subject"},
         }, ("key", "title", "at"))},
     }, ("machine", "levels")),
     "timers": {"type": "array", "items": _obj({

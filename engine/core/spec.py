@@ -161,13 +161,17 @@ class CalendarSpec:
 
 @dataclass(frozen=True)
 class LevelSpec:
-    """One rung of an escalation ladder, measured from the deadline."""
+    """One rung of an escalation ladder, measured from the deadline.
+
+    ``guards``: it climbs only when they hold (``compare`` on a field only, see engine.core.rungs).
+    """
 
     key: str
     title: str
     at: Duration  # negative: before the deadline
     action: str = ""
     new_deadline: Duration | None = None
+    guards: tuple[CallRef, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -466,6 +466,26 @@ def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mappin
         if lv.get("new_deadline") and Duration.parse(lv["new_deadline"]).days <= 0:
             ctx.add("bad-limit", "a new deadline must lie in the future",
                     ("escalation", "levels", i, "new_deadline"))
+        _check_rung_guards(ctx, lv.get("guards") or [], ("escalation", "levels", i, "guards"),
+                           name if name in machines else None, f"level '{lv['key']}'")
+
+
+def _check_rung_guards(ctx: CheckContext, guards: list[Any], path: Path, machine: str | None,
+                       what: str) -> None:
+    """A clock rung takes only guards it can decide over a whole table in SQL (``compare``)."""
+    from .rungs import RUNG_GUARDS
+
+    allowed = ", ".join(RUNG_GUARDS)
+    for j, call in enumerate(guards):
+        name, _ = split_call(call)
+        if name in ctx.registry.guards and name not in RUNG_GUARDS:
+            ctx.add("rung-guard", f"{what} cannot take guard '{name}': the clock decides a rung "
+                    f"for every subject at once, so a rung takes only {allowed}",
+                    (*path, j), "test a field of the subject, e.g. {compare: {field: returns, "
+                    "op: '>=', value: 1}}; a condition that needs more belongs on a transition "
+                    "or a timer")
+    if machine is not None:
+        ctx.check_calls(guards, "guard", path, machine)
 
 
 def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],

@@ -17,6 +17,11 @@ match, so a concurrent writer makes the whole run fail with ``Conflict`` rather 
 that did not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
 to the caller's ``fire`` function.
 
+A ladder level with guards (engine.core.rungs: ``compare`` on a field) climbs only the rows
+they hold for: each guard is compiled into the step's ``WHERE`` with the built-in guard's
+meaning (``rung_clause``), so a level is decided over the whole table as the pure clock decides
+it for one subject.
+
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
 ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
@@ -40,9 +45,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -53,6 +60,7 @@ from ..core.calendar import calendar_for
 from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
 from ..core.moves import Move
+from ..core.rungs import RUNG_GUARDS, fields_read
 from ..core.schedule import (
     ESCALATE,
     active_states,
@@ -65,7 +73,7 @@ from ..core.schedule import (
     timer_rule,
     timer_transition,
 )
-from ..core.spec import Definition, LevelSpec, TimerSpec
+from ..core.spec import CallRef, Definition, LevelSpec, TimerSpec
 from .writer import Entry, append, apply_moves
 
 CHUNK = 5000  # events built, hashed and inserted at a time
@@ -151,6 +159,11 @@ class Clock:
             if subj is None or not (subj.deadline and subj.level and subj.level_base):
                 raise InvalidInput(f"the escalation ladder runs on '{d.ladder.machine}', whose "
                                    "subjects have no deadline, level and level_base columns")
+            missing = sorted(fields_read(g for lv in d.ladder.levels for g in lv.guards)
+                             - set(subj.table.c.keys()))
+            if missing:
+                raise InvalidInput(f"a level of the escalation ladder reads '{missing[0]}', which "
+                                   f"'{d.ladder.machine}' subjects do not have")
         for timer in d.timers:
             subj = self.subjects.get(timer.machine)
             if subj is None:
@@ -201,7 +214,8 @@ class Clock:
         assert subj.level and subj.level_base and subj.deadline
         level_col, base_col = t.c[subj.level], t.c[subj.level_base]
         due = and_(subj.scope, level_col.is_(None) if prev is None else level_col == prev,
-                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day)
+                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day,
+                   *(rung_clause(t, g) for g in level.guards))
         if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
             return 0
         rule = ladder_rule(level)
@@ -302,6 +316,28 @@ class Clock:
         if moved != expected:
             raise Conflict(f"{t.name} changed by someone else while the clock ran ({rule})",
                            "run the tick again")
+
+
+def rung_clause(table: Table, guard: CallRef) -> ColumnElement[bool]:
+    """A level's guard as SQL, with the meaning of the built-in ``compare`` (engine.core.builtin):
+    an unset counter is 0; an unset field is only equal to nothing, so it is ``!=`` any value
+    and neither less nor more than anything; a date field is compared with the date written."""
+    assert guard.name in RUNG_GUARDS, "validated when the definition loads"
+    params = guard.kwargs
+    column: ColumnElement[Any] = table.c[params["field"]]
+    op, value = params["op"], params.get("value")
+    if value is None:
+        if op == "==":
+            return column.is_(None)
+        return column.is_not(None) if op == "!=" else false()
+    if isinstance(value, int) and not isinstance(value, bool):
+        column = func.coalesce(column, 0)  # a counter never incremented
+    elif isinstance(value, str) and isinstance(table.c[params["field"]].type, Date):
+        value = dt.date.fromisoformat(value)
+    if op == "!=":
+        return or_(column.is_(None), column != value)
+    return {"==": column == value, "<": column < value, "<=": column <= value,
+            ">": column > value, ">=": column >= value}[op]
 
 
 def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
