@@ -32,8 +32,9 @@ from engine.core.planner import Request
 from engine.core.schedule import ESCALATE, Due, Schedule, Snapshot
 from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
-from engine.io.writer import apply_moves
+from engine.io.writer import Entry, apply_moves
 
+from . import events as ev
 from .context import Scope
 from .events import lock
 from .records import Record, load_records
@@ -216,7 +217,8 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
     item, rect = record.item, record.rectification
     links = {"campaign_id": run.id, "item_id": item.id}
     schedule = schedule_for(run.definition)
-    snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links),
+    snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links,
+                      reminded=_reminded(conn, run, "item", item.id, item.state, item.entered_on)),
              Snapshot("rectification", rect.id, rect.version, rect.state, rect.entered_on,
                       rect.deadline, rect.level, rect.level_base, links,
                       _fields(conn, rect, schedule.fields))]
@@ -228,8 +230,8 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
     due = schedule.due(snaps, first, last, fire)
     for move in due.moves:  # the campaign's chain; the item is known by its code
         move.stream, move.subject_key = run.key, record.code
-    if due.moves:
-        write_due(conn, run, due)
+    if due.moves or due.reminders:
+        write_due(conn, run, due, record.code)
     _sync(record, snaps)
     return due.moves
 
@@ -244,11 +246,29 @@ def _fields(conn: Connection, rect: Any, names: frozenset[str]) -> dict[str, Any
     return out
 
 
-def write_due(conn: Connection, run: Run, due: Due) -> None:
-    """Store a catch-up's moves, then its notices linked to their events (the one write it makes)."""
+def _reminded(conn: Connection, run: Run, machine: str, subject_id: int, state: str,
+              entered_on: dt.date) -> set[str]:
+    """The reminders a waiting subject has had since it entered its state (none to look for
+    when the definition has none, or the subject does not wait)."""
+    rem = run.definition.reminders
+    if rem is None or rem.machine != machine or state not in rem.states:
+        return set()
+    rules = {f"reminders.{lv.key}": lv.key for lv in rem.levels}
+    return {rules[rule] for rule in conn.execute(
+        select(E.c.rule).where(E.c.subject_id == subject_id, E.c.machine == machine,
+                               E.c.rule.in_(sorted(rules)), E.c.business_date >= entered_on)
+    ).scalars()}
+
+
+def write_due(conn: Connection, run: Run, due: Due, code: str) -> None:
+    """Store a catch-up's moves, then its notices linked to their events, then its reminders
+    (the one write it makes; ``code`` is the item's, the key its events hash)."""
     mark = (conn.execute(select(func.max(E.c.id))).scalar() or 0) if due.notices else 0
     for wave in _waves(due.moves):
         apply_moves(conn, TABLES, E, wave)
+    ev.write(conn, [Entry(run.key, r.machine, code, r.trigger, SYSTEM_ACTOR, r.day, r.state,
+                          r.state, r.note, r.payload, ev.Reminded.VERSION, r.rule, r.subject_id,
+                          r.event_values) for r in due.reminders])
     if not due.notices:
         return
     subjects = {n.move.subject_id for n in due.notices}

@@ -1,13 +1,13 @@
 """The pure clock (engine.core.schedule) against the SQL clock (engine.io.clock) on random boards.
 
 Random ladders (with or without the states they apply in, levels with or without guards on a
-counter, a text field or a date), timers (direct, self-refreshing and
-fired through Python), hold and stop states, deadlines, levels, calendars with days off and extra
-working days, and day ranges: the SQL clock run day by day over a table, and the pure clock run
-one subject at a time, must give the same events (all columns but the id and recording time), the
-same step-log rows pointing at the same events, the same refusals and the same final rows.  The
-pure clock's moves for all subjects at once, written by the store's writer, must leave the same
-table and log as well.
+counter, a text field or a date), reminders to subjects waiting in some states, timers (direct,
+self-refreshing and fired through Python), hold and stop states, deadlines, levels, calendars
+with days off and extra working days, and day ranges: the SQL clock run day by day over a table,
+and the pure clock run one subject at a time, must give the same events (all columns but the id
+and recording time), the same step-log rows pointing at the same events, the same refusals and
+the same final rows.  The pure clock's moves for all subjects at once, written by the store's
+writer, must leave the same table and log as well.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.machines import SYSTEM_ACTOR
 from engine.core.moves import Move
-from engine.core.schedule import Columns, Schedule, Snapshot
+from engine.core.schedule import Columns, Reminder, Schedule, Snapshot
 from engine.core.spec import (
     CalendarSpec,
     CallRef,
@@ -32,13 +32,14 @@ from engine.core.spec import (
     LadderSpec,
     LevelSpec,
     MachineSpec,
+    ReminderSpec,
     StateSpec,
     TimerSpec,
     TransitionSpec,
 )
 from engine.io.clock import Clock, StepLog, Subjects
 from engine.io.store import event_columns, stateful_columns
-from engine.io.writer import CHAIN_HEADS, apply_moves, chain_columns, open_stream
+from engine.io.writer import CHAIN_HEADS, Entry, append, apply_moves, chain_columns, open_stream
 
 D = dt.date
 META = MetaData()
@@ -110,8 +111,22 @@ def definitions(draw: st.DrawFn) -> Definition:
     off = draw(st.sets(st.sampled_from([d for d in YEAR if d.weekday() < 5]), max_size=25))
     extra = draw(st.sets(st.sampled_from([d for d in YEAR if d.weekday() >= 5]), max_size=8))
     calendar = CalendarSpec(region="none", days_off=frozenset(off), working_days=frozenset(extra))
+    reminders = draw(st.none() | reminder_specs())
     return Definition("board", "board", "", (), {"task": MACHINE}, {}, frozenset(), calendar,
-                      DeadlineSpec(), ladder, timers)
+                      DeadlineSpec(), ladder, timers, reminders=reminders)
+
+
+@st.composite
+def reminder_specs(draw: st.DrawFn) -> ReminderSpec:
+    """Reminders while waiting in some states (one a timer may leave or refresh), each later."""
+    ats = sorted(draw(st.sets(st.integers(0, 8), min_size=1, max_size=3)))
+    unit = draw(st.sampled_from(["working", "calendar"]))
+    return ReminderSpec("task", frozenset(draw(st.sampled_from([{"wait"}, {"open", "wait"},
+                                                                {"late"}, {"work"}]))),
+                        Duration(draw(st.integers(1, 6)), draw(st.sampled_from(["working", "calendar"]))),
+                        tuple(LevelSpec(f"r{i}", f"R{i}", Duration(at, unit),
+                                        draw(st.sampled_from(["", f"ask{i}"])))
+                              for i, at in enumerate(ats)), ("office",))
 
 
 @st.composite
@@ -193,6 +208,17 @@ def event_row(m: Move) -> tuple[Any, ...]:
             m.business_date, m.note, dict(m.payload) if m.payload else None, m.rule)
 
 
+def reminder_row(r: Reminder) -> tuple[Any, ...]:
+    return (1, r.machine, r.subject_id, "remind", r.state, r.state, SYSTEM_ACTOR, r.day, r.note,
+            dict(r.payload), r.rule)
+
+
+def in_log_order(moves: list[tuple[Any, ...]], reminders: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A day's reminders come after its moves (the clock's order within a day)."""
+    return sorted([*((m, 0) for m in moves), *((r, 1) for r in reminders)],
+                  key=lambda pair: (pair[0][7], pair[1]))  # type: ignore[no-any-return]
+
+
 def per_subject(log: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
     out: dict[int, list[tuple[Any, ...]]] = {}
     for e in log:
@@ -232,7 +258,8 @@ def test_pure_clock_equals_sql_clock(board: tuple[Definition, list[Snapshot], D,
     for task in tasks:
         snap = copy.deepcopy(task)
         due = schedule.due([snap], first, last, pure_fire)
-        pure_events += [event_row(m) for m in due.moves]
+        pure_events += [e for e, _ in in_log_order([event_row(m) for m in due.moves],
+                                                   [reminder_row(r) for r in due.reminders])]
         pure_notices += [(n.move.subject_id, n.level, n.issued_on, n.deadline, n.days_overdue,
                           n.new_deadline, n.action, n.move.subject_id, n.move.rule,
                           n.move.business_date) for n in due.notices]
@@ -251,6 +278,10 @@ def test_pure_clock_equals_sql_clock(board: tuple[Definition, list[Snapshot], D,
     for move in due.moves:  # one at a time: the writer groups a batch by columns, not by subject
         move.stream = "boards"
         apply_moves(conn, {"task": TASKS}, LOG, [move])
+    append(conn, LOG, [Entry("boards", r.machine, str(r.subject_id), "remind", SYSTEM_ACTOR, r.day,
+                             r.state, r.state, r.note, r.payload, rule=r.rule,
+                             subject_id=r.subject_id, values=dict(r.event_values))
+                       for r in due.reminders])
     assert rows(conn) == sql_rows
     assert per_subject(events(conn)) == per_subject(sql_events)
     assert sorted(events(conn), key=lambda e: (e[7], e[2])) == sorted(sql_events, key=lambda e: (e[7], e[2]))

@@ -20,6 +20,7 @@ from .spec import (
     LadderSpec,
     LevelSpec,
     MachineSpec,
+    ReminderSpec,
     RoleSpec,
     StageSpec,
     StateSpec,
@@ -222,7 +223,26 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
                      for t in data.get("timers") or ()),
         sections=sections,
         lifecycle=data.get("lifecycle"),
+        reminders=_reminders(data, machines),
     )
+
+
+def _reminders(data: Mapping[str, Any], machines: Mapping[str, MachineSpec]) -> ReminderSpec | None:
+    """The reminders section with its defaults: the machine's initial state, the limit
+    ``confirm_within``, and the roles that may fire a trigger out of those states."""
+    raw = data.get("reminders")
+    if not raw:
+        return None
+    machine = machines[raw["machine"]]
+    states = frozenset(raw.get("states") or [machine.initial])
+    within = Duration.parse((data.get("deadlines") or {})[raw.get("within", "confirm_within")])
+    answers = {t.trigger for t in machine.transitions if states & set(t.sources)}
+    to = raw.get("to") or [k for k, r in (data.get("roles") or {}).items()
+                           if answers & set(r.get("triggers", []))]
+    return ReminderSpec(machine.name, states, within,
+                        tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
+                                        lv.get("action", "")) for lv in raw["levels"]),
+                        tuple(to))
 
 
 def _deadlines(raw: Mapping[str, Any]) -> DeadlineSpec:

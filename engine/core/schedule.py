@@ -13,7 +13,10 @@ clock uses them too:
   whose ladder base has reached the level's threshold, which entered its state on or before
   the day and for which the level's guards hold (engine.core.rungs; a level whose guards do not
   hold is passed over, and the next one may climb).  The step keeps the state, sets the level
-  and, for a level with ``new_deadline``, the deadline and the base the next levels count from.
+  and, for a level with ``new_deadline``, the deadline and the base the next levels count from;
+* last, a reminder (``ReminderSpec``) is due to a subject in one of its waiting states that has
+  not had it in this stay, once the answer's due date (``within`` after entering the state) is
+  the reminder's ``at`` past.  It is an event alone: the subject does not change (``Reminder``).
 
 Instead of asking every day, a subject jumps to the first day one of its rules can be due
 (``cal.add(base, at)``, the inverse of ``latest_base``), so a catch-up over months costs a few
@@ -33,9 +36,10 @@ from .errors import InvalidInput
 from .machines import SYSTEM_ACTOR
 from .moves import Move
 from .rungs import fields_read, holds
-from .spec import Definition, Duration, LevelSpec, TimerSpec, TransitionSpec
+from .spec import Definition, Duration, LevelSpec, ReminderSpec, TimerSpec, TransitionSpec
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
+REMIND = "remind"  # the trigger written in a reminder's event (nothing changes)
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -57,6 +61,23 @@ def latest_base(cal: WorkCalendar, at: Duration, day: dt.date) -> dt.date:
 
 def ladder_rule(level: LevelSpec) -> str:
     return f"escalation.{level.key}"
+
+
+def reminder_rule(level: LevelSpec) -> str:
+    return f"reminders.{level.key}"
+
+
+def reminder_payload(level: LevelSpec, spec: ReminderSpec, due: dt.date,
+                     day: dt.date) -> dict[str, Any]:
+    """A reminder's event: which one, when the answer was due, calendar days past it, to whom."""
+    return {"reminder": level.key, "due": due.isoformat(), "days_overdue": (day - due).days,
+            "to": list(spec.to)}
+
+
+def reminder_base(cal: WorkCalendar, spec: ReminderSpec, level: LevelSpec, day: dt.date) -> dt.date:
+    """The latest day a subject may have entered its state and be due ``level`` by ``day``:
+    both steps (``within``, then ``at``) are monotone, so one ``latest_base`` each."""
+    return latest_base(cal, spec.within, latest_base(cal, level.at, day))
 
 
 def timer_rule(timer: TimerSpec) -> str:
@@ -125,6 +146,7 @@ class Snapshot:
     level_base: dt.date | None = None
     event_values: Mapping[str, Any] = field(default_factory=dict)  # copied into every move
     fields: dict[str, Any] = field(default_factory=dict)  # those the rungs' guards read
+    reminded: set[str] = field(default_factory=set)  # reminder keys sent since ``entered_on``
 
 
 @dataclass(frozen=True)
@@ -149,12 +171,28 @@ class Notice:
     action: str | None
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder's event (the subject does not move): the caller appends it."""
+
+    subject_id: int
+    machine: str
+    state: str
+    day: dt.date
+    rule: str
+    note: str
+    payload: Mapping[str, Any]
+    event_values: Mapping[str, Any]
+    trigger: str = REMIND
+
+
 @dataclass
 class Due:
     """What the clock owes some subjects over a range of days, in the order it is written."""
 
     moves: list[Move] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)  # written after the moves
     refused: list[tuple[dt.date, str, str]] = field(default_factory=list)  # (day, rule, why)
 
 
@@ -177,6 +215,7 @@ class Schedule:
             if self.ladder else frozenset()
         self.timers = [(t, timer_transition(definition, t), needs_python(definition, t))
                        for t in definition.timers]
+        self.reminders = definition.reminders
         self._bases: dict[tuple[Duration, dt.date], dt.date] = {}
 
     def base(self, at: Duration, day: dt.date) -> dt.date:
@@ -236,6 +275,13 @@ class Schedule:
                     # a guard's fields change only by a move, on a day this loop stops at
                     if self.allows(level, s):
                         found = _earlier(found, self._reach(s.level_base, level.at, floor, last))
+        rem = self.reminders
+        if rem is not None and s.machine == rem.machine and s.state in rem.states:
+            for level in rem.levels:
+                if level.key not in s.reminded and \
+                        s.entered_on <= reminder_base(self.calendar, rem, level, last):
+                    when = self.calendar.add(self.calendar.add(s.entered_on, rem.within), level.at)
+                    found = _earlier(found, max(day, when))
         return found
 
     def _reach(self, base: dt.date | None, at: Duration, floor: dt.date,
@@ -269,6 +315,24 @@ class Schedule:
                 out.moves += moves
         if self.ladder is not None:
             self._climb(subjects, day, out)
+        if self.reminders is not None:
+            self._remind(subjects, day, out)
+
+    def _remind(self, subjects: Sequence[Snapshot], day: dt.date, out: Due) -> None:
+        """Each reminder in order, to the waiting subjects that have not had it in this stay."""
+        rem = self.reminders
+        assert rem is not None
+        for level in rem.levels:
+            base = reminder_base(self.calendar, rem, level, day)
+            for s in sorted((s for s in subjects if s.machine == rem.machine
+                             and s.state in rem.states and level.key not in s.reminded
+                             and s.entered_on <= base), key=_by_id):
+                due = self.calendar.add(s.entered_on, rem.within)
+                out.reminders.append(Reminder(s.id, s.machine, s.state, day, reminder_rule(level),
+                                              step_note(level),
+                                              reminder_payload(level, rem, due, day),
+                                              s.event_values))
+                s.reminded.add(level.key)
 
     @staticmethod
     def _timer_due(timer: TimerSpec, transition: TransitionSpec, s: Snapshot, base: dt.date,
@@ -331,11 +395,13 @@ class Schedule:
         s.version = move.version + 1
         if move.to_state != move.from_state:
             s.entered_on = move.business_date
+            s.reminded = set()  # a new stay
         s.state = move.to_state
         cols = self.columns
         for key, value in move.changes.items():
             if key == "entered_on":
                 s.entered_on = value
+                s.reminded = set()
             elif key == cols.level:
                 s.level = value
             elif key == cols.deadline:

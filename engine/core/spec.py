@@ -195,6 +195,21 @@ class LadderSpec:
 
 
 @dataclass(frozen=True)
+class ReminderSpec:
+    """Reminders to answer a subject that waits in ``states`` past ``within`` (e.g. a report
+    awaiting confirmation): the answer is due ``within`` after the subject entered its state, and
+    each level is sent once per stay when it is ``at`` past that date, to the roles ``to``.
+    Nothing else changes: no state, no level, no new deadline; leaving the state stops them.
+    """
+
+    machine: str
+    states: frozenset[str]
+    within: Duration
+    levels: tuple[LevelSpec, ...]
+    to: tuple[str, ...] = ()  # the roles that must answer
+
+
+@dataclass(frozen=True)
 class TimerSpec:
     """Fire ``trigger`` when ``state`` has lasted ``after``, or when the deadline is ``after`` past."""
 
@@ -234,6 +249,7 @@ class Definition:
     timers: tuple[TimerSpec, ...]
     sections: dict[str, Any] = field(default_factory=dict)
     lifecycle: str | None = None
+    reminders: ReminderSpec | None = None
 
     def stage(self, key: str) -> StageSpec | None:
         return next((s for s in self.stages if s.key == key), None)

@@ -22,6 +22,10 @@ they hold for: each guard is compiled into the step's ``WHERE`` with the built-i
 meaning (``rung_clause``), so a level is decided over the whole table as the pure clock decides
 it for one subject.
 
+Reminders (``ReminderSpec``) come last each day: one event per waiting subject that has not had
+that reminder since it entered its state (``NOT EXISTS`` on the event log), appended in bulk; the
+subject's row does not change.
+
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
 ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
@@ -45,6 +49,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     insert,
@@ -63,10 +68,14 @@ from ..core.moves import Move
 from ..core.rungs import RUNG_GUARDS, fields_read
 from ..core.schedule import (
     ESCALATE,
+    REMIND,
     active_states,
     ladder_rule,
     latest_base,
     needs_python,
+    reminder_base,
+    reminder_payload,
+    reminder_rule,
     stamp_timer_moves,
     step_note,
     step_payload,
@@ -164,6 +173,9 @@ class Clock:
             if missing:
                 raise InvalidInput(f"a level of the escalation ladder reads '{missing[0]}', which "
                                    f"'{d.ladder.machine}' subjects do not have")
+        if d.reminders is not None and d.reminders.machine not in self.subjects:
+            raise InvalidInput(f"reminders run on '{d.reminders.machine}', which has no stored "
+                               "subjects")
         for timer in d.timers:
             subj = self.subjects.get(timer.machine)
             if subj is None:
@@ -200,7 +212,45 @@ class Clock:
                 if count:
                     steps.append(Step(day, ladder_rule(level), level.title, count,
                                       self._new_deadline(level, day)))
+        if self.definition.reminders is not None:
+            steps += [s for lv in self.definition.reminders.levels
+                      if (s := self._remind(conn, lv, day))]
         return steps
+
+    # -- reminders --------------------------------------------------------------
+
+    def _remind(self, conn: Connection, level: LevelSpec, day: dt.date) -> Step | None:
+        """One event per waiting subject due ``level`` that has not had it in this stay."""
+        rem = self.definition.reminders
+        assert rem is not None
+        subj = self.subjects[rem.machine]
+        t, e = subj.table, self.events
+        rule = reminder_rule(level)
+        sent = exists().where(e.c.subject_id == t.c.id, e.c.machine == subj.machine,
+                              e.c.rule == rule, e.c.business_date >= t.c.entered_on)
+        key = subj.key if subj.key is not None else cast(t.c.id, String)
+        rows = conn.execute(select(t.c.id, t.c.state, t.c.entered_on, key,
+                                   *subj.event_values.values())
+                            .where(subj.scope, t.c.state.in_(sorted(rem.states)),
+                                   t.c.entered_on <= reminder_base(self.calendar, rem, level, day),
+                                   ~sent)
+                            .order_by(t.c.id)).all()
+        if not rows:
+            return None
+        names = list(subj.event_values)
+        due_of: dict[dt.date, dt.date] = {}
+        for lo in range(0, len(rows), CHUNK):
+            entries = []
+            for sid, state, entered, subject_key, *rest in rows[lo:lo + CHUNK]:
+                due = due_of.get(entered)
+                if due is None:
+                    due = due_of[entered] = self.calendar.add(entered, rem.within)
+                entries.append(Entry(self.stream, subj.machine, subject_key, REMIND, SYSTEM_ACTOR,
+                                     day, state, state, step_note(level),
+                                     reminder_payload(level, rem, due, day), rule=rule,
+                                     subject_id=sid, values=dict(zip(names, rest, strict=True))))
+            append(conn, e, entries)
+        return Step(day, rule, level.title, len(rows))
 
     # -- the ladder -------------------------------------------------------------
 
