@@ -63,7 +63,8 @@ class TickReport:
     as_of: dt.date
     dry_run: bool
     steps: list[Step] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # stages the clock may not open or close yet
+    # stages the clock may not open or close, said the day a refusal is new or its reason changes
+    waiting: list[str] = field(default_factory=list)
     concluded: dt.date | None = None  # the campaign had concluded: its clock has stopped
 
     @property
@@ -129,8 +130,8 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     day = report.first
     while day <= as_of:
         closed, refused = close_due(conn, run, day)  # the day after a window's end
-        opened, report.waiting = open_due(conn, run, day)
-        report.waiting = refused + report.waiting  # the last day's: what still stands
+        opened, pending = open_due(conn, run, day)
+        report.waiting += refused + pending  # each said once, the day it is first true
         report.steps += [_stage_step(run, key, day, "closed") for key in closed]
         report.steps += [_stage_step(run, key, day, "opened") for key in opened]
         report.steps += clock.run_day(conn, day)
