@@ -129,9 +129,11 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     clock = clock_for(run)
     day = report.first
     while day <= as_of:
-        closed, refused = close_due(conn, run, day)  # the day after a window's end
-        opened, pending = open_due(conn, run, day)
-        report.waiting += refused + pending  # each said once, the day it is first true
+        # a refusal is said as of the tick's own day, with the figures as they are now (a late
+        # tick must not date today's reasons on a day already past)
+        closed, refused = close_due(conn, run, day, say=day == as_of)  # after a window's end
+        opened, report.waiting = open_due(conn, run, day, say=day == as_of)
+        report.waiting = refused + report.waiting
         report.steps += [_stage_step(run, key, day, "closed") for key in closed]
         report.steps += [_stage_step(run, key, day, "opened") for key in opened]
         report.steps += clock.run_day(conn, day)

@@ -134,28 +134,30 @@ def stage_for(run: Run, found_on: dt.date) -> str | None:
     return key
 
 
-def close_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
+def close_due(conn: Connection, run: Run, as_of: dt.date,
+              say: bool = True) -> tuple[list[str], list[str]]:
     """The clock's part: close, as the system, each open stage whose window ended before
     ``as_of``.
 
     Exit guards apply and are never forced: a refused stage stays open, overdue, and the next
-    tick tries again.  The refusal is said once (``overdue``).  Returns the keys closed and
-    what is newly said about refusals.
+    tick tries again.  With ``say`` the refusal is said, once (``overdue``).  Returns the keys
+    closed and what is newly said about refusals.
     """
-    return _clock_moves(conn, run, as_of, "open", "close")
+    return _clock_moves(conn, run, as_of, "open", "close", say)
 
 
-def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
+def open_due(conn: Connection, run: Run, as_of: dt.date,
+             say: bool = True) -> tuple[list[str], list[str]]:
     """The clock's part: open, as the system, each pending stage whose window has begun.
 
     Entry guards apply and are never forced: a refused stage stays pending and the next tick
     tries again, its refusal said once.  Returns the keys opened and what is newly said.
     """
-    return _clock_moves(conn, run, as_of, "pending", "open")
+    return _clock_moves(conn, run, as_of, "pending", "open", say)
 
 
-def _clock_moves(conn: Connection, run: Run, as_of: dt.date, state: str,
-                 verb: str) -> tuple[list[str], list[str]]:
+def _clock_moves(conn: Connection, run: Run, as_of: dt.date, state: str, verb: str,
+                 say: bool) -> tuple[list[str], list[str]]:
     ctx = Context(run.definition, Actor(SYSTEM_ACTOR), as_of, run=run, figures=StoreFigures(conn, run))
     moved: list[str] = []
     said: list[str] = []
@@ -174,7 +176,7 @@ def _clock_moves(conn: Connection, run: Run, as_of: dt.date, state: str,
         if decided.ok:
             apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
             moved.append(row.key)
-        elif (line := overdue(conn, run, row, verb, since, as_of, decided.refusals)) is not None:
+        elif say and (line := overdue(conn, run, row, verb, since, as_of, decided.refusals)) is not None:
             said.append(line)
     return moved, said
 

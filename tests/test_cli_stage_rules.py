@@ -66,7 +66,7 @@ def test_a_refused_exit_guard_keeps_the_stage_open_and_says_why_once(r: Rectify)
         assert "not done" not in again, again
     assert r.json("tick", CAMPAIGN, "--as-of", "2016-01-07", "--dry-run")["waiting"] == []
     assert r.sql("SELECT business_date, rule, actor FROM events WHERE \"trigger\" = 'overdue' "
-                 "AND subject_key = 'supervise'") == [("2016-01-01", "stages.supervise", "system")]
+                 "AND subject_key = 'supervise'") == [("2016-01-04", "stages.supervise", "system")]
     rows = stage_rows(r, "2016-01-06")
     assert (rows["supervise"]["state"], rows["supervise"]["overdue"]) == ("open", "since 2016-01-01")
     assert rows["supervise"]["why"] == "item 完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
