@@ -32,9 +32,10 @@ from engine.core.planner import Request
 from engine.core.schedule import ESCALATE, Due, Schedule, Snapshot
 from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
-from engine.io.writer import apply_moves
+from engine.io.writer import Entry, apply_moves
 
 from .batches import TICK, recording
+from . import events as ev
 from .context import Scope
 from .events import lock
 from .records import Record, load_records
@@ -63,7 +64,8 @@ class TickReport:
     as_of: dt.date
     dry_run: bool
     steps: list[Step] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # stages the clock may not open or close yet
+    # stages the clock may not open or close, said the day a refusal is new or its reason changes
+    waiting: list[str] = field(default_factory=list)
     concluded: dt.date | None = None  # the campaign had concluded: its clock has stopped
 
     @property
@@ -131,8 +133,10 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     with recording(conn, run.id, run.key, TICK, SYSTEM_ACTOR, as_of,
                    {"previous": last.isoformat() if last else None}):
         while day <= as_of:
-            closed, refused = close_due(conn, run, day)  # the day after a window's end
-            opened, report.waiting = open_due(conn, run, day)
+            # a refusal is said as of the tick's own day, with the figures as they are now (a late
+            # tick must not date today's reasons on a day already past)
+            closed, refused = close_due(conn, run, day, say=day == as_of)  # after a window's end
+            opened, report.waiting = open_due(conn, run, day, say=day == as_of)
             report.waiting = refused + report.waiting  # the last day's: what still stands
             report.steps += [_stage_step(run, key, day, "closed") for key in closed]
             report.steps += [_stage_step(run, key, day, "opened") for key in opened]
@@ -219,28 +223,59 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
                      last: dt.date) -> list[Move]:
     item, rect = record.item, record.rectification
     links = {"campaign_id": run.id, "item_id": item.id}
-    snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links),
+    schedule = schedule_for(run.definition)
+    snaps = [Snapshot("item", item.id, item.version, item.state, item.entered_on, event_values=links,
+                      reminded=_reminded(conn, run, "item", item.id, item.state, item.entered_on)),
              Snapshot("rectification", rect.id, rect.version, rect.state, rect.entered_on,
-                      rect.deadline, rect.level, rect.level_base, links)]
+                      rect.deadline, rect.level, rect.level_base, links,
+                      _fields(conn, rect, schedule.fields))]
 
     def fire(timer: TimerSpec, _snap: Snapshot, day: dt.date) -> tuple[list[Move], list[str]]:
         _sync(record, snaps)
         return _fire_record(conn, run, timer, record, day)
 
-    due = schedule_for(run.definition).due(snaps, first, last, fire)
+    due = schedule.due(snaps, first, last, fire)
     for move in due.moves:  # the campaign's chain; the item is known by its code
         move.stream, move.subject_key = run.key, record.code
-    if due.moves:
-        write_due(conn, run, due)
+    if due.moves or due.reminders:
+        write_due(conn, run, due, record.code)
     _sync(record, snaps)
     return due.moves
 
 
-def write_due(conn: Connection, run: Run, due: Due) -> None:
-    """Store a catch-up's moves, then its notices linked to their events (the one write it makes)."""
+def _fields(conn: Connection, rect: Any, names: frozenset[str]) -> dict[str, Any]:
+    """The rectification's fields the ladder's guards read: from the record, the rest from its row."""
+    out = {name: getattr(rect, name) for name in names if hasattr(rect, name)}
+    rest = sorted(names - set(out))
+    if rest:
+        row = conn.execute(select(*(R.c[name] for name in rest)).where(R.c.id == rect.id)).one()
+        out.update(zip(rest, row, strict=True))
+    return out
+
+
+def _reminded(conn: Connection, run: Run, machine: str, subject_id: int, state: str,
+              entered_on: dt.date) -> set[str]:
+    """The reminders a waiting subject has had since it entered its state (none to look for
+    when the definition has none, or the subject does not wait)."""
+    rem = run.definition.reminders
+    if rem is None or rem.machine != machine or state not in rem.states:
+        return set()
+    rules = {f"reminders.{lv.key}": lv.key for lv in rem.levels}
+    return {rules[rule] for rule in conn.execute(
+        select(E.c.rule).where(E.c.subject_id == subject_id, E.c.machine == machine,
+                               E.c.rule.in_(sorted(rules)), E.c.business_date >= entered_on)
+    ).scalars()}
+
+
+def write_due(conn: Connection, run: Run, due: Due, code: str) -> None:
+    """Store a catch-up's moves, then its notices linked to their events, then its reminders
+    (the one write it makes; ``code`` is the item's, the key its events hash)."""
     mark = (conn.execute(select(func.max(E.c.id))).scalar() or 0) if due.notices else 0
     for wave in _waves(due.moves):
         apply_moves(conn, TABLES, E, wave)
+    ev.write(conn, [Entry(run.key, r.machine, code, r.trigger, SYSTEM_ACTOR, r.day, r.state,
+                          r.state, r.note, r.payload, ev.Reminded.VERSION, r.rule, r.subject_id,
+                          r.event_values) for r in due.reminders])
     if not due.notices:
         return
     subjects = {n.move.subject_id for n in due.notices}
@@ -279,6 +314,9 @@ def _sync(record: Record, snaps: list[Snapshot]) -> None:
     r = record.rectification
     r.state, r.version, r.entered_on = rect.state, rect.version, rect.entered_on
     r.deadline, r.level, r.level_base = rect.deadline, rect.level, rect.level_base
+    for name, value in rect.fields.items():
+        if hasattr(r, name):
+            setattr(r, name, value)
 
 
 _schedules: dict[int, tuple[Definition, Schedule]] = {}

@@ -257,6 +257,34 @@ class Escalated(Payload):
 
 
 @dataclass(frozen=True)
+class Reminded(Payload):
+    """A reminder to answer by the clock (trigger 'remind', nothing changes; rule reminders.KEY):
+    a report waited past its confirmation deadline.  Written by engine.io.clock and by a
+    catch-up (engine.core.schedule.reminder_payload), which build the same fields."""
+
+    KIND = "reminder"
+    TRIGGER = "remind"
+    reminder: str  # the reminder's key
+    due: dt.date  # when the answer was due
+    days_overdue: int  # calendar days past it
+    to: list[str]  # the roles that must answer
+
+
+@dataclass(frozen=True)
+class StageOverdue(Payload):
+    """A stage kept open after its window by a guard that refused (rule stages.KEY): recorded
+    once, and again only when the reason changes.  ``guards`` are their titles, ``reasons`` why."""
+
+    KIND = "stage overdue"
+    MACHINE, TRIGGER = "stage", "overdue"
+    stage: str
+    verb: str  # open or close: which way the stage could not move
+    since: dt.date  # the first day it should have moved
+    guards: list[str]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
 class TimerFired(Payload):
     """A timer's trigger fired by the clock without guards or actions (rule timers.KEY)."""
 
@@ -388,7 +416,8 @@ class PersonDeactivated(Payload):
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
-    Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved)
+    Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
+    StageOverdue)
 
 
 # --- building entries ----------------------------------------------------------------------------

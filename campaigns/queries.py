@@ -168,18 +168,35 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
     return out
 
 
+def _stage_refusals(conn: Connection, run: Run, as_of: dt.date) -> dict[tuple[str, str], Any]:
+    """The latest ``stage overdue`` payload of each stage and way (open, close) up to ``as_of``."""
+    out: dict[tuple[str, str], Any] = {}
+    for payload in conn.execute(select(E.c.payload).where(
+            E.c.campaign_id == run.id, E.c.item_id.is_(None), E.c.machine == "stage",
+            E.c.trigger == "overdue", E.c.business_date <= as_of).order_by(E.c.id)).scalars():
+        out[payload["stage"], payload["verb"]] = payload
+    return out
+
+
 def status(scope: Scope) -> dict[str, Any]:
     """The campaign at the end of the scope's date: stages, counts by state and unit, overdue."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     at = campaign_at(conn, run, as_of)
-    stages = [{"key": st.key, "title": st.title, "kind": st.kind,
-               "window": f"{st.start} .. {st.end}", "state": st.state,
-               "opened_on": st.opened_on.isoformat() if st.opened_on else "",
-               "closed_on": st.closed_on.isoformat() if st.closed_on else "",
-               # still open after its window: an exit guard has kept it open (see 'rectify tick')
-               "overdue": (f"since {st.end + dt.timedelta(days=1)}"
-                           if st.state == "open" and st.end and st.end < as_of else "")}
-              for st in at.stages]
+    why = _stage_refusals(conn, run, as_of)
+    stages = []
+    for st in at.stages:
+        # still open after its window (an exit guard kept it open, see 'rectify tick'), or still
+        # pending after its start (an entry guard kept it shut): since when, and the clock's why
+        late = (st.end + dt.timedelta(days=1) if st.state == "open" and st.end and st.end < as_of
+                else st.start if st.state == "pending" and (st.key, "open") in why else None)
+        said = why.get((st.key, "close" if st.state == "open" else "open")) if late else None
+        stages.append({"key": st.key, "title": st.title, "kind": st.kind,
+                       "window": f"{st.start} .. {st.end}", "state": st.state,
+                       "opened_on": st.opened_on.isoformat() if st.opened_on else "",
+                       "closed_on": st.closed_on.isoformat() if st.closed_on else "",
+                       "overdue": f"since {late}" if late else "",
+                       "why": "; ".join(f"{t}: {r}" for t, r in zip(
+                           said["guards"], said["reasons"], strict=True)) if said else ""})
     done = run.definition.machines["item"].done_states
     finished = set(finished_states(run))
     by_state: Counter[str] = Counter()

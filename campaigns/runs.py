@@ -34,6 +34,7 @@ class Run:
     runtime: Runtime
     latest: dt.date | None = None  # business date of the newest event when loaded
     ticked_to: dt.date | None = None  # the last business day its clock ran to (None: never)
+    version: int = 0  # the campaign row's version when read: its own changes are checked on it
 
 
 _cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
@@ -52,6 +53,7 @@ class Head(NamedTuple):
     concluded_on: dt.date | None
     latest: dt.date | None
     ticked_to: dt.date | None
+    version: int
 
 
 # The columns of ``Head``; other queries (an item's record) select them too, so a command
@@ -64,7 +66,8 @@ HEAD = (C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefi
         select(E.c.business_date).where(E.c.campaign_id == C.c.id,
                                         ~exists().where(UNDONE.c.event_id == E.c.id))
         .order_by(E.c.business_date.desc()).limit(1).scalar_subquery().label("latest"),
-        select(T.c.ticked_to).where(T.c.campaign_id == C.c.id).scalar_subquery().label("ticked_to"))
+        select(T.c.ticked_to).where(T.c.campaign_id == C.c.id).scalar_subquery().label("ticked_to"),
+        C.c.version)
 _HEAD = select(*HEAD)
 _BY_KEY = _HEAD.where(C.c.key == bindparam("key"))
 _BY_ID = _HEAD.where(C.c.id == bindparam("id"))
@@ -96,7 +99,8 @@ def run_of(conn: Connection, row: Head) -> Run:
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
-               row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to)
+               row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to,
+               row.version)
 
 
 def _suggest(name: str, known: Sequence[str], listing: str) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
-from engine.core.machines import SYSTEM_ACTOR, Actor, Context
+from engine.core.explain import guard_title
+from engine.core.machines import SYSTEM_ACTOR, Actor, Context, Refusal
+from engine.core.moves import Edit
 from engine.core.planner import STAGE_MACHINE, plan_stage
-from engine.io.writer import apply_moves
+from engine.io.writer import apply_edits, apply_moves
 
 from . import events as ev
 from .batches import STAGE, recording
@@ -87,7 +89,10 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
         for row in rows:
             if row.state == "open":
                 done.append(_close(conn, run, ctx, row, force))
-        conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=as_of))
+        # checked on the version read, like every move: a rival's conclusion in between is a
+        # Conflict, never a second conclusion over the first
+        apply_edits(conn, {"campaign": C}, [Edit(run.id, run.version, "campaign",
+                                                 {"concluded_on": as_of})])
         _event(conn, run, ev.CampaignConcluded(), run.id, run.key, "running", "concluded", actor, as_of)
         return [*done, _("campaign {key} concluded on {date}").format(key=run.key, date=as_of)]
     target_spec = run.definition.stage(target.key)
@@ -138,53 +143,84 @@ def stage_for(run: Run, found_on: dt.date) -> str | None:
     return key
 
 
-def close_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
+def close_due(conn: Connection, run: Run, as_of: dt.date,
+              say: bool = True) -> tuple[list[str], list[str]]:
     """The clock's part: close, as the system, each open stage whose window ended before
     ``as_of``.
 
-    Exit guards apply and are never forced: a refused stage stays open, overdue, and the
-    refusal (which guard, and why) is returned; the next tick tries again.  Returns the keys
-    closed and the refusals.
+    Exit guards apply and are never forced: a refused stage stays open, overdue, and the next
+    tick tries again.  With ``say`` the refusal is said, once (``overdue``).  Returns the keys
+    closed and what is newly said about refusals.
     """
+    return _clock_moves(conn, run, as_of, "open", "close", say)
+
+
+def open_due(conn: Connection, run: Run, as_of: dt.date,
+             say: bool = True) -> tuple[list[str], list[str]]:
+    """The clock's part: open, as the system, each pending stage whose window has begun.
+
+    Entry guards apply and are never forced: a refused stage stays pending and the next tick
+    tries again, its refusal said once.  Returns the keys opened and what is newly said.
+    """
+    return _clock_moves(conn, run, as_of, "pending", "open", say)
+
+
+def _clock_moves(conn: Connection, run: Run, as_of: dt.date, state: str, verb: str,
+                 say: bool) -> tuple[list[str], list[str]]:
     ctx = Context(run.definition, Actor(SYSTEM_ACTOR), as_of, run=run, figures=StoreFigures(conn, run))
-    closed: list[str] = []
-    refused: list[str] = []
-    for row in conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.state == "open")
+    moved: list[str] = []
+    said: list[str] = []
+    for row in conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.state == state)
                             .order_by(S.c.position)).all():
         spec = run.definition.stage(row.key)
         if spec is None:
             continue
-        end = spec.window(run.start_date)[1]
-        if end >= as_of:
+        start, end = spec.window(run.start_date)
+        since = start if verb == "open" else end + dt.timedelta(days=1)
+        if as_of < since:
             continue
-        try:
-            _move(conn, run, ctx, row, "close", False, rule=f"stages.{row.key}")
-            closed.append(row.key)
-        except Refused as exc:
-            refused.append(f"{exc.message}; it stays open, overdue since its window ended on {end}")
-    return closed, refused
+        decided = plan_stage(run.runtime, spec, row, verb, ctx.actor, as_of, run=run,
+                             figures=ctx.figures, rule=f"stages.{row.key}",
+                             event_values={"campaign_id": run.id}, stream=run.key)
+        if decided.ok:
+            apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
+            moved.append(row.key)
+        elif say and (line := overdue(conn, run, row, verb, since, as_of, decided.refusals)) is not None:
+            said.append(line)
+    return moved, said
 
 
-def open_due(conn: Connection, run: Run, as_of: dt.date) -> tuple[list[str], list[str]]:
-    """The clock's part: open, as the system, each pending stage whose window has begun.
+def overdue(conn: Connection, run: Run, row: Any, verb: str, since: dt.date, as_of: dt.date,
+            refusals: list[Refusal]) -> str | None:
+    """Record that the clock may not open or close a stage, once: a ``stage overdue`` event
+    with each refusing guard's title and reason, and the line saying it.  None when the last
+    such event of this stage already said the same (a daily tick repeats nothing)."""
+    spec = run.definition.stage(row.key)
+    assert spec is not None
+    calls = {str(c): c for c in (*spec.entry, *spec.exit)}
+    registry = run.runtime.registry
+    titles = [guard_title(registry, calls[r.by]) if r.by in calls else r.by for r in refusals]
+    payload = ev.StageOverdue(row.key, verb, since, titles, [r.reason for r in refusals])
+    last = conn.execute(select(E.c.payload).where(
+        E.c.campaign_id == run.id, E.c.item_id.is_(None), E.c.machine == "stage",
+        E.c.subject_id == row.id, E.c.trigger == ev.StageOverdue.TRIGGER)
+        .order_by(E.c.id.desc()).limit(1)).scalar()
+    if last == payload.as_payload():
+        return None
+    # nothing moves: to_state is empty, so a replay of the stage's history passes it by
+    ev.write(conn, [ev.entry(run.key, payload, subject=row.key, actor=SYSTEM_ACTOR, day=as_of,
+                             campaign_id=run.id, subject_id=row.id, from_state=row.state,
+                             rule=f"stages.{row.key}")])
+    return overdue_line(run, row.key, verb, since, titles, payload.reasons)
 
-    Entry guards apply and are never forced: a refused stage stays pending (its refusal is
-    returned) and the next tick tries again.  Returns the keys opened and the refusals.
-    """
-    ctx = Context(run.definition, Actor(SYSTEM_ACTOR), as_of, run=run, figures=StoreFigures(conn, run))
-    opened: list[str] = []
-    refused: list[str] = []
-    for row in conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.state == "pending")
-                            .order_by(S.c.position)).all():
-        spec = run.definition.stage(row.key)
-        if spec is None or spec.window(run.start_date)[0] > as_of:
-            continue
-        try:
-            _open(conn, run, ctx, row, False, rule=f"stages.{row.key}")
-            opened.append(row.key)
-        except Refused as exc:
-            refused.append(exc.message)
-    return opened, refused
+
+def overdue_line(run: Run, key: str, verb: str, since: dt.date, titles: list[str],
+                 reasons: list[str]) -> str:
+    spec = run.definition.stage(key)
+    what = _("stays open") if verb == "close" else _("stays pending")
+    why = "; ".join(f"{t}: {r}" for t, r in zip(titles, reasons, strict=True))
+    return _("stage '{key}' ({title}) {what}, overdue since {since}: {why}").format(
+        key=key, title=spec.title if spec else key, what=what, since=since, why=why)
 
 
 def _open(conn: Connection, run: Run, ctx: Context, row: Any, force: bool,

@@ -20,6 +20,7 @@ from .spec import (
     LadderSpec,
     LevelSpec,
     MachineSpec,
+    ReminderSpec,
     RoleSpec,
     StageSpec,
     StateSpec,
@@ -211,7 +212,8 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
         ladder=LadderSpec(
             machine=ladder["machine"],
             levels=tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
-                                   lv.get("action", ""), _duration(lv.get("new_deadline")))
+                                   lv.get("action", ""), _duration(lv.get("new_deadline")),
+                                   _calls(lv.get("guards")))
                          for lv in ladder["levels"]),
             stop_states=frozenset(ladder.get("stop_states", [])),
             hold_states=frozenset(ladder.get("hold_states", [])),
@@ -224,6 +226,7 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
         sections=sections,
         lifecycle=data.get("lifecycle"),
         duties={t: d for p in registry.plugins.values() for t, d in p.duties.items()},
+        reminders=_reminders(data, machines),
     )
 
 
@@ -233,6 +236,24 @@ def _default_side(registry: Registry, role: Mapping[str, Any]) -> str:
         if plugin.role_side is not None:
             return plugin.role_side(role)
     return ""
+
+
+def _reminders(data: Mapping[str, Any], machines: Mapping[str, MachineSpec]) -> ReminderSpec | None:
+    """The reminders section with its defaults: the machine's initial state, the limit
+    ``confirm_within``, and the roles that may fire a trigger out of those states."""
+    raw = data.get("reminders")
+    if not raw:
+        return None
+    machine = machines[raw["machine"]]
+    states = frozenset(raw.get("states") or [machine.initial])
+    within = Duration.parse((data.get("deadlines") or {})[raw.get("within", "confirm_within")])
+    answers = {t.trigger for t in machine.transitions if states & set(t.sources)}
+    to = raw.get("to") or [k for k, r in (data.get("roles") or {}).items()
+                           if answers & set(r.get("triggers", []))]
+    return ReminderSpec(machine.name, states, within,
+                        tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
+                                        lv.get("action", "")) for lv in raw["levels"]),
+                        tuple(to))
 
 
 def _deadlines(raw: Mapping[str, Any]) -> DeadlineSpec:

@@ -10,9 +10,13 @@ clock uses them too:
   threshold ``N`` is reached (``latest_base``); a deadline timer when its deadline's threshold
   is reached, the subject can fire the trigger, and it entered its state on or before the day;
 * a ladder level is due to a subject below it, in a state the ladder applies in (``active_states``),
-  whose ladder base has reached the level's threshold and which entered its state on or before
-  the day.  The step keeps the state, sets the level and, for a level with ``new_deadline``,
-  the deadline and the base the next levels count from.
+  whose ladder base has reached the level's threshold, which entered its state on or before
+  the day and for which the level's guards hold (engine.core.rungs; a level whose guards do not
+  hold is passed over, and the next one may climb).  The step keeps the state, sets the level
+  and, for a level with ``new_deadline``, the deadline and the base the next levels count from;
+* last, a reminder (``ReminderSpec``) is due to a subject in one of its waiting states that has
+  not had it in this stay, once the answer's due date (``within`` after entering the state) is
+  the reminder's ``at`` past.  It is an event alone: the subject does not change (``Reminder``).
 
 Instead of asking every day, a subject jumps to the first day one of its rules can be due
 (``cal.add(base, at)``, the inverse of ``latest_base``), so a catch-up over months costs a few
@@ -31,9 +35,11 @@ from .calendar import WorkCalendar, calendar_for
 from .errors import InvalidInput
 from .machines import SYSTEM_ACTOR
 from .moves import Move
-from .spec import Definition, Duration, LevelSpec, TimerSpec, TransitionSpec
+from .rungs import fields_read, holds
+from .spec import Definition, Duration, LevelSpec, ReminderSpec, TimerSpec, TransitionSpec
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
+REMIND = "remind"  # the trigger written in a reminder's event (nothing changes)
 ONE_DAY = dt.timedelta(days=1)
 
 
@@ -55,6 +61,23 @@ def latest_base(cal: WorkCalendar, at: Duration, day: dt.date) -> dt.date:
 
 def ladder_rule(level: LevelSpec) -> str:
     return f"escalation.{level.key}"
+
+
+def reminder_rule(level: LevelSpec) -> str:
+    return f"reminders.{level.key}"
+
+
+def reminder_payload(level: LevelSpec, spec: ReminderSpec, due: dt.date,
+                     day: dt.date) -> dict[str, Any]:
+    """A reminder's event: which one, when the answer was due, calendar days past it, to whom."""
+    return {"reminder": level.key, "due": due.isoformat(), "days_overdue": (day - due).days,
+            "to": list(spec.to)}
+
+
+def reminder_base(cal: WorkCalendar, spec: ReminderSpec, level: LevelSpec, day: dt.date) -> dt.date:
+    """The latest day a subject may have entered its state and be due ``level`` by ``day``:
+    both steps (``within``, then ``at``) are monotone, so one ``latest_base`` each."""
+    return latest_base(cal, spec.within, latest_base(cal, level.at, day))
 
 
 def timer_rule(timer: TimerSpec) -> str:
@@ -122,6 +145,8 @@ class Snapshot:
     level: str | None = None
     level_base: dt.date | None = None
     event_values: Mapping[str, Any] = field(default_factory=dict)  # copied into every move
+    fields: dict[str, Any] = field(default_factory=dict)  # those the rungs' guards read
+    reminded: set[str] = field(default_factory=set)  # reminder keys sent since ``entered_on``
 
 
 @dataclass(frozen=True)
@@ -146,12 +171,28 @@ class Notice:
     action: str | None
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder's event (the subject does not move): the caller appends it."""
+
+    subject_id: int
+    machine: str
+    state: str
+    day: dt.date
+    rule: str
+    note: str
+    payload: Mapping[str, Any]
+    event_values: Mapping[str, Any]
+    trigger: str = REMIND
+
+
 @dataclass
 class Due:
     """What the clock owes some subjects over a range of days, in the order it is written."""
 
     moves: list[Move] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)  # written after the moves
     refused: list[tuple[dt.date, str, str]] = field(default_factory=list)  # (day, rule, why)
 
 
@@ -169,8 +210,12 @@ class Schedule:
         self.ladder = definition.ladder
         self.active = frozenset(active_states(definition))
         self.rank = {lv.key: i for i, lv in enumerate(self.ladder.levels)} if self.ladder else {}
+        # the subject's fields the levels' guards read: a snapshot carries them in ``fields``
+        self.fields = fields_read(g for lv in self.ladder.levels for g in lv.guards) \
+            if self.ladder else frozenset()
         self.timers = [(t, timer_transition(definition, t), needs_python(definition, t))
                        for t in definition.timers]
+        self.reminders = definition.reminders
         self._bases: dict[tuple[Duration, dt.date], dt.date] = {}
 
     def base(self, at: Duration, day: dt.date) -> dt.date:
@@ -227,7 +272,16 @@ class Schedule:
             if below is not None:
                 floor = max(day, s.entered_on)
                 for level in ladder.levels[below + 1:]:
-                    found = _earlier(found, self._reach(s.level_base, level.at, floor, last))
+                    # a guard's fields change only by a move, on a day this loop stops at
+                    if self.allows(level, s):
+                        found = _earlier(found, self._reach(s.level_base, level.at, floor, last))
+        rem = self.reminders
+        if rem is not None and s.machine == rem.machine and s.state in rem.states:
+            for level in rem.levels:
+                if level.key not in s.reminded and \
+                        s.entered_on <= reminder_base(self.calendar, rem, level, last):
+                    when = self.calendar.add(self.calendar.add(s.entered_on, rem.within), level.at)
+                    found = _earlier(found, max(day, when))
         return found
 
     def _reach(self, base: dt.date | None, at: Duration, floor: dt.date,
@@ -261,6 +315,24 @@ class Schedule:
                 out.moves += moves
         if self.ladder is not None:
             self._climb(subjects, day, out)
+        if self.reminders is not None:
+            self._remind(subjects, day, out)
+
+    def _remind(self, subjects: Sequence[Snapshot], day: dt.date, out: Due) -> None:
+        """Each reminder in order, to the waiting subjects that have not had it in this stay."""
+        rem = self.reminders
+        assert rem is not None
+        for level in rem.levels:
+            base = reminder_base(self.calendar, rem, level, day)
+            for s in sorted((s for s in subjects if s.machine == rem.machine
+                             and s.state in rem.states and level.key not in s.reminded
+                             and s.entered_on <= base), key=_by_id):
+                due = self.calendar.add(s.entered_on, rem.within)
+                out.reminders.append(Reminder(s.id, s.machine, s.state, day, reminder_rule(level),
+                                              step_note(level),
+                                              reminder_payload(level, rem, due, day),
+                                              s.event_values))
+                s.reminded.add(level.key)
 
     @staticmethod
     def _timer_due(timer: TimerSpec, transition: TransitionSpec, s: Snapshot, base: dt.date,
@@ -278,7 +350,7 @@ class Schedule:
             base = self.base(level.at, day)
             due = [s for s in subjects if s.machine == self.ladder.machine and s.state in self.active
                    and self._below(s.level, k) and s.level_base is not None
-                   and s.level_base <= base and s.entered_on <= day]
+                   and s.level_base <= base and s.entered_on <= day and self.allows(level, s)]
             if not due:
                 continue
             new = self.calendar.add(day, level.new_deadline) if level.new_deadline else None
@@ -297,6 +369,15 @@ class Schedule:
                 out.moves.append(move)
                 self._apply(subjects, move)
 
+    def allows(self, level: LevelSpec, s: Snapshot) -> bool:
+        """The level's guards hold for ``s`` (its fields, and its state, dates and level)."""
+        if not level.guards:
+            return True
+        cols = self.columns
+        return holds(level.guards, {**s.fields, "state": s.state, "entered_on": s.entered_on,
+                                    cols.deadline: s.deadline, cols.level: s.level,
+                                    cols.level_base: s.level_base})
+
     def _below(self, level: str | None, k: int) -> bool:
         return self._below_rank(level) < k
 
@@ -314,17 +395,21 @@ class Schedule:
         s.version = move.version + 1
         if move.to_state != move.from_state:
             s.entered_on = move.business_date
+            s.reminded = set()  # a new stay
         s.state = move.to_state
         cols = self.columns
         for key, value in move.changes.items():
             if key == "entered_on":
                 s.entered_on = value
+                s.reminded = set()
             elif key == cols.level:
                 s.level = value
             elif key == cols.deadline:
                 s.deadline = value
             elif key == cols.level_base:
                 s.level_base = value
+            if key in s.fields:
+                s.fields[key] = value
 
 
 def _earlier(a: dt.date | None, b: dt.date | None) -> dt.date | None:

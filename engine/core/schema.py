@@ -94,9 +94,11 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "outside_known_years": {"enum": ["error", "weekends"]},
     }),
     "deadlines": {**_obj({"default_limit": DURATION}),
-                  "patternProperties": {"^after_[a-z][a-z0-9_]*$": DURATION},
-                  "description": "time limits: default_limit, and after_<name> limits that "
-                                 "transitions setting a new deadline default to"},
+                  "patternProperties": {"^after_[a-z][a-z0-9_]*$": DURATION,
+                                        "^[a-z][a-z0-9_]*_within$": DURATION},
+                  "description": "time limits: default_limit, after_<name> limits that "
+                                 "transitions setting a new deadline default to, and <name>_within "
+                                 "limits to answer within (reminders.within)"},
     "escalation": _obj({
         "machine": KEY,
         "applies_in": {"type": "array", "items": KEY,
@@ -107,8 +109,23 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "levels": {"type": "array", "minItems": 1, "items": _obj({
             "key": KEY, "title": TEXT, "at": DURATION, "action": {"type": "string"},
             "new_deadline": DURATION,
+            "guards": {**CALLS, "description": "the level is reached only when these hold: "
+                                                "compare on a field of the subject"},
         }, ("key", "title", "at"))},
     }, ("machine", "levels")),
+    "reminders": _obj({
+        "machine": KEY,
+        "states": {"type": "array", "items": KEY, "minItems": 1,
+                   "description": "the states that wait for an answer (default: the initial one)"},
+        "within": {**KEY, "description": "a <name>_within limit of the deadlines section "
+                                         "(default: confirm_within)"},
+        "to": {"type": "array", "items": KEY, "minItems": 1,
+               "description": "the roles that must answer (default: those that may fire a "
+                              "trigger out of the states)"},
+        "levels": {"type": "array", "minItems": 1, "items": _obj({
+            "key": KEY, "title": TEXT, "at": DURATION, "action": {"type": "string"},
+        }, ("key", "title", "at"))},
+    }, ("machine", "levels"), "reminders to answer a subject waiting past its time to answer"),
     "timers": {"type": "array", "items": _obj({
         "key": KEY, "machine": KEY, "trigger": KEY, "state": KEY,
         "after": DURATION, "from": {"enum": ["state", "deadline"]}, "guards": CALLS,

@@ -176,13 +176,17 @@ class CalendarSpec:
 
 @dataclass(frozen=True)
 class LevelSpec:
-    """One rung of an escalation ladder, measured from the deadline."""
+    """One rung of an escalation ladder, measured from the deadline.
+
+    ``guards``: it climbs only when they hold (``compare`` on a field only, see engine.core.rungs).
+    """
 
     key: str
     title: str
     at: Duration  # negative: before the deadline
     action: str = ""
     new_deadline: Duration | None = None
+    guards: tuple[CallRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,21 @@ class LadderSpec:
 
     def level(self, key: str) -> LevelSpec:
         return next(lv for lv in self.levels if lv.key == key)
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    """Reminders to answer a subject that waits in ``states`` past ``within`` (e.g. a report
+    awaiting confirmation): the answer is due ``within`` after the subject entered its state, and
+    each level is sent once per stay when it is ``at`` past that date, to the roles ``to``.
+    Nothing else changes: no state, no level, no new deadline; leaving the state stops them.
+    """
+
+    machine: str
+    states: frozenset[str]
+    within: Duration
+    levels: tuple[LevelSpec, ...]
+    to: tuple[str, ...] = ()  # the roles that must answer
 
 
 @dataclass(frozen=True)
@@ -246,6 +265,7 @@ class Definition:
     sections: dict[str, Any] = field(default_factory=dict)
     lifecycle: str | None = None
     duties: Mapping[str, DutySpec] = field(default_factory=dict)  # trigger → what it takes
+    reminders: ReminderSpec | None = None
 
     def stage(self, key: str) -> StageSpec | None:
         return next((s for s in self.stages if s.key == key), None)

@@ -271,6 +271,10 @@ def check_engine(ctx: CheckContext, bad: set[str]) -> None:
         _check_ladder(ctx, data["escalation"], good_machines)
     if "timers" not in bad:
         _check_timers(ctx, data.get("timers") or [], good_machines)
+    if "reminders" not in bad and data.get("reminders"):
+        _check_reminders(ctx, data["reminders"], good_machines,
+                         {} if "deadlines" in bad else data.get("deadlines") or {},
+                         None if "roles" in bad else data.get("roles"))
     if "deadlines" not in bad:
         _check_limits(ctx, data.get("deadlines") or {}, good_machines)
 
@@ -280,6 +284,9 @@ def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mappin
     used = {split_call(c)[1].get("default") for m in machines.values() if isinstance(m, dict)
             for t in m.get("transitions") or [] if isinstance(t, dict)
             for part in ("guards", "actions") for c in t.get(part) or []}
+    reminders = ctx.data.get("reminders")
+    if isinstance(reminders, dict):
+        used.add(reminders.get("within", "confirm_within"))
     for key, text in limits.items():
         if Duration.parse(text).days <= 0:
             what = "the default time limit" if key == "default_limit" else f"limit '{key}'"
@@ -288,8 +295,9 @@ def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mappin
             named = sorted(u for u in used if isinstance(u, str) and u != "default_limit")
             ctx.add("unused-limit", f"no transition defaults to limit '{key}'",
                     ("deadlines", key), _did_you_mean(key, named, "transitions default to")
-                    if named else "a transition uses it with {restart_ladder: {default: "
-                    f"{key}}}}}")
+                    if named else f"reminders use it with reminders: {{within: {key}, ...}}"
+                    if key.endswith("_within") else "a transition uses it with "
+                    f"{{restart_ladder: {{default: {key}}}}}")
 
 
 def _machine_path(ctx: CheckContext, name: str, part: str, key: str) -> Path:
@@ -471,6 +479,69 @@ def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mappin
         if lv.get("new_deadline") and Duration.parse(lv["new_deadline"]).days <= 0:
             ctx.add("bad-limit", "a new deadline must lie in the future",
                     ("escalation", "levels", i, "new_deadline"))
+        _check_rung_guards(ctx, lv.get("guards") or [], ("escalation", "levels", i, "guards"),
+                           name if name in machines else None, f"level '{lv['key']}'")
+
+
+def _check_rung_guards(ctx: CheckContext, guards: list[Any], path: Path, machine: str | None,
+                       what: str) -> None:
+    """A clock rung takes only guards it can decide over a whole table in SQL (``compare``)."""
+    from .rungs import RUNG_GUARDS
+
+    allowed = ", ".join(RUNG_GUARDS)
+    for j, call in enumerate(guards):
+        name, _ = split_call(call)
+        if name in ctx.registry.guards and name not in RUNG_GUARDS:
+            ctx.add("rung-guard", f"{what} cannot take guard '{name}': the clock decides a rung "
+                    f"for every subject at once, so a rung takes only {allowed}",
+                    (*path, j), "test a field of the subject, e.g. {compare: {field: returns, "
+                    "op: '>=', value: 1}}; a condition that needs more belongs on a transition "
+                    "or a timer")
+    if machine is not None:
+        ctx.check_calls(guards, "guard", path, machine)
+
+
+def _check_reminders(ctx: CheckContext, rem: Mapping[str, Any], machines: Mapping[str, Any],
+                     limits: Mapping[str, Any], roles: Mapping[str, Any] | None) -> None:
+    """Reminders wait in real, unfinished states, count from a limit that exists, and come on
+    or after the day the answer was due, each later than the one before, to roles that exist."""
+    name = rem["machine"]
+    if machines and name not in machines:
+        ctx.add("unknown-machine", f"reminders run on unknown machine '{name}'",
+                ("reminders", "machine"), _did_you_mean(name, list(machines)))
+    m = machines.get(name) or {}
+    states = [s["key"] for s in m.get("states", [])]
+    done = {s["key"] for s in m.get("states", []) if s.get("done")}
+    for i, key in enumerate(rem.get("states", [])):
+        if states and key not in states:
+            ctx.add("unknown-state", f"reminders wait in undefined state '{key}'",
+                    ("reminders", "states", i), _did_you_mean(key, states))
+        elif key in done:
+            ctx.add("reminder-state", f"'{key}' is a done state: nothing there waits for an "
+                    "answer", ("reminders", "states", i), "name the state that waits, e.g. reported")
+    within = rem.get("within", "confirm_within")
+    if within not in limits:
+        ctx.add("unknown-limit", f"reminders count from deadlines.{within}, which is not given",
+                ("reminders", "within") if "within" in rem else ("reminders",),
+                f"add to the deadlines section: {within}: 3 working days")
+    for i, key in enumerate(rem.get("to", [])):
+        if roles is not None and key not in roles:
+            ctx.add("unknown-role", f"reminders go to unknown role '{key}'", ("reminders", "to", i),
+                    _did_you_mean(key, list(roles)))
+    levels = rem["levels"]
+    keys = [lv["key"] for lv in levels]
+    for i, lv in enumerate(levels):
+        if keys.index(lv["key"]) != i:
+            ctx.add("duplicate-level", f"reminder '{lv['key']}' defined twice",
+                    ("reminders", "levels", i, "key"))
+        if Duration.parse(lv["at"]).days < 0:
+            ctx.add("bad-limit", f"reminder '{lv['key']}' comes before the answer is due",
+                    ("reminders", "levels", i, "at"), "a reminder is sent on or after the day "
+                    "the answer was due: write 0 working days or more")
+        elif i and _duration_days(lv["at"]) <= _duration_days(levels[i - 1]["at"]):
+            ctx.add("ladder-order", f"reminder '{lv['key']}' ({lv['at']}) does not come after "
+                    f"'{levels[i - 1]['key']}' ({levels[i - 1]['at']})",
+                    ("reminders", "levels", i, "at"), "list reminders earliest first, each later")
 
 
 def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],

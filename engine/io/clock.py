@@ -17,6 +17,15 @@ match, so a concurrent writer makes the whole run fail with ``Conflict`` rather 
 that did not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
 to the caller's ``fire`` function.
 
+A ladder level with guards (engine.core.rungs: ``compare`` on a field) climbs only the rows
+they hold for: each guard is compiled into the step's ``WHERE`` with the built-in guard's
+meaning (``rung_clause``), so a level is decided over the whole table as the pure clock decides
+it for one subject.
+
+Reminders (``ReminderSpec``) come last each day: one event per waiting subject that has not had
+that reminder since it entered its state (``NOT EXISTS`` on the event log), appended in bulk; the
+subject's row does not change.
+
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
 ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
@@ -40,9 +49,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
+    false,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -53,19 +65,24 @@ from ..core.calendar import calendar_for
 from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
 from ..core.moves import Move
+from ..core.rungs import RUNG_GUARDS, fields_read
 from ..core.schedule import (
     ESCALATE,
+    REMIND,
     active_states,
     ladder_rule,
     latest_base,
     needs_python,
+    reminder_base,
+    reminder_payload,
+    reminder_rule,
     stamp_timer_moves,
     step_note,
     step_payload,
     timer_rule,
     timer_transition,
 )
-from ..core.spec import Definition, LevelSpec, TimerSpec
+from ..core.spec import CallRef, Definition, LevelSpec, TimerSpec
 from .writer import Entry, append, apply_moves
 
 CHUNK = 5000  # events built, hashed and inserted at a time
@@ -151,6 +168,14 @@ class Clock:
             if subj is None or not (subj.deadline and subj.level and subj.level_base):
                 raise InvalidInput(f"the escalation ladder runs on '{d.ladder.machine}', whose "
                                    "subjects have no deadline, level and level_base columns")
+            missing = sorted(fields_read(g for lv in d.ladder.levels for g in lv.guards)
+                             - set(subj.table.c.keys()))
+            if missing:
+                raise InvalidInput(f"a level of the escalation ladder reads '{missing[0]}', which "
+                                   f"'{d.ladder.machine}' subjects do not have")
+        if d.reminders is not None and d.reminders.machine not in self.subjects:
+            raise InvalidInput(f"reminders run on '{d.reminders.machine}', which has no stored "
+                               "subjects")
         for timer in d.timers:
             subj = self.subjects.get(timer.machine)
             if subj is None:
@@ -187,7 +212,45 @@ class Clock:
                 if count:
                     steps.append(Step(day, ladder_rule(level), level.title, count,
                                       self._new_deadline(level, day)))
+        if self.definition.reminders is not None:
+            steps += [s for lv in self.definition.reminders.levels
+                      if (s := self._remind(conn, lv, day))]
         return steps
+
+    # -- reminders --------------------------------------------------------------
+
+    def _remind(self, conn: Connection, level: LevelSpec, day: dt.date) -> Step | None:
+        """One event per waiting subject due ``level`` that has not had it in this stay."""
+        rem = self.definition.reminders
+        assert rem is not None
+        subj = self.subjects[rem.machine]
+        t, e = subj.table, self.events
+        rule = reminder_rule(level)
+        sent = exists().where(e.c.subject_id == t.c.id, e.c.machine == subj.machine,
+                              e.c.rule == rule, e.c.business_date >= t.c.entered_on)
+        key = subj.key if subj.key is not None else cast(t.c.id, String)
+        rows = conn.execute(select(t.c.id, t.c.state, t.c.entered_on, key,
+                                   *subj.event_values.values())
+                            .where(subj.scope, t.c.state.in_(sorted(rem.states)),
+                                   t.c.entered_on <= reminder_base(self.calendar, rem, level, day),
+                                   ~sent)
+                            .order_by(t.c.id)).all()
+        if not rows:
+            return None
+        names = list(subj.event_values)
+        due_of: dict[dt.date, dt.date] = {}
+        for lo in range(0, len(rows), CHUNK):
+            entries = []
+            for sid, state, entered, subject_key, *rest in rows[lo:lo + CHUNK]:
+                due = due_of.get(entered)
+                if due is None:
+                    due = due_of[entered] = self.calendar.add(entered, rem.within)
+                entries.append(Entry(self.stream, subj.machine, subject_key, REMIND, SYSTEM_ACTOR,
+                                     day, state, state, step_note(level),
+                                     reminder_payload(level, rem, due, day), rule=rule,
+                                     subject_id=sid, values=dict(zip(names, rest, strict=True))))
+            append(conn, e, entries)
+        return Step(day, rule, level.title, len(rows))
 
     # -- the ladder -------------------------------------------------------------
 
@@ -201,7 +264,8 @@ class Clock:
         assert subj.level and subj.level_base and subj.deadline
         level_col, base_col = t.c[subj.level], t.c[subj.level_base]
         due = and_(subj.scope, level_col.is_(None) if prev is None else level_col == prev,
-                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day)
+                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day,
+                   *(rung_clause(t, g) for g in level.guards))
         if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
             return 0
         rule = ladder_rule(level)
@@ -302,6 +366,28 @@ class Clock:
         if moved != expected:
             raise Conflict(f"{t.name} changed by someone else while the clock ran ({rule})",
                            "run the tick again")
+
+
+def rung_clause(table: Table, guard: CallRef) -> ColumnElement[bool]:
+    """A level's guard as SQL, with the meaning of the built-in ``compare`` (engine.core.builtin):
+    an unset counter is 0; an unset field is only equal to nothing, so it is ``!=`` any value
+    and neither less nor more than anything; a date field is compared with the date written."""
+    assert guard.name in RUNG_GUARDS, "validated when the definition loads"
+    params = guard.kwargs
+    column: ColumnElement[Any] = table.c[params["field"]]
+    op, value = params["op"], params.get("value")
+    if value is None:
+        if op == "==":
+            return column.is_(None)
+        return column.is_not(None) if op == "!=" else false()
+    if isinstance(value, int) and not isinstance(value, bool):
+        column = func.coalesce(column, 0)  # a counter never incremented
+    elif isinstance(value, str) and isinstance(table.c[params["field"]].type, Date):
+        value = dt.date.fromisoformat(value)
+    if op == "!=":
+        return or_(column.is_(None), column != value)
+    return {"==": column == value, "<": column < value, "<=": column <= value,
+            ">": column > value, ">=": column >= value}[op]
 
 
 def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
