@@ -34,8 +34,8 @@ from engine.core.spec import Definition, TimerSpec
 from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
 from engine.io.writer import Entry, apply_moves
 
-from .batches import TICK, recording
 from . import events as ev
+from .batches import TICK, recording
 from .context import Scope
 from .events import lock
 from .records import Record, load_records

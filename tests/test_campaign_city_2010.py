@@ -254,8 +254,8 @@ def test_5_stages_close_by_themselves_and_items_belong_to_their_window(r: Replay
         "2011-01-01  stages.self-inspect  closed self-inspect (自查自纠)  1",
         "2011-01-01  stages.inspect       closed inspect (重点抽查)       1",
         "2011-01-04  stages.look-back     opened look-back (回头看)       1"]
-    assert ("not done: cannot close stage 'look-back' (回头看): 2 item(s) are still open"
-            in r.out["tick 2011-07-01"])
+    assert ("not done: stage 'look-back' (回头看) stays open, overdue since 2011-07-01: "
+            "问题均已办结或转为长期整改: 2 item(s) are still open" in r.out["tick 2011-07-01"])
     stages = {s["key"]: s for s in as_json(r, "campaign", "status", KEY, "--as-of", "2011-07-01")
               ["stages"]}
     assert stages["mobilize"]["closed_on"] == "2010-06-01"

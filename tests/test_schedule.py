@@ -275,13 +275,20 @@ def test_pure_clock_equals_sql_clock(board: tuple[Definition, list[Snapshot], D,
     snaps = copy.deepcopy(tasks)
     due = schedule.due(snaps, first, last, pure_fire)
     conn = database(tasks)
-    for move in due.moves:  # one at a time: the writer groups a batch by columns, not by subject
-        move.stream = "boards"
-        apply_moves(conn, {"task": TASKS}, LOG, [move])
-    append(conn, LOG, [Entry("boards", r.machine, str(r.subject_id), "remind", SYSTEM_ACTOR, r.day,
-                             r.state, r.state, r.note, r.payload, rule=r.rule,
-                             subject_id=r.subject_id, values=dict(r.event_values))
-                       for r in due.reminders])
+    # day by day as the SQL clock writes them: a day's moves, then that day's reminders; one at
+    # a time, since the writer groups a batch by columns, not by subject
+    order = sorted([(m.business_date, 0, i) for i, m in enumerate(due.moves)]
+                   + [(r.day, 1, i) for i, r in enumerate(due.reminders)])
+    for _day, kind, i in order:
+        if kind == 0:
+            move = due.moves[i]
+            move.stream = "boards"
+            apply_moves(conn, {"task": TASKS}, LOG, [move])
+            continue
+        r = due.reminders[i]
+        append(conn, LOG, [Entry("boards", r.machine, str(r.subject_id), "remind", SYSTEM_ACTOR,
+                                 r.day, r.state, r.state, r.note, r.payload, rule=r.rule,
+                                 subject_id=r.subject_id, values=dict(r.event_values))])
     assert rows(conn) == sql_rows
     assert per_subject(events(conn)) == per_subject(sql_events)
     assert sorted(events(conn), key=lambda e: (e[7], e[2])) == sorted(sql_events, key=lambda e: (e[7], e[2]))
