@@ -245,7 +245,7 @@ def test_a_0002_database_gets_its_chain_started(busy: Cli) -> None:
     assert scalar(busy.db, "SELECT version_num FROM alembic_version") == "0002"
     assert "seq" not in [r[1] for r in _rows(busy.db, "PRAGMA table_info(events)")]
     assert "older than this tool's" in busy.fails(4, "audit", "verify", CAMPAIGN)
-    assert busy.ok("init").endswith("schema upgraded from 0002 at 0007_undo\n")
+    assert busy.ok("init").endswith("schema upgraded from 0002 at 0008_undoimport\n")
     first = _rows(busy.db, "SELECT seq, trigger, machine, subject_key, payload FROM events "
                            "WHERE seq IS NOT NULL")
     assert len(first) == 1 and first[0][:4] == (1, "chain-start", "campaign", CAMPAIGN)

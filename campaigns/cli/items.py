@@ -36,7 +36,7 @@ def _scope(conn: Connection, campaign_key: str | None, code: str | None, actor: 
         run = load_run(conn, campaign_key)
     else:
         assert code is not None
-        run = load_run_by_id(conn, load_records(conn, [code])[0].campaign_id)
+        run = load_run_by_id(conn, load_records(conn, [code], live=False)[0].campaign_id)
     return scope_of(conn, run, as_of, actor, need_actor)
 
 
@@ -126,7 +126,7 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
         emit(detail, fmt)
         return
     click.echo(record(detail))
-    if detail["progress"]:
+    if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
     click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
                                                           "to", "actor", "rule", "note"]))
@@ -323,4 +323,8 @@ def _undone_message(subject: str, done: Any) -> str:
         lines.append(f"{done.notices} notice(s) withdrawn (作废)")
     if done.withdrawn:
         lines.append("documents withdrawn (作废, numbers not reused): " + ", ".join(done.withdrawn))
+    if done.retired:
+        shown = ", ".join(done.retired[:20]) + (" ..." if len(done.retired) > 20 else "")
+        lines.append(f"{len(done.retired)} item(s) withdrawn, counted nowhere from "
+                     f"{done.as_of} (codes not reused): {shown}")
     return "\n".join(lines)
