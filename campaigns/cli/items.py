@@ -303,9 +303,10 @@ def undo(code: str, note: str, actor: str | None, db: str | None, as_of: str | N
     """Undo the latest change on item CODE by a compensating event (roles that may override).
 
     The change is every move its command made on the item and its rectification (verify and
-    the close it fired; the clock's catch-up it wrote first).  Refused if a later change on the
-    item still stands.  Without --as-of the undo is dated the campaign's latest change still
-    standing once this one is undone.
+    the close it fired; the clock's catch-up it wrote first); when nothing but its recording
+    stands, the item is withdrawn (retired: counted nowhere, its code not reused).  Refused if
+    a later change on the item still stands.  Without --as-of the undo is dated the campaign's
+    latest change still standing once this one is undone.
     """
     from campaigns.dates import parse_date
     from campaigns.undo import undo_item
