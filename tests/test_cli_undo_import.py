@@ -99,6 +99,15 @@ def test_an_import_is_undone_as_a_batch_and_its_items_leave_every_view(db: str,
     # the add is never edited or deleted; the rows stay with their codes
     assert query(db, "SELECT count(*) FROM events WHERE trigger = 'add'") == [(4,)]
     assert len(query(db, "SELECT id FROM items WHERE retired_on = '2015-08-12'")) == 4
+    # the counts stage guards ask for leave them out too
+    from campaigns.db import Database
+    from campaigns.figures import StoreFigures
+    from campaigns.runs import load_run
+
+    with Database(f"sqlite:///{db}").read() as conn:
+        figures = StoreFigures(conn, load_run(conn, CAMPAIGN))
+        assert (figures.count("item"), figures.count("rectification"),
+                figures.figure("open_not_long_term")) == (0, 0, 0)
     verified(db)
 
 
