@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
@@ -83,9 +83,10 @@ def clock_for(run: Run) -> Clock:
     """The engine clock wired to this campaign's tables."""
     code_of_rect = select(I.c.code).where(I.c.id == R.c.item_id).scalar_subquery()
     subjects = {
-        "item": Subjects("item", I, I.c.campaign_id == run.id,
+        "item": Subjects("item", I, and_(I.c.campaign_id == run.id, I.c.retired_on.is_(None)),
                          {"campaign_id": I.c.campaign_id, "item_id": I.c.id}, key=I.c.code),
-        "rectification": Subjects("rectification", R, R.c.campaign_id == run.id,
+        "rectification": Subjects("rectification", R,
+                                  and_(R.c.campaign_id == run.id, R.c.retired_on.is_(None)),
                                   {"campaign_id": R.c.campaign_id, "item_id": R.c.item_id},
                                   deadline="deadline", level="level", level_base="level_base",
                                   key=code_of_rect),

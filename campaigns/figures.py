@@ -20,7 +20,8 @@ class StoreFigures:
     def count(self, machine: str, states: frozenset[str] | None = None,
               stage: str | None = None) -> int:
         table = I if machine == "item" else R
-        query = select(func.count()).select_from(table).where(table.c.campaign_id == self.run.id)
+        query = select(func.count()).select_from(table).where(table.c.campaign_id == self.run.id,
+                                                              table.c.retired_on.is_(None))
         if machine != "item" and stage:
             query = query.select_from(table.join(I, I.c.id == R.c.item_id))
         if states is not None:
@@ -38,7 +39,8 @@ class StoreFigures:
         long_term = sorted(d.ladder.stop_states - d.machines["rectification"].done_states
                            if d.ladder else {"long_term"})
         query = (select(func.count()).select_from(I.join(R, R.c.item_id == I.c.id))
-                 .where(and_(I.c.campaign_id == self.run.id, I.c.state.not_in(item_done),
+                 .where(and_(I.c.campaign_id == self.run.id, I.c.retired_on.is_(None),
+                             I.c.state.not_in(item_done),
                              R.c.state.not_in(long_term))))
         assert self.conn is not None
         return int(self.conn.execute(query).scalar() or 0)

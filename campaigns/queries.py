@@ -20,7 +20,7 @@ from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
 from .secrets import read_secrets
-from .tables import EVENTS as E, PEOPLE as P, PROGRESS
+from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS
 
 
 def finished_states(run: Run) -> list[str]:
@@ -84,7 +84,10 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
     Confidential fields are shown only to an actor whose role may see them.
     """
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
-    record = load_records(conn, [code])[0]
+    record = load_records(conn, [code], live=False)[0]
+    retired = record.item.retired_on
+    if retired is not None and retired <= as_of:
+        return withdrawn(conn, run, code, record.item.id, as_of)
     it = item_at(conn, run, record.item.id, as_of)
     if it is None:
         raise NotFound(f"{code} was not yet recorded on {as_of}",
@@ -126,6 +129,21 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
     record_read(scope, "item show", [k for k in detail if detail[k] not in ("", [], None)],
                 items=1, code=code)
     return detail
+
+
+def withdrawn(conn: Connection, run: Run, code: str, item_id: int, as_of: dt.date
+              ) -> dict[str, Any]:
+    """An item an undo retired: what it was, and the undo that withdrew it."""
+    title = conn.execute(select(I.c.title).where(I.c.id == item_id)).scalar()
+    undo = conn.execute(select(E.c.business_date, E.c.actor, E.c.note)
+                        .where(E.c.item_id == item_id, E.c.machine == "item",
+                               E.c.trigger == "undo")
+                        .order_by(E.c.id.desc()).limit(1)).first()
+    said = (f"withdrawn by an undo of its recording on {undo.business_date} by {undo.actor}"
+            f" ({undo.note})" if undo is not None else "withdrawn by an undo")
+    return {"code": code, "campaign": run.key, "title": title or "",
+            "withdrawn": said + "; it counts nowhere and its code is not given again",
+            "history": history(conn, item_id, as_of)}
 
 
 def history(conn: Connection, item_id: int, as_of: dt.date | None = None) -> list[dict[str, Any]]:

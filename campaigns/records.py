@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import NotFound
+from engine.core.errors import NotFound, Refused
 from engine.io.store import Prepared
 
 from .duties import ancestor_paths
@@ -29,6 +29,7 @@ class ItemState:
     closed_on: dt.date | None
     reopen_count: int
     entered_on: dt.date
+    retired_on: dt.date | None = None  # an undo of its creation retired it (campaigns.undo)
 
 
 @dataclass
@@ -123,8 +124,12 @@ _KINDS = Prepared(select(U.c.path, U.c.kind)
                   .where(U.c.path.in_([bindparam(f"p{i}") for i in range(_SLOTS)])))
 
 
-def load_records(conn: Connection, codes: list[str]) -> list[Record]:
-    """Records for ``codes`` in the order given; every unknown code is named at once."""
+def load_records(conn: Connection, codes: list[str], *, live: bool = True) -> list[Record]:
+    """Records for ``codes`` in the order given; every unknown code is named at once.
+
+    An item an undo retired takes no further change: with ``live`` (every command that
+    changes an item) it is refused, saying so; views and undo pass ``live=False``.
+    """
     found: dict[str, Record] = {}
     for chunk in range(0, len(codes), 500):
         part = codes[chunk:chunk + 500]
@@ -148,6 +153,13 @@ def load_records(conn: Connection, codes: list[str]) -> list[Record]:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
                        "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
+    retired = [r for r in batch if r.item.retired_on is not None] if live else []
+    if retired:
+        first = retired[0]
+        raise Refused(f"{first.code} was withdrawn by an undo of its recording on "
+                      f"{first.item.retired_on}: it counts nowhere and takes no further change",
+                      "record the problem again with 'rectify item add' (it gets a new code); "
+                      "see 'rectify item show CODE' for its history")
     return [found[c] for c in codes]
 
 

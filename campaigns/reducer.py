@@ -9,6 +9,10 @@ at or before D (``campaigns.snapshots``) and applies only the events after it.
 
 A fact no event carries (an item's description, or the leader an import recorded) is the value
 the first later edit replaced, or else today's value: edits keep the old values they replace.
+
+An item whose recording was undone (an ``undo`` of the item that sets ``retired_on``) leaves
+the campaign from that event's date on: no view, count or list holds it, while views of a date
+before its retirement still do.
 """
 
 from __future__ import annotations
@@ -159,7 +163,7 @@ def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) ->
              .select_from(I.join(R, R.c.item_id == I.c.id)
                           .outerjoin(newest, newest.c.item_id == I.c.id)
                           .outerjoin(PR, PR.c.id == newest.c.pid))
-             .where(I.c.campaign_id == run.id).order_by(I.c.seq))
+             .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)).order_by(I.c.seq))
     if item_id is not None:
         query = query.where(I.c.id == item_id)
     out = []
@@ -278,6 +282,10 @@ class Replay:
     def one(self, ev: Any) -> None:
         _id, item_id, machine, trigger, to_state, day, raw, note = ev
         it = self.items.get(item_id)
+        if trigger == "undo" and machine == "item" and "retired_on" in self.payload(raw):
+            self.items.pop(item_id, None)  # its recording undone: it leaves every view
+            self.seen.pop(item_id, None)
+            return
         if it is None:
             if trigger != "add" or machine != "item":
                 return  # an event of an item whose adding is not in the log

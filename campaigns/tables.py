@@ -103,6 +103,7 @@ ITEMS = Table(
     Column("merged_into", Integer, ForeignKey("items.id")),
     Column("typical", Boolean, default=False, nullable=False),
     Column("external_ref", String(128)),  # natural key from imports
+    Column("retired_on", Date),  # an undo of its creation retired it: counted nowhere, code kept
     *stateful_columns(),
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_items_campaign_state", "campaign_id", "state"),
@@ -128,6 +129,7 @@ RECTIFICATIONS = Table(
     Column("submitted_on", Date),
     Column("completed_on", Date),
     Column("requested_deadline", Date),  # asked for with an extension; a deemed approval grants it
+    Column("retired_on", Date),  # with its item's: the clock never steps it
     *stateful_columns(),
     Index("ix_rect_campaign_state", "campaign_id", "state"),
     Index("ix_rect_campaign_deadline", "campaign_id", "deadline"),

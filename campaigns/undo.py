@@ -1,8 +1,12 @@
 """Undoing a recorded change by compensating events: the log keeps both, nothing is edited.
 
 ``undo_item`` reverses the latest change on one item (all the moves its command made on the
-item and its rectification, the clock's catch-up included); ``undo_campaign`` reverses a whole
-batch: the latest stage move or tick, or one named by number.  Each subject the change moved
+item and its rectification, the clock's catch-up included; its recording, when nothing else
+stands); ``undo_campaign`` reverses a whole batch: the latest stage move or tick, or one named
+by number (an import).  An item whose recording is undone is retired, never deleted: one undo
+event on the item and one on its rectification set ``retired_on``; the reducer drops it from
+that date on, every view and count leaves it out, the clock never steps it, and its code stays
+taken.  Each subject the change moved
 gets one ``undo`` event putting back its state and the value every field the change set had
 before it: found by walking the subject's earlier events back (each move's payload carries the
 fields it set, an undo the values it restored).  The planner decides (``plan_undo``: only a
@@ -19,13 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Date, delete, exists, func, select, update
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import InvalidInput, NotFound, Refused
+from engine.core.errors import Conflict, InvalidInput, NotFound, Refused
 from engine.core.planner import STAGE_MACHINE, Request, Reversal, plan_undo
 from engine.io.writer import apply_moves
 
@@ -120,11 +124,11 @@ def item_change(conn: Connection, run: Run, item_id: int, code: str) -> Change:
     if not standing:
         raise NotFound(f"{code} has no recorded change")
     last = standing[-1]
-    if last.trigger in ("add", "progress"):
-        kind = "its recording" if last.trigger == "add" else "a progress report"
-        raise Refused(f"the latest event on {code} is {kind} ({last.business_date}), which an undo "
-                      "does not reverse; only a change of its state or fields can be undone",
-                      "correct the facts with 'rectify item edit', or record new progress")
+    if last.trigger == "progress":
+        raise Refused(f"the latest event on {code} is a progress report ({last.business_date}), "
+                      "which an undo does not reverse; only a change of its state or fields, "
+                      "or its recording, can be undone",
+                      "record new progress, or correct the facts with 'rectify item edit'")
     batch = conn.execute(select(B).where(B.c.campaign_id == run.id, B.c.first_seq <= last.seq,
                                          B.c.last_seq >= last.seq)).first()
     if batch is not None:
@@ -224,6 +228,10 @@ def _before(history: Sequence[Ev], machine: str, field: str, table: Any) -> Any:
     for e in reversed(history):
         if e.trigger == "add" and e.machine == "item" and machine != "item":
             values = _fields_set(e, table)  # the item's recording gave its rectification's
+        elif e.trigger == "edit" and e.machine == "record":
+            if field == "entered_on":
+                continue
+            values = _fields_set(e, table)  # a correction names its columns, either table's
         elif e.machine != machine:
             continue
         else:
@@ -245,21 +253,85 @@ def _typed(table: Any, field: str, value: Any) -> Any:
     return value
 
 
+def created(change: Change) -> dict[int, list[Ev]]:
+    """The items the change recorded (an ``add`` among its events), each with its events in it."""
+    born = {e.item_id for e in change.events if e.trigger == "add" and e.machine == "item"
+            and e.item_id is not None}
+    out: dict[int, list[Ev]] = {}
+    for e in change.events:
+        if e.item_id in born:
+            assert e.item_id is not None
+            out.setdefault(e.item_id, []).append(e)
+    return out
+
+
+def retirements(conn: Connection, change: Change, day: dt.date) -> list[tuple[Reversal, Ev]]:
+    """An item the change recorded is retired, not put back: one undo of the item and one of
+    its rectification, each setting ``retired_on`` (the item's recording is never edited)."""
+    out: list[tuple[Reversal, Ev]] = []
+    for item_id, group in created(change).items():
+        for machine, table, where in (("item", I, I.c.id == item_id),
+                                      ("rectification", R, R.c.item_id == item_id)):
+            row = conn.execute(select(table).where(where)).one()
+            changes = {"retired_on": day}
+            payload = ev.Undone([e.seq for e in group], changes)
+            out.append((Reversal(machine, row.id, row.version, row.state, row.state, changes,
+                                 payload.as_payload(), group[0].subject_key), group[-1]))
+    return out
+
+
+def _edited(conn: Connection, change: Change, skip: set[int]
+            ) -> dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]]:
+    """Subjects the change's corrections (``edit``) touched: their events and, per column, the
+    value the first correction replaced."""
+    out: dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]] = {}
+    for e in change.events:
+        if e.trigger != "edit" or e.machine != "record" or e.item_id is None or e.item_id in skip:
+            continue
+        new, old = e.payload.get("new") or {}, e.payload.get("old") or {}
+        for machine, table in (("item", I), ("rectification", R)):
+            names = [k for k in new if k in table.c and k not in _NOT_FIELDS]
+            if not names:
+                continue
+            sid = e.item_id if machine == "item" else conn.execute(
+                select(R.c.id).where(R.c.item_id == e.item_id)).scalar()
+            group, olds = out.setdefault((machine, sid), ([], {}))
+            group.append(e)
+            for k in names:
+                if k in old:
+                    olds.setdefault(k, old[k])
+                else:
+                    olds.setdefault(k, _MISSING)
+    return out
+
+
+_MISSING = object()
+
+
 def reversals(conn: Connection, run: Run, change: Change, before: dict[int | None, list[Ev]]
               ) -> list[tuple[Reversal, Ev]]:
-    """One reversal per subject the change moved (item and rectification moves; stages)."""
+    """One reversal per subject the change moved or corrected (items and rectifications;
+    stages); the items it recorded are left to ``retirements``."""
     out: list[tuple[Reversal, Ev]] = []
+    born = set(created(change))
     seen: dict[tuple[str, int | None], list[Ev]] = {}
+    olds: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for subject, (group, replaced) in _edited(conn, change, born).items():
+        seen[subject] = list(group)
+        olds[subject] = replaced
     for e in change.events:
-        if e.machine in TABLES and e.subject_id is not None:
+        if e.machine in TABLES and e.subject_id is not None and e.item_id not in born:
             seen.setdefault(_subject(e), []).append(e)
     for (machine, sid), group in reversed(list(seen.items())):
+        group.sort(key=lambda e: e.seq)
         table = TABLES[machine]
         row = conn.execute(select(table).where(table.c.id == sid)).one()
         first = group[0]
-        to_state = first.from_state or row.state
-        fields: set[str] = set()
-        for e in group:
+        movers = [e for e in group if e.machine == machine]
+        to_state = (movers[0].from_state if movers else None) or row.state
+        replaced = olds.get((machine, sid), {})
+        fields: set[str] = set(replaced)
+        for e in movers:
             fields.update(_fields_set(e, table))
         changes: dict[str, Any] = {}
         if machine == STAGE_MACHINE:
@@ -270,7 +342,10 @@ def reversals(conn: Connection, run: Run, change: Change, before: dict[int | Non
         else:
             history = [e for e in before.get(first.item_id, []) if e.seq < first.seq]
             for name in sorted(fields):
-                changes[name] = _typed(table, name, _before(history, machine, name, table))
+                value = replaced.get(name, _MISSING)
+                if value is _MISSING:
+                    value = _before(history, machine, name, table)
+                changes[name] = _typed(table, name, value)
             if to_state != row.state and "entered_on" in table.c:
                 changes["entered_on"] = _typed(table, "entered_on",
                                                _before(history, machine, "entered_on", table))
@@ -294,24 +369,58 @@ class Undo:
     withdrawn: list[str]  # numbers of the documents withdrawn (作废)
     notices: int
     as_of: dt.date
+    retired: list[str] = field(default_factory=list)  # codes of the items whose recording it undid
 
 
 def undo_item(scope: Scope, code: str, note: str | None, as_of: dt.date | None) -> Undo:
     """``rectify item undo``: reverse the latest change on item ``code``."""
     conn, run = scope.conn, scope.run
-    ev.lock(conn, [run.key])
-    record = load_records(conn, [code])[0]
+    record = load_records(conn, [code], live=False)[0]
     if record.campaign_id != run.id:
         raise InvalidInput(f"{code} belongs to another campaign")
+    if record.item.retired_on is not None:
+        raise Refused(f"{code} was already withdrawn by an undo on {record.item.retired_on}")
+    read = _versions(conn, [record.item.id])  # as read before waiting for the log's head
+    ev.lock(conn, [run.key])
+    _unchanged(conn, read, run)
     change = item_change(conn, run, record.item.id, code)
     return _undo(scope, change, note, as_of)
 
 
 def undo_campaign(scope: Scope, note: str | None, as_of: dt.date | None,
                   batch: int | None = None) -> Undo:
-    """``rectify campaign undo``: reverse the latest stage move or tick, or batch ``batch``."""
-    ev.lock(scope.conn, [scope.run.key])
-    return _undo(scope, batch_change(scope.conn, scope.run, batch), note, as_of)
+    """``rectify campaign undo``: reverse the latest stage move or tick, or batch ``batch``
+    (an import: its corrections put back, the items it recorded retired)."""
+    conn, run = scope.conn, scope.run
+    seen = batch_change(conn, run, batch)
+    read = _versions(conn, {e.item_id for e in seen.events if e.item_id is not None})
+    ev.lock(conn, [run.key])
+    _unchanged(conn, read, run)
+    return _undo(scope, batch_change(conn, run, batch), note, as_of)
+
+
+def _versions(conn: Connection, item_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Each item's and its rectification's version."""
+    ids = sorted(item_ids)
+    out: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(ids), 500):
+        out.update((r[0], (r[1], r[2])) for r in conn.execute(
+            select(I.c.id, I.c.version, R.c.version).select_from(I.join(R, R.c.item_id == I.c.id))
+            .where(I.c.id.in_(ids[start:start + 500]))))
+    return out
+
+
+def _unchanged(conn: Connection, read: dict[int, tuple[int, int]], run: Run) -> None:
+    """The same check as the writer's: an item changed while the undo waited for the log's head
+    (another command got there first) stops the undo with a conflict, not a stale decision."""
+    now = _versions(conn, read)
+    for item_id, versions in read.items():
+        if now.get(item_id) != versions:
+            code = conn.execute(select(I.c.code).where(I.c.id == item_id)).scalar()
+            raise Conflict(f"{code} was changed by someone else while the undo waited; "
+                           "nothing was undone",
+                           f"see 'rectify item show {code}', then run the undo again if it "
+                           "still applies")
 
 
 def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None) -> Undo:
@@ -331,15 +440,18 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
     if items:
         for e in _read(conn, E.c.item_id.in_(items), E.c.seq < max(e.seq for e in change.events)):
             before.setdefault(e.item_id, []).append(e)
-    planned = reversals(conn, run, change, before)
+    retire = retirements(conn, change, day)
+    planned = reversals(conn, run, change, before) + retire
     decided = plan_undo(run.definition, [r for r, _ in planned], Request(
         UNDO, actor, day, note=note, event_values={"campaign_id": run.id}, stream=run.key))
     decided.raise_if_refused(change.what)
     first_seq = head_seq(conn, run.key) + 1
     for move, (_r, last) in zip(decided.moves, planned, strict=True):
         move.event_values = {"campaign_id": run.id, "item_id": last.item_id}
-    for wave in _by_machine(decided.moves):
+    split = len(decided.moves) - len(retire)
+    for wave in _by_machine(decided.moves[:split]):
         apply_moves(conn, TABLES, E, wave)
+    apply_moves(conn, TABLES, E, decided.moves[split:])  # distinct subjects: one bulk call
     concluded = [e for e in change.events if e.machine == "campaign" and e.trigger == "conclude"]
     if concluded:
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=None))
@@ -357,11 +469,13 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
         else:
             conn.execute(update(T).where(T.c.campaign_id == run.id)
                          .values(ticked_to=dt.date.fromisoformat(previous)))
-    earliest = min(e.business_date for e in change.events)
-    # snapshots are derived: those a change dated on or after the undone ones may reach go
+    earliest = min(day, *(e.business_date for e in change.events))
+    # snapshots are derived: those a change dated on or after the undone ones (or the undo) may
+    # reach go
     conn.execute(delete(SN).where(SN.c.campaign_id == run.id, SN.c.as_of >= earliest))
+    codes = sorted(r.subject_key or "" for r, _ in retire if r.machine == "item")
     return Undo(change.what, len(decided.moves) + len(concluded), len(ids), withdrawn, notices,
-                day)
+                day, codes)
 
 
 def _by_machine(moves: list[Any]) -> Iterable[list[Any]]:

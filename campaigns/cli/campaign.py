@@ -99,18 +99,20 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
 @click.argument("key")
 @click.option("--note", required=True, help="Why the change is undone (kept with the undo).")
 @click.option("--batch", type=int, metavar="N",
-              help="Undo batch N (see 'rectify campaign batches') instead of the latest stage "
-                   "move or tick.")
+              help="Undo batch N (see 'rectify campaign batches'), e.g. an import, instead of "
+                   "the latest stage move or tick.")
 @ACTOR
 @common
 def undo(key: str, note: str, batch: int | None, actor: str | None, db: str | None,
          as_of: str | None) -> None:
-    """Undo CAMPAIGN's latest stage move (open, close, conclude) or tick, as a whole.
+    """Undo CAMPAIGN's latest stage move (open, close, conclude) or tick, or --batch N (an
+    import), as a whole.
 
     Every event the command wrote gets its compensating event; a tick's notices are withdrawn
     and the documents listing them marked 作废 (their numbers are never given again); the
-    clock goes back to where it was.  Refused if a later change on any subject it touched
-    still stands.  Only roles that may override may undo.
+    clock goes back to where it was.  The items an import recorded are withdrawn (retired:
+    counted nowhere, codes not reused); the items it updated are put back.  Refused if a later
+    change on any subject it touched still stands.  Only roles that may override may undo.
     """
     from campaigns.cli.items import _undone_message
     from campaigns.dates import parse_date
@@ -128,7 +130,8 @@ def undo(key: str, note: str, batch: int | None, actor: str | None, db: str | No
 @output_options
 @db_only
 def batches(key: str, fmt: str, db: str | None) -> None:
-    """List CAMPAIGN's batches: the ticks, stage moves and item commands an undo reverses whole."""
+    """List CAMPAIGN's batches: the ticks, stage moves, imports and item commands an undo
+    reverses whole."""
     from campaigns.runs import load_run
     from campaigns.undo import list_batches
 

@@ -36,7 +36,7 @@ def _scope(conn: Connection, campaign_key: str | None, code: str | None, actor: 
         run = load_run(conn, campaign_key)
     else:
         assert code is not None
-        run = load_run_by_id(conn, load_records(conn, [code])[0].campaign_id)
+        run = load_run_by_id(conn, load_records(conn, [code], live=False)[0].campaign_id)
     return scope_of(conn, run, as_of, actor, need_actor)
 
 
@@ -321,9 +321,10 @@ def undo(code: str, note: str, actor: str | None, db: str | None, as_of: str | N
     """Undo the latest change on item CODE by a compensating event (roles that may override).
 
     The change is every move its command made on the item and its rectification (verify and
-    the close it fired; the clock's catch-up it wrote first).  Refused if a later change on the
-    item still stands.  Without --as-of the undo is dated the campaign's latest change still
-    standing once this one is undone.
+    the close it fired; the clock's catch-up it wrote first); when nothing but its recording
+    stands, the item is withdrawn (retired: counted nowhere, its code not reused).  Refused if
+    a later change on the item still stands.  Without --as-of the undo is dated the campaign's
+    latest change still standing once this one is undone.
     """
     from campaigns.dates import parse_date
     from campaigns.undo import undo_item
@@ -341,4 +342,8 @@ def _undone_message(subject: str, done: Any) -> str:
         lines.append(f"{done.notices} notice(s) withdrawn (作废)")
     if done.withdrawn:
         lines.append("documents withdrawn (作废, numbers not reused): " + ", ".join(done.withdrawn))
+    if done.retired:
+        shown = ", ".join(done.retired[:20]) + (" ..." if len(done.retired) > 20 else "")
+        lines.append(f"{len(done.retired)} item(s) withdrawn, counted nowhere from "
+                     f"{done.as_of} (codes not reused): {shown}")
     return "\n".join(lines)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from engine.core.errors import InvalidInput, Refused
 
+from ..batches import IMPORT, recording
 from ..context import Scope
 from ..events import lock
 from ..runs import require_forward
@@ -51,7 +53,17 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
         lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
-    with conn.begin_nested(), open_table(path, options) as sheet:
+    with ExitStack() as stack:
+        if not options.dry_run:  # one batch, undone as a whole ('rectify campaign undo --batch')
+            stack.enter_context(recording(conn, run.id, run.key, IMPORT, scope.acting.key,
+                                          scope.as_of, {"file": os.path.basename(path)}))
+        return _import(scope, path, options, mapping, section, progress, on_total)
+
+
+def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
+            section: Any, progress: Callable[[int], None] | None,
+            on_total: Callable[[int | None], None] | None) -> Result:
+    with scope.conn.begin_nested(), open_table(path, options) as sheet:
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
         if on_total is not None:

@@ -26,7 +26,8 @@ def existing_items(conn: Connection, run: Run) -> dict[str, Any]:
                     R.c.id.label("rect_id"), R.c.state.label("rect_state"),
                     R.c.version.label("rect_version"), R.c.measures, R.c.target, R.c.department,
                     R.c.deadline, R.c.original_deadline, R.c.leader_id, R.c.person_id)
-             .select_from(I.join(R, R.c.item_id == I.c.id)).where(I.c.campaign_id == run.id))
+             .select_from(I.join(R, R.c.item_id == I.c.id))
+             .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)))  # retired: rows anew
     by_code: dict[str, dict[str, Any]] = {}
     by_ref: dict[str, dict[str, Any]] = {}
     for r in conn.execute(query):
