@@ -274,6 +274,9 @@ def test_2_a_report_awaiting_confirmation_never_escalates(r: Replay) -> None:
     assert (item["state"], item["rectification"], item["deadline"]) == ("reported", "pending",
                                                                         "2015-06-30")
     assert item["escalation"] == ""
+    assert item["overdue"] is False  # overdue is the ladder's rule: not while it awaits confirmation
+    late = {i["code"] for i in as_json(r, "item", "list", KEY, "--overdue", "--as-of", "2015-12-31")}
+    assert r.codes["U"] not in late and r.codes["A"] in late
 
 
 # ------------------------------------------------ 3. 超时默许 grants the requested deadline
