@@ -402,15 +402,16 @@ def test_6_a_mistaken_change_is_undone_by_a_compensating_event(r: Replay, tmp_pa
 
 
 def test_8_notices_are_issued_per_unit_rung_and_day_numbered_and_read_back(r: Replay) -> None:
-    assert r.out["issue 08-03"].startswith("issued 沙督〔2015〕1号 to ")
+    # to the bureau that rectifies 就业股's item, not to the section
+    assert r.out["issue 08-03"].startswith("issued 沙督〔2015〕1号 to 县人社局 ")
     assert "(督办, 2015-08-03, 1 item(s), reply by 2015-08-10)" in r.out["issue 08-03"]
     document = Document(str(r.tmp / "notices-08-03.docx"))
     paragraphs = [p.text for p in document.paragraphs]
-    assert paragraphs[:3] == ["督办通知书", "沙督〔2015〕1号", "治理懒政怠政为官不为专项行动"]
+    assert paragraphs[:4] == ["督办通知书", "沙督〔2015〕1号", "治理懒政怠政为官不为专项行动", "县人社局："]
     assert paragraphs[-2:] == ["中共沙洋县委办公室、沙洋县人民政府办公室督查室", "2015年8月3日"]
     (table,) = document.tables
     rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows[1][1:3] == [r.codes["L"], "就业补贴发放拖延"]
+    assert rows[1][1:3] == [r.codes["L"], "就业补贴发放拖延（就业股）"]
     assert rows[1][5:] == ["2015-07-31", "1", "2015-08-17"]  # one working day overdue (8-3)
     pdf = PdfReader(str(r.tmp / "notices-08-03.pdf"))
     text = "".join(page.extract_text() for page in pdf.pages).replace(" ", "").replace("\n", "")
