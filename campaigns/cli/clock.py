@@ -86,6 +86,9 @@ def _print(report: Any) -> None:
             for s in report.steps]
     if rows:
         click.echo(table(rows))
+    if report.held:  # a guard that does not hold is not a failure: one line, no rows
+        click.echo("not due, guards not met: " + ", ".join(
+            f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
     refusals = [f"{s.rule}: {r}" for s in report.steps for r in s.refused]
     for line in [*refusals, *report.waiting]:
         click.echo(f"not done: {line}")
