@@ -284,7 +284,8 @@ def test_2_a_report_awaiting_confirmation_never_escalates(r: Replay) -> None:
 
 def test_3_the_deemed_approval_grants_the_deadline_asked_for(r: Replay) -> None:
     # requested on Thursday 08-20; 5 working days: 21, 24, 25, 26, 27
-    assert "2015-08-27  timers.silence-is-consent  超时默许  1" in r.out["tick 2015-08-27"]
+    # the row gives the deadline the deemed approval granted
+    assert "2015-08-27  timers.silence-is-consent  超时默许  1      2015-09-30" in r.out["tick 2015-08-27"]
     assert "silence-is-consent" not in r.out["tick 2015-08-26"]
     item = show(r, "E", "2015-08-27")
     assert (item["rectification"], item["deadline"], item["original_deadline"]) == (
@@ -299,7 +300,10 @@ def test_3_the_deemed_approval_grants_the_deadline_asked_for(r: Replay) -> None:
 
 
 def test_4_returning_restarts_the_ladder_from_the_new_deadline(r: Replay) -> None:
-    assert r.out["return R"] == f"{r.codes['R']}: return submitted → in_progress\n"
+    assert r.out["return R"] == (f"{r.codes['R']}: return submitted → in_progress; "
+                                 "new deadline 2015-09-25\n")
+    assert r.out["return R again"].endswith("; new deadline 2015-10-23\n")
+    assert r.out["reopen A"].endswith("; new deadline 2015-12-07\n")
     assert show(r, "R", "2015-09-11")["deadline"] == "2015-09-25"  # after_return: 10 working days
     # due 09-15: 提醒 09-10; returned 09-11, due 09-25: 提醒 again 09-22, 督办 Monday 09-28
     # (new deadline 10-16, held while submitted from 10-09); returned on 10-12 with --deadline
