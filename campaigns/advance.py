@@ -32,10 +32,12 @@ from .tables import EVENTS, SUBJECT_TABLES as TABLES
 
 @dataclass(frozen=True)
 class Advanced:
-    """One item moved: the trigger's own outcome first, then each step it fired (verify → close)."""
+    """One item moved: the trigger's own outcome first, then each step it fired (verify → close),
+    and the deadline the move set (a return, a reopening, an approval), if it set one."""
 
     code: str
     outcomes: tuple[Outcome, ...]
+    new_deadline: dt.date | None = None
 
 
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,
@@ -74,7 +76,7 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
         if not decided.ok:
             refused.append(f"{record.code}: {decided.reasons()}")
             continue
-        outcomes.append(Advanced(record.code, tuple(decided.outcomes)))
+        outcomes.append(Advanced(record.code, tuple(decided.outcomes), new_deadline(decided.moves)))
         moves += decided.moves
     if refused:
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
@@ -87,6 +89,13 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
             m.payload, m.payload_version = merged.as_payload(), merged.VERSION
     apply_moves(conn, TABLES, EVENTS, moves)
     return outcomes
+
+
+def new_deadline(moves: list[Move]) -> dt.date | None:
+    """The rectification deadline ``moves`` set, if any (the last one set wins)."""
+    set_to = [m.changes["deadline"] for m in moves
+              if m.machine == "rectification" and m.changes.get("deadline")]
+    return set_to[-1] if set_to else None
 
 
 def plan_record(conn: Connection | None, run: Run, record: Record, request: Request) -> Plan:

@@ -67,6 +67,8 @@ class TickReport:
     # stages the clock may not open or close, said the day a refusal is new or its reason changes
     waiting: list[str] = field(default_factory=list)
     concluded: dt.date | None = None  # the campaign had concluded: its clock has stopped
+    # timer rule → codes its own guards held back: nothing was due for them, which is no failure
+    held: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -76,11 +78,13 @@ class TickReport:
         return {"campaign": self.campaign, "from": self.first.isoformat(),
                 "as_of": self.as_of.isoformat(), "dry_run": self.dry_run, "changes": self.changes,
                 "steps": [s.as_dict() for s in self.steps], "waiting": self.waiting,
+                "held": {rule: len(codes) for rule, codes in sorted(self.held.items())},
                 "concluded": self.concluded.isoformat() if self.concluded else None}
 
 
-def clock_for(run: Run) -> Clock:
-    """The engine clock wired to this campaign's tables."""
+def clock_for(run: Run, held: dict[str, set[str]] | None = None) -> Clock:
+    """The engine clock wired to this campaign's tables; the subjects a timer's own guards hold
+    back go into ``held`` (by rule), not among its refusals."""
     code_of_rect = select(I.c.code).where(I.c.id == R.c.item_id).scalar_subquery()
     subjects = {
         "item": Subjects("item", I, and_(I.c.campaign_id == run.id, I.c.retired_on.is_(None)),
@@ -95,7 +99,7 @@ def clock_for(run: Run) -> Clock:
 
     def fire(conn: Connection, timer: TimerSpec, ids: list[int],
              day: dt.date) -> tuple[list[Move], list[str]]:
-        return _fire(conn, run, timer, ids, day)
+        return _fire(conn, run, timer, ids, day, held)
 
     return Clock(run.definition, subjects, E, log, fire, stream=run.key)
 
@@ -128,7 +132,7 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
                            f"the clock only moves forward: give --as-of {last} or later")
     report = TickReport(run.key, last or run.start_date, as_of, dry_run)
     savepoint = conn.begin_nested() if dry_run else None
-    clock = clock_for(run)
+    clock = clock_for(run, report.held)
     day = report.first
     # one batch, undone as a whole (campaigns.undo), which puts the clock back where it was
     with recording(conn, run.id, run.key, TICK, SYSTEM_ACTOR, as_of,
@@ -163,8 +167,8 @@ def _stage_step(run: Run, key: str, day: dt.date, verb: str) -> Step:
     return Step(day, f"stages.{key}", f"{verb} {key} ({spec.title if spec else key})", 1)
 
 
-def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int],
-          day: dt.date) -> tuple[list[Move], list[str]]:
+def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int], day: dt.date,
+          held: dict[str, set[str]] | None = None) -> tuple[list[Move], list[str]]:
     """Fire a timer whose guards or actions need Python on its due subjects (``ids``) only."""
     table = I if timer.machine == "item" else R
     codes_of = (select(I.c.code).select_from(I.join(R, R.c.item_id == I.c.id))
@@ -175,21 +179,27 @@ def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int],
         chunk = ids[start:start + 500]
         codes = list(conn.execute(codes_of.where(table.c.id.in_(chunk))).scalars())
         for record in load_records(conn, codes):
-            fired, why = _fire_record(conn, run, timer, record, day)
+            fired, why = _fire_record(conn, run, timer, record, day, held)
             moves += fired
             refused += why
     return moves, refused
 
 
-def _fire_record(conn: Connection, run: Run, timer: TimerSpec, record: Record,
-                 day: dt.date) -> tuple[list[Move], list[str]]:
+def _fire_record(conn: Connection, run: Run, timer: TimerSpec, record: Record, day: dt.date,
+                 held: dict[str, set[str]] | None = None) -> tuple[list[Move], list[str]]:
     """A timer's trigger on one record, as the system, decided by the planner: the timer's
-    guards, then the trigger and its consequences; the moves, or why not."""
+    guards, then the trigger and its consequences; the moves, or why not.  With ``held``, a
+    record the timer's own guards hold back (``returns >= 2`` not yet met) is only noted
+    there: the timer is not due for it, which is no failure."""
     from .advance import plan_record
 
     decided = plan_record(conn, run, record, Request(timer.trigger, SYSTEM, day,
                                                      guards=timer.guards, rule=timer_rule(timer)))
     if not decided.ok:
+        own = {str(g) for g in timer.guards}
+        if held is not None and all(r.by in own for r in decided.refusals):
+            held.setdefault(timer_rule(timer), set()).add(record.code)
+            return [], []
         return [], [f"{record.code}: {decided.reasons()}"]
     return decided.moves, []
 

@@ -19,7 +19,7 @@ from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import campaign_at
 from .runs import Run
-from .standing import closing_states, finished_rect_states, label, label_order
+from .standing import Overdue, closing_states, finished_rect_states, label, label_order
 
 STAGE_COLORS = {"pending": "#cbd2d9", "open": "#d97706", "closed": "#059669"}
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -31,7 +31,7 @@ def figures(scope: Scope) -> dict[str, Any]:
     d = run.definition
     closing = closing_states(d)
     finished = finished_rect_states(d)
-    done = d.machines["item"].done_states
+    is_late = Overdue(d)
     names = unit_names(tree)
     at = campaign_at(conn, run, as_of)
     by_label = dict.fromkeys(label_order(d), 0)
@@ -50,8 +50,7 @@ def figures(scope: Scope) -> dict[str, Any]:
                                         "closed": 0, "overdue": 0}
         line["items"] += 1
         line["closed"] += it.state in closing
-        line["overdue"] += bool(it.deadline and it.deadline < as_of
-                                and it.rect_state not in finished and it.state not in done)
+        line["overdue"] += is_late(it.deadline, it.rect_state, as_of)
         if d.ladder and it.level is not None and it.rect_state not in finished:
             name = titles.get(it.level, it.level)
             levels[name] = levels.get(name, 0) + 1

@@ -22,6 +22,7 @@ from .context import Scope
 from .queries import finished_states
 from .reducer import ItemAt, StageAt, campaign_at, stages_at
 from .runs import Run
+from .standing import Overdue
 from .units import UnitRow
 
 if TYPE_CHECKING:
@@ -83,13 +84,12 @@ def level_counts(run: Run, items: list[ItemAt]) -> tuple[dict[str | None, int], 
 def unit_figures(run: Run, items: list[ItemAt], as_of: dt.date) -> dict[int, list[int]]:
     """Per unit (its own items only): [open, closed, overdue]."""
     done = run.definition.machines["item"].done_states
-    finished = set(finished_states(run))
+    is_late = Overdue(run.definition)
     out: dict[int, list[int]] = {}
     for it in items:
         line = out.setdefault(it.unit_id, [0, 0, 0])
         line[1 if it.state in done else 0] += 1
-        if it.deadline and it.deadline < as_of and it.rect_state not in finished:
-            line[2] += 1
+        line[2] += is_late(it.deadline, it.rect_state, as_of)
     return out
 
 

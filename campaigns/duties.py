@@ -9,10 +9,13 @@ may judge.  A definition names the kinds of unit that rectify (``campaign.rectif
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core.machines import Actor
 from engine.core.spec import Definition, DutySpec, RoleSpec
+
+if TYPE_CHECKING:
+    from .units import UnitRow, UnitTree
 
 DEFAULT_RECTIFYING_KINDS = ("department", "township")
 
@@ -44,6 +47,13 @@ def rectifying_unit(unit_path: str, kinds_along: Sequence[str | None],
         if depth < len(kinds_along) and kinds_along[depth] in kinds:
             return paths[depth]
     return paths[1] if len(paths) > 1 else paths[0]
+
+
+def rectifying_row(tree: UnitTree, unit: UnitRow, definition: Definition) -> UnitRow:
+    """The unit that rectifies ``unit``'s items, as a row of ``tree`` (``rectifying_unit``)."""
+    chain = tree.chain(unit)
+    path = rectifying_unit(unit.path, [u.kind for u in chain], rectifying_kinds(definition))
+    return tree.by_code.get(path.rsplit("/", 1)[-1], unit)
 
 
 def within(path: str, unit: str) -> bool:

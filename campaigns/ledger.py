@@ -25,7 +25,7 @@ from .confidential import hidden, record_read
 from .context import Scope
 from .reducer import campaign_at
 from .runs import Run
-from .standing import finished_rect_states, label, label_order
+from .standing import Overdue, label, label_order
 from .tables import PEOPLE as P
 from .units import UnitTree
 from .xlsx import Column
@@ -137,13 +137,13 @@ class SummaryBuilder:
     def __init__(self, run: Run, as_of: dt.date) -> None:
         # the closed label comes last: the summary's closure rate counts that column
         self.summary = Summary(label_order(run.definition), {}, {})
-        self.finished = finished_rect_states(run.definition)
+        self.is_late = Overdue(run.definition)
         self.as_of = as_of
 
     def add(self, row: dict[str, Any]) -> None:
         counts = self.summary.rows.setdefault(row["unit"], {})
         counts[row["state"]] = counts.get(row["state"], 0) + 1
-        if row["deadline"] and row["deadline"] < self.as_of and row["rect_state"] not in self.finished:
+        if self.is_late(row["deadline"], row["rect_state"], self.as_of):
             self.summary.overdue[row["unit"]] = self.summary.overdue.get(row["unit"], 0) + 1
 
 

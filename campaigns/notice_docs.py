@@ -1,9 +1,12 @@
 """督办通知书 as offices issue them: one document per unit, ladder level and day, numbered once.
 
-A document lists only that unit's notices of that level and day whose items were still open at
-the end of the day (an item closed, or a rectification finished, by then is left out), with the
-deadline each was measured from and how many working days it is overdue.  The reply-by date is
-``notices.reply_within`` on the campaign's working-day calendar.
+A document goes to the unit that rectifies the items (campaigns.duties: a bureau for its
+sections' items), named so that no other unit of the tree could be meant (two 办公室: by
+path), and gives each item's own unit when it lies below.  It lists only that unit's notices
+of that level and day whose items were still open at the end of the day (an item closed, or a
+rectification finished, by then is left out), with the deadline each was measured from and
+how many working days it is overdue.  The reply-by date is ``notices.reply_within`` on the
+campaign's working-day calendar.
 
 Issuing numbers a document through campaigns.numbering, records it in ``documents`` and writes
 a ``document issued`` event, all in the caller's one write transaction.  Issuing the same unit,
@@ -22,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
+from .duties import rectifying_row
 from .runs import Run
 from .units import UnitRow, UnitTree
 
@@ -47,7 +51,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class NoticeDoc:
-    """One document: to ``unit``, for ``level``, of ``issued_on``; ``number`` None: a draft."""
+    """One document: to ``unit`` (the rectifying unit, named ``to``), for ``level``, of
+    ``issued_on``; ``number`` None: a draft."""
 
     unit: UnitRow
     level: str
@@ -58,6 +63,7 @@ class NoticeDoc:
     rows: tuple[dict[str, Any], ...]  # the notices listed, each with ``working_days_overdue``
     issuer: str
     number: str | None = None
+    to: str = ""
 
     @property
     def codes(self) -> list[str]:
@@ -91,10 +97,17 @@ def build(conn: Connection, run: Run, tree: UnitTree, rows: Sequence[dict[str, A
     ladder = run.definition.ladder
     order = {lv.key: i for i, lv in enumerate(ladder.levels)} if ladder else {}
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    rectifying: dict[str, UnitRow] = {}
     for row in rows:
         if row.get("status"):  # withdrawn by an undo (作废): listed, never issued again
             continue
-        groups.setdefault((row["issued_on"], row["unit_code"], row["level"]), []).append(row)
+        own = tree.by_code[row["unit_code"]]
+        if own.code not in rectifying:
+            rectifying[own.code] = rectifying_row(tree, own, run.definition)
+        unit = rectifying[own.code]
+        below = [u.title for u in tree.chain(own) if u.depth > unit.depth]
+        groups.setdefault((row["issued_on"], unit.code, row["level"]), []).append(
+            {**row, "section": "/".join(below)})
     open_on: dict[str, set[str]] = {}
     docs: list[NoticeDoc] = []
     for (day_text, unit_code, level), notices in sorted(
@@ -110,7 +123,8 @@ def build(conn: Connection, run: Run, tree: UnitTree, rows: Sequence[dict[str, A
             continue
         docs.append(NoticeDoc(tree.by_code[unit_code], level, listed[0]["level_title"],
                               listed[0]["action"], day, calendar.add(day, within) if within else None,
-                              listed, settings.issuer))
+                              listed, settings.issuer,
+                              to=tree.unique_name(tree.by_code[unit_code])))
     return docs
 
 

@@ -40,7 +40,7 @@ def lines(run: Run, doc: NoticeDoc) -> dict[str, str]:
         "title": KIND,
         "number": doc.number or DRAFT,
         "campaign": run.definition.title,
-        "to": f"{doc.unit.title}：",
+        "to": f"{doc.to or doc.unit.title}：",
         "body": (f"根据《{basis}》的要求，经对你单位整改台账进行督查，下列{len(doc.rows)}项整改事项"
                  f"{state}，现予以{doc.level_title}。{action}请你单位主要负责人亲自过问，抓紧落实整改，"
                  + reply),
@@ -50,7 +50,8 @@ def lines(run: Run, doc: NoticeDoc) -> dict[str, str]:
 
 
 def table_rows(doc: NoticeDoc) -> list[list[str]]:
-    return [[str(i), r["code"], r["title"], r["leader"], r["person"], r["deadline"],
+    return [[str(i), r["code"], f"{r['title']}（{r['section']}）" if r.get("section") else r["title"],
+             r["leader"], r["person"], r["deadline"],
              str(r["working_days_overdue"]), r["new_deadline"]]
             for i, r in enumerate(doc.rows, 1)]
 

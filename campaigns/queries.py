@@ -20,6 +20,7 @@ from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
 from .secrets import read_secrets
+from .standing import Overdue
 from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS
 
 
@@ -48,11 +49,11 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
 
         category = _check_choice(category, run.definition.sections.get("categories") or {},
                                  "category")
-    finished = set(finished_states(run))
+    is_late = Overdue(run.definition)
     names = _people(conn)
     out = []
     for it in campaign_at(conn, run, as_of).items:
-        late = bool(it.deadline and it.deadline < as_of and it.rect_state not in finished)
+        late = is_late(it.deadline, it.rect_state, as_of)
         if ((state and state not in (it.state, it.rect_state))
                 or (unit_ids is not None and it.unit_id not in unit_ids)
                 or (category and it.category != category) or (overdue and not late)
@@ -110,8 +111,7 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         "leader": names.get(it.leader_id or 0, ""), "person": names.get(it.person_id or 0, ""),
         "closed_on": it.closed_on.isoformat() if it.closed_on else "",
         "typical": bool(it.typical),
-        "overdue": bool(it.deadline and it.deadline < as_of
-                        and it.rect_state not in finished_states(run)),
+        "overdue": Overdue(d)(it.deadline, it.rect_state, as_of),
     }
     hide = hidden(run, scope.actor)
     if not hide:
@@ -216,7 +216,7 @@ def status(scope: Scope) -> dict[str, Any]:
                        "why": "; ".join(f"{t}: {r}" for t, r in zip(
                            said["guards"], said["reasons"], strict=True)) if said else ""})
     done = run.definition.machines["item"].done_states
-    finished = set(finished_states(run))
+    is_late = Overdue(run.definition)
     by_state: Counter[str] = Counter()
     by_rect: Counter[str] = Counter()
     units: dict[int, dict[str, int]] = {}
@@ -227,8 +227,7 @@ def status(scope: Scope) -> dict[str, Any]:
         if line is None:
             line = units[it.unit_id] = {"open": 0, "closed": 0, "overdue": 0}
         line["closed" if it.state in done else "open"] += 1
-        if it.deadline and it.deadline < as_of and it.rect_state not in finished:
-            line["overdue"] += 1
+        line["overdue"] += is_late(it.deadline, it.rect_state, as_of)
     return {
         "key": run.key, "title": run.definition.title, "start": run.start_date.isoformat(),
         "as_of": as_of.isoformat(),

@@ -31,7 +31,7 @@ from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import ItemAt, bulk, campaign_at
 from .runs import Run
-from .standing import closing_states, finished_rect_states, label, label_order
+from .standing import Overdue, closing_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 
 LIST_LIMIT = 100  # items listed per section; counts are always complete
@@ -122,8 +122,7 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     at = campaign_at(conn, run, as_of)
     items = at.items
     closing = closing_states(d)
-    finished = finished_rect_states(d)
-    done = d.machines["item"].done_states
+    is_late = Overdue(d)
     order = label_order(d)
     by_state: Counter[str] = Counter()
     units: dict[int, UnitLine] = {}
@@ -151,8 +150,7 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
         if first <= it.found_on <= as_of:
             rep.new_items.append(it)
             line.new += 1
-        if (it.deadline and it.deadline < as_of and it.rect_state not in finished
-                and it.state not in done):
+        if is_late(it.deadline, it.rect_state, as_of):
             rep.overdue += 1
             line.overdue += 1
             rep.overdue_items.append(it)

@@ -11,6 +11,7 @@ How a campaign stood at a past date is ``campaigns.reducer``'s, the one replay o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
+from engine.core.schedule import active_states
 from engine.core.spec import Definition
 
+from .lifecycle import STANDARD_ESCALATION
 from .tables import ITEMS as I, PROGRESS as PR
 
 Pair = tuple[str, str]
@@ -165,6 +168,28 @@ def finished_rect_states(d: Definition) -> frozenset[str]:
     """Rectification states in which a deadline no longer matters."""
     done = d.machines["rectification"].done_states
     return frozenset(done | d.ladder.stop_states) if d.ladder else done
+
+
+class Overdue:
+    """Whether an item is overdue: its deadline has passed and its rectification is in a state
+    the ladder climbs in (``engine.core.schedule.active_states``), so lists, reports and the
+    ladder agree.  A report awaiting confirmation, a request waiting for the office and finished
+    work wait on the ladder, and are not overdue either.  Without a ladder: the states it would
+    climb in by default (``lifecycle: standard``: in_progress), else every state not done.
+    """
+
+    def __init__(self, d: Definition) -> None:
+        rect = d.machines["rectification"]
+        if d.ladder is not None and d.ladder.machine == "rectification":
+            states = set(active_states(d))
+        elif d.lifecycle == "standard":
+            states = set(STANDARD_ESCALATION["applies_in"])
+        else:
+            states = {s.key for s in rect.states}
+        self.states = frozenset(states - rect.done_states)
+
+    def __call__(self, deadline: dt.date | None, rect_state: str, as_of: dt.date) -> bool:
+        return bool(deadline and deadline < as_of and rect_state in self.states)
 
 
 def latest_progress(conn: Connection, item_ids: Iterable[int] | None, campaign_id: int) -> dict[int, str]:

@@ -59,6 +59,24 @@ class UnitTree:
             node = self.by_id.get(node.parent_id) if node.parent_id else None
         return "/".join(reversed(parts))
 
+    def chain(self, unit: UnitRow) -> list[UnitRow]:
+        """The units from the root down to ``unit`` itself."""
+        out = [unit]
+        while out[-1].parent_id and out[-1].parent_id in self.by_id:
+            out.append(self.by_id[out[-1].parent_id])
+        return out[::-1]
+
+    def unique_name(self, unit: UnitRow) -> str:
+        """The unit's title, or the shortest tail of its title path no other unit shares
+        ('县财政局/办公室' where two 办公室 exist): a name a reader cannot take for another."""
+        titles = [u.title for u in self.chain(unit)]
+        others = [[u.title for u in self.chain(o)] for o in self.by_id.values()
+                  if o.title == unit.title and o.id != unit.id]
+        for n in range(1, len(titles) + 1):
+            if all(o[-n:] != titles[-n:] for o in others):
+                return "/".join(titles[-n:])
+        return "/".join(titles)
+
     def find(self, text: str) -> UnitRow:
         """By code, by title when unique, or by a path of titles ('财政局/办公室')."""
         text = text.strip()

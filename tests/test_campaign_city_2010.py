@@ -201,8 +201,9 @@ def test_the_definition_validates_and_the_replay_ends_verified(r: Replay) -> Non
 
 
 def test_7_returned_twice_the_head_is_held_accountable_by_the_clock(r: Replay) -> None:
-    assert ("not done: timers.accountability: " + r.codes["P"] + ": 'returns' is 1; needs >= 2"
-            in r.out["tick 2010-07-05"])  # one return: re-inspect, nobody held accountable
+    # one return: re-inspect, nobody held accountable; a guard not met is no failure
+    assert "not due, guards not met: timers.accountability (1 item(s))" in r.out["tick 2010-07-05"]
+    assert "not done" not in r.out["tick 2010-07-05"]
     assert "'returns' is 2; needs < 2" in r.out["submit P refused"]
     assert "2010-07-09  timers.accountability  复查仍敷衍，追究主要负责人责任  1" in r.out["tick 2010-07-09"]
     assert show(r, "P", "2010-07-09")["rectification"] == "accountable"
@@ -227,7 +228,8 @@ def test_1_the_district_may_not_verify_its_bureaus_item_the_city_office_may(r: R
 
 def test_4_the_look_back_reopens_with_the_default_or_the_given_deadline(r: Replay) -> None:
     assert r.out["reopen Q"] == (f"{r.codes['Q']}: reopen closed → confirmed; "
-                                 "rework verified → in_progress (automatic)\n")
+                                 "rework verified → in_progress (automatic); new deadline 2011-02-11\n")
+    assert r.out["reopen S"].endswith("; new deadline 2011-03-31\n")
     # without --deadline: after_reopen, 20 working days from 2011-01-10 (1-30 worked, 2-2..8
     # off) = 02-11; 提醒 three working days before (02-10, 02-09, 02-01), 督办 the day after,
     # one day overdue, not 提醒 and 督办 on the day of the reopening measured from 2010-11-30

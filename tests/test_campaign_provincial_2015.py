@@ -274,6 +274,9 @@ def test_2_a_report_awaiting_confirmation_never_escalates(r: Replay) -> None:
     assert (item["state"], item["rectification"], item["deadline"]) == ("reported", "pending",
                                                                         "2015-06-30")
     assert item["escalation"] == ""
+    assert item["overdue"] is False  # overdue is the ladder's rule: not while it awaits confirmation
+    late = {i["code"] for i in as_json(r, "item", "list", KEY, "--overdue", "--as-of", "2015-12-31")}
+    assert r.codes["U"] not in late and r.codes["A"] in late
 
 
 # ------------------------------------------------ 3. 超时默许 grants the requested deadline
@@ -281,7 +284,8 @@ def test_2_a_report_awaiting_confirmation_never_escalates(r: Replay) -> None:
 
 def test_3_the_deemed_approval_grants_the_deadline_asked_for(r: Replay) -> None:
     # requested on Thursday 08-20; 5 working days: 21, 24, 25, 26, 27
-    assert "2015-08-27  timers.silence-is-consent  超时默许  1" in r.out["tick 2015-08-27"]
+    # the row gives the deadline the deemed approval granted
+    assert "2015-08-27  timers.silence-is-consent  超时默许  1      2015-09-30" in r.out["tick 2015-08-27"]
     assert "silence-is-consent" not in r.out["tick 2015-08-26"]
     item = show(r, "E", "2015-08-27")
     assert (item["rectification"], item["deadline"], item["original_deadline"]) == (
@@ -296,7 +300,10 @@ def test_3_the_deemed_approval_grants_the_deadline_asked_for(r: Replay) -> None:
 
 
 def test_4_returning_restarts_the_ladder_from_the_new_deadline(r: Replay) -> None:
-    assert r.out["return R"] == f"{r.codes['R']}: return submitted → in_progress\n"
+    assert r.out["return R"] == (f"{r.codes['R']}: return submitted → in_progress; "
+                                 "new deadline 2015-09-25\n")
+    assert r.out["return R again"].endswith("; new deadline 2015-10-23\n")
+    assert r.out["reopen A"].endswith("; new deadline 2015-12-07\n")
     assert show(r, "R", "2015-09-11")["deadline"] == "2015-09-25"  # after_return: 10 working days
     # due 09-15: 提醒 09-10; returned 09-11, due 09-25: 提醒 again 09-22, 督办 Monday 09-28
     # (new deadline 10-16, held while submitted from 10-09); returned on 10-12 with --deadline
@@ -400,15 +407,16 @@ def test_6_a_mistaken_change_is_undone_by_a_compensating_event(r: Replay, tmp_pa
 
 
 def test_8_notices_are_issued_per_unit_rung_and_day_numbered_and_read_back(r: Replay) -> None:
-    assert r.out["issue 08-03"].startswith("issued 沙督〔2015〕1号 to ")
+    # to the bureau that rectifies 就业股's item, not to the section
+    assert r.out["issue 08-03"].startswith("issued 沙督〔2015〕1号 to 县人社局 ")
     assert "(督办, 2015-08-03, 1 item(s), reply by 2015-08-10)" in r.out["issue 08-03"]
     document = Document(str(r.tmp / "notices-08-03.docx"))
     paragraphs = [p.text for p in document.paragraphs]
-    assert paragraphs[:3] == ["督办通知书", "沙督〔2015〕1号", "治理懒政怠政为官不为专项行动"]
+    assert paragraphs[:4] == ["督办通知书", "沙督〔2015〕1号", "治理懒政怠政为官不为专项行动", "县人社局："]
     assert paragraphs[-2:] == ["中共沙洋县委办公室、沙洋县人民政府办公室督查室", "2015年8月3日"]
     (table,) = document.tables
     rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows[1][1:3] == [r.codes["L"], "就业补贴发放拖延"]
+    assert rows[1][1:3] == [r.codes["L"], "就业补贴发放拖延（就业股）"]
     assert rows[1][5:] == ["2015-07-31", "1", "2015-08-17"]  # one working day overdue (8-3)
     pdf = PdfReader(str(r.tmp / "notices-08-03.pdf"))
     text = "".join(page.extract_text() for page in pdf.pages).replace(" ", "").replace("\n", "")

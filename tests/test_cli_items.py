@@ -180,7 +180,8 @@ def test_reopen_needs_a_reason_and_history_keeps_both(cli: Cli) -> None:
     assert dump(cli.db) == before
     assert cli.ok("item", "advance", "reopen", code, "--note", "回头看发现问题反弹", "--actor", "sup",
                   "--as-of", "2015-08-10") == (
-        f"{code}: reopen closed → confirmed; rework verified → in_progress (automatic)\n")
+        f"{code}: reopen closed → confirmed; rework verified → in_progress (automatic); "
+        "new deadline 2015-09-08\n")
     detail = show(cli, code)
     assert (detail["state"], detail["rectification"], detail["reopened"], detail["closed_on"]) == \
         ("confirmed", "in_progress", 1, "")

@@ -114,7 +114,8 @@ def test_verify_json_lists_the_follow_up(cli: Cli) -> None:
     assert out == [{"code": code, "trigger": "verify", "machine": "rectification",
                     "from": "submitted", "to": "verified",
                     "follow_ups": [{"trigger": "close", "machine": "item", "from": "confirmed",
-                                    "to": "closed", "automatic": True}]}]
+                                    "to": "closed", "automatic": True}],
+                    "new_deadline": None}]
 
 
 def test_a_step_without_follow_ups_prints_as_before(cli: Cli) -> None:

@@ -86,6 +86,9 @@ def _print(report: Any) -> None:
             for s in report.steps]
     if rows:
         click.echo(table(rows))
+    if report.held:  # a guard that does not hold is not a failure: one line, no rows
+        click.echo("not due, guards not met: " + ", ".join(
+            f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
     refusals = [f"{s.rule}: {r}" for s in report.steps for r in s.refused]
     for line in [*refusals, *report.waiting]:
         click.echo(f"not done: {line}")
@@ -116,8 +119,9 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
             actor: str | None, db: str | None, as_of: str | None) -> None:
     """List CAMPAIGN's escalation notices (提醒/督办/通报/问责), or print and issue 督办通知书.
 
-    A 督办通知书 goes to one unit for one level on one day, and lists only the items still open
-    at the end of that day.  Without --issue the documents are drafts, not numbered.
+    A 督办通知书 goes to the unit that rectifies the items (a bureau for its sections' items) for
+    one level on one day, and lists only the items still open at the end of that day.  Without
+    --issue the documents are drafts, not numbered.
     """
     from campaigns.dates import parse_date
     from campaigns.notices import COLUMNS, HEADERS, list_notices
@@ -156,7 +160,7 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
         written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single)
     for doc in docs if issue else ():
         reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
-        click.echo(f"issued {doc.number} to {doc.unit.title} ({doc.level_title}, {doc.issued_on}, "
+        click.echo(f"issued {doc.number} to {doc.to} ({doc.level_title}, {doc.issued_on}, "
                    f"{len(doc.rows)} item(s){reply})")
     units = len({d.unit.code for d in docs})
     listed = sum(len(d.rows) for d in docs)

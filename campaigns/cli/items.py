@@ -212,14 +212,25 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | No
         click.echo(_("{code}: {trigger} {source} → {dest}").format(
             code=advanced[0].code, trigger=own.trigger, source=own.source, dest=own.dest)
             + "".join(_("; {trigger} {source} → {dest} (automatic)").format(
-                trigger=o.trigger, source=o.source, dest=o.dest) for o in follow_ups))
+                trigger=o.trigger, source=o.source, dest=o.dest) for o in follow_ups)
+            + _new_deadline([advanced[0]]))
     else:
         line = ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
                         len(advanced)).format(trigger=trigger, count=len(advanced))
         then = dict.fromkeys(o.trigger for a in advanced for o in a.outcomes[1:])
         if then:
             line += _("; then automatically: {triggers}").format(triggers=", ".join(then))
-        click.echo(line)
+        click.echo(line + _new_deadline(advanced))
+
+
+def _new_deadline(advanced: list[Advanced]) -> str:
+    """'; new deadline D' when the moves set one (from D1 to D2 when the items differ)."""
+    dates = sorted({a.new_deadline for a in advanced if a.new_deadline})
+    if not dates:
+        return ""
+    if len(dates) == 1:
+        return _("; new deadline {deadline}").format(deadline=dates[0])
+    return _("; new deadlines {first} to {last}").format(first=dates[0], last=dates[-1])
 
 
 def _moved(advanced: Advanced) -> dict[str, Any]:
@@ -228,7 +239,8 @@ def _moved(advanced: Advanced) -> dict[str, Any]:
         return {"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
     own, *follow_ups = advanced.outcomes
     return {"code": advanced.code, **step(own),
-            "follow_ups": [{**step(o), "automatic": True} for o in follow_ups]}
+            "follow_ups": [{**step(o), "automatic": True} for o in follow_ups],
+            "new_deadline": advanced.new_deadline.isoformat() if advanced.new_deadline else None}
 
 
 @item.command("edit")

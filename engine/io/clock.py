@@ -322,7 +322,11 @@ class Clock:
             stamp_timer_moves(timer, moves, day)
             apply_moves(conn, {s.machine: s.table for s in self.subjects.values()}, self.events, moves)
             fired = sum(1 for m in moves if m.trigger == timer.trigger)
-            return Step(day, rule, title, fired, refused=refused) if fired or refused else None
+            # a deadline the firing set (超时默许 grants the one asked for): shown when all agree
+            set_to = {m.changes[subj.deadline] for m in moves if m.machine == timer.machine
+                      and subj.deadline and m.changes.get(subj.deadline)}
+            new = set_to.pop() if len(set_to) == 1 else None
+            return Step(day, rule, title, fired, new, refused) if fired or refused else None
         if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
             return None
         mark, added = self._log_events(conn, subj, due, timer.trigger, literal(transition.dest),
