@@ -47,9 +47,9 @@ def test_notices_go_to_the_rectifying_unit_named_without_ambiguity(tmp_path: Pat
     cli = Cli(tmp_path / "n.db")
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    cli.ok("init")
-    cli.ok("unit", "import", str(tmp_path / "units.csv"), "--as-of", "2015-05-04")
-    cli.ok("person", "import", str(tmp_path / "people.csv"), "--as-of", "2015-05-04")
+    cli.ok("init", "--admin", "admin")
+    cli.ok("unit", "import", "--actor", "admin", str(tmp_path / "units.csv"), "--as-of", "2015-05-04")
+    cli.ok("person", "import", "--actor", "admin", str(tmp_path / "people.csv"), "--as-of", "2015-05-04")
     cli.ok("campaign", "start", str(DEFINITION), "--start", "2015-05-04", "--actor", "du",
            "--as-of", "2015-05-04")
     budget = planned(cli, "预算批复拖延", "sy-ysg", "sy-head")

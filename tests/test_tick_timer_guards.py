@@ -27,9 +27,9 @@ def test_a_timer_guard_that_does_not_hold_is_not_reported_as_not_done(tmp_path: 
     cli = Cli(tmp_path / "t.db")
     (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
     (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    cli.ok("init")
-    cli.ok("unit", "import", str(tmp_path / "units.csv"), "--as-of", "2010-05-04")
-    cli.ok("person", "import", str(tmp_path / "people.csv"), "--as-of", "2010-05-04")
+    cli.ok("init", "--admin", "admin")
+    cli.ok("unit", "import", "--actor", "admin", str(tmp_path / "units.csv"), "--as-of", "2010-05-04")
+    cli.ok("person", "import", "--actor", "admin", str(tmp_path / "people.csv"), "--as-of", "2010-05-04")
     cli.ok("campaign", "start", str(DEFINITION), "--start", "2010-05-04", "--actor", "sup",
            "--as-of", "2010-05-04")
     codes = []
