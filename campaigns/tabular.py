@@ -11,6 +11,8 @@ from typing import Any
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .safecells import csv_value
+
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -67,7 +69,7 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        values = {fields[i]: c.strip() for i, c in enumerate(cells) if i in fields}
+        values = {fields[i]: csv_value(c.strip()) for i, c in enumerate(cells) if i in fields}
         rows.append(Row(number, values, letters))
     return rows
 
@@ -128,7 +130,8 @@ def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
         try:
-            yield from enumerate(reader, start=1)
+            for number, cells in enumerate(reader, start=1):
+                yield number, [csv_value(c) for c in cells]
         except csv.Error as exc:
             raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
                                "check the quotes on that line") from None
