@@ -43,7 +43,9 @@ def parse_month(text: str) -> dt.date:
     match = re.match(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$", str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidInput(f"--month '{text}' is not a month", "write it as YYYY-MM, e.g. 2015-09")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    from .dates import in_range
+
+    return in_range(dt.date(int(match.group(1)), int(match.group(2)), 1), "--month")
 
 
 def month_end(first: dt.date) -> dt.date:

@@ -18,6 +18,7 @@ from typing import Any
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED = re.compile(r"'*[=+\-@\t\r]")
+_UNSAFE = re.compile(r"[^\w.-]|\.\.")
 
 
 def csv_cell(value: Any) -> Any:
@@ -40,6 +41,13 @@ def as_text_cell(cell: Any) -> Any:
     if isinstance(cell.value, str):
         cell.data_type = "s"
     return cell
+
+
+def file_stem(text: str) -> str:
+    """A file name made from keys (a campaign's, a unit's): no folder part, so a default
+    output path stays in the folder asked for, whatever a key holds (``../../x``)."""
+    stem = _UNSAFE.sub("_", text).lstrip(".-")
+    return stem[:120] or "output"
 
 
 def md_text(value: str) -> str:
