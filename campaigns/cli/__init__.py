@@ -130,8 +130,8 @@ def _require_text(args: list[str]) -> None:
     no database, file name or message can hold."""
     for i, arg in enumerate(args, start=1):
         if any("\udc80" <= ch <= "\udcff" for ch in arg):
-            raise click.UsageError(_("argument {n} is not valid UTF-8 text").format(n=i)
-                                   + "; " + _("check the terminal's encoding (LANG=zh_CN.UTF-8)"))
+            raise click.UsageError(f"argument {i} is not valid UTF-8 text; check the "
+                                   "terminal's encoding (LANG=zh_CN.UTF-8)")
 
 
 def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
