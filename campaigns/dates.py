@@ -22,11 +22,24 @@ def parse_date(text: str, what: str = "date") -> dt.date:
         match = form.match(value)
         if match:
             try:
-                return dt.date(*(int(g) for g in match.groups()))
+                day = dt.date(*(int(g) for g in match.groups()))
             except ValueError as exc:
                 raise InvalidInput(f"{what} '{text}' is not a real date ({exc})",
                                    "check the month's length") from None
+            return in_range(day, what)
     raise InvalidInput(f"{what} '{text}' is not a date", "write it as YYYY-MM-DD, e.g. 2015-09-30")
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # deadlines and ladders count days past any date given
+
+
+def in_range(day: dt.date, what: str = "date") -> dt.date:
+    """``day``, if its year is one a campaign can run in; every door that takes a date uses
+    this (options, imported cells, months), so arithmetic on it never leaves the calendar."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(f"{what} {day.isoformat()} is out of range",
+                           f"give a date in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return day
 
 
 def today(timezone: str = "Asia/Shanghai") -> dt.date:

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
+from engine.core.files import regular_file
 from engine.core.moves import Edit
 from engine.core.planner import Request
 from engine.io.store import now
@@ -159,9 +160,7 @@ def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[st
     require_forward(run, as_of)
     files = []
     for path in evidence:
-        if not os.path.isfile(path):
-            raise NotFound(f"evidence file '{path}' does not exist", "check the path")
-        size = os.path.getsize(path)
+        size = regular_file(path, "evidence file")
         if size > MAX_EVIDENCE:
             raise InvalidInput(f"evidence file '{path}' is larger than 20 MiB",
                                "attach a smaller file or a summary")
@@ -210,8 +209,15 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
                                                   "category")
         elif field == "source":
             item_vals["source"] = _check_choice(value, d.sections.get("sources") or {}, "source")
-        elif field in ("title", "description", "typical"):
+        elif field == "title":  # the rule of add_item, whichever door
+            if not str(value).strip():
+                raise InvalidInput("an item needs a title", "give a --title that is not empty")
+            item_vals[field] = str(value).strip()
+        elif field in ("description", "typical"):
             item_vals[field] = value
+        elif field == "measures" and not str(value).strip():
+            raise InvalidInput("a rectification plan needs measures",
+                               "give --measures that are not empty")
         elif field in ("leader", "person"):
             pid = conn.execute(select(P.c.id).where(P.c.key == value)).scalar()
             if pid is None:

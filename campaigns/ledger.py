@@ -25,6 +25,7 @@ from .confidential import hidden, record_read
 from .context import Scope
 from .reducer import campaign_at
 from .runs import Run
+from .safecells import csv_cell
 from .standing import Overdue, label, label_order
 from .tables import PEOPLE as P
 from .units import UnitTree
@@ -183,8 +184,8 @@ def _write_csv(path: str, cols: list[LedgerColumn], rows: Iterator[list[Any]]) -
         writer = csv.writer(fh)
         writer.writerow([c.header for c in cols])
         for values in rows:
-            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date) else v)
-                             for v in values])
+            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, dt.date)
+                                                   else csv_cell(v)) for v in values])
             n += 1
     return n
 

@@ -72,7 +72,9 @@ class NoticeDoc:
     @property
     def stem(self) -> str:
         """A file name: unit, level and day (the number may hold characters files should not)."""
-        return f"{self.unit.code}-{self.level}-{self.issued_on.isoformat()}"
+        from .safecells import file_stem
+
+        return file_stem(f"{self.unit.code}-{self.level}-{self.issued_on.isoformat()}")
 
 
 def open_codes(conn: Connection, run: Run, day: dt.date) -> set[str]:

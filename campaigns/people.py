@@ -32,7 +32,7 @@ def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str 
                roles: list[str], title: str | None = None, *, actor: str = ADMIN,
                day: dt.date | None = None, origin: Origin | None = None) -> dict[str, Any]:
     """Add a person and record it in the site log (``origin``: the imported file's row)."""
-    if not KEY.match(key):
+    if not KEY.fullmatch(key):
         raise InvalidInput(f"person key '{key}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. zhangwei-czj")
     if key == SYSTEM_ACTOR:
@@ -42,7 +42,7 @@ def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str 
     if not name.strip():
         raise InvalidInput("a person needs a name", "give --name")
     for role in roles:
-        if not KEY.match(role):
+        if not KEY.fullmatch(role):
             raise InvalidInput(f"role '{role}' is not a valid role key",
                                "roles are keys from the definition, e.g. supervision-office")
     unit_row = tree.find(unit) if unit else None

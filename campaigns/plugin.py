@@ -240,4 +240,4 @@ _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}-\d{4}-\d{4,}$")
 
 
 def looks_like_code(text: str) -> bool:
-    return bool(_CODE.match(text))
+    return bool(_CODE.fullmatch(text))

@@ -31,6 +31,7 @@ from .htmlkit import bar_chart, esc, page, stacked_bar, table
 from .ledger import unit_names
 from .reducer import ItemAt, bulk, campaign_at
 from .runs import Run
+from .safecells import md_text
 from .standing import Overdue, closing_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 
@@ -43,7 +44,9 @@ def parse_month(text: str) -> dt.date:
     match = re.match(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$", str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise InvalidInput(f"--month '{text}' is not a month", "write it as YYYY-MM, e.g. 2015-09")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    from .dates import in_range
+
+    return in_range(dt.date(int(match.group(1)), int(match.group(2)), 1), "--month")
 
 
 def month_end(first: dt.date) -> dt.date:
@@ -289,8 +292,8 @@ def _overview(rep: MonthReport) -> list[str]:
 
 
 def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
-    out = [f"# {rep.title}", "", rep.subtitle, "", "## 一、总体情况", ""]
-    out += [f"- {line}" for line in _overview(rep)]
+    out = [f"# {md_text(rep.title)}", "", md_text(rep.subtitle), "", "## 一、总体情况", ""]
+    out += [f"- {md_text(line)}" for line in _overview(rep)]
     out += ["", "## 二、阶段进展", "", *_md_table(STAGE_HEAD, _stage_rows(rep))]
     cols = _item_columns(rep)
     for heading, items in (("三、本月新增问题", rep.new_items), ("四、本月销号问题", rep.closed_items),
@@ -336,6 +339,7 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
 
 def _md_cell(value: Any) -> str:
     text = value.isoformat() if isinstance(value, dt.date) else ("" if value is None else str(value))
+    text = md_text(text)  # user text never becomes HTML (docs/security.md)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -110,13 +111,33 @@ def _suggest(name: str, known: Sequence[str], listing: str) -> str:
     return f"did you mean '{close[0]}'?" if close else f"see '{listing}'"
 
 
+KEY = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def check_key(key: str) -> str:
+    """A campaign key by the definition format's rule (``--key`` takes the same): it names
+    files (diagrams, notices), so it holds no path separators, and it fits its column."""
+    limit = getattr(C.c.key.type, "length", None) or 64
+    if not KEY.fullmatch(key) or len(key) > limit:
+        shown = key if len(key) <= 40 else key[:37] + "..."
+        raise InvalidInput(f"--key {shown!r} is not a campaign key",
+                           f"a lower-case letter, then letters, digits, '-' or '_', at most "
+                           f"{limit} characters, e.g. wgbw-2015")
+    return key
+
+
 def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: dt.date,
-          key: str | None = None) -> Run:
-    """Start a campaign from a definition file, keeping a snapshot of its text and hash."""
+          key: str | None = None,
+          loaded: tuple[dict[str, Any], Definition] | None = None) -> Run:
+    """Start a campaign from a definition file, keeping a snapshot of its text and hash.
+
+    ``loaded`` is the file already read and checked (``loader.normalized``): the command
+    reads it before opening its write transaction, so a slow or hanging file holds no lock.
+    """
     from engine.core.loader import digest, normalized
 
-    data, definition = normalized(path)
-    key = key or definition.key
+    data, definition = loaded or normalized(path)
+    key = check_key(key) if key else definition.key
     if key == SITE:
         raise InvalidInput(f"'{SITE}' is the name of the site-wide event log",
                            "choose another key with --key")
@@ -126,6 +147,7 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
     if as_of < start_date and as_of != start_date:
         as_of = start_date
     meta = data["campaign"]
+    _check_codes_free(conn, meta["code_prefix"], start_date)
     cid = insert_id(conn, insert(C).values(
         key=key, title=definition.title, definition_key=definition.key, definition_file=path,
         definition_text=definition.source_text, definition_hash=digest(definition.source_text),
@@ -148,6 +170,19 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
                              subject=key, actor=actor, day=start_date, campaign_id=cid,
                              subject_id=cid, to_state="running")])
     return load_run(conn, key)
+
+
+def _check_codes_free(conn: Connection, prefix: str, start_date: dt.date) -> None:
+    """Item codes (PREFIX-YEAR-NNNN) are unique in the database, found without a campaign:
+    a second campaign numbering in the same series could never record an item."""
+    clash = conn.execute(select(C.c.key).where(C.c.code_prefix == prefix)
+                         .where(C.c.start_date.between(dt.date(start_date.year, 1, 1),
+                                                       dt.date(start_date.year, 12, 31)))).first()
+    if clash is not None:
+        raise InvalidInput(f"campaign '{clash.key}' already numbers its items "
+                           f"{prefix}-{start_date.year}-NNNN",
+                           "set another campaign.code_prefix in the definition (e.g. "
+                           f"{prefix}B), or start in another year")
 
 
 def list_runs(conn: Connection) -> list[dict[str, Any]]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.errors import InvalidInput, NotFound
+from engine.core.files import regular_file
+
+from .safecells import csv_value
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -33,6 +35,7 @@ class ImportErrors(InvalidInput):
 
 
 def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -> list[Row]:
+    regular_file(path)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
@@ -67,7 +70,7 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        values = {fields[i]: c.strip() for i, c in enumerate(cells) if i in fields}
+        values = {fields[i]: csv_value(c.strip()) for i, c in enumerate(cells) if i in fields}
         rows.append(Row(number, values, letters))
     return rows
 
@@ -92,10 +95,7 @@ def size_text(n: int) -> str:
 
 def check_file(path: str, max_bytes: int) -> int:
     """The file's size, after checking it exists and is within the limit."""
-    try:
-        size = os.path.getsize(path)
-    except OSError as exc:
-        raise NotFound(f"cannot read {path}: {exc.strerror}", "check the path") from None
+    size = regular_file(path)
     if size > max_bytes:
         raise InvalidInput(f"{path} is {size_text(size)}, over the import limit of "
                            f"{size_text(max_bytes)}",
@@ -116,6 +116,25 @@ def decode(raw: bytes, path: str) -> str:
     raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
 
 
+def _check_quotes(text: str, dialect: Any, path: str) -> None:
+    """Parse the whole file once, so a malformed one is refused before anything is written;
+    a quote never closed would otherwise swallow every later row into one cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    rows = 0
+    try:
+        for rows, _ in enumerate(reader, start=1):  # noqa: B007
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InvalidInput(f"{path}: row {rows + 1}: a quote (\") is opened and never closed",
+                               "close the quote, or double a quote inside a quoted cell "
+                               "(\"\")") from None
+        if "field larger" in str(exc):
+            raise InvalidInput(f"{path}: row {rows + 1}: a cell is larger than 128 KB",
+                               "check the quotes on that row") from None
+        # other strictness (text after a closing quote) is read as spreadsheet programs do
+
+
 def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
     """A CSV file as a stream of rows; numbered as a spreadsheet program shows them."""
     check_file(path, max_bytes)
@@ -124,11 +143,13 @@ def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
     first = text[:text.find("\n")] if "\n" in text else text
     dialect: Any = csv.excel_tab if "\t" in first and "," not in first else csv.excel
     total = text.count("\n") + (0 if text.endswith("\n") else 1)
+    _check_quotes(text, dialect, path)
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
         try:
-            yield from enumerate(reader, start=1)
+            for number, cells in enumerate(reader, start=1):
+                yield number, [csv_value(c) for c in cells]
         except csv.Error as exc:
             raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
                                "check the quotes on that line") from None

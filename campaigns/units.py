@@ -120,7 +120,7 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
              kind: str | None = None, *, actor: str = ADMIN, day: dt.date | None = None,
              origin: Origin | None = None) -> UnitRow:
     """Add a unit and record it in the site log (``origin``: the imported file's row)."""
-    if not CODE.match(code):
+    if not CODE.fullmatch(code):
         raise InvalidInput(f"unit code '{code}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
     if code in tree.by_code:

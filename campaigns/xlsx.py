@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .safecells import as_text_cell
 from .tabular import Sheet, check_file, size_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -27,8 +28,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 EXPANSION_LIMIT = 40  # a sheet may unpack to at most this many times the size limit
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _ROW = re.compile(rb"<(?:\w+:)?row[\s>]")
-_ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                           "#GETTING_DATA"})
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,8 @@ def _rows(ws: Any, path: str) -> Iterator[tuple[int, Sequence[Any]]]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            yield from enumerate(ws.iter_rows(values_only=True), start=1)
+            for number, cells in enumerate(ws.iter_rows(), start=1):
+                yield number, tuple(_value(c) for c in cells)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise InvalidInput(f"{path} is damaged part-way through sheet '{ws.title}': {exc}",
                            "open and re-save it in Excel or WPS, or export CSV") from None
@@ -163,13 +163,30 @@ def _scan(ws: Any) -> tuple[list[Merged], int | None]:
     return list(dict.fromkeys(found)), rows
 
 
+class Formula(str):
+    """The text of a formula cell (``=...``): a string cell with the same text is a value."""
+
+
+class ErrorValue(str):
+    """An error cell (``#N/A``): a string cell with the same text is a value."""
+
+
+def _value(cell: Any) -> Any:
+    """A cell's value, its type kept where a formula or an error would read as text."""
+    kind = cell.data_type
+    if kind == "f":  # an array formula reads as an object holding its text
+        return Formula(str(getattr(cell.value, "text", cell.value)))
+    if kind == "e" and isinstance(cell.value, str):
+        return ErrorValue(cell.value)
+    return cell.value
+
+
 def formula_or_error(value: Any) -> str | None:
     """'formula' or 'error' when a cell holds one instead of a value."""
-    if isinstance(value, str):
-        if value.startswith("=") and len(value) > 1:
-            return "formula"
-        if value in _ERROR_VALUES:
-            return "error"
+    if isinstance(value, Formula):
+        return "formula"
+    if isinstance(value, ErrorValue):
+        return "error"
     return None
 
 
@@ -204,18 +221,18 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
         ws.column_dimensions[get_column_letter(i)].width = c.width
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    cap = WriteOnlyCell(ws, caption)
+    cap = as_text_cell(WriteOnlyCell(ws, caption))
     cap.font = Font(name="宋体", size=16, bold=True)
     cap.alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 30
     ws.append([cap])
     if subtitle:
-        sub = WriteOnlyCell(ws, subtitle)
+        sub = as_text_cell(WriteOnlyCell(ws, subtitle))
         sub.alignment = Alignment(horizontal="right")
         ws.append([sub])
     head = []
     for c in columns:
-        cell = WriteOnlyCell(ws, c.header)
+        cell = as_text_cell(WriteOnlyCell(ws, c.header))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -238,6 +255,8 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
         out = []
         for style, v in zip(styles, values, strict=True):
             cell = WriteOnlyCell(ws, v)
+            if isinstance(v, str):  # text stays text: never a formula (docs/security.md)
+                cell.data_type = "s"
             cell._style = style  # type: ignore[attr-defined]
             out.append(cell)
         ws.append(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from clock_fixtures import WGBW, ZUOFENG, Rectify, add_planned, setup_campaign, tick_daily
@@ -318,9 +319,14 @@ def test_other_bad_input(r: Rectify) -> None:
     assert "deadline 2015-07-31 is before the item was found (2015-08-03)" in out
 
 
-def test_tick_all_ticks_every_running_campaign(r: Rectify) -> None:
+def test_tick_all_ticks_every_running_campaign(r: Rectify, tmp_path: Path) -> None:
     r.ok("campaign", "start", ZUOFENG, "--start", "2015-07-01", "--key", "zf", "--actor", "lead")
-    r.ok("campaign", "start", WGBW, "--start", "2015-07-01", "--key", "done", "--actor", "lead")
+    other = tmp_path / "other.yaml"  # item codes are unique in the database: its own prefix
+    other.write_text(Path(WGBW).read_text(encoding="utf-8").replace("code_prefix: WGBW",
+                                                                    "code_prefix: DONE"),
+                     encoding="utf-8")
+    r.ok("campaign", "start", str(other), "--start", "2015-07-01", "--key", "done", "--actor",
+         "lead")
     for _ in range(4):  # three stages, then the conclusion
         r.ok("campaign", "advance", "done", "--force", "--actor", "lead", "--as-of", "2015-07-02")
     assert r.json("campaign", "status", "done")["status"].startswith("concluded")

@@ -64,6 +64,7 @@ class LazyGroup(click.Group):
             from campaigns import i18n
 
             i18n.use()
+            _require_text(args)
         return super().make_context(info_name, args, parent, **extra)
 
     # The root's help is translated when shown (--lang is eager, so it is chosen by then).
@@ -100,10 +101,18 @@ class LazyGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise user_error(exc.format(), int(exc.exit_code)) from None
+        except OSError as exc:  # an output file in a folder that is not there, a full disk
+            if (ctx.obj or {}).get("debug") or exc.filename is None:
+                raise
+            name = str(exc.filename).removesuffix(".part")  # written beside, then renamed
+            raise user_error(f"cannot write or read {name}: {exc.strerror}\n  hint: check the "
+                             "folder exists and may be written", int(ExitCode.ENVIRONMENT)) from None
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise user_error(f"unexpected {type(exc).__name__}: {exc}\n  hint: run again with "
+            # a database error's text holds its SQL and parameters: only the driver's line
+            shown = str(getattr(exc, "orig", None) or exc).strip().split("\n")[0]
+            raise user_error(f"unexpected {type(exc).__name__}: {shown}\n  hint: run again with "
                             "--debug and report the traceback", int(ExitCode.INVALID)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
@@ -116,6 +125,15 @@ class LazyGroup(click.Group):
             if close and "No such command" in str(exc):
                 raise click.UsageError(f"{exc.message} Did you mean '{close[0]}'?", exc.ctx) from None
             raise
+
+
+def _require_text(args: list[str]) -> None:
+    """Arguments are text: bytes that are not UTF-8 reach Python as lone surrogates, which
+    no database, file name or message can hold."""
+    for i, arg in enumerate(args, start=1):
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):
+            raise click.UsageError(f"argument {i} is not valid UTF-8 text; check the "
+                                   "terminal's encoding (LANG=zh_CN.UTF-8)")
 
 
 def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -46,6 +46,13 @@ def _cell(value: Any) -> str:
     return str(value).replace("\n", " ")
 
 
+def _csv(value: Any) -> Any:
+    """A CSV cell: text that a spreadsheet would run as a formula is quoted (docs/security.md)."""
+    from campaigns.safecells import csv_cell
+
+    return csv_cell(_cell(value)) if isinstance(value, str) else _cell(value)
+
+
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Adds --json and --csv; the command receives ``fmt`` ('table', 'json' or 'csv')."""
     @click.option("--json", "fmt", flag_value="json", help="Print JSON.")
@@ -65,9 +72,9 @@ def emit(data: Any, fmt: str, columns: Sequence[str] | None = None,
         buf = io.StringIO()
         cols = list(columns or (rows[0].keys() if rows else []))
         writer = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
-        writer.writeheader()
+        writer.writerow({k: _csv(k) for k in cols})
         for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in cols})
+            writer.writerow({k: _csv(row.get(k)) for k in cols})
         click.echo(buf.getvalue(), nl=False)
     elif isinstance(data, list):
         click.echo(table(data, columns, headers))

@@ -26,13 +26,17 @@ def start(definition: str, start_text: str, key: str | None, actor: str | None, 
     """Start a campaign from DEFINITION (its text is kept: later edits never change it)."""
     from campaigns.dates import parse_date
     from campaigns.people import resolve_actor
-    from campaigns.runs import start as start_run
+    from campaigns.runs import check_key, start as start_run
+    from engine.core.loader import normalized
 
     begin = parse_date(start_text, "--start")
+    day = parse_date(as_of, "--as-of") if as_of else begin
+    if key:
+        check_key(key)
+    loaded = normalized(definition)  # read and checked before the write transaction opens
     with database(db).write() as conn:
         who = resolve_actor(conn, actor)
-        run = start_run(conn, definition, begin, who.key,
-                        parse_date(as_of, "--as-of") if as_of else begin, key)
+        run = start_run(conn, definition, begin, who.key, day, key, loaded)
     click.echo(_("started {key} ({title}) on {date}").format(key=run.key, title=run.title,
                                                             date=run.start_date))
 

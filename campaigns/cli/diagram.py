@@ -14,8 +14,10 @@ FORMATS = ("svg", "png", "pdf", "dot")
 
 def _output(path: str | None, name: str, kind: str) -> str:
     """The file to write, checked before any work is done."""
-    if path is None:
-        return f"{name}-{kind}.svg"
+    if path is None:  # in the working folder, whatever the key holds
+        from campaigns.safecells import file_stem
+
+        return file_stem(f"{name}-{kind}") + ".svg"
     if path == "-":
         return path
     ext = os.path.splitext(path)[1].lower().lstrip(".")

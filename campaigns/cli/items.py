@@ -180,13 +180,13 @@ def progress(code: str, note: str, evidence: tuple[str, ...], actor: str | None,
 @item.command("advance")
 @click.argument("trigger")
 @click.argument("codes", nargs=-1)
-@click.option("--from-file", type=click.File("r"), help="Read codes from a file, one per line.")
+@click.option("--from-file", metavar="FILE", help="Read codes from a file, one per line.")
 @click.option("--note", help="Reason or remark, kept in the history.")
 @click.option("--deadline", metavar="DATE", help="New deadline, for triggers that set one.")
 @ACTOR
 @output_options
 @common
-def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | None,
+def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: str | None,
             deadline: str | None, actor: str | None, fmt: str, db: str | None,
             as_of: str | None) -> None:
     """Fire TRIGGER on every item CODE: all move in one transaction, or none does.
@@ -197,7 +197,7 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: Any, note: str | No
     from campaigns.dates import parse_date, today
     from campaigns.people import resolve_actor
 
-    all_codes = list(codes) + ([c.strip() for c in from_file if c.strip()] if from_file else [])
+    all_codes = list(codes) + (_codes_in(from_file) if from_file else [])
     if not all_codes:
         raise click.UsageError("give at least one item CODE (or --from-file)")
     day = parse_date(as_of, "--as-of") if as_of else today()
@@ -301,6 +301,37 @@ def merge(code: str, into: str, note: str | None, actor: str | None, db: str | N
     with database(db).write() as conn:
         merge_items(_scope(conn, None, code, actor, as_of), code, into, note)
     click.echo(_("{code}: merged into {into}").format(code=code, into=into))
+
+
+def _codes_in(path: str) -> list[str]:
+    """The item codes of a --from-file, read before any transaction opens; a line that is
+    not a code is named by its number, never shown (the file may be anything)."""
+    from campaigns.plugin import looks_like_code
+    from engine.core.errors import InvalidInput
+    from engine.core.files import regular_file
+
+    if regular_file(path, "--from-file") > 10 * 1024 * 1024:
+        raise InvalidInput(f"--from-file {path} is larger than 10 MB", "split the list")
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"--from-file {path} is not UTF-8 text",
+                           "give a text file with one item code a line") from None
+    codes: list[str] = []
+    bad: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.strip()
+        if looks_like_code(code):
+            codes.append(code)
+        elif code:
+            bad.append(str(number))
+    if bad:
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        raise InvalidInput(f"--from-file {path}: line(s) {', '.join(bad[:10])}{more} hold no "
+                           "item code", "one code a line, e.g. WGBW-2015-0042")
+    return codes
 
 
 @item.command("triggers")

@@ -53,14 +53,20 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
                    fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """The body of ``rectify item import`` (the command itself lives in the item group)."""
     from campaigns.importer import Options, import_items, parse_columns
+    from campaigns.importer.header import open_table
     from campaigns.runs import load_run
 
     options = Options(sheet=sheet, header_row=header_row, columns=parse_columns(columns),
                       update=update, dry_run=dry_run, max_bytes=parse_size(max_size))
     store = database(db)
-    with (store.read() if dry_run else store.write()) as conn, progress_bar("importing") as bar:
+    # the file is opened and checked before the write transaction: a FIFO, a damaged
+    # workbook or a malformed CSV never holds the database's write lock
+    with open_table(file, options) as table, \
+            (store.read() if dry_run else store.write()) as conn, \
+            progress_bar("importing") as bar:
         scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
-        result = import_items(scope, file, options, progress=bar[1], on_total=bar[0])
+        result = import_items(scope, file, options, progress=bar[1], on_total=bar[0],
+                              table=table)
     if fmt == "json":
         emit(result.as_dict(), "json")
         return

@@ -34,6 +34,13 @@ _BEFORE = re.compile(r"(之前|以前|前|止)$")
 
 
 def cell_date(value: Any, start: dt.date, spreadsheet: bool) -> dt.date:
+    """A date cell (see ``_cell_date``), in the years every other door accepts."""
+    from ..dates import in_range
+
+    return in_range(_cell_date(value, start, spreadsheet), f"'{cell_text(value)}'")
+
+
+def _cell_date(value: Any, start: dt.date, spreadsheet: bool) -> dt.date:
     """A date cell: an Excel date, a serial number, or text as offices type it.
 
     Besides 2015-09-30, 2015/9/30, 2015.9.30 and 2015年9月30日: 20150930, a trailing 前/之前,

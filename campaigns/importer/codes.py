@@ -22,7 +22,8 @@ class CodeAllocator:
     def __init__(self, conn: Connection, run: Run) -> None:
         self.conn, self.run = conn, run
         self.prefix = f"{run.code_prefix}-{run.start_date.year}-"
-        self.pattern = re.compile(re.escape(self.prefix) + r"(\d{4,})$")
+        # a number that would not fit the seq column gets the next free code instead
+        self.pattern = re.compile(re.escape(self.prefix) + r"(\d{4,9})\Z")
         self.own = set(conn.execute(select(I.c.code).where(I.c.campaign_id == run.id)).scalars())
         self.used = set(conn.execute(select(I.c.seq).where(I.c.campaign_id == run.id)).scalars())
         self.others = conn.execute(select(I.c.id).where(

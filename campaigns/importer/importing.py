@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from typing import Any
 
 from engine.core.errors import InvalidInput, Refused
@@ -13,6 +13,7 @@ from ..batches import IMPORT, recording
 from ..context import Scope
 from ..events import lock
 from ..runs import require_forward
+from ..tabular import Sheet
 from .codes import CodeAllocator
 from .columns import column_mapping
 from .header import Header, find_header, open_table
@@ -29,13 +30,16 @@ BATCH = 2000  # rows checked, matched and written together
 
 def import_items(scope: Scope, path: str, options: Options | None = None,
                  progress: Callable[[int], None] | None = None,
-                 on_total: Callable[[int | None], None] | None = None) -> Result:
+                 on_total: Callable[[int | None], None] | None = None,
+                 table: Sheet | None = None) -> Result:
     """Import ``path`` into the scope's campaign; raises ``ImportProblems``, writing nothing,
     if any row is bad.
 
     Rows are read, checked and written in batches inside one savepoint, so memory stays
     bounded however long the file; the first problem stops the writing, the rest of the file
     is still checked so that every problem is reported, and the savepoint is rolled back.
+    ``table`` is the file opened (and checked) by ``open_table`` before the caller's write
+    transaction began, as the command does: a file that hangs or is damaged holds no lock.
     """
     options = options or Options()
     conn, run = scope.conn, scope.run
@@ -57,13 +61,14 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
         if not options.dry_run:  # one batch, undone as a whole ('rectify campaign undo --batch')
             stack.enter_context(recording(conn, run.id, run.key, IMPORT, scope.acting.key,
                                           scope.as_of, {"file": os.path.basename(path)}))
-        return _import(scope, path, options, mapping, section, progress, on_total)
+        return _import(scope, path, options, mapping, section, progress, on_total, table)
 
 
 def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
             section: Any, progress: Callable[[int], None] | None,
-            on_total: Callable[[int | None], None] | None) -> Result:
-    with scope.conn.begin_nested(), open_table(path, options) as sheet:
+            on_total: Callable[[int | None], None] | None, table: Sheet | None) -> Result:
+    opened = nullcontext(table) if table is not None else open_table(path, options)
+    with scope.conn.begin_nested(), opened as sheet:
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
         if on_total is not None:

@@ -6,13 +6,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.errors import EngineError
+from engine.core.errors import EngineError, InvalidInput
 
 from ..context import Scope
 from ..items import _check_choice
 from ..plugin import CONFIDENTIAL_FIELDS
 from ..stages import attributed_stage, stage_windows
 from ..standing import Pair, Path, closing_states, label, parse_state, resting_pairs
+from ..tables import ITEMS as I
 from ..tabular import Sheet
 from ..units import UnitRow
 from .cells import cell_date, cell_text
@@ -35,6 +36,11 @@ class Parsed:
     path: Path | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     stage: str | None = None  # set for a new item: the stage it was found in
+
+
+# Cells stored in a column of limited length (campaigns/tables.py): 问题编号 in items.code,
+# 序号 in items.external_ref after the unit's code (at most 64 characters) and a '#'.
+LIMITS = {"code": I.c.code.type.length or 32, "seq": 32}  # type: ignore[attr-defined]
 
 
 class RowChecker:
@@ -160,6 +166,10 @@ class RowChecker:
 
     def _convert(self, name: str, value: Any) -> Any:
         text = cell_text(value)
+        limit = LIMITS.get(name)
+        if limit is not None and len(text) > limit:
+            raise InvalidInput(f"{self._label(name)} is {len(text)} characters long; at most "
+                               f"{limit} fit", "shorten it")
         if name in DATE_FIELDS:
             key = (name, text) if not isinstance(value, (int, float)) else None
             if key and key in self.cache:
@@ -205,6 +215,7 @@ class RowChecker:
             elif "deadline" in v and v["deadline"] < v["found_on"]:
                 self._problem(parsed.row, self._col("deadline"),
                               f"{v['deadline']} is before the problem was found ({v['found_on']})")
+
         if "state" in v:
             parsed.pair = v.pop("state")
             parsed.path = self.pairs[parsed.pair]
@@ -224,6 +235,13 @@ class RowChecker:
         the date it was found (its 发现日期, or the business date); a date outside every
         stage's window is a problem of the row."""
         found = parsed.values.get("found_on") or self.as_of
+        deadline = parsed.values.get("deadline")
+        if "found_on" not in parsed.values and parsed.pair is None and deadline is not None \
+                and deadline < found:
+            # a new item found on the business date, as `item add` records one: its rule
+            self._problem(parsed.row, self._col("deadline"),
+                          f"deadline {deadline} is before the item was found ({found})",
+                          "give a deadline on or after --as-of, or a 发现日期 or 状态 column")
         parsed.stage = attributed_stage(self.run, found)
         if parsed.stage is None and self.run.definition.stages:
             self._problem(parsed.row, self._col("found_on"),

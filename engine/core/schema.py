@@ -11,7 +11,7 @@ from typing import Any
 from .registry import Registry
 from .spec import DATE_PATTERN, DURATION_PATTERN, OFFSET_PATTERN
 
-KEY = {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$",
+KEY = {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$", "maxLength": 64,
        "description": "lower-case key: letters, digits, '-' or '_'"}
 TEXT = {"type": "string", "minLength": 1}
 DATE = {"type": "string", "pattern": DATE_PATTERN, "description": "a date, YYYY-MM-DD"}

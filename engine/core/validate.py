@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,9 +180,7 @@ def _type_name(t: type | tuple[type, ...]) -> str:
 def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str, Any],
                     ) -> tuple[list[Problem], set[str]]:
     """Every schema violation, located; also the top-level sections that had one."""
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(schema)
+    validator = _validator_class()(schema)
     problems: list[Problem] = []
     bad_sections: set[str] = set()
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
@@ -190,6 +189,29 @@ def schema_problems(doc: Document, data: Mapping[str, Any], schema: Mapping[str,
             bad_sections.add(str(path[0]))
         problems.extend(_translate(doc, error, path))
     return problems, bad_sections
+
+
+@functools.cache
+def _validator_class() -> Any:
+    """JSON Schema's validator with ``$`` meaning the end of the text.
+
+    Python's ``re.search`` lets ``^key$`` match "key\\n"; a key with a trailing newline would
+    pass and then be stored, shown and looked up as a different key.
+    """
+    import re
+
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Iterable[Any]:
+        if not validator.is_type(instance, "string"):
+            return
+        anchored = patrn[:-1] + r"\Z" if patrn.endswith("$") and not patrn.endswith(r"\$") \
+            else patrn
+        if not re.search(anchored, instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    return validators.extend(Draft202012Validator, {"pattern": pattern})  # type: ignore[no-untyped-call]
 
 
 def _written_path(doc: Document, data: Mapping[str, Any], path: Path) -> Path:
@@ -264,6 +286,7 @@ def check_engine(ctx: CheckContext, bad: set[str]) -> None:
     if "roles" not in bad:
         _check_roles(ctx, data.get("roles") or {}, good_machines)
     if "calendar" not in bad:
+        _check_timezone(ctx, (data.get("calendar") or {}).get("timezone"))
         for listing in ("days_off", "working_days"):
             for i, text in enumerate((data.get("calendar") or {}).get(listing, [])):
                 check_date(ctx, text, ("calendar", listing, i))
@@ -277,6 +300,21 @@ def check_engine(ctx: CheckContext, bad: set[str]) -> None:
                          None if "roles" in bad else data.get("roles"))
     if "deadlines" not in bad:
         _check_limits(ctx, data.get("deadlines") or {}, good_machines)
+
+
+def _check_timezone(ctx: CheckContext, name: Any) -> None:
+    """A time zone of the tz database: every later command without --as-of needs it."""
+    if not isinstance(name, str):
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ok = len(name) <= 64 and "\0" not in name and ZoneInfo(name) is not None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        ok = False
+    if not ok:
+        ctx.add("bad-timezone", f"{_short(name)} is not a time zone of the tz database",
+                ("calendar", "timezone"), "write a zone such as Asia/Shanghai or UTC")
 
 
 def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mapping[str, Any]) -> None:

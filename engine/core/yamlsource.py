@@ -104,6 +104,12 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
 
 def load_file(path: str) -> tuple[Document | None, list[Problem]]:
     """Read and parse a definition file, refusing what is too big or not UTF-8."""
+    from .files import special_kind
+
+    kind = special_kind(path)  # a FIFO or a device would block or never end
+    if kind is not None:
+        return None, [_problem(path, "unreadable", f"cannot read file: it is {kind}, not a "
+                               "regular file", None, None, "give the path of an ordinary file")]
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)

@@ -25,9 +25,9 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
-from ..core.errors import Conflict, EnvironmentProblem
+from ..core.errors import Conflict, EnvironmentProblem, InvalidInput
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.
@@ -79,6 +79,16 @@ def open_engine(url: str) -> Engine:
     has none, so a command's server connection ends with its transaction and a province's
     many short commands never hold a slot longer than they work.
     """
+
+    check_url(url)
+    try:
+        return _create(url)
+    except ImportError as exc:  # e.g. postgresql+asyncpg:// without asyncpg
+        raise EnvironmentProblem(f"the database driver '{exc.name}' is not installed",
+                                 "use postgresql://… (psycopg), or install the driver") from None
+
+
+def _create(url: str) -> Engine:
     from sqlalchemy import create_engine
 
     if url.startswith("sqlite"):
@@ -89,6 +99,26 @@ def open_engine(url: str) -> Engine:
     from sqlalchemy.pool import NullPool
 
     return create_engine(url, poolclass=NullPool)
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def check_url(url: str) -> None:
+    """A database URL we can open: SQLite or PostgreSQL, parseable (shown without password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    scheme = url.split("://", 1)[0]
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise InvalidInput(f"--db '{scheme}://…' is not a database URL",
+                           "give a SQLite file path, or postgresql://user@host/dbname") from None
+    if parsed.get_backend_name() not in BACKENDS:
+        raise InvalidInput(f"--db names a {parsed.get_backend_name()!r} database; Rectify "
+                           "works with SQLite and PostgreSQL",
+                           "give a SQLite file path, or postgresql://user@host/dbname")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -122,7 +152,8 @@ def translate_errors(url: str = "") -> Iterator[None]:
         if "readonly" in text or "read-only" in text or "unable to open" in text:
             raise EnvironmentProblem(f"cannot write the database {url}: {exc.orig}",
                                      "check the file's permissions and folder, or pass --db") from None
-        raise EnvironmentProblem(f"database error: {exc.orig}", "check --db / RECTIFY_DB") from None
+        raise EnvironmentProblem(f"database error: {driver_message(exc)}",
+                                 "check --db / RECTIFY_DB") from None
     except IntegrityError as exc:
         # Checks run before every insert, so a clash here means another writer got there
         # between our check and our insert (e.g. two offices numbering new items at once).
@@ -136,7 +167,20 @@ def translate_errors(url: str = "") -> Iterator[None]:
             raise EnvironmentProblem(f"{url or 'the database'} is not a usable database: {exc.orig}",
                                      "check --db / RECTIFY_DB names a Rectify database "
                                      "(or a new file, for 'rectify init')") from None
-        raise
+        # Never the statement or its parameters (SQLAlchemy's str(exc) holds both: definition
+        # text, reporters' names): the driver's first line says what was wrong.
+        if isinstance(exc, DataError):
+            raise InvalidInput(f"the database refused a value: {driver_message(exc)}",
+                               "a key or text is longer, or a number larger, than the "
+                               "database holds; shorten it") from None
+        raise EnvironmentProblem(f"database error: {driver_message(exc)}",
+                                 "check --db / RECTIFY_DB") from None
+
+
+def driver_message(exc: DBAPIError) -> str:
+    """The driver's own message, first line only: no SQL, no parameters."""
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__
 
 
 class Prepared:
