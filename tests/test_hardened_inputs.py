@@ -130,9 +130,9 @@ def test_time_zone_checked_at_validate(cli: Cli, tmp_path: Path, zone: str) -> N
 def test_keys_with_a_trailing_newline_are_refused(cli: Cli, tmp_path: Path) -> None:
     path = _definition(tmp_path, "key: wgbw-2015", 'key: "wgbw-2016\\n"')
     assert "campaign.key" in _validate(cli, path)
-    assert "is not valid" in cli.fails(1, "unit", "add", "abc\n", "--title", "x")
+    assert "is not valid" in cli.fails(1, "unit", "add", "abc\n", "--title", "x", "--actor", "admin")
     assert "is not valid" in cli.fails(1, "person", "add", "abc\n", "--name", "x", "--unit",
-                                       "czj")
+                                       "czj", "--actor", "admin")
     assert "not a campaign key" in cli.fails(1, "campaign", "start", str(WGBW), "--start",
                                              "2016-07-01", "--key", "k\n", "--actor", "lead")
 

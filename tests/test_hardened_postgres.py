@@ -20,12 +20,12 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg(pg_db_url: str) -> Iterator[Cli]:
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init")
+    c.ok("init", "--admin", "admin")
     for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", code, "--title", title, "--kind", kind,
+        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
              *(["--parent", parent] if parent else []))
     for key, name, unit, roles in PEOPLE:
-        c.ok("person", "add", key, "--name", name, "--unit", unit,
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
              *[a for r in roles for a in ("--role", r)])
     c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     yield c
