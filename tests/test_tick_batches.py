@@ -95,6 +95,27 @@ def cli(db: Path, *args: str) -> int:
     return 0
 
 
+def verify(db: Path) -> str:
+    """``rectify audit verify --all``'s report."""
+    from click.testing import CliRunner
+
+    from campaigns.cli import cli as group
+
+    return CliRunner().invoke(group, ["audit", "verify", "--all", "--db", str(db)]).output
+
+
+def chain_findings(db: Path) -> list[Any]:
+    """What the chain check finds in every log (the bulk-built 'add' events are not chained)."""
+    from campaigns.audit import check_chain, streams
+    from campaigns.db import Database
+
+    database = Database(str(db))
+    with database.read() as conn:
+        found = [f for s in streams(conn, None, True, False) for f in check_chain(conn, s)]
+    database.engine.dispose()
+    return found
+
+
 def test_many_short_transactions_write_what_one_writes(campaign: Path, tmp_path: Path) -> None:
     """The single-transaction tick (what a dry run does) and the batched one agree exactly."""
     from campaigns.clock import tick
@@ -119,6 +140,11 @@ def test_a_killed_tick_is_finished_by_the_next(campaign: Path, tmp_path: Path) -
     reference = copy(campaign, tmp_path / "reference.db")
     assert cli(reference, "tick", KEY, "--as-of", UNTIL) == 0
     expected = dump(reference)
+    audit = verify(reference)
+    # the benchmark's campaign is built in bulk, its items' 'add' events outside the chain:
+    # those are the only findings, and every event the ticks wrote is chained and verified
+    assert audit.startswith(f"wgbw-2015: inserted: row 2 is not in the chain: it was inserted "
+                            f"({N} such row(s))\nsite: ok\n")
     rng = random.Random(13)
     killed_midway = 0
     for round_ in range(4):
@@ -132,7 +158,8 @@ def test_a_killed_tick_is_finished_by_the_next(campaign: Path, tmp_path: Path) -
             child.communicate(timeout=WAIT)
         assert cli(db, "tick", KEY, "--as-of", UNTIL) == 0
         assert dump(db) == expected
-        assert cli(db, "audit", "verify") == 0
+        assert verify(db) == audit
+        assert chain_findings(db) == []
     assert killed_midway >= 4  # the kills did land while ticks were running
 
 
