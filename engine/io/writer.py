@@ -6,7 +6,7 @@ first, in name order (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN 
 already serialises writers), then the subject rows, table by table in id order, so that
 concurrent writers of one stream queue on its head and never deadlock, and the chain stays
 one line.  Callers that change subject rows before writing their event call ``lock_heads``
-first to keep that order; no writer locks another row (the campaign's, say) before the head.
+first to keep that order; no writer locks another row (its run's, say) before the head.
 
 The forms:
 
