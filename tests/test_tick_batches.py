@@ -135,6 +135,29 @@ def test_many_short_transactions_write_what_one_writes(campaign: Path, tmp_path:
     assert dump(batched) == dump(whole)
 
 
+def test_slices_read_the_due_ids_ahead_a_bounded_number_at_a_time(
+        campaign: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the read-ahead smaller than a unit's due rows, the ids are read again as slices use
+    them up, and the result is still the one-transaction tick's."""
+    import engine.io.clock
+    from campaigns.clock import tick, tick_in_batches
+    from campaigns.context import Scope
+    from campaigns.db import Database
+    from campaigns.runs import load_run
+
+    whole = copy(campaign, tmp_path / "whole.db")
+    with Database(str(whole)).write() as conn:
+        tick(Scope(conn, load_run(conn, KEY), None, dt.date.fromisoformat(UNTIL)))
+    monkeypatch.setattr(engine.io.clock, "LISTED", 70)
+    batched = copy(campaign, tmp_path / "batched.db")
+    db = Database(str(batched))
+    report = tick_in_batches(db.write, lambda conn: Scope(conn, load_run(conn, KEY), None,
+                                                          dt.date.fromisoformat(UNTIL)), hold=0.0)
+    db.engine.dispose()
+    assert len(report.holds) > 100
+    assert dump(batched) == dump(whole)
+
+
 def test_a_killed_tick_is_finished_by_the_next(campaign: Path, tmp_path: Path) -> None:
     """SIGKILL at random points; the next tick completes it, equal to an uninterrupted run."""
     reference = copy(campaign, tmp_path / "reference.db")

@@ -17,6 +17,11 @@ match, so a concurrent writer makes the whole run fail with ``Conflict`` rather 
 that did not happen.  Timers whose guards or actions need Python load only their due rows, and hand them
 to the caller's ``fire`` function.
 
+A day's work is a list of units (``units``: each timer, then each ladder level from each level
+below), and a unit can be run in slices of its due rows by id (``run_unit`` with a ``Slice``),
+each slice in a transaction of its own: slices are decided by what is due when they run, so a
+unit interrupted between two is finished by running it again, with the same result.
+
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
 ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
@@ -70,6 +75,7 @@ from ..core.spec import Definition, LevelSpec, TimerSpec
 from .writer import Entry, append, apply_moves
 
 CHUNK = 5000  # events built, hashed and inserted at a time
+LISTED = 20_000  # due ids a slice reads ahead for the slices after it
 
 __all__ = ["ESCALATE", "Clock", "FireFn", "Step", "StepLog", "Slice", "Subjects", "Unit", "ladder_rule",
            "latest_base", "timer_rule"]
@@ -143,8 +149,8 @@ class Unit:
 class Slice:
     """Which of a unit's due rows one call handles: ids above ``after``, the ``limit`` lowest.
 
-    ``ids`` are the unit's due ids as the first slice read them, kept by the caller for the
-    next slices, so the index is read once a unit and not once a slice (a row that became due
+    ``ids`` are the unit's next due ids (up to ``LISTED``) as a slice read them, kept by the
+    caller for the slices after it, so the index is read once in many slices, not each time (a row that became due
     since is still taken when its id falls in a slice); ``last`` is set to the highest id the
     call handled, None when none was due.
     """
@@ -162,9 +168,9 @@ class Slice:
         if self.limit is None:  # everything: no bound to add, only whether anything is due
             self.last = conn.execute(ids.limit(1)).scalar()
             return None if self.last is None else due
-        if self.ids is None:
-            self.ids = list(conn.execute(ids).scalars())
-        first = bisect.bisect_right(self.ids, self.after)
+        first = 0 if self.ids is None else bisect.bisect_right(self.ids, self.after)
+        if self.ids is None or (first == len(self.ids) == LISTED):  # the next ids, a bounded read
+            self.ids, first = list(conn.execute(ids.limit(LISTED)).scalars()), 0
         if first == len(self.ids):
             self.last = None
             return None
