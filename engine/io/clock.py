@@ -150,9 +150,9 @@ class Slice:
     """Which of a unit's due rows one call handles: ids above ``after``, the ``limit`` lowest.
 
     ``ids`` are the unit's next due ids (up to ``LISTED``) as a slice read them, kept by the
-    caller for the slices after it, so the index is read once in many slices, not each time (a row that became due
-    since is still taken when its id falls in a slice); ``last`` is set to the highest id the
-    call handled, None when none was due.
+    caller for the slices after it, so the index is read once in many slices, not each time
+    (a row that became due since is still taken when its id falls in a slice); ``last`` is
+    set to the highest id the call handled, None when none was due.
     """
 
     after: int = 0
