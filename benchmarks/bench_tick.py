@@ -8,7 +8,9 @@ stopped).  Each item also carries its 'add' event, so the log is not empty.
 Two measurements on copies of the same database, each in its own process:
 
 * ``rectify tick`` for one day, the whole command (`campaigns.cli.main`) timed in the process
-  after its imports, with the process's peak memory (``getrusage`` maxrss via ``wait4``);
+  after its imports, with the process's peak memory (``getrusage`` maxrss via ``wait4``), the
+  number of write transactions it committed and the longest of them (BEGIN to COMMIT: how long
+  it held SQLite's write lock at most);
 * the floor: the same writes by hand in raw SQL — the chain head locked, the due rows read and
   their events hashed in order with the same encoding (engine.core.chain) and inserted with one
   executemany, the head moved, ``INSERT ... SELECT`` of the notices, one ``UPDATE`` of level,
@@ -216,13 +218,19 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from campaigns.cli import main
 import campaigns.cli.clock, campaigns.clock, engine.io.clock  # imports are not what is measured
+reports = []
+batched = campaigns.clock.tick_in_batches
+def keep(*args, **kwargs):  # the report, for its transactions' lock holds
+    reports.append(batched(*args, **kwargs))
+    return reports[-1]
+campaigns.clock.tick_in_batches = keep
 t = time.perf_counter()
 try:
     main(["tick", {key!r}, "--as-of", {day!r}, "--db", {url!r}, "--json"])
 except SystemExit as exc:
     if exc.code:
         raise
-print(json.dumps({{"seconds": time.perf_counter() - t}}), file=sys.stderr)
+print(json.dumps({{"seconds": time.perf_counter() - t, "holds": reports[-1].holds}}), file=sys.stderr)
 """
 
 FLOOR_CHILD = """
@@ -322,7 +330,8 @@ def bench(tick_url: str, floor_url: str, cid: int, n: int, label: str,
     return {"database": label, "n": n, "changes": report["changes"],
             "tick_s": tick["seconds"], "tick_wall_s": tick["wall"], "tick_maxrss_mb": tick["maxrss_mb"],
             "floor_s": floor_["seconds"], "floor_maxrss_mb": floor_["maxrss_mb"],
-            "ratio": tick["seconds"] / floor_["seconds"]}
+            "ratio": tick["seconds"] / floor_["seconds"], "transactions": len(tick["holds"]),
+            "longest_hold_s": max(tick["holds"])}
 
 
 def sqlite_bench(n: int, keep: str | None) -> dict[str, object]:
@@ -369,11 +378,13 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print("| database | rectifications | due (changes) | tick | peak memory | raw-SQL floor | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("| database | rectifications | due (changes) | tick | transactions | longest lock hold "
+          "| peak memory | raw-SQL floor (one transaction) | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['database']} | {r['n']:,} | {r['changes']:,} | {r['tick_s']:.2f} s "
-              f"(process {r['tick_wall_s']:.2f} s) | {r['tick_maxrss_mb']:.0f} MB | "
+              f"(process {r['tick_wall_s']:.2f} s) | {r['transactions']} | "
+              f"{r['longest_hold_s']:.3f} s | {r['tick_maxrss_mb']:.0f} MB | "
               f"{r['floor_s']:.2f} s | {r['ratio']:.2f}x |")
 
 

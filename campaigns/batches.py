@@ -4,7 +4,8 @@ Each such command runs in one write transaction holding its campaign's chain hea
 as every writer does), so its events are one unbroken range of the chain's sequence numbers;
 ``recording`` notes that range in ``batches``.  campaigns.undo reverses a batch's events
 together: an item command with the clock's catch-up it wrote first, a tick with every step of
-every day it ran.
+every day it ran (a tick commits in short transactions: each is a batch carrying the tick's id,
+and the undo gathers them).
 """
 
 from __future__ import annotations

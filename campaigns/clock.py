@@ -18,8 +18,12 @@ the same dates, events and notices, so one late tick writes what daily ticks wou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
@@ -31,7 +35,8 @@ from engine.core.moves import Move
 from engine.core.planner import Request
 from engine.core.schedule import ESCALATE, Due, Schedule, Snapshot
 from engine.core.spec import Definition, TimerSpec
-from engine.io.clock import Clock, Step, StepLog, Subjects, timer_rule
+from engine.io.clock import Clock, Slice, Step, StepLog, Subjects, Unit, timer_rule
+from engine.io.store import retrying
 from engine.io.writer import Entry, apply_moves
 
 from . import events as ev
@@ -69,6 +74,18 @@ class TickReport:
     concluded: dt.date | None = None  # the campaign had concluded: its clock has stopped
     # timer rule → codes its own guards held back: nothing was due for them, which is no failure
     held: dict[str, set[str]] = field(default_factory=dict)
+    holds: list[float] = field(default_factory=list)  # seconds each write transaction took
+
+    def add(self, steps: list[Step]) -> None:
+        """Steps written by one more transaction; a rule's slices on one day count as one step."""
+        for step in steps:
+            last = self.steps[-1] if self.steps else None
+            if last is not None and (last.day, last.rule) == (step.day, step.rule) \
+                    and not last.rule.startswith("stages."):
+                last.count += step.count
+                last.refused += step.refused
+            else:
+                self.steps.append(step)
 
     @property
     def changes(self) -> int:
@@ -120,16 +137,11 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
         return TickReport(run.key, as_of, as_of, dry_run, concluded=run.concluded_on)
     if not dry_run:  # a dry run may look ahead: it writes nothing
         require_not_future(run, as_of)
-    # one clock per campaign at a time (PostgreSQL; SQLite writers are serialised anyway)
-    conn.execute(select(C.c.id).where(C.c.id == run.id).with_for_update())
-    lock(conn, [run.key])  # then its event log's head, before any subject row
-    if as_of < run.start_date:
-        raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
-                           "give --as-of on or after the start date")
-    last = last_tick(conn, run)
-    if last is not None and as_of < last:
-        raise InvalidInput(f"{as_of} is before the last tick of '{run.key}' ({last})",
-                           f"the clock only moves forward: give --as-of {last} or later")
+    # its event log's head first, before any other row: one clock per campaign at a time, and
+    # the writers' one lock order (a row lock on the campaign here, before the head, deadlocked
+    # with writers whose event INSERT checks its foreign key on that row while they hold the head)
+    lock(conn, [run.key])
+    last = _check_date(conn, run, as_of)
     report = TickReport(run.key, last or run.start_date, as_of, dry_run)
     savepoint = conn.begin_nested() if dry_run else None
     clock = clock_for(run, report.held)
@@ -154,6 +166,134 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     if savepoint is not None:
         savepoint.rollback()
     return report
+
+
+# -- the tick in short transactions -------------------------------------------------------------
+
+HOLD = 0.2  # seconds a tick's transaction aims at: SQLite's write lock is held that long at most
+GAP = 0.005  # seconds between two of them, in which a waiting writer takes its turn
+FIRST_GUESS = 5e-4  # seconds a subject, until measured: small enough for timers that run guards
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """Where a tick stands: the day, the unit of that day (-1: its stages first, len(units):
+    all done), the last subject id handled in that unit and the unit's due ids (``Slice``)."""
+
+    day: dt.date
+    unit: int = -1
+    after: int = 0
+    ids: list[int] | None = None
+
+
+def tick_in_batches(write: Callable[[], AbstractContextManager[Connection]],
+                    scope_in: Callable[[Connection], Scope], hold: float = HOLD) -> TickReport:
+    """``tick`` as a run of short write transactions, each ending at a consistent point.
+
+    A transaction does whole pieces of the day's work (the day's stages; a slice of one
+    timer's or one ladder level's due subjects, lowest ids first, sized from the rate measured
+    so far to end within ``hold`` seconds; a day marked done in the ticks table) until ``hold``
+    has passed, then commits.  Every piece is chosen by what is due *now*, so a tick killed
+    between two transactions leaves whole pieces, and the next tick (which starts again at the
+    last day marked done) finds the rest due and writes it, in the same order with the same
+    dates: what one uninterrupted tick writes.  Each transaction takes the campaign's chain
+    head first; one that meets a conflict is rolled back and run again (``retrying``).
+    """
+    with write() as conn:  # what is asked, checked before anything is written
+        scope = scope_in(conn)
+        run, as_of = scope.run, scope.as_of
+        if run.concluded_on:
+            return TickReport(run.key, as_of, as_of, False, concluded=run.concluded_on)
+        require_not_future(run, as_of)
+        last = _check_date(conn, run, as_of)
+    report = TickReport(run.key, last or run.start_date, as_of, False)
+    clock = clock_for(run, report.held)
+    seconds_per: dict[str, float] = {}  # measured cost of one subject, per rule
+    cursor = _Cursor(report.first)
+    # every transaction's events are a batch of this tick: undone together (campaigns.undo)
+    detail = {"previous": last.isoformat() if last else None, "tick": uuid.uuid4().hex}
+    while True:
+        cursor, steps, waiting, held = retrying(
+            partial(_transaction, write, run, clock, cursor, as_of, hold, seconds_per, detail))
+        report.holds.append(held)
+        report.add(steps)
+        if waiting is not None:
+            report.waiting = waiting
+        if cursor.day > as_of:
+            return report
+        time.sleep(GAP)
+
+
+def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: Run, clock: Clock,
+                 cursor: _Cursor, as_of: dt.date, hold: float, seconds_per: dict[str, float],
+                 detail: dict[str, Any]) -> tuple[_Cursor, list[Step], list[str] | None, float]:
+    """One transaction's worth of the tick from ``cursor``: where it ended, what it wrote, the
+    stages still waiting on the last day whose stages it ran, and how long it held the lock
+    (from its BEGIN, which on SQLite waits for the write lock, through its COMMIT)."""
+    steps: list[Step] = []
+    waiting: list[str] | None = None
+    with write() as conn:
+        started = time.perf_counter()
+        lock(conn, [run.key])  # the chain head first: the writers' one lock order
+        with recording(conn, run.id, run.key, TICK, SYSTEM_ACTOR, as_of, detail):
+            done = last_tick(conn, run)
+            if done is not None and done > cursor.day:  # another tick went further meanwhile
+                cursor = _Cursor(done)
+            units: list[Unit] = clock.units(cursor.day)
+            pieces = 0
+            while cursor.day <= as_of and (not pieces or time.perf_counter() - started < hold):
+                pieces += 1  # at least one a transaction, however short ``hold``
+                day = cursor.day
+                if cursor.unit < 0:
+                    # a refusal is said as of the tick's own day (see ``tick``)
+                    closed, refused = close_due(conn, run, day, say=day == as_of)
+                    opened, pending = open_due(conn, run, day, say=day == as_of)
+                    waiting = refused + pending
+                    steps += [_stage_step(run, key, day, "closed") for key in closed]
+                    steps += [_stage_step(run, key, day, "opened") for key in opened]
+                    cursor = replace(cursor, unit=0)
+                elif cursor.unit < len(units):
+                    unit = units[cursor.unit]
+                    cost = seconds_per.get(unit.rule, FIRST_GUESS)
+                    room = hold - (time.perf_counter() - started)
+                    limit = max(50, min(100_000, int(room / cost)))
+                    t = time.perf_counter()
+                    window = Slice(cursor.after, limit, cursor.ids)
+                    step, handled = clock.run_unit(conn, unit, window)
+                    if handled is None:
+                        cursor = replace(cursor, unit=cursor.unit + 1, after=0, ids=None)
+                        continue
+                    if step is not None:
+                        steps.append(step)
+                        if step.count:
+                            seconds_per[unit.rule] = (time.perf_counter() - t) / step.count
+                    cursor = replace(cursor, after=handled, ids=window.ids)
+                else:
+                    _mark_done(conn, run, day)
+                    cursor = _Cursor(day + ONE_DAY)
+                    units = clock.units(cursor.day)
+    return cursor, steps, waiting, time.perf_counter() - started
+
+
+def _check_date(conn: Connection, run: Run, as_of: dt.date) -> dt.date | None:
+    """The last tick's date, after refusing a date the clock cannot be moved to."""
+    if as_of < run.start_date:
+        raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
+                           "give --as-of on or after the start date")
+    last = last_tick(conn, run)
+    if last is not None and as_of < last:
+        raise InvalidInput(f"{as_of} is before the last tick of '{run.key}' ({last})",
+                           f"the clock only moves forward: give --as-of {last} or later")
+    return last
+
+
+def _mark_done(conn: Connection, run: Run, day: dt.date) -> None:
+    """Record that every day through ``day`` is ticked (never moving the date back)."""
+    if conn.execute(update(T).where(T.c.campaign_id == run.id, T.c.ticked_to < day)
+                    .values(ticked_to=day)).rowcount:
+        return
+    if last_tick(conn, run) is None:
+        conn.execute(insert(T).values(campaign_id=run.id, ticked_to=day))
 
 
 def running(conn: Connection) -> list[str]:

@@ -20,6 +20,10 @@ KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secr
          "0010_undoimport")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
+committed: list[None] = []
+"""One entry per write transaction this process committed: a command that committed nothing
+yet may be run again whole after a conflict (campaigns/cli/_retry.py)."""
+
 
 class Database:
     """One database (SQLite file or PostgreSQL URL) and its two kinds of transaction."""
@@ -102,6 +106,8 @@ class Database:
             except BaseException:
                 conn.close()
                 raise
+            if write:
+                committed.append(None)
             if (self.url.startswith("sqlite") and write not in self._idle
                     and not conn.invalidated and not conn.in_transaction()):
                 self._idle[write] = conn

@@ -159,7 +159,14 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
                 break
         if row is None:
             raise NotFound(f"campaign '{run.key}' has no stage move or tick left to undo")
-    events = [e for e in _standing(conn, run, row, undone) if e.trigger != UNDO]
+    rows = [row]
+    tick = (row.detail or {}).get("tick") if row.kind == TICK else None
+    if tick is not None:  # a tick written in several short transactions: all of them, in order
+        rows = [b for b in conn.execute(select(B).where(B.c.campaign_id == run.id,
+                                                        B.c.kind == TICK).order_by(B.c.first_seq))
+                if (b.detail or {}).get("tick") == tick]
+        row = rows[0]
+    events = [e for b in rows for e in _standing(conn, run, b, undone) if e.trigger != UNDO]
     if not events:
         raise Refused(f"batch {row.id} ({row.kind} of {row.business_date}) is already undone")
     return Change(events, f"{row.kind} of {row.business_date} (batch {row.id})", row)

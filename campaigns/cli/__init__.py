@@ -93,8 +93,10 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ._retry import retry_command
+
         try:
-            return super().invoke(ctx)
+            return retry_command(ctx, lambda: super(LazyGroup, self).invoke(ctx))
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except EngineError as exc:

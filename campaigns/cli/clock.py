@@ -63,14 +63,20 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
 
 
 def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
-    from campaigns.clock import tick as tick_campaign
+    """A real tick runs in short transactions (campaigns.clock.tick_in_batches); a dry run in one
+    that is rolled back."""
+    from campaigns.clock import tick as tick_campaign, tick_in_batches
     from campaigns.runs import load_run
 
     from ._common import scope_of
 
+    def scope_in(conn: Any) -> Any:
+        return scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
+
+    if not dry_run:
+        return tick_in_batches(db.write, scope_in)
     with db.write() as conn:
-        scope = scope_of(conn, load_run(conn, key), as_of, None, need_actor=False)
-        return tick_campaign(scope, dry_run)
+        return tick_campaign(scope_in(conn), dry_run)
 
 
 def _print(report: Any) -> None:

@@ -49,7 +49,7 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
     if not options.dry_run:
         # An import may touch any item: the campaign's clock first runs up to its date, as every
         # change brings the clock up to date for what it touches (docs/deadlines.md).  The tick
-        # takes the campaign row, then the event log's head: the writers' one lock order.
+        # takes the event log's head before any row: the writers' one lock order.
         if run.ticked_to is None or run.ticked_to < scope.as_of:
             from ..clock import tick
 

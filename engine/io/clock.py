@@ -26,6 +26,11 @@ Reminders (``ReminderSpec``) come last each day: one event per waiting subject t
 that reminder since it entered its state (``NOT EXISTS`` on the event log), appended in bulk; the
 subject's row does not change.
 
+A day's work is a list of units (``units``: each timer, then each ladder level from each level
+below), and a unit can be run in slices of its due rows by id (``run_unit`` with a ``Slice``),
+each slice in a transaction of its own: slices are decided by what is due when they run, so a
+unit interrupted between two is finished by running it again, with the same result.
+
 A step becomes due on the later of its threshold date and the day the subject entered its current
 state: a subject waiting in a hold state climbs nothing, and on leaving it catches up at once, in
 ladder order.  The rules themselves (thresholds, notes, payloads) are ``engine.core.schedule``'s,
@@ -36,6 +41,7 @@ domain.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,9 +92,10 @@ from ..core.spec import CallRef, Definition, LevelSpec, TimerSpec
 from .writer import Entry, append, apply_moves
 
 CHUNK = 5000  # events built, hashed and inserted at a time
+LISTED = 20_000  # due ids a slice reads ahead for the slices after it
 
-__all__ = ["ESCALATE", "Clock", "FireFn", "Step", "StepLog", "Subjects", "ladder_rule", "latest_base",
-           "timer_rule"]
+__all__ = ["ESCALATE", "Clock", "FireFn", "Step", "StepLog", "Slice", "Subjects", "Unit", "ladder_rule",
+           "latest_base", "timer_rule"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,52 @@ class Step:
                 "count": self.count,
                 "new_deadline": self.new_deadline.isoformat() if self.new_deadline else None,
                 "refused": self.refused}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One resumable piece of a day's work: a timer, or one ladder level reached from one level
+    below (``prev``, None: from no level yet)."""
+
+    day: dt.date
+    rule: str
+    timer: TimerSpec | None = None
+    level: LevelSpec | None = None
+    prev: str | None = None
+    reminder: LevelSpec | None = None  # a reminder level (they come last in a day)
+
+
+@dataclass
+class Slice:
+    """Which of a unit's due rows one call handles: ids above ``after``, the ``limit`` lowest.
+
+    ``ids`` are the unit's next due ids (up to ``LISTED``) as a slice read them, kept by the
+    caller for the slices after it, so the index is read once in many slices, not each time
+    (a row that became due since is still taken when its id falls in a slice); ``last`` is
+    set to the highest id the call handled, None when none was due.
+    """
+
+    after: int = 0
+    limit: int | None = None
+    ids: list[int] | None = None
+    last: int | None = None
+
+    def bound(self, conn: Connection, t: Table, due: ColumnElement[bool]) -> ColumnElement[bool] | None:
+        """``due`` narrowed to this slice, or None when nothing in it is due."""
+        if self.after:
+            due = and_(due, t.c.id > self.after)
+        ids = select(t.c.id).where(due).order_by(t.c.id)
+        if self.limit is None:  # everything: no bound to add, only whether anything is due
+            self.last = conn.execute(ids.limit(1)).scalar()
+            return None if self.last is None else due
+        first = 0 if self.ids is None else bisect.bisect_right(self.ids, self.after)
+        if self.ids is None or (first == len(self.ids) == LISTED):  # the next ids, a bounded read
+            self.ids, first = list(conn.execute(ids.limit(LISTED)).scalars()), 0
+        if first == len(self.ids):
+            self.last = None
+            return None
+        self.last = self.ids[min(first + self.limit, len(self.ids)) - 1]
+        return and_(due, t.c.id <= self.last)
 
 
 FireFn = Callable[[Connection, TimerSpec, list[int], dt.date], tuple[list[Move], list[str]]]
@@ -198,28 +251,62 @@ class Clock:
     # -- one day ----------------------------------------------------------------
 
     def run_day(self, conn: Connection, day: dt.date) -> list[Step]:
-        """Everything due on ``day``: timers first (they may end a hold), then the ladder."""
-        steps = [s for t in self.definition.timers if (s := self._timer(conn, t, day))]
+        """Everything due on ``day``, in one transaction: timers first (they may end a hold),
+        then the ladder, then reminders."""
+        steps: list[Step] = []
+        for unit in self.units(day):
+            step, _last = self.run_unit(conn, unit)
+            if step is None:
+                continue
+            if steps and steps[-1].rule == step.rule and steps[-1].day == day:
+                steps[-1].count += step.count  # a level reached from several levels below
+            else:
+                steps.append(step)
+        return steps
+
+    def units(self, day: dt.date) -> list[Unit]:
+        """A day's work as resumable units, in the order they run: each timer, then each ladder
+        level from each level below it (a subject may climb several levels in one day), then
+        each reminder level."""
+        units = [Unit(day, timer_rule(t), timer=t) for t in self.definition.timers]
         ladder = self.definition.ladder
         if ladder is not None:
-            subj = self.subjects[ladder.machine]
-            active = active_states(self.definition)
             keys = [lv.key for lv in ladder.levels]
-            for k, level in enumerate(ladder.levels):
-                base = latest_base(self.calendar, level.at, day)
-                count = sum(self._climb(conn, subj, active, level, prev, base, day)
-                            for prev in [None, *keys[:k]])
-                if count:
-                    steps.append(Step(day, ladder_rule(level), level.title, count,
-                                      self._new_deadline(level, day)))
+            units += [Unit(day, ladder_rule(level), level=level, prev=prev)
+                      for k, level in enumerate(ladder.levels) for prev in [None, *keys[:k]]]
         if self.definition.reminders is not None:
-            steps += [s for lv in self.definition.reminders.levels
-                      if (s := self._remind(conn, lv, day))]
-        return steps
+            units += [Unit(day, reminder_rule(lv), reminder=lv)
+                      for lv in self.definition.reminders.levels]
+        return units
+
+    def run_unit(self, conn: Connection, unit: Unit,
+                 window: Slice | None = None) -> tuple[Step | None, int | None]:
+        """Apply ``unit`` to the slice of its due subjects in ``window`` (default: all); returns
+        its step and the last id it handled (None: none was due).
+
+        The due rows are the same whichever slices they come in, and each slice is handled in
+        id order, so a unit run slice after slice, one transaction each, writes exactly what it
+        writes in one go; a slice done moves its subjects out of the due set, so a unit
+        interrupted between slices is finished by running it again from the start.
+        """
+        window = window or Slice()
+        if unit.timer is not None:
+            return self._timer(conn, unit.timer, unit.day, window), window.last
+        if unit.reminder is not None:
+            return self._remind(conn, unit.reminder, unit.day, window), window.last
+        assert unit.level is not None and self.definition.ladder is not None
+        subj = self.subjects[self.definition.ladder.machine]
+        base = latest_base(self.calendar, unit.level.at, unit.day)
+        count = self._climb(conn, subj, active_states(self.definition), unit.level, unit.prev,
+                            base, unit.day, window)
+        step = (Step(unit.day, unit.rule, unit.level.title, count,
+                     self._new_deadline(unit.level, unit.day)) if count else None)
+        return step, window.last
 
     # -- reminders --------------------------------------------------------------
 
-    def _remind(self, conn: Connection, level: LevelSpec, day: dt.date) -> Step | None:
+    def _remind(self, conn: Connection, level: LevelSpec, day: dt.date,
+                window: Slice) -> Step | None:
         """One event per waiting subject due ``level`` that has not had it in this stay."""
         rem = self.definition.reminders
         assert rem is not None
@@ -229,12 +316,14 @@ class Clock:
         sent = exists().where(e.c.subject_id == t.c.id, e.c.machine == subj.machine,
                               e.c.rule == rule, e.c.business_date >= t.c.entered_on)
         key = subj.key if subj.key is not None else cast(t.c.id, String)
+        waiting = and_(subj.scope, t.c.state.in_(sorted(rem.states)),
+                       t.c.entered_on <= reminder_base(self.calendar, rem, level, day), ~sent)
+        bounded = window.bound(conn, t, waiting)
+        if bounded is None:
+            return None
         rows = conn.execute(select(t.c.id, t.c.state, t.c.entered_on, key,
                                    *subj.event_values.values())
-                            .where(subj.scope, t.c.state.in_(sorted(rem.states)),
-                                   t.c.entered_on <= reminder_base(self.calendar, rem, level, day),
-                                   ~sent)
-                            .order_by(t.c.id)).all()
+                            .where(bounded).order_by(t.c.id)).all()
         if not rows:
             return None
         names = list(subj.event_values)
@@ -258,7 +347,7 @@ class Clock:
         return self.calendar.add(day, level.new_deadline) if level.new_deadline else None
 
     def _climb(self, conn: Connection, subj: Subjects, active: list[str], level: LevelSpec,
-               prev: str | None, base: dt.date, day: dt.date) -> int:
+               prev: str | None, base: dt.date, day: dt.date, window: Slice) -> int:
         """Move every due subject at level ``prev`` up to ``level``; returns how many moved."""
         t = subj.table
         assert subj.level and subj.level_base and subj.deadline
@@ -266,8 +355,10 @@ class Clock:
         due = and_(subj.scope, level_col.is_(None) if prev is None else level_col == prev,
                    t.c.state.in_(active), base_col <= base, t.c.entered_on <= day,
                    *(rung_clause(t, g) for g in level.guards))
-        if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
+        bounded = window.bound(conn, t, due)
+        if bounded is None:
             return 0
+        due = bounded
         rule = ladder_rule(level)
         new = self._new_deadline(level, day)
         mark, added = self._log_events(conn, subj, due, ESCALATE, t.c.state, rule, day,
@@ -300,7 +391,8 @@ class Clock:
     def _needs_python(self, timer: TimerSpec) -> bool:
         return needs_python(self.definition, timer)
 
-    def _timer(self, conn: Connection, timer: TimerSpec, day: dt.date) -> Step | None:
+    def _timer(self, conn: Connection, timer: TimerSpec, day: dt.date,
+               window: Slice) -> Step | None:
         subj = self.subjects[timer.machine]
         t = subj.table
         transition = timer_transition(self.definition, timer)
@@ -313,10 +405,12 @@ class Clock:
             due = and_(subj.scope, t.c.state == timer.state, t.c.entered_on <= base)
         rule = timer_rule(timer)
         title = transition.title or timer.trigger
+        bounded = window.bound(conn, t, due)
+        if bounded is None:
+            return None
+        due = bounded
         if self._needs_python(timer):
             ids = list(conn.execute(select(t.c.id).where(due).order_by(t.c.id)).scalars())
-            if not ids:
-                return None
             assert self.fire is not None
             moves, refused = self.fire(conn, timer, ids, day)
             stamp_timer_moves(timer, moves, day)
@@ -327,8 +421,6 @@ class Clock:
                       and subj.deadline and m.changes.get(subj.deadline)}
             new = set_to.pop() if len(set_to) == 1 else None
             return Step(day, rule, title, fired, new, refused) if fired or refused else None
-        if conn.execute(select(t.c.id).where(due).limit(1)).first() is None:
-            return None
         mark, added = self._log_events(conn, subj, due, timer.trigger, literal(transition.dest),
                                        rule, day, None, None)
         self._update(conn, subj, due, mark, rule,

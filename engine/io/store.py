@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -129,14 +131,45 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+BUSY_WAIT = 5.0  # seconds a SQLite writer waits for the write lock before "busy" (exit 3)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # A writer takes the lock up front (IMMEDIATE), so a read-then-write never deadlocks;
     # readers stay deferred so they work on a read-only file and never block writers.
     # Issued on the driver itself (a third of the cost of a statement through SQLAlchemy,
     # and it runs for every transaction), with its errors made SQLAlchemy's.
-    sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write", False) else "BEGIN"
-    cursor = _driver_cursor(conn, sql, ())
+    if conn.get_execution_options().get("write", False):
+        _begin_writing(conn)
+        return
+    cursor = _driver_cursor(conn, "BEGIN", ())
     cursor.close()
+
+
+def _begin_writing(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``BUSY_WAIT`` for the write lock by trying every few ms.
+
+    SQLite's own busy handler sleeps up to 100 ms between tries: a writer waiting behind a
+    series of short transactions (a tick commits every ~0.2 s and pauses 5 ms) would seldom
+    try within a pause, and fail after its timeout.  Trying every 1-4 ms, it gets in.
+    """
+    _driver_cursor(conn, "PRAGMA busy_timeout = 0", ()).close()
+    deadline = None
+    try:
+        while True:
+            try:
+                _driver_cursor(conn, "BEGIN IMMEDIATE", ()).close()
+                return
+            except OperationalError as exc:
+                text = str(exc.orig).lower()
+                if "locked" not in text and "busy" not in text:
+                    raise
+                deadline = deadline or time.monotonic() + BUSY_WAIT
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.001, 0.004))
+    finally:
+        _driver_cursor(conn, "PRAGMA busy_timeout = 5000", ()).close()
 
 
 @contextmanager
@@ -146,7 +179,8 @@ def translate_errors(url: str = "") -> Iterator[None]:
         yield
     except OperationalError as exc:
         text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text or "could not serialize" in text:
+        if ("locked" in text or "busy" in text or "could not serialize" in text
+                or "deadlock" in text):
             raise Conflict("the database is busy (locked by another writer)",
                            "retry in a moment") from None
         if "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -181,6 +215,29 @@ def driver_message(exc: DBAPIError) -> str:
     """The driver's own message, first line only: no SQL, no parameters."""
     lines = str(exc.orig).strip().splitlines()
     return lines[0] if lines else type(exc.orig).__name__
+
+
+T = TypeVar("T")
+
+ATTEMPTS = 4  # tries of one transaction before a conflict is the user's (exit 3)
+BACKOFF = 0.05  # seconds before the second try; doubled each time, with jitter
+
+
+def retrying(work: Callable[[], T], attempts: int = ATTEMPTS, backoff: float = BACKOFF) -> T:
+    """Run ``work``, one whole transaction that reads what it needs inside it, again when it
+    meets a conflict (busy, serialization failure, deadlock, a row changed since it was read).
+
+    The failed try was rolled back whole, so trying again is safe; the pause is jittered so
+    that writers which collided do not collide again in step.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Conflict:
+            if attempt == attempts:
+                raise
+            time.sleep(backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
 
 
 class Prepared:

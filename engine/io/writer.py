@@ -2,10 +2,11 @@
 
 Every event is appended to a stream (a hash chain, see engine.core.chain) whose head, the
 last sequence number and hash, lives in ``CHAIN_HEADS``.  Every write locks its streams' heads
-first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
-writers), then the subject rows, so that concurrent writers of one stream queue on its head
-and never deadlock, and the chain stays one line.  Callers that change subject rows before
-writing their event call ``lock_heads`` first to keep that order.
+first, in name order (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+already serialises writers), then the subject rows, table by table in id order, so that
+concurrent writers of one stream queue on its head and never deadlock, and the chain stays
+one line.  Callers that change subject rows before writing their event call ``lock_heads``
+first to keep that order; no writer locks another row (its run's, say) before the head.
 
 The forms:
 
@@ -120,7 +121,8 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, move
             values["entered_on"] = m.business_date
         values.update(m.changes)
         groups.setdefault((m.machine, tuple(sorted(values))), []).append(values)
-    for (machine, keys), rows in groups.items():
+    for (machine, keys), rows in sorted(groups.items(), key=lambda g: g[0]):
+        rows.sort(key=lambda row: row["_id"])  # rows locked in id order (module docstring)
         table = tables[machine]
         statement = _move_statement(table, keys)
         if len(rows) == 1 or not conn.dialect.supports_sane_multi_rowcount:
@@ -143,7 +145,7 @@ def apply_edits(conn: Connection, tables: Mapping[str, Any], edits: list[Edit]) 
     earlier, or ``Conflict`` is raised and the caller's transaction rolls back whole.  The
     correction's event is appended by the caller, with its old and new values.
     """
-    for e in edits:
+    for e in sorted(edits, key=lambda e: (e.machine, e.subject_id)):  # one lock order
         table = tables[e.machine]
         row = {"_id": e.subject_id, "_version": e.version, "version": e.version + 1, **e.changes}
         if _edit_statement(table, tuple(sorted(row))).execute(conn, row) != 1:
