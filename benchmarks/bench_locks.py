@@ -74,7 +74,7 @@ def editor(url: str, n: int, seed: int, day: str, ready: Any, stop: Any, out: An
     out.put((spans, failures))
 
 
-def ticker(url: str, day: str, out: Any) -> None:
+def ticker(url: str, day: str, out: Any, hold: float | None = None) -> None:
     """``rectify tick`` for the benchmark's day; puts its report's figures."""
     import contextlib
     import io
@@ -86,6 +86,8 @@ def ticker(url: str, day: str, out: Any) -> None:
     batched = clock.tick_in_batches
 
     def keep(*args: Any, **kwargs: Any) -> Any:
+        if hold is not None:  # shorter transactions than the command's own, e.g. in a test
+            kwargs["hold"] = hold
         reports.append(batched(*args, **kwargs))
         return reports[-1]
 
@@ -122,7 +124,7 @@ def deadlocks(url: str) -> int:
 
 
 def contend(url: str, n: int, editors: int, label: str, day: str = AS_OF.isoformat(),
-            settle: float = 1.0) -> dict[str, Any]:
+            settle: float = 1.0, hold: float | None = None) -> dict[str, Any]:
     """The tick with ``editors`` looping beside it, from before it starts until it ends.
 
     ``within`` counts the editors' commands that started and ended inside the tick, 0.5 s or
@@ -138,7 +140,7 @@ def contend(url: str, n: int, editors: int, label: str, day: str = AS_OF.isoform
     for r in ready:
         r.wait(120)
     time.sleep(settle)  # the editors are at work before the tick starts
-    tick = SPAWN.Process(target=ticker, args=(url, day, tick_out))
+    tick = SPAWN.Process(target=ticker, args=(url, day, tick_out, hold))
     tick.start()
     tick_result = tick_out.get(timeout=3600)
     tick.join()

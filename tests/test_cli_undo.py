@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,42 @@ def test_campaign_undo_of_a_tick_withdraws_its_notices_and_their_document(db: st
     assert {n["status"] for n in listed} == {"", "作废"}  # both kept: the withdrawn and the new
     verified(db)
 
+
+
+def test_a_tick_written_in_many_transactions_is_undone_as_one(db: str) -> None:
+    """`rectify tick` commits in short transactions, each a batch marked with its tick; the
+    undo takes them all: every rung and stage move of every day, and the clock goes back."""
+    from campaigns.clock import tick_in_batches
+    from campaigns.context import Scope
+    from campaigns.db import Database
+    from campaigns.runs import load_run
+
+    codes = [planned(db, deadline, day) for deadline, day in
+             (("2015-07-20", 2), ("2015-08-03", 6), ("2015-08-17", 9))]
+    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-07-13")
+    before = {code: show(db, code) for code in codes}
+    database = Database(db)
+    report = tick_in_batches(database.write, lambda conn: Scope(
+        conn, load_run(conn, CAMPAIGN), None, dt.date(2015, 9, 30)), hold=0.0)
+    database.engine.dispose()
+    assert len(report.holds) > 20 and report.changes > 6  # many transactions, many rungs
+    ticks = [b for b in json.loads(invoke(db, "campaign", "batches", CAMPAIGN, "--json").output)
+             if b["kind"] == "tick"]
+    assert len(ticks) > 2
+    out = invoke(db, "campaign", "undo", CAMPAIGN, "--note", "时钟跑错", "--actor", "lead",
+                 "--as-of", "2015-09-30").output
+    assert "undid tick of 2015-09-30" in out
+    for code in codes:
+        after = show(db, code)
+        assert (after["escalation"], after["deadline"], after["state"]) == (
+            before[code]["escalation"], before[code]["deadline"], before[code]["state"])
+    with sqlite3.connect(db) as conn:  # the clock back where it was
+        assert conn.execute("SELECT ticked_to FROM ticks").fetchall() == [("2015-07-13",)]
+    verified(db)
+    # nothing of that tick is left to undo (the tick before it wrote nothing)
+    again = invoke(db, "campaign", "undo", CAMPAIGN, "--note", "再撤", "--actor", "lead",
+                   "--as-of", "2015-09-30", ok=False)
+    assert again.exit_code != 0 and "no stage move or tick left to undo" in again.output
 
 # --- a property: the log replays to the tables after any advances and undos ---------------------
 
