@@ -15,8 +15,13 @@ main_job() {
     local out=out db=out/wgbw-2015.db
     echo "main: validating definitions"
     .venv/bin/rectify validate definitions/*.yaml
-    echo "main: replaying seed 001's campaign (July-December 2015) into $db"
     mkdir -p "$out"
+    # confidential values (reporters) are encrypted with a key kept outside the database
+    if [ -z "${RECTIFY_KEY_FILE:-}" ]; then
+        export RECTIFY_KEY_FILE="$out/rectify.key"
+        [ -f "$RECTIFY_KEY_FILE" ] || .venv/bin/rectify db keygen "$RECTIFY_KEY_FILE"
+    fi
+    echo "main: replaying seed 001's campaign (July-December 2015) into $db"
     .venv/bin/python examples/wgbw-2015/replay.py --db "$db"
     echo "main: final status"
     .venv/bin/rectify campaign status wgbw-2015 --db "$db" --as-of 2015-12-31

@@ -186,7 +186,7 @@ def replay(db: str, tick: bool | None = None, echo: bool = False,
                              f"{result.exception!r}")
         if echo and result.output.strip():
             print(result.output.rstrip())
-        return result.output
+        return result.stdout  # what the command printed for its reader, warnings apart
 
     codes: dict[str, str] = {}
     run(["init", "--admin", ADMIN, "--name", "系统管理员"])
