@@ -160,3 +160,13 @@ def seeded(tmp_path: Path, factory: pytest.TempPathFactory, campaign: bool = Tru
     db = tmp_path / "rectify.db"
     copy_db(template(factory, campaign), db)
     return Cli(db)
+
+
+def site(cli: Cli, folder: Path, units: str, people: str, day: str) -> None:
+    """A new database with its administrator, then a unit tree and people from CSV text, as an
+    office sets up before its first campaign."""
+    (folder / "units.csv").write_text(units, encoding="utf-8")
+    (folder / "people.csv").write_text(people, encoding="utf-8")
+    cli.ok("init", "--admin", "admin")
+    cli.ok("unit", "import", "--actor", "admin", str(folder / "units.csv"), "--as-of", day)
+    cli.ok("person", "import", "--actor", "admin", str(folder / "people.csv"), "--as-of", day)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from docx import Document
-from test_cli_common import Cli
+from test_cli_common import Cli, site
 
 DEFINITION = Path(__file__).resolve().parent / "data" / "lanzheng-2015.yaml"
 KEY = "lanzheng-2015"
@@ -45,11 +45,7 @@ def planned(cli: Cli, title: str, unit: str, head: str) -> str:
 
 def test_notices_go_to_the_rectifying_unit_named_without_ambiguity(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "n.db")
-    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    cli.ok("init", "--admin", "admin")
-    cli.ok("unit", "import", "--actor", "admin", str(tmp_path / "units.csv"), "--as-of", "2015-05-04")
-    cli.ok("person", "import", "--actor", "admin", str(tmp_path / "people.csv"), "--as-of", "2015-05-04")
+    site(cli, tmp_path, UNITS, PEOPLE, "2015-05-04")
     cli.ok("campaign", "start", str(DEFINITION), "--start", "2015-05-04", "--actor", "du",
            "--as-of", "2015-05-04")
     budget = planned(cli, "预算批复拖延", "sy-ysg", "sy-head")

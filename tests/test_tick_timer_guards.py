@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_cli_common import Cli
+from test_cli_common import Cli, site
 
 DEFINITION = Path(__file__).resolve().parent / "data" / "tzxm-2010.yaml"
 KEY = "tzxm-2010"
@@ -25,11 +25,7 @@ zjw-head,黄主任,zjw,unit-head
 
 def test_a_timer_guard_that_does_not_hold_is_not_reported_as_not_done(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "t.db")
-    (tmp_path / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp_path / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    cli.ok("init", "--admin", "admin")
-    cli.ok("unit", "import", "--actor", "admin", str(tmp_path / "units.csv"), "--as-of", "2010-05-04")
-    cli.ok("person", "import", "--actor", "admin", str(tmp_path / "people.csv"), "--as-of", "2010-05-04")
+    site(cli, tmp_path, UNITS, PEOPLE, "2010-05-04")
     cli.ok("campaign", "start", str(DEFINITION), "--start", "2010-05-04", "--actor", "sup",
            "--as-of", "2010-05-04")
     codes = []
