@@ -119,7 +119,7 @@ def test_no_value_in_the_tables_the_events_or_the_file(db: str) -> None:
             if t in ("add", "edit", "progress")} == {4, 3, 2}
 
 
-def test_an_entitled_viewer_still_sees_them(db: str, key: dict[str, str]) -> None:
+def test_an_entitled_viewer_still_sees_them(db: str, key: dict[str, str], tmp_path: Path) -> None:
     now = shown(db, CODE, key)
     assert (now["title"], now["measures"], now["target"], now["description"]) == (
         EDITED["title"], EDITED["measures"], GIVEN["target"], GIVEN["description"])
@@ -131,6 +131,14 @@ def test_an_entitled_viewer_still_sees_them(db: str, key: dict[str, str]) -> Non
     listed = invoke(db, "item", "list", CAMPAIGN, "--json", "--actor", "sup",
                     "--as-of", "2015-08-31", env=key).output
     assert EDITED["title"] in listed and IMPORTED["title"] in listed
+    ledger, report = tmp_path / "l.csv", tmp_path / "r.md"
+    invoke(db, "ledger", CAMPAIGN, "-o", str(ledger), "--actor", "lead", "--as-of", "2015-08-31",
+           env=key)
+    invoke(db, "report", CAMPAIGN, "--month", "2015-08", "-o", str(report), "--actor", "lead",
+           "--as-of", "2015-08-31", env=key)
+    text = ledger.read_text(encoding="utf-8-sig")
+    assert EDITED["measures"] in text and IMPORTED["progress"] in text and "sealed:" not in text
+    assert EDITED["title"] in report.read_text(encoding="utf-8")
     unsigned = invoke(db, "item", "show", CODE, "--json", "--as-of", "2015-08-31", env=key).output
     assert not any(v in unsigned or "sealed:" in unsigned for v in SECRET_VALUES)
 
@@ -213,3 +221,6 @@ def test_the_migration_moves_values_of_a_database_made_before_it(
     assert (now["title"], now["description"]) == (EDITED["title"], GIVEN["description"])
     assert [p["note"] for p in now["progress"]] == [GIVEN["progress"]]  # type: ignore[index]
     assert "schema is up to date" in invoke(db, "init", env=env).output  # once only
+    refused = invoke(db, "item", "undo", CODE, "--actor", "lead", "--note", "x", env=env,
+                     ok=False)
+    assert refused.exit_code != 0 and "does not reverse" in refused.output
