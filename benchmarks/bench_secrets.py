@@ -1,5 +1,7 @@
 """Confidential values: microseconds to encrypt and to decrypt one (AES-256-GCM, bound to its
 item and field), and to compute the keyed hash an event carries — target ≤ 20 µs a value.
+"seal" is the whole cost of a confidential field's value written since content is sealed
+(campaigns.sealed): its keyed hash (the token) plus encrypting it, for a 100-character measure.
 
 Values are reporters' names and phone numbers as imports bring them (5–30 characters).  Times
 are the best of ``--runs`` over ``--n`` values.  ``python benchmarks/bench_secrets.py
@@ -51,12 +53,29 @@ def main() -> None:
         for i, f, v in values:
             hmac.new(mac_key, f"WGBW-2015-{i:04d}/{f}\n{v}".encode(), hashlib.sha256).hexdigest()
 
+    from campaigns.sealed import PREFIX, row_field
+    from campaigns.secrets import Hasher
+
+    hasher = Hasher.__new__(Hasher)
+    hasher.key = mac_key
+    measures = [f"{i:06d}" + "建立健全窗口服务制度，开展作风整顿，限期整改到位并公开承诺。" * 3
+                for i in range(args.n)]
+
+    def seal() -> None:
+        for i, v in enumerate(measures):
+            code = f"WGBW-2015-{i:04d}"
+            digest = hasher(code, "measures", v)
+            _token = f"{PREFIX}measures:{digest}"
+            vault.seal(i, row_field("measures", digest), v)
+
     enc, dec, mac = best(encrypt), best(decrypt), best(keyed_hash)
+    whole = best(seal)
     print(f"{args.n} confidential values, best of {args.runs}:")
     print(f"  encrypt  {enc:6.2f} µs a value")
     print(f"  decrypt  {dec:6.2f} µs a value")
     print(f"  hmac     {mac:6.2f} µs a value")
-    print(f"  target   {'met' if max(enc, dec) <= 20 else 'MISSED'} (≤ 20 µs a value)")
+    print(f"  seal     {whole:6.2f} µs a value (token + encrypt, 100-character measures)")
+    print(f"  target   {'met' if max(enc, dec, whole) <= 20 else 'MISSED'} (≤ 20 µs a value)")
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ class ItemAdded(Payload):
 
     KIND = "item added"
     MACHINE, TRIGGER = "item", "add"
-    VERSION = 3  # 2: an import gives leader_id and person_id; 3: hmac of confidential values
+    VERSION = 4  # 2: an import gives leader_id and person_id; 3: hmac of confidential values;
+    # 4: a field the campaign seals (campaigns.sealed) holds its token, never the value
     title: str
     unit: str  # unit code
     category: str
@@ -153,6 +154,7 @@ class Planned(Payload):
 
     KIND = "plan"
     MACHINE, TRIGGER = "rectification", "plan"
+    VERSION = 2  # 2: a sealed field (measures, target, department) holds its token
     measures: str
     target: str | None
     department: str | None
@@ -193,6 +195,7 @@ class ProgressRecorded(Payload):
 
     KIND = "progress"
     MACHINE, TRIGGER = "record", "progress"
+    VERSION = 2  # 2: the note is its token when progress is sealed
     evidence: list[dict[str, str]]  # [{"file": name, "sha256": hex}]
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
 
@@ -203,7 +206,7 @@ class Edited(Payload):
 
     KIND = "edit"
     MACHINE, TRIGGER = "record", "edit"
-    VERSION = 2  # 2: hmac of the confidential values given
+    VERSION = 3  # 2: hmac of the confidential values given; 3: sealed fields as tokens
     old: Mapping[str, Any]
     new: Mapping[str, Any]
     secrets: list[str] | None = field(default=None, metadata=OPTIONAL)
@@ -377,6 +380,18 @@ class ReportersPurged(Payload):
     items: int
 
 
+@dataclass(frozen=True)
+class Sealed(Payload):
+    """An item's confidential values moved out of the state tables into the secrets table
+    (migration 0011; campaigns.sealed): ``new`` holds each field's token, never the value.
+    Events written before it keep the values they carried (the log is append-only)."""
+
+    KIND = "sealed"
+    MACHINE, TRIGGER = "record", "seal"
+    new: Mapping[str, str]
+    progress: int | None = field(default=None, metadata=OPTIONAL)  # notes moved, if any
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 
@@ -417,7 +432,7 @@ KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
-    StageOverdue)
+    StageOverdue, Sealed)
 
 
 # --- building entries ----------------------------------------------------------------------------

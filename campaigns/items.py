@@ -25,6 +25,7 @@ from .context import Scope
 from .duties import edit_refusals, move_refusals
 from .records import Record, load_records
 from .runs import Run, require_forward
+from .sealed import Sealer
 from .secrets import Hasher, store
 from .stages import stage_for
 from .tables import (
@@ -81,8 +82,10 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
     stage = stage_for(run, as_of)  # found today: the latest-starting window holding today
     ev.lock(conn, [run.key])
     seq, code = next_code(conn, run)
+    sealer = Sealer(conn, run)  # confidential content: tokens here, values in secrets
+    shown = sealer.seal(0, code, {"title": title.strip(), "description": description})
     item_id = insert_id(conn, insert(I).values(
-        campaign_id=run.id, code=code, seq=seq, title=title.strip(), description=description,
+        campaign_id=run.id, code=code, seq=seq, title=shown["title"], description=shown["description"],
         unit_id=unit_row.id, category=category, source=source, stage=stage, found_on=as_of,
         state=d.machines["item"].initial, version=1, entered_on=as_of, reopen_count=0,
         typical=False, external_ref=external_ref))
@@ -90,9 +93,11 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
         item_id=item_id, campaign_id=run.id, state=d.machines["rectification"].initial, version=1,
         entered_on=as_of, deadline=deadline, original_deadline=deadline, level_base=deadline,
         returns=0))
+    sealer.rebind(0, item_id)
+    sealer.flush()
     given = {f: v for f, v in (("reporter", reporter), ("reporter_contact", reporter_contact)) if v}
     store(conn, [(item_id, f, v) for f, v in given.items()], fresh=True)
-    ev.write(conn, [ev.entry(run.key, ev.ItemAdded(title, unit_row.code, category, source, rect_id,
+    ev.write(conn, [ev.entry(run.key, ev.ItemAdded(shown["title"], unit_row.code, category, source, rect_id,
                                                    deadline, sorted(given),
                                                    hmac=Hasher(conn).seal(code, given) or None),
                              subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
@@ -145,8 +150,14 @@ def _plan(scope: Scope, record: Record, measures: str, target: str | None,
             if pid is None:
                 raise NotFound(f"unknown person '{key}'", "add them with 'rectify person add'")
             changes[field] = pid
+    sealer = Sealer(conn, run)
+    changes = sealer.seal(record.item.id, code, changes)  # the event carries tokens
+    sealer.flush()
     decided = plan_record(conn, run, record, Request("plan", actor, as_of, changes=changes))
     decided.raise_if_refused(code, "run 'rectify item triggers CODE' to see what is possible now")
+    for m in decided.moves:
+        if m.trigger == "plan":
+            m.payload_version = ev.Planned.VERSION
     apply_moves(conn, TABLES, E, decided.moves)
     return deadline
 
@@ -168,6 +179,9 @@ def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[st
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
     ev.lock(conn, [run.key])
+    sealer = Sealer(conn, run)
+    note = sealer.seal(record.item.id, code, {"progress": note})["progress"]
+    sealer.flush()
     pid = insert_id(conn, insert(PROGRESS).values(
         item_id=record.item.id, business_date=as_of, actor=actor.key, note=note,
         recorded_at=now()))
@@ -226,6 +240,11 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
         else:
             rect_vals[field] = value
     ev.lock(conn, [run.key])
+    sealer = Sealer(conn, run)
+    if sealer:  # confidential content: the columns and the event get tokens
+        item_vals = sealer.seal(record.item.id, code, item_vals)
+        rect_vals = sealer.seal(record.item.id, code, rect_vals)
+        sealer.flush()
     before_item = conn.execute(select(*(I.c[k] for k in item_vals)).where(
         I.c.id == record.item.id)).first() if item_vals else None
     before_rect = conn.execute(select(*(R.c[k] for k in rect_vals)).where(

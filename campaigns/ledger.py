@@ -88,7 +88,9 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
     people = dict(conn.execute(select(P.c.id, P.c.name)).all())
     labels: dict[tuple[str, str], str] = {}
     n = 0
-    for it in campaign_at(conn, run, as_of).items:
+    from .sealed import open_items
+
+    for it in open_items(conn, run, scope.actor, campaign_at(conn, run, as_of).items):
         if unit_ids is not None and it.unit_id not in unit_ids:
             continue
         n += 1

@@ -19,6 +19,7 @@ from .firing import firing_text
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
+from .sealed import open_items, revealer
 from .secrets import read_secrets
 from .standing import Overdue
 from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS
@@ -52,7 +53,7 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
     is_late = Overdue(run.definition)
     names = _people(conn)
     out = []
-    for it in campaign_at(conn, run, as_of).items:
+    for it in open_items(conn, run, scope.actor, campaign_at(conn, run, as_of).items):
         late = is_late(it.deadline, it.rect_state, as_of)
         if ((state and state not in (it.state, it.rect_state))
                 or (unit_ids is not None and it.unit_id not in unit_ids)
@@ -93,6 +94,8 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
     if it is None:
         raise NotFound(f"{code} was not yet recorded on {as_of}",
                        "give a later --as-of, or leave it out for today")
+    reveal = revealer(conn, run, scope.actor, [code])
+    it = open_items(conn, run, scope.actor, [it])[0]
     names = _people(conn)
     d = run.definition
     cats = d.sections.get("categories") or {}
@@ -117,11 +120,12 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
     if not hide:
         detail.update(read_secrets(conn, record.item.id))
     detail["progress"] = [
-        {"date": p.business_date.isoformat(), "actor": p.actor, "note": p.note}
+        {"date": p.business_date.isoformat(), "actor": p.actor, "note": reveal(code, p.note)}
         for p in conn.execute(select(PROGRESS).where(
             PROGRESS.c.item_id == record.item.id, PROGRESS.c.business_date <= as_of)
             .order_by(PROGRESS.c.id))]
-    detail["history"] = history(conn, record.item.id, as_of)
+    detail["history"] = [{**e, "note": reveal(code, e["note"])}
+                         for e in history(conn, record.item.id, as_of)]
     if "progress" in hide:  # a progress note is also the note of its event
         detail["history"] = [{**e, "note": ""} if e["trigger"] == "progress" else e
                              for e in detail["history"]]

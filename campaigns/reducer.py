@@ -75,7 +75,8 @@ class ItemAt:
 
 FIELDS = tuple(f.name for f in fields(ItemAt))
 DATES = frozenset({"found_on", "deadline", "original_deadline", "closed_on"})
-CORRECTIONS = ("edit", "move")  # events carrying the old and new values of the facts they change
+CORRECTIONS = ("edit", "move", "seal")  # events carrying the new values of the facts they change
+# (and the old ones, but for "seal": a value moved to the secrets table, its token in its place)
 # Facts an item's first event may leave out: the first later edit's old value, else today's.
 UNCARRIED = ("description", "leader_id", "person_id", "department", "measures", "target")
 # Facts the state tables and a replay must agree on (``snapshots.replay_problems``).

@@ -123,7 +123,9 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree),
                       hidden=hidden(run, scope.actor))
     at = campaign_at(conn, run, as_of)
-    items = at.items
+    from .sealed import open_items
+
+    items = open_items(conn, run, scope.actor, at.items)
     closing = closing_states(d)
     is_late = Overdue(d)
     order = label_order(d)

@@ -129,6 +129,10 @@ def item_change(conn: Connection, run: Run, item_id: int, code: str) -> Change:
                       "which an undo does not reverse; only a change of its state or fields, "
                       "or its recording, can be undone",
                       "record new progress, or correct the facts with 'rectify item edit'")
+    if last.trigger == "seal":  # putting a plain value back in its column is no undo
+        raise Refused(f"the latest event on {code} moved its confidential values to the secrets "
+                      f"table ({last.business_date}), which an undo does not reverse",
+                      "correct the facts with 'rectify item edit'")
     batch = conn.execute(select(B).where(B.c.campaign_id == run.id, B.c.first_seq <= last.seq,
                                          B.c.last_seq >= last.seq)).first()
     if batch is not None:

@@ -149,6 +149,11 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
         rows = list_notices(conn, scope.run, scope.tree, level=level, unit=unit, since=first,
                             until=last)
         hide = hidden(scope.run, scope.actor) & {"title", "leader", "person"}
+        if "title" not in hide:  # an entitled viewer: the title a token stands for
+            from campaigns.sealed import revealer
+
+            reveal = revealer(conn, scope.run, scope.actor)
+            rows = [{**r, "title": reveal(r["code"], r["title"])} for r in rows]
         record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
                     level=level, unit=unit, since=first)
         if not documents:

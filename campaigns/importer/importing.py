@@ -13,6 +13,7 @@ from ..batches import IMPORT, recording
 from ..context import Scope
 from ..events import lock
 from ..runs import require_forward
+from ..sealed import Sealer
 from ..tabular import Sheet
 from .codes import CodeAllocator
 from .columns import column_mapping
@@ -124,7 +125,10 @@ class _Writer:
         for p in fresh:
             self.checker.attribute(p)
         changed = []
+        sealer = Sealer(self.scope.conn, self.run)
         for p, item in matched:
+            if sealer:  # compared as tokens: the columns hold tokens, never the values
+                p.values = sealer.seal(item["id"], item["code"], p.values)
             diff = diff_row(self.run, p, item, self.checker.people.names)
             if not diff:
                 self.result.unchanged += 1
@@ -151,6 +155,7 @@ class _Writer:
         for p, item, diff in changed:
             update_item(self.scope, self.origin, p, item, diff)
             self.result.updated.append(item["code"])
+        sealer.flush()
 
     def finish(self) -> None:
         """Raise (rolling the savepoint back) if anything stood in the way."""

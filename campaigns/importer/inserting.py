@@ -16,7 +16,8 @@ from engine.io.store import now
 from engine.io.writer import Entry
 
 from ..context import Scope
-from ..events import ItemAdded
+from ..events import ItemAdded, ProgressRecorded
+from ..sealed import Sealer
 from ..secrets import Hasher, store
 from ..standing import closing_states
 from ..tables import ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R
@@ -40,7 +41,10 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     seqs, codes = allocator.assign(rows)
     stamp = now()
     item_rows: list[dict[str, Any]] = []
+    sealer = Sealer(conn, run)
     for i, p in enumerate(rows):
+        if sealer:  # confidential content: tokens in the columns and events (placeholder -seq)
+            p.values = sealer.seal(-seqs[i], codes[i], p.values)
         v = p.values
         item_rows.append({
             "campaign_id": run.id, "code": codes[i], "seq": seqs[i], "title": v["title"],
@@ -54,6 +58,8 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     for start in range(0, len(codes), 500):
         ids.update(conn.execute(select(I.c.code, I.c.id).where(
             I.c.code.in_(codes[start:start + 500]))).all())
+    if sealer:
+        sealer.rebind_all({-seqs[i]: ids[code] for i, code in enumerate(codes)})
     rect_rows: list[dict[str, Any]] = []
     for i, p in enumerate(rows):
         v = p.values
@@ -105,10 +111,12 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
             notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.acting.key,
                           "note": p.values["progress"], "recorded_at": stamp})
             progress.append(event_row(scope, code, item_id, "record", "progress", None,
-                                      {"evidence": [], "import": where}, p.values["progress"]))
+                                      {"evidence": [], "import": where}, p.values["progress"],
+                                      version=ProgressRecorded.VERSION))
     log_events(conn, added)
     write_changes(conn, moves)
     log_events(conn, progress)
     store(conn, secrets, fresh=True)
+    sealer.flush()
     bulk_insert(conn, PR, notes)
     return codes

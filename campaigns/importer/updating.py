@@ -16,7 +16,7 @@ from engine.io.store import now
 from engine.io.writer import Entry
 
 from ..context import Scope
-from ..events import Edited
+from ..events import Edited, ProgressRecorded
 from ..plugin import CONFIDENTIAL_FIELDS
 from ..secrets import Hasher, store
 from ..tables import PROGRESS as PR
@@ -76,7 +76,8 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
         conn.execute(insert(PR).values(item_id=item["id"], business_date=as_of,
                                        actor=scope.acting.key, note=progress, recorded_at=stamp))
         events.append(event_row(scope, item["code"], item["id"], "record", "progress", None,
-                                {"evidence": [], "import": where}, progress))
+                                {"evidence": [], "import": where}, progress,
+                                version=ProgressRecorded.VERSION))
     # The row's first event keeps what the row said (see ``fingerprint``).
     said = fingerprint(p, run.definition.confidential)
     if events and events[0].trigger == "edit":
