@@ -33,19 +33,22 @@ STAGES = [("2016-01-02", "stage", "stage-close", "supervise"),
           ("2016-01-02", "stage", "stage-close", "institutionalize")]
 
 
-def definition(tmp: Path) -> str:
+def definition(tmp: Path, secret_titles: bool = False) -> str:
     text = WGBW.read_text(encoding="utf-8").replace(
         "deadlines:\n", "deadlines:\n  confirm_within: 3 working days\n", 1) + REMINDERS
+    if secret_titles:
+        text = text.replace("confidential: [reporter, reporter_contact]",
+                            "confidential: [reporter, reporter_contact, title]")
     path = tmp / "wgbw-2015.yaml"
     path.write_text(text, encoding="utf-8")
     return str(path)
 
 
-def build(tmp: Path) -> Rectify:
+def build(tmp: Path, db: str | None = None, secret_titles: bool = False) -> Rectify:
     """A planned item never done (due 12-30) and a report never confirmed (reported 08-03, to be
     confirmed by 08-06), ticked to 12-31, then to 2016-01-02 in a tick of its own."""
-    r = Rectify(str(tmp / "r.db"))
-    setup_campaign(r, definition(tmp))
+    r = Rectify(db or str(tmp / "r.db"))
+    setup_campaign(r, definition(tmp, secret_titles))
     r.codes = [add_planned(r, CAMPAIGN, "2015-08-03", "2015-12-30"),  # type: ignore[attr-defined]
                r.ok("item", "add", CAMPAIGN, "--title", "无人核实的举报", "--unit", "tax",
                     "--category", "passive-attitude", "--source", "public-report", "--actor",
@@ -193,3 +196,26 @@ def test_an_undone_tick_withdraws_its_notices_as_it_does_the_escalations(tmp_pat
     assert ("2016-01-02", "stage", "stage-close") in live
     assert ("2015-08-07", "reminder", "confirm-reminder") in live
     assert any(n["code"] == planned and n["kind"] == "escalation" for n in again if not n["status"])
+
+
+def test_a_confidential_title_is_shown_only_to_an_entitled_actor(tmp_path: Path) -> None:
+    r = build(tmp_path, secret_titles=True)
+    for args in ((), ("--csv",), ("--json",)):
+        assert "无人核实的举报" not in r.ok("notices", CAMPAIGN, "--kind", "reminder", *args)
+    folder = tmp_path / "html"
+    r.ok("notices", CAMPAIGN, "--kind", "reminder", "--html", str(folder))
+    assert all("无人核实的举报" not in p.read_text(encoding="utf-8") for p in folder.iterdir())
+    shown = r.json("notices", CAMPAIGN, "--kind", "reminder", "--actor", "lead")
+    assert {n["title"] for n in shown} == {"无人核实的举报"}
+    assert r.sql("SELECT count(*) FROM events WHERE \"trigger\" = 'read'") == [(1,)]
+
+
+def test_on_postgresql(tmp_path: Path, pg_db_url: str) -> None:
+    r = build(tmp_path, pg_db_url)
+    assert office(r.json("notices", CAMPAIGN, "--kind", "stage")) == STAGES
+    r.ok("campaign", "undo", CAMPAIGN, "--note", "时钟跑错日期", "--actor", "lead")
+    assert [n["status"] for n in r.json("notices", CAMPAIGN, "--kind", "stage")] == ["作废", "作废"]
+    assert [n["status"] for n in r.json("notices", CAMPAIGN, "--kind", "reminder")] == ["", ""]
+    r.ok("tick", CAMPAIGN, "--as-of", "2016-01-02")
+    assert [n["status"] for n in r.json("notices", CAMPAIGN, "--kind", "stage")] == [
+        "作废", "作废", "", ""]
