@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
@@ -54,6 +54,7 @@ from .tables import (
     RECTIFICATIONS as R,
     SUBJECT_TABLES as TABLES,
     TICKS as T,
+    UNDONE as U,
 )
 
 ONE_DAY = dt.timedelta(days=1)
@@ -118,7 +119,12 @@ def clock_for(run: Run, held: dict[str, set[str]] | None = None) -> Clock:
              day: dt.date) -> tuple[list[Move], list[str]]:
         return _fire(conn, run, timer, ids, day, held)
 
-    return Clock(run.definition, subjects, E, log, fire, stream=run.key)
+    return Clock(run.definition, subjects, E, log, fire, stream=run.key, standing=standing())
+
+
+def standing() -> Any:
+    """Events not reversed by an undo: an undone reminder counts as never sent."""
+    return ~exists().where(U.c.event_id == E.c.id)
 
 
 def last_tick(conn: Connection, run: Run) -> dt.date | None:
@@ -414,7 +420,8 @@ def _reminded(conn: Connection, run: Run, machine: str, subject_id: int, state: 
     rules = {f"reminders.{lv.key}": lv.key for lv in rem.levels}
     return {rules[rule] for rule in conn.execute(
         select(E.c.rule).where(E.c.subject_id == subject_id, E.c.machine == machine,
-                               E.c.rule.in_(sorted(rules)), E.c.business_date >= entered_on)
+                               E.c.rule.in_(sorted(rules)), E.c.business_date >= entered_on,
+                               standing())
     ).scalars()}
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .notice_docs import KIND, NoticeDoc
@@ -73,12 +74,14 @@ th:nth-child(1) { width: 2.2em; } th:nth-child(2) { width: 8.6em; }
 th:nth-child(4), th:nth-child(5) { width: 4.4em; } th:nth-child(7) { width: 3.6em; }
 th:nth-child(6), th:nth-child(8) { width: 6.2em; }
 p.sign { text-align: right; margin-top: 3em; line-height: 1.8; }
+section.office th { width: auto !important; }
 @media print { body { margin: 0; } }
 """
 
 
-def to_html(run: Run, docs: Sequence[NoticeDoc]) -> str:
-    """One HTML page with a section (a printed page) per document; all text escaped."""
+def to_html(run: Run, docs: Sequence[NoticeDoc], office: Sequence[OfficePage] = ()) -> str:
+    """One HTML page with a section (a printed page) per document, then the notices to the
+    office; all text escaped."""
     e = html.escape
     sections = []
     for doc in docs:
@@ -103,6 +106,7 @@ def to_html(run: Run, docs: Sequence[NoticeDoc]) -> str:
 </table>
 <p class="sign">{e(t['issuer'])}<br>{e(t['date'])}</p>
 </section>""")
+    sections += office_html(office)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -117,17 +121,19 @@ def to_html(run: Run, docs: Sequence[NoticeDoc]) -> str:
 """
 
 
-def write_pdf(run: Run, docs: Sequence[NoticeDoc], path: str) -> None:
+def write_pdf(run: Run, docs: Sequence[NoticeDoc], path: str,
+              office: Sequence[OfficePage] = ()) -> None:
     """The HTML laid out by WeasyPrint (Pango draws the CJK fonts the system has)."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("fontTools").setLevel(logging.ERROR)  # font subsetting chatter
-    HTML(string=to_html(run, docs)).write_pdf(path)
+    HTML(string=to_html(run, docs, office)).write_pdf(path)
 
 
-def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str) -> None:
+def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str,
+               office: Sequence[OfficePage] = ()) -> None:
     """A Word document, a page per notice, in the fonts Chinese offices print with."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -172,27 +178,43 @@ def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str) -> None:
                 table.cell(i, j).text = v
         para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT)
         last = para(t["date"], align=WD_ALIGN_PARAGRAPH.RIGHT)
-        if k < len(docs) - 1:
+        if k < len(docs) + len(office) - 1:
+            last.add_run().add_break(WD_BREAK.PAGE)
+    for k, page in enumerate(office, len(docs)):
+        para(page.title, align=WD_ALIGN_PARAGRAPH.CENTER, size=22, bold=True, red=True)
+        para(page.campaign, align=WD_ALIGN_PARAGRAPH.CENTER)
+        para(page.to)
+        para(page.body, indent=True)
+        table = document.add_table(rows=1 + len(page.rows), cols=len(page.header))
+        table.style = "Table Grid"
+        for j, h in enumerate(page.header):
+            table.cell(0, j).text = h
+        for i, cells in enumerate(page.rows, 1):
+            for j, v in enumerate(cells):
+                table.cell(i, j).text = v
+        last = para(cn_date(page.day), align=WD_ALIGN_PARAGRAPH.RIGHT)
+        if k < len(docs) + len(office) - 1:
             last.add_run().add_break(WD_BREAK.PAGE)
     document.save(path)
 
 
 def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None = None,
-          path: str | None = None) -> list[str]:
-    """A file per document in ``folder`` (named unit-level-day), or all in the one file ``path``."""
-    def one(target: str, chosen: Sequence[NoticeDoc]) -> None:
+          path: str | None = None, office: Sequence[OfficePage] = ()) -> list[str]:
+    """A file per document in ``folder`` (named unit-level-day; a page to the office
+    office-KIND-day), or all in the one file ``path``."""
+    def one(target: str, chosen: Sequence[NoticeDoc], pages: Sequence[OfficePage] = ()) -> None:
         if fmt == "html":
             with open(target, "w", encoding="utf-8") as fh:
-                fh.write(to_html(run, chosen))
+                fh.write(to_html(run, chosen, pages))
         elif fmt == "pdf":
-            write_pdf(run, chosen, target)
+            write_pdf(run, chosen, target, pages)
         else:
-            write_docx(run, chosen, target)
+            write_docx(run, chosen, target, pages)
 
     from engine.core.errors import EnvironmentProblem
 
     written: list[str] = []
-    if not docs:
+    if not docs and not office:
         return written
     target = folder or path or ""
     try:
@@ -202,11 +224,98 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
                 target = os.path.join(folder, f"{doc.stem}.{fmt}")
                 one(target, [doc])
                 written.append(target)
+            for page in office:
+                target = os.path.join(folder, f"{page.stem}.{fmt}")
+                one(target, [], [page])
+                written.append(target)
         if path is not None:
             target = path
-            one(path, docs)
+            one(path, docs, office)
             written.append(path)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write {target}: {exc.strerror or exc}",
                                  "choose a folder or file you may write to (-o, --html)") from None
     return written
+
+
+# --- the clock's notices to the office ----------------------------------------------------------
+
+STAGE_HEADER = ("序号", "阶段", "应结束日期", "未满足的条件", "原因")
+REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（天）")
+
+
+@dataclass(frozen=True)
+class OfficePage:
+    """One page of notices to the office: the stages kept open on a day, or one reminder level's
+    reports on a day, to the offices that must answer.  Never numbered: not a 督办通知书."""
+
+    title: str
+    to: str
+    body: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    campaign: str
+    day: dt.date
+    stem: str
+
+
+def office_pages(run: Run, rows: Sequence[dict[str, Any]]) -> list[OfficePage]:
+    """Pages from the stage and reminder rows of a listing (withdrawn ones left out)."""
+    from .safecells import file_stem
+
+    meta = run.definition.sections.get("campaign") or {}
+    basis = str(meta.get("basis") or run.definition.title)
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("kind") in ("stage", "reminder") and not r.get("status"):
+            groups.setdefault((r["issued_on"], r["kind"], r["level"] if r["kind"] == "reminder"
+                               else "", r["to"]), []).append(r)
+    pages = []
+    for (day_text, kind, level, to), group in sorted(groups.items()):
+        day = dt.date.fromisoformat(day_text)
+        table: tuple[tuple[str, ...], ...]
+        header: tuple[str, ...]
+        if kind == "stage":
+            table = tuple((str(i), f"{r['title']}（{r['code']}）", r["deadline"], g, why)
+                          for i, r in enumerate(group, 1)
+                          for g, why in zip(r.get("guards") or [""], r.get("reasons") or [""],
+                                            strict=False))
+            names = "、".join(r["title"] for r in group)
+            body = (f"根据《{basis}》的安排，{names}应已按期结束，但下列条件尚未满足，该阶段仍未结束。"
+                    "请督促落实；条件满足后由系统自动结束，确需提前结束的，由有权角色强制结束。")
+            title, header = "阶段逾期提示", STAGE_HEADER
+        else:
+            table = tuple((str(i), r["code"], r["title"], r["unit"], r["deadline"],
+                           str(r["days_overdue"])) for i, r in enumerate(group, 1))
+            action = f"{group[0]['action']}。" if group[0]["action"] else ""
+            body = f"下列{len(group)}项问题已超过核实时限，尚未核实或处理。{action}"
+            title, header = group[0]["level_title"] or "核实提醒", REMINDER_HEADER
+        pages.append(OfficePage(title, f"{to}：" if to else "", body, header, table,
+                                run.definition.title, day,
+                                file_stem(f"office-{kind}{'-' + level if level else ''}-{day_text}")))
+    return pages
+
+
+def office_html(pages: Sequence[OfficePage]) -> list[str]:
+    """The pages as HTML sections, all text escaped."""
+    e = html.escape
+    out = []
+    for page in pages:
+        head = "".join(f"<th>{e(h)}</th>" for h in page.header)
+        body = "\n".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>"
+                         for row in page.rows)
+        out.append(f"""<section class="office">
+<h1>{e(page.title)}</h1>
+<p class="campaign">{e(page.campaign)}</p>
+<hr>
+<p>{e(page.to)}</p>
+<p class="body">{e(page.body)}</p>
+<table>
+<thead><tr>{head}</tr></thead>
+<tbody>
+{body}
+</tbody>
+</table>
+<p class="sign">{e(cn_date(page.day))}</p>
+</section>""")
+    return out

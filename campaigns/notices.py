@@ -1,13 +1,17 @@
-"""Escalation notices (提醒/督办/通报/问责): listing them (documents: campaigns.notice_docs).
+"""Notices: escalation (提醒/督办/通报/问责), and the clock's notices to the office (a stage that
+cannot close, a reminder to confirm: campaigns.office_notices), listed together by day.
 
-The clock writes one notice per rectification and level reached (campaigns.clock); here they are
-read back with the unit, the responsible leader and person joined in.  Nothing confidential is
-ever read: the reporter lives in its own table, which these queries do not touch.
+The clock writes one escalation notice per rectification and level reached (campaigns.clock);
+here they are read back with the unit, the responsible leader and person joined in, and the
+rectifying unit they are addressed to (documents: campaigns.notice_docs).  Nothing confidential
+is ever read: the reporter lives in its own table, which these queries do not touch.  As of a
+date, a notice an undo withdrew by then is marked 作废; one withdrawn later is shown as it stood.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,15 +19,54 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .duties import rectifying_row
+from .office_notices import ESCALATION, KINDS, WITHDRAWN, list_office_notices
 from .runs import Run
 from .tables import DOCUMENTS as D, ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R
 from .units import UnitTree
 
-COLUMNS = ["issued_on", "level", "level_title", "unit", "code", "title", "leader", "person",
-           "deadline", "days_overdue", "new_deadline", "action", "document", "status"]
-WITHDRAWN = "作废"  # what an undo made of a notice or a document (campaigns.undo)
+COLUMNS = ["issued_on", "kind", "level", "level_title", "to", "unit", "code", "title", "leader",
+           "person", "deadline", "days_overdue", "new_deadline", "action", "reason", "document",
+           "status"]
 HEADERS = {"issued_on": "issued", "level_title": "title", "days_overdue": "overdue",
-           "new_deadline": "new deadline"}
+           "new_deadline": "new deadline", "to": "addressee"}
+_ORDER = {k: i for i, k in enumerate(KINDS)}
+
+
+def parse_kinds(texts: Sequence[str]) -> set[str]:
+    """``--kind`` values (several, or comma-separated); none: every kind."""
+    chosen = {t.strip() for text in texts for t in text.split(",") if t.strip()}
+    unknown = sorted(chosen - set(KINDS))
+    if unknown:
+        raise InvalidInput(f"unknown notice kind '{unknown[0]}'", f"kinds: {', '.join(KINDS)}")
+    return chosen or set(KINDS)
+
+
+def reminder_key(run: Run, text: str) -> str | None:
+    """A reminder level by key or title (核实提醒), or None when ``text`` names none."""
+    rem = run.definition.reminders
+    for lv in rem.levels if rem else ():
+        if text in (lv.key, lv.title):
+            return lv.key
+    return None
+
+
+def list_all(conn: Connection, run: Run, tree: UnitTree, *, kinds: set[str] | None = None,
+             level: str | None = None, since: dt.date | None = None, unit: str | None = None,
+             until: dt.date | None = None) -> list[dict[str, Any]]:
+    """Every notice of the kinds asked for, by day (escalation, then stage, then reminders).
+
+    ``level`` names a ladder level or a reminder level, and keeps only that level's notices.
+    """
+    kinds = set(KINDS) if kinds is None else kinds
+    reminder = reminder_key(run, level) if level else None
+    rows: list[dict[str, Any]] = []
+    if ESCALATION in kinds and not reminder:
+        rows += list_notices(conn, run, tree, level=level, since=since, unit=unit, until=until)
+    if not level or reminder:
+        rows += list_office_notices(conn, run, tree, kinds=kinds - {ESCALATION},
+                                    reminder=reminder, since=since, until=until, unit=unit)
+    return sorted(rows, key=lambda r: (r["issued_on"], _ORDER[r["kind"]]))  # stable within
 
 
 def level_key(run: Run, text: str) -> str:
@@ -45,7 +88,7 @@ def level_key(run: Run, text: str) -> str:
 def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | None = None,
                  since: dt.date | None = None, unit: str | None = None,
                  until: dt.date | None = None) -> list[dict[str, Any]]:
-    """The campaign's notices, oldest first, with unit, leader and person joined."""
+    """The campaign's escalation notices, oldest first, with unit, leader and person joined."""
     leader, person = P.alias("leader"), P.alias("person")
     query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
                     N.c.action, N.c.withdrawn_on, I.c.code, I.c.title, I.c.unit_id, R.c.original_deadline,
@@ -70,20 +113,33 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
                             .order_by(D.c.id)):
         documents.setdefault((doc[0], doc[1], doc[2]), []).append(doc)
 
+    def gone(on: dt.date | None) -> bool:
+        """Withdrawn by an undo dated on or before the day viewed."""
+        return on is not None and (until is None or on <= until)
+
     def document(r: Any) -> str:
         """The numbers of the documents listing the notice, a withdrawn one marked 作废."""
-        return ", ".join(d.number + (f" {WITHDRAWN}" if d.withdrawn_on else "")
+        return ", ".join(d.number + (f" {WITHDRAWN}" if gone(d.withdrawn_on) else "")
                          for d in documents.get((r.unit_id, r.level, r.issued_on), [])
                          if r.code in (d[4] or []))
 
+    to: dict[int, str] = {}
+
+    def addressee(unit_id: int) -> str:
+        """The unit that rectifies the item, whom the 督办通知书 goes to."""
+        if unit_id not in to:
+            to[unit_id] = tree.unique_name(rectifying_row(tree, tree.by_id[unit_id], run.definition))
+        return to[unit_id]
+
     return [{
-        "issued_on": r.issued_on.isoformat(), "level": r.level,
-        "level_title": titles.get(r.level, r.level), "unit": tree.by_id[r.unit_id].title,
+        "issued_on": r.issued_on.isoformat(), "kind": ESCALATION, "level": r.level,
+        "level_title": titles.get(r.level, r.level), "to": addressee(r.unit_id),
+        "unit": tree.by_id[r.unit_id].title,
         "unit_code": tree.by_id[r.unit_id].code, "code": r.code, "title": r.title,
         "leader": r.leader or "", "person": r.person or "", "deadline": r.deadline.isoformat(),
         "original_deadline": r.original_deadline.isoformat() if r.original_deadline else "",
         "days_overdue": r.days_overdue,
         "new_deadline": r.new_deadline.isoformat() if r.new_deadline else "",
-        "action": r.action or "", "document": document(r),
-        "status": WITHDRAWN if r.withdrawn_on else "",
+        "action": r.action or "", "reason": "", "document": document(r),
+        "status": WITHDRAWN if gone(r.withdrawn_on) else "",
     } for r in conn.execute(query)]

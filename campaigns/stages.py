@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, Refused
@@ -28,7 +28,7 @@ from .context import Scope
 from .figures import StoreFigures
 from .i18n import _
 from .runs import Run, require_forward
-from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S
+from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S, UNDONE as U
 
 
 def close(scope: Scope, key: str, force: bool = False) -> list[str]:
@@ -194,7 +194,8 @@ def overdue(conn: Connection, run: Run, row: Any, verb: str, since: dt.date, as_
             refusals: list[Refusal]) -> str | None:
     """Record that the clock may not open or close a stage, once: a ``stage overdue`` event
     with each refusing guard's title and reason, and the line saying it.  None when the last
-    such event of this stage already said the same (a daily tick repeats nothing)."""
+    such event of this stage still standing already said the same (a daily tick repeats
+    nothing; after an undo of the tick that said it, the next tick says it again)."""
     spec = run.definition.stage(row.key)
     assert spec is not None
     calls = {str(c): c for c in (*spec.entry, *spec.exit)}
@@ -203,7 +204,8 @@ def overdue(conn: Connection, run: Run, row: Any, verb: str, since: dt.date, as_
     payload = ev.StageOverdue(row.key, verb, since, titles, [r.reason for r in refusals])
     last = conn.execute(select(E.c.payload).where(
         E.c.campaign_id == run.id, E.c.item_id.is_(None), E.c.machine == "stage",
-        E.c.subject_id == row.id, E.c.trigger == ev.StageOverdue.TRIGGER)
+        E.c.subject_id == row.id, E.c.trigger == ev.StageOverdue.TRIGGER,
+        ~exists().where(U.c.event_id == E.c.id))
         .order_by(E.c.id.desc()).limit(1)).scalar()
     if last == payload.as_payload():
         return None

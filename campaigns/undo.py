@@ -202,7 +202,7 @@ def refuse_later(conn: Connection, run: Run, change: Change, undone: set[int]) -
                           "undo the later change first (the change to undo must be the latest "
                           "on each subject it touched)")
     if change.batch is not None and change.batch.kind == TICK:
-        later = conn.execute(select(B.c.id, B.c.business_date).where(
+        later = conn.execute(select(B.c.id, B.c.business_date, B.c.first_seq, B.c.last_seq).where(
             B.c.campaign_id == run.id, B.c.kind == TICK, B.c.first_seq > last)).all()
         for row in later:
             if _standing(conn, run, row, undone):

@@ -73,9 +73,10 @@ class Rectify:
             "ORDER BY id")]
 
     def notices(self, campaign: str = "wgbw-2015") -> list[tuple[str, ...]]:
-        """(issued, level, code, deadline, days overdue, new deadline) of every notice."""
+        """(issued, level, code, deadline, days overdue, new deadline) of every escalation
+        notice (the ladder's; not the stage and reminder notices to the office)."""
         return [(n["issued_on"], n["level"], n["code"], n["deadline"], str(n["days_overdue"]),
-                 n["new_deadline"]) for n in self.json("notices", campaign)]
+                 n["new_deadline"]) for n in self.json("notices", campaign, "--kind", "escalation")]
 
 
 def setup_campaign(r: Rectify, definition: str = WGBW, start: str = "2015-07-01") -> None:

@@ -45,11 +45,12 @@ def test_list_in_issue_order_with_people_joined(r: Rectify) -> None:
     ]
     supervision = rows[2]
     assert supervision == {
-        "issued_on": "2015-10-01", "level": "supervision", "level_title": "督办", "unit": "县财政局",
+        "issued_on": "2015-10-01", "kind": "escalation", "level": "supervision",
+        "level_title": "督办", "to": "县财政局", "unit": "县财政局",
         "unit_code": "fin", "code": first, "title": NASTY, "leader": "张局长", "person": "钱科员",
         "deadline": "2015-09-30", "original_deadline": "2015-09-30", "days_overdue": 1,
         "new_deadline": "2015-10-20", "action": "下发督办意见，明确整改措施和整改时限",
-        "document": "", "status": ""}
+        "reason": "", "document": "", "status": ""}
     assert rows[3]["leader"] == rows[3]["person"] == "赵局长"
 
 
@@ -69,16 +70,16 @@ def test_filters(r: Rectify) -> None:
 def test_csv_export(r: Rectify) -> None:
     text = r.ok("notices", "wgbw-2015", "--csv", "--level", "circular")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["issued_on", "level", "level_title", "unit", "code", "title", "leader",
-                             "person", "deadline", "days_overdue", "new_deadline", "action",
-                             "document", "status"]
+    assert list(rows[0]) == ["issued_on", "kind", "level", "level_title", "to", "unit", "code",
+                             "title", "leader", "person", "deadline", "days_overdue",
+                             "new_deadline", "action", "reason", "document", "status"]
     assert [(x["issued_on"], x["level_title"], x["deadline"], x["days_overdue"]) for x in rows] == [
         ("2015-11-03", "通报", "2015-10-20", "14"), ("2015-11-03", "通报", "2015-10-20", "14")]
 
 
 def test_table_output(r: Rectify) -> None:
     text = r.ok("notices", "wgbw-2015", "--level", "reminder")
-    assert text.splitlines()[0].split()[:4] == ["issued", "level", "title", "unit"]
+    assert text.splitlines()[0].split()[:6] == ["issued", "kind", "level", "title", "addressee", "unit"]
     assert "提醒责任单位按期完成整改" in text
 
 

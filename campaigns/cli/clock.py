@@ -104,9 +104,12 @@ def _print(report: Any) -> None:
 
 @click.command("notices")
 @click.argument("campaign")
-@click.option("--level", metavar="LEVEL", help="Only this escalation level (key or title).")
+@click.option("--level", metavar="LEVEL",
+              help="Only this escalation or reminder level (key or title).")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only notices of KIND: escalation, stage or reminder (repeat, or a,b).")
 @click.option("--since", metavar="DATE", help="Only notices issued on or after DATE.")
-@click.option("--unit", help="Only this unit's subtree.")
+@click.option("--unit", help="Only notices about items of this unit's subtree.")
 @click.option("--issue", is_flag=True,
               help="Number and record the business day's 督办通知书 (with --since: every day "
                    "from DATE); needs --actor.")
@@ -120,17 +123,21 @@ def _print(report: Any) -> None:
 @output_options
 @ACTOR
 @common
-def notices(campaign: str, level: str | None, since: str | None, unit: str | None, issue: bool,
-            folder: str | None, output: str | None, doc_format: str | None, fmt: str,
-            actor: str | None, db: str | None, as_of: str | None) -> None:
-    """List CAMPAIGN's escalation notices (提醒/督办/通报/问责), or print and issue 督办通知书.
+def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str | None,
+            unit: str | None, issue: bool, folder: str | None, output: str | None,
+            doc_format: str | None, fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
+    """List CAMPAIGN's notices (escalation, stage overdue, reminders), or print and issue 督办通知书.
 
-    A 督办通知书 goes to the unit that rectifies the items (a bureau for its sections' items) for
-    one level on one day, and lists only the items still open at the end of that day.  Without
-    --issue the documents are drafts, not numbered.
+    Beside the escalation notices (提醒/督办/通报/问责) to the units, the clock's notices to the
+    office: a stage its guards keep open past its window (to the lead unit and the roles that
+    may force it: which guard, why, since when), and reminders to confirm a waiting report (to
+    the roles that must confirm).  A 督办通知书 goes to the unit that rectifies the items (a
+    bureau for its sections' items) for one level on one day, and lists only the items still
+    open at the end of that day.  Without --issue the documents are drafts, not numbered; the
+    notices to the office are printed beside them, never numbered.
     """
     from campaigns.dates import parse_date
-    from campaigns.notices import COLUMNS, HEADERS, list_notices
+    from campaigns.notices import COLUMNS, HEADERS, list_all, parse_kinds
     from campaigns.runs import load_run
 
     from ._common import scope_of
@@ -146,8 +153,8 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
         last = scope.as_of if (as_of or issue) else None
         if issue and first is None:
             first = scope.as_of
-        rows = list_notices(conn, scope.run, scope.tree, level=level, unit=unit, since=first,
-                            until=last)
+        rows = list_all(conn, scope.run, scope.tree, kinds=parse_kinds(kinds), level=level,
+                        unit=unit, since=first, until=last)
         hide = hidden(scope.run, scope.actor) & {"title", "leader", "person"}
         if "title" not in hide:  # an entitled viewer: the title a token stands for
             from campaigns.sealed import revealer
@@ -164,19 +171,24 @@ def notices(campaign: str, level: str | None, since: str | None, unit: str | Non
         rows = [blank(r, hide) for r in rows]  # a document keeps its columns, emptied
         from campaigns import notice_docs, notice_render
 
-        docs = notice_docs.build(conn, scope.run, scope.tree, rows)
+        docs = notice_docs.build(conn, scope.run, scope.tree,
+                                 [r for r in rows if r["kind"] == "escalation"])
         if issue:
             docs = notice_docs.issue(conn, scope.run, docs, scope.acting.key)
+        office = notice_render.office_pages(scope.run, rows)
         # written inside the transaction: a file that cannot be written issues nothing
-        written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single)
+        written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single,
+                                      office=office)
     for doc in docs if issue else ():
         reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
         click.echo(f"issued {doc.number} to {doc.to} ({doc.level_title}, {doc.issued_on}, "
                    f"{len(doc.rows)} item(s){reply})")
     units = len({d.unit.code for d in docs})
     listed = sum(len(d.rows) for d in docs)
-    click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s): "
-               f"{', '.join(written) or 'nothing written'}")
+    to_office = (f" and {len(office)} page(s) of notices to the office ("
+                 f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
+    click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s)"
+               f"{to_office}: {', '.join(written) or 'nothing written'}")
 
 
 def _targets(folder: str | None, output: str | None,

@@ -204,9 +204,13 @@ class Clock:
     """Applies a definition's ladder and timers to stored subjects, one business day at a time."""
 
     def __init__(self, definition: Definition, subjects: Mapping[str, Subjects], events: Table,
-                 log: StepLog | None = None, fire: FireFn | None = None, stream: str = "") -> None:
+                 log: StepLog | None = None, fire: FireFn | None = None, stream: str = "",
+                 standing: ColumnElement[bool] | None = None) -> None:
         self.definition = definition
         self.stream = stream  # the event log (hash chain) the clock's events join
+        # which of ``events`` still count (None: all): a reminder reversed by a compensating
+        # event is not "already sent", so the next tick sends it again
+        self.standing = standing
         self.subjects = subjects
         self.events = events
         self.log = log
@@ -314,7 +318,8 @@ class Clock:
         t, e = subj.table, self.events
         rule = reminder_rule(level)
         sent = exists().where(e.c.subject_id == t.c.id, e.c.machine == subj.machine,
-                              e.c.rule == rule, e.c.business_date >= t.c.entered_on)
+                              e.c.rule == rule, e.c.business_date >= t.c.entered_on,
+                              *(() if self.standing is None else (self.standing,)))
         key = subj.key if subj.key is not None else cast(t.c.id, String)
         waiting = and_(subj.scope, t.c.state.in_(sorted(rem.states)),
                        t.c.entered_on <= reminder_base(self.calendar, rem, level, day), ~sent)
