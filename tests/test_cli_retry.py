@@ -66,3 +66,35 @@ def test_a_command_meeting_a_busy_database_is_run_again_and_succeeds(
     assert scalar(cli.db, "SELECT count(*) FROM events") > events, out  # and did its work once
     assert scalar(cli.db, "SELECT count(*) FROM batches WHERE kind = 'import'") == \
         (1 if command == "item import" else 0)
+
+
+def test_tick_all_retries_a_later_campaign_once_an_earlier_one_committed(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tick --all`` commits one campaign's tick before the next: a busy database then is
+    retried for that campaign inside the command, which is not run again whole."""
+    from clock_fixtures import ZUOFENG
+
+    import campaigns.cli.clock
+
+    cli.ok("campaign", "start", ZUOFENG, "--start", "2015-07-01", "--key", "zf", "--actor", "lead")
+    real = campaigns.cli.clock._tick_one
+    holder = sqlite3.connect(cli.db, isolation_level=None, check_same_thread=False)
+    calls: list[str] = []
+
+    def tick_then_lock(db: object, key: str, *args: object) -> object:
+        calls.append(key)
+        report = real(db, key, *args)
+        if len(calls) == 1:  # another writer takes the lock between the two campaigns
+            holder.execute("BEGIN IMMEDIATE")
+            threading.Timer(HELD, lambda: holder.execute("ROLLBACK")).start()
+        return report
+
+    monkeypatch.setattr(campaigns.cli.clock, "_tick_one", tick_then_lock)
+    try:
+        cli.ok("tick", "--all", "--as-of", "2015-08-10")
+    finally:
+        time.sleep(HELD + 0.1)
+        holder.close()
+    assert calls[0] == CAMPAIGN and calls[-1] == "zf" and len(calls) >= 3  # zf tried again
+    assert calls.count(CAMPAIGN) == 1  # the first campaign's tick was not run again
+    assert scalar(cli.db, "SELECT count(*) FROM ticks WHERE ticked_to = '2015-08-10'") == 2
