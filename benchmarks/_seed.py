@@ -17,7 +17,7 @@ def seed(path: str, n: int) -> list[str]:
     """A campaign with ``n`` reported items in unit 'czj'; returns their codes."""
     from campaigns.db import Database
     from campaigns.events import ItemAdded, write
-    from campaigns.people import add_person
+    from campaigns.people import add_person, first_admin
     from campaigns.runs import start
     from campaigns.tables import ITEMS, RECTIFICATIONS
     from campaigns.units import UnitTree, add_unit
@@ -30,11 +30,12 @@ def seed(path: str, n: int) -> list[str]:
     db.init()
     with db.write() as conn:
         tree = UnitTree.load(conn)
-        add_unit(conn, tree, "county", "县", None)
-        add_unit(conn, tree, "czj", "县财政局", "county")
-        add_unit(conn, tree, "dcs", "督查室", "county")
-        add_person(conn, tree, "head", "单位负责人", "czj", ["unit-head"])
-        add_person(conn, tree, "super", "督查员", "dcs", ["supervision-office"])
+        first_admin(conn, tree, "admin", "管理员")  # people and units are an administrator's
+        add_unit(conn, tree, "county", "县", None, actor="admin")
+        add_unit(conn, tree, "czj", "县财政局", "county", actor="admin")
+        add_unit(conn, tree, "dcs", "督查室", "county", actor="admin")
+        add_person(conn, tree, "head", "单位负责人", "czj", ["unit-head"], actor="admin")
+        add_person(conn, tree, "super", "督查员", "dcs", ["supervision-office"], actor="admin")
         run = start(conn, DEFINITION, dt.date(2015, 7, 1), "super", dt.date(2015, 7, 1))
         unit_id = tree.find("czj").id
         codes = [f"WGBW-2015-{i:04d}" for i in range(1, n + 1)]

@@ -82,7 +82,8 @@ def build(folder: str, n: int) -> str:
     path = base_db(folder)
     db = Database(path)
     with db.write() as conn:
-        add_person(conn, UnitTree.load(conn), "sup", "督查室", "county", ["supervision-office"])
+        add_person(conn, UnitTree.load(conn), "sup", "督查室", "county", ["supervision-office"],
+                   actor="admin")
     with db.write() as conn:
         run = load_run(conn, KEY)
         lead = resolve_actor(conn, "lead", set(run.definition.roles))

@@ -86,7 +86,7 @@ def write_inputs(folder: str, n: int) -> tuple[str, str]:
 def base_db(folder: str) -> str:
     """Units, one leader each, the supervising office, and the campaign started."""
     from campaigns.db import Database
-    from campaigns.people import add_person
+    from campaigns.people import add_person, first_admin
     from campaigns.runs import start
     from campaigns.units import UnitTree, add_unit
 
@@ -95,11 +95,12 @@ def base_db(folder: str) -> str:
     db.init()
     with db.write() as conn:
         tree = UnitTree.load(conn)
-        add_unit(conn, tree, "county", "某县", None)
+        first_admin(conn, tree, "admin", "管理员")  # people and units are an administrator's
+        add_unit(conn, tree, "county", "某县", None, actor="admin")
         for u in range(UNITS):
-            add_unit(conn, tree, f"u{u:03d}", f"第{u:03d}局", "county")
-            add_person(conn, tree, f"head{u:03d}", f"局长{u:03d}", f"u{u:03d}", ["unit-head"])
-        add_person(conn, tree, "lead", "组织部", "county", ["lead-office"])
+            add_unit(conn, tree, f"u{u:03d}", f"第{u:03d}局", "county", actor="admin")
+            add_person(conn, tree, f"head{u:03d}", f"局长{u:03d}", f"u{u:03d}", ["unit-head"], actor="admin")
+        add_person(conn, tree, "lead", "组织部", "county", ["lead-office"], actor="admin")
         start(conn, DEFINITION, START, "lead", START)
     db.engine.dispose()
     _checkpoint(path)

@@ -97,7 +97,7 @@ WHERE campaign_id = :cid AND level = 'reminder' AND state IN ('in_progress', 'pe
 def build(url: str, n: int) -> int:
     """A fresh database at ``url`` with the campaign and ``n`` rectifications; returns its id."""
     from campaigns.db import Database
-    from campaigns.people import add_person
+    from campaigns.people import add_person, first_admin
     from campaigns.runs import start
     from campaigns.units import UnitTree, add_unit
     from engine.io.store import metadata
@@ -110,18 +110,20 @@ def build(url: str, n: int) -> int:
     db.init()
     with db.write() as conn:
         tree = UnitTree.load(conn)
-        add_unit(conn, tree, "county", "县", None)
+        first_admin(conn, tree, "admin", "管理员")  # people and units are an administrator's
+        add_unit(conn, tree, "county", "县", None, actor="admin")
         tree = UnitTree.load(conn)
         for u in range(UNITS):
-            add_unit(conn, tree, f"u{u:03d}", f"单位{u:03d}", "county")
+            add_unit(conn, tree, f"u{u:03d}", f"单位{u:03d}", "county", actor="admin")
         tree = UnitTree.load(conn)
         for p in range(PEOPLE):
-            add_person(conn, tree, f"p{p:03d}", f"干部{p:03d}", f"u{p % UNITS:03d}", ["unit-head"])
-        add_person(conn, tree, "super", "督查员", "county", ["supervision-office"])
+            add_person(conn, tree, f"p{p:03d}", f"干部{p:03d}", f"u{p % UNITS:03d}", ["unit-head"],
+                       actor="admin")
+        add_person(conn, tree, "super", "督查员", "county", ["supervision-office"], actor="admin")
         run = start(conn, DEFINITION, START, "super", START)
         cid = run.id
         first_unit = tree.find("u000").id
-        first_person = conn.exec_driver_sql("SELECT min(id) FROM people").scalar()
+        first_person = conn.exec_driver_sql("SELECT id FROM people WHERE key = 'p000'").scalar()
         conn.exec_driver_sql(f"INSERT INTO ticks (campaign_id, ticked_to) VALUES ({cid}, '{DUE}')")
         conn.exec_driver_sql(f"UPDATE stages SET state = 'open', opened_on = '2015-08-01' "
                              f"WHERE campaign_id = {cid} AND key IN ('self-inspect', 'supervise')")

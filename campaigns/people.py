@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import InvalidInput, NotFound, Refused
+from engine.core.errors import EngineError, InvalidInput, NotFound, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor
 from engine.core.moves import Edit
 from engine.io.writer import apply_edits
 
+from .admins import ADMIN_ROLE, require_admin
 from .events import Origin, PersonAdded, PersonDeactivated, lock, site_entry, write_site
 from .tables import PEOPLE as P, SITE, UNITS as U, insert_id
-from .units import ADMIN, UnitTree, site_today
+from .units import UnitTree, site_today
+
+if TYPE_CHECKING:
+    from .tabular import Row
+
+__all__ = ["ADMIN_ROLE", "require_admin"]  # where the CLI has always found them
 
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 PERSON_COLUMNS = {
@@ -29,9 +36,45 @@ PERSON_COLUMNS = {
 
 
 def add_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str | None,
-               roles: list[str], title: str | None = None, *, actor: str = ADMIN,
+               roles: list[str], title: str | None = None, *, actor: str | None,
                day: dt.date | None = None, origin: Origin | None = None) -> dict[str, Any]:
-    """Add a person and record it in the site log (``origin``: the imported file's row)."""
+    """Add a person and record it in the site log as done by ``actor``, who must be an
+    administrator (``origin``: the imported file's row)."""
+    return _insert_person(conn, tree, key, name, unit, roles, title,
+                          actor=require_admin(conn, actor), day=day, origin=origin)
+
+
+def import_people(conn: Connection, file: str, rows: Sequence[Row], *, actor: str | None,
+                  day: dt.date | None = None) -> int:
+    """Add every person of ``rows`` (read from ``file`` before the transaction), all or
+    nothing: every bad row is reported, and none is written if one is."""
+    import os
+
+    from .tabular import ImportErrors
+
+    actor = require_admin(conn, actor)  # once, before any row: not a refusal per row
+    tree = UnitTree.load(conn)
+    problems: list[str] = []
+    for row in rows:
+        v = row.values
+        try:
+            with conn.begin_nested():
+                add_person(conn, tree, v.get("key", ""), v.get("name", ""), v.get("unit") or None,
+                           (v.get("roles") or "").replace(";", " ").replace(",", " ").split(),
+                           v.get("title") or None, actor=actor, day=day,
+                           origin=Origin(os.path.basename(file), None, row.number))
+        except EngineError as exc:
+            problems.append(f"{file}: row {row.number}: {exc.message}")
+    if problems:
+        raise ImportErrors(file, problems)
+    return len(rows)
+
+
+def _insert_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: str | None,
+                   roles: list[str], title: str | None, *, actor: str, day: dt.date | None,
+                   origin: Origin | None) -> dict[str, Any]:
+    """The row and its site event, once the actor is known to be allowed (``add_person``,
+    ``first_admin``)."""
     if not KEY.fullmatch(key):
         raise InvalidInput(f"person key '{key}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. zhangwei-czj")
@@ -71,8 +114,11 @@ def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
     return out
 
 
-def deactivate(conn: Connection, key: str, *, actor: str = ADMIN, day: dt.date | None = None) -> None:
-    """Stop ``key`` acting: the row keeps its history, the change checks the version read."""
+def deactivate(conn: Connection, key: str, *, actor: str | None,
+               day: dt.date | None = None) -> None:
+    """Stop ``key`` acting, as the administrator ``actor``: the row keeps its history, the
+    change checks the version read."""
+    actor = require_admin(conn, actor)
     row = conn.execute(select(P.c.id, P.c.version, P.c.active).where(P.c.key == key)).first()
     if row is None:
         raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
@@ -85,26 +131,6 @@ def deactivate(conn: Connection, key: str, *, actor: str = ADMIN, day: dt.date |
     apply_edits(conn, {"person": P}, [Edit(row.id, row.version, "person", {"active": False})])
     write_site(conn, [site_entry(PersonDeactivated(), subject=key, actor=actor,
                                  day=day or site_today(), subject_id=row.id)])
-
-
-ADMIN_ROLE = "admin"  # the site's own role: changes people and units (no definition gives it)
-
-
-def require_admin(conn: Connection, actor: str | None) -> str:
-    """The key of the administrator making a change to people or units, or a refusal."""
-    first = "the first administrator is created by 'rectify init --admin KEY --name NAME'"
-    if not actor:
-        raise Refused("who is doing this? people and units are changed only by an administrator",
-                      f"pass --actor ADMIN-KEY (or set RECTIFY_ACTOR); {first}")
-    row = conn.execute(select(P.c.roles, P.c.active).where(P.c.key == actor)).first()
-    if row is None:
-        raise NotFound(f"unknown actor '{actor}'", first)
-    if not row.active:
-        raise Refused(f"actor '{actor}' has been deactivated", "act as an active administrator")
-    if ADMIN_ROLE not in (row.roles or "").split():
-        raise Refused(f"'{actor}' is not an administrator (role '{ADMIN_ROLE}'); people and units "
-                      "are changed only by one", f"ask an administrator; {first}")
-    return actor
 
 
 def first_admin(conn: Connection, tree: UnitTree, key: str, name: str | None) -> str:
@@ -120,7 +146,9 @@ def first_admin(conn: Connection, tree: UnitTree, key: str, name: str | None) ->
     if conn.execute(select(P.c.id).where(P.c.key == key)).first():
         raise InvalidInput(f"person '{key}' already exists and is not an administrator",
                            "give a new key to --admin")
-    add_person(conn, tree, key, name or key, None, [ADMIN_ROLE], actor=key)
+    # the one change to people made without an administrator: there is none yet
+    _insert_person(conn, tree, key, name or key, None, [ADMIN_ROLE], None, actor=key, day=None,
+                   origin=None)
     return f"administrator {key} added"
 
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import InvalidInput, NotFound
+from engine.core.errors import EngineError, InvalidInput, NotFound
 
+from .admins import require_admin
 from .events import Origin, UnitAdded, site_entry, write_site
 from .tables import UNITS as U, insert_id
 
+if TYPE_CHECKING:
+    from .tabular import Row
+
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-ADMIN = "admin"  # who the site log names when a unit or person command is given no --actor
 SITE_TIMEZONE = "Asia/Shanghai"
 
 
@@ -117,9 +120,11 @@ class UnitTree:
 
 
 def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: str | None,
-             kind: str | None = None, *, actor: str = ADMIN, day: dt.date | None = None,
+             kind: str | None = None, *, actor: str | None, day: dt.date | None = None,
              origin: Origin | None = None) -> UnitRow:
-    """Add a unit and record it in the site log (``origin``: the imported file's row)."""
+    """Add a unit and record it in the site log as done by ``actor``, who must be an
+    administrator (``origin``: the imported file's row)."""
+    actor = require_admin(conn, actor)
     if not CODE.fullmatch(code):
         raise InvalidInput(f"unit code '{code}' is not valid",
                            "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
@@ -140,6 +145,31 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
     tree.by_id[uid] = row
     tree.by_code[code] = row
     return row
+
+
+def import_units(conn: Connection, file: str, rows: Sequence[Row], *, actor: str | None,
+                 day: dt.date | None = None) -> int:
+    """Add every unit of ``rows`` (read from ``file`` before the transaction), all or nothing:
+    every bad row is reported, and none is written if one is."""
+    import os
+
+    from .tabular import ImportErrors
+
+    actor = require_admin(conn, actor)  # once, before any row: not a refusal per row
+    tree = UnitTree.load(conn)
+    problems: list[str] = []
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                add_unit(conn, tree, row.values.get("code", ""), row.values.get("title", ""),
+                         row.values.get("parent") or None, row.values.get("kind") or None,
+                         actor=actor, day=day,
+                         origin=Origin(os.path.basename(file), None, row.number))
+        except EngineError as exc:
+            problems.append(f"{file}: row {row.number}: {exc.message}")
+    if problems:
+        raise ImportErrors(file, problems)
+    return len(rows)
 
 
 def list_units(tree: UnitTree) -> list[dict[str, Any]]:

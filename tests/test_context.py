@@ -33,9 +33,9 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def test_the_unit_tree_is_read_on_first_use_then_kept(db: Database) -> None:
     with db.write() as conn:
         scope = Scope(conn, load_run(conn, CAMPAIGN), None, DAY)
-        add_unit(conn, UnitTree.load(conn), "new-a", "新单位甲", None)  # before first use: seen
+        add_unit(conn, UnitTree.load(conn), "new-a", "新单位甲", None, actor="admin")  # seen
         assert "new-a" in scope.tree.by_code
-        add_unit(conn, UnitTree.load(conn), "new-b", "新单位乙", None)  # after: the scope keeps its tree
+        add_unit(conn, UnitTree.load(conn), "new-b", "新单位乙", None, actor="admin")  # kept
         assert "new-b" not in scope.tree.by_code
         assert scope.tree is scope.tree
 

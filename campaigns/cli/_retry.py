@@ -5,7 +5,8 @@ SQLite still busy after its wait) rolls back the transaction it happened in.  A 
 had committed nothing else is then run again whole, from parsing its arguments: it reads
 everything afresh, so the second run decides on what the first one's rival wrote.  A command
 that already committed something (a tick's earlier transactions) is not run again: it retries
-its own transactions (engine.io.store.retrying).
+its own transactions (engine.io.store.retrying), as does an import's own transaction after its
+catch-up tick committed (``after_commits``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from engine.core.errors import Conflict
-from engine.io.store import ATTEMPTS, BACKOFF
+from engine.io.store import ATTEMPTS, BACKOFF, retrying
+
+T = TypeVar("T")
 
 
 def retry_command(ctx: click.Context, invoke: Callable[[], Any]) -> Any:
@@ -36,3 +39,18 @@ def retry_command(ctx: click.Context, invoke: Callable[[], Any]) -> Any:
         ctx._protected_args, ctx.args = list(args[0]), list(args[1])
         time.sleep(BACKOFF * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
     raise AssertionError("unreachable")
+
+
+def commits() -> int:
+    """How many write transactions this process has committed so far (for ``after_commits``)."""
+    from campaigns import db
+
+    return len(db.committed)
+
+
+def after_commits(since: int, work: Callable[[], T]) -> T:
+    """``work``, one whole write transaction, retried by itself on a conflict when the command
+    committed something since ``since`` (an import's catch-up tick): the command as a whole is
+    then no longer run again (``retry_command``), and without this its last transaction would
+    get no second try.  Otherwise run once, the command's own retry covering it."""
+    return retrying(work) if commits() != since else work()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import click
@@ -37,11 +38,16 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     else:
         assert campaign is not None
         keys = [campaign]
+    from ._retry import after_commits, commits
+
     reports: list[dict[str, Any]] = []
     failed = 0
+    before = commits()
     for key in keys:
         try:
-            report = _tick_one(database_, key, as_of, dry_run)
+            # once an earlier campaign's tick committed, the command is not run again whole: a
+            # conflict is retried here (a tick is resumable, so running it again is safe)
+            report = after_commits(before, partial(_tick_one, database_, key, as_of, dry_run))
         except EngineError as exc:
             if not every:
                 raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
 import click
@@ -52,21 +52,36 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
                    columns: str | None, header_row: int | None, update: bool, max_size: str,
                    fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """The body of ``rectify item import`` (the command itself lives in the item group)."""
-    from campaigns.importer import Options, import_items, parse_columns
+    from campaigns.importer import Options, catch_up_clock, import_items, parse_columns
     from campaigns.importer.header import open_table
     from campaigns.runs import load_run
+
+    from ._retry import after_commits, commits
 
     options = Options(sheet=sheet, header_row=header_row, columns=parse_columns(columns),
                       update=update, dry_run=dry_run, max_bytes=parse_size(max_size))
     store = database(db)
-    # the file is opened and checked before the write transaction: a FIFO, a damaged
-    # workbook or a malformed CSV never holds the database's write lock
-    with open_table(file, options) as table, \
-            (store.read() if dry_run else store.write()) as conn, \
-            progress_bar("importing") as bar:
-        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
-        result = import_items(scope, file, options, progress=bar[1], on_total=bar[0],
-                              table=table)
+
+    def scope_in(conn: Any) -> Any:
+        return scope_of(conn, load_run(conn, campaign), as_of, actor)
+
+    # the file is opened and checked before any write transaction: a FIFO, a damaged workbook
+    # or a malformed CSV never holds the database's write lock, nor moves the campaign's clock
+    with ExitStack() as stack:
+        opened = [stack.enter_context(open_table(file, options))]
+
+        def write() -> Any:
+            again = not opened  # a retry reads the file afresh: the first reading is used up
+            with (open_table(file, options) if again else nullcontext(opened.pop())) as table, \
+                    (store.read() if dry_run else store.write()) as conn, \
+                    progress_bar("importing") as bar:
+                return import_items(scope_in(conn), file, options, progress=bar[1],
+                                    on_total=bar[0], table=table)
+
+        before = commits()
+        # the campaign's clock, up to the import's date, in short transactions of its own
+        catch_up_clock(store.read, store.write, scope_in, options)
+        result = after_commits(before, write)
     if fmt == "json":
         emit(result.as_dict(), "json")
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from campaigns.i18n import _
-from campaigns.people import require_admin
 
 from ._common import ACTOR, as_of_date, common, database, db_only
 from ._output import emit, output_options
@@ -28,9 +27,8 @@ def unit_add(code: str, title: str, parent: str | None, kind: str | None, actor:
     """Add unit CODE under --parent (an administrator; recorded in the site log)."""
     from campaigns.units import UnitTree, add_unit
 
-    with database(db).write() as conn:
-        admin = require_admin(conn, actor)
-        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind, actor=admin,
+    with database(db).write() as conn:  # add_unit checks the actor is an administrator
+        row = add_unit(conn, UnitTree.load(conn), code, title, parent, kind, actor=actor,
                        day=as_of_date(as_of))
     click.echo(_("added unit {code} {title}").format(code=row.code, title=row.title))
 
@@ -41,31 +39,14 @@ def unit_add(code: str, title: str, parent: str | None, kind: str | None, actor:
 @common
 def unit_import(file: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Import units from a CSV (code,title,parent,kind or 代码,名称,上级,类型); all or nothing."""
-    import os
+    from campaigns.tabular import read_csv
+    from campaigns.units import UNIT_COLUMNS, import_units
 
-    from campaigns.events import Origin
-    from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import UNIT_COLUMNS, UnitTree, add_unit
-    from engine.core.errors import EngineError
-
-    rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))
+    rows = read_csv(file, UNIT_COLUMNS, ("code", "title"))  # read before the transaction
     day = as_of_date(as_of)
-    problems: list[str] = []
     with database(db).write() as conn:
-        admin = require_admin(conn, actor)
-        tree = UnitTree.load(conn)
-        for row in rows:
-            try:
-                with conn.begin_nested():
-                    add_unit(conn, tree, row.values.get("code", ""), row.values.get("title", ""),
-                             row.values.get("parent") or None, row.values.get("kind") or None,
-                             actor=admin, day=day,
-                             origin=Origin(os.path.basename(file), None, row.number))
-            except EngineError as exc:
-                problems.append(f"{file}: row {row.number}: {exc.message}")
-        if problems:
-            raise ImportErrors(file, problems)
-    click.echo(f"imported {len(rows)} unit(s)")
+        n = import_units(conn, file, rows, actor=actor, day=day)
+    click.echo(f"imported {n} unit(s)")
 
 
 @unit.command("list")
@@ -103,10 +84,9 @@ def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], po
     from campaigns.people import add_person
     from campaigns.units import UnitTree
 
-    with database(db).write() as conn:
-        admin = require_admin(conn, actor)
+    with database(db).write() as conn:  # add_person checks the actor is an administrator
         add_person(conn, UnitTree.load(conn), key, name, unit, list(roles), post,
-                   actor=admin, day=as_of_date(as_of))
+                   actor=actor, day=as_of_date(as_of))
     click.echo(_("added person {key} {name}").format(key=key, name=name))
 
 
@@ -116,34 +96,14 @@ def person_add(key: str, name: str, unit: str | None, roles: tuple[str, ...], po
 @common
 def person_import(file: str, actor: str | None, db: str | None, as_of: str | None) -> None:
     """Import people from CSV (key,name,unit,roles,title or 编号,姓名,单位,角色,职务)."""
-    import os
+    from campaigns.people import PERSON_COLUMNS, import_people
+    from campaigns.tabular import read_csv
 
-    from campaigns.events import Origin
-    from campaigns.people import PERSON_COLUMNS, add_person
-    from campaigns.tabular import ImportErrors, read_csv
-    from campaigns.units import UnitTree
-    from engine.core.errors import EngineError
-
-    rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))
+    rows = read_csv(file, PERSON_COLUMNS, ("key", "name"))  # read before the transaction
     day = as_of_date(as_of)
-    problems: list[str] = []
     with database(db).write() as conn:
-        admin = require_admin(conn, actor)
-        tree = UnitTree.load(conn)
-        for row in rows:
-            v = row.values
-            try:
-                with conn.begin_nested():
-                    add_person(conn, tree, v.get("key", ""), v.get("name", ""),
-                               v.get("unit") or None,
-                               (v.get("roles") or "").replace(";", " ").replace(",", " ").split(),
-                               v.get("title") or None, actor=admin, day=day,
-                               origin=Origin(os.path.basename(file), None, row.number))
-            except EngineError as exc:
-                problems.append(f"{file}: row {row.number}: {exc.message}")
-        if problems:
-            raise ImportErrors(file, problems)
-    click.echo(f"imported {len(rows)} person(s)")
+        n = import_people(conn, file, rows, actor=actor, day=day)
+    click.echo(f"imported {n} person(s)")
 
 
 @person.command("list")
@@ -169,7 +129,6 @@ def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | 
     """Deactivate person KEY (kept for history; may no longer act)."""
     from campaigns.people import deactivate
 
-    with database(db).write() as conn:
-        admin = require_admin(conn, actor)
-        deactivate(conn, key, actor=admin, day=as_of_date(as_of))
+    with database(db).write() as conn:  # deactivate checks the actor is an administrator
+        deactivate(conn, key, actor=actor, day=as_of_date(as_of))
     click.echo(f"deactivated {key}")

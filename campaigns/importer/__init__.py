@@ -31,7 +31,7 @@ from .columns import (
     parse_columns,
 )
 from .header import Header, find_header, open_table
-from .importing import BATCH, import_items
+from .importing import BATCH, catch_up_clock, import_items
 from .matching import fingerprint
 from .moves import Current, may_import_states, plan_row_moves
 from .options import Options, Result
@@ -45,6 +45,6 @@ __all__ = [
     "Header", "ImportProblems", "Options", "Parsed", "PeopleIndex", "Result", "RowChecker",
     "RowProblem",
     "Where", "bulk_insert", "cell_date", "cell_text", "column_mapping", "fingerprint",
-    "find_header", "import_items", "may_import_states", "normalize_header", "open_table",
+    "catch_up_clock", "find_header", "import_items", "may_import_states", "normalize_header", "open_table",
     "parse_columns", "plan_row_moves",
 ]

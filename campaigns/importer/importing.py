@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, nullcontext
-from typing import Any
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import InvalidInput, Refused
 
@@ -26,6 +26,11 @@ from .problems import ImportProblems, RowProblem, Where
 from .rows import Parsed, RowChecker
 from .updating import update_item
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from ..clock import TickReport
+
 BATCH = 2000  # rows checked, matched and written together
 
 
@@ -44,13 +49,13 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
     """
     options = options or Options()
     conn, run = scope.conn, scope.run
-    require_forward(run, scope.as_of, dry_run=options.dry_run)
-    if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    _refuse(scope, options)
     if not options.dry_run:
         # An import may touch any item: the campaign's clock first runs up to its date, as every
-        # change brings the clock up to date for what it touches (docs/deadlines.md).  The tick
-        # takes the event log's head before any row: the writers' one lock order.
+        # change brings the clock up to date for what it touches (docs/deadlines.md).  A caller
+        # that opens its own transactions does that beforehand in short ones (``catch_up_clock``,
+        # as the command does); this one-transaction tick is for a caller that did not.  The
+        # tick takes the event log's head before any row: the writers' one lock order.
         if run.ticked_to is None or run.ticked_to < scope.as_of:
             from ..clock import tick
 
@@ -63,6 +68,42 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
             stack.enter_context(recording(conn, run.id, run.key, IMPORT, scope.acting.key,
                                           scope.as_of, {"file": os.path.basename(path)}))
         return _import(scope, path, options, mapping, section, progress, on_total, table)
+
+
+def catch_up_clock(read: Callable[[], AbstractContextManager[Connection]],
+                   write: Callable[[], AbstractContextManager[Connection]],
+                   scope_in: Callable[[Connection], Scope],
+                   options: Options | None = None) -> TickReport | None:
+    """Run the campaign's clock up to the import's date as the tick does, in short resumable
+    transactions (``clock.tick_in_batches``), before the import's own transaction opens: that
+    one then holds the write lock for its own rows only, not for months of escalation.
+
+    What would refuse the import anyway (actor, date, a concluded campaign) is checked first,
+    in a read, so such an import moves no clock.  The catch-up is the clock's own work, the
+    same whoever brings it about, so it stands when the import is then refused for its rows,
+    and a rerun finds it done; killed midway, the rerun finishes it as the next tick would.
+    A dry run ticks nothing (None), nor does a campaign already up to date.
+    """
+    from .. import clock
+
+    options = options or Options()
+    if options.dry_run:
+        return None
+    with read() as conn:
+        scope = scope_in(conn)
+        _refuse(scope, options)
+        run = scope.run
+        if run.ticked_to is not None and run.ticked_to >= scope.as_of:
+            return None
+    return clock.tick_in_batches(write, scope_in, hold=clock.HOLD)
+
+
+def _refuse(scope: Scope, options: Options) -> None:
+    """What refuses an import whatever its file holds."""
+    run = scope.run
+    require_forward(run, scope.as_of, dry_run=options.dry_run)
+    if run.concluded_on:
+        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
 
 
 def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
