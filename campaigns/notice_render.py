@@ -75,6 +75,8 @@ th:nth-child(4), th:nth-child(5) { width: 4.4em; } th:nth-child(7) { width: 3.6e
 th:nth-child(6), th:nth-child(8) { width: 6.2em; }
 p.sign { text-align: right; margin-top: 3em; line-height: 1.8; }
 section.office th { width: auto !important; }
+section.office th:nth-child(1) { width: 2.6em !important; }
+td { overflow-wrap: anywhere; }
 @media print { body { margin: 0; } }
 """
 

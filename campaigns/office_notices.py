@@ -49,7 +49,9 @@ def office(run: Run) -> tuple[str, list[str]]:
 
 def _addressee(run: Run, lead: str, roles: list[str]) -> str:
     titles = [run.definition.roles[r].title or r if r in run.definition.roles else r for r in roles]
-    return "、".join(dict.fromkeys(t for t in (lead, *titles) if t))
+    names = list(dict.fromkeys(t for t in (lead, *titles) if t))
+    # 县委组织部 is not named again beside 县委组织部（干部监督科）: the office within it says it
+    return "、".join(n for n in names if not any(o != n and o.startswith(n) for o in names))
 
 
 def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: set[str],

@@ -28,7 +28,7 @@ reminders:
     - {key: confirm-urge, title: 核实催办, at: +3 working days}
 """
 STAGE_WHY = "item 完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
-TO = "县委组织部、县委组织部（干部监督科）"  # the lead unit, then the roles that may force
+TO = "县委组织部（干部监督科）"  # the lead unit, then the roles that may force
 STAGES = [("2016-01-02", "stage", "stage-close", "supervise"),
           ("2016-01-02", "stage", "stage-close", "institutionalize")]
 
