@@ -121,7 +121,7 @@ class Outcome:
 @functools.cache
 def _classes() -> tuple[type[Machine], type[EventData]]:
     """The machine class whose transitions collect refusals, and transitions' ``EventData``."""
-    from transitions import EventData, Machine, State, Transition
+    from transitions import Event, EventData, Machine, State, Transition
 
     class _State(State):
         """A state whose name is a plain attribute and whose entry and exit cost nothing
@@ -200,11 +200,29 @@ def _classes() -> tuple[type[Machine], type[EventData]]:
             if dest.final:
                 machine.callbacks(machine.on_final, event_data)
 
+    class _Event(Event):
+        """``Event._trigger`` without the debug logging when the machine has no event-wide
+        callbacks (ours have none; with some, the library's own path runs)."""
+
+        def _trigger(self, event_data: EventData) -> bool:
+            machine = self.machine
+            if machine.prepare_event or machine.finalize_event or machine.on_exception:
+                return bool(super()._trigger(event_data))
+            event_data.state = state = machine.get_model_state(event_data.model)
+            if self._is_valid_source(state):
+                for branch in self.transitions[state.name]:
+                    event_data.transition = branch
+                    if branch.execute(event_data):
+                        event_data.result = True
+                        break
+            return bool(event_data.result)
+
     class _Machine(Machine):
         """A shared, model-less machine whose transitions are ``_Branch``es."""
 
         transition_cls = _Branch
         state_cls = _State
+        event_cls = _Event
 
     return _Machine, EventData
 
