@@ -23,7 +23,7 @@ from engine.io.writer import apply_moves
 
 from . import events as ev
 from .batches import COMMAND, recording
-from .clock import catch_up
+from .clock import Quiet, catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -57,6 +57,7 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
              params: Mapping[str, Any] | None, resolve: Any, batches: ExitStack) -> list[Advanced]:
     runs: dict[int, Run] = {}
     actors: dict[int, Actor] = {}
+    quiet: dict[int, Quiet] = {}
     moves: list[Move] = []
     outcomes: list[Advanced] = []
     refused: list[str] = []
@@ -70,7 +71,8 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
             batches.enter_context(recording(conn, run.id, run.key, COMMAND, actors[run.id].key,
                                             as_of))  # one change to undo: catch-up included
-        catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
+        # the clock first: what daily ticks would have done
+        catch_up(conn, run, [record], as_of, quiet.setdefault(run.id, set()))
         decided = plan_record(conn, run, record, Request(
             trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))
         if not decided.ok:
