@@ -153,26 +153,33 @@ def item_at(conn: Connection, run: Run, item_id: int, as_of: dt.date) -> ItemAt 
 
 def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) -> list[ItemAt]:
     """Every item of the campaign as the state tables hold it now, in code order."""
-    newest = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
-              .subquery())
-    query = (select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
-                    I.c.source, I.c.stage, I.c.state, R.c.state, R.c.deadline,
-                    R.c.original_deadline, I.c.closed_on, I.c.typical, R.c.level, R.c.measures,
-                    R.c.target, R.c.department, R.c.leader_id, R.c.person_id, R.c.returns,
-                    I.c.reopen_count, PR.c.note, I.c.description)
-             .select_from(I.join(R, R.c.item_id == I.c.id)
-                          .outerjoin(newest, newest.c.item_id == I.c.id)
-                          .outerjoin(PR, PR.c.id == newest.c.pid))
-             .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)).order_by(I.c.seq))
     if item_id is not None:
-        query = query.where(I.c.id == item_id)
+        rows: Iterable[Any] = conn.execute(_TABLES_QUERY.where(I.c.campaign_id == run.id,
+                                                               I.c.id == item_id))
+    else:  # on the driver, each distinct date decoded once
+        rows = _TABLES.converted(conn, {"run": run.id})
     out = []
     with bulk():
-        for row in conn.execute(query.execution_options(yield_per=5000)):
+        for row in rows:
             it = ItemAt(*row)
             it.typical = bool(it.typical)
             out.append(it)
     return out
+
+
+_NEWEST = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
+           .subquery())
+_TABLES_QUERY = (
+    select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
+           I.c.source, I.c.stage, I.c.state, R.c.state, R.c.deadline, R.c.original_deadline,
+           I.c.closed_on, I.c.typical, R.c.level, R.c.measures, R.c.target, R.c.department,
+           R.c.leader_id, R.c.person_id, R.c.returns, I.c.reopen_count, PR.c.note,
+           I.c.description)
+    .select_from(I.join(R, R.c.item_id == I.c.id)
+                 .outerjoin(_NEWEST, _NEWEST.c.item_id == I.c.id)
+                 .outerjoin(PR, PR.c.id == _NEWEST.c.pid))
+    .where(I.c.retired_on.is_(None)).order_by(I.c.seq))
+_TABLES = Prepared(_TABLES_QUERY.where(I.c.campaign_id == bindparam("run")))
 
 
 # --- replaying the log ---------------------------------------------------------------------------
@@ -223,6 +230,10 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
+_ROWS = Prepared(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
+                 .where(I.c.campaign_id == bindparam("run"), I.c.id > bindparam("above")))
+
+
 class Replay:
     """Applies events, in the order written, to items; the one place events become state."""
 
@@ -242,6 +253,7 @@ class Replay:
         self._units: dict[str, int] | None = None
         self._rows: dict[int, Any] | None = None
         self._days: dict[str, dt.date] = {}
+        self._dates: dict[str, dt.date | None] = {}
         self._payloads: dict[str, dict[str, Any]] = {}
 
     def units(self) -> dict[str, int]:
@@ -250,11 +262,10 @@ class Replay:
         return self._units
 
     def row(self, item_id: int) -> Any:
-        """An item's facts that never change: code, number, stage it was found in."""
-        if self._rows is None:  # read once: the items newer than those already held
-            self._rows = {r.id: r for r in self.conn.execute(
-                select(I.c.id, I.c.code, I.c.seq, I.c.stage)
-                .where(I.c.campaign_id == self.run.id, I.c.id > self.known))}
+        """An item's facts that never change: (id, code, number, stage it was found in)."""
+        if self._rows is None:  # read once, on the driver: the items newer than those held
+            self._rows = {r[0]: r for r in _ROWS.stream(self.conn, {"run": self.run.id,
+                                                                   "above": self.known})}
         found = self._rows.get(item_id)
         if found is None:  # an item older than those read (a single-item replay)
             found = self.conn.execute(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
@@ -292,10 +303,9 @@ class Replay:
             row = self.row(item_id)
             if row is None:
                 return
-            it = self.items[item_id] = ItemAt(row.id, row.code, row.seq, self.day(day),
-                                              stage=row.stage, state=self.initial[0],
+            it = self.items[item_id] = ItemAt(row[0], row[1], row[2], self.day(day),
+                                              stage=row[3], state=self.initial[0],
                                               rect_state=self.initial[1])
-            self.seen[item_id] = set()
             self._add(it, self.payload(raw))
         if machine == "item" and to_state:
             closing = self.closing
@@ -342,22 +352,38 @@ class Replay:
         return found
 
     def _add(self, it: ItemAt, payload: dict[str, Any]) -> None:
-        seen = self.seen[it.id]
-        unit = self.units().get(payload.get("unit") or "")
+        get = payload.get
+        unit = (self._units if self._units is not None else self.units()).get(get("unit") or "")
         if unit is not None:
             it.unit_id = unit
-        for name in ("title", "category", "source", "measures", "target", "department"):
-            if payload.get(name) is not None:
-                setattr(it, name, payload[name])
-        seen.update(("measures", "target", "department"))  # always given when set
-        it.deadline = _date(payload.get("deadline"))
-        it.original_deadline = _date(payload.get("original_deadline")) or it.deadline
-        it.typical = bool(payload.get("typical", False))
+        for name in _ADDED:
+            value = get(name)
+            if value is not None:
+                setattr(it, name, value)
+        it.deadline = self.date(get("deadline"))
+        it.original_deadline = self.date(get("original_deadline")) or it.deadline
+        it.typical = bool(get("typical", False))
         if "import" not in payload:  # added by hand: no one is responsible yet
+            self.seen[it.id] = set(_GIVEN_BY_HAND)
+            return
+        seen = self.seen[it.id] = set(_GIVEN)  # always given when set
+        if "leader_id" in payload:  # imported (version 2 on): who was responsible from the start
+            it.leader_id, it.person_id = payload["leader_id"], get("person_id")
             seen.update(("leader_id", "person_id"))
-        elif "leader_id" in payload:  # imported (version 2 on): who was responsible from the start
-            it.leader_id, it.person_id = payload["leader_id"], payload.get("person_id")
-            seen.update(("leader_id", "person_id"))
+
+    def date(self, value: Any) -> dt.date | None:
+        """``_date``, each distinct text decoded once (an item's dates come as text)."""
+        if type(value) is not str:
+            return _date(value)
+        found = self._dates.get(value, self._dates)
+        if found is self._dates:
+            found = self._dates[value] = _date(value)
+        return found  # type: ignore[return-value]
+
+
+_ADDED = ("title", "category", "source", "measures", "target", "department")
+_GIVEN = ("measures", "target", "department")
+_GIVEN_BY_HAND = (*_GIVEN, "leader_id", "person_id")
 
 
 def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:
@@ -410,17 +436,18 @@ _UNCARRIED_COLUMNS = {"description": I.c.description, "leader_id": R.c.leader_id
                       "person_id": R.c.person_id, "department": R.c.department,
                       "measures": R.c.measures, "target": R.c.target}
 _UNCARRIED_AT = {name: i for i, name in enumerate(_UNCARRIED_COLUMNS, 1)}
+_TODAY = Prepared(select(I.c.id, *_UNCARRIED_COLUMNS.values())
+                  .select_from(I.join(R, R.c.item_id == I.c.id))
+                  .where(I.c.campaign_id == bindparam("run"), I.c.id > bindparam("above")))
 
 
 def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int, Any]:
     """Today's values of the facts events may not carry, for the items after ``above``: only
     those columns, so the fallback costs one lean read, not a whole view of the tables."""
-    query = (select(I.c.id, *_UNCARRIED_COLUMNS.values())
-             .select_from(I.join(R, R.c.item_id == I.c.id))
-             .where(I.c.campaign_id == run.id, I.c.id > above))
-    if only is not None:
-        query = query.where(I.c.id == only)
-    return {row[0]: row for row in conn.execute(query)}
+    if only is None:  # no dates among them: the driver's rows as they come
+        return {row[0]: row for row in _TODAY.stream(conn, {"run": run.id, "above": above})}
+    return {row[0]: row for row in conn.execute(_TODAY.statement.where(I.c.id == only),
+                                                {"run": run.id, "above": above})}
 
 
 def _date(value: Any) -> dt.date | None:

@@ -302,6 +302,33 @@ class Prepared:
         finally:
             cursor.close()
 
+    def converted(self, conn: Connection, params: Mapping[str, Any],
+                  size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Every row as ``rows`` gives it, streamed, a text value repeated down a column (a
+        date) converted once: for a long read whose rows become objects (a campaign's items)."""
+        if conn.dialect.name != "sqlite":
+            yield from self.stream(conn, params, size)  # converted by SQLAlchemy on the way
+            return
+        c = self._compiled(conn)
+        if not c.results:
+            yield from self.stream(conn, params, size)
+            return
+        memo: dict[tuple[int, Any], Any] = {}
+        results = c.results
+        for row in self.stream(conn, params, size):
+            values = list(row)
+            for i, convert in results:
+                value = values[i]
+                if value is not None:
+                    key = (i, value)
+                    done = memo.get(key, memo)
+                    if done is memo:
+                        done = convert(value)
+                        if len(memo) < 100_000:
+                            memo[key] = done
+                    values[i] = done
+            yield tuple(values)
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
         c = self._compiled(conn)
