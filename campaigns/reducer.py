@@ -153,11 +153,8 @@ def item_at(conn: Connection, run: Run, item_id: int, as_of: dt.date) -> ItemAt 
 
 def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) -> list[ItemAt]:
     """Every item of the campaign as the state tables hold it now, in code order."""
-    if item_id is not None:
-        rows: Iterable[Any] = conn.execute(_TABLES_QUERY.where(I.c.campaign_id == run.id,
-                                                               I.c.id == item_id))
-    else:  # on the driver, each distinct date decoded once
-        rows = _TABLES.converted(conn, {"run": run.id})
+    rows: Iterable[Any] = (stored_rows(conn, run) if item_id is None else conn.execute(
+        _TABLES_QUERY.where(I.c.campaign_id == run.id, I.c.id == item_id)))
     out = []
     with bulk():
         for row in rows:
@@ -165,6 +162,12 @@ def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) ->
             it.typical = bool(it.typical)
             out.append(it)
     return out
+
+
+def stored_rows(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
+    """The state tables' items as tuples in ``FIELDS`` order, read on the driver, each distinct
+    date decoded once (``typical`` as stored: 0 or 1 on SQLite)."""
+    return _TABLES.converted(conn, {"run": run.id})
 
 
 _NEWEST = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
@@ -207,7 +210,7 @@ def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = T
         replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None)
         if not replay.apply(_REPLAY.stream(conn, {"run": run.id, "since": since, "upto": as_of})):
             return replay_items(conn, run, as_of, snapshots=False)  # out of order: from scratch
-        _resolve(conn, run, items, seen, as_of, known, None)
+        _resolve(conn, run, items, seen, as_of, known, None, replay.read_rows())
         return sorted(items.values(), key=_BY_SEQ)
 
 
@@ -230,8 +233,6 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
-_ROWS = Prepared(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
-                 .where(I.c.campaign_id == bindparam("run"), I.c.id > bindparam("above")))
 
 
 class Replay:
@@ -262,15 +263,20 @@ class Replay:
         return self._units
 
     def row(self, item_id: int) -> Any:
-        """An item's facts that never change: (id, code, number, stage it was found in)."""
+        """An item's facts that never change, (id, code, number, stage it was found in), at
+        ``_FIXED``; before them today's values of the facts events may not carry (``_today``)."""
         if self._rows is None:  # read once, on the driver: the items newer than those held
             self._rows = {r[0]: r for r in _ROWS.stream(self.conn, {"run": self.run.id,
                                                                    "above": self.known})}
         found = self._rows.get(item_id)
         if found is None:  # an item older than those read (a single-item replay)
-            found = self.conn.execute(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
-                                      .where(I.c.id == item_id)).first()
+            found = self.conn.execute(_ROWS.statement.where(I.c.id == item_id),
+                                      {"run": self.run.id, "above": 0}).first()
         return found
+
+    def read_rows(self) -> dict[int, Any] | None:
+        """The rows ``row`` read, if it read them: ``_resolve`` takes today's values there."""
+        return self._rows
 
     def apply(self, events: Iterable[Any]) -> bool:
         """Apply ``events``; False if one was written before the snapshot's last (out of order).
@@ -303,9 +309,9 @@ class Replay:
             row = self.row(item_id)
             if row is None:
                 return
-            it = self.items[item_id] = ItemAt(row[0], row[1], row[2], self.day(day),
-                                              stage=row[3], state=self.initial[0],
-                                              rect_state=self.initial[1])
+            it = self.items[item_id] = ItemAt(row[0], row[_FIXED], row[_FIXED + 1],
+                                              self.day(day), stage=row[_FIXED + 2],
+                                              state=self.initial[0], rect_state=self.initial[1])
             self._add(it, self.payload(raw))
         if machine == "item" and to_state:
             closing = self.closing
@@ -404,7 +410,8 @@ def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:
 
 
 def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[int, set[str]],
-             as_of: dt.date, above: int, only: int | None) -> None:
+             as_of: dt.date, above: int, only: int | None,
+             today: dict[int, Any] | None = None) -> None:
     """Facts no event up to ``as_of`` gave: the first later edit's old value, else today's."""
     pending = {i: [n for n in UNCARRIED if n not in s] for i, s in seen.items() if i in items}
     pending = {i: names for i, names in pending.items() if names}
@@ -424,7 +431,7 @@ def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[in
                 names.remove(name)  # type: ignore[union-attr]
     if not any(pending.values()):
         return
-    current = _today(conn, run, above, only)
+    current = today if today is not None else _today(conn, run, above, only)
     for item_id, names in pending.items():
         now = current.get(item_id)
         if now is not None:
@@ -439,6 +446,9 @@ _UNCARRIED_AT = {name: i for i, name in enumerate(_UNCARRIED_COLUMNS, 1)}
 _TODAY = Prepared(select(I.c.id, *_UNCARRIED_COLUMNS.values())
                   .select_from(I.join(R, R.c.item_id == I.c.id))
                   .where(I.c.campaign_id == bindparam("run"), I.c.id > bindparam("above")))
+# the same rows with the facts a replay takes from an item's row when its adding is applied
+_FIXED = 1 + len(_UNCARRIED_COLUMNS)
+_ROWS = Prepared(_TODAY.statement.add_columns(I.c.code, I.c.seq, I.c.stage))
 
 
 def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int, Any]:

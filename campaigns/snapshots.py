@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import operator
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,16 @@ from sqlalchemy.engine import Connection
 
 from engine.io.store import now
 
-from .reducer import COMPARED, DATES, FIELDS, ItemAt, bulk, campaign_at, items_from_tables, replay_items
+from .reducer import (
+    COMPARED,
+    DATES,
+    FIELDS,
+    ItemAt,
+    bulk,
+    campaign_at,
+    replay_items,
+    stored_rows,
+)
 from .runs import Run
 from .tables import EVENTS as E, SNAPSHOTS as SN, TICKS as T
 
@@ -160,26 +170,33 @@ def replay_problems(conn: Connection, run: Run) -> list[str]:
                           .where(E.c.campaign_id == run.id)).scalar()
     if latest is None:
         return []
-    problems = _differences(items_from_tables(conn, run),
-                            campaign_at(conn, run, latest, replay=True, snapshots=False).items,
-                            "stored state")
+    replayed = campaign_at(conn, run, latest, replay=True, snapshots=False).items
+    with bulk():
+        problems = _differences(stored_rows(conn, run), replayed, "stored state")
     for day, blob in conn.execute(select(SN.c.as_of, SN.c.state)
                                   .where(SN.c.campaign_id == run.id).order_by(SN.c.as_of)):
         stored = sorted(decode(blob).values(), key=lambda it: it.seq)
-        problems += _differences(stored, replay_items(conn, run, day, snapshots=False),
+        problems += _differences(map(_FIELDS_OF, stored),
+                                 replay_items(conn, run, day, snapshots=False),
                                  f"snapshot of {day}")
     return problems
 
 
-def _differences(have: list[ItemAt], replayed: list[ItemAt], what: str) -> list[str]:
+def _differences(have: Iterable[tuple[Any, ...]], replayed: list[ItemAt], what: str) -> list[str]:
+    """``have``: items as tuples in ``FIELDS`` order, compared whole with the replay's first
+    (the common case, no object built), then by the compared facts alone."""
     out = []
     by_id = {it.id: it for it in replayed}
-    for it in have:
-        other = by_id.pop(it.id, None)
+    for row in have:
+        other = by_id.pop(row[0], None)
         if other is None:
-            out.append(f"{it.code}: in the {what} but not in the log")
+            out.append(f"{row[1]}: in the {what} but not in the log")
             continue
-        if _COMPARED_OF(it) == _COMPARED_OF(other):  # the common case, in one C call
+        if _FIELDS_OF(other) == row:  # 0 == False: SQLite's typical compares as stored
+            continue
+        it = ItemAt(*row)
+        it.typical = bool(it.typical)
+        if _COMPARED_OF(it) == _COMPARED_OF(other):
             continue
         diff = [f"{n} {getattr(it, n)!r} (log: {getattr(other, n)!r})" for n in COMPARED
                 if getattr(it, n) != getattr(other, n)]
