@@ -170,6 +170,12 @@ def stored_rows(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
     return _TABLES.converted(conn, {"run": run.id})
 
 
+def stored_facts(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
+    """The state tables' items as (id, code, *the ``COMPARED`` facts), in code order, as
+    ``stored_rows`` reads them: what a replay is checked against."""
+    return _FACTS.converted(conn, {"run": run.id})
+
+
 _NEWEST = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
            .subquery())
 _TABLES_QUERY = (
@@ -183,6 +189,11 @@ _TABLES_QUERY = (
                  .outerjoin(PR, PR.c.id == _NEWEST.c.pid))
     .where(I.c.retired_on.is_(None)).order_by(I.c.seq))
 _TABLES = Prepared(_TABLES_QUERY.where(I.c.campaign_id == bindparam("run")))
+_COLUMN_OF = dict(zip(FIELDS, _TABLES_QUERY.selected_columns, strict=True))
+_FACTS = Prepared(select(*(_COLUMN_OF[n] for n in ("id", "code", *COMPARED)))
+                  .select_from(I.join(R, R.c.item_id == I.c.id))
+                  .where(I.c.campaign_id == bindparam("run"), I.c.retired_on.is_(None))
+                  .order_by(I.c.seq))
 
 
 # --- replaying the log ---------------------------------------------------------------------------

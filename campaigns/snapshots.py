@@ -34,7 +34,7 @@ from .reducer import (
     bulk,
     campaign_at,
     replay_items,
-    stored_rows,
+    stored_facts,
 )
 from .runs import Run
 from .tables import EVENTS as E, SNAPSHOTS as SN, TICKS as T
@@ -172,19 +172,19 @@ def replay_problems(conn: Connection, run: Run) -> list[str]:
         return []
     replayed = campaign_at(conn, run, latest, replay=True, snapshots=False).items
     with bulk():
-        problems = _differences(stored_rows(conn, run), replayed, "stored state")
+        problems = _differences(stored_facts(conn, run), replayed, "stored state")
     for day, blob in conn.execute(select(SN.c.as_of, SN.c.state)
                                   .where(SN.c.campaign_id == run.id).order_by(SN.c.as_of)):
         stored = sorted(decode(blob).values(), key=lambda it: it.seq)
-        problems += _differences(map(_FIELDS_OF, stored),
+        problems += _differences(map(_facts, stored),
                                  replay_items(conn, run, day, snapshots=False),
                                  f"snapshot of {day}")
     return problems
 
 
 def _differences(have: Iterable[tuple[Any, ...]], replayed: list[ItemAt], what: str) -> list[str]:
-    """``have``: items as tuples in ``FIELDS`` order, compared whole with the replay's first
-    (the common case, no object built), then by the compared facts alone."""
+    """``have``: items as (id, code, *the ``COMPARED`` facts), compared as tuples with the
+    replay's (one C call in the common case, no object built)."""
     out = []
     by_id = {it.id: it for it in replayed}
     for row in have:
@@ -192,15 +192,19 @@ def _differences(have: Iterable[tuple[Any, ...]], replayed: list[ItemAt], what: 
         if other is None:
             out.append(f"{row[1]}: in the {what} but not in the log")
             continue
-        if _FIELDS_OF(other) == row:  # 0 == False: SQLite's typical compares as stored
+        if _COMPARED_OF(other) == row[2:]:  # 0 == False: SQLite's typical compares as stored
             continue
-        it = ItemAt(*row)
-        it.typical = bool(it.typical)
-        if _COMPARED_OF(it) == _COMPARED_OF(other):
-            continue
-        diff = [f"{n} {getattr(it, n)!r} (log: {getattr(other, n)!r})" for n in COMPARED
-                if getattr(it, n) != getattr(other, n)]
-        if diff:
-            out.append(f"{it.code}: {what} differs: " + ", ".join(diff))
+        diff = [f"{n} {_shown(n, mine)!r} (log: {getattr(other, n)!r})"
+                for n, mine in zip(COMPARED, row[2:], strict=True) if mine != getattr(other, n)]
+        out.append(f"{row[1]}: {what} differs: " + ", ".join(diff))
     out += [f"{it.code}: in the log but not in the {what}" for it in by_id.values()]
     return out
+
+
+def _facts(it: ItemAt) -> tuple[Any, ...]:
+    """An item as ``_differences`` compares it."""
+    return (it.id, it.code, *_COMPARED_OF(it))
+
+
+def _shown(name: str, value: Any) -> Any:
+    return bool(value) if name == "typical" and value is not None else value
