@@ -320,10 +320,7 @@ class Replay:
             row = self.row(item_id)
             if row is None:
                 return
-            it = self.items[item_id] = ItemAt(row[0], row[_FIXED], row[_FIXED + 1],
-                                              self.day(day), stage=row[_FIXED + 2],
-                                              state=self.initial[0], rect_state=self.initial[1])
-            self._add(it, self.payload(raw))
+            it = self.items[item_id] = self._added(row, self.day(day), self.payload(raw))
         if machine == "item" and to_state:
             closing = self.closing
             if to_state in closing:
@@ -368,25 +365,28 @@ class Replay:
                 self._payloads[value] = found
         return found
 
-    def _add(self, it: ItemAt, payload: dict[str, Any]) -> None:
+    def _added(self, row: Any, found_on: dt.date, payload: dict[str, Any]) -> ItemAt:
+        """The item its adding event records, built at once (a replay adds every item)."""
         get = payload.get
-        unit = (self._units if self._units is not None else self.units()).get(get("unit") or "")
-        if unit is not None:
-            it.unit_id = unit
-        for name in _ADDED:
-            value = get(name)
-            if value is not None:
-                setattr(it, name, value)
-        it.deadline = self.date(get("deadline"))
-        it.original_deadline = self.date(get("original_deadline")) or it.deadline
-        it.typical = bool(get("typical", False))
+        units = self._units if self._units is not None else self.units()
+        deadline = self.date(get("deadline"))
+        leader = person = None
         if "import" not in payload:  # added by hand: no one is responsible yet
-            self.seen[it.id] = set(_GIVEN_BY_HAND)
-            return
-        seen = self.seen[it.id] = set(_GIVEN)  # always given when set
-        if "leader_id" in payload:  # imported (version 2 on): who was responsible from the start
-            it.leader_id, it.person_id = payload["leader_id"], get("person_id")
-            seen.update(("leader_id", "person_id"))
+            seen = set(_GIVEN_BY_HAND)
+        else:
+            seen = set(_GIVEN)  # always given when set
+            if "leader_id" in payload:  # imported (version 2 on): responsible from the start
+                leader, person = payload["leader_id"], get("person_id")
+                seen.update(("leader_id", "person_id"))
+        self.seen[row[0]] = seen
+        title, category, source = get("title"), get("category"), get("source")
+        return ItemAt(row[0], row[_FIXED], row[_FIXED + 1], found_on,
+                      "" if title is None else title, units.get(get("unit") or "", 0),
+                      "" if category is None else category, "" if source is None else source,
+                      row[_FIXED + 2], self.initial[0], self.initial[1], deadline,
+                      self.date(get("original_deadline")) or deadline, None,
+                      bool(get("typical", False)), None, get("measures"), get("target"),
+                      get("department"), leader, person)
 
     def date(self, value: Any) -> dt.date | None:
         """``_date``, each distinct text decoded once (an item's dates come as text)."""
@@ -398,7 +398,6 @@ class Replay:
         return found  # type: ignore[return-value]
 
 
-_ADDED = ("title", "category", "source", "measures", "target", "department")
 _GIVEN = ("measures", "target", "department")
 _GIVEN_BY_HAND = (*_GIVEN, "leader_id", "person_id")
 
