@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Date, bindparam, func, select
@@ -170,10 +170,12 @@ def stored_rows(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
     return _TABLES.converted(conn, {"run": run.id})
 
 
-def stored_facts(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
-    """The state tables' items as (id, code, *the ``COMPARED`` facts), in code order, as
-    ``stored_rows`` reads them: what a replay is checked against."""
-    return _FACTS.converted(conn, {"run": run.id})
+def stored_items(conn: Connection, run: Run) -> list[tuple[Any, ...]]:
+    """Every item of the campaign in the state tables, retired ones too, in code order: each
+    row laid out as a replay reads an item's row (``replay_items``' ``rows``), then whether it
+    was retired and the ``COMPARED`` facts, read on the driver with each distinct date decoded
+    once: one read for a check of the tables against a replay (``FACTS_OF``, ``RETIRED_AT``)."""
+    return list(_STORED.converted(conn, {"run": run.id}))
 
 
 _NEWEST = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
@@ -189,11 +191,6 @@ _TABLES_QUERY = (
                  .outerjoin(PR, PR.c.id == _NEWEST.c.pid))
     .where(I.c.retired_on.is_(None)).order_by(I.c.seq))
 _TABLES = Prepared(_TABLES_QUERY.where(I.c.campaign_id == bindparam("run")))
-_COLUMN_OF = dict(zip(FIELDS, _TABLES_QUERY.selected_columns, strict=True))
-_FACTS = Prepared(select(*(_COLUMN_OF[n] for n in ("id", "code", *COMPARED)))
-                  .select_from(I.join(R, R.c.item_id == I.c.id))
-                  .where(I.c.campaign_id == bindparam("run"), I.c.retired_on.is_(None))
-                  .order_by(I.c.seq))
 
 
 # --- replaying the log ---------------------------------------------------------------------------
@@ -208,8 +205,13 @@ _REPLAY = Prepared(_EVENTS.where(E.c.campaign_id == bindparam("run"), E.c.item_i
                    .order_by(E.c.id))
 
 
-def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = True) -> list[ItemAt]:
-    """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it."""
+def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = True,
+                 rows: dict[int, Any] | None = None) -> list[ItemAt]:
+    """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it.
+
+    ``rows``: every item's row of the campaign as ``stored_items`` reads them, when the caller
+    has them (a replay without snapshots reads the same rows otherwise).
+    """
     from .snapshots import load_snapshot
 
     with bulk():
@@ -218,7 +220,8 @@ def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = T
         known = max(items, default=0)
         seen: dict[int, set[str]] = {}
         since = snap.as_of if snap is not None else dt.date.min
-        replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None)
+        replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None,
+                        rows if snap is None else None)
         if not replay.apply(_REPLAY.stream(conn, {"run": run.id, "since": since, "upto": as_of})):
             return replay_items(conn, run, as_of, snapshots=False)  # out of order: from scratch
         _resolve(conn, run, items, seen, as_of, known, None, replay.read_rows())
@@ -250,7 +253,8 @@ class Replay:
     """Applies events, in the order written, to items; the one place events become state."""
 
     def __init__(self, conn: Connection, run: Run, items: dict[int, ItemAt],
-                 seen: dict[int, set[str]], after_id: int | None = None) -> None:
+                 seen: dict[int, set[str]], after_id: int | None = None,
+                 rows: dict[int, Any] | None = None) -> None:
         from .standing import closing_states
 
         d = run.definition
@@ -263,7 +267,7 @@ class Replay:
         self.initial = (d.machines["item"].initial, d.machines["rectification"].initial)
         self.known = max(items, default=0)
         self._units: dict[str, int] | None = None
-        self._rows: dict[int, Any] | None = None
+        self._rows: dict[int, Any] | None = rows
         self._days: dict[str, dt.date] = {}
         self._dates: dict[str, dt.date | None] = {}
         self._payloads: dict[str, dict[str, Any]] = {}
@@ -459,6 +463,16 @@ _TODAY = Prepared(select(I.c.id, *_UNCARRIED_COLUMNS.values())
 # the same rows with the facts a replay takes from an item's row when its adding is applied
 _FIXED = 1 + len(_UNCARRIED_COLUMNS)
 _ROWS = Prepared(_TODAY.statement.add_columns(I.c.code, I.c.seq, I.c.stage))
+_COLUMN_OF = dict(zip(FIELDS, _TABLES_QUERY.selected_columns, strict=True))
+_ROW_COLUMNS = [*_ROWS.statement.selected_columns, I.c.retired_on]
+RETIRED_AT = len(_ROW_COLUMNS) - 1
+_AT = {c: i for i, c in enumerate(_ROW_COLUMNS)}
+_MORE = [c for c in dict.fromkeys(_COLUMN_OF[n] for n in COMPARED) if c not in _AT]
+_AT.update((c, len(_ROW_COLUMNS) + i) for i, c in enumerate(_MORE))
+FACTS_OF = itemgetter(0, _AT[I.c.code], *(_AT[_COLUMN_OF[n]] for n in COMPARED))
+"""A ``stored_items`` row as (id, code, *the ``COMPARED`` facts)."""
+_STORED = Prepared(select(*_ROW_COLUMNS, *_MORE).select_from(I.join(R, R.c.item_id == I.c.id))
+                   .where(I.c.campaign_id == bindparam("run")).order_by(I.c.seq))
 
 
 def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int, Any]:

@@ -29,12 +29,13 @@ from engine.io.store import now
 from .reducer import (
     COMPARED,
     DATES,
+    FACTS_OF,
     FIELDS,
+    RETIRED_AT,
     ItemAt,
     bulk,
-    campaign_at,
     replay_items,
-    stored_facts,
+    stored_items,
 )
 from .runs import Run
 from .tables import EVENTS as E, SNAPSHOTS as SN, TICKS as T
@@ -170,9 +171,12 @@ def replay_problems(conn: Connection, run: Run) -> list[str]:
                           .where(E.c.campaign_id == run.id)).scalar()
     if latest is None:
         return []
-    replayed = campaign_at(conn, run, latest, replay=True, snapshots=False).items
-    with bulk():
-        problems = _differences(stored_facts(conn, run), replayed, "stored state")
+    with bulk():  # the tables read once: the replay's item rows, and what it is checked against
+        rows = stored_items(conn, run)
+        replayed = replay_items(conn, run, latest, snapshots=False,
+                                rows={row[0]: row for row in rows})
+        problems = _differences((FACTS_OF(row) for row in rows if row[RETIRED_AT] is None),
+                                replayed, "stored state")
     for day, blob in conn.execute(select(SN.c.as_of, SN.c.state)
                                   .where(SN.c.campaign_id == run.id).order_by(SN.c.as_of)):
         stored = sorted(decode(blob).values(), key=lambda it: it.seq)

@@ -313,19 +313,17 @@ class Prepared:
         if not c.results:
             yield from self.stream(conn, params, size)
             return
-        memo: dict[tuple[int, Any], Any] = {}
-        results = c.results
+        columns: list[tuple[int, Any, dict[Any, Any]]] = [(i, convert, {}) for i, convert in c.results]
         for row in self.stream(conn, params, size):
             values = list(row)
-            for i, convert in results:
+            for i, convert, memo in columns:
                 value = values[i]
                 if value is not None:
-                    key = (i, value)
-                    done = memo.get(key, memo)
+                    done = memo.get(value, memo)
                     if done is memo:
                         done = convert(value)
-                        if len(memo) < 100_000:
-                            memo[key] = done
+                        if len(memo) < 50_000:
+                            memo[value] = done
                     values[i] = done
             yield tuple(values)
 
