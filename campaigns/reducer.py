@@ -364,7 +364,7 @@ class Replay:
             return value or {}
         found = self._payloads.get(value)
         if found is None:
-            found = json.loads(value) or {}
+            found = _json(value) or {}
             if len(value) <= 120 and len(self._payloads) < 10_000:  # repeated: escalations
                 self._payloads[value] = found
         return found
@@ -482,6 +482,18 @@ def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int
         return {row[0]: row for row in _TODAY.stream(conn, {"run": run.id, "above": above})}
     return {row[0]: row for row in conn.execute(_TODAY.statement.where(I.c.id == only),
                                                 {"run": run.id, "above": above})}
+
+
+_RAW_DECODE = json.JSONDecoder().raw_decode
+
+
+def _json(text: str) -> Any:
+    """``json.loads`` without its whitespace scans for the text our writer stores (none)."""
+    try:
+        value, end = _RAW_DECODE(text)
+    except json.JSONDecodeError:
+        return json.loads(text)  # leading whitespace, or the error to raise
+    return value if end == len(text) else json.loads(text)
 
 
 def _date(value: Any) -> dt.date | None:
