@@ -305,7 +305,7 @@ class Prepared:
     def converted(self, conn: Connection, params: Mapping[str, Any],
                   size: int = 5000) -> Iterator[tuple[Any, ...]]:
         """Every row as ``rows`` gives it, streamed, a text value repeated down a column (a
-        date) converted once: for a long read whose rows become objects (a campaign's items)."""
+        date) converted once: for a long read whose rows become objects (a whole table's subjects)."""
         if conn.dialect.name != "sqlite":
             yield from self.stream(conn, params, size)  # converted by SQLAlchemy on the way
             return
