@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from engine.core.collector import paused
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor, Outcome
 from engine.core.moves import Move
@@ -47,7 +48,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
         raise InvalidInput("'plan' records the rectification plan itself",
                            "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
-    with ExitStack() as batches:
+    with ExitStack() as batches, paused():  # a bulk change builds thousands of objects
         return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
                         params, resolve, batches)
 
