@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from engine.core.collector import paused
 from engine.core.errors import InvalidInput, Refused
 from engine.core.machines import Actor, Outcome
 from engine.core.moves import Move
@@ -23,7 +24,7 @@ from engine.io.writer import apply_moves
 
 from . import events as ev
 from .batches import COMMAND, recording
-from .clock import catch_up
+from .clock import Quiet, catch_up
 from .figures import StoreFigures
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -47,7 +48,7 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
         raise InvalidInput("'plan' records the rectification plan itself",
                            "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
-    with ExitStack() as batches:
+    with ExitStack() as batches, paused():  # a bulk change builds thousands of objects
         return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
                         params, resolve, batches)
 
@@ -57,6 +58,7 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
              params: Mapping[str, Any] | None, resolve: Any, batches: ExitStack) -> list[Advanced]:
     runs: dict[int, Run] = {}
     actors: dict[int, Actor] = {}
+    quiet: dict[int, Quiet] = {}
     moves: list[Move] = []
     outcomes: list[Advanced] = []
     refused: list[str] = []
@@ -70,7 +72,8 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
             actors[run.id] = actor or resolve(conn, actor_key, set(run.definition.roles))
             batches.enter_context(recording(conn, run.id, run.key, COMMAND, actors[run.id].key,
                                             as_of))  # one change to undo: catch-up included
-        catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
+        # the clock first: what daily ticks would have done
+        catch_up(conn, run, [record], as_of, quiet.setdefault(run.id, set()))
         decided = plan_record(conn, run, record, Request(
             trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))
         if not decided.ok:

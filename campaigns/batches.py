@@ -15,9 +15,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
+from engine.io.store import Prepared
 from engine.io.writer import CHAIN_HEADS, lock_heads
 
 from .tables import BATCHES
@@ -26,8 +27,14 @@ TICK, STAGE, IMPORT, COMMAND = "tick", "stage", "import", "command"
 
 
 def head_seq(conn: Connection, stream: str) -> int:
-    return int(conn.execute(select(CHAIN_HEADS.c.seq).where(CHAIN_HEADS.c.stream == stream))
-               .scalar() or 0)
+    rows = _HEAD_SEQ.rows(conn, {"stream": stream})
+    return int(rows[0][0] or 0) if rows else 0
+
+
+# built once: every item command records a batch, and building these cost more than its move
+_HEAD_SEQ = Prepared(select(CHAIN_HEADS.c.seq).where(CHAIN_HEADS.c.stream == bindparam("stream")))
+_INSERT = Prepared(insert(BATCHES).values({c.name: bindparam(c.name) for c in BATCHES.columns
+                                           if not c.primary_key}))
 
 
 @contextmanager
@@ -37,12 +44,11 @@ def recording(conn: Connection, campaign_id: int, stream: str, kind: str, actor:
 
     The yielded mapping becomes the batch's detail; a caller may add to it while it works.
     """
-    lock_heads(conn, [stream])
-    first = head_seq(conn, stream) + 1
+    first = lock_heads(conn, [stream])[stream][0] + 1
     extra: dict[str, Any] = dict(detail or {})
     yield extra
     last = head_seq(conn, stream)
     if last >= first:
-        conn.execute(insert(BATCHES).values(
-            campaign_id=campaign_id, kind=kind, first_seq=first, last_seq=last, actor=actor,
-            business_date=as_of, detail=extra or None))
+        _INSERT.execute(conn, {"campaign_id": campaign_id, "kind": kind, "first_seq": first,
+                               "last_seq": last, "actor": actor, "business_date": as_of,
+                               "detail": extra or None})

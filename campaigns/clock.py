@@ -353,7 +353,12 @@ def _fire_record(conn: Connection, run: Run, timer: TimerSpec, record: Record, d
 # -- bringing the records a change touches up to its date -----------------------------------
 
 
-def catch_up(conn: Connection, run: Run, records: list[Record], as_of: dt.date) -> list[Move]:
+Quiet = set[tuple[Any, ...]]
+"""What ``catch_up`` found owes nothing: the clock's view of a record and its range of days."""
+
+
+def catch_up(conn: Connection, run: Run, records: list[Record], as_of: dt.date,
+             quiet: Quiet | None = None) -> list[Move]:
     """Write what the clock owes ``records`` before a change dated ``as_of``; returns those moves.
 
     A tick for day D runs at the start of D, before that day's changes (docs/deadlines.md), so a
@@ -362,6 +367,11 @@ def catch_up(conn: Connection, run: Run, records: list[Record], as_of: dt.date) 
     its state on D was brought up to D by that change (or was created that day), so it gets the
     days before D only.  The records are moved along (state, version, dates, level).  When the
     dates show nothing can be due (the campaign ticked today), nothing is read or computed.
+
+    ``quiet``, kept by a caller across the records of one bulk change, holds what the clock
+    looks at in a record (states, dates, level, the fields its rungs read) for each record found
+    to owe nothing without a timer's guards asked or a reminder looked up: a later record that
+    looks the same to the clock owes nothing either, and is not computed again.
     """
     if run.concluded_on:
         return []
@@ -371,13 +381,35 @@ def catch_up(conn: Connection, run: Run, records: list[Record], as_of: dt.date) 
         entered = (record.item.entered_on, record.rectification.entered_on)
         first = max(run.start_date, min(e if e >= last else last + ONE_DAY for e in entered))
         end = as_of - ONE_DAY if max(entered) >= as_of else as_of
-        if first <= end:
-            written += _catch_up_record(conn, run, record, first, end)
+        if first > end:
+            continue
+        key = _quiet_key(run, record, first, end) if quiet is not None else None
+        if quiet is not None and key is not None and key in quiet:
+            continue
+        moves, owed = _catch_up_record(conn, run, record, first, end)
+        written += moves
+        if quiet is not None and key is not None and not owed:
+            quiet.add(key)
     return written
 
 
+def _quiet_key(run: Run, record: Record, first: dt.date, end: dt.date) -> tuple[Any, ...] | None:
+    """What decides that nothing is due to ``record`` from ``first`` to ``end``, or None when
+    that takes a read (a reminder's waiting state: the reminders already sent)."""
+    item, rect = record.item, record.rectification
+    rem = run.definition.reminders
+    if rem is not None and (item.state if rem.machine == "item" else rect.state) in rem.states:
+        return None
+    names = sorted(schedule_for(run.definition).fields)
+    if not all(hasattr(rect, n) for n in names):  # some are read from its row
+        return None
+    return (first, end, item.state, item.entered_on, rect.state, rect.entered_on, rect.deadline,
+            rect.level, rect.level_base, *(getattr(rect, n) for n in names))
+
+
 def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
-                     last: dt.date) -> list[Move]:
+                     last: dt.date) -> tuple[list[Move], bool]:
+    """The moves written, and whether anything was owed or a timer's guards were asked."""
     item, rect = record.item, record.rectification
     links = {"campaign_id": run.id, "item_id": item.id}
     schedule = schedule_for(run.definition)
@@ -387,7 +419,10 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
                       rect.deadline, rect.level, rect.level_base, links,
                       _fields(conn, rect, schedule.fields))]
 
+    fired: list[TimerSpec] = []
+
     def fire(timer: TimerSpec, _snap: Snapshot, day: dt.date) -> tuple[list[Move], list[str]]:
+        fired.append(timer)
         _sync(record, snaps)
         return _fire_record(conn, run, timer, record, day)
 
@@ -397,7 +432,7 @@ def _catch_up_record(conn: Connection, run: Run, record: Record, first: dt.date,
     if due.moves or due.reminders:
         write_due(conn, run, due, record.code)
     _sync(record, snaps)
-    return due.moves
+    return due.moves, bool(fired or due.moves or due.reminders or due.notices or due.refused)
 
 
 def _fields(conn: Connection, rect: Any, names: frozenset[str]) -> dict[str, Any]:

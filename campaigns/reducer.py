@@ -18,17 +18,16 @@ before its retirement still do.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Date, bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from engine.core.collector import paused
 from engine.io.store import Prepared
 
 from .runs import Run
@@ -154,26 +153,44 @@ def item_at(conn: Connection, run: Run, item_id: int, as_of: dt.date) -> ItemAt 
 
 def items_from_tables(conn: Connection, run: Run, item_id: int | None = None) -> list[ItemAt]:
     """Every item of the campaign as the state tables hold it now, in code order."""
-    newest = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
-              .subquery())
-    query = (select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
-                    I.c.source, I.c.stage, I.c.state, R.c.state, R.c.deadline,
-                    R.c.original_deadline, I.c.closed_on, I.c.typical, R.c.level, R.c.measures,
-                    R.c.target, R.c.department, R.c.leader_id, R.c.person_id, R.c.returns,
-                    I.c.reopen_count, PR.c.note, I.c.description)
-             .select_from(I.join(R, R.c.item_id == I.c.id)
-                          .outerjoin(newest, newest.c.item_id == I.c.id)
-                          .outerjoin(PR, PR.c.id == newest.c.pid))
-             .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)).order_by(I.c.seq))
-    if item_id is not None:
-        query = query.where(I.c.id == item_id)
+    rows: Iterable[Any] = (stored_rows(conn, run) if item_id is None else conn.execute(
+        _TABLES_QUERY.where(I.c.campaign_id == run.id, I.c.id == item_id)))
     out = []
     with bulk():
-        for row in conn.execute(query.execution_options(yield_per=5000)):
+        for row in rows:
             it = ItemAt(*row)
             it.typical = bool(it.typical)
             out.append(it)
     return out
+
+
+def stored_rows(conn: Connection, run: Run) -> Iterator[tuple[Any, ...]]:
+    """The state tables' items as tuples in ``FIELDS`` order, read on the driver, each distinct
+    date decoded once (``typical`` as stored: 0 or 1 on SQLite)."""
+    return _TABLES.converted(conn, {"run": run.id})
+
+
+def stored_items(conn: Connection, run: Run) -> list[tuple[Any, ...]]:
+    """Every item of the campaign in the state tables, retired ones too, in code order: each
+    row laid out as a replay reads an item's row (``replay_items``' ``rows``), then whether it
+    was retired and the ``COMPARED`` facts, read on the driver with each distinct date decoded
+    once: one read for a check of the tables against a replay (``FACTS_OF``, ``RETIRED_AT``)."""
+    return list(_STORED.converted(conn, {"run": run.id}))
+
+
+_NEWEST = (select(PR.c.item_id, func.max(PR.c.id).label("pid")).group_by(PR.c.item_id)
+           .subquery())
+_TABLES_QUERY = (
+    select(I.c.id, I.c.code, I.c.seq, I.c.found_on, I.c.title, I.c.unit_id, I.c.category,
+           I.c.source, I.c.stage, I.c.state, R.c.state, R.c.deadline, R.c.original_deadline,
+           I.c.closed_on, I.c.typical, R.c.level, R.c.measures, R.c.target, R.c.department,
+           R.c.leader_id, R.c.person_id, R.c.returns, I.c.reopen_count, PR.c.note,
+           I.c.description)
+    .select_from(I.join(R, R.c.item_id == I.c.id)
+                 .outerjoin(_NEWEST, _NEWEST.c.item_id == I.c.id)
+                 .outerjoin(PR, PR.c.id == _NEWEST.c.pid))
+    .where(I.c.retired_on.is_(None)).order_by(I.c.seq))
+_TABLES = Prepared(_TABLES_QUERY.where(I.c.campaign_id == bindparam("run")))
 
 
 # --- replaying the log ---------------------------------------------------------------------------
@@ -188,8 +205,13 @@ _REPLAY = Prepared(_EVENTS.where(E.c.campaign_id == bindparam("run"), E.c.item_i
                    .order_by(E.c.id))
 
 
-def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = True) -> list[ItemAt]:
-    """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it."""
+def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = True,
+                 rows: dict[int, Any] | None = None) -> list[ItemAt]:
+    """Items at the end of ``as_of`` from the newest usable snapshot plus the events after it.
+
+    ``rows``: every item's row of the campaign as ``stored_items`` reads them, when the caller
+    has them (a replay without snapshots reads the same rows otherwise).
+    """
     from .snapshots import load_snapshot
 
     with bulk():
@@ -198,37 +220,24 @@ def replay_items(conn: Connection, run: Run, as_of: dt.date, snapshots: bool = T
         known = max(items, default=0)
         seen: dict[int, set[str]] = {}
         since = snap.as_of if snap is not None else dt.date.min
-        replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None)
+        replay = Replay(conn, run, items, seen, snap.last_event_id if snap else None,
+                        rows if snap is None else None)
         if not replay.apply(_REPLAY.stream(conn, {"run": run.id, "since": since, "upto": as_of})):
             return replay_items(conn, run, as_of, snapshots=False)  # out of order: from scratch
-        _resolve(conn, run, items, seen, as_of, known, None)
+        _resolve(conn, run, items, seen, as_of, known, None, replay.read_rows())
         return sorted(items.values(), key=_BY_SEQ)
 
 
 _BY_SEQ = attrgetter("seq")
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """No cyclic garbage collection while a view builds a campaign's items.
-
-    Items and payloads form no cycles, and collections triggered by creating tens of thousands
-    of them rescan the process's whole heap for nothing: a fifth of a view's time.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+bulk = paused  # views pause the cyclic collector while they build their items
 
 
 class Replay:
     """Applies events, in the order written, to items; the one place events become state."""
 
     def __init__(self, conn: Connection, run: Run, items: dict[int, ItemAt],
-                 seen: dict[int, set[str]], after_id: int | None = None) -> None:
+                 seen: dict[int, set[str]], after_id: int | None = None,
+                 rows: dict[int, Any] | None = None) -> None:
         from .standing import closing_states
 
         d = run.definition
@@ -241,8 +250,9 @@ class Replay:
         self.initial = (d.machines["item"].initial, d.machines["rectification"].initial)
         self.known = max(items, default=0)
         self._units: dict[str, int] | None = None
-        self._rows: dict[int, Any] | None = None
+        self._rows: dict[int, Any] | None = rows
         self._days: dict[str, dt.date] = {}
+        self._dates: dict[str, dt.date | None] = {}
         self._payloads: dict[str, dict[str, Any]] = {}
 
     def units(self) -> dict[str, int]:
@@ -251,16 +261,20 @@ class Replay:
         return self._units
 
     def row(self, item_id: int) -> Any:
-        """An item's facts that never change: code, number, stage it was found in."""
-        if self._rows is None:  # read once: the items newer than those already held
-            self._rows = {r.id: r for r in self.conn.execute(
-                select(I.c.id, I.c.code, I.c.seq, I.c.stage)
-                .where(I.c.campaign_id == self.run.id, I.c.id > self.known))}
+        """An item's facts that never change, (id, code, number, stage it was found in), at
+        ``_FIXED``; before them today's values of the facts events may not carry (``_today``)."""
+        if self._rows is None:  # read once, on the driver: the items newer than those held
+            self._rows = {r[0]: r for r in _ROWS.stream(self.conn, {"run": self.run.id,
+                                                                   "above": self.known})}
         found = self._rows.get(item_id)
         if found is None:  # an item older than those read (a single-item replay)
-            found = self.conn.execute(select(I.c.id, I.c.code, I.c.seq, I.c.stage)
-                                      .where(I.c.id == item_id)).first()
+            found = self.conn.execute(_ROWS.statement.where(I.c.id == item_id),
+                                      {"run": self.run.id, "above": 0}).first()
         return found
+
+    def read_rows(self) -> dict[int, Any] | None:
+        """The rows ``row`` read, if it read them: ``_resolve`` takes today's values there."""
+        return self._rows
 
     def apply(self, events: Iterable[Any]) -> bool:
         """Apply ``events``; False if one was written before the snapshot's last (out of order).
@@ -293,11 +307,7 @@ class Replay:
             row = self.row(item_id)
             if row is None:
                 return
-            it = self.items[item_id] = ItemAt(row.id, row.code, row.seq, self.day(day),
-                                              stage=row.stage, state=self.initial[0],
-                                              rect_state=self.initial[1])
-            self.seen[item_id] = set()
-            self._add(it, self.payload(raw))
+            it = self.items[item_id] = self._added(row, self.day(day), self.payload(raw))
         if machine == "item" and to_state:
             closing = self.closing
             if to_state in closing:
@@ -337,28 +347,46 @@ class Replay:
             return value or {}
         found = self._payloads.get(value)
         if found is None:
-            found = json.loads(value) or {}
+            found = _json(value) or {}
             if len(value) <= 120 and len(self._payloads) < 10_000:  # repeated: escalations
                 self._payloads[value] = found
         return found
 
-    def _add(self, it: ItemAt, payload: dict[str, Any]) -> None:
-        seen = self.seen[it.id]
-        unit = self.units().get(payload.get("unit") or "")
-        if unit is not None:
-            it.unit_id = unit
-        for name in ("title", "category", "source", "measures", "target", "department"):
-            if payload.get(name) is not None:
-                setattr(it, name, payload[name])
-        seen.update(("measures", "target", "department"))  # always given when set
-        it.deadline = _date(payload.get("deadline"))
-        it.original_deadline = _date(payload.get("original_deadline")) or it.deadline
-        it.typical = bool(payload.get("typical", False))
+    def _added(self, row: Any, found_on: dt.date, payload: dict[str, Any]) -> ItemAt:
+        """The item its adding event records, built at once (a replay adds every item)."""
+        get = payload.get
+        units = self._units if self._units is not None else self.units()
+        deadline = self.date(get("deadline"))
+        leader = person = None
         if "import" not in payload:  # added by hand: no one is responsible yet
-            seen.update(("leader_id", "person_id"))
-        elif "leader_id" in payload:  # imported (version 2 on): who was responsible from the start
-            it.leader_id, it.person_id = payload["leader_id"], payload.get("person_id")
-            seen.update(("leader_id", "person_id"))
+            seen = set(_GIVEN_BY_HAND)
+        else:
+            seen = set(_GIVEN)  # always given when set
+            if "leader_id" in payload:  # imported (version 2 on): responsible from the start
+                leader, person = payload["leader_id"], get("person_id")
+                seen.update(("leader_id", "person_id"))
+        self.seen[row[0]] = seen
+        title, category, source = get("title"), get("category"), get("source")
+        return ItemAt(row[0], row[_FIXED], row[_FIXED + 1], found_on,
+                      "" if title is None else title, units.get(get("unit") or "", 0),
+                      "" if category is None else category, "" if source is None else source,
+                      row[_FIXED + 2], self.initial[0], self.initial[1], deadline,
+                      self.date(get("original_deadline")) or deadline, None,
+                      bool(get("typical", False)), None, get("measures"), get("target"),
+                      get("department"), leader, person)
+
+    def date(self, value: Any) -> dt.date | None:
+        """``_date``, each distinct text decoded once (an item's dates come as text)."""
+        if type(value) is not str:
+            return _date(value)
+        found = self._dates.get(value, self._dates)
+        if found is self._dates:
+            found = self._dates[value] = _date(value)
+        return found  # type: ignore[return-value]
+
+
+_GIVEN = ("measures", "target", "department")
+_GIVEN_BY_HAND = (*_GIVEN, "leader_id", "person_id")
 
 
 def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:
@@ -379,7 +407,8 @@ def _apply(it: ItemAt, values: dict[str, Any], seen: set[str] | None) -> None:
 
 
 def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[int, set[str]],
-             as_of: dt.date, above: int, only: int | None) -> None:
+             as_of: dt.date, above: int, only: int | None,
+             today: dict[int, Any] | None = None) -> None:
     """Facts no event up to ``as_of`` gave: the first later edit's old value, else today's."""
     pending = {i: [n for n in UNCARRIED if n not in s] for i, s in seen.items() if i in items}
     pending = {i: names for i, names in pending.items() if names}
@@ -399,7 +428,7 @@ def _resolve(conn: Connection, run: Run, items: dict[int, ItemAt], seen: dict[in
                 names.remove(name)  # type: ignore[union-attr]
     if not any(pending.values()):
         return
-    current = _today(conn, run, above, only)
+    current = today if today is not None else _today(conn, run, above, only)
     for item_id, names in pending.items():
         now = current.get(item_id)
         if now is not None:
@@ -411,17 +440,43 @@ _UNCARRIED_COLUMNS = {"description": I.c.description, "leader_id": R.c.leader_id
                       "person_id": R.c.person_id, "department": R.c.department,
                       "measures": R.c.measures, "target": R.c.target}
 _UNCARRIED_AT = {name: i for i, name in enumerate(_UNCARRIED_COLUMNS, 1)}
+_TODAY = Prepared(select(I.c.id, *_UNCARRIED_COLUMNS.values())
+                  .select_from(I.join(R, R.c.item_id == I.c.id))
+                  .where(I.c.campaign_id == bindparam("run"), I.c.id > bindparam("above")))
+# the same rows with the facts a replay takes from an item's row when its adding is applied
+_FIXED = 1 + len(_UNCARRIED_COLUMNS)
+_ROWS = Prepared(_TODAY.statement.add_columns(I.c.code, I.c.seq, I.c.stage))
+_COLUMN_OF = dict(zip(FIELDS, _TABLES_QUERY.selected_columns, strict=True))
+_ROW_COLUMNS = [*_ROWS.statement.selected_columns, I.c.retired_on]
+RETIRED_AT = len(_ROW_COLUMNS) - 1
+_AT = {c: i for i, c in enumerate(_ROW_COLUMNS)}
+_MORE = [c for c in dict.fromkeys(_COLUMN_OF[n] for n in COMPARED) if c not in _AT]
+_AT.update((c, len(_ROW_COLUMNS) + i) for i, c in enumerate(_MORE))
+FACTS_OF = itemgetter(0, _AT[I.c.code], *(_AT[_COLUMN_OF[n]] for n in COMPARED))
+"""A ``stored_items`` row as (id, code, *the ``COMPARED`` facts)."""
+_STORED = Prepared(select(*_ROW_COLUMNS, *_MORE).select_from(I.join(R, R.c.item_id == I.c.id))
+                   .where(I.c.campaign_id == bindparam("run")).order_by(I.c.seq))
 
 
 def _today(conn: Connection, run: Run, above: int, only: int | None) -> dict[int, Any]:
     """Today's values of the facts events may not carry, for the items after ``above``: only
     those columns, so the fallback costs one lean read, not a whole view of the tables."""
-    query = (select(I.c.id, *_UNCARRIED_COLUMNS.values())
-             .select_from(I.join(R, R.c.item_id == I.c.id))
-             .where(I.c.campaign_id == run.id, I.c.id > above))
-    if only is not None:
-        query = query.where(I.c.id == only)
-    return {row[0]: row for row in conn.execute(query)}
+    if only is None:  # no dates among them: the driver's rows as they come
+        return {row[0]: row for row in _TODAY.stream(conn, {"run": run.id, "above": above})}
+    return {row[0]: row for row in conn.execute(_TODAY.statement.where(I.c.id == only),
+                                                {"run": run.id, "above": above})}
+
+
+_RAW_DECODE = json.JSONDecoder().raw_decode
+
+
+def _json(text: str) -> Any:
+    """``json.loads`` without its whitespace scans for the text our writer stores (none)."""
+    try:
+        value, end = _RAW_DECODE(text)
+    except json.JSONDecodeError:
+        return json.loads(text)  # leading whitespace, or the error to raise
+    return value if end == len(text) else json.loads(text)
 
 
 def _date(value: Any) -> dt.date | None:

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import operator
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +26,17 @@ from sqlalchemy.engine import Connection
 
 from engine.io.store import now
 
-from .reducer import COMPARED, DATES, FIELDS, ItemAt, bulk, campaign_at, items_from_tables, replay_items
+from .reducer import (
+    COMPARED,
+    DATES,
+    FACTS_OF,
+    FIELDS,
+    RETIRED_AT,
+    ItemAt,
+    bulk,
+    replay_items,
+    stored_items,
+)
 from .runs import Run
 from .tables import EVENTS as E, SNAPSHOTS as SN, TICKS as T
 
@@ -160,30 +171,44 @@ def replay_problems(conn: Connection, run: Run) -> list[str]:
                           .where(E.c.campaign_id == run.id)).scalar()
     if latest is None:
         return []
-    problems = _differences(items_from_tables(conn, run),
-                            campaign_at(conn, run, latest, replay=True, snapshots=False).items,
-                            "stored state")
+    with bulk():  # the tables read once: the replay's item rows, and what it is checked against
+        rows = stored_items(conn, run)
+        replayed = replay_items(conn, run, latest, snapshots=False,
+                                rows={row[0]: row for row in rows})
+        problems = _differences((FACTS_OF(row) for row in rows if row[RETIRED_AT] is None),
+                                replayed, "stored state")
     for day, blob in conn.execute(select(SN.c.as_of, SN.c.state)
                                   .where(SN.c.campaign_id == run.id).order_by(SN.c.as_of)):
         stored = sorted(decode(blob).values(), key=lambda it: it.seq)
-        problems += _differences(stored, replay_items(conn, run, day, snapshots=False),
+        problems += _differences(map(_facts, stored),
+                                 replay_items(conn, run, day, snapshots=False),
                                  f"snapshot of {day}")
     return problems
 
 
-def _differences(have: list[ItemAt], replayed: list[ItemAt], what: str) -> list[str]:
+def _differences(have: Iterable[tuple[Any, ...]], replayed: list[ItemAt], what: str) -> list[str]:
+    """``have``: items as (id, code, *the ``COMPARED`` facts), compared as tuples with the
+    replay's (one C call in the common case, no object built)."""
     out = []
     by_id = {it.id: it for it in replayed}
-    for it in have:
-        other = by_id.pop(it.id, None)
+    for row in have:
+        other = by_id.pop(row[0], None)
         if other is None:
-            out.append(f"{it.code}: in the {what} but not in the log")
+            out.append(f"{row[1]}: in the {what} but not in the log")
             continue
-        if _COMPARED_OF(it) == _COMPARED_OF(other):  # the common case, in one C call
+        if _COMPARED_OF(other) == row[2:]:  # 0 == False: SQLite's typical compares as stored
             continue
-        diff = [f"{n} {getattr(it, n)!r} (log: {getattr(other, n)!r})" for n in COMPARED
-                if getattr(it, n) != getattr(other, n)]
-        if diff:
-            out.append(f"{it.code}: {what} differs: " + ", ".join(diff))
+        diff = [f"{n} {_shown(n, mine)!r} (log: {getattr(other, n)!r})"
+                for n, mine in zip(COMPARED, row[2:], strict=True) if mine != getattr(other, n)]
+        out.append(f"{row[1]}: {what} differs: " + ", ".join(diff))
     out += [f"{it.code}: in the log but not in the {what}" for it in by_id.values()]
     return out
+
+
+def _facts(it: ItemAt) -> tuple[Any, ...]:
+    """An item as ``_differences`` compares it."""
+    return (it.id, it.code, *_COMPARED_OF(it))
+
+
+def _shown(name: str, value: Any) -> Any:
+    return bool(value) if name == "typical" and value is not None else value

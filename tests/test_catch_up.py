@@ -185,3 +185,23 @@ def test_catching_up_on_postgresql(tmp_path: os.PathLike[str], pg_db_url: str) -
     once, _, once_exits = world(pg_db_url, *args, False, WGBW_SCRIPT, PLANNED, "2015-12-31")
     assert once_exits == daily_exits
     assert_same(daily, once, "wgbw-2015")
+
+
+@pytest.mark.parametrize("day", ["2015-09-29", "2015-10-05", "2015-11-02"])
+def test_a_bulk_change_catches_each_item_up_as_one_change_each_would(
+        tmp_path: os.PathLike[str], day: str) -> None:
+    """Items that look alike to the clock but for their deadline: the one owed a step gets it,
+    though an item before it in the same command, owing nothing, was passed over quickly."""
+    planned = {"C": ("fin", "2015-10-30"), "G": ("fin", "2015-10-30"), "A": ("fin", "2015-09-30"),
+               "E": ("fin", "2015-09-30"), "H": ("fin", "2015-10-30")}
+    worlds = []
+    for bulk in (True, False):
+        r, codes, _ = world(os.path.join(tmp_path, f"{bulk}.db"), WGBW, "wgbw-2015", "2015-07-01",
+                            "2015-07-20", False, [], planned, "2015-07-20")
+        order = [codes[k] for k in planned]
+        for group in [order] if bulk else [[c] for c in order]:
+            r.ok("item", "advance", "submit", *group, "--actor", "boss", "--as-of", day)
+        worlds.append(r)
+    assert_same(worlds[1], worlds[0], "wgbw-2015")
+    assert clock_columns(worlds[0]) != [] and notices(worlds[0], "wgbw-2015") == \
+        notices(worlds[1], "wgbw-2015")

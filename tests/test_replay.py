@@ -117,3 +117,16 @@ def test_overdue_midway(tmp_path: object) -> None:
     overdue = _json(["item", "list", "wgbw-2015", "--db", db, "--as-of", "2015-09-25", "--overdue"])
     assert {r["code"] for r in overdue} == {expected[i]["code"] for i in replay_module.OVERDUE}
     assert status["overdue"] == len(replay_module.OVERDUE)
+
+
+def test_a_replay_decodes_payloads_as_json_loads_does() -> None:
+    """The fast decoding takes exactly what ``json.loads`` takes, and refuses what it refuses."""
+    import json
+
+    from campaigns.reducer import _json
+
+    for text in ('{"a": 1}', ' {"a":1}', '{"a":1} ', "null", '["截止", 2]'):
+        assert _json(text) == json.loads(text)
+    for bad in ('{"a":1}x', "", "{", '{"a":1} {}'):
+        with pytest.raises(json.JSONDecodeError):
+            _json(bad)

@@ -214,6 +214,33 @@ def test_conditions_and_callbacks_added_to_the_machine_take_effect(path: str) ->
 
 
 @pytest.mark.parametrize("path", STANDARD[:1], ids=STANDARD_IDS[:1])
+def test_every_callback_kind_added_to_the_machine_runs_in_the_librarys_order(path: str) -> None:
+    """The shared machines skip empty callback lists for speed, never a callback given."""
+    d = definition(path)
+    rt = Runtime(d)  # a machine of its own: this one is changed
+    machine = rt.machine("item")
+    (branch,) = machine.get_transitions("confirm", source="reported")
+    seen: list[str] = []
+
+    def log(what: str) -> Any:
+        return lambda event: seen.append(f"{what}:{event.model.state}")
+    machine.prepare_event.append(log("prepare_event"))
+    branch.before.append(log("before"))
+    machine.before_state_change.append(log("before_state_change"))
+    machine.get_state("reported").on_exit.append(log("exit"))
+    machine.get_state("confirmed").on_enter.append(log("enter"))
+    machine.after_state_change.append(log("after_state_change"))
+    machine.finalize_event.append(log("finalize"))
+    assert machine.get_state("confirmed").name == "confirmed"
+
+    ctx, subject = _confirm_ctx(d)
+    assert rt.fire(ctx, "confirm").ok and subject.state == "confirmed"
+    assert seen == ["prepare_event:reported", "before_state_change:reported", "before:reported",
+                    "exit:reported", "enter:confirmed", "after_state_change:confirmed",
+                    "finalize:confirmed"]
+
+
+@pytest.mark.parametrize("path", STANDARD[:1], ids=STANDARD_IDS[:1])
 def test_branches_of_one_trigger_are_chosen_by_their_conditions(path: str) -> None:
     """Two transitions for one trigger: the machine takes the first whose conditions hold."""
     from transitions.core import Condition

@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Refused
@@ -120,7 +121,26 @@ class Outcome:
 @functools.cache
 def _classes() -> tuple[type[Machine], type[EventData]]:
     """The machine class whose transitions collect refusals, and transitions' ``EventData``."""
-    from transitions import EventData, Machine, Transition
+    from transitions import Event, EventData, Machine, State, Transition
+
+    class _State(State):
+        """A state whose name is a plain attribute and whose entry and exit cost nothing
+        when no callback is attached (ours attach none; the debug logging is skipped too):
+        a bulk advance enters and leaves a state per item."""
+
+        name: str = ""  # shadows ``State.name``, a property looked up on every fire
+
+        def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+            super().__init__(name, *args, **kwargs)
+            self.name = self._name.name if isinstance(self._name, Enum) else self._name
+
+        def enter(self, event_data: EventData) -> None:
+            if self.on_enter:
+                event_data.machine.callbacks(self.on_enter, event_data)
+
+        def exit(self, event_data: EventData) -> None:
+            if self.on_exit:
+                event_data.machine.callbacks(self.on_exit, event_data)
 
     class _Branch(Transition):
         """One transition of a machine spec from one source state, carrying that spec.
@@ -153,10 +173,56 @@ def _classes() -> tuple[type[Machine], type[EventData]]:
 
         _eval_conditions = admits  # what ``Transition.execute`` calls
 
+        def execute(self, event_data: EventData) -> bool:
+            """``Transition.execute``, its callback lists in the same order, empty ones and the
+            debug logging skipped: it runs once per item of a bulk advance."""
+            machine = event_data.machine
+            if self.prepare:
+                machine.callbacks(self.prepare, event_data)
+            if not self.admits(event_data):
+                return False
+            if machine.before_state_change or self.before:
+                machine.callbacks([*machine.before_state_change, *self.before], event_data)
+            if self.dest:  # None: an internal transition, no change of state
+                self._change_state(event_data)
+            if self.after or machine.after_state_change:
+                machine.callbacks([*self.after, *machine.after_state_change], event_data)
+            return True
+
+        def _change_state(self, event_data: EventData) -> None:
+            machine = event_data.machine
+            states = machine.states
+            states[self.source].exit(event_data)
+            dest = states[self.dest]  # type: ignore[index]  # set: see execute
+            setattr(event_data.model, machine.model_attribute, dest.value)
+            event_data.state = dest
+            dest.enter(event_data)
+            if dest.final:
+                machine.callbacks(machine.on_final, event_data)
+
+    class _Event(Event):
+        """``Event._trigger`` without the debug logging when the machine has no event-wide
+        callbacks (ours have none; with some, the library's own path runs)."""
+
+        def _trigger(self, event_data: EventData) -> bool:
+            machine = self.machine
+            if machine.prepare_event or machine.finalize_event or machine.on_exception:
+                return bool(super()._trigger(event_data))
+            event_data.state = state = machine.get_model_state(event_data.model)
+            if self._is_valid_source(state):
+                for branch in self.transitions[state.name]:
+                    event_data.transition = branch
+                    if branch.execute(event_data):
+                        event_data.result = True
+                        break
+            return bool(event_data.result)
+
     class _Machine(Machine):
         """A shared, model-less machine whose transitions are ``_Branch``es."""
 
         transition_cls = _Branch
+        state_cls = _State
+        event_cls = _Event
 
     return _Machine, EventData
 

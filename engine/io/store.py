@@ -302,6 +302,31 @@ class Prepared:
         finally:
             cursor.close()
 
+    def converted(self, conn: Connection, params: Mapping[str, Any],
+                  size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """Every row as ``rows`` gives it, streamed, a text value repeated down a column (a
+        date) converted once: for a long read whose rows become objects (a whole table's subjects)."""
+        if conn.dialect.name != "sqlite":
+            yield from self.stream(conn, params, size)  # converted by SQLAlchemy on the way
+            return
+        c = self._compiled(conn)
+        if not c.results:
+            yield from self.stream(conn, params, size)
+            return
+        columns: list[tuple[int, Any, dict[Any, Any]]] = [(i, convert, {}) for i, convert in c.results]
+        for row in self.stream(conn, params, size):
+            values = list(row)
+            for i, convert, memo in columns:
+                value = values[i]
+                if value is not None:
+                    done = memo.get(value, memo)
+                    if done is memo:
+                        done = convert(value)
+                        if len(memo) < 50_000:
+                            memo[value] = done
+                    values[i] = done
+            yield tuple(values)
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
         c = self._compiled(conn)
@@ -313,7 +338,7 @@ class Prepared:
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run once per parameter set in one driver call; the rows changed in all."""
         c = self._compiled(conn)
-        cursor = c.run(conn, [c.params(r) for r in rows], many=True)
+        cursor = c.run(conn, c.params_many(rows), many=True)
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -350,8 +375,36 @@ class _Compiled:
             converted[i] = convert(converted[i])
         return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
+    def params_many(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """``params`` of each row, a value repeated down a column converted once: a bulk
+        write's rows share their dates and recording time, and their conversion is most of
+        its bind processing."""
+        if self.defaults or not self.positional:
+            return [self.params(r) for r in rows]
+        names, converters, out = self.names, self.converters, []
+        memo: dict[tuple[int, type, Any], Any] = {}
+        for values in rows:
+            converted = list(map(values.get, names))
+            for i, convert in converters:
+                value = converted[i]
+                kind = type(value)
+                if kind in _REPEATED:
+                    key = (i, kind, value)
+                    done = memo.get(key, memo)
+                    if done is memo:
+                        done = memo[key] = convert(value)
+                    converted[i] = done
+                else:
+                    converted[i] = convert(value)
+            out.append(tuple(converted))
+        return out
+
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
         return _driver_cursor(conn, self.sql, params, many)
+
+
+_REPEATED = frozenset({dt.date, dt.datetime, type(None), bool, int, str})
+"""Immutable kinds whose converted value ``_Compiled.params_many`` may reuse down a column."""
 
 
 def _driver_cursor(conn: Connection, sql: str, params: Any, many: bool = False) -> Any:
