@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from docx import Document
 from openpyxl import Workbook
-from test_cli_common import Cli
+from test_cli_common import Cli, site
 
 DEFINITION = Path(__file__).resolve().parent / "data" / "tzxm-2010.yaml"
 KEY = "tzxm-2010"
@@ -92,12 +92,8 @@ def month_ends(first: str, last: str) -> list[str]:
 
 def play(r: Replay) -> None:
     tmp = r.tmp
-    (tmp / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp / "people.csv").write_text(PEOPLE, encoding="utf-8")
     r.ok("validate", "validate", str(DEFINITION), db=False)
-    r.ok("init", "init", "--admin", "admin")
-    r.ok("units", "unit", "import", "--actor", "admin", str(tmp / "units.csv"), "--as-of", "2010-05-04")
-    r.ok("people", "person", "import", "--actor", "admin", str(tmp / "people.csv"), "--as-of", "2010-05-04")
+    site(r.cli, tmp, UNITS, PEOPLE, "2010-05-04")
     r.ok("start", "campaign", "start", str(DEFINITION), "--start", "2010-05-04", "--actor", "lead",
          "--as-of", "2010-05-04")
     r.tick("2010-05-31")
@@ -166,17 +162,12 @@ def play(r: Replay) -> None:
     r.ok("audit", "audit", "verify", "--all")
 
 
-_played: dict[Path, Replay] = {}
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def r(tmp_path_factory: pytest.TempPathFactory) -> Replay:
-    base = tmp_path_factory.getbasetemp()
-    if base not in _played:
-        replay = Replay(tmp_path_factory.mktemp("tzxm"))
-        play(replay)
-        _played[base] = replay
-    return _played[base]
+    """The campaign, replayed once for the module; tests only read it (or copy it)."""
+    replay = Replay(tmp_path_factory.mktemp("tzxm"))
+    play(replay)
+    return replay
 
 
 def as_json(r: Replay, *args: str) -> Any:

@@ -20,7 +20,7 @@ import pytest
 from docx import Document
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
-from test_cli_common import Cli, copy_db
+from test_cli_common import Cli, copy_db, site
 
 DEFINITION = Path(__file__).resolve().parent / "data" / "lanzheng-2015.yaml"
 KEY = "lanzheng-2015"
@@ -116,12 +116,8 @@ def ledger_xlsx(path: Path) -> None:
 def play(r: Replay) -> None:
     """The whole campaign, May to December 2015."""
     tmp = r.tmp
-    (tmp / "units.csv").write_text(UNITS, encoding="utf-8")
-    (tmp / "people.csv").write_text(PEOPLE, encoding="utf-8")
     r.ok("validate", "validate", str(DEFINITION), db=False)
-    r.ok("init", "init", "--admin", "admin")
-    r.ok("units", "unit", "import", "--actor", "admin", str(tmp / "units.csv"), "--as-of", "2015-05-04")
-    r.ok("people", "person", "import", "--actor", "admin", str(tmp / "people.csv"), "--as-of", "2015-05-04")
+    site(r.cli, tmp, UNITS, PEOPLE, "2015-05-04")
     r.ok("start", "campaign", "start", str(DEFINITION), "--start", "2015-05-04",
          "--actor", "sheng", "--as-of", "2015-05-04")
 
@@ -215,19 +211,13 @@ def play(r: Replay) -> None:
     r.ok("audit", "audit", "verify", "--all")
 
 
-_played: dict[Path, Replay] = {}
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def r(tmp_path_factory: pytest.TempPathFactory) -> Replay:
-    """The campaign, replayed once per session; tests only read it (or copy it)."""
-    base = tmp_path_factory.getbasetemp()
-    if base not in _played:
-        replay = Replay(tmp_path_factory.mktemp("lanzheng"))
-        ledger_xlsx(replay.tmp / "ledger-2.xlsx")
-        play(replay)
-        _played[base] = replay
-    return _played[base]
+    """The campaign, replayed once for the module; tests only read it (or copy it)."""
+    replay = Replay(tmp_path_factory.mktemp("lanzheng"))
+    ledger_xlsx(replay.tmp / "ledger-2.xlsx")
+    play(replay)
+    return replay
 
 
 def as_json(r: Replay, *args: str) -> Any:
