@@ -15,11 +15,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Connection
 
 from engine.io.store import Prepared
-from engine.io.writer import CHAIN_HEADS, lock_heads
+from engine.io.writer import lock_heads
 
 from .tables import BATCHES
 
@@ -27,12 +27,11 @@ TICK, STAGE, IMPORT, COMMAND = "tick", "stage", "import", "command"
 
 
 def head_seq(conn: Connection, stream: str) -> int:
-    rows = _HEAD_SEQ.rows(conn, {"stream": stream})
-    return int(rows[0][0] or 0) if rows else 0
+    """The stream's last sequence number, as the writer holds it (read once per transaction)."""
+    return lock_heads(conn, [stream])[stream][0]
 
 
-# built once: every item command records a batch, and building these cost more than its move
-_HEAD_SEQ = Prepared(select(CHAIN_HEADS.c.seq).where(CHAIN_HEADS.c.stream == bindparam("stream")))
+# built once: every item command records a batch, and building it cost more than its move
 _INSERT = Prepared(insert(BATCHES).values({c.name: bindparam(c.name) for c in BATCHES.columns
                                            if not c.primary_key}))
 

@@ -126,7 +126,8 @@ def check_url(url: str) -> None:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
     cur = dbapi_conn.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                   f"busy_timeout={int(BUSY_WAIT * 1000)}"):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
@@ -142,8 +143,14 @@ def _sqlite_begin(conn: Connection) -> None:
     if conn.get_execution_options().get("write", False):
         _begin_writing(conn)
         return
+    if conn.info.pop(_NO_WAIT, False):  # last used by a writer: readers wait as SQLite does
+        _driver_cursor(conn, f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}", ()).close()
     cursor = _driver_cursor(conn, "BEGIN", ())
     cursor.close()
+
+
+_NO_WAIT = "rectify.busy_timeout_0"
+"""Set in a connection's info while its SQLite busy timeout is 0 (see ``_begin_writing``)."""
 
 
 def _begin_writing(conn: Connection) -> None:
@@ -152,24 +159,27 @@ def _begin_writing(conn: Connection) -> None:
     SQLite's own busy handler sleeps up to 100 ms between tries: a writer waiting behind a
     series of short transactions (a tick commits every ~0.2 s and pauses 5 ms) would seldom
     try within a pause, and fail after its timeout.  Trying every 1-4 ms, it gets in.
+
+    The timeout stays 0 while the connection writes: once ``BEGIN IMMEDIATE`` holds the lock no
+    statement of the transaction waits on another writer, and setting it back and forth cost
+    two statements a transaction.  A read transaction on the same connection sets it back.
     """
-    _driver_cursor(conn, "PRAGMA busy_timeout = 0", ()).close()
+    if not conn.info.get(_NO_WAIT):
+        _driver_cursor(conn, "PRAGMA busy_timeout = 0", ()).close()
+        conn.info[_NO_WAIT] = True
     deadline = None
-    try:
-        while True:
-            try:
-                _driver_cursor(conn, "BEGIN IMMEDIATE", ()).close()
-                return
-            except OperationalError as exc:
-                text = str(exc.orig).lower()
-                if "locked" not in text and "busy" not in text:
-                    raise
-                deadline = deadline or time.monotonic() + BUSY_WAIT
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(random.uniform(0.001, 0.004))
-    finally:
-        _driver_cursor(conn, "PRAGMA busy_timeout = 5000", ()).close()
+    while True:
+        try:
+            _driver_cursor(conn, "BEGIN IMMEDIATE", ()).close()
+            return
+        except OperationalError as exc:
+            text = str(exc.orig).lower()
+            if "locked" not in text and "busy" not in text:
+                raise
+            deadline = deadline or time.monotonic() + BUSY_WAIT
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.001, 0.004))
 
 
 @contextmanager
@@ -361,7 +371,7 @@ class _Compiled:
                          if name in self.names and not bind.required and bind.value is not None
                          and bind.callable is None}
         # each converter with the position of the value it converts (None goes through it too)
-        self.converters = [(i, converters[k]) for i, k in enumerate(self.names)
+        self.converters = [(i, _none_once(converters[k])) for i, k in enumerate(self.names)
                            if converters.get(k) is not None]
         processors = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                       for col in getattr(statement, "selected_columns", ())]
@@ -401,6 +411,17 @@ class _Compiled:
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
         return _driver_cursor(conn, self.sql, params, many)
+
+
+def _none_once(convert: Any) -> Any:
+    """``convert`` with its value for None worked out once: a JSON column encodes None as
+    ``null`` through ``json.dumps`` (~4 µs), and most events carry no payload."""
+    if_none = convert(None)
+
+    def converted(value: Any) -> Any:
+        return if_none if value is None else convert(value)
+
+    return converted
 
 
 _REPEATED = frozenset({dt.date, dt.datetime, type(None), bool, int, str})

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import weakref
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,16 +80,45 @@ def open_stream(conn: Connection, stream: str) -> None:
     conn.execute(insert(CHAIN_HEADS).values(stream=stream, seq=0, hash=GENESIS))
 
 
-def lock_heads(conn: Connection, streams: Collection[str]) -> dict[str, tuple[int, str]]:
+Heads = dict[str, tuple[int, str]]
+
+_HELD: weakref.WeakKeyDictionary[Any, Heads] = weakref.WeakKeyDictionary()
+"""The heads each open transaction has locked, as it has moved them: a command locks its head
+first and writes through it later, and reading the row again each time cost two statements of
+an in-process advance's eight.  Kept per root transaction (it holds the lock until it ends,
+and a new transaction is a new key); not kept inside a savepoint, whose rollback would leave
+the remembered head ahead of the row, and a write inside one forgets the root's."""
+
+
+def lock_heads(conn: Connection, streams: Collection[str]) -> Heads:
     """Lock the heads of ``streams`` (in name order: one lock order for every writer)."""
-    heads: dict[str, tuple[int, str]] = {}
+    held = _held(conn)
+    heads: Heads = {}
     for stream in sorted(streams):
-        rows = _HEAD.rows(conn, {"stream": stream})
-        if not rows:
-            raise EnvironmentProblem(f"the event log '{stream}' has no chain head",
-                                     "run 'rectify init' to upgrade the database")
-        heads[stream] = (rows[0][0], rows[0][1])
+        head = held.get(stream) if held is not None else None
+        if head is None:
+            rows = _HEAD.rows(conn, {"stream": stream})
+            if not rows:
+                raise EnvironmentProblem(f"the event log '{stream}' has no chain head",
+                                         "run 'rectify init' to upgrade the database")
+            head = (rows[0][0], rows[0][1])
+            if held is not None:
+                held[stream] = head
+        heads[stream] = head
     return heads
+
+
+def _held(conn: Connection) -> Heads | None:
+    """The heads this transaction holds; None inside a savepoint."""
+    if conn.get_nested_transaction() is not None:
+        return None
+    root = conn.get_transaction()
+    if root is None:
+        return None
+    held = _HELD.get(root)
+    if held is None:
+        held = _HELD[root] = {}
+    return held
 
 
 def append(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
@@ -188,6 +218,11 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         insert_event.execute_many(conn, rows)
     for stream, (seq, h) in heads.items():
         _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
+    held = _held(conn)
+    if held is not None:
+        held.update(heads)
+    elif (root := conn.get_transaction()) is not None:
+        _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
 
 
 _HEAD = Prepared(select(CHAIN_HEADS.c.seq, CHAIN_HEADS.c.hash)
