@@ -98,3 +98,48 @@ def test_tick_all_retries_a_later_campaign_once_an_earlier_one_committed(
     assert calls[0] == CAMPAIGN and calls[-1] == "zf" and len(calls) >= 3  # zf tried again
     assert calls.count(CAMPAIGN) == 1  # the first campaign's tick was not run again
     assert scalar(cli.db, "SELECT count(*) FROM ticks WHERE ticked_to = '2015-08-10'") == 2
+
+
+def test_tick_all_exits_3_when_a_campaign_stays_busy_past_its_retries(
+        cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A campaign whose tick never gets the lock makes ``tick --all`` exit 3 (worth running
+    again), not 1; the campaigns ticked before it stay ticked."""
+    from clock_fixtures import ZUOFENG
+
+    import campaigns.cli.clock
+
+    monkeypatch.setattr(engine_store(), "BUSY_WAIT", 0.05)
+    cli.ok("campaign", "start", ZUOFENG, "--start", "2015-07-01", "--key", "zf", "--actor", "lead")
+    real = campaigns.cli.clock._tick_one
+    holder = sqlite3.connect(cli.db, isolation_level=None, check_same_thread=False)
+
+    def tick_then_lock(db: object, key: str, *args: object) -> object:
+        report = real(db, key, *args)
+        if key == CAMPAIGN:  # another writer takes the lock for good after the first campaign
+            holder.execute("BEGIN IMMEDIATE")
+        return report
+
+    monkeypatch.setattr(campaigns.cli.clock, "_tick_one", tick_then_lock)
+    try:
+        result = cli.invoke("tick", "--all", "--as-of", "2015-08-10")
+    finally:
+        holder.close()
+    assert result.exit_code == 3, result.output
+    assert "wgbw-2015: ticked" in result.stdout and "Traceback" not in result.output
+    assert "Error: zf: the database is busy" in result.stderr
+    assert scalar(cli.db, "SELECT count(*) FROM ticks WHERE ticked_to = '2015-08-10'") == 1
+
+
+def test_the_worst_failure_decides_tick_all_exit_code() -> None:
+    from campaigns.cli.clock import worst
+    from engine.core.errors import ExitCode
+
+    assert worst([ExitCode.INVALID, ExitCode.CONFLICT]) == ExitCode.CONFLICT
+    assert worst([ExitCode.CONFLICT, ExitCode.ENVIRONMENT, ExitCode.INVALID]) == ExitCode.ENVIRONMENT
+    assert worst([ExitCode.INVALID]) == ExitCode.INVALID
+
+
+def engine_store() -> object:
+    import engine.io.store
+
+    return engine.io.store

@@ -41,7 +41,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     from ._retry import after_commits, commits
 
     reports: list[dict[str, Any]] = []
-    failed = 0
+    failed: list[ExitCode] = []
     before = commits()
     for key in keys:
         try:
@@ -51,7 +51,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
         except EngineError as exc:
             if not every:
                 raise
-            failed += 1
+            failed.append(exc.exit_code)
             click.echo(f"Error: {key}: {exc.format()}", err=True)
             continue
         reports.append(report.as_dict())
@@ -65,7 +65,17 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     if every and not keys and fmt == "table":
         click.echo("no running campaigns")
     if failed:
-        raise click.exceptions.Exit(int(ExitCode.INVALID))
+        raise click.exceptions.Exit(int(worst(failed)))
+
+
+def worst(codes: list[ExitCode]) -> ExitCode:
+    """The exit code of ``tick --all`` whose campaigns failed: a broken machine (4) before a
+    conflict worth retrying (3) before a campaign's own problem (1), so cron's retry rule
+    (rerun on 3) never reruns what cannot succeed, and always reruns what can."""
+    for code in (ExitCode.ENVIRONMENT, ExitCode.CONFLICT):
+        if code in codes:
+            return code
+    return ExitCode.INVALID
 
 
 def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
