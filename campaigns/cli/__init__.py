@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("campaigns.cli.ledger:ledger", "Export the rectification ledger (台账) as XLSX or CSV."),
     "report": ("campaigns.cli.ledger:report", "Write the monthly report (月报) as Markdown or HTML."),
     "board": ("campaigns.cli.ledger:board", "Write the public board (公示) as HTML."),
+    "circular": ("campaigns.cli.circulars:circular",
+                 "Write the weekly circular (周通报), monthly bulletin (月简报) or month-end sorting."),
     "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
     "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
@@ -131,11 +133,15 @@ class LazyGroup(click.Group):
 
 def _require_text(args: list[str]) -> None:
     """Arguments are text: bytes that are not UTF-8 reach Python as lone surrogates, which
-    no database, file name or message can hold."""
+    no database, file name or message can hold; a NUL character (only a program, never a
+    shell, can pass one) ends a file name early in the operating system, which refuses it."""
     for i, arg in enumerate(args, start=1):
         if any("\udc80" <= ch <= "\udcff" for ch in arg):
             raise click.UsageError(f"argument {i} is not valid UTF-8 text; check the "
                                    "terminal's encoding (LANG=zh_CN.UTF-8)")
+        if "\x00" in arg:
+            raise click.UsageError(f"argument {i} holds a NUL character, which no name, "
+                                   "file name or value may hold")
 
 
 def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
