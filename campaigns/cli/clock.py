@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from functools import partial
 from typing import Any
 
 import click
 
-from engine.core.errors import EngineError, ExitCode
+from engine.core.errors import Conflict, EngineError, ExitCode
 
 from ._common import ACTOR, common, database
 from ._output import emit, output_options, table
@@ -38,6 +39,22 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     else:
         assert campaign is not None
         keys = [campaign]
+    from engine.io.runlock import run_lock
+
+    with run_lock(database_.engine, database_.sqlite_path, "tick") if not dry_run \
+            else nullcontext(True) as got:
+        if not got:
+            if not every:
+                raise Conflict("another 'rectify tick' is running on this database",
+                               "run it again when that one has finished")
+            click.echo("another 'rectify tick' is running on this database; it ticks every "
+                       "campaign it is asked to, so this one did nothing", err=True)
+            return
+        _tick_all(database_, keys, every, dry_run, fmt, as_of)
+
+
+def _tick_all(database_: Any, keys: list[str], every: bool, dry_run: bool, fmt: str,
+              as_of: str | None) -> None:
     from ._retry import after_commits, commits
 
     reports: list[dict[str, Any]] = []
