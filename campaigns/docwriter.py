@@ -93,9 +93,9 @@ def to_html(doc: Document) -> str:
     return page(doc.title, doc.subtitle, "\n".join(body))
 
 
-def _docx(doc: Document) -> Any:
+def new_docx() -> Any:
+    """An empty Word document in the fonts Chinese offices print with (SimSun, 12 pt)."""
     from docx import Document as Docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
@@ -104,41 +104,60 @@ def _docx(doc: Document) -> Any:
     normal.font.name = "SimSun"
     normal.font.size = Pt(12)
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
+    return out
 
-    def para(text: str, *, align: Any = None, size: float | None = None, bold: bool = False,
-             indent: bool = False) -> None:
-        p = out.add_paragraph()
-        if align is not None:
-            p.alignment = align
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(24)
-        run = p.add_run(text)
-        run.bold = bold
-        if size:
-            run.font.size = Pt(size)
+
+def add_para(out: Any, text: str, *, align: Any = None, size: float | None = None,
+             bold: bool = False, red: bool = False, indent: bool = False) -> Any:
+    """One paragraph of one run: headings, body text (first line indented two characters)."""
+    from docx.shared import Pt, RGBColor
+
+    p = out.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    if indent:
+        p.paragraph_format.first_line_indent = Pt(24)
+    run = p.add_run(text)
+    run.bold = bold
+    if size:
+        run.font.size = Pt(size)
+    if red:
+        run.font.color.rgb = RGBColor(0xBB, 0, 0)
+    return p
+
+
+def add_grid(out: Any, header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
+    """A bordered table: the header row, then the rows."""
+    grid = out.add_table(rows=1 + len(rows), cols=len(header))
+    grid.style = "Table Grid"
+    for j, h in enumerate(header):
+        grid.cell(0, j).text = str(h)
+    for i, row in enumerate(rows, 1):
+        for j, v in enumerate(row):
+            grid.cell(i, j).text = "" if v is None else str(v)
+
+
+def _docx(doc: Document) -> Any:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    out = new_docx()
 
     def section(s: Section, size: float) -> None:
-        para(s.heading, size=size, bold=True)
+        add_para(out, s.heading, size=size, bold=True)
         for text in s.paragraphs:
             if text:
-                para(text, indent=True)
+                add_para(out, text, indent=True)
         if s.header:
-            grid = out.add_table(rows=1 + len(s.rows), cols=len(s.header))
-            grid.style = "Table Grid"
-            for j, h in enumerate(s.header):
-                grid.cell(0, j).text = str(h)
-            for i, row in enumerate(s.rows, 1):
-                for j, v in enumerate(row):
-                    grid.cell(i, j).text = "" if v is None else str(v)
+            add_grid(out, s.header, s.rows)
         for sub in s.subsections:
             section(sub, size - 1)
 
-    para(doc.title, align=WD_ALIGN_PARAGRAPH.CENTER, size=20, bold=True)
-    para(doc.subtitle, align=WD_ALIGN_PARAGRAPH.CENTER)
+    add_para(out, doc.title, align=WD_ALIGN_PARAGRAPH.CENTER, size=20, bold=True)
+    add_para(out, doc.subtitle, align=WD_ALIGN_PARAGRAPH.CENTER)
     for s in doc.sections:
         section(s, 14)
     if doc.issuer:
-        para(doc.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        add_para(out, doc.issuer, align=WD_ALIGN_PARAGRAPH.RIGHT)
     if doc.day:
-        para(_cn(doc.day), align=WD_ALIGN_PARAGRAPH.RIGHT)
+        add_para(out, _cn(doc.day), align=WD_ALIGN_PARAGRAPH.RIGHT)
     return out

@@ -137,31 +137,14 @@ def write_pdf(run: Run, docs: Sequence[NoticeDoc], path: str,
 def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str,
                office: Sequence[OfficePage] = ()) -> None:
     """A Word document, a page per notice, in the fonts Chinese offices print with."""
-    from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
 
-    document = Document()
-    normal = document.styles["Normal"]
-    normal.font.name = "SimSun"
-    normal.font.size = Pt(12)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
+    from .docwriter import add_grid, add_para, new_docx
 
-    def para(text: str, *, align: Any = None, size: float | None = None, bold: bool = False,
-             red: bool = False, indent: bool = False) -> Any:
-        p = document.add_paragraph()
-        if align is not None:
-            p.alignment = align
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(24)
-        run_ = p.add_run(text)
-        run_.bold = bold
-        if size:
-            run_.font.size = Pt(size)
-        if red:
-            run_.font.color.rgb = RGBColor(0xBB, 0, 0)
-        return p
+    document = new_docx()
+
+    def para(text: str, **style: Any) -> Any:
+        return add_para(document, text, **style)
 
     for k, doc in enumerate(docs):
         t = lines(run, doc)
@@ -170,14 +153,7 @@ def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str,
         para(t["campaign"], align=WD_ALIGN_PARAGRAPH.CENTER)
         para(t["to"])
         para(t["body"], indent=True)
-        rows = table_rows(doc)
-        table = document.add_table(rows=1 + len(rows), cols=len(HEADER))
-        table.style = "Table Grid"
-        for j, h in enumerate(HEADER):
-            table.cell(0, j).text = h
-        for i, row in enumerate(rows, 1):
-            for j, v in enumerate(row):
-                table.cell(i, j).text = v
+        add_grid(document, HEADER, table_rows(doc))
         para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT)
         last = para(t["date"], align=WD_ALIGN_PARAGRAPH.RIGHT)
         if k < len(docs) + len(office) - 1:
@@ -187,13 +163,7 @@ def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str,
         para(page.campaign, align=WD_ALIGN_PARAGRAPH.CENTER)
         para(page.to)
         para(page.body, indent=True)
-        table = document.add_table(rows=1 + len(page.rows), cols=len(page.header))
-        table.style = "Table Grid"
-        for j, h in enumerate(page.header):
-            table.cell(0, j).text = h
-        for i, cells in enumerate(page.rows, 1):
-            for j, v in enumerate(cells):
-                table.cell(i, j).text = v
+        add_grid(document, page.header, page.rows)
         last = para(cn_date(page.day), align=WD_ALIGN_PARAGRAPH.RIGHT)
         if k < len(docs) + len(office) - 1:
             last.add_run().add_break(WD_BREAK.PAGE)

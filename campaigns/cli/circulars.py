@@ -52,33 +52,36 @@ def weekly(campaign: str, week: str, output: str, actor: str | None, db: str | N
            lambda scope: circulars.weekly(circulars.digest(scope, period)))
 
 
-@circular.command("monthly")
-@click.argument("campaign")
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month.")
-@OUTPUT
-@ACTOR
-@common
-def monthly(campaign: str, month: str, output: str, actor: str | None, db: str | None,
-            as_of: str | None) -> None:
-    """Write CAMPAIGN's monthly bulletin (月简报)."""
+def _monthly(scope: Any, month: str) -> Any:
     from campaigns import circulars
 
-    period = circulars.month_period(month)
-    _write(db, actor, campaign, as_of, output,
-           lambda scope: circulars.monthly(circulars.digest(scope, period)))
+    return circulars.monthly(circulars.digest(scope, circulars.month_period(month)))
 
 
-@circular.command("sorting")
-@click.argument("campaign")
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month.")
-@OUTPUT
-@ACTOR
-@common
-def sorting(campaign: str, month: str, output: str, actor: str | None, db: str | None,
-            as_of: str | None) -> None:
-    """Write the month-end sorting of CAMPAIGN's circulars (月末通报分类汇总): the items the
-    month's weekly circulars named and the notices issued, by category and by unit."""
+def _sorting(scope: Any, month: str) -> Any:
     from campaigns import circulars
 
-    period = circulars.month_period(month)
-    _write(db, actor, campaign, as_of, output, lambda scope: circulars.sorting(scope, period))
+    return circulars.sorting(scope, circulars.month_period(month))
+
+
+def _month_command(name: str, summary: str, make: Callable[[Any, str], Any]) -> None:
+    """A command writing one month's document: ``monthly`` and ``sorting`` differ only in it."""
+
+    @circular.command(name, help=summary)
+    @click.argument("campaign")
+    @click.option("--month", required=True, metavar="YYYY-MM", help="The month.")
+    @OUTPUT
+    @ACTOR
+    @common
+    def command(campaign: str, month: str, output: str, actor: str | None, db: str | None,
+                as_of: str | None) -> None:
+        from campaigns.report import parse_month
+
+        parse_month(month)  # a bad month is refused before the database is opened
+        _write(db, actor, campaign, as_of, output, lambda scope: make(scope, month))
+
+
+_month_command("monthly", "Write CAMPAIGN's monthly bulletin (月简报).", _monthly)
+_month_command("sorting", "Write the month-end sorting of CAMPAIGN's circulars (月末通报分类汇总): "
+               "the items the month's weekly circulars named and the notices issued, by "
+               "category and by unit.", _sorting)
