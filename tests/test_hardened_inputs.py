@@ -194,6 +194,7 @@ def test_import_refuses_a_deadline_before_its_business_date_like_add(cli: Cli,
     (("campaign", "list", "--db", "://::"), 1, "is not a database URL"),
     (("campaign", "status", "\udcff\udcfe"), 2, "argument 3 is not valid UTF-8 text"),
     (("db", "backup", "\x00"), 2, "argument 3 holds a NUL character"),
+    (("item", "list", "", "--json"), 1, "unknown campaign ''"),
 ])
 def test_unexpected_errors_are_clear(cli: Cli, args: tuple[str, ...], code: int,
                                      text: str) -> None:
