@@ -7,6 +7,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -14,11 +15,23 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.core.errors import EnvironmentProblem
 from engine.io.store import open_engine, resolve_url, translate_errors
+from engine.io.writer import OBSERVERS
 
-HEAD = "0011_secrets13b"  # newest migration this version of the tool knows
+HEAD = "0012_outbox"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
-         "0010_undoimport", "0011_secrets13b")
+         "0010_undoimport", "0011_secrets13b", "0012_outbox")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+
+def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:
+    """Queue the messages the site's notification rules ask for (campaigns.notify), in the
+    writer's transaction; nothing is read or imported when the site sets none."""
+    if os.environ.get("RECTIFY_SITE_CONFIG"):
+        from .notify.outbox import observe
+
+        observe(conn, events, streams, rows)
+
+
+OBSERVERS.append(_notify)
 
 committed: list[None] = []
 """One entry per write transaction this process committed: a command that committed nothing

@@ -313,3 +313,28 @@ def insert_id(conn: Connection, statement: Insert) -> int:
     key = conn.execute(statement).inserted_primary_key
     assert key is not None, "an insert of one row has a primary key"
     return int(key[0])
+
+
+# Messages to deliver (e-mail, messenger webhooks, SMS), written by the change that causes them,
+# in its transaction; delivered at least once by ``rectify notify send`` (campaigns.notify).
+# ``idem_key`` is the message's stable id (Message-ID, Idempotency-Key) so a receiver can drop
+# a repeat; the webhook's URL and secret stay in the site configuration, only its name is here.
+OUTBOX = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idem_key", String(64), nullable=False, unique=True),
+    Column("channel", String(16), nullable=False),  # email, webhook, sms
+    Column("recipient", String(320), nullable=False),  # address, webhook name, phone number
+    Column("campaign_id", Integer, ForeignKey("campaigns.id")),
+    Column("stream", String(128), nullable=False),
+    Column("seq", Integer, nullable=False),  # the event that caused it
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Index("ix_outbox_due", "status", "next_try_at"),
+)

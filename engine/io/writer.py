@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import weakref
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,6 +223,17 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         held.update(heads)
     elif (root := conn.get_transaction()) is not None:
         _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
+    for observe in OBSERVERS:
+        observe(conn, events, [e.stream for e in entries], rows)
+
+
+Observer = Callable[[Connection, Table, list[str], list[dict[str, Any]]], None]
+
+OBSERVERS: list[Observer] = []
+"""Called after every write, in its transaction, with the event table, each event's stream and
+its row as inserted: a plugin that must write something with the events (an outbox of
+messages) does it there, in the same transaction, so it is never lost nor sent for a change
+that rolled back.  An observer writes set-based: the clock passes thousands of events at once."""
 
 
 _HEAD = Prepared(select(CHAIN_HEADS.c.seq, CHAIN_HEADS.c.hash)
