@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
@@ -149,12 +149,12 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
                      + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
     if result.created_units:
         lines.append(f"{'would create' if dry_run else 'created'} {len(result.created_units)} "
-                     "unit(s): " + ", ".join(f"{u['title']} ({u['code']})"
-                                             for u in result.created_units))
+                     "unit(s): " + _some(f"{u['title']} ({u['code']})"
+                                         for u in result.created_units))
     if result.created_people:
         lines.append(f"{'would create' if dry_run else 'created'} {len(result.created_people)} "
-                     "person(s): " + ", ".join(f"{p['name']} ({p['key']})"
-                                               for p in result.created_people))
+                     "person(s): " + _some(f"{p['name']} ({p['key']})"
+                                           for p in result.created_people))
     if result.remark_rows:
         kept = {"reporter": "kept as the confidential reporter",
                 "ignore": "left out"}.get(remarks or "", "")
@@ -165,6 +165,13 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
     if result.ignored_columns:
         lines.append("ignored columns: " + ", ".join(result.ignored_columns))
     click.echo("\n".join(lines))
+
+
+def _some(names: Iterable[str], shown: int = 10) -> str:
+    """The first names of a list, and how many more (--json lists them all)."""
+    names = list(names)
+    more = f" … (+{len(names) - shown}; --json lists all)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 @click.command("ledger")

@@ -70,17 +70,20 @@ class Group:
     rows: list[int]
 
     def __str__(self) -> str:
+        return self.text() + (f" — {self.first.hint}" if self.first.hint else "")
+
+    def text(self) -> str:
+        """The line without its hint."""
         p = self.first
         if len(self.rows) == 1:
-            return str(p)
+            return f"{p.where}: {p.message}"
         w = p.where
-        place = (f"sheet '{w.sheet}'" if w.sheet else "") + w.column_text()
+        place = ((f"sheet '{w.sheet}'" if w.sheet else "") + w.column_text()).strip()
         shown = ", ".join(str(r) for r in self.rows[:ROWS_SHOWN])
         if len(self.rows) > ROWS_SHOWN:
             shown += " …"
-        text = (f"{place.strip()}: " if place.strip() else "") + p.message
-        text += ": " + _("rows {rows} ({count})").format(rows=shown, count=len(self.rows))
-        return text + (f" — {p.hint}" if p.hint else "")
+        text = (f"{place}: " if place else "") + p.message
+        return text + ": " + _("rows {rows} ({count})").format(rows=shown, count=len(self.rows))
 
     def as_dict(self) -> dict[str, Any]:
         w = self.first.where
@@ -90,16 +93,35 @@ class Group:
 
 
 def group(problems: Sequence[RowProblem]) -> list[Group]:
-    """Problems grouped by column, message and hint, in the order of their first row."""
+    """Problems grouped by column, message and hint: by column, then by first row (so that
+    lines sharing a hint stand together)."""
     groups: dict[tuple[Any, ...], Group] = {}
-    for p in problems:
+    for p in sorted(problems, key=lambda p: (p.where.column if p.where.column is not None
+                                             else -1, p.where.row)):
         key = (p.where.sheet, p.where.column, p.message, p.hint)
         if key in groups:
             if groups[key].rows[-1] != p.where.row:
                 groups[key].rows.append(p.where.row)
         else:
             groups[key] = Group(p, [p.where.row])
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda g: (
+        g.first.where.column if g.first.where.column is not None else -1, g.rows[0]))
+
+
+def render(groups: Sequence[Group]) -> str:
+    """One line per group; a hint shared by consecutive lines is said once, after them."""
+    lines: list[str] = []
+    for i, g in enumerate(groups):
+        hint = g.first.hint
+        following = groups[i + 1].first.hint if i + 1 < len(groups) else None
+        if hint and hint == following:
+            lines.append("  " + g.text())
+        elif hint and i > 0 and groups[i - 1].first.hint == hint:
+            lines.append("  " + g.text())
+            lines.append("    → " + hint)
+        else:
+            lines.append("  " + str(g))
+    return "\n".join(lines)
 
 
 class ImportProblems(InvalidInput):
@@ -112,8 +134,8 @@ class ImportProblems(InvalidInput):
         distinct = (_(" ({count} distinct)").format(count=len(self.groups))
                     if len(self.groups) != len(problems) else "")
         super().__init__(
-            f"{len(problems)} {what}(s){distinct} in {path}; nothing was imported:\n  "
-            + "\n  ".join(str(g) for g in self.groups),
+            f"{len(problems)} {what}(s){distinct} in {path}; nothing was imported:\n"
+            + render(self.groups),
             hint or _("each line's hint says where the fix is: the file, or the database "
                       "(add the unit or person, map the value); --errors FILE.csv lists every "
                       "cell"))
