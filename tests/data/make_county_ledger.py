@@ -98,7 +98,8 @@ def rows() -> list[list[Any]]:
     return out
 
 
-def build(path: Path) -> Path:
+def build(path: Path, count: int = 48) -> Path:
+    """The ledger's first ``count`` rows, as an .xlsx workbook."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -106,7 +107,7 @@ def build(path: Path) -> Path:
     ws.append([TITLE])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     ws.append(HEADERS)
-    for row in rows():
+    for row in rows()[:count]:
         ws.append(row)
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, dt.datetime):
@@ -118,5 +119,21 @@ def build(path: Path) -> Path:
     return path
 
 
+def convert(source: Path, ext: str) -> Path:
+    """The same workbook as .ods or .xls, converted by LibreOffice (``soffice``, e.g. the
+    Debian package libreoffice-calc-nogui): the formats offices also send."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--convert-to", ext, "--outdir", str(source.parent), str(source)],
+                       check=True, capture_output=True)
+    return source.with_suffix("." + ext)
+
+
 if __name__ == "__main__":
     print(build(HERE / "county-ledger.xlsx"))
+    small = build(HERE / "county-ledger-small.xlsx", 6)  # 6 rows: the .ods and .xls fixtures
+    print(convert(small, "ods"), convert(small, "xls"))
+    small.unlink()
