@@ -195,7 +195,7 @@ def _check_unique(section: str) -> Any:
 
 
 def _build_sources(raw: list[Any]) -> dict[str, str]:
-    from .valuemaps import build_choices
+    from .choices import build_choices
 
     return build_choices(raw, {(e if isinstance(e, str) else e["key"]):
                                (STANDARD_SOURCES.get(e, e) if isinstance(e, str) else e["title"])
@@ -203,7 +203,7 @@ def _build_sources(raw: list[Any]) -> dict[str, str]:
 
 
 def _build_categories(raw: list[Any]) -> dict[str, str]:
-    from .valuemaps import build_choices
+    from .choices import build_choices
 
     return build_choices(raw, {c["key"]: c["title"] for c in raw})
 
