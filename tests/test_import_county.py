@@ -247,3 +247,33 @@ def test_a_wps_et_file_is_refused_with_the_way_out(site: Cli, tmp_path: Path) ->
     err = site.fails(1, *importing(site, et))
     assert "台账.et is a WPS spreadsheet (.et)" in err
     assert "save it as an Excel workbook" in err and ".xlsx" in err
+
+
+def test_the_county_ledger_in_one_command_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
+    """The same one command on a PostgreSQL server: the units, people and items in one
+    transaction, with the site's log and the campaign's log both written."""
+    import sqlalchemy as sa
+
+    cli = Cli(tmp_path / "unused.db")
+    env: dict[str, str | None] = {"RECTIFY_DB": pg_db_url}
+
+    def ok(*args: str) -> str:
+        result = cli.invoke(*args, db=False, env=env)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    ok("init", "--admin", "admin")
+    ok("unit", "add", "datong", "--title", "大通县", "--actor", "admin")
+    ok("campaign", "start", str(DEFINITION), "--start", "2015-09-01", "--actor", "admin")
+    ok("campaign", "map", CAMPAIGN, *MAPS, "--actor", "admin")
+    assert "imported 48 new item(s)" in ok(*importing(cli, LEDGER, *ONE_COMMAND))
+    engine = sa.create_engine(pg_db_url)
+    try:
+        with engine.connect() as conn:
+            counts = [conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+                      for t in ("items", "units", "people")]
+    finally:
+        engine.dispose()
+    rows = ledger_rows()
+    named = {(r[1], r[8]) for r in rows} | {(r[1], r[9]) for r in rows}
+    assert counts == [48, 18, 1 + len(named)]

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import ACTOR, common, database, scope_of, viewing
 from ._output import emit
 
@@ -55,16 +57,16 @@ def parse_create(text: str | None, parent: str | None) -> frozenset[str]:
     """--create-missing units,people (either or both)."""
     if not text:
         if parent:
-            raise click.UsageError("--parent applies with --create-missing units")
+            raise click.UsageError(_("--parent applies with --create-missing units"))
         return frozenset()
     kinds = frozenset(k.strip() for k in text.replace("，", ",").split(",") if k.strip())
     wrong = sorted(kinds - set(CREATABLE))
     if wrong or not kinds:
-        raise click.BadParameter(f"'{text}': give units, people or units,people",
-                                 param_hint="--create-missing")
+        raise click.BadParameter(_("'{text}': give units, people or units,people").format(
+            text=text), param_hint="--create-missing")
     if "units" in kinds and not parent:
-        raise click.UsageError("--create-missing units needs --parent UNIT: the unit new "
-                               "units go under")
+        raise click.UsageError(_("--create-missing units needs --parent UNIT: the unit new "
+                                 "units go under"))
     return kinds
 
 
@@ -148,18 +150,20 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
         lines.append(f"{'would update' if dry_run else 'updated'} {len(result.updated)}: "
                      + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
     if result.created_units:
-        lines.append(f"{'would create' if dry_run else 'created'} {len(result.created_units)} "
-                     "unit(s): " + _some(f"{u['title']} ({u['code']})"
-                                         for u in result.created_units))
+        units = _some(f"{u['title']} ({u['code']})" for u in result.created_units)
+        lines.append((_("would create {count} unit(s): {units}") if dry_run else
+                      _("created {count} unit(s): {units}")).format(
+            count=len(result.created_units), units=units))
     if result.created_people:
-        lines.append(f"{'would create' if dry_run else 'created'} {len(result.created_people)} "
-                     "person(s): " + _some(f"{p['name']} ({p['key']})"
-                                           for p in result.created_people))
+        people = _some(f"{p['name']} ({p['key']})" for p in result.created_people)
+        lines.append((_("would create {count} person(s): {people}") if dry_run else
+                      _("created {count} person(s): {people}")).format(
+            count=len(result.created_people), people=people))
     if result.remark_rows:
-        kept = {"reporter": "kept as the confidential reporter",
-                "ignore": "left out"}.get(remarks or "", "")
-        lines.append(f"备注 with reporter details ({kept}): rows "
-                     + ", ".join(str(r) for r in result.remark_rows))
+        rows = ", ".join(str(r) for r in result.remark_rows)
+        lines.append((_("备注 with reporter details (kept as the confidential reporter): rows "
+                        "{rows}") if remarks == "reporter" else
+                      _("备注 with reporter details (left out): rows {rows}")).format(rows=rows))
     if result.default_source:
         lines.append(f"rows without 问题来源 recorded as '{result.default_source}'")
     if result.ignored_columns:
@@ -170,7 +174,8 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
 def _some(names: Iterable[str], shown: int = 10) -> str:
     """The first names of a list, and how many more (--json lists them all)."""
     names = list(names)
-    more = f" … (+{len(names) - shown}; --json lists all)" if len(names) > shown else ""
+    more = (_(" … (+{more}; --json lists all)").format(more=len(names) - shown)
+            if len(names) > shown else "")
     return ", ".join(names[:shown]) + more
 
 
