@@ -36,14 +36,15 @@ class Where:
     header: str | None = None
 
     def __str__(self) -> str:
-        text = f"sheet '{self.sheet}' row {self.row}" if self.sheet else f"row {self.row}"
+        text = (_("sheet '{sheet}' row {row}").format(sheet=self.sheet, row=self.row)
+                if self.sheet else _("row {row}").format(row=self.row))
         return text + self.column_text()
 
     def column_text(self) -> str:
         if self.column is None:
             return ""
-        return f" column {column_letter(self.column)}" + (f" ({self.header})" if self.header
-                                                          else "")
+        return _(" column {column}").format(column=column_letter(self.column)) + (
+            f" ({self.header})" if self.header else "")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class Group:
         if len(self.rows) == 1:
             return f"{p.where}: {p.message}"
         w = p.where
-        place = ((f"sheet '{w.sheet}'" if w.sheet else "") + w.column_text()).strip()
+        place = ((_("sheet '{sheet}'").format(sheet=w.sheet) if w.sheet else "")
+                 + w.column_text()).strip()
         shown = ", ".join(str(r) for r in self.rows[:ROWS_SHOWN])
         if len(self.rows) > ROWS_SHOWN:
             shown += " …"
@@ -133,8 +135,14 @@ class ImportProblems(InvalidInput):
         self.groups = group(problems)
         distinct = (_(" ({count} distinct)").format(count=len(self.groups))
                     if len(self.groups) != len(problems) else "")
+        heads = {"problem": _("{count} problem(s){distinct} in {path}; nothing was imported:"),
+                 "conflict": _("{count} conflict(s){distinct} in {path}; nothing was imported:"),
+                 "refused row": _("{count} refused row(s){distinct} in {path}; nothing was "
+                                  "imported:")}
+        head = heads.get(what, "{count} " + what + "(s){distinct} in {path}; nothing was "
+                         "imported:")
         super().__init__(
-            f"{len(problems)} {what}(s){distinct} in {path}; nothing was imported:\n"
+            head.format(count=len(problems), distinct=distinct, path=path) + "\n"
             + render(self.groups),
             hint or _("each line's hint says where the fix is: the file, or the database "
                       "(add the unit or person, map the value); --errors FILE.csv lists every "
