@@ -13,7 +13,7 @@ import unicodedata
 
 PREFIX = re.compile(r"^\s*(举报人|反映人|投诉人|来信人|信访人|举报者|reporter)\s*[:：]?\s*",
                     re.IGNORECASE)
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})(?![0-9])")
 CONTACT = re.compile(r"(联系电话|联系方式|电话|手机|tel)\s*[:：]?\s*", re.IGNORECASE)
 
 
