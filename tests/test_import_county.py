@@ -37,8 +37,11 @@ def site(tmp_path: Path) -> Cli:
 
 
 def ledger_rows(path: Path = LEDGER) -> list[tuple[object, ...]]:
-    ws = load_workbook(path, read_only=True).worksheets[0]
-    return [r for r in ws.iter_rows(min_row=3, values_only=True) if any(r)]
+    wb = load_workbook(path, read_only=True)
+    try:
+        return [r for r in wb.worksheets[0].iter_rows(min_row=3, values_only=True) if any(r)]
+    finally:
+        wb.close()
 
 
 def importing(cli: Cli, path: Path, *extra: str) -> tuple[str, ...]:

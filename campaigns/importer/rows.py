@@ -152,13 +152,14 @@ class RowChecker:
                     values[name] = self._person(values[name], unit, local, number)
                 except EngineError as exc:
                     self._problem(number, self._col(name), exc.message, exc.hint)
-        if unit is None:
-            return None
+        if unit is None or ("seq" not in values and "code" not in values):
+            return None  # no key to recognise the row by: its other checks need one
         parsed = Parsed(number, self._key(unit, values), values.get("code"), values, unit)
         for name in CONFIDENTIAL_FIELDS:
             if name in values:
                 parsed.secrets[name] = values.pop(name)
-        self._check_state(parsed)
+        if "state" not in given or "state" in values:
+            self._check_state(parsed)  # (a 状态 that could not be read says nothing more)
         return parsed if len(self.problems) == before else None
 
     def _person(self, text: str, unit: UnitRow | None, local: bool, row: int) -> int:
