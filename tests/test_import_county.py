@@ -62,8 +62,12 @@ def test_the_county_ledger_imports_in_one_command(site: Cli) -> None:
     assert "would import 48 new item(s)" in dry and "would create 17 unit(s)" in dry
     assert dump(site.db) == before  # a dry run writes nothing
 
-    out = site.ok(*importing(site, LEDGER, *ONE_COMMAND))
+    errors = site.db.parent / "errors.csv"
+    errors.write_text("an earlier run's problems\n", encoding="utf-8")
+    out = site.ok(*importing(site, LEDGER, *ONE_COMMAND, "--errors", str(errors)))
     assert "imported 48 new item(s): ZFDT-2015-0001 … ZFDT-2015-0048" in out
+    assert errors.read_text(encoding="utf-8-sig").splitlines() == [
+        "sheet,row,column,header,value,problem,hint"]  # none now: no stale list left behind
     assert scalar(site.db, "SELECT count(*) FROM items") == 48
     units = {t for t, in rows_of(site.db, "SELECT title FROM units WHERE path LIKE '/datong/%'")}
     assert units == {r[1] for r in rows} and len(units) == 17
