@@ -228,15 +228,27 @@ class RowChecker:
 
     def _unit(self, text: str) -> UnitRow:
         """The unit a cell names; an unknown one created under --parent when asked to."""
+        creating = self.creator is not None and self.creator.units
+        if creating and not self._may_exist(text):
+            assert self.creator is not None
+            return self.creator.unit(text, self._row)  # (no suggestions sought: it is made)
         try:
             return self.tree.find(text)
         except NotFound as exc:
-            if self.creator is not None and self.creator.units:
+            if creating and self.creator is not None:
                 return self.creator.unit(text, self._row)
             fix = _("add the unit ('rectify unit add', or import with --create-missing units "
                     "--parent UNIT)")
             hint = f"{exc.hint} {_('or')} {fix}" if exc.hint and "?" in exc.hint else fix
             raise NotFound(exc.message, hint) from None
+
+    def _may_exist(self, text: str) -> bool:
+        """Whether a unit of that code or (last) title is in the tree: one that is not is
+        created without the search for a close name that ``UnitTree.find`` makes."""
+        text = text.strip()
+        last = text.split("/")[-1]
+        return text in self.tree.by_code or any(u.title == last
+                                                for u in self.tree.by_id.values())
 
     def _remarks(self, number: int, given: dict[str, tuple[int, Any]]) -> None:
         """A 备注 cell holding a reporter's details: kept as the confidential reporter fields
