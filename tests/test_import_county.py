@@ -284,3 +284,26 @@ def test_the_county_ledger_in_one_command_on_postgresql(pg_db_url: str, tmp_path
     rows = ledger_rows()
     named = {(r[1], r[8]) for r in rows} | {(r[1], r[9]) for r in rows}
     assert counts == [48, 18, 1 + len(named)]
+
+
+def test_a_name_above_the_rows_unit_is_that_person_not_a_new_one(site: Cli, tmp_path: Path) -> None:
+    """The county's 分管县领导 named as 责任领导 of a bureau's rows is the county's person; a
+    name known only in an unrelated unit is a new person in the row's unit."""
+    site.ok("person", "add", "fu-xianzhang", "--name", "马副县长", "--unit", "datong",
+            "--actor", "admin")
+    site.ok("unit", "add", "qtz", "--title", "桥头镇", "--parent", "datong", "--actor", "admin")
+    site.ok("person", "add", "li-qtz", "--name", "李干事", "--unit", "qtz", "--actor", "admin")
+    ledger = tmp_path / "l.csv"
+    ledger.write_text("序号,单位,问题描述,问题类别,问题来源,责任领导,责任人\n"
+                      "1,县教育局,上班时间玩游戏,上班纪律,暗访,马副县长,李干事\n"
+                      "2,桥头镇,公车停放农家乐,公车私用,暗访,马副县长,李干事\n", encoding="utf-8")
+    out = site.ok(*importing(site, ledger, *ONE_COMMAND))
+    assert "created 1 unit(s): 县教育局" in out and "created 1 person(s): 李干事" in out
+    people = rows_of(site.db, """SELECT i.external_ref, l.key, p.key, pu.title FROM items i
+                                 JOIN rectifications r ON r.item_id = i.id
+                                 JOIN people l ON l.id = r.leader_id
+                                 JOIN people p ON p.id = r.person_id
+                                 JOIN units pu ON pu.id = p.unit_id ORDER BY i.seq""")
+    assert [row[1] for row in people] == ["fu-xianzhang", "fu-xianzhang"]
+    assert people[1][2:] == ("li-qtz", "桥头镇")  # the one in the row's own unit
+    assert people[0][2] != "li-qtz" and people[0][3] == "县教育局"  # unrelated: a new person
