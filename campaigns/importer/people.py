@@ -35,6 +35,13 @@ class PeopleIndex:
             self.by_name.setdefault(r.name, []).append((r.id, r.key, r.unit_id))
             self.names[r.id] = r.name
         self._cache: dict[tuple[str, int, bool], int] = {}
+        self._path_of: dict[int, str] = {}
+
+    def _paths(self) -> dict[int, str]:
+        """Unit id → path, read again only when units were added (``creating``)."""
+        if len(self._path_of) != len(self.tree.by_id):
+            self._path_of = {uid: u.path for uid, u in self.tree.by_id.items()}
+        return self._path_of
 
     def add(self, pid: int, key: str, name: str, unit_id: int | None) -> None:
         """A person created by this import (``creating.Creator``)."""
@@ -56,7 +63,7 @@ class PeopleIndex:
             return self.by_key[text]
         found = self.by_name.get(text, [])
         if local:
-            paths = {uid: u.path for uid, u in self.tree.by_id.items()}
+            paths = self._paths()
             found = [f for f in found if f[2] is not None and f[2] in paths and (
                 f[2] == unit.id or paths[f[2]].startswith(unit.path + "/")
                 or (unit.path + "/").startswith(paths[f[2]] + "/"))]
@@ -64,7 +71,7 @@ class PeopleIndex:
             raise unknown_person(text)
         if len(found) == 1:
             return found[0][0]
-        paths = {uid: u.path for uid, u in self.tree.by_id.items()}
+        paths = self._paths()
         own = [f for f in found if f[2] == unit.id]
         below = [f for f in found if f[2] and paths[f[2]].startswith(unit.path + "/")]
         above = [f for f in found if f[2] and (unit.path + "/").startswith(paths[f[2]] + "/")]
