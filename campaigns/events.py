@@ -392,6 +392,18 @@ class Sealed(Payload):
     progress: int | None = field(default=None, metadata=OPTIONAL)  # notes moved, if any
 
 
+@dataclass(frozen=True)
+class ValuesMapped(Payload):
+    """Words a ledger uses for a category or source, mapped to the definition's keys
+    (``rectify campaign map``); an empty key drops the word's mapping."""
+
+    KIND = "values mapped"
+    MACHINE, TRIGGER = "campaign", "map"
+    field: str  # category or source
+    values: Mapping[str, str]  # word as written -> key ('' drops it)
+    file: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # the mapping file
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 
@@ -432,7 +444,7 @@ KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
-    StageOverdue, Sealed)
+    StageOverdue, Sealed, ValuesMapped)
 
 
 # --- building entries ----------------------------------------------------------------------------

@@ -78,11 +78,14 @@ CAMPAIGN_SCHEMA = {
         },
     },
 }
+SYNONYMS = {"type": "array", "uniqueItems": True, "items": TEXT,
+            "description": "other words ledgers use for it (matched on import)"}
 CATEGORIES_SCHEMA = {
     "type": "array", "minItems": 1,
     "description": "the problem categories (治理重点) of this campaign",
     "items": {"type": "object", "additionalProperties": False, "required": ["key", "title"],
-              "properties": {"key": KEY, "title": TEXT, "description": {"type": "string"}}},
+              "properties": {"key": KEY, "title": TEXT, "description": {"type": "string"},
+                             "synonyms": SYNONYMS}},
 }
 SOURCES_SCHEMA = {
     "type": "array", "minItems": 1,
@@ -91,7 +94,7 @@ SOURCES_SCHEMA = {
     "items": {"oneOf": [
         KEY,
         {"type": "object", "additionalProperties": False, "required": ["key", "title"],
-         "properties": {"key": KEY, "title": TEXT}},
+         "properties": {"key": KEY, "title": TEXT, "synonyms": SYNONYMS}},
     ]},
 }
 IMPORT_SCHEMA = {
@@ -168,11 +171,21 @@ def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
 def _check_unique(section: str) -> Any:
     def check(raw: list[Any], ctx: Any) -> Iterable[Problem]:
         seen: set[str] = set()
+        words = {e.get("title"): e["key"] for e in raw if isinstance(e, dict)}
         for i, entry in enumerate(raw):
             key = entry if isinstance(entry, str) else entry["key"]
             if key in seen:
                 ctx.add("duplicate-key", f"{section} '{key}' listed twice", (section, i))
             seen.add(key)
+            for j, word in enumerate(entry.get("synonyms") or () if isinstance(entry, dict) else ()):
+                if not isinstance(word, str):
+                    continue
+                owner = words.get(word)
+                if owner is not None and owner != key:
+                    ctx.add("duplicate-synonym", f"{section} synonym '{word}' also names "
+                            f"'{owner}'", (section, i, "synonyms", j),
+                            "a word may name one key only")
+                words.setdefault(word, key)
             if section == "sources" and isinstance(entry, str) and key not in STANDARD_SOURCES:
                 ctx.add("unknown-source", f"unknown standard source '{key}'", (section, i),
                         f"standard: {', '.join(STANDARD_SOURCES)}; or write {{key: {key}, "
@@ -182,8 +195,17 @@ def _check_unique(section: str) -> Any:
 
 
 def _build_sources(raw: list[Any]) -> dict[str, str]:
-    return {(e if isinstance(e, str) else e["key"]):
-            (STANDARD_SOURCES.get(e, e) if isinstance(e, str) else e["title"]) for e in raw}
+    from .choices import build_choices
+
+    return build_choices(raw, {(e if isinstance(e, str) else e["key"]):
+                               (STANDARD_SOURCES.get(e, e) if isinstance(e, str) else e["title"])
+                               for e in raw})
+
+
+def _build_categories(raw: list[Any]) -> dict[str, str]:
+    from .choices import build_choices
+
+    return build_choices(raw, {c["key"]: c["title"] for c in raw})
 
 
 def _identify(data: Mapping[str, Any]) -> tuple[str, str]:
@@ -196,7 +218,7 @@ PLUGIN = Plugin(
     sections=(
         Section("campaign", CAMPAIGN_SCHEMA, required=True, check=_check_campaign),
         Section("categories", CATEGORIES_SCHEMA, required=True, check=_check_unique("categories"),
-                build=lambda raw: {c["key"]: c["title"] for c in raw}),
+                build=_build_categories),
         Section("sources", SOURCES_SCHEMA, check=_check_unique("sources"), build=_build_sources),
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),

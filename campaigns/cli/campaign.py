@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from campaigns.i18n import _
@@ -141,3 +143,43 @@ def batches(key: str, fmt: str, db: str | None) -> None:
 
     with database(db).read() as conn:
         emit(list_batches(conn, load_run(conn, key)), fmt)
+
+
+@campaign.command("map")
+@click.argument("key")
+@click.option("--category", "categories", multiple=True, metavar="VALUE=KEY",
+              help="A ledger's word for a category, e.g. 公车管理=official-car; repeatable; "
+                   "VALUE= drops a mapping.")
+@click.option("--source", "sources", multiple=True, metavar="VALUE=KEY",
+              help="A ledger's word for a source; repeatable.")
+@click.option("--file", "file", type=click.Path(dir_okay=False), metavar="MAP",
+              help="Mappings from MAP.yaml ({category: {VALUE: KEY}, source: ...}) or MAP.csv "
+                   "(field,value,key).")
+@ACTOR
+@output_options
+@db_only
+def map_(key: str, categories: tuple[str, ...], sources: tuple[str, ...], file: str | None,
+         actor: str | None, fmt: str, db: str | None) -> None:
+    """Map the words a ledger uses for categories and sources to CAMPAIGN's keys (recorded in
+    its log; 'item import' uses them); with no option, list every word that names a key."""
+    from campaigns.admins import require_admin
+    from campaigns.people import resolve_actor
+    from campaigns.runs import load_run
+    from campaigns.valuemaps import list_mappings, map_values, parse_pairs, read_map_file
+
+    if not (categories or sources or file):
+        with database(db).read() as conn:
+            rows = list_mappings(conn, load_run(conn, key))
+        emit(rows, fmt, ["field", "value", "key", "by"] if fmt == "table" else None)
+        return
+    pairs = read_map_file(file) if file else {"category": {}, "source": {}}
+    pairs["category"].update(parse_pairs(categories, "--category"))
+    pairs["source"].update(parse_pairs(sources, "--source"))
+    with database(db).write() as conn:
+        run = load_run(conn, key)
+        who = resolve_actor(conn, actor, set(run.definition.roles))
+        if not who.roles:  # a role of the campaign, or the site's administrator
+            require_admin(conn, who.key)
+        n = map_values(conn, run, who.key, run.latest or run.start_date, pairs,
+                       os.path.basename(file) if file else None)
+    click.echo(_("{campaign}: {count} value(s) mapped").format(campaign=key, count=n))

@@ -76,11 +76,21 @@ def add(campaign: str, title: str, unit: str, category: str, source: str,
 @click.option("--update", is_flag=True, help="Take the file's values for rows changed since.")
 @click.option("--max-size", default="50MB", envvar="RECTIFY_IMPORT_MAX_SIZE", show_default=True,
               help="Largest file accepted [env RECTIFY_IMPORT_MAX_SIZE].")
-@click.option("--json", "fmt", flag_value="json", help="Print the outcome as JSON.")
+@click.option("--create-missing", "create_missing", metavar="units,people",
+              help="Create the units (under --parent) and people the file names that do not "
+                   "exist yet (--actor must be an administrator).")
+@click.option("--parent", metavar="UNIT", help="The unit created units go under.")
+@click.option("--remarks-to-reporter", "remarks", flag_value="reporter",
+              help="Keep reporter details found in 备注 as the confidential reporter fields.")
+@click.option("--ignore-remarks", "remarks", flag_value="ignore",
+              help="Leave reporter details found in 备注 out of the import.")
+@click.option("--errors", "errors", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Write every problem to FILE.csv, one line per cell.")
+@click.option("--json", "fmt", flag_value="json", help="Print the outcome (or the problems) as JSON.")
 @ACTOR
 @common
 def import_(fmt: str | None, **options: Any) -> None:
-    """Import problem items from a ledger FILE (.xlsx or .csv): all rows, or none."""
+    """Import problem items from a ledger FILE (.xlsx, .xls, .ods or .csv): all rows, or none."""
     from .ledger import import_command
 
     import_command(fmt=fmt or "text", **options)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from typing import Any
 
 import click
+
+from campaigns.i18n import _
 
 from ._common import ACTOR, common, database, scope_of, viewing
 from ._output import emit
@@ -48,10 +50,59 @@ def progress_bar(label: str) -> Iterator[tuple[Callable[[int | None], None], Cal
             state["bar"].__exit__(None, None, None)
 
 
-def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
-                   columns: str | None, header_row: int | None, update: bool, max_size: str,
-                   fmt: str, actor: str | None, db: str | None, as_of: str | None) -> None:
-    """The body of ``rectify item import`` (the command itself lives in the item group)."""
+CREATABLE = ("units", "people")
+
+
+def parse_create(text: str | None, parent: str | None) -> frozenset[str]:
+    """--create-missing units,people (either or both)."""
+    if not text:
+        if parent:
+            raise click.UsageError(_("--parent applies with --create-missing units"))
+        return frozenset()
+    kinds = frozenset(k.strip() for k in text.replace("，", ",").split(",") if k.strip())
+    wrong = sorted(kinds - set(CREATABLE))
+    if wrong or not kinds:
+        raise click.BadParameter(_("'{text}': give units, people or units,people").format(
+            text=text), param_hint="--create-missing")
+    if "units" in kinds and not parent:
+        raise click.UsageError(_("--create-missing units needs --parent UNIT: the unit new "
+                                 "units go under"))
+    return kinds
+
+
+def import_command(campaign: str, file: str, fmt: str, errors: str | None,
+                   **options: Any) -> None:
+    """The body of ``rectify item import`` (the command itself lives in the item group): the
+    import, with its problems also written to --errors and, with --json, printed as JSON."""
+    from campaigns.importer import ImportProblems
+    from campaigns.importer.problems import write_csv
+    from engine.core.errors import Conflict, EngineError
+
+    try:
+        _import_command(campaign, file, fmt, **options)
+    except ImportProblems as exc:
+        if errors:
+            write_csv(errors, exc.problems)
+        if fmt == "json":
+            emit(exc.as_dict(), "json")
+            raise click.exceptions.Exit(int(exc.exit_code)) from None
+        raise
+    except Conflict:
+        raise  # retried by the command itself (campaigns.cli._retry)
+    except EngineError as exc:
+        if fmt == "json":
+            emit({"ok": False, "file": file, "error": exc.message, "hint": exc.hint,
+                  "count": 0, "groups": [], "problems": []}, "json")
+            raise click.exceptions.Exit(int(exc.exit_code)) from None
+        raise
+    if errors:
+        write_csv(errors, [])
+
+
+def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_run: bool,
+                    columns: str | None, header_row: int | None, update: bool, max_size: str,
+                    create_missing: str | None, parent: str | None, remarks: str | None,
+                    actor: str | None, db: str | None, as_of: str | None) -> None:
     from campaigns.importer import Options, catch_up_clock, import_items, parse_columns
     from campaigns.importer.header import open_table
     from campaigns.runs import load_run
@@ -59,7 +110,9 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
     from ._retry import after_commits, commits
 
     options = Options(sheet=sheet, header_row=header_row, columns=parse_columns(columns),
-                      update=update, dry_run=dry_run, max_bytes=parse_size(max_size))
+                      update=update, dry_run=dry_run, max_bytes=parse_size(max_size),
+                      create=parse_create(create_missing, parent), parent=parent,
+                      remarks=remarks)
     store = database(db)
 
     def scope_in(conn: Any) -> Any:
@@ -96,11 +149,34 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
     if result.updated:
         lines.append(f"{'would update' if dry_run else 'updated'} {len(result.updated)}: "
                      + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
+    if result.created_units:
+        units = _some(f"{u['title']} ({u['code']})" for u in result.created_units)
+        lines.append((_("would create {count} unit(s): {units}") if dry_run else
+                      _("created {count} unit(s): {units}")).format(
+            count=len(result.created_units), units=units))
+    if result.created_people:
+        people = _some(f"{p['name']} ({p['key']})" for p in result.created_people)
+        lines.append((_("would create {count} person(s): {people}") if dry_run else
+                      _("created {count} person(s): {people}")).format(
+            count=len(result.created_people), people=people))
+    if result.remark_rows:
+        rows = ", ".join(str(r) for r in result.remark_rows)
+        lines.append((_("备注 with reporter details (kept as the confidential reporter): rows "
+                        "{rows}") if remarks == "reporter" else
+                      _("备注 with reporter details (left out): rows {rows}")).format(rows=rows))
     if result.default_source:
         lines.append(f"rows without 问题来源 recorded as '{result.default_source}'")
     if result.ignored_columns:
         lines.append("ignored columns: " + ", ".join(result.ignored_columns))
     click.echo("\n".join(lines))
+
+
+def _some(names: Iterable[str], shown: int = 10) -> str:
+    """The first names of a list, and how many more (--json lists them all)."""
+    names = list(names)
+    more = (_(" … (+{more}; --json lists all)").format(more=len(names) - shown)
+            if len(names) > shown else "")
+    return ", ".join(names[:shown]) + more
 
 
 @click.command("ledger")

@@ -44,13 +44,16 @@ HEADERS: dict[str, str] = {
     **dict.fromkeys(["状态", "整改状态", "办理状态", "state", "status"], "state"),
     **dict.fromkeys(["整改进展", "进展情况", "整改进展情况", "progress"], "progress"),
     **dict.fromkeys(["销号日期", "办结日期", "closedon", "closed_on"], "closed_on"),
+    # not an item field: read for reporter details only (importer.remarks)
+    **dict.fromkeys(["备注", "备注说明", "remarks", "remark"], "remarks"),
 }
 LABELS = {"seq": "序号", "code": "问题编号", "unit": "单位", "title": "问题描述",
           "description": "具体表现", "category": "问题类别", "source": "问题来源",
           "reporter": "举报人", "reporter_contact": "举报人联系方式", "found_on": "发现日期",
           "measures": "整改措施", "target": "整改目标", "original_deadline": "原定时限",
           "deadline": "整改时限", "department": "责任部门", "leader": "责任领导",
-          "person": "责任人", "state": "状态", "progress": "整改进展", "closed_on": "销号日期"}
+          "person": "责任人", "state": "状态", "progress": "整改进展", "closed_on": "销号日期",
+          "remarks": "备注"}
 
 
 def normalize_header(text: Any) -> str:
@@ -84,7 +87,7 @@ def parse_columns(text: str | None) -> dict[str, str]:
             header, _, name = part.partition("=")
             mapping[header.strip()] = name.strip()
     for header, name in mapping.items():
-        if name and name not in FIELDS and name not in ("-", "ignore"):
+        if name and name not in FIELDS and name not in ("-", "ignore", "remarks"):
             import difflib
 
             close = difflib.get_close_matches(name, FIELDS, n=1)

@@ -11,6 +11,7 @@ from typing import Any
 from engine.core.errors import InvalidInput
 
 from ..tabular import Sheet, csv_sheet
+from ..workbooks import CALAMINE_EXTENSIONS, WPS_EXTENSIONS, calamine_sheet, refuse_et
 from .cells import cell_text
 from .columns import HEADER_SCAN, LABELS, REQUIRED, normalize_header
 from .options import Options
@@ -30,12 +31,14 @@ def open_table(path: str, options: Options) -> Iterator[Sheet]:
             raise InvalidInput("--sheet applies to workbooks; a CSV file has one table",
                                "leave out --sheet")
         yield csv_sheet(path, options.max_bytes)
-    elif ext == ".xls":
-        raise InvalidInput(f"{path} is an old Excel 97-2003 (.xls) workbook",
-                           "save it as .xlsx (Excel workbook) or CSV and import that")
+    elif ext in CALAMINE_EXTENSIONS:
+        with calamine_sheet(path, options.sheet, options.max_bytes) as sheet:
+            yield sheet
+    elif ext in WPS_EXTENSIONS:
+        raise refuse_et(path)
     else:
         raise InvalidInput(f"cannot import '{os.path.basename(path)}': not a spreadsheet",
-                           "import an Excel workbook (.xlsx) or a CSV file (.csv)")
+                           "import a workbook (.xlsx, .xls, .ods) or a CSV file (.csv)")
 
 
 @dataclass

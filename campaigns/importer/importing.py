@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import InvalidInput, Refused
 
+from ..admins import require_admin
 from ..batches import IMPORT, recording
 from ..context import Scope
 from ..events import lock
 from ..runs import require_forward
 from ..sealed import Sealer
+from ..tables import SITE
 from ..tabular import Sheet
 from .codes import CodeAllocator
 from .columns import column_mapping
+from .creating import Creator
 from .header import Header, find_header, open_table
 from .inserting import insert_new
 from .matching import describe_change, diff_row, existing_items, match_rows
@@ -60,7 +63,9 @@ def import_items(scope: Scope, path: str, options: Options | None = None,
             from ..clock import tick
 
             tick(scope)
-        lock(conn, [run.key])  # the event log's head before any row (the writers' lock order)
+        # the event logs' heads before any row (the writers' lock order): the site's too when
+        # units or people may be created
+        lock(conn, [run.key, *([SITE] if options.create else [])])
     mapping = column_mapping(run, options.columns)
     section = run.definition.sections.get("import") or {}
     with ExitStack() as stack:
@@ -104,6 +109,8 @@ def _refuse(scope: Scope, options: Options) -> None:
     require_forward(run, scope.as_of, dry_run=options.dry_run)
     if run.concluded_on:
         raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+    if options.create:  # units and people are created by an administrator only
+        require_admin(scope.conn, scope.acting.key)
 
 
 def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
@@ -115,7 +122,9 @@ def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
                                    path)
         if on_total is not None:
             on_total(sheet.total - header.row if sheet.total else None)
-        checker = RowChecker(scope, header, sheet)
+        creator = Creator(scope, os.path.basename(path), sheet.name, options.create,
+                          options.parent, options.dry_run) if options.create else None
+        checker = RowChecker(scope, header, sheet, creator, options.remarks)
         work = _Writer(scope, path, options, header, checker)
         batch: list[Parsed] = []
         count = 0
@@ -186,6 +195,10 @@ class _Writer:
                                    "add a 问题来源 column")
             self.result.default_source = self.default_source
         if self.options.dry_run:
+            # the numbering the real import would give, with its checks (a code prefix that
+            # another campaign uses): a dry run refuses what the import would refuse
+            if not self.blocked:
+                self.codes.assign(fresh)
             self.result.new += [f"(new) {p.key}" for p in fresh]
             self.result.updated += [item["code"] for _, item, _ in changed]
             return
@@ -201,6 +214,10 @@ class _Writer:
     def finish(self) -> None:
         """Raise (rolling the savepoint back) if anything stood in the way."""
         problems = self.checker.problems
+        self.result.remark_rows = self.checker.remark_rows
+        if self.checker.creator is not None:
+            self.result.created_units = self.checker.creator.new_units
+            self.result.created_people = self.checker.creator.new_people
         if not self.result.rows and not problems:
             raise InvalidInput(f"{self.path}: no rows below the header (row {self.header.row})",
                                "add the items under the header row")

@@ -17,6 +17,9 @@ class Options:
     update: bool = False
     dry_run: bool = False
     max_bytes: int = MAX_BYTES
+    create: frozenset[str] = frozenset()  # --create-missing: 'units', 'people'
+    parent: str | None = None  # --parent: where created units go
+    remarks: str | None = None  # 'reporter' (--remarks-to-reporter), 'ignore', or None
 
 
 @dataclass
@@ -31,10 +34,14 @@ class Result:
     ignored_columns: list[str] = field(default_factory=list)
     default_source: str | None = None
     dry_run: bool = False
+    created_units: list[dict[str, str]] = field(default_factory=list)
+    created_people: list[dict[str, str]] = field(default_factory=list)
+    remark_rows: list[int] = field(default_factory=list)  # 备注 with reporter details
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "sheet": self.sheet, "header_row": self.header_row,
                 "rows": self.rows, "new": len(self.new), "unchanged": self.unchanged,
                 "updated": len(self.updated), "codes": self.new, "updated_codes": self.updated,
                 "ignored_columns": self.ignored_columns, "default_source": self.default_source,
-                "dry_run": self.dry_run}
+                "dry_run": self.dry_run, "created_units": self.created_units,
+                "created_people": self.created_people, "remarks_rows": self.remark_rows}

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.core.errors import EngineError, InvalidInput
+from engine.core.errors import EngineError, InvalidInput, NotFound
 
 from ..context import Scope
-from ..items import _check_choice
+from ..i18n import _
 from ..plugin import CONFIDENTIAL_FIELDS
 from ..stages import attributed_stage, stage_windows
 from ..standing import Pair, Path, closing_states, label, parse_state, resting_pairs
 from ..tables import ITEMS as I
 from ..tabular import Sheet
 from ..units import UnitRow
+from ..valuemaps import Resolver, mapped_values
 from .cells import cell_date, cell_text
 from .columns import DATE_FIELDS, LABELS, REQUIRED
 from .header import Header
-from .people import PeopleIndex
+from .people import PeopleIndex, UnknownPerson, unknown_person
 from .problems import RowProblem, Where
+from .remarks import reporter_in
+
+if TYPE_CHECKING:
+    from .creating import Creator
 
 
 @dataclass
@@ -44,7 +49,8 @@ LIMITS = {"code": I.c.code.type.length or 32, "seq": 32}  # type: ignore[attr-de
 
 
 class RowChecker:
-    def __init__(self, scope: Scope, header: Header, sheet: Sheet) -> None:
+    def __init__(self, scope: Scope, header: Header, sheet: Sheet, creator: Creator | None = None,
+                 remarks: str | None = None) -> None:
         run, tree = scope.run, scope.tree
         d = run.definition
         self.run, self.tree, self.as_of = run, tree, scope.as_of
@@ -53,6 +59,13 @@ class RowChecker:
         self.categories: Mapping[str, str] = d.sections.get("categories") or {}
         self.sources: Mapping[str, str] = d.sections.get("sources") or {}
         self.people = PeopleIndex(scope.conn, tree)
+        mapped = mapped_values(scope.conn, run)
+        self.resolvers = {f: Resolver(run, f, mapped[f]) for f in ("category", "source")}
+        self.creator = creator
+        self.remarks = remarks  # 'reporter': reporter data in 备注 kept; 'ignore'; None: refused
+        self.remark_rows: list[int] = []  # rows whose 备注 looked like reporter data
+        self._cells: list[Any] | None = None
+        self._row = 0
         self.pairs = resting_pairs(d)
         self.closing = closing_states(d)
         self.cache: dict[tuple[str, str], Any] = {}
@@ -62,7 +75,7 @@ class RowChecker:
         self.fill = self._merged_fill()
         self.wanted: dict[int, set[int]] = {}
         for cells in self.fill.values():
-            for _, (row, col) in cells:
+            for _col, (row, col) in cells:
                 self.wanted.setdefault(row, set()).add(col)
         self.anchors: dict[tuple[int, int], Any] = {}
 
@@ -95,9 +108,18 @@ class RowChecker:
             given[name] = (col, value)
         if not given:
             return None  # blank row
-        if all(name in ("seq",) for name in given):
+        if all(name in ("seq", "remarks") for name in given):
             return None  # a numbered but empty row at the end of a form
         before = len(self.problems)
+        self._cells, self._row = cells, number
+        try:
+            return self._check(number, given, before)
+        finally:
+            self._cells = None
+
+    def _check(self, number: int, given: dict[str, tuple[int, Any]], before: int) -> Parsed | None:
+        if "remarks" in given:
+            self._remarks(number, given)
         values: dict[str, Any] = {}
         for name, (col, value) in given.items():
             kind = self._formula_or_error(value) if self.spreadsheet else None
@@ -121,21 +143,38 @@ class RowChecker:
                           "the file is imported again")
         if "unit" in values and ("seq" in values or "code" in values):
             self._duplicate(self._key(values["unit"], values), values.get("code"), number)
-        if len(self.problems) > before:
-            return None
-        unit: UnitRow = values.pop("unit")
+        # people are checked even in a row with other problems: every problem in one pass
+        unit: UnitRow | None = values.pop("unit", None)
+        local = bool(self.creator and self.creator.people)
         for name in ("leader", "person"):
             if name in values:
                 try:
-                    values[name] = self.people.find(values[name], unit)
+                    values[name] = self._person(values[name], unit, local, number)
                 except EngineError as exc:
                     self._problem(number, self._col(name), exc.message, exc.hint)
+        if unit is None or ("seq" not in values and "code" not in values):
+            return None  # no key to recognise the row by: its other checks need one
         parsed = Parsed(number, self._key(unit, values), values.get("code"), values, unit)
         for name in CONFIDENTIAL_FIELDS:
             if name in values:
                 parsed.secrets[name] = values.pop(name)
-        self._check_state(parsed)
+        if "state" not in given or "state" in values:
+            self._check_state(parsed)  # (a 状态 that could not be read says nothing more)
         return parsed if len(self.problems) == before else None
+
+    def _person(self, text: str, unit: UnitRow | None, local: bool, row: int) -> int:
+        """The 责任领导/责任人 a cell names; with --create-missing people, one created in the
+        row's unit when none of that name is in it, below it or above it."""
+        if unit is None:  # the row's unit is wrong: only whether the name is known at all
+            if not local and text not in self.people.by_key and text not in self.people.by_name:
+                raise unknown_person(text)
+            return 0
+        try:
+            return self.people.find(text, unit, local)
+        except UnknownPerson:
+            if not local or self.creator is None:
+                raise
+            return self.creator.person(self.people, text, unit, row)
 
     def _duplicate(self, key: str, code: str | None, row: int) -> None:
         """A row that names the same item as an earlier one (by unit and 序号, or 问题编号)."""
@@ -179,15 +218,58 @@ class RowChecker:
                 self.cache[key] = day
             return day
         if name == "unit":
-            return self._cached(name, text, lambda: self.tree.find(text))
-        if name == "category":
-            return self._cached(name, text, lambda: _check_choice(text, self.categories, "category"))
-        if name == "source":
-            return self._cached(name, text, lambda: _check_choice(text, self.sources, "source"))
+            return self._cached(name, text, lambda: self._unit(text))
+        if name in ("category", "source"):
+            return self._cached(name, text, lambda: self.resolvers[name].find(text))
         if name == "state":
             return self._cached(name, text, lambda: parse_state(self.run.definition, text,
                                                                 self.pairs))
         return text
+
+    def _unit(self, text: str) -> UnitRow:
+        """The unit a cell names; an unknown one created under --parent when asked to."""
+        creating = self.creator is not None and self.creator.units
+        if creating and not self._may_exist(text):
+            assert self.creator is not None
+            return self.creator.unit(text, self._row)  # (no suggestions sought: it is made)
+        try:
+            return self.tree.find(text)
+        except NotFound as exc:
+            if creating and self.creator is not None:
+                return self.creator.unit(text, self._row)
+            fix = _("add the unit ('rectify unit add', or import with --create-missing units "
+                    "--parent UNIT)")
+            hint = f"{exc.hint} {_('or')} {fix}" if exc.hint and "?" in exc.hint else fix
+            raise NotFound(exc.message, hint) from None
+
+    def _may_exist(self, text: str) -> bool:
+        """Whether a unit of that code or (last) title is in the tree: one that is not is
+        created without the search for a close name that ``UnitTree.find`` makes."""
+        text = text.strip()
+        last = text.split("/")[-1]
+        return text in self.tree.by_code or any(u.title == last
+                                                for u in self.tree.by_id.values())
+
+    def _remarks(self, number: int, given: dict[str, tuple[int, Any]]) -> None:
+        """A 备注 cell holding a reporter's details: kept as the confidential reporter fields
+        (``remarks='reporter'``), left out ('ignore'), or a problem shown without its value."""
+        col, value = given.pop("remarks")
+        found = reporter_in(cell_text(value))
+        if found is None:
+            return
+        self.remark_rows.append(number)
+        if self.remarks == "reporter":
+            name, contact = found
+            if name and "reporter" not in given:
+                given["reporter"] = (col, name)
+            if contact and "reporter_contact" not in given:
+                given["reporter_contact"] = (col, contact)
+        elif self.remarks != "ignore":
+            self._problem(number, col, _("备注 holds what looks like a reporter's details "
+                                         "(举报人, 反映人 or a phone number)"),
+                          _("give --remarks-to-reporter to keep them as the confidential "
+                            "reporter fields, or --ignore-remarks to leave them out"),
+                          hide=True)
 
     def _cached(self, name: str, text: str, compute: Callable[[], Any]) -> Any:
         key = (name, text)
@@ -255,6 +337,13 @@ class RowChecker:
         col = self._col(name)
         return self.header.texts[col] if col is not None else LABELS.get(name, name)
 
-    def _problem(self, row: int, col: int | None, message: str, hint: str | None = None) -> None:
+    def _problem(self, row: int, col: int | None, message: str, hint: str | None = None,
+                 hide: bool = False) -> None:
         header = self.header.texts.get(col) if col is not None else None
-        self.problems.append(RowProblem(Where(self.sheet.name, row, col, header), message, hint))
+        value = None
+        cells = self._cells
+        if not hide and cells is not None and col is not None and col < len(cells) \
+                and row == self._row:
+            value = cell_text(cells[col])
+        self.problems.append(RowProblem(Where(self.sheet.name, row, col, header), message, hint,
+                                        value))
