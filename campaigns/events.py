@@ -341,6 +341,17 @@ class DocumentWithdrawn(Payload):
 
 
 @dataclass(frozen=True)
+class DocumentSigned(Payload):
+    """签收: a person of the unit addressed signed for a numbered document (the subject)."""
+
+    KIND = "document signed"
+    MACHINE, TRIGGER = "document", "sign"
+    number: str
+    unit: str  # the addressed unit's code
+    person: str  # who signed
+
+
+@dataclass(frozen=True)
 class ChainStarted(Payload):
     """The first link of a stream whose events began before the chain (migration 0003).
 
@@ -444,7 +455,7 @@ KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
-    StageOverdue, Sealed, ValuesMapped)
+    StageOverdue, Sealed, ValuesMapped, DocumentSigned)
 
 
 # --- building entries ----------------------------------------------------------------------------

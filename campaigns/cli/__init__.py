@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
     "audit": ("campaigns.cli.audit:audit",
               "Verify the hash-chained event logs; print a head; write month-end snapshots."),
+    "document": ("campaigns.cli.documents:document",
+                 "Numbered documents issued to units, and their signing (签收)."),
     "notify": ("campaigns.cli.notify:notify",
                "Notifications: send e-mail, webhook and SMS messages; see what is pending."),
     "db": ("campaigns.cli.db:db_group",
