@@ -1,0 +1,44 @@
+"""people: units and people change over time (机构改革, staff changes)
+
+``units.version`` lets a unit's change check the version it read, as a person's does;
+``units.ended_on`` and ``units.merged_into`` say when a unit was merged into another or
+dissolved (its row stays, for history); ``people.left_on`` when a person left (their row stays,
+``active`` false, until they return).  An index on the site log's business dates lets a view of
+a past date find at once whether any change to the names came after it.
+
+Revision ID: 0012_people
+Revises: 0011_secrets13b
+Create Date: 2026-12-02 22:15:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0012_people'
+down_revision = '0011_secrets13b'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('units') as batch:
+        batch.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('ended_on', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('merged_into', sa.Integer(), nullable=True))
+        batch.create_foreign_key('fk_units_merged_into', 'units', ['merged_into'], ['id'])
+    with op.batch_alter_table('people') as batch:
+        batch.add_column(sa.Column('left_on', sa.Date(), nullable=True))
+    op.create_index('ix_site_events_date', 'site_events', ['business_date'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_site_events_date', 'site_events')
+    with op.batch_alter_table('people') as batch:
+        batch.drop_column('left_on')
+    with op.batch_alter_table('units') as batch:
+        batch.drop_constraint('fk_units_merged_into', type_='foreignkey')
+        batch.drop_column('merged_into')
+        batch.drop_column('ended_on')
+        batch.drop_column('version')
