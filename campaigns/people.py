@@ -82,9 +82,9 @@ def import_people(conn: Connection, file: str, rows: Sequence[Row], *, actor: st
             with conn.begin_nested():
                 if key in known:
                     if not update:
-                        raise InvalidInput(_("person '{key}' already exists").format(key=key),
-                                           _("to change existing people from the file, import "
-                                             "with --update"))
+                        raise InvalidInput(_("person '{key}' already exists (import with "
+                                             "--update to change them to the file's values)")
+                                           .format(key=key), _("import with --update"))
                     changed = edit_person(conn, tree, key, name=v.get("name"),
                                           unit=v.get("unit"), roles=roles,
                                           title=v.get("title"), actor=actor, day=day,

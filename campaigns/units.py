@@ -462,9 +462,9 @@ def import_units(conn: Connection, file: str, rows: Sequence[Row], *, actor: str
             with conn.begin_nested():
                 if code in tree.by_code:
                     if not update:
-                        raise InvalidInput(_("unit code '{code}' already exists").format(code=code),
-                                           _("to change existing units from the file, import "
-                                             "with --update"))
+                        raise InvalidInput(_("unit code '{code}' already exists (import with "
+                                             "--update to change it to the file's values)")
+                                           .format(code=code), _("import with --update"))
                     changed = edit_unit(conn, tree, code, title=v.get("title"),
                                         parent=v.get("parent", None), kind=v.get("kind"),
                                         actor=actor, day=day, origin=origin)

@@ -111,14 +111,12 @@ def unit_edit(code: str, title: str | None, parent: str | None, top: bool, kind:
               actor: str | None, db: str | None) -> None:
     """Rename, move, merge or dissolve unit CODE from --on (an administrator; site log)."""
     from campaigns.units import UnitTree, dissolve_unit, edit_unit, merge_unit
-    from engine.core.errors import InvalidInput
 
     edits = title is not None or parent is not None or top or kind is not None
     if sum((edits, into is not None, dissolve)) != 1 or (parent is not None and top):
-        raise InvalidInput(_("say what changes: --name, --parent/--top, --kind; or --into OTHER; "
-                             "or --dissolve (one of the three)"),
-                           _("e.g. rectify unit edit {code} --name NEW-NAME --on 2015-10-10")
-                           .format(code=code))
+        raise click.UsageError(_("say what changes: --name, --parent/--top, --kind; or --into "
+                                 "OTHER; or --dissolve (one of the three), e.g. rectify unit edit "
+                                 "{code} --name NEW-NAME --on 2015-10-10").format(code=code))
     day = _on(on)
     with database(db).write() as conn:  # the services check the actor is an administrator
         tree = UnitTree.load(conn)
@@ -239,22 +237,18 @@ def person_edit(key: str, name: str | None, unit: str | None, roles: tuple[str, 
     from campaigns.people import edit_person, leave, return_person
     from campaigns.tables import PEOPLE as P
     from campaigns.units import UnitTree
-    from engine.core.errors import InvalidInput
 
+    if successor is not None and leave_on is None:
+        raise click.UsageError(_("--successor goes with --leave DATE, e.g. rectify person edit "
+                                 "{key} --leave 2015-10-10 --successor KEY").format(key=key))
     edits = any(v is not None for v in (name, unit, post)) or bool(roles or add_roles or drop_roles)
     if sum((edits, leave_on is not None, back)) != 1:
-        raise InvalidInput(_("say what changes: --name, --unit, --role/--add-role/--drop-role, "
-                             "--title; or --leave DATE --successor KEY; or --return (one of the "
-                             "three)"),
-                           _("e.g. rectify person edit {key} --unit UNIT --on 2015-10-10")
-                           .format(key=key))
-    if successor is not None and leave_on is None:
-        raise InvalidInput(_("--successor goes with --leave DATE"),
-                           _("e.g. rectify person edit {key} --leave 2015-10-10 --successor KEY")
-                           .format(key=key))
+        raise click.UsageError(_("say what changes: --name, --unit, --role/--add-role/"
+                                 "--drop-role, --title; or --leave DATE --successor KEY; or "
+                                 "--return (one of the three), e.g. rectify person edit {key} "
+                                 "--unit UNIT --on 2015-10-10").format(key=key))
     if leave_on is not None and on is not None:
-        raise InvalidInput(_("--leave DATE is the date they leave; --on is not needed"),
-                           _("leave out --on"))
+        raise click.UsageError(_("--leave DATE is the date they leave: leave out --on"))
     with database(db).write() as conn:  # the services check the actor is an administrator
         if leave_on is not None:
             done = leave(conn, key, successor, actor=actor, day=_on(leave_on, "--leave"),
