@@ -229,8 +229,9 @@ def effective_day(conn: Connection, machine: str, subject_id: int, day: dt.date 
     latest = conn.execute(select(func.max(SE.c.business_date)).where(
         SE.c.machine == machine, SE.c.subject_id == subject_id, SE.c.trigger != "add")).scalar()
     if latest is not None and day < latest:
-        raise InvalidInput(_("{day} is before this {what}'s latest change ({latest})").format(
-                               day=day, what=_(machine), latest=latest),
+        said = (_("{day} is before this unit's latest change ({latest})") if machine == "unit"
+                else _("{day} is before this person's latest change ({latest})"))
+        raise InvalidInput(said.format(day=day, latest=latest),
                            _("changes only move forward: give --on {latest} or later").format(
                                latest=latest))
     return day

@@ -23,22 +23,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('units') as batch:
-        batch.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='0'))
-        batch.add_column(sa.Column('ended_on', sa.Date(), nullable=True))
-        batch.add_column(sa.Column('merged_into', sa.Integer(), nullable=True))
-        batch.create_foreign_key('fk_units_merged_into', 'units', ['merged_into'], ['id'])
-    with op.batch_alter_table('people') as batch:
-        batch.add_column(sa.Column('left_on', sa.Date(), nullable=True))
+    # plain ADD COLUMN: SQLite would otherwise copy the units table, which items and people
+    # refer to; its foreign key is declared where the database can add one to a table in place
+    op.add_column('units', sa.Column('version', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('units', sa.Column('ended_on', sa.Date(), nullable=True))
+    op.add_column('units', sa.Column('merged_into', sa.Integer(), nullable=True))
+    if op.get_bind().dialect.name != 'sqlite':
+        op.create_foreign_key('fk_units_merged_into', 'units', 'units', ['merged_into'], ['id'])
+    op.add_column('people', sa.Column('left_on', sa.Date(), nullable=True))
     op.create_index('ix_site_events_date', 'site_events', ['business_date'])
 
 
 def downgrade() -> None:
     op.drop_index('ix_site_events_date', 'site_events')
-    with op.batch_alter_table('people') as batch:
-        batch.drop_column('left_on')
-    with op.batch_alter_table('units') as batch:
-        batch.drop_constraint('fk_units_merged_into', type_='foreignkey')
-        batch.drop_column('merged_into')
-        batch.drop_column('ended_on')
-        batch.drop_column('version')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint('fk_units_merged_into', 'units', type_='foreignkey')
+    op.drop_column('people', 'left_on')
+    op.drop_column('units', 'merged_into')
+    op.drop_column('units', 'ended_on')
+    op.drop_column('units', 'version')
