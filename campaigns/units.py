@@ -196,7 +196,7 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
         raise InvalidInput("a unit needs a title", "give --title")
     parent_row = tree.find(parent) if parent else None
     if parent_row is not None:
-        _require_live(parent_row, tree)
+        require_live(parent_row, tree)
     path = (parent_row.path if parent_row else "") + "/" + code
     depth = parent_row.depth + 1 if parent_row else 0
     uid = insert_id(conn, insert(U).values(code=code, title=title.strip(), kind=kind,
@@ -237,7 +237,9 @@ def effective_day(conn: Connection, machine: str, subject_id: int, day: dt.date 
     return day
 
 
-def _require_live(unit: UnitRow, tree: UnitTree) -> None:
+def require_live(unit: UnitRow, tree: UnitTree) -> None:
+    """Refuse a unit merged or dissolved (by the tree's date): it takes no new items, people,
+    units under it or changes."""
     if unit.ended_on is not None:
         into = tree.by_id.get(unit.merged_into) if unit.merged_into else None
         raise InvalidInput(
@@ -258,7 +260,7 @@ def edit_unit(conn: Connection, tree: UnitTree, code: str, *, title: str | None 
     what changed; nothing changed: nothing written."""
     actor = require_admin(conn, actor)
     unit = tree.find(code)
-    _require_live(unit, tree)
+    require_live(unit, tree)
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     values: dict[str, Any] = {}
@@ -272,7 +274,7 @@ def edit_unit(conn: Connection, tree: UnitTree, code: str, *, title: str | None 
                                                                else None)
     if parent is not None and (parent_row.id if parent_row else None) != unit.parent_id:
         if parent_row is not None:
-            _require_live(parent_row, tree)
+            require_live(parent_row, tree)
             if parent_row.id in tree.subtree_ids(unit):
                 raise InvalidInput(
                     _("unit '{code}' cannot be moved under '{parent}': that is {code} itself or "
@@ -343,8 +345,8 @@ def merge_unit(conn: Connection, tree: UnitTree, code: str, into: str, *, actor:
                            .format(code=unit.code, into=target.code),
                            _("merge '{into}' into '{code}' instead, or give another --into")
                            .format(code=unit.code, into=target.code))
-    _require_live(unit, tree)
-    _require_live(target, tree)
+    require_live(unit, tree)
+    require_live(target, tree)
     _require_no_live_children(tree, unit)
     day = effective_day(conn, "unit", unit.id, day)
     items = open_items(conn, unit_ids=[unit.id])
@@ -369,7 +371,7 @@ def dissolve_unit(conn: Connection, tree: UnitTree, code: str, *, actor: str | N
 
     actor = require_admin(conn, actor)
     unit = tree.find(code)
-    _require_live(unit, tree)
+    require_live(unit, tree)
     _require_no_live_children(tree, unit)
     items = open_items(conn, unit_ids=[unit.id])
     if items:

@@ -157,13 +157,21 @@ def test_dissolve_is_refused_while_open_items_remain_and_says_how_to_fix_it(cli:
     assert dump(cli.db) == before
     cli.ok("item", "move", code, "--to", "czj-bgs", "--note", "机构调整", "--actor", "lead",
            "--as-of", "2015-08-04")
-    assert cli.ok("unit", "edit", "jyj-bgs", "--dissolve", "--actor", "admin") == \
-        "dissolved jyj-bgs\n"
+    assert cli.ok("unit", "edit", "jyj-bgs", "--dissolve", "--on", "2015-08-04",
+                  "--actor", "admin") == "dissolved jyj-bgs\n"
     err = cli.fails(1, "unit", "add", "x1", "--title", "文书组", "--parent", "jyj-bgs",
                     "--actor", "admin")
     assert "unit 'jyj-bgs' was dissolved on" in err
     err = cli.fails(1, "unit", "edit", "jyj-bgs", "--name", "复活", "--actor", "admin")
     assert "was dissolved" in err
+    # no new items there from that day, and none moved there
+    err = cli.fails(1, "item", "add", CAMPAIGN, "--title", "新问题", "--unit", "jyj-bgs",
+                    "--category", "passive-attitude", "--source", "public-report",
+                    "--actor", "sup", "--as-of", "2015-08-05")
+    assert "unit 'jyj-bgs' was dissolved on" in err
+    err = cli.fails(1, "item", "move", code, "--to", "jyj-bgs", "--note", "退回", "--actor", "lead",
+                    "--as-of", "2015-08-05")
+    assert "unit 'jyj-bgs' was dissolved on" in err
 
 
 def test_dissolve_is_refused_while_people_work_there(cli: Cli) -> None:
