@@ -335,3 +335,34 @@ def test_a_bad_row_in_an_update_writes_nothing(cli: Cli, tmp_path: Path) -> None
     err = cli.fails(1, "unit", "import", str(path), "--update", "--actor", "admin")
     assert "row 3: unknown unit 'nowhere'" in err
     assert dump(cli.db) == before
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_the_reorganisation_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
+    """A subtree moved (paths rewritten under the unique index), a merge with its item events, a
+    leaving with its hand-over, and September named as it was, on the server."""
+    from test_cli_common import PEOPLE, UNITS, WGBW
+
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    c.ok("init", "--admin", "admin")
+    for code, title, parent, kind in UNITS:
+        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
+             *(["--parent", parent] if parent else []))
+    for key, name, unit, roles in PEOPLE:
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
+             *[a for r in roles for a in ("--role", r)])
+    c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
+    code = planned_in(c, "jyj-bgs")
+    c.ok("unit", "edit", "jyj", "--parent", "dcs", "--on", "2015-09-01", "--actor", "admin")
+    c.ok("unit", "edit", "jyj", "--parent", "county", "--on", "2015-09-02", "--actor", "admin")
+    c.ok("unit", "edit", "jyj-bgs", "--into", "czj-bgs", "--on", "2015-10-10", "--actor", "admin")
+    c.ok("person", "edit", "head", "--leave", "2015-10-11", "--successor", "edu", "--actor", "admin")
+    c.ok("unit", "edit", "czj", "--name", "县财政和国有资产管理局", "--on", "2015-10-12",
+         "--actor", "admin")
+    now = json.loads(c.ok("item", "show", code, "--json"))
+    assert now["unit"] == "某县/县财政和国有资产管理局/办公室" and now["leader"] == "孙局长"
+    assert "| 某县/县教育局/办公室 |" in report(c, "2015-09", tmp_path)
+    c.ok("audit", "verify", "--all")
