@@ -42,9 +42,9 @@ class Scope:
     @cached_property
     def people(self) -> dict[int, str]:
         """People's names (by id) at the end of the scope's date (``campaigns.names``)."""
-        from .names import site_at
+        from .names import person_names_at
 
-        return site_at(self.conn, self.as_of).person_names()
+        return person_names_at(self.conn, self.as_of)
 
     @property
     def acting(self) -> Actor:

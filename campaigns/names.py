@@ -61,22 +61,28 @@ class SiteAt:
         return {p.id: p.name for p in self.people.values()}
 
 
-def changed_after(conn: Connection, as_of: dt.date) -> bool:
-    """Whether a change to a unit or person (not an adding) is dated after ``as_of``."""
-    return conn.execute(select(SE.c.id).where(SE.c.business_date > as_of, SE.c.trigger != "add")
-                        .limit(1)).first() is not None
+def changed_after(conn: Connection, as_of: dt.date, machine: str | None = None) -> bool:
+    """Whether a change to a unit or person (not an adding; ``machine``: of that kind alone)
+    is dated after ``as_of``."""
+    query = select(SE.c.id).where(SE.c.business_date > as_of, SE.c.trigger != "add")
+    if machine is not None:
+        query = query.where(SE.c.machine == machine)
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def site_at(conn: Connection, as_of: dt.date | None = None, *, replay: bool = False,
-            with_people: bool = True) -> SiteAt:
+            with_people: bool = True, with_units: bool = True) -> SiteAt:
     """Units and people at the end of ``as_of`` (None: now); ``replay`` forces the log;
-    ``with_people`` False: the units alone (a unit tree)."""
+    ``with_people`` or ``with_units`` False: the other alone (a unit tree, people's names); the
+    units' codes are read in any case, as events name units by them."""
     units = conn.execute(select(U.c.id, U.c.code, U.c.title, U.c.kind, U.c.parent_id,
-                                U.c.ended_on, U.c.merged_into)).all()
+                                U.c.ended_on, U.c.merged_into)).all() if with_units else \
+        conn.execute(select(U.c.id, U.c.code)).all()
     people = conn.execute(select(P.c.id, P.c.key, P.c.name, P.c.unit_id, P.c.title, P.c.roles,
                                  P.c.active, P.c.left_on)).all() if with_people else []
     tables = SiteAt(as_of, {r.id: UnitAt(r.id, r.code, r.title, r.kind, r.parent_id, r.ended_on,
-                                         r.merged_into) for r in units},
+                                         r.merged_into) if with_units else
+                            UnitAt(r.id, r.code, "", None, None) for r in units},
                     {r.id: PersonAt(r.id, r.key, r.name, r.unit_id, r.title,
                                     tuple((r.roles or "").split()), bool(r.active), r.left_on)
                      for r in people})
@@ -85,8 +91,30 @@ def site_at(conn: Connection, as_of: dt.date | None = None, *, replay: bool = Fa
     query = select(SE.c.machine, SE.c.trigger, SE.c.subject_id, SE.c.business_date, SE.c.payload)
     if not with_people:
         query = query.where(SE.c.machine == "unit")
+    elif not with_units:
+        query = query.where(SE.c.machine == "person")
     events = conn.execute(query.order_by(SE.c.id))
     return reduce(tables, events, as_of)
+
+
+def person_names_at(conn: Connection, as_of: dt.date) -> dict[int, str]:
+    """People's names (by id) at the end of ``as_of``: what views print for 责任领导/责任人.
+
+    The replay's answer, read from the other end: a person's changes are dated in the order
+    they were written (``units.effective_day``), so the name at the end of ``as_of`` is the
+    old name of the first later change of it, else today's; only the later events are read
+    (tests hold it to ``site_at``)."""
+    names = {pid: name for pid, name in conn.execute(select(P.c.id, P.c.name))}
+    seen: set[int] = set()
+    for sid, payload in conn.execute(
+            select(SE.c.subject_id, SE.c.payload)
+            .where(SE.c.business_date > as_of, SE.c.machine == "person", SE.c.trigger == "edit")
+            .order_by(SE.c.id)):
+        old = (payload or {}).get("old") or {}
+        if sid in names and sid not in seen and "name" in old:
+            names[sid] = old["name"]
+            seen.add(sid)
+    return names
 
 
 def reduce(tables: SiteAt, events: Iterable[Any], as_of: dt.date | None) -> SiteAt:

@@ -75,7 +75,7 @@ class UnitTree:
         also found by today's title."""
         from .names import changed_after, site_at
 
-        if not changed_after(conn, as_of):
+        if not changed_after(conn, as_of, "unit"):
             return cls.load(conn)
         units = site_at(conn, as_of, replay=True, with_people=False).units
         rows = []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from campaigns.db import Database
-from campaigns.names import site_at
+from campaigns.names import person_names_at, site_at
 from campaigns.people import add_person, edit_person, first_admin, leave, return_person
 from campaigns.tables import PEOPLE as P, UNITS as U
 from campaigns.units import UnitTree, add_unit, dissolve_unit, edit_unit, merge_unit
@@ -128,6 +128,7 @@ def test_replaying_the_site_log_gives_the_tables_and_the_names_of_then(
             then = site_at(conn, day, replay=True)
             for uid, history in renames.items():
                 assert then.units[uid].title == title_then(history, day)
+            assert person_names_at(conn, day) == then.person_names()
             tree = UnitTree.at(conn, day)
             assert {u.id: u.title for u in tree.by_id.values()} == \
                 {uid: u.title for uid, u in then.units.items()}
