@@ -14,15 +14,18 @@ Codes and keys never change, so events name units and people by them; ids come f
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .tables import PEOPLE as P, SITE_EVENTS as SE, UNITS as U
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -178,3 +181,22 @@ def _person(r: PersonAt, trigger: str, day: dt.date, p: Mapping[str, Any],
     if trigger == "return":
         return replace(r, active=True, left_on=None)
     return r
+
+
+class ByDate(Generic[T]):
+    """Something built from the names of a date (a unit tree, people's names), for many dates
+    (a list of notices, each named as of its day): built once per span between two days on
+    which ``machine`` changed, since every date of a span has the same names."""
+
+    def __init__(self, conn: Connection, machine: str, build: Callable[[dt.date], T]) -> None:
+        self.build = build
+        self.days = sorted(set(conn.execute(
+            select(SE.c.business_date).where(SE.c.machine == machine, SE.c.trigger != "add")
+            .distinct()).scalars()))
+        self.built: dict[int, T] = {}
+
+    def __call__(self, day: dt.date) -> T:
+        span = bisect.bisect_right(self.days, day)
+        if span not in self.built:
+            self.built[span] = self.build(day)
+        return self.built[span]

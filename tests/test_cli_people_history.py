@@ -75,6 +75,28 @@ def test_a_move_under_another_parent_shows_in_later_views_only(cli: Cli) -> None
     assert json.loads(cli.ok("item", "show", code, "--json"))["unit"] == "某县/县教育局/办公室"
 
 
+def test_notices_name_units_and_people_as_they_were_on_their_day(cli: Cli) -> None:
+    """A notice of September names the unit and the people of September, though the unit was
+    renamed and merged, and its leader left, in October."""
+    code = cli.confirmed(unit="jyj-bgs")
+    cli.ok("item", "rectify", code, "--measures", "建立首问负责制", "--deadline", "2015-09-10",
+           "--leader", "edu", "--person", "clerk", "--actor", "edu", "--as-of", "2015-08-03")
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-30")
+    cli.ok("unit", "edit", "jyj", "--name", "县教育和体育局", "--on", "2015-10-08", "--actor", "admin")
+    cli.ok("unit", "edit", "jyj-bgs", "--into", "czj-bgs", "--on", "2015-10-09", "--actor", "admin")
+    cli.ok("person", "edit", "edu", "--leave", "2015-10-10", "--successor", "head",
+           "--actor", "admin")
+    cli.ok("person", "edit", "clerk", "--name", "王小伟", "--on", "2015-10-10", "--actor", "admin")
+    september = [n for n in json.loads(cli.ok("notices", CAMPAIGN, "--json")) if n["code"] == code]
+    assert september, "the clock issued no notice in September"
+    for n in september:
+        assert n["issued_on"] <= "2015-09-30"
+        assert (n["unit"], n["unit_code"], n["to"]) == ("办公室", "jyj-bgs", "县教育局")
+        assert (n["leader"], n["person"]) == ("孙局长", "王伟")
+    now = json.loads(cli.ok("item", "show", code, "--json"))
+    assert (now["unit"], now["leader"], now["person"]) == ("某县/县财政局/办公室", "李局长", "王小伟")
+
+
 # --- unit edit -------------------------------------------------------------------------------------
 
 
