@@ -284,18 +284,21 @@ def _insert_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: 
 
 
 def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
-                include_inactive: bool = False) -> list[dict[str, Any]]:
-    query = select(P).order_by(P.c.key)
-    if unit:
-        query = query.where(P.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
-    if not include_inactive:
-        query = query.where(P.c.active.is_(True))
+                include_inactive: bool = False, as_of: dt.date | None = None
+                ) -> list[dict[str, Any]]:
+    """People in key order, active ones unless ``include_inactive``; with ``as_of``, as they
+    were at the end of that date (``campaigns.names``; ``tree``: the tree of that date)."""
+    from .names import site_at
+
+    inside = set(tree.subtree_ids(tree.find(unit))) if unit else None
     out = []
-    for r in conn.execute(query):
+    for r in sorted(site_at(conn, as_of).people.values(), key=lambda p: p.key):
+        if (inside is not None and r.unit_id not in inside) or not (include_inactive or r.active):
+            continue
         u = tree.by_id.get(r.unit_id) if r.unit_id else None
         out.append({"key": r.key, "name": r.name, "title": r.title or "",
-                    "unit": tree.title_path(u) if u else "", "roles": r.roles,
-                    "active": bool(r.active)})
+                    "unit": tree.title_path(u) if u else "", "roles": " ".join(r.roles),
+                    "active": r.active})
     return out
 
 

@@ -97,6 +97,26 @@ def test_notices_name_units_and_people_as_they_were_on_their_day(cli: Cli) -> No
     assert (now["unit"], now["leader"], now["person"]) == ("某县/县财政局/办公室", "李局长", "王小伟")
 
 
+def test_unit_and_person_lists_of_a_past_date(cli: Cli) -> None:
+    cli.ok("unit", "edit", "czj", "--name", "县财政和国有资产管理局", "--on", "2015-10-10",
+           "--actor", "admin")
+    cli.ok("unit", "edit", "jyj-bgs", "--into", "czj-bgs", "--on", "2015-10-11", "--actor", "admin")
+    cli.ok("person", "edit", "clerk", "--unit", "jyj", "--title", "科员", "--on", "2015-10-12",
+           "--actor", "admin")
+    cli.ok("person", "edit", "edu", "--leave", "2015-10-13", "--actor", "admin")
+    then = cli.ok("unit", "list", "--as-of", "2015-09-30")
+    assert "  县财政局  [czj]" in then and "    办公室  [jyj-bgs]" in then
+    now = cli.ok("unit", "list")
+    assert "  县财政和国有资产管理局  [czj]" in now and "jyj-bgs" not in now
+    people_then = {r["key"]: r for r in json.loads(cli.ok("person", "list", "--json", "--as-of",
+                                                          "2015-09-30"))}
+    assert people_then["clerk"]["unit"] == "某县/县财政局/办公室" and people_then["clerk"]["title"] == ""
+    assert people_then["edu"]["active"] is True
+    people_now = {r["key"]: r for r in json.loads(cli.ok("person", "list", "--json", "--all"))}
+    assert people_now["clerk"]["unit"] == "某县/县教育局" and people_now["clerk"]["title"] == "科员"
+    assert people_now["edu"]["active"] is False
+
+
 # --- unit edit -------------------------------------------------------------------------------------
 
 

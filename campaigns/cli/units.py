@@ -8,7 +8,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import ACTOR, DB, as_of_date, common, database, db_only
+from ._common import ACTOR, DB, as_of_date, common, database
 from ._output import emit, output_options
 
 if TYPE_CHECKING:
@@ -150,13 +150,14 @@ def _shown(value: Any) -> str:
 @unit.command("list")
 @click.option("--all", "include_ended", is_flag=True, help="Include merged and dissolved units.")
 @output_options
-@db_only
-def unit_list(include_ended: bool, fmt: str, db: str | None) -> None:
-    """Show the unit tree."""
+@common
+def unit_list(include_ended: bool, fmt: str, db: str | None, as_of: str | None) -> None:
+    """Show the unit tree (with --as-of: as it stood at the end of that date)."""
     from campaigns.units import UnitTree, list_units
 
     with database(db).read() as conn:
-        rows = list_units(UnitTree.load(conn), include_ended)
+        tree = UnitTree.at(conn, as_of_date(as_of)) if as_of else UnitTree.load(conn)
+        rows = list_units(tree, include_ended)
     if fmt == "table":
         for r in rows:
             ended = f"  ({_('ended')} {r['ended']})" if r.get("ended") else ""
@@ -275,16 +276,20 @@ def person_edit(key: str, name: str | None, unit: str | None, roles: tuple[str, 
 
 @person.command("list")
 @click.option("--unit", help="Only this unit's subtree.")
-@click.option("--all", "include_inactive", is_flag=True, help="Include deactivated people.")
+@click.option("--all", "include_inactive", is_flag=True,
+              help="Include deactivated people (and those who left).")
 @output_options
-@db_only
-def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | None) -> None:
-    """List people."""
+@common
+def person_list(unit: str | None, include_inactive: bool, fmt: str, db: str | None,
+                as_of: str | None) -> None:
+    """List people (with --as-of: their units, posts and roles at the end of that date)."""
     from campaigns.people import list_people
     from campaigns.units import UnitTree
 
     with database(db).read() as conn:
-        rows = list_people(conn, UnitTree.load(conn), unit, include_inactive)
+        day = as_of_date(as_of) if as_of else None
+        tree = UnitTree.at(conn, day) if day else UnitTree.load(conn)
+        rows = list_people(conn, tree, unit, include_inactive, day)
     emit(rows, fmt)
 
 
