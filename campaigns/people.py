@@ -122,13 +122,13 @@ def edit_person(conn: Connection, tree: UnitTree, key: str, *, name: str | None 
     actor = require_admin(conn, actor)
     row = conn.execute(select(P).where(P.c.key == key)).first()
     if row is None:
-        raise NotFound(f"unknown person '{key}'", _suggest_person(conn, key))
+        raise NotFound(_("unknown person '{key}'").format(key=key), _suggest_person(conn, key))
     old: dict[str, Any] = {}
     new: dict[str, Any] = {}
     values: dict[str, Any] = {}
     if name is not None and name.strip() != row.name:
         if not name.strip():
-            raise InvalidInput("a person needs a name", "give a --name that is not empty")
+            raise InvalidInput(_("a person needs a name"), _("give a --name that is not empty"))
         old["name"], new["name"] = row.name, name.strip()
         values["name"] = name.strip()
     if unit is not None:
@@ -146,8 +146,9 @@ def edit_person(conn: Connection, tree: UnitTree, key: str, *, name: str | None 
     if roles is not None:
         for role in roles:
             if not KEY.fullmatch(role):
-                raise InvalidInput(f"role '{role}' is not a valid role key",
-                                   "roles are keys from the definition, e.g. supervision-office")
+                raise InvalidInput(_("role '{role}' is not a valid role key").format(role=role),
+                                   _("roles are keys from the definition, e.g. "
+                                     "supervision-office"))
         was_roles, now_roles = sorted(set((row.roles or "").split())), sorted(set(roles))
         if was_roles != now_roles:
             if key == actor and ADMIN_ROLE in was_roles and ADMIN_ROLE not in now_roles:
@@ -180,14 +181,14 @@ def leave(conn: Connection, key: str, successor: str | None, *, actor: str | Non
     row = conn.execute(select(P.c.id, P.c.version, P.c.active, P.c.left_on)
                        .where(P.c.key == key)).first()
     if row is None:
-        raise NotFound(f"unknown person '{key}'", _suggest_person(conn, key))
+        raise NotFound(_("unknown person '{key}'").format(key=key), _suggest_person(conn, key))
     if not row.active:
         raise InvalidInput(_("person '{key}' has already left or been deactivated").format(key=key),
                            _("nothing to do; 'rectify person edit {key} --return' brings them "
                              "back").format(key=key))
     if key == actor:
-        raise Refused(f"'{actor}' may not deactivate themselves",
-                      "ask another administrator, so that one always remains")
+        raise Refused(_("'{actor}' may not deactivate themselves").format(actor=actor),
+                      _("ask another administrator, so that one always remains"))
     items = open_items(conn, person_id=row.id)
     successor_id: int | None = None
     if successor is not None:
@@ -227,7 +228,7 @@ def return_person(conn: Connection, key: str, *, actor: str | None,
     actor = require_admin(conn, actor)
     row = conn.execute(select(P.c.id, P.c.version, P.c.active).where(P.c.key == key)).first()
     if row is None:
-        raise NotFound(f"unknown person '{key}'", _suggest_person(conn, key))
+        raise NotFound(_("unknown person '{key}'").format(key=key), _suggest_person(conn, key))
     if row.active:
         raise InvalidInput(_("person '{key}' has not left").format(key=key), _("nothing to do"))
     day = effective_day(conn, "person", row.id, day)

@@ -270,8 +270,7 @@ def edit_unit(conn: Connection, tree: UnitTree, code: str, *, title: str | None 
         if title.strip() != unit.title:
             old["title"] = unit.title
             new["title"] = values["title"] = title.strip()
-    parent_row: UnitRow | None = unit if parent is None else (tree.find(parent) if parent
-                                                               else None)
+    parent_row = tree.find(parent) if parent else None  # '': the top of the tree
     if parent is not None and (parent_row.id if parent_row else None) != unit.parent_id:
         if parent_row is not None:
             require_live(parent_row, tree)
