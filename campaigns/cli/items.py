@@ -32,10 +32,9 @@ def _scope(conn: Connection, campaign_key: str | None, code: str | None, actor: 
     from campaigns.records import load_records
     from campaigns.runs import load_run, load_run_by_id
 
-    if campaign_key:
-        run = load_run(conn, campaign_key)
+    if campaign_key is not None or code is None:  # an empty key is refused as unknown
+        run = load_run(conn, campaign_key or "")
     else:
-        assert code is not None
         run = load_run_by_id(conn, load_records(conn, [code], live=False)[0].campaign_id)
     return scope_of(conn, run, as_of, actor, need_actor)
 
