@@ -144,9 +144,10 @@ def test_a_merge_moves_the_open_items_and_people_with_events(cli: Cli) -> None:
 
 
 def test_people_follow_their_unit_into_the_merge(cli: Cli) -> None:
-    cli.ok("unit", "edit", "jyj", "--top", "--actor", "admin")  # not needed: a sibling merge
-    out = cli.ok("unit", "edit", "jyj-bgs", "--into", "jyj", "--actor", "admin")
+    out = cli.ok("unit", "edit", "jyj-bgs", "--into", "jyj", "--actor", "admin")  # its parent
     assert "0 person(s) moved" in out
+    assert cli.ok("unit", "edit", "jyj", "--top", "--actor", "admin") == "jyj: parent county → -\n"
+    assert "县教育局  [jyj]" in cli.ok("unit", "list").splitlines()  # a root of its own now
     cli.ok("person", "edit", "edu", "--unit", "dcs", "--actor", "admin")
     out = cli.ok("unit", "edit", "dcs", "--into", "jw", "--actor", "admin")
     assert out.endswith("2 person(s) moved\n")  # sup and edu
