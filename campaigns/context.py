@@ -24,8 +24,8 @@ class Scope:
     new piece of setting arrive without touching every call.
 
     ``actor`` is None only in a view nobody signed for (``rectify item list``); a change asks
-    for ``acting``.  The unit tree is read on first use, in the same transaction, so a change
-    that never names a unit does not pay for it.
+    for ``acting``.  The unit tree and people's names are read on first use, in the same
+    transaction, so a change that never names a unit does not pay for them.
     """
 
     conn: Connection
@@ -35,7 +35,16 @@ class Scope:
 
     @cached_property
     def tree(self) -> UnitTree:
-        return UnitTree.load(self.conn)
+        """The unit tree at the end of the scope's date: names as they were then
+        (``campaigns.names``); today's when nothing changed since."""
+        return UnitTree.at(self.conn, self.as_of)
+
+    @cached_property
+    def people(self) -> dict[int, str]:
+        """People's names (by id) at the end of the scope's date (``campaigns.names``)."""
+        from .names import person_names_at
+
+        return person_names_at(self.conn, self.as_of)
 
     @property
     def acting(self) -> Actor:

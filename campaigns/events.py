@@ -451,11 +451,74 @@ class PersonDeactivated(Payload):
     MACHINE, TRIGGER = "person", "deactivate"
 
 
+@dataclass(frozen=True)
+class UnitEdited(Payload):
+    """A unit renamed, moved under another parent or given another kind, from ``day`` on:
+    each changed field's old and new value (``parent``: the parent's code)."""
+
+    KIND = "unit edited"
+    MACHINE, TRIGGER = "unit", "edit"
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+
+@dataclass(frozen=True)
+class UnitMerged(Payload):
+    """A unit merged into another (机构改革): its open items moved there, each with its own
+    ``item moved`` event in its campaign's log; the unit stays for history."""
+
+    KIND = "unit merged"
+    MACHINE, TRIGGER = "unit", "merge"
+    into: str  # the surviving unit's code
+    items: list[str]  # the codes of the open items moved
+
+
+@dataclass(frozen=True)
+class UnitDissolved(Payload):
+    """A unit dissolved (it had no open items); it stays for history."""
+
+    KIND = "unit dissolved"
+    MACHINE, TRIGGER = "unit", "dissolve"
+
+
+@dataclass(frozen=True)
+class PersonEdited(Payload):
+    """A person's name, unit, post or roles changed, from ``day`` on: each changed field's old
+    and new value (``unit``: its code; ``roles``: a sorted list)."""
+
+    KIND = "person edited"
+    MACHINE, TRIGGER = "person", "edit"
+    old: Mapping[str, Any]
+    new: Mapping[str, Any]
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+
+@dataclass(frozen=True)
+class PersonLeft(Payload):
+    """A person left: no longer acts; the open items they answered for (责任人/责任领导) went to
+    ``successor``, each with an ``edit`` event in its campaign's log."""
+
+    KIND = "person left"
+    MACHINE, TRIGGER = "person", "leave"
+    successor: str | None  # the successor's key (none: they answered for no open item)
+    items: list[str]  # the codes of the open items handed on
+
+
+@dataclass(frozen=True)
+class PersonReturned(Payload):
+    """A person who left (or was deactivated) acts again."""
+
+    KIND = "person returned"
+    MACHINE, TRIGGER = "person", "return"
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
-    StageOverdue, Sealed, ValuesMapped, DocumentSigned)
+    StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
+    PersonEdited, PersonLeft, PersonReturned)
 
 
 # --- building entries ----------------------------------------------------------------------------

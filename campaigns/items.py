@@ -39,6 +39,7 @@ from .tables import (
     SUBJECT_TABLES as TABLES,
     insert_id,
 )
+from .units import require_live
 
 MAX_EVIDENCE = 20 * 1024 * 1024
 
@@ -79,6 +80,7 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
         raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
                            "give a deadline on or after --as-of")
     unit_row = scope.tree.find(unit)
+    require_live(unit_row, scope.tree)
     stage = stage_for(run, as_of)  # found today: the latest-starting window holding today
     ev.lock(conn, [run.key])
     seq, code = next_code(conn, run)
@@ -272,6 +274,7 @@ def move(scope: Scope, code: str, to: str, note: str | None) -> dict[str, Any]:
         raise Refused(f"'move' on {code} refused: " + "; ".join(refusals),
                       "ask the campaign's office to move it")
     target = scope.tree.find(to)
+    require_live(target, scope.tree)
     old_id = conn.execute(select(I.c.unit_id).where(I.c.id == record.item.id)).scalar()
     if old_id == target.id:
         raise InvalidInput(f"{code} already belongs to {target.code}", "give another --to")

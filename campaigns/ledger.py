@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.core.errors import InvalidInput
 from engine.core.machines import Actor
 
@@ -27,7 +25,6 @@ from .reducer import campaign_at
 from .runs import Run
 from .safecells import csv_cell
 from .standing import Overdue, label, label_order
-from .tables import PEOPLE as P
 from .units import UnitTree
 from .xlsx import Column
 
@@ -77,7 +74,7 @@ def unit_names(tree: UnitTree) -> dict[int, str]:
 
 def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any]]:
     """The ledger's rows at the end of the scope's date as dicts (field → value; dates as
-    dates), numbered from 1; people's names as they are now."""
+    dates), numbered from 1; units' and people's names as they were then (``campaigns.names``)."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
     unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
     d = run.definition
@@ -85,7 +82,7 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
     cats = d.sections.get("categories") or {}
     srcs = d.sections.get("sources") or {}
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
-    people = dict(conn.execute(select(P.c.id, P.c.name)).all())
+    people = scope.people
     labels: dict[tuple[str, str], str] = {}
     n = 0
     from .sealed import open_items

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound
 
 from .duties import rectifying_row
+from .names import ByDate, person_names_at
 from .office_notices import ESCALATION, KINDS, WITHDRAWN, list_office_notices
 from .runs import Run
-from .tables import DOCUMENTS as D, ITEMS as I, NOTICES as N, PEOPLE as P, RECTIFICATIONS as R
+from .tables import DOCUMENTS as D, ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 from .units import UnitTree
 
 COLUMNS = ["issued_on", "kind", "level", "level_title", "to", "unit", "code", "title", "leader",
@@ -88,14 +89,13 @@ def level_key(run: Run, text: str) -> str:
 def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | None = None,
                  since: dt.date | None = None, unit: str | None = None,
                  until: dt.date | None = None) -> list[dict[str, Any]]:
-    """The campaign's escalation notices, oldest first, with unit, leader and person joined."""
-    leader, person = P.alias("leader"), P.alias("person")
+    """The campaign's escalation notices, oldest first, with unit, leader and person named as
+    they were on each notice's day (``campaigns.names``; the item's unit and people then, from
+    the reducer, where a later move or hand-over changed them)."""
     query = (select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
-                    N.c.action, N.c.withdrawn_on, I.c.code, I.c.title, I.c.unit_id, R.c.original_deadline,
-                    leader.c.name.label("leader"), person.c.name.label("person"))
-             .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id)
-                          .outerjoin(leader, leader.c.id == R.c.leader_id)
-                          .outerjoin(person, person.c.id == R.c.person_id))
+                    N.c.action, N.c.withdrawn_on, I.c.id.label("item_id"), I.c.code, I.c.title,
+                    I.c.unit_id, R.c.original_deadline, R.c.leader_id, R.c.person_id)
+             .select_from(N.join(R, R.c.id == N.c.rectification_id).join(I, I.c.id == R.c.item_id))
              .where(N.c.campaign_id == run.id).order_by(N.c.issued_on, N.c.id))
     if level:
         query = query.where(N.c.level == level_key(run, level))
@@ -123,23 +123,63 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
                          for d in documents.get((r.unit_id, r.level, r.issued_on), [])
                          if r.code in (d[4] or []))
 
-    to: dict[int, str] = {}
+    to: dict[tuple[int, int], str] = {}
+    trees = ByDate(conn, "unit", lambda day: UnitTree.at(conn, day))
+    people = ByDate(conn, "person", lambda day: person_names_at(conn, day))
 
-    def addressee(unit_id: int) -> str:
+    def addressee(then: UnitTree, unit_id: int) -> str:
         """The unit that rectifies the item, whom the 督办通知书 goes to."""
-        if unit_id not in to:
-            to[unit_id] = tree.unique_name(rectifying_row(tree, tree.by_id[unit_id], run.definition))
-        return to[unit_id]
+        key = (id(then), unit_id)
+        if key not in to:
+            to[key] = then.unique_name(rectifying_row(then, then.by_id[unit_id], run.definition))
+        return to[key]
 
-    return [{
+    out = []
+    rows = conn.execute(query).all()
+    facts = _facts_then(conn, run, rows)
+    for r in rows:  # each notice names its unit and people as they were on its day
+        unit_id, leader_id, person_id = facts.get((r.item_id, r.issued_on),
+                                                  (r.unit_id, r.leader_id, r.person_id))
+        then, names = trees(r.issued_on), people(r.issued_on)
+        out.append(_row(r, titles, addressee(then, unit_id), then.by_id[unit_id],
+                        names.get(leader_id or 0, ""), names.get(person_id or 0, ""),
+                        document(r), WITHDRAWN if gone(r.withdrawn_on) else ""))
+    return out
+
+
+def _facts_then(conn: Connection, run: Run, rows: Sequence[Any]
+                ) -> dict[tuple[int, dt.date], tuple[int, int | None, int | None]]:
+    """The unit and responsible people of each notice's item on the notice's day, where a
+    later event changed them (a move, a merge, a hand-over): from the reducer (``item_at``)."""
+    if not rows:
+        return {}
+    from .reducer import item_at
+    from .tables import EVENTS as E
+
+    first = min(r.issued_on for r in rows)
+    changed = set(conn.execute(select(E.c.item_id).where(
+        E.c.campaign_id == run.id, E.c.trigger.in_(("edit", "move", "undo")),
+        E.c.business_date > first).distinct()).scalars())
+    out: dict[tuple[int, dt.date], tuple[int, int | None, int | None]] = {}
+    for r in rows:
+        key = (r.item_id, r.issued_on)
+        if r.item_id in changed and key not in out:
+            it = item_at(conn, run, r.item_id, r.issued_on)
+            if it is not None:
+                out[key] = (it.unit_id, it.leader_id, it.person_id)
+    return out
+
+
+def _row(r: Any, titles: dict[str, str], to: str, unit: Any, leader: str, person: str,
+         document: str, status: str) -> dict[str, Any]:
+    return {
         "issued_on": r.issued_on.isoformat(), "kind": ESCALATION, "level": r.level,
-        "level_title": titles.get(r.level, r.level), "to": addressee(r.unit_id),
-        "unit": tree.by_id[r.unit_id].title,
-        "unit_code": tree.by_id[r.unit_id].code, "code": r.code, "title": r.title,
-        "leader": r.leader or "", "person": r.person or "", "deadline": r.deadline.isoformat(),
+        "level_title": titles.get(r.level, r.level), "to": to, "unit": unit.title,
+        "unit_code": unit.code, "code": r.code, "title": r.title,
+        "leader": leader, "person": person, "deadline": r.deadline.isoformat(),
         "original_deadline": r.original_deadline.isoformat() if r.original_deadline else "",
         "days_overdue": r.days_overdue,
         "new_deadline": r.new_deadline.isoformat() if r.new_deadline else "",
-        "action": r.action or "", "reason": "", "document": document(r),
-        "status": WITHDRAWN if gone(r.withdrawn_on) else "",
-    } for r in conn.execute(query)]
+        "action": r.action or "", "reason": "", "document": document,
+        "status": status,
+    }

@@ -22,7 +22,7 @@ from .runs import Run
 from .sealed import open_items, revealer
 from .secrets import read_secrets
 from .standing import Overdue
-from .tables import EVENTS as E, ITEMS as I, PEOPLE as P, PROGRESS
+from .tables import EVENTS as E, ITEMS as I, PROGRESS
 
 
 def finished_states(run: Run) -> list[str]:
@@ -51,7 +51,7 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
         category = _check_choice(category, run.definition.sections.get("categories") or {},
                                  "category")
     is_late = Overdue(run.definition)
-    names = _people(conn)
+    names = scope.people
     out = []
     for it in open_items(conn, run, scope.actor, campaign_at(conn, run, as_of).items):
         late = is_late(it.deadline, it.rect_state, as_of)
@@ -76,10 +76,6 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
     return out
 
 
-def _people(conn: Connection) -> dict[int, str]:
-    return {pid: name for pid, name in conn.execute(select(P.c.id, P.c.name)).all()}
-
-
 def show_item(scope: Scope, code: str) -> dict[str, Any]:
     """Item ``code`` as it stood at the end of the scope's date, with its history up to then.
 
@@ -96,7 +92,7 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
                        "give a later --as-of, or leave it out for today")
     reveal = revealer(conn, run, scope.actor, [code])
     it = open_items(conn, run, scope.actor, [it])[0]
-    names = _people(conn)
+    names = scope.people
     d = run.definition
     cats = d.sections.get("categories") or {}
     srcs = d.sections.get("sources") or {}

@@ -34,6 +34,7 @@ from .runs import Run
 from .safecells import md_text
 from .standing import Overdue, closing_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
+from .units import UnitTree
 
 LIST_LIMIT = 100  # items listed per section; counts are always complete
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
@@ -110,7 +111,7 @@ class MonthReport:
 def build(scope: Scope, first: dt.date) -> MonthReport:
     """The report for the month starting ``first``, as the campaign stood at its end (or at
     the scope's date, if that comes first)."""
-    conn, run, tree, today = scope.conn, scope.run, scope.tree, scope.as_of
+    conn, run, today = scope.conn, scope.run, scope.as_of
     last = month_end(first)
     if last < run.start_date:
         raise InvalidInput(f"{first:%Y-%m} is before campaign '{run.key}' started "
@@ -119,6 +120,7 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
         raise InvalidInput(f"{first:%Y-%m} has not begun (business date {today})",
                            "give this month or an earlier one, or a later --as-of")
     as_of = min(last, today)
+    tree = scope.tree if as_of == today else UnitTree.at(conn, as_of)  # names as of then
     d = run.definition
     rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree),
                       hidden=hidden(run, scope.actor))

@@ -70,6 +70,9 @@ UNITS = Table(
     Column("parent_id", Integer, ForeignKey("units.id"), index=True),
     Column("path", String(1024), unique=True, nullable=False),
     Column("depth", Integer, nullable=False),
+    Column("version", Integer, default=0, server_default="0", nullable=False),
+    Column("ended_on", Date),  # merged into another (``merged_into``) or dissolved: kept for history
+    Column("merged_into", Integer, ForeignKey("units.id")),
 )
 
 PEOPLE = Table(
@@ -82,6 +85,7 @@ PEOPLE = Table(
     Column("roles", Text, default="", nullable=False),  # space-separated role keys
     Column("active", Boolean, default=True, nullable=False),
     Column("version", Integer, default=0, server_default="0", nullable=False),
+    Column("left_on", Date),  # left (``active`` false) with their open items handed on
 )
 
 # A problem item (问题); exactly one row of ``rectifications`` belongs to it.
@@ -197,6 +201,7 @@ SITE_EVENTS = Table(
     *event_columns(),
     *chain_columns(),
     Index("ix_site_events_seq", "seq", unique=True),
+    Index("ix_site_events_date", "business_date"),
 )
 SITE = "site"  # the stream of SITE_EVENTS; no campaign may take this key
 HEADS = CHAIN_HEADS

@@ -318,9 +318,9 @@ def test_a_tampered_table_or_snapshot_is_named(tmp_path: Path) -> None:
 
 def test_commands_that_cannot_show_the_past_take_no_as_of(tmp_path: Path) -> None:
     db = county(str(tmp_path / "c.db"))
-    for args in (["campaign", "list"], ["unit", "list"], ["person", "list"]):
-        result = invoke(db, *args, "--as-of", "2015-08-01", ok=False)
-        assert result.exit_code == 2 and "No such option '--as-of'" in result.output, args
+    result = invoke(db, "campaign", "list", "--as-of", "2015-08-01", ok=False)
+    assert result.exit_code == 2 and "No such option '--as-of'" in result.output
+    # units and people have a history of their own (the site log): their lists take a date
     code = invoke(db, "item", "add", CAMPAIGN, "--title", "t", "--unit", "czj", "--category",
                   "passive-attitude", "--source", "media", "--actor", "sup",
                   "--as-of", "2015-07-10").output.strip()
