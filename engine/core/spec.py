@@ -166,12 +166,31 @@ class DutySpec:
 
 
 @dataclass(frozen=True)
+class SiteDays:
+    """Working-day data the site holds for every campaign, not written in any definition.
+
+    ``years``: the years whose national holiday notice the site has (the rest of such a year
+    counts Monday to Friday); ``days_off``/``working_days``: the notices' days and regional
+    holidays.  Injected by the store (a running campaign's definition is frozen), never read
+    here; it decides a date after the definition's own lists and before the region's library.
+    """
+
+    years: frozenset[int] = frozenset()
+    days_off: frozenset[dt.date] = frozenset()
+    working_days: frozenset[dt.date] = frozenset()
+
+
+OutsideKnownYears = Literal["provisional", "error", "weekends"]
+
+
+@dataclass(frozen=True)
 class CalendarSpec:
     region: str = "cn"  # holidays and adjusted working days from a maintained library
     days_off: frozenset[dt.date] = frozenset()
     working_days: frozenset[dt.date] = frozenset()
-    outside_known_years: Literal["error", "weekends"] = "error"
+    outside_known_years: OutsideKnownYears = "provisional"
     timezone: str = "Asia/Shanghai"
+    site: SiteDays = SiteDays()  # the site's calendar data, injected when a campaign is loaded
 
 
 @dataclass(frozen=True)
