@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
     "audit": ("campaigns.cli.audit:audit",
               "Verify the hash-chained event logs; print a head; write month-end snapshots."),
+    "calendar": ("campaigns.cli.calendar:calendar",
+                 "The site calendar: import holiday notices, show a year's days off."),
     "db": ("campaigns.cli.db:db_group",
            "The database itself: encryption keys, consistent backups, retention of personal data."),
 }
