@@ -107,9 +107,17 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
         scope = _scope(conn, campaign, None, actor, as_of, need_actor=False)
         rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
-    emit(rows, fmt, None if fmt != "table" else
-         ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
-          "escalation", "title"])
+    if fmt != "table":
+        emit(rows, fmt)
+        return
+    from campaigns.provisional import legend, mark
+
+    marked = [{**r, "deadline": r["deadline"] + mark()} if r.get("deadline_provisional") else r
+              for r in rows]
+    emit(marked, fmt, ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
+                       "escalation", "title"])
+    if any(r.get("deadline_provisional") for r in rows):
+        click.echo(legend())
 
 
 @item.command("show")
@@ -126,7 +134,14 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     if fmt != "table":
         emit(detail, fmt)
         return
+    from campaigns.provisional import legend, mark
+
+    provisional = detail.pop("deadline_provisional", False)
+    if provisional:
+        detail["deadline"] += mark()
     click.echo(record(detail))
+    if provisional:
+        click.echo(legend())
     if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
     click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",

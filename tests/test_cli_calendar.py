@@ -1,0 +1,189 @@
+"""The site calendar through the CLI: a deadline counted into a year no notice covers yet is
+provisional, and importing that year's notice later lists it and moves it.
+
+"Today" is set for these tests (``campaigns.dates.today``): the story happens around a New
+Year that has not yet come when they are written, and business dates may not be in the future.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from test_cli_common import WGBW, Cli, scalar, seeded
+
+from engine.core.calendar import known_years
+from engine.core.spec import CalendarSpec
+
+NOTICE = Path(__file__).parent / "data" / "holidays-2027.yaml"
+YEAR = 2027
+pytestmark = pytest.mark.skipif(known_years(CalendarSpec())[1] >= YEAR,
+                                reason="chinesecalendar knows 2027 now: it is no longer provisional")
+
+
+class Today:
+    """The date the commands take for today (``campaigns.dates.today``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import campaigns.dates
+
+        self.day = dt.date(2026, 12, 14)
+        monkeypatch.setattr(campaigns.dates, "today", lambda timezone="Asia/Shanghai": self.day)
+
+
+@pytest.fixture
+def today(monkeypatch: pytest.MonkeyPatch) -> Today:
+    return Today(monkeypatch)
+
+
+def definition(folder: Path, prefix: str, limit: str = "40 working days") -> Path:
+    """The seed's definition moved to 2026, with its own code prefix and default time limit."""
+    text = WGBW.read_text(encoding="utf-8").replace("2015-", "2026-")
+    text = text.replace("code_prefix: WGBW", f"code_prefix: {prefix}")
+    text = text.replace("default_limit: 20 working days", f"default_limit: {limit}")
+    path = folder / f"{prefix.lower()}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, today: Today) -> Cli:
+    c = seeded(tmp_path, tmp_path_factory, campaign=False)
+    c.ok("campaign", "start", str(definition(tmp_path, "ZZ")), "--key", "zz-2026",
+         "--start", "2026-07-01", "--actor", "lead", "--as-of", "2026-07-01")
+    c.ok("campaign", "start", str(definition(tmp_path, "EMPTY")), "--key", "empty-2026",
+         "--start", "2026-07-01", "--actor", "lead", "--as-of", "2026-07-01")
+    return c
+
+
+def planned(cli: Cli, day: str) -> str:
+    code = cli.ok("item", "add", "zz-2026", "--title", "群众办事多次往返", "--unit", "czj-bgs",
+                  "--category", "passive-attitude", "--source", "public-report", "--actor", "sup",
+                  "--as-of", day).strip()
+    cli.ok("item", "advance", "confirm", code, "--actor", "sup", "--as-of", day)
+    cli.ok("item", "rectify", code, "--measures", "建立首问负责制", "--actor", "head", "--as-of", day)
+    return code
+
+
+def shown(cli: Cli, code: str) -> dict[str, object]:
+    detail: dict[str, object] = json.loads(cli.ok("item", "show", code, "--json"))
+    return detail
+
+
+def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, today: Today) -> None:
+    # 40 working days from Monday 2026-12-14: the provisional 2027 has 1 January and the
+    # statutory Spring Festival days (5, 8-10 February) off and no weekend worked
+    code = planned(cli, "2026-12-14")
+    before = shown(cli, code)
+    assert before["deadline"] == "2027-02-15"
+    assert before["deadline_provisional"] is True
+    table = cli.ok("item", "show", code)
+    assert "2027-02-15 (provisional)" in table and "(provisional): counted" in table
+    listing = cli.ok("item", "list", "zz-2026")
+    assert "2027-02-15 (provisional)" in listing
+
+    # the notice comes: 5-13 February off, Sunday 31 January worked
+    today.day = dt.date(2026, 12, 16)
+    out = cli.ok("calendar", "import", str(NOTICE), "--actor", "admin")
+    assert f"{code}  2027-02-15 → 2027-02-16" in out
+    assert shown(cli, code)["deadline"] == "2027-02-15"  # listed only
+    assert "--apply" in out
+    assert scalar(cli.db, "SELECT count(*) FROM site_events WHERE trigger = 'import' "
+                          "AND machine = 'calendar'") == 1
+
+    moved = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json",
+                              "--actor", "admin"))
+    assert moved["moved"] == 1
+    assert moved["deadlines"] == [{"campaign": "zz-2026", "code": code, "deadline": "2027-02-15",
+                                   "new_deadline": "2027-02-16", "limit": "40 working days",
+                                   "counted_from": "2026-12-14", "passed": False}]
+    after = shown(cli, code)
+    assert after["deadline"] == "2027-02-16"
+    assert after["original_deadline"] == "2027-02-16"
+    assert after["deadline_provisional"] is False
+    history = after["history"]
+    assert isinstance(history, list)
+    assert [e["trigger"] for e in history][-1] == "recount"
+    payload = json.loads(scalar(cli.db, "SELECT payload FROM events WHERE trigger = 'recount'"))
+    assert payload["was"] == "2027-02-15" and payload["deadline"] == "2027-02-16"
+    assert payload["from"] == "2026-12-14"
+    # a deadline counted on the notice is not moved again
+    again = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json",
+                              "--actor", "admin"))
+    assert again["deadlines"] == [] and again["moved"] == 0
+
+    # a new plan counts on the notice: nothing provisional about it
+    fresh = planned(cli, "2026-12-16")
+    assert shown(cli, fresh)["deadline_provisional"] is False
+
+    # the clock runs into 2027 for every campaign, the one without items too
+    today.day = dt.date(2027, 1, 20)
+    ticked = json.loads(cli.ok("tick", "--all", "--as-of", "2027-01-20", "--json"))
+    assert {r["campaign"] for r in ticked} == {"zz-2026", "empty-2026"}
+    cli.ok("audit", "verify", "--all")
+    cli.ok("audit", "verify", "--site")
+
+
+def test_tick_into_a_provisional_year_works_before_any_notice(cli: Cli, today: Today) -> None:
+    planned(cli, "2026-12-14")
+    today.day = dt.date(2027, 2, 20)
+    ticked = json.loads(cli.ok("tick", "--all", "--as-of", "2027-02-20", "--json"))
+    assert {r["campaign"] for r in ticked} == {"zz-2026", "empty-2026"}
+
+
+def test_a_passed_deadline_is_listed_but_not_moved(cli: Cli, today: Today, tmp_path: Path) -> None:
+    code = planned(cli, "2026-12-14")
+    today.day = dt.date(2027, 2, 17)  # after the provisional deadline and the notice's
+    result = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json",
+                               "--as-of", "2027-02-17", "--actor", "admin"))
+    assert result["moved"] == 0
+    assert [(r["code"], r["passed"]) for r in result["deadlines"]] == [(code, True)]
+    assert shown(cli, code)["deadline"] == "2027-02-15"
+
+
+def test_import_is_for_an_administrator_and_a_refusal_changes_nothing(cli: Cli) -> None:
+    err = cli.fails(1, "calendar", "import", str(NOTICE), "--actor", "sup")
+    assert "administrator" in err
+    assert scalar(cli.db, "SELECT count(*) FROM calendar_notices") == 0
+
+
+def test_bad_notice_files_say_where(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("year: 2027\ntitle: 通知\ndays_off:\n  - 2027-02-30\n  - {from: 2027-02-05}\n",
+                   encoding="utf-8")
+    err = cli.fails(1, "calendar", "import", str(bad), "--actor", "admin")
+    assert f"{bad}:4:5" in err and "2027-02-30" in err
+    assert f"{bad}:5:5" in err
+    rows = tmp_path / "bad.csv"
+    rows.write_text("日期,类型,名称\n2027-01-01,休,元旦\n2027-13-01,休,x\n2027-01-31,maybe,春节调休\n",
+                    encoding="utf-8")
+    err = cli.fails(1, "calendar", "import", str(rows), "--actor", "admin")
+    assert "row 3, column 1" in err and "row 4, column 2" in err
+    assert scalar(cli.db, "SELECT count(*) FROM calendar_notices") == 0
+
+
+def test_csv_notice_and_a_regional_holiday(cli: Cli, tmp_path: Path) -> None:
+    rows = tmp_path / "guangxi-2027.csv"
+    rows.write_text("date,kind,name\n2027-04-09,off,三月三\n2027-04-10,off,三月三\n", encoding="utf-8")
+    cli.ok("calendar", "import", str(rows), "--area", "广西", "--actor", "admin")
+    days = json.loads(cli.ok("calendar", "show", str(YEAR), "--json"))
+    sanyuesan = [d for d in days if d["name"] == "三月三"]
+    assert [d["date"] for d in sanyuesan] == ["2027-04-09"]  # the Saturday is off anyway
+    assert "广西" in sanyuesan[0]["source"]
+    # a regional holiday does not make the year known: the rest stays provisional
+    assert any(d["provisional"] for d in days)
+
+
+def test_validate_and_start_warn_about_provisional_years(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "y2027.yaml"
+    path.write_text(WGBW.read_text(encoding="utf-8").replace("2015-", "2027-")
+                    .replace("code_prefix: WGBW", "code_prefix: Y27"), encoding="utf-8")
+    result = cli.invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert "provisional" in result.stderr and "2027" in result.stderr
+    result = cli.invoke("campaign", "start", str(path), "--start", "2027-07-01", "--key", "y27",
+                        "--actor", "lead", "--as-of", "2026-12-14")
+    assert result.exit_code == 0, result.output
+    assert "provisional" in result.stderr
