@@ -180,10 +180,18 @@ def test_validate_and_start_warn_about_provisional_years(cli: Cli, tmp_path: Pat
     path = tmp_path / "y2027.yaml"
     path.write_text(WGBW.read_text(encoding="utf-8").replace("2015-", "2027-")
                     .replace("code_prefix: WGBW", "code_prefix: Y27"), encoding="utf-8")
-    result = cli.invoke("validate", str(path))
+    result = cli.invoke("validate", str(path), db=False)
     assert result.exit_code == 0, result.output
-    assert "provisional" in result.stderr and "2027" in result.stderr
+    assert "provisional" in result.stderr and "reach 2027" in result.stderr
+    assert "warning" not in cli.invoke("validate", str(WGBW), db=False).stderr
     result = cli.invoke("campaign", "start", str(path), "--start", "2027-07-01", "--key", "y27",
                         "--actor", "lead", "--as-of", "2026-12-14")
     assert result.exit_code == 0, result.output
     assert "provisional" in result.stderr
+    cli.ok("calendar", "import", str(NOTICE), "--actor", "admin")  # the site has the notice now
+    path.write_text(path.read_text(encoding="utf-8").replace("code_prefix: Y27", "code_prefix: Y27B"),
+                    encoding="utf-8")
+    result = cli.invoke("campaign", "start", str(path), "--start", "2027-07-01", "--key", "y27b",
+                        "--actor", "lead", "--as-of", "2026-12-14")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr

@@ -33,7 +33,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from .errors import InvalidInput
-from .spec import CalendarSpec, DayUnit, Duration, SiteDays
+from .spec import CalendarSpec, DayUnit, Definition, Duration, SiteDays
 
 OUTSIDE_HINT = (
     "import the year's holiday notice with 'rectify calendar import', set "
@@ -335,3 +335,27 @@ class WorkCalendar:
     def due_date(self, deadline: dt.date, threshold: Duration) -> dt.date:
         """The date a threshold measured from a deadline is reached (negative: before it)."""
         return self.add(deadline, threshold)
+
+
+def uncertain_years(definition: Definition, start: dt.date | None) -> dict[int, str]:
+    """The years the stage windows reach whose working days are not known for certain:
+    ``provisional`` (counted on statutory holidays until the year's notice comes) or
+    ``unknown`` (no source may answer: working-day questions there fail).
+
+    ``start`` None (a definition not yet started): only windows with absolute dates count.
+    """
+    years: set[int] = set()
+    for stage in definition.stages:
+        if start is None and (stage.start.date is None or stage.end.date is None):
+            continue
+        first, last = stage.window(start or dt.date.min)
+        years.update(range(first.year, last.year + 1))
+    cal = calendar_for(definition.calendar)
+    out: dict[int, str] = {}
+    for year in sorted(years):
+        try:
+            if cal.year_source(year) == PROVISIONAL:
+                out[year] = PROVISIONAL
+        except CalendarError:
+            out[year] = "unknown"
+    return out
