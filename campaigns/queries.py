@@ -16,8 +16,8 @@ from engine.core.machines import Actor, Context
 from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
-from .records import load_records
 from .provisional import is_provisional
+from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
 from .sealed import open_items, revealer
