@@ -39,7 +39,7 @@ class Run:
     version: int = 0  # the campaign row's version when read: its own changes are checked on it
 
 
-_cache: dict[tuple[int, str, int], tuple[Definition, Runtime]] = {}
+_cache: dict[tuple[int, str, int | None], tuple[Definition, Runtime]] = {}
 
 
 class Head(NamedTuple):
@@ -56,7 +56,7 @@ class Head(NamedTuple):
     latest: dt.date | None
     ticked_to: dt.date | None
     version: int
-    calendar: int = 0  # the site calendar's newest notice: a new one rebuilds the calendar
+    calendar: int | None = None  # the site calendar's change counter: a change rebuilds it
 
 
 # The columns of ``Head``; other queries (an item's record) select them too, so a command
@@ -101,7 +101,9 @@ def run_of(conn: Connection, row: Head) -> Run:
 
         data, text = conn.execute(_SNAPSHOT, {"id": row.id}).one()
         # the frozen definition, counting working days on the site's calendar data as well
-        definition = with_site(build(data, default_registry(), text), site_days(conn))
+        definition = build(data, default_registry(), text)
+        if row.calendar is not None:  # the site has calendar data
+            definition = with_site(definition, site_days(conn))
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,

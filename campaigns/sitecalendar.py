@@ -21,14 +21,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound
 from engine.core.spec import Definition, SiteDays
 
 from .i18n import _
-from .tables import CALENDAR_DAYS as CD, CALENDAR_NOTICES as CN, insert_id
+from .tables import CALENDAR_DAYS as CD, CALENDAR_NOTICES as CN, META, insert_id
 
 MAX_BYTES = 256 * 1024  # a year's notice is a few dozen lines
 OFF_WORDS = {"off": True, "休": True, "休息": True, "放假": True, "holiday": True,
@@ -36,8 +36,11 @@ OFF_WORDS = {"off": True, "休": True, "休息": True, "放假": True, "holiday"
 CSV_COLUMNS = {"date": "date", "日期": "date", "kind": "kind", "type": "kind", "类型": "kind",
                "休/班": "kind", "name": "name", "名称": "name", "节日": "name"}
 
-# The newest notice row: what a loaded campaign's calendar was built on (``runs.HEAD``).
-STAMP = select(func.coalesce(func.max(CN.c.id), 0)).scalar_subquery()
+# How many times the site calendar changed (a counter in ``meta``; absent: never): what a
+# loaded campaign's calendar was built on (``runs.HEAD``).  Kept in a table every schema
+# version has, so campaigns load in the migrations before this one too.
+STAMP_KEY = "calendar"
+STAMP = select(META.c.value).where(META.c.key == STAMP_KEY).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,11 @@ def store(conn: Connection, notice: Notice, *, actor: str, day: dt.date) -> str 
     nid = insert_id(conn, insert(CN).values(year=notice.year, area=notice.area,
                                             title=notice.title[:200], file=notice.file[:255],
                                             imported_on=day, actor=actor))
+    count = conn.execute(select(META.c.value).where(META.c.key == STAMP_KEY)).scalar()
+    if count is None:
+        conn.execute(insert(META).values(key=STAMP_KEY, value=1))
+    else:
+        conn.execute(update(META).where(META.c.key == STAMP_KEY).values(value=int(count) + 1))
     if notice.days:
         conn.execute(insert(CD), [{"notice_id": nid, "day": d.day, "off": d.off, "name": d.name[:100]}
                                   for d in notice.days])

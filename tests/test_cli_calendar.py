@@ -72,7 +72,8 @@ def shown(cli: Cli, code: str) -> dict[str, object]:
     return detail
 
 
-def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, today: Today) -> None:
+def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, today: Today,
+                                                                     tmp_path: Path) -> None:
     # 40 working days from Monday 2026-12-14: the provisional 2027 has 1 January and the
     # statutory Spring Festival days (5, 8-10 February) off and no weekend worked
     code = planned(cli, "2026-12-14")
@@ -83,6 +84,11 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
     assert "2027-02-15 (provisional)" in table and "(provisional): counted" in table
     listing = cli.ok("item", "list", "zz-2026")
     assert "2027-02-15 (provisional)" in listing
+    assert "2027-02-15（暂定）" in cli.ok("item", "list", "zz-2026", env={"LANG": "zh_CN.UTF-8"})
+    report = tmp_path / "report.md"
+    cli.ok("report", "zz-2026", "--month", "2026-12", "-o", str(report))
+    text = report.read_text(encoding="utf-8")
+    assert "2027-02-15（暂定）" in text and "尚未公布节假日安排" in text
 
     # the notice comes: 5-13 February off, Sunday 31 January worked
     today.day = dt.date(2026, 12, 16)
@@ -113,6 +119,10 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
     again = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json",
                               "--actor", "admin"))
     assert again["deadlines"] == [] and again["moved"] == 0
+
+    report.unlink()
+    cli.ok("report", "zz-2026", "--month", "2026-12", "-o", str(report))
+    assert "暂定" not in report.read_text(encoding="utf-8")
 
     # a new plan counts on the notice: nothing provisional about it
     fresh = planned(cli, "2026-12-16")

@@ -170,9 +170,14 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
                     level=level, unit=unit, since=first)
         if not documents:
-            emit([redact(r, hide) for r in rows], fmt,
-                 [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
+            shown = [redact(r, hide) for r in rows]
+            marked = _provisional(scope.run, shown) if fmt == "table" else shown
+            emit(marked, fmt, [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
                  HEADERS if fmt == "table" else None)
+            if marked is not shown:
+                from campaigns.provisional import legend
+
+                click.echo(legend())
             return
         rows = [blank(r, hide) for r in rows]  # a document keeps its columns, emptied
         from campaigns import notice_docs, notice_render
@@ -195,6 +200,24 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
                  f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
     click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s)"
                f"{to_office}: {', '.join(written) or 'nothing written'}")
+
+
+def _provisional(run: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their dates in provisional years marked; the same list when there are none."""
+    import datetime as dt
+
+    from campaigns.provisional import is_provisional, mark
+
+    def marked(text: Any) -> Any:
+        try:
+            day = dt.date.fromisoformat(text) if isinstance(text, str) and text else None
+        except ValueError:
+            return text
+        return text + mark() if is_provisional(run.definition, day) else text
+
+    out = [{**r, **{k: marked(r.get(k)) for k in ("deadline", "new_deadline") if r.get(k)}}
+           for r in rows]
+    return out if out != rows else rows
 
 
 def _targets(folder: str | None, output: str | None,

@@ -167,12 +167,12 @@ class DutySpec:
 
 @dataclass(frozen=True)
 class SiteDays:
-    """Working-day data the site holds for every campaign, not written in any definition.
+    """Working-day data the installation holds for every running instance, in no definition.
 
-    ``years``: the years whose national holiday notice the site has (the rest of such a year
-    counts Monday to Friday); ``days_off``/``working_days``: the notices' days and regional
-    holidays.  Injected by the store (a running campaign's definition is frozen), never read
-    here; it decides a date after the definition's own lists and before the region's library.
+    ``years``: the years whose national holiday notice it has (the rest of such a year counts
+    Monday to Friday); ``days_off``/``working_days``: the notices' days and regional holidays.
+    Injected by the store (a running instance's definition is frozen), never read here; it
+    decides a date after the definition's own lists and before the region's library.
     """
 
     years: frozenset[int] = frozenset()
@@ -190,7 +190,7 @@ class CalendarSpec:
     working_days: frozenset[dt.date] = frozenset()
     outside_known_years: OutsideKnownYears = "provisional"
     timezone: str = "Asia/Shanghai"
-    site: SiteDays = SiteDays()  # the site's calendar data, injected when a campaign is loaded
+    site: SiteDays = SiteDays()  # the installation's calendar data, injected by the store
 
 
 @dataclass(frozen=True)
