@@ -133,7 +133,7 @@ def show(conn: Connection, year: int, definition: Definition | None = None) -> l
             else:
                 shown = source
             out.append({"date": d.isoformat(), "weekday": d.strftime("%a"),
-                        "kind": "work" if working else "off", "name": name, "source": shown,
+                        "kind": "work" if working else "off", "holiday": name, "source": shown,
                         "provisional": source == "provisional"})
         d += dt.timedelta(days=1)
     return out

@@ -184,7 +184,7 @@ def test_csv_notice_and_a_regional_holiday(cli: Cli, tmp_path: Path) -> None:
     rows.write_text("date,kind,name\n2027-04-09,off,三月三\n2027-04-10,off,三月三\n", encoding="utf-8")
     cli.ok("calendar", "import", str(rows), "--area", "广西", "--actor", "admin")
     days = json.loads(cli.ok("calendar", "show", str(YEAR), "--json"))
-    sanyuesan = [d for d in days if d["name"] == "三月三"]
+    sanyuesan = [d for d in days if d["holiday"] == "三月三"]
     assert [d["date"] for d in sanyuesan] == ["2027-04-09"]  # the Saturday is off anyway
     assert "广西" in sanyuesan[0]["source"]
     # a regional holiday does not make the year known: the rest stays provisional

@@ -75,12 +75,15 @@ def calendar_show(year: int, campaign_key: str | None, fmt: str, db: str | None)
         rows = show(conn, year, definition)
         source = year_source(conn, year)
     if fmt != "table":
-        emit(rows, fmt, ["date", "weekday", "kind", "name", "source", "provisional"])
+        emit(rows, fmt, ["date", "weekday", "kind", "holiday", "source", "provisional"])
         return
     if source == "provisional":
         click.echo(_("{year}: provisional — no holiday notice for this year yet; statutory holidays "
                      "computed by the holidays package, no 调休 working days").format(year=year))
     else:
-        click.echo(_("{year}: {source}").format(year=year, source=source))
+        sources = {"notice": _("the site's holiday notice"),
+                   "chinesecalendar": _("chinesecalendar (the State Council's notices it ships)"),
+                   "weekends": _("Monday to Friday (calendar.outside_known_years: weekends)")}
+        click.echo(_("{year}: {source}").format(year=year, source=sources.get(source, source)))
     shown = [{**r, "kind": _("off") if r["kind"] == "off" else _("work")} for r in rows]
-    emit(shown, fmt, ["date", "weekday", "kind", "name", "source"])
+    emit(shown, fmt, ["date", "weekday", "kind", "holiday", "source"])
