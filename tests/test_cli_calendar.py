@@ -120,6 +120,8 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
     payload = json.loads(scalar(cli.db, "SELECT payload FROM events WHERE trigger = 'recount'"))
     assert payload["was"] == "2027-02-15" and payload["deadline"] == "2027-02-16"
     assert payload["from"] == "2026-12-14"
+    err = cli.fails(1, "item", "undo", code, "--note", "撤销", "--actor", "lead")
+    assert "recounted on an imported holiday notice" in err
     # a deadline counted on the notice is not moved again
     again = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json",
                               "--actor", "admin"))
