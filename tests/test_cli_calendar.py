@@ -12,7 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli_common import WGBW, Cli, scalar, seeded
+from click.testing import CliRunner, Result
+from test_cli_common import ENV, PEOPLE, UNITS, WGBW, Cli, scalar, seeded
+
+from campaigns.cli import cli as rectify
 
 from engine.core.calendar import known_years
 from engine.core.spec import CalendarSpec
@@ -212,3 +215,54 @@ def test_validate_and_start_warn_about_provisional_years(cli: Cli, tmp_path: Pat
                         "--actor", "lead", "--as-of", "2026-12-14")
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
+
+
+def test_calendar_show_as_a_campaign_counts(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "own.yaml"
+    path.write_text(definition(tmp_path, "OWN").read_text(encoding="utf-8").replace(
+        "  timezone: Asia/Shanghai\n", "  timezone: Asia/Shanghai\n  working_days: [2027-02-08]\n", 1),
+        encoding="utf-8")
+    cli.ok("campaign", "start", str(path), "--key", "own-2026", "--start", "2026-07-01",
+           "--actor", "lead", "--as-of", "2026-07-01")
+    cli.ok("calendar", "import", str(NOTICE), "--actor", "admin")
+    days = {d["date"]: d for d in json.loads(cli.ok("calendar", "show", "2027", "--json",
+                                                     "--campaign", "own-2026"))}
+    assert "2027-02-08" not in days  # worked by the definition's own list: a plain Monday
+    assert days["2027-02-09"]["kind"] == "off" and "2027" in days["2027-02-09"]["source"]
+    site_days = {d["date"] for d in json.loads(cli.ok("calendar", "show", "2027", "--json"))}
+    assert "2027-02-08" in site_days
+
+
+class PgCli(Cli):
+    """The same commands against a PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(Path("unused"))
+        self.url = url
+
+    def invoke(self, *args: str, env: dict[str, str | None] | None = None, db: bool = True,
+               input: str | None = None) -> Result:
+        argv = [*args, "--db", self.url] if db else list(args)
+        return CliRunner().invoke(rectify, argv, env={**ENV, **(env or {})}, input=input,
+                                  catch_exceptions=False, prog_name="rectify")
+
+
+def test_the_notice_moves_a_deadline_on_postgresql(pg_db_url: str, tmp_path: Path, today: Today) -> None:
+    cli = PgCli(pg_db_url)
+    cli.ok("init", "--admin", "admin")
+    for code, title, parent, kind in UNITS:
+        cli.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
+               *(["--parent", parent] if parent else []))
+    for key, name, unit, roles in PEOPLE:
+        cli.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
+               *[arg for r in roles for arg in ("--role", r)])
+    cli.ok("campaign", "start", str(definition(tmp_path, "ZZ")), "--key", "zz-2026",
+           "--start", "2026-07-01", "--actor", "lead", "--as-of", "2026-07-01")
+    code = planned(cli, "2026-12-14")
+    assert json.loads(cli.ok("item", "show", code, "--json"))["deadline_provisional"] is True
+    today.day = dt.date(2026, 12, 16)
+    moved = json.loads(cli.ok("calendar", "import", str(NOTICE), "--apply", "--json", "--actor", "admin"))
+    assert moved["moved"] == 1
+    assert json.loads(cli.ok("item", "show", code, "--json"))["deadline"] == "2027-02-16"
+    today.day = dt.date(2027, 1, 20)
+    cli.ok("tick", "--all", "--as-of", "2027-01-20")
