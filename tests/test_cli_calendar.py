@@ -16,7 +16,6 @@ from click.testing import CliRunner, Result
 from test_cli_common import ENV, PEOPLE, UNITS, WGBW, Cli, scalar, seeded
 
 from campaigns.cli import cli as rectify
-
 from engine.core.calendar import known_years
 from engine.core.spec import CalendarSpec
 
