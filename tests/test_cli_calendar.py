@@ -96,6 +96,9 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
     header, row = ledger.read_text(encoding="utf-8-sig").splitlines()[:2]
     assert header.endswith(",时限说明") and "2027-02-15" in row
     assert row.endswith(",暂定：该年度放假安排未公布")
+    board = tmp_path / "board.html"
+    cli.ok("board", "zz-2026", "-o", str(board), "--as-of", "2026-12-14")
+    assert "2027-02-15（暂定）" in board.read_text(encoding="utf-8")
 
     # the notice comes: 5-13 February off, Sunday 31 January worked
     today.day = dt.date(2026, 12, 16)
