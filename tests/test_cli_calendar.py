@@ -65,7 +65,8 @@ def planned(cli: Cli, day: str) -> str:
                   "--category", "passive-attitude", "--source", "public-report", "--actor", "sup",
                   "--as-of", day).strip()
     cli.ok("item", "advance", "confirm", code, "--actor", "sup", "--as-of", day)
-    cli.ok("item", "rectify", code, "--measures", "建立首问负责制", "--actor", "head", "--as-of", day)
+    out = cli.ok("item", "rectify", code, "--measures", "建立首问负责制", "--actor", "head", "--as-of", day)
+    assert ("(provisional)" in out) == (day < "2026-12-15"), out  # the notice comes on the 16th
     return code
 
 

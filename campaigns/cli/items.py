@@ -165,12 +165,18 @@ def rectify(code: str, measures: str, target: str | None, deadline: str | None,
     from campaigns.dates import parse_date
     from campaigns.items import plan
 
+    from campaigns.provisional import legend, shown
+
     with database(db).write() as conn:
-        due = plan(_scope(conn, None, code, actor, as_of), code, measures=measures, target=target,
+        scope = _scope(conn, None, code, actor, as_of)
+        due = plan(scope, code, measures=measures, target=target,
                    deadline=parse_date(deadline, "--deadline") if deadline else None,
                    leader=leader, person=person, department=department)
+        due_text = shown(scope.run.definition, due) if due else _("none")
     click.echo(_("{code}: rectification planned, deadline {deadline}").format(
-        code=code, deadline=due or _("none")))
+        code=code, deadline=due_text))
+    if due and due_text != due.isoformat():
+        click.echo(legend())
 
 
 @item.command("progress")
