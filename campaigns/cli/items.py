@@ -164,7 +164,6 @@ def rectify(code: str, measures: str, target: str | None, deadline: str | None,
     """Give item CODE its rectification plan (fires 'plan')."""
     from campaigns.dates import parse_date
     from campaigns.items import plan
-
     from campaigns.provisional import legend, shown
 
     with database(db).write() as conn:
