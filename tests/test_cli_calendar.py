@@ -150,7 +150,12 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
 
 
 def test_tick_into_a_provisional_year_works_before_any_notice(cli: Cli, today: Today) -> None:
-    planned(cli, "2026-12-14")
+    code = planned(cli, "2026-12-14")
+    cli.ok("item", "advance", "submit", code, "--actor", "head", "--as-of", "2026-12-14")
+    today.day = dt.date(2026, 12, 28)
+    out = cli.ok("item", "advance", "return", code, "--note", "佐证材料不全", "--actor", "sup",
+                 "--as-of", "2026-12-28")  # after_return: 10 working days, into 2027
+    assert "new deadline 2027-01-12 (provisional)" in out
     today.day = dt.date(2027, 2, 20)
     ticked = json.loads(cli.ok("tick", "--all", "--as-of", "2027-02-20", "--json"))
     assert {r["campaign"] for r in ticked} == {"zz-2026", "empty-2026"}

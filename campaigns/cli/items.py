@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -245,12 +246,19 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
 
 def _new_deadline(advanced: list[Advanced]) -> str:
     """'; new deadline D' when the moves set one (from D1 to D2 when the items differ)."""
-    dates = sorted({a.new_deadline for a in advanced if a.new_deadline})
+    from campaigns.provisional import mark
+
+    marked = {a.new_deadline: a.provisional for a in advanced if a.new_deadline}
+    dates = sorted(marked)
     if not dates:
         return ""
+
+    def text(d: dt.date) -> str:
+        return d.isoformat() + (mark() if marked[d] else "")
+
     if len(dates) == 1:
-        return _("; new deadline {deadline}").format(deadline=dates[0])
-    return _("; new deadlines {first} to {last}").format(first=dates[0], last=dates[-1])
+        return _("; new deadline {deadline}").format(deadline=text(dates[0]))
+    return _("; new deadlines {first} to {last}").format(first=text(dates[0]), last=text(dates[-1]))
 
 
 def _moved(advanced: Advanced) -> dict[str, Any]:
@@ -258,9 +266,12 @@ def _moved(advanced: Advanced) -> dict[str, Any]:
     def step(o: Outcome) -> dict[str, Any]:
         return {"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
     own, *follow_ups = advanced.outcomes
-    return {"code": advanced.code, **step(own),
-            "follow_ups": [{**step(o), "automatic": True} for o in follow_ups],
-            "new_deadline": advanced.new_deadline.isoformat() if advanced.new_deadline else None}
+    out = {"code": advanced.code, **step(own),
+           "follow_ups": [{**step(o), "automatic": True} for o in follow_ups],
+           "new_deadline": advanced.new_deadline.isoformat() if advanced.new_deadline else None}
+    if advanced.new_deadline:
+        out["new_deadline_provisional"] = advanced.provisional
+    return out
 
 
 @item.command("edit")
