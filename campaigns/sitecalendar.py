@@ -384,6 +384,12 @@ def import_notice(conn: Connection, notice: Notice, *, actor: str | None, day: d
     from .units import site_today
 
     actor = require_admin(conn, actor)
+    if apply:  # every stream it may write, at once: the writers' one lock order (by name)
+        from . import events as ev
+        from .tables import CAMPAIGNS as C, SITE
+
+        running = conn.execute(select(C.c.key).where(C.c.concluded_on.is_(None))).scalars().all()
+        ev.lock(conn, [SITE, *running])
     before = site_days(conn, leave_out=(notice.year, notice.area))
     replaced = store(conn, notice, actor=actor, day=day or site_today())
     after = site_days(conn)
