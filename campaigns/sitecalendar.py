@@ -183,8 +183,8 @@ def _read_yaml(path: str, area: str | None) -> Notice:
 
     doc, problems = load_file(path)
     if doc is None or problems:
-        raise InvalidInput("\n".join(p.format() for p in problems) or _("{path}: empty").format(path=path),
-                           _("fix the file and import again"))
+        said = [f"{p.location}: {p.message}" for p in problems] or [_("{path}: empty").format(path=path)]
+        raise InvalidInput("\n".join(said), _("fix the file and import again"))
     data = doc.data
     errors: list[str] = []
 
