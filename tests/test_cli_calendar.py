@@ -60,8 +60,8 @@ def cli(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, today: Today) 
     return c
 
 
-def planned(cli: Cli, day: str) -> str:
-    code = cli.ok("item", "add", "zz-2026", "--title", "群众办事多次往返", "--unit", "czj-bgs",
+def planned(cli: Cli, day: str, campaign: str = "zz-2026") -> str:
+    code = cli.ok("item", "add", campaign, "--title", "群众办事多次往返", "--unit", "czj-bgs",
                   "--category", "passive-attitude", "--source", "public-report", "--actor", "sup",
                   "--as-of", day).strip()
     cli.ok("item", "advance", "confirm", code, "--actor", "sup", "--as-of", day)
@@ -149,16 +149,25 @@ def test_a_2027_deadline_is_provisional_then_corrected_by_the_notice(cli: Cli, t
     cli.ok("audit", "verify", "--site")
 
 
-def test_tick_into_a_provisional_year_works_before_any_notice(cli: Cli, today: Today) -> None:
-    code = planned(cli, "2026-12-14")
+def test_tick_into_a_provisional_year_works_before_any_notice(cli: Cli, today: Today,
+                                                              tmp_path: Path) -> None:
+    planned(cli, "2026-12-14")
+    long = definition(tmp_path, "LONG")  # its last stages run into 2027
+    long.write_text(long.read_text(encoding="utf-8").replace("end: 2026-12-31", "end: 2027-06-30"),
+                    encoding="utf-8")
+    started = cli.invoke("campaign", "start", str(long), "--key", "long-2026", "--start", "2026-07-01",
+                         "--actor", "lead", "--as-of", "2026-07-01")
+    assert started.exit_code == 0 and "reach 2027" in started.stderr
+    code = planned(cli, "2026-12-14", "long-2026")
     cli.ok("item", "advance", "submit", code, "--actor", "head", "--as-of", "2026-12-14")
     today.day = dt.date(2026, 12, 28)
     out = cli.ok("item", "advance", "return", code, "--note", "佐证材料不全", "--actor", "sup",
                  "--as-of", "2026-12-28")  # after_return: 10 working days, into 2027
     assert "new deadline 2027-01-12 (provisional)" in out
     today.day = dt.date(2027, 2, 20)
-    ticked = json.loads(cli.ok("tick", "--all", "--as-of", "2027-02-20", "--json"))
-    assert {r["campaign"] for r in ticked} == {"zz-2026", "empty-2026"}
+    out = cli.ok("tick", "--all", "--as-of", "2027-02-20")
+    assert "zz-2026: ticked" in out and "empty-2026: ticked" in out and "long-2026: ticked" in out
+    assert "(provisional)" in out and "(provisional): counted" in out
 
 
 def test_a_passed_deadline_is_listed_but_not_moved(cli: Cli, today: Today, tmp_path: Path) -> None:

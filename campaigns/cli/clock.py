@@ -56,7 +56,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
             continue
         reports.append(report.as_dict())
         if fmt == "table":
-            _print(report)
+            _print(report, _marker(database_, key, report))
     if fmt == "json":
         click.echo(json.dumps(reports if every else reports[0], ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -85,7 +85,19 @@ def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
         return tick_campaign(scope_in(conn), dry_run)
 
 
-def _print(report: Any) -> None:
+def _marker(db: Any, key: str, report: Any) -> Any:
+    """How to show a new deadline the tick set: marked when in a provisional year."""
+    if not any(s.new_deadline for s in report.steps):
+        return None
+    from campaigns.provisional import shown
+    from campaigns.runs import load_run
+
+    with db.read() as conn:
+        definition = load_run(conn, key).definition
+    return lambda day: shown(definition, day)
+
+
+def _print(report: Any, show_date: Any = None) -> None:
     if report.concluded:
         click.echo(f"{report.campaign}: concluded on {report.concluded}; its clock has stopped")
         return
@@ -94,10 +106,15 @@ def _print(report: Any) -> None:
     head = f"{report.campaign}: {'would tick' if report.dry_run else 'ticked'} {span}"
     click.echo(head + (" (dry run: nothing written)" if report.dry_run else ""))
     rows = [{"date": s.day.isoformat(), "rule": s.rule, "what": s.title, "count": s.count,
-             "new deadline": s.new_deadline.isoformat() if s.new_deadline else ""}
+             "new deadline": (show_date(s.new_deadline) if show_date else s.new_deadline.isoformat())
+             if s.new_deadline else ""}
             for s in report.steps]
     if rows:
         click.echo(table(rows))
+        from campaigns.provisional import legend, mark
+
+        if any(r["new deadline"].endswith(mark()) for r in rows):
+            click.echo(legend())
     if report.held:  # a guard that does not hold is not a failure: one line, no rows
         click.echo("not due, guards not met: " + ", ".join(
             f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
