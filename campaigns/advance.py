@@ -26,6 +26,7 @@ from . import events as ev
 from .batches import COMMAND, recording
 from .clock import Quiet, catch_up
 from .figures import StoreFigures
+from .provisional import is_provisional
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
 from .tables import EVENTS, SUBJECT_TABLES as TABLES
@@ -39,6 +40,7 @@ class Advanced:
     code: str
     outcomes: tuple[Outcome, ...]
     new_deadline: dt.date | None = None
+    provisional: bool = False  # the new deadline lies in a year no holiday notice covers yet
 
 
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,
@@ -79,7 +81,9 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
         if not decided.ok:
             refused.append(f"{record.code}: {decided.reasons()}")
             continue
-        outcomes.append(Advanced(record.code, tuple(decided.outcomes), new_deadline(decided.moves)))
+        due = new_deadline(decided.moves)
+        outcomes.append(Advanced(record.code, tuple(decided.outcomes), due,
+                                 is_provisional(run.definition, due)))
         moves += decided.moves
     if refused:
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "

@@ -18,6 +18,7 @@ from .confidential import hidden
 from .context import Scope
 from .htmlkit import esc, page, table
 from .ledger import ledger_rows
+from .notice_render import PROVISIONAL, PROVISIONAL_NOTE
 
 # (ledger field, heading): the only columns the board may show
 PUBLIC = (("code", "问题编号"), ("title", "问题描述"), ("category", "问题类别"),
@@ -39,8 +40,10 @@ def board_rows(scope: Scope) -> dict[str, list[dict[str, Any]]]:
     for row in ledger_rows(scope):
         if row["item_state"] not in shown_states:
             continue
-        by_unit.setdefault(row["unit"], []).append(
-            {name: row[name] for name, _ in PUBLIC if name not in hide})
+        shown = {name: row[name] for name, _ in PUBLIC if name not in hide}
+        if row["deadline_note"] and "deadline" in shown:  # a year whose notice is not out yet
+            shown["deadline"] = f"{_cell(row['deadline'])}{PROVISIONAL}"
+        by_unit.setdefault(row["unit"], []).append(shown)
     return by_unit
 
 
@@ -69,6 +72,8 @@ def write_board(scope: Scope, path: str) -> int:
         body.append("</section>")
     if not by_unit:
         body.append("<section><p class=muted>暂无可公示的问题。</p></section>")
+    if any(PROVISIONAL in str(r.get("deadline", "")) for rows in by_unit.values() for r in rows):
+        body.append(f"<section><p class=muted>{esc(PROVISIONAL_NOTE)}</p></section>")
     when = f"{as_of.year}年{as_of.month}月{as_of.day}日"
     html_text = page(f"{d.title}整改情况公示", f"公示日期：{when}", "\n".join(body),
                      "如对公示内容有异议，请向活动领导小组办公室反映。")

@@ -513,12 +513,51 @@ class PersonReturned(Payload):
     MACHINE, TRIGGER = "person", "return"
 
 
+@dataclass(frozen=True)
+class CalendarImported(Payload):
+    """A year's holiday notice (``area`` None) or a region's holidays put in the site calendar.
+
+    Every campaign counting working days on region cn takes them from then on; ``replaced``:
+    the title of the notice of the same year and area it took the place of.
+    """
+
+    KIND = "calendar imported"
+    MACHINE, TRIGGER = "calendar", "import"
+    year: int
+    area: str | None
+    title: str
+    file: str
+    days_off: list[dt.date]
+    working_days: list[dt.date]
+    replaced: str | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class DeadlineRecounted(Payload):
+    """A deadline counted on provisional days, counted again on an imported notice.
+
+    ``deadline`` is the new one, ``was`` the old; ``level_base`` and ``original_deadline`` are
+    given when they moved with it (they were the old deadline).  ``limit`` is the definition's
+    working-day limit it was counted by and ``from`` the day it was counted from.
+    """
+
+    KIND = "deadline recounted"
+    MACHINE, TRIGGER = "rectification", "recount"
+    deadline: dt.date
+    was: dt.date
+    limit: str
+    counted_from: dt.date = field(metadata={"name": "from"})
+    notice: str
+    level_base: dt.date | None = field(default=None, metadata=OPTIONAL)
+    original_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
-    PersonEdited, PersonLeft, PersonReturned)
+    PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted)
 
 
 # --- building entries ----------------------------------------------------------------------------

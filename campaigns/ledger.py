@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
 from engine.core.errors import InvalidInput
 from engine.core.machines import Actor
 
@@ -57,10 +60,36 @@ COLUMNS = (
 )
 
 
-def columns_for(run: Run, actor: Actor | None = None) -> list[LedgerColumn]:
-    """The ledger's columns, leaving out any confidential field ``actor`` may not see."""
+# Marks a deadline in a year the campaign counts on provisional data (no holiday notice yet):
+# a column of its own, so the date cells stay dates; only in a ledger that has such a deadline.
+PROVISIONAL_COLUMN = LedgerColumn("deadline_note", "时限说明", 24, "wrap")
+PROVISIONAL_NOTE = "暂定：该年度放假安排未公布"
+
+
+def columns_for(run: Run, actor: Actor | None = None, conn: Connection | None = None
+                ) -> list[LedgerColumn]:
+    """The ledger's columns, leaving out any confidential field ``actor`` may not see; with
+    ``conn``, the provisional-deadline column when a deadline of the campaign needs it."""
     hide = hidden(run, actor)
-    return [c for c in COLUMNS if c.field not in hide]
+    cols = [c for c in COLUMNS if c.field not in hide]
+    if conn is not None and _has_provisional(conn, run):
+        cols.append(PROVISIONAL_COLUMN)
+    return cols
+
+
+def _has_provisional(conn: Connection, run: Run) -> bool:
+    from sqlalchemy import func
+
+    from .provisional import is_provisional
+    from .tables import RECTIFICATIONS as R
+
+    first, last = conn.execute(select(func.min(R.c.deadline), func.max(R.c.deadline))
+                               .where(R.c.campaign_id == run.id)).one()
+    if first is None:
+        return False
+    years = range(first.year if isinstance(first, dt.date) else int(str(first)[:4]),
+                  (last.year if isinstance(last, dt.date) else int(str(last)[:4])) + 1)
+    return any(is_provisional(run.definition, dt.date(y, 1, 1)) for y in years)
 
 
 def unit_names(tree: UnitTree) -> dict[int, str]:
@@ -85,7 +114,11 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
     people = scope.people
     labels: dict[tuple[str, str], str] = {}
     n = 0
+    from engine.core.calendar import calendar_for
+
     from .sealed import open_items
+
+    provisional = calendar_for(d.calendar).is_provisional
 
     for it in open_items(conn, run, scope.actor, campaign_at(conn, run, as_of).items):
         if unit_ids is not None and it.unit_id not in unit_ids:
@@ -102,7 +135,8 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
                "person": people.get(it.person_id or 0, ""), "state": labels[pair],
                "item_state": it.state, "rect_state": it.rect_state,
                "level": levels.get(it.level or "", it.level or ""), "progress": it.progress or "",
-               "closed_on": it.closed_on}
+               "closed_on": it.closed_on,
+               "deadline_note": PROVISIONAL_NOTE if it.deadline and provisional(it.deadline) else ""}
 
 
 @dataclass
@@ -154,7 +188,7 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     if ext not in (".xlsx", ".csv"):
         raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
                            "name the output FILE.xlsx or FILE.csv")
-    cols = columns_for(run, scope.actor)
+    cols = columns_for(run, scope.actor, scope.conn)
     rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)
 

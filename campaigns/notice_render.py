@@ -50,11 +50,31 @@ def lines(run: Run, doc: NoticeDoc) -> dict[str, str]:
     }
 
 
-def table_rows(doc: NoticeDoc) -> list[list[str]]:
+PROVISIONAL = "（暂定）"
+PROVISIONAL_NOTE = ("注：标“暂定”的日期所在年度尚未公布节假日安排，暂按法定节假日推算，"
+                    "放假安排公布后可能调整。")
+
+
+def _dated(run: Run | None, text: str) -> str:
+    """A date cell, marked when it lies in a year the campaign counts on provisional data."""
+    from .provisional import is_provisional
+
+    if run is None or not text:
+        return text
+    return text + PROVISIONAL if is_provisional(run.definition, dt.date.fromisoformat(text)) else text
+
+
+def table_rows(doc: NoticeDoc, run: Run | None = None) -> list[list[str]]:
     return [[str(i), r["code"], f"{r['title']}（{r['section']}）" if r.get("section") else r["title"],
-             r["leader"], r["person"], r["deadline"],
-             str(r["working_days_overdue"]), r["new_deadline"]]
+             r["leader"], r["person"], _dated(run, r["deadline"]),
+             str(r["working_days_overdue"]), _dated(run, r["new_deadline"])]
             for i, r in enumerate(doc.rows, 1)]
+
+
+def note(rows: Sequence[Sequence[str]]) -> str:
+    """The legend under a table with a provisional date, else ''."""
+    return PROVISIONAL_NOTE if any(PROVISIONAL in cell for row in rows for cell in row) else \
+        ""
 
 
 STYLE = """
@@ -88,10 +108,12 @@ def to_html(run: Run, docs: Sequence[NoticeDoc], office: Sequence[OfficePage] = 
     sections = []
     for doc in docs:
         t = lines(run, doc)
+        rows = table_rows(doc, run)
         body = "\n".join(
             "<tr>" + "".join(f"<td{' class=n' if j in (0, 6) else ''}>{e(v)}</td>"
                              for j, v in enumerate(row)) + "</tr>"
-            for row in table_rows(doc))
+            for row in rows)
+        legend = f"\n<p class=\"note\">{e(note(rows))}</p>" if note(rows) else ""
         head = "".join(f"<th>{h}</th>" for h in HEADER)
         sections.append(f"""<section>
 <h1>{e(t['title'])}</h1>
@@ -105,7 +127,7 @@ def to_html(run: Run, docs: Sequence[NoticeDoc], office: Sequence[OfficePage] = 
 <tbody>
 {body}
 </tbody>
-</table>
+</table>{legend}
 <p class="sign">{e(t['issuer'])}<br>{e(t['date'])}</p>
 </section>""")
     sections += office_html(office)
@@ -153,7 +175,10 @@ def write_docx(run: Run, docs: Sequence[NoticeDoc], path: str,
         para(t["campaign"], align=WD_ALIGN_PARAGRAPH.CENTER)
         para(t["to"])
         para(t["body"], indent=True)
-        add_grid(document, HEADER, table_rows(doc))
+        rows = table_rows(doc, run)
+        add_grid(document, HEADER, rows)
+        if note(rows):
+            para(note(rows))
         para(t["issuer"], align=WD_ALIGN_PARAGRAPH.RIGHT)
         last = para(t["date"], align=WD_ALIGN_PARAGRAPH.RIGHT)
         if k < len(docs) + len(office) - 1:

@@ -16,6 +16,7 @@ from engine.core.machines import Actor, Context
 from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
+from .provisional import is_provisional
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
@@ -65,6 +66,7 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
             "category": it.category, "source": it.source, "state": it.state,
             "rectification": it.rect_state,
             "deadline": it.deadline.isoformat() if it.deadline else "", "overdue": late,
+            "deadline_provisional": is_provisional(run.definition, it.deadline),
             "escalation": it.level or "", "returns": it.returns,
             "leader": names.get(it.leader_id or 0, ""), "person": names.get(it.person_id or 0, ""),
         })
@@ -106,6 +108,7 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         "measures": it.measures or "", "target": it.target or "",
         "deadline": it.deadline.isoformat() if it.deadline else "",
         "original_deadline": it.original_deadline.isoformat() if it.original_deadline else "",
+        "deadline_provisional": is_provisional(d, it.deadline),
         "escalation": it.level or "", "returns": it.returns, "reopened": it.reopen_count,
         "leader": names.get(it.leader_id or 0, ""), "person": names.get(it.person_id or 0, ""),
         "closed_on": it.closed_on.isoformat() if it.closed_on else "",

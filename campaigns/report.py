@@ -245,7 +245,7 @@ def _item_columns(rep: MonthReport, with_measures: bool = False) -> list[tuple[s
     if _shows(rep, "category"):
         cols.append(("问题类别", lambda it: cats.get(it.category, it.category)))
     if _shows(rep, "deadline"):
-        cols.append(("整改时限", lambda it: it.deadline.isoformat() if it.deadline else ""))
+        cols.append(("整改时限", lambda it: _dated(rep, it.deadline)))
     cols.append(("状态", lambda it: label(d, it.state, it.rect_state)))
     if with_measures:
         if _shows(rep, "measures"):
@@ -277,8 +277,33 @@ UNIT_HEAD = ["排名", "单位", "问题数", "本月新增", "已销号", "本�
 
 
 def _notice_rows(rep: MonthReport) -> list[list[Any]]:
-    return [[n["issued_on"], n["code"], n["unit"], n["level"], n["deadline"], n["days_overdue"],
-             n["new_deadline"] or "", n["action"]] for n in rep.notices[:LIST_LIMIT]]
+    return [[n["issued_on"], n["code"], n["unit"], n["level"], _dated(rep, n["deadline"]),
+             n["days_overdue"], _dated(rep, n["new_deadline"]), n["action"]]
+            for n in rep.notices[:LIST_LIMIT]]
+
+
+def _dated(rep: MonthReport, day: dt.date | str | None) -> str:
+    """A deadline cell, marked （暂定） in a year the campaign counts on provisional data."""
+    from .notice_render import PROVISIONAL
+    from .provisional import is_provisional
+
+    if not day:
+        return ""
+    value = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return value.isoformat() + (PROVISIONAL if is_provisional(rep.run.definition, value) else "")
+
+
+def _provisional_note(rep: MonthReport) -> str:
+    """The legend of the （暂定） mark, when the report shows a date so marked; else ''."""
+    from .notice_render import PROVISIONAL_NOTE
+    from .provisional import is_provisional
+
+    d = rep.run.definition
+    items = [*rep.new_items, *rep.closed_items, *rep.overdue_items, *rep.typical]
+    days = [it.deadline for it in items] + [
+        dt.date.fromisoformat(v) if isinstance(v, str) else v
+        for n in rep.notices for v in (n.get("deadline"), n.get("new_deadline")) if v]
+    return PROVISIONAL_NOTE if any(is_provisional(d, x) for x in days) else ""
 
 
 def _unit_rows(rep: MonthReport) -> list[list[Any]]:
@@ -320,6 +345,8 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
         else ["本月无典型案例（用 `rectify item edit CODE --typical` 标记）。"]
     if diagram_note:
         out += ["", f"> {diagram_note}"]
+    if _provisional_note(rep):
+        out += ["", f"> {_provisional_note(rep)}"]
     out += ["", f"> {_head_line(rep)}"]
     return "\n".join(out) + "\n"
 
@@ -378,6 +405,10 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
     typical = table([h for h, _ in tcols], _rows(rep.typical, tcols)) if rep.typical else \
         "<p class=muted>本月无典型案例（用 rectify item edit CODE --typical 标记）。</p>"
     body.append(f"<section><h2>八、典型案例（{len(rep.typical)} 件）</h2>{typical}</section>")
+    if _provisional_note(rep):
+        from html import escape
+
+        body.append(f"<p class=muted>{escape(_provisional_note(rep))}</p>")
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")

@@ -16,6 +16,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
+from .sitecalendar import STAMP
 from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, UNDONE, insert_id
 
 
@@ -38,7 +39,7 @@ class Run:
     version: int = 0  # the campaign row's version when read: its own changes are checked on it
 
 
-_cache: dict[tuple[int, str], tuple[Definition, Runtime]] = {}
+_cache: dict[tuple[int, str, int | None], tuple[Definition, Runtime]] = {}
 
 
 class Head(NamedTuple):
@@ -55,6 +56,7 @@ class Head(NamedTuple):
     latest: dt.date | None
     ticked_to: dt.date | None
     version: int
+    calendar: int | None = None  # the site calendar's change counter: a change rebuilds it
 
 
 # The columns of ``Head``; other queries (an item's record) select them too, so a command
@@ -68,7 +70,7 @@ HEAD = (C.c.id, C.c.key, C.c.title, C.c.start_date, C.c.timezone, C.c.code_prefi
                                         ~exists().where(UNDONE.c.event_id == E.c.id))
         .order_by(E.c.business_date.desc()).limit(1).scalar_subquery().label("latest"),
         select(T.c.ticked_to).where(T.c.campaign_id == C.c.id).scalar_subquery().label("ticked_to"),
-        C.c.version)
+        C.c.version, STAMP.label("calendar"))
 _HEAD = select(*HEAD)
 _BY_KEY = _HEAD.where(C.c.key == bindparam("key"))
 _BY_ID = _HEAD.where(C.c.id == bindparam("id"))
@@ -90,13 +92,18 @@ def load_run_by_id(conn: Connection, campaign_id: int) -> Run:
 
 def run_of(conn: Connection, row: Head) -> Run:
     """The campaign whose head was read (in this transaction) with some other record."""
-    cache_key = (row.id, row.definition_hash)
+    cache_key = (row.id, row.definition_hash, row.calendar)
     if cache_key not in _cache:
         from engine.core.loader import build
         from engine.core.registry import default_registry
 
+        from .sitecalendar import site_days, with_site
+
         data, text = conn.execute(_SNAPSHOT, {"id": row.id}).one()
+        # the frozen definition, counting working days on the site's calendar data as well
         definition = build(data, default_registry(), text)
+        if row.calendar is not None:  # the site has calendar data
+            definition = with_site(definition, site_days(conn))
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,

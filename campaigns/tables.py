@@ -312,6 +312,28 @@ UNDONE = Table(
     Index("ix_undone_campaign", "campaign_id"),
 )
 
+# The site's calendar data (campaigns.sitecalendar): a year's national holiday notice (area '')
+# or a region's own holidays, and their days.  Every campaign counting on region cn reads them.
+CALENDAR_NOTICES = Table(
+    "calendar_notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("area", String(64), nullable=False),  # '' for the national notice, else the region
+    Column("title", String(200), nullable=False),
+    Column("file", String(255), nullable=False),  # the file's name as imported
+    Column("imported_on", Date, nullable=False),
+    Column("actor", String(64), nullable=False),
+    UniqueConstraint("year", "area", name="uq_calendar_notices_year_area"),
+)
+
+CALENDAR_DAYS = Table(
+    "calendar_days", metadata,
+    Column("notice_id", Integer, ForeignKey("calendar_notices.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("off", Boolean, nullable=False),  # a day off; else a (weekend) day worked
+    Column("name", String(100), nullable=False),  # 春节, 春节调休, 三月三
+)
+
 
 def insert_id(conn: Connection, statement: Insert) -> int:
     """The primary key of the one row ``statement`` inserts."""

@@ -36,6 +36,7 @@ from engine.io.writer import apply_moves
 from . import events as ev
 from .batches import STAGE, TICK, head_seq
 from .context import Scope
+from .i18n import _
 from .records import load_records
 from .runs import Run, require_not_future
 from .tables import (
@@ -133,6 +134,12 @@ def item_change(conn: Connection, run: Run, item_id: int, code: str) -> Change:
         raise Refused(f"the latest event on {code} moved its confidential values to the secrets "
                       f"table ({last.business_date}), which an undo does not reverse",
                       "correct the facts with 'rectify item edit'")
+    if last.trigger == "recount":  # the site calendar moved it: the notice is the fact
+        raise Refused(_("the latest event on {code} is its deadline recounted on an imported holiday "
+                        "notice ({day}), which an undo does not reverse").format(
+                            code=code, day=last.business_date),
+                      _("correct the notice and import it again ('rectify calendar import'), or "
+                        "give the item a new deadline with an extension or a return"))
     batch = conn.execute(select(B).where(B.c.campaign_id == run.id, B.c.first_seq <= last.seq,
                                          B.c.last_seq >= last.seq)).first()
     if batch is not None:

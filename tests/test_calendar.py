@@ -17,6 +17,7 @@ D = dt.date
 CN = CalendarSpec()
 WEEKDAYS = CalendarSpec(region="none")
 FALLBACK = CalendarSpec(outside_known_years="weekends")
+STRICT = CalendarSpec(outside_known_years="error")
 
 
 def working(n: int) -> Duration:
@@ -210,7 +211,8 @@ def test_unknown_region_is_refused() -> None:
 # -- outside the years the holiday data covers --------------------------------
 
 
-def test_outside_known_years_is_an_error_naming_date_and_range(cal: WorkCalendar) -> None:
+def test_outside_known_years_is_an_error_naming_date_and_range() -> None:
+    cal = calendar_for(STRICT)
     first, last = known_years(CN)
     later = D(last + 4, 1, 7)
     with pytest.raises(CalendarError) as caught:
@@ -219,13 +221,15 @@ def test_outside_known_years_is_an_error_naming_date_and_range(cal: WorkCalendar
     assert isinstance(error, InvalidInput)
     assert later.isoformat() in error.message
     assert f"{first}-{last}" in error.message
-    assert error.hint is not None and "outside_known_years: weekends" in error.hint
+    assert error.hint is not None and "outside_known_years: provisional" in error.hint
+    assert "rectify calendar import" in error.hint
     assert "upgrade chinesecalendar" in error.hint
     with pytest.raises(CalendarError, match=f"{first - 1}"):
         cal.is_working(D(first - 1, 6, 1))
 
 
-def test_counting_into_an_unknown_year_is_an_error(cal: WorkCalendar) -> None:
+def test_counting_into_an_unknown_year_is_an_error() -> None:
+    cal = calendar_for(STRICT)
     _, last = known_years(CN)
     start = D(last, 12, 20)
     with pytest.raises(CalendarError, match=f"{last + 1}.*{start.isoformat()}"):

@@ -33,6 +33,7 @@ from engine.core.spec import (
     LevelSpec,
     MachineSpec,
     ReminderSpec,
+    SiteDays,
     StateSpec,
     TimerSpec,
     TransitionSpec,
@@ -110,7 +111,14 @@ def definitions(draw: st.DrawFn) -> Definition:
     timers = tuple(draw(TIMERS[k]) for k in keys)
     off = draw(st.sets(st.sampled_from([d for d in YEAR if d.weekday() < 5]), max_size=25))
     extra = draw(st.sets(st.sampled_from([d for d in YEAR if d.weekday() >= 5]), max_size=8))
-    calendar = CalendarSpec(region="none", days_off=frozenset(off), working_days=frozenset(extra))
+    # the days off and worked come from the definition, or from the site's calendar data on top
+    # of chinesecalendar, or from a site notice for the years (both clocks take the same calendar)
+    where = draw(st.sampled_from(["definition", "site", "notice"]))
+    if where == "definition":
+        calendar = CalendarSpec(region="none", days_off=frozenset(off), working_days=frozenset(extra))
+    else:
+        years = frozenset({d.year for d in YEAR}) if where == "notice" else frozenset()
+        calendar = CalendarSpec(site=SiteDays(years, frozenset(off), frozenset(extra)))
     reminders = draw(st.none() | reminder_specs())
     return Definition("board", "board", "", (), {"task": MACHINE}, {}, frozenset(), calendar,
                       DeadlineSpec(), ladder, timers, reminders=reminders)

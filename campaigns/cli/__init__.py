@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Numbered documents issued to units, and their signing (签收)."),
     "notify": ("campaigns.cli.notify:notify",
                "Notifications: send e-mail, webhook and SMS messages; see what is pending."),
+    "calendar": ("campaigns.cli.calendar:calendar",
+                 "The site calendar: import holiday notices, show a year's days off."),
     "db": ("campaigns.cli.db:db_group",
            "The database itself: encryption keys, consistent backups, retention of personal data."),
 }

@@ -41,6 +41,10 @@ def start(definition: str, start_text: str, key: str | None, actor: str | None, 
         run = start_run(conn, definition, begin, who.key, day, key, loaded)
     click.echo(_("started {key} ({title}) on {date}").format(key=run.key, title=run.title,
                                                             date=run.start_date))
+    from campaigns.calendar_warnings import window_warnings
+
+    for line in window_warnings(run.definition, run.start_date):  # with the site's notices
+        click.echo(_("warning: {warning}").format(warning=line), err=True)
 
 
 @campaign.command("list")

@@ -73,7 +73,7 @@ def _tick_all(database_: Any, keys: list[str], every: bool, dry_run: bool, fmt: 
             continue
         reports.append(report.as_dict())
         if fmt == "table":
-            _print(report)
+            _print(report, _marker(database_, key, report))
     if fmt == "json":
         click.echo(json.dumps(reports if every else reports[0], ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -112,7 +112,19 @@ def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
         return tick_campaign(scope_in(conn), dry_run)
 
 
-def _print(report: Any) -> None:
+def _marker(db: Any, key: str, report: Any) -> Any:
+    """How to show a new deadline the tick set: marked when in a provisional year."""
+    if not any(s.new_deadline for s in report.steps):
+        return None
+    from campaigns.provisional import shown
+    from campaigns.runs import load_run
+
+    with db.read() as conn:
+        definition = load_run(conn, key).definition
+    return lambda day: shown(definition, day)
+
+
+def _print(report: Any, show_date: Any = None) -> None:
     if report.concluded:
         click.echo(f"{report.campaign}: concluded on {report.concluded}; its clock has stopped")
         return
@@ -121,10 +133,15 @@ def _print(report: Any) -> None:
     head = f"{report.campaign}: {'would tick' if report.dry_run else 'ticked'} {span}"
     click.echo(head + (" (dry run: nothing written)" if report.dry_run else ""))
     rows = [{"date": s.day.isoformat(), "rule": s.rule, "what": s.title, "count": s.count,
-             "new deadline": s.new_deadline.isoformat() if s.new_deadline else ""}
+             "new deadline": (show_date(s.new_deadline) if show_date else s.new_deadline.isoformat())
+             if s.new_deadline else ""}
             for s in report.steps]
     if rows:
         click.echo(table(rows))
+        from campaigns.provisional import legend, mark
+
+        if any(r["new deadline"].endswith(mark()) for r in rows):
+            click.echo(legend())
     if report.held:  # a guard that does not hold is not a failure: one line, no rows
         click.echo("not due, guards not met: " + ", ".join(
             f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
@@ -197,9 +214,14 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
                     level=level, unit=unit, since=first)
         if not documents:
-            emit([redact(r, hide) for r in rows], fmt,
-                 [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
+            shown = [redact(r, hide) for r in rows]
+            marked = _provisional(scope.run, shown) if fmt == "table" else shown
+            emit(marked, fmt, [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
                  HEADERS if fmt == "table" else None)
+            if marked is not shown:
+                from campaigns.provisional import legend
+
+                click.echo(legend())
             return
         rows = [blank(r, hide) for r in rows]  # a document keeps its columns, emptied
         from campaigns import notice_docs, notice_render
@@ -222,6 +244,24 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
                  f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
     click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s)"
                f"{to_office}: {', '.join(written) or 'nothing written'}")
+
+
+def _provisional(run: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their dates in provisional years marked; the same list when there are none."""
+    import datetime as dt
+
+    from campaigns.provisional import is_provisional, mark
+
+    def marked(text: Any) -> Any:
+        try:
+            day = dt.date.fromisoformat(text) if isinstance(text, str) and text else None
+        except ValueError:
+            return text
+        return text + mark() if is_provisional(run.definition, day) else text
+
+    out = [{**r, **{k: marked(r.get(k)) for k in ("deadline", "new_deadline") if r.get(k)}}
+           for r in rows]
+    return out if out != rows else rows
 
 
 def _targets(folder: str | None, output: str | None,

@@ -30,12 +30,18 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
             if not as_json:
                 click.echo(exc.format(), err=True)
             continue
+        from campaigns.calendar_warnings import window_warnings
+        from campaigns.i18n import _
+
+        warnings = window_warnings(definition, None)
         report.append({"file": path, "ok": True, "key": definition.key,
-                       "title": definition.title, "problems": []})
+                       "title": definition.title, "problems": [], "warnings": warnings})
         if not as_json:
             from .summary import describe
 
             click.echo(describe(path, definition))
+            for line in warnings:
+                click.echo(_("warning: {file}: {warning}").format(file=path, warning=line), err=True)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if failed:

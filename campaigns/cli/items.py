@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -116,9 +117,17 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
         scope = _scope(conn, campaign, None, actor, as_of, need_actor=False)
         rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
-    emit(rows, fmt, None if fmt != "table" else
-         ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
-          "escalation", "title"])
+    if fmt != "table":
+        emit(rows, fmt)
+        return
+    from campaigns.provisional import legend, mark
+
+    marked = [{**r, "deadline": r["deadline"] + mark()} if r.get("deadline_provisional") else r
+              for r in rows]
+    emit(marked, fmt, ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
+                       "escalation", "title"])
+    if any(r.get("deadline_provisional") for r in rows):
+        click.echo(legend())
 
 
 @item.command("show")
@@ -135,7 +144,14 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     if fmt != "table":
         emit(detail, fmt)
         return
+    from campaigns.provisional import legend, mark
+
+    provisional = detail.pop("deadline_provisional", False)
+    if provisional:
+        detail["deadline"] += mark()
     click.echo(record(detail))
+    if provisional:
+        click.echo(legend())
     if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
     click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
@@ -158,13 +174,18 @@ def rectify(code: str, measures: str, target: str | None, deadline: str | None,
     """Give item CODE its rectification plan (fires 'plan')."""
     from campaigns.dates import parse_date
     from campaigns.items import plan
+    from campaigns.provisional import legend, shown
 
     with database(db).write() as conn:
-        due = plan(_scope(conn, None, code, actor, as_of), code, measures=measures, target=target,
+        scope = _scope(conn, None, code, actor, as_of)
+        due = plan(scope, code, measures=measures, target=target,
                    deadline=parse_date(deadline, "--deadline") if deadline else None,
                    leader=leader, person=person, department=department)
+        due_text = shown(scope.run.definition, due) if due else _("none")
     click.echo(_("{code}: rectification planned, deadline {deadline}").format(
-        code=code, deadline=due or _("none")))
+        code=code, deadline=due_text))
+    if due and due_text != due.isoformat():
+        click.echo(legend())
 
 
 @item.command("progress")
@@ -234,12 +255,19 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
 
 def _new_deadline(advanced: list[Advanced]) -> str:
     """'; new deadline D' when the moves set one (from D1 to D2 when the items differ)."""
-    dates = sorted({a.new_deadline for a in advanced if a.new_deadline})
+    from campaigns.provisional import mark
+
+    marked = {a.new_deadline: a.provisional for a in advanced if a.new_deadline}
+    dates = sorted(marked)
     if not dates:
         return ""
+
+    def text(d: dt.date) -> str:
+        return d.isoformat() + (mark() if marked[d] else "")
+
     if len(dates) == 1:
-        return _("; new deadline {deadline}").format(deadline=dates[0])
-    return _("; new deadlines {first} to {last}").format(first=dates[0], last=dates[-1])
+        return _("; new deadline {deadline}").format(deadline=text(dates[0]))
+    return _("; new deadlines {first} to {last}").format(first=text(dates[0]), last=text(dates[-1]))
 
 
 def _moved(advanced: Advanced) -> dict[str, Any]:
@@ -247,9 +275,12 @@ def _moved(advanced: Advanced) -> dict[str, Any]:
     def step(o: Outcome) -> dict[str, Any]:
         return {"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
     own, *follow_ups = advanced.outcomes
-    return {"code": advanced.code, **step(own),
-            "follow_ups": [{**step(o), "automatic": True} for o in follow_ups],
-            "new_deadline": advanced.new_deadline.isoformat() if advanced.new_deadline else None}
+    out = {"code": advanced.code, **step(own),
+           "follow_ups": [{**step(o), "automatic": True} for o in follow_ups],
+           "new_deadline": advanced.new_deadline.isoformat() if advanced.new_deadline else None}
+    if advanced.new_deadline:
+        out["new_deadline_provisional"] = advanced.provisional
+    return out
 
 
 @item.command("edit")

@@ -5,9 +5,20 @@ THE ONE COUNTING RULE: "N working days from D" does not count D.  The result of
 negative), and ``working_days_between(a, b)`` counts the working days in ``(a, b]``.
 Both are the same rule, so ``working_days_between(d, add(d, n)) == n`` for ``n >= 0``.
 
-Holidays and adjusted working days (调休) for region ``cn`` come from the
-``chinesecalendar`` package, imported only when a working-day question is first
-asked, because most commands never ask one and process start time matters.
+Whether a date is a working day is decided by the first source that knows it:
+
+1. the definition's own ``days_off``/``working_days``;
+2. the site's calendar data (``CalendarSpec.site``: imported State Council notices and
+   regional holidays, injected by the store; a year with a notice counts Monday to Friday
+   apart from the notice's days);
+3. the ``chinesecalendar`` package (the years whose notices it ships);
+4. for a year none of them knows, as ``outside_known_years`` says: ``provisional`` (the
+   default) takes the statutory holidays the ``holidays`` package computes, lunar festivals
+   included, with weekends, and marks the year provisional; ``weekends`` counts Monday to
+   Friday; ``error`` refuses.
+
+Both libraries are imported only when a working-day question is first asked, because most
+commands never ask one and process start time matters.
 
 Questions are answered from a per-year sorted list of working days (as date
 ordinals) built once per year and searched with ``bisect``, so a sweep asking about
@@ -22,12 +33,19 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from .errors import InvalidInput
-from .spec import CalendarSpec, DayUnit, Duration
+from .spec import CalendarSpec, DayUnit, Definition, Duration, SiteDays
 
 OUTSIDE_HINT = (
-    "set calendar.outside_known_years: weekends to count Monday-Friday only, or upgrade chinesecalendar"
+    "import the year's holiday notice with 'rectify calendar import', set "
+    "calendar.outside_known_years: provisional (statutory holidays, marked provisional) or "
+    "weekends (Monday-Friday only), or upgrade chinesecalendar"
 )
 REGIONS = ("cn", "none")
+PROVISIONAL_RANGE = (1950, 2100)  # the years the holidays package computes China's holidays for
+
+# Where a year's days come from (``WorkCalendar.year_source``).
+NOTICE, LIBRARY, PROVISIONAL, WEEKENDS, WEEKDAYS = (
+    "notice", "chinesecalendar", "provisional", "weekends", "weekdays")
 
 
 class CalendarError(InvalidInput):
@@ -74,6 +92,23 @@ def _cn_source() -> tuple[Callable[[dt.date], bool], int, int]:
     return chinese_calendar.is_workday, min(years), max(years)
 
 
+@functools.cache
+def _statutory(year: int) -> frozenset[dt.date]:
+    """China's statutory holidays of ``year`` as the ``holidays`` package computes them.
+
+    It knows the lunar festivals of every year and the substitute days the law gives, but no
+    notice's 调休 working weekend days: the reason such a year is provisional.
+    """
+    import holidays
+
+    return frozenset(holidays.country_holidays("CN", years=year))
+
+
+def _provisional_rule(off_by_law: frozenset[dt.date], d: dt.date) -> bool:
+    """Monday to Friday, less the statutory holidays: a year no notice has come for."""
+    return d.weekday() < 5 and d not in off_by_law
+
+
 def known_years(spec: CalendarSpec) -> tuple[int, int]:
     """The first and last year the region's holiday data covers (all years for region 'none')."""
     if spec.region == "cn":
@@ -102,8 +137,16 @@ class WorkCalendar:
                 "keep each date in only one of calendar.days_off and calendar.working_days",
             )
         self.spec = spec
-        self._days_off = frozenset(d.toordinal() for d in spec.days_off)
-        self._extra_working = frozenset(d.toordinal() for d in spec.working_days)
+        site = spec.site if spec.region == "cn" else SiteDays()
+        self._site = site
+        # the definition's lists first, then the site's for the dates the definition leaves
+        own_off = frozenset(d.toordinal() for d in spec.days_off)
+        own_working = frozenset(d.toordinal() for d in spec.working_days)
+        site_off = frozenset(d.toordinal() for d in site.days_off) - own_working
+        site_working = frozenset(d.toordinal() for d in site.working_days) - own_off
+        self._own = own_off | own_working
+        self._days_off = own_off | (site_off - site_working)
+        self._extra_working = own_working | site_working
         self._years: dict[int, list[int]] = {}  # year -> sorted ordinals of its working days
 
     def __repr__(self) -> str:
@@ -137,16 +180,64 @@ class WorkCalendar:
             self._years[year] = table
         return table
 
-    def _build_year(self, year: int) -> list[int]:
+    def year_source(self, year: int) -> str:
+        """Where ``year``'s days come from, after the listed dates: ``notice`` (the site's),
+        ``chinesecalendar``, ``provisional``, ``weekends`` (the fallback) or ``weekdays``
+        (region 'none'); raises ``CalendarError`` for a year no source may answer."""
+        try:
+            return self._year_source(year)
+        except _YearUnknown as gap:
+            raise gap.error(f"the working days of {year}") from None
+
+    def _year_source(self, year: int) -> str:
         if not dt.MINYEAR <= year <= dt.MAXYEAR:
             raise _YearUnknown(year, None)
+        if self.spec.region != "cn":
+            return WEEKDAYS
+        if year in self._site.years:
+            return NOTICE
+        _, first, last = _cn_source()
+        if first <= year <= last:
+            return LIBRARY
+        outside = self.spec.outside_known_years
+        if outside == "weekends":
+            return WEEKENDS
+        if outside == "provisional" and PROVISIONAL_RANGE[0] <= year <= PROVISIONAL_RANGE[1]:
+            return PROVISIONAL
+        raise _YearUnknown(year, (first, last))
+
+    def is_provisional(self, d: dt.date) -> bool:
+        """Whether ``d`` falls in a year counted on provisional data (no notice for it yet).
+
+        A date in such a year, and every date counted in working days across it, may move
+        when the year's notice is imported.  A year no source may answer is not provisional.
+        """
+        try:
+            return self._year_source(d.year) == PROVISIONAL
+        except _YearUnknown:
+            return False
+
+    def provisional_between(self, a: dt.date, b: dt.date) -> list[int]:
+        """The provisional years from ``a``'s to ``b``'s (either order)."""
+        lo, hi = sorted((a.year, b.year))
+        return [y for y in range(lo, hi + 1) if self.is_provisional(dt.date(y, 1, 1))]
+
+    def day_source(self, d: dt.date) -> str:
+        """Which source decides ``d``: ``definition``, ``site``, else the year's source."""
+        n = d.toordinal()
+        if n in self._own:
+            return "definition"
+        if n in self._days_off or n in self._extra_working:
+            return "site"
+        return self.year_source(d.year)
+
+    def _build_year(self, year: int) -> list[int]:
+        source = self._year_source(year)
         rule: Callable[[dt.date], bool] = self._weekday_rule
-        if self.spec.region == "cn":
-            is_workday, first, last = _cn_source()
-            if first <= year <= last:
-                rule = is_workday
-            elif self.spec.outside_known_years != "weekends":
-                raise _YearUnknown(year, (first, last))
+        if source == LIBRARY:
+            rule = _cn_source()[0]
+        elif source == PROVISIONAL:
+            rule = functools.partial(_provisional_rule, _statutory(year))
         start = dt.date(year, 1, 1).toordinal()
         end = dt.date(year, 12, 31).toordinal()
         off, extra = self._days_off, self._extra_working
@@ -244,3 +335,27 @@ class WorkCalendar:
     def due_date(self, deadline: dt.date, threshold: Duration) -> dt.date:
         """The date a threshold measured from a deadline is reached (negative: before it)."""
         return self.add(deadline, threshold)
+
+
+def uncertain_years(definition: Definition, start: dt.date | None) -> dict[int, str]:
+    """The years the stage windows reach whose working days are not known for certain:
+    ``provisional`` (counted on statutory holidays until the year's notice comes) or
+    ``unknown`` (no source may answer: working-day questions there fail).
+
+    ``start`` None (a definition not yet started): only windows with absolute dates count.
+    """
+    years: set[int] = set()
+    for stage in definition.stages:
+        if start is None and (stage.start.date is None or stage.end.date is None):
+            continue
+        first, last = stage.window(start or dt.date.min)
+        years.update(range(first.year, last.year + 1))
+    cal = calendar_for(definition.calendar)
+    out: dict[int, str] = {}
+    for year in sorted(years):
+        try:
+            if cal.year_source(year) == PROVISIONAL:
+                out[year] = PROVISIONAL
+        except CalendarError:
+            out[year] = "unknown"
+    return out

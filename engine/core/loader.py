@@ -205,7 +205,7 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
             region=cal.get("region", "cn"),
             days_off=frozenset(_date(d) for d in cal.get("days_off", [])),
             working_days=frozenset(_date(d) for d in cal.get("working_days", [])),
-            outside_known_years=cal.get("outside_known_years", "error"),
+            outside_known_years=cal.get("outside_known_years", "provisional"),
             timezone=cal.get("timezone", "Asia/Shanghai"),
         ),
         deadlines=_deadlines(data.get("deadlines") or {}),

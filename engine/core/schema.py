@@ -91,7 +91,7 @@ ENGINE_SECTIONS: dict[str, dict[str, Any]] = {
         "timezone": TEXT,
         "days_off": {"type": "array", "items": DATE},
         "working_days": {"type": "array", "items": DATE},
-        "outside_known_years": {"enum": ["error", "weekends"]},
+        "outside_known_years": {"enum": ["provisional", "error", "weekends"]},
     }),
     "deadlines": {**_obj({"default_limit": DURATION}),
                   "patternProperties": {"^after_[a-z][a-z0-9_]*$": DURATION,

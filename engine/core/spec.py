@@ -166,12 +166,31 @@ class DutySpec:
 
 
 @dataclass(frozen=True)
+class SiteDays:
+    """Working-day data the installation holds for every running instance, in no definition.
+
+    ``years``: the years whose national holiday notice it has (the rest of such a year counts
+    Monday to Friday); ``days_off``/``working_days``: the notices' days and regional holidays.
+    Injected by the store (a running instance's definition is frozen), never read here; it
+    decides a date after the definition's own lists and before the region's library.
+    """
+
+    years: frozenset[int] = frozenset()
+    days_off: frozenset[dt.date] = frozenset()
+    working_days: frozenset[dt.date] = frozenset()
+
+
+OutsideKnownYears = Literal["provisional", "error", "weekends"]
+
+
+@dataclass(frozen=True)
 class CalendarSpec:
     region: str = "cn"  # holidays and adjusted working days from a maintained library
     days_off: frozenset[dt.date] = frozenset()
     working_days: frozenset[dt.date] = frozenset()
-    outside_known_years: Literal["error", "weekends"] = "error"
+    outside_known_years: OutsideKnownYears = "provisional"
     timezone: str = "Asia/Shanghai"
+    site: SiteDays = SiteDays()  # the installation's calendar data, injected by the store
 
 
 @dataclass(frozen=True)
