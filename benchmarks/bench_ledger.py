@@ -200,14 +200,14 @@ def floor_read_csv(path: str) -> int:
 
 
 def export(db_path: str, out: str) -> int:
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.ledger import export as write
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
 
     db = Database(db_path)
     with db.read() as conn:
-        n = write(conn, load_run(conn, KEY), UnitTree.load(conn), AS_OF, out)
+        n = write(Scope(conn, load_run(conn, KEY), None, AS_OF), out)
     db.engine.dispose()
     return n
 
@@ -243,15 +243,14 @@ def floor_write_csv(values: list[list[Any]], out: str) -> None:
 
 
 def report(db_path: str, out: str) -> None:
+    from campaigns.context import Scope
     from campaigns.db import Database
     from campaigns.report import write_report
     from campaigns.runs import load_run
-    from campaigns.units import UnitTree
 
     db = Database(db_path)
     with db.read() as conn:
-        write_report(conn, load_run(conn, KEY), UnitTree.load(conn), dt.date(2015, 9, 1), AS_OF,
-                     out)
+        write_report(Scope(conn, load_run(conn, KEY), None, AS_OF), dt.date(2015, 9, 1), out)
     db.engine.dispose()
 
 
