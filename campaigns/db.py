@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from engine.core.errors import EnvironmentProblem
 from engine.io.store import open_engine, resolve_url, translate_errors
 
-HEAD = "0011_secrets13b"  # newest migration this version of the tool knows
+HEAD = "0012_importspeed"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
-         "0010_undoimport", "0011_secrets13b")
+         "0010_undoimport", "0011_secrets13b", "0012_importspeed")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 committed: list[None] = []
