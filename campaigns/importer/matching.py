@@ -95,12 +95,16 @@ def _imported_values(conn: Connection, run: Run,
                      ids: list[int] | None = None) -> dict[int, dict[str, Any]]:
     """What each item's row said when it was last imported (see ``fingerprint``)."""
     out: dict[int, dict[str, Any]] = {}
-    query = (select(E.c.item_id, E.c.payload)
-             .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
-                    E.c.trigger.in_(["add", "edit", "import", "progress"]))
-             .order_by(E.c.id))
-    queries = ([query] if ids is None else
-               [query.where(E.c.item_id.in_(ids[i:i + CHUNK])) for i in range(0, len(ids), CHUNK)])
+    triggers = ["add", "edit", "import", "progress"]
+    if ids is None:
+        queries = [select(E.c.item_id, E.c.payload)
+                   .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
+                          E.c.trigger.in_(triggers))
+                   .order_by(E.c.id)]
+    else:  # through the index on item_id: each item's events in order
+        queries = [select(E.c.item_id, E.c.payload)
+                   .where(E.c.item_id.in_(ids[i:i + CHUNK]), E.c.trigger.in_(triggers))
+                   .order_by(E.c.item_id, E.c.id) for i in range(0, len(ids), CHUNK)]
     for q in queries:
         for item_id, payload in conn.execute(q):
             if not payload:
