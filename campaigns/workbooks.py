@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .i18n import _
 from .tabular import MAX_BYTES, Sheet, check_file, size_text
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -114,8 +115,8 @@ def _kind(path: str, max_bytes: int) -> str:
                                "(文件 → 信息 → 保护工作簿), save, and import again")
         if ext != ".xls":
             raise InvalidInput(f"{path} is an old Excel 97-2003 (.xls) workbook",
-                               "save it as .xlsx (Excel workbook) or CSV and import that, "
-                               "or name it .xls")
+                               _("save it as .xlsx (Excel workbook) or CSV and import that, "
+                                 "or name it .xls"))
         return ".xls"
     if not head.startswith(ZIP_MAGIC):
         raise InvalidInput(f"{path} is not an Excel workbook (.xlsx)",
@@ -154,8 +155,8 @@ def open_sheet(path: str, sheet: str | None = None, max_bytes: int = MAX_BYTES) 
         wb = pc.CalamineWorkbook.from_path(path)
     except pc.PasswordError:
         raise InvalidInput(f"{path} is password-protected (encrypted)",
-                           "open it in Excel or WPS, remove the password, save, and import "
-                           "again") from None
+                           _("open it in Excel or WPS, remove the password, save, and import "
+                             "again")) from None
     except (pc.CalamineError, OSError, ValueError) as exc:
         raise InvalidInput(f"{path} is damaged: {exc}", _REOPEN) from None
     try:
@@ -164,7 +165,8 @@ def open_sheet(path: str, sheet: str | None = None, max_bytes: int = MAX_BYTES) 
         try:
             ws = wb.get_sheet_by_index(index)
         except (pc.CalamineError, ValueError) as exc:
-            raise InvalidInput(f"{path} is damaged in sheet '{name}': {exc}", _REOPEN) from None
+            raise InvalidInput(_("{path} is damaged in sheet '{sheet}': {error}").format(
+                path=path, sheet=name, error=exc), _REOPEN) from None
         merged = [Merged(c0 + 1, r0 + 1, c1 + 1, r1 + 1)
                   for (r0, c0), (r1, c1) in (ws.merged_cell_ranges or [])]
         special = _formulas_and_errors(path, index, name) if kind == ".xlsx" else {}
