@@ -153,40 +153,17 @@ def canonical_json(value: Any) -> bytes:
         return rfc8785.dumps(value)
 
 
-_TEMPLATE = ('{"actor":%s,"alg":%s,"date":%s,"from":%s,"machine":%s,"note":%s,"payload":%s,'
-             '"prev":%s,"recorded_at":%s,"rule":%s,"seq":%d,"stream":%s,"subject":%s,"to":%s,'
-             '"trigger":%s,"v":%d}')
-
-
-def _text(value: str | None) -> str:
-    if value is None:
-        return "null"
-    if type(value) is not str:
-        raise _Slow
-    return _quote(value)
-
-
 def canonical(link: Link) -> bytes:
     """The RFC 8785 encoding of one event's hashed fields.
 
-    Filled into a template in the members' canonical order: every event pays for this, and it
-    is four times faster than walking the fields (still held to the reference by the tests).
+    The event as one object (its member names are already in canonical order), its types
+    checked in one walk (``_plain``) and written by json's C encoder: every event pays for
+    this (still held to the reference by the tests).
     """
-    (actor, alg, date, src, machine, note, payload, prev, at, rule, seq, stream, subject, dest,
-     trigger, v) = link
+    document = dict(zip(NAMES, link, strict=True))
     try:
-        if type(seq) is not int or type(v) is not int or not (-SAFE <= seq <= SAFE
-                                                              and -SAFE <= v <= SAFE):
-            raise _Slow
-        if payload is None:
-            body = "null"
-        else:
-            _plain(payload)
-            body = _ENCODE(payload)
-        return (_TEMPLATE % (_text(actor), _text(alg), _text(date), _text(src), _text(machine),
-                             _text(note), body, _text(prev), _text(at), _text(rule), seq,
-                             _text(stream), _text(subject), _text(dest), _text(trigger), v)
-                ).encode("utf-8")
+        _plain(document)
+        return _ENCODE(document).encode("utf-8")
     except (_Slow, UnicodeEncodeError):
         import rfc8785
 
