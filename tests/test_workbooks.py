@@ -198,3 +198,39 @@ def test_other_workbook_names_are_read_by_content(tmp_path: Path, name: str) -> 
     path.write_bytes(b"not a workbook")
     with pytest.raises(InvalidInput, match="not an Excel workbook"):
         list(read_rows(str(path)))
+
+
+def test_an_ods_workbook_reads_through_the_same_function(tmp_path: Path) -> None:
+    """OpenDocument (LibreOffice, WPS) sheets: calamine reads them; dates stay dates."""
+    import zipfile
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    cells = ('<table:table-row><table:table-cell office:value-type="string"><text:p>序号</text:p>'
+             '</table:table-cell><table:table-cell office:value-type="string"><text:p>整改时限'
+             '</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell '
+             'office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+             '<table:table-cell office:value-type="date" office:date-value="2015-09-30"><text:p>'
+             '2015-09-30</text:p></table:table-cell></table:table-row>')
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
+               'office:version="1.2"><office:body><office:spreadsheet><table:table '
+               f'table:name="台账">{cells}</table:table></office:spreadsheet></office:body>'
+               '</office:document-content>')
+    path = tmp_path / "台账.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+            'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            '</manifest:manifest>'))
+        z.writestr("content.xml", content)
+    with open_sheet(str(path)) as sheet:
+        assert sheet.name == "台账" and sheet.merged == []
+        rows = list(sheet.rows)
+    assert [(n, [cell_text(v) for v in cells]) for n, cells in rows] == [
+        (1, ["序号", "整改时限"]), (2, ["1", "2015-09-30"])]
+    assert rows[1][1][1] == dt.date(2015, 9, 30)
