@@ -229,7 +229,7 @@ def _write_xlsx(path: str, scope: Scope, unit: str | None, cols: list[LedgerColu
 
     run, tree, as_of = scope.run, scope.tree, scope.as_of
 
-    wb = new_workbook()
+    wb = new_workbook(path)
     where = tree.title_path(tree.find(unit)) if unit else ""
     caption = f"{run.definition.title}问题整改台账"
     subtitle = f"{where + '  ' if where else ''}截至 {as_of.year}年{as_of.month}月{as_of.day}日"
@@ -240,5 +240,5 @@ def _write_xlsx(path: str, scope: Scope, unit: str | None, cols: list[LedgerColu
             Column("合计", 8, "int"), Column("逾期", 8, "int"), Column("销号率", 9)]
     write_table_sheet(wb, "汇总", f"{run.definition.title}问题整改情况汇总", head,
                       summary.table(), subtitle)
-    wb.save(path)
+    wb.close()
     return n

@@ -154,15 +154,21 @@ def read_secrets(conn: Connection, item_id: int) -> dict[str, str]:
     return out
 
 
-def campaign_secrets(conn: Connection, campaign_id: int) -> dict[int, dict[str, str]]:
-    """Every item's confidential values in a campaign (an import compares them)."""
+def campaign_secrets(conn: Connection, campaign_id: int,
+                     item_ids: list[int] | None = None) -> dict[int, dict[str, str]]:
+    """Every item's confidential values in a campaign, or those of ``item_ids`` (an import
+    compares them, batch by batch)."""
     v = vault()
     out: dict[int, dict[str, str]] = {}
-    for r in conn.execute(select(SECRETS.c.item_id, SECRETS.c.field, SECRETS.c.value,
-                                 SECRETS.c.key_id)
-                          .select_from(SECRETS.join(I, I.c.id == SECRETS.c.item_id))
-                          .where(I.c.campaign_id == campaign_id)):
-        out.setdefault(r.item_id, {})[r.field] = v.open(r.item_id, r.field, r.value, r.key_id)
+    query = (select(SECRETS.c.item_id, SECRETS.c.field, SECRETS.c.value, SECRETS.c.key_id)
+             .select_from(SECRETS.join(I, I.c.id == SECRETS.c.item_id))
+             .where(I.c.campaign_id == campaign_id))
+    queries = ([query] if item_ids is None else
+               [query.where(SECRETS.c.item_id.in_(item_ids[i:i + 500]))
+                for i in range(0, len(item_ids), 500)])
+    for q in queries:
+        for r in conn.execute(q):
+            out.setdefault(r.item_id, {})[r.field] = v.open(r.item_id, r.field, r.value, r.key_id)
     return out
 
 

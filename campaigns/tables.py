@@ -112,6 +112,7 @@ ITEMS = Table(
     UniqueConstraint("campaign_id", "seq"),
     Index("ix_items_campaign_state", "campaign_id", "state"),
     Index("ix_items_campaign_unit", "campaign_id", "unit_id"),
+    Index("ix_items_campaign_ref", "campaign_id", "external_ref"),  # an import's lookups
 )
 
 # The plan and work to fix one item (整改); exactly one per item.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,42 +115,71 @@ def decode(raw: bytes, path: str) -> str:
     raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
 
 
-def _check_quotes(text: str, dialect: Any, path: str) -> None:
+def _encoding(path: str) -> str:
+    """UTF-8 (with or without BOM), else GB18030, found by decoding the file chunk by chunk
+    (``decode``'s rule, without holding the file's text)."""
+    import codecs
+
+    with open(path, "rb") as fh:
+        if b"\0" in fh.read(4096):
+            raise InvalidInput(f"{path} is not a text (CSV) file",
+                               "save the sheet as CSV (UTF-8), or import the .xlsx itself")
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
+
+
+def _check_quotes(path: str, encoding: str, dialect: Any) -> int:
     """Parse the whole file once, so a malformed one is refused before anything is written;
-    a quote never closed would otherwise swallow every later row into one cell."""
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
-    rows = 0
-    try:
-        for rows, _ in enumerate(reader, start=1):  # noqa: B007
-            pass
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            raise InvalidInput(f"{path}: row {rows + 1}: a quote (\") is opened and never closed",
-                               "close the quote, or double a quote inside a quoted cell "
-                               "(\"\")") from None
-        if "field larger" in str(exc):
-            raise InvalidInput(f"{path}: row {rows + 1}: a cell is larger than 128 KB",
-                               "check the quotes on that row") from None
-        # other strictness (text after a closing quote) is read as spreadsheet programs do
+    a quote never closed would otherwise swallow every later row into one cell.  The number
+    of lines."""
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, dialect, strict=True)
+        rows = 0
+        try:
+            for rows, _ in enumerate(reader, start=1):  # noqa: B007
+                pass
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise InvalidInput(f"{path}: row {rows + 1}: a quote (\") is opened and never "
+                                   "closed", "close the quote, or double a quote inside a quoted "
+                                   "cell (\"\")") from None
+            if "field larger" in str(exc):
+                raise InvalidInput(f"{path}: row {rows + 1}: a cell is larger than 128 KB",
+                                   "check the quotes on that row") from None
+            # other strictness (text after a closing quote) is read as spreadsheet programs do
+            return 0
+        return reader.line_num
 
 
 def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
-    """A CSV file as a stream of rows; numbered as a spreadsheet program shows them."""
+    """A CSV file as a stream of rows; numbered as a spreadsheet program shows them.
+
+    The file is read three times and never held whole: its encoding checked, its quotes
+    checked, then its rows, so memory stays flat however long it is."""
     check_file(path, max_bytes)
-    with open(path, "rb") as fh:
-        text = decode(fh.read(), path)
-    first = text[:text.find("\n")] if "\n" in text else text
+    encoding = _encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        first = fh.readline()
     dialect: Any = csv.excel_tab if "\t" in first and "," not in first else csv.excel
-    total = text.count("\n") + (0 if text.endswith("\n") else 1)
-    _check_quotes(text, dialect, path)
+    total = _check_quotes(path, encoding, dialect) or None
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
-        try:
-            for number, cells in enumerate(reader, start=1):
-                yield number, [csv_value(c) for c in cells]
-        except csv.Error as exc:
-            raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
-                               "check the quotes on that line") from None
+        with open(path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, dialect)
+            try:
+                for number, cells in enumerate(reader, start=1):
+                    yield number, [csv_value(c) for c in cells]
+            except csv.Error as exc:
+                raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
+                                   "check the quotes on that line") from None
 
     return Sheet(None, rows(), total)

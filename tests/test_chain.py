@@ -68,3 +68,14 @@ def test_a_known_hash() -> None:
 
     assert digest(link()) == hashlib.sha256(rfc8785.dumps(as_document(link()))).hexdigest()
     assert digest(link()) == "998d37899507cb3e5074fff724299cd62f7fbfe6f6a9da29d3932e0b5933790b"
+
+
+@pytest.mark.parametrize("payload", [
+    {"\ue000": 1, "\U0001f600": 2},  # code point and UTF-16 orders differ here
+    {"a": {"\uffff": [1, {"\U00010000": None}]}},
+    {"a": [1, 2.5, "x"]}, {"n": -(2**53) + 1, "m": 2**53 - 1}, {"t": (1, "二", True)},
+    {"s": "\u2028\x00\x1f\"\\/", "k": {"z": 1, "a": {"y": [], "b": {}}}},
+])
+def test_the_fast_encoder_agrees_where_orders_and_numbers_could_differ(payload: Any) -> None:
+    ev = link(payload=payload)
+    assert canonical(ev) == rfc8785.dumps(as_document(ev))

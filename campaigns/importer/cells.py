@@ -11,6 +11,8 @@ from engine.core.errors import InvalidInput
 
 
 def cell_text(value: Any) -> str:
+    if type(value) is str:  # most cells: the same as str(value).strip() below, sooner
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -11,7 +11,7 @@ from typing import Any
 from engine.core.errors import InvalidInput
 
 from ..tabular import Sheet, csv_sheet
-from ..workbooks import CALAMINE_EXTENSIONS, WPS_EXTENSIONS, calamine_sheet, refuse_et
+from ..workbooks import CALAMINE_EXTENSIONS, EXCEL, WPS_EXTENSIONS, open_sheet, refuse_et
 from .cells import cell_text
 from .columns import HEADER_SCAN, LABELS, REQUIRED, normalize_header
 from .options import Options
@@ -21,9 +21,7 @@ from .problems import ImportProblems, RowProblem, Where
 @contextmanager
 def open_table(path: str, options: Options) -> Iterator[Sheet]:
     ext = os.path.splitext(path)[1].lower()
-    if ext in (".xlsx", ".xlsm"):
-        from ..xlsx import open_sheet
-
+    if ext in EXCEL or ext in CALAMINE_EXTENSIONS:  # python-calamine reads all of them
         with open_sheet(path, options.sheet, options.max_bytes) as sheet:
             yield sheet
     elif ext in (".csv", ".txt", ".tsv"):
@@ -31,9 +29,6 @@ def open_table(path: str, options: Options) -> Iterator[Sheet]:
             raise InvalidInput("--sheet applies to workbooks; a CSV file has one table",
                                "leave out --sheet")
         yield csv_sheet(path, options.max_bytes)
-    elif ext in CALAMINE_EXTENSIONS:
-        with calamine_sheet(path, options.sheet, options.max_bytes) as sheet:
-            yield sheet
     elif ext in WPS_EXTENSIONS:
         raise refuse_et(path)
     else:

@@ -22,7 +22,7 @@ from .columns import column_mapping
 from .creating import Creator
 from .header import Header, find_header, open_table
 from .inserting import insert_new
-from .matching import describe_change, diff_row, existing_items, match_rows
+from .matching import describe_change, diff_row, existing_items, last_item_id, match_rows
 from .moves import refusals
 from .options import Options, Result
 from .problems import ImportProblems, RowProblem, Where
@@ -154,7 +154,7 @@ class _Writer:
         self.options, self.header, self.checker = options, header, checker
         self.sheet = checker.sheet.name
         self.origin = {"file": os.path.basename(path), "sheet": self.sheet}
-        self.existing = existing_items(scope.conn, scope.run)
+        self.upto = last_item_id(scope.conn)  # items this import adds are never matched
         self.codes = CodeAllocator(scope.conn, scope.run)
         self.conflicts: list[RowProblem] = []
         self.refused: list[RowProblem] = []
@@ -171,7 +171,8 @@ class _Writer:
         if not batch:
             return
         self.result.rows += len(batch)
-        fresh, matched = match_rows(batch, self.existing)
+        existing = existing_items(self.scope.conn, self.run, batch, self.upto)
+        fresh, matched = match_rows(batch, existing)
         for p in fresh:
             self.checker.attribute(p)
         changed = []

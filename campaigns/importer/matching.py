@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -12,33 +12,54 @@ from ..plugin import CONFIDENTIAL_FIELDS
 from ..runs import Run
 from ..secrets import campaign_secrets
 from ..standing import label, latest_progress
-from ..tables import EVENTS as E, ITEMS as I, RECTIFICATIONS as R
+from ..tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R
 from .cells import iso
 from .columns import LABELS
 from .header import Header
 from .rows import Parsed
 
 
-def existing_items(conn: Connection, run: Run) -> dict[str, Any]:
-    """The campaign's items, by code and by external reference, with what a row may change."""
-    query = (select(I.c.id, I.c.code, I.c.external_ref, I.c.title, I.c.description, I.c.unit_id,
-                    I.c.category, I.c.source, I.c.state, I.c.version, I.c.closed_on,
-                    R.c.id.label("rect_id"), R.c.state.label("rect_state"),
-                    R.c.version.label("rect_version"), R.c.measures, R.c.target, R.c.department,
-                    R.c.deadline, R.c.original_deadline, R.c.leader_id, R.c.person_id)
-             .select_from(I.join(R, R.c.item_id == I.c.id))
-             .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)))  # retired: rows anew
+def existing_items(conn: Connection, run: Run, rows: Sequence[Parsed] | None = None,
+                   upto: int | None = None) -> dict[str, Any]:
+    """The campaign's items, by code and by external reference, with what a row may change.
+
+    Given ``rows``, only the items those rows name (by code or natural key), so that an import
+    holds one batch's items at a time however large the campaign; ``upto`` leaves out items
+    added after the import began (their ids are larger).
+    """
+    base = (select(I.c.id, I.c.code, I.c.external_ref, I.c.title, I.c.description, I.c.unit_id,
+                   I.c.category, I.c.source, I.c.state, I.c.version, I.c.closed_on,
+                   R.c.id.label("rect_id"), R.c.state.label("rect_state"),
+                   R.c.version.label("rect_version"), R.c.measures, R.c.target, R.c.department,
+                   R.c.deadline, R.c.original_deadline, R.c.leader_id, R.c.person_id)
+            .select_from(I.join(R, R.c.item_id == I.c.id))
+            .where(I.c.campaign_id == run.id, I.c.retired_on.is_(None)))  # retired: rows anew
+    if upto is not None:
+        base = base.where(I.c.id <= upto)
+    if rows is None:
+        queries = [base]
+    else:
+        codes = sorted({p.code for p in rows if p.code})
+        refs = sorted({p.key for p in rows})
+        queries = [base.where(I.c.code.in_(codes[i:i + CHUNK])) for i in range(0, len(codes), CHUNK)]
+        queries += [base.where(I.c.external_ref.in_(refs[i:i + CHUNK]))
+                    for i in range(0, len(refs), CHUNK)]
+    found: dict[int, dict[str, Any]] = {}
+    for query in queries:
+        for r in conn.execute(query):
+            found.setdefault(r.id, dict(r._mapping))
     by_code: dict[str, dict[str, Any]] = {}
     by_ref: dict[str, dict[str, Any]] = {}
-    for r in conn.execute(query):
-        item = dict(r._mapping)
-        by_code[r.code] = item
-        if r.external_ref:
-            by_ref[r.external_ref] = item
+    for item_id in sorted(found):  # the newest item of a natural key wins, as before
+        item = found[item_id]
+        by_code[item["code"]] = item
+        if item["external_ref"]:
+            by_ref[item["external_ref"]] = item
     if by_code:
-        notes = latest_progress(conn, None, run.id)
-        secrets = campaign_secrets(conn, run.id)
-        imported = _imported_values(conn, run)
+        ids = None if rows is None else sorted(found)
+        notes = _progress(conn, run, ids)
+        secrets = campaign_secrets(conn, run.id, ids)
+        imported = _imported_values(conn, run, ids)
         for item in by_code.values():
             item["progress"] = notes.get(item["id"])
             item["secrets"] = secrets.get(item["id"], {})
@@ -46,20 +67,52 @@ def existing_items(conn: Connection, run: Run) -> dict[str, Any]:
     return {"code": by_code, "ref": by_ref}
 
 
-def _imported_values(conn: Connection, run: Run) -> dict[int, dict[str, Any]]:
+CHUNK = 500  # values in one IN (...)
+
+
+def last_item_id(conn: Connection) -> int:
+    """The largest item id now: items an import adds come after it."""
+    from sqlalchemy import func
+
+    return int(conn.execute(select(func.coalesce(func.max(I.c.id), 0))).scalar_one())
+
+
+def _progress(conn: Connection, run: Run, ids: list[int] | None) -> dict[int, str]:
+    """The newest progress note of each item (of ``ids``, else of the campaign)."""
+    if ids is None:
+        return latest_progress(conn, None, run.id)
+    from sqlalchemy import func
+
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), CHUNK):
+        newest = (select(func.max(PR.c.id)).where(PR.c.item_id.in_(ids[i:i + CHUNK]))
+                  .group_by(PR.c.item_id))
+        out.update(conn.execute(select(PR.c.item_id, PR.c.note).where(PR.c.id.in_(newest))).all())
+    return out
+
+
+def _imported_values(conn: Connection, run: Run,
+                     ids: list[int] | None = None) -> dict[int, dict[str, Any]]:
     """What each item's row said when it was last imported (see ``fingerprint``)."""
     out: dict[int, dict[str, Any]] = {}
-    query = (select(E.c.item_id, E.c.payload)
-             .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
-                    E.c.trigger.in_(["add", "edit", "import", "progress"]))
-             .order_by(E.c.id))
-    for item_id, payload in conn.execute(query):
-        if not payload:
-            continue
-        origin = payload.get("import")
-        values = origin.get("values") if isinstance(origin, dict) else payload.get("values")
-        if values is not None:
-            out[item_id] = values
+    triggers = ["add", "edit", "import", "progress"]
+    if ids is None:
+        queries = [select(E.c.item_id, E.c.payload)
+                   .where(E.c.campaign_id == run.id, E.c.item_id.is_not(None),
+                          E.c.trigger.in_(triggers))
+                   .order_by(E.c.id)]
+    else:  # through the index on item_id: each item's events in order
+        queries = [select(E.c.item_id, E.c.payload)
+                   .where(E.c.item_id.in_(ids[i:i + CHUNK]), E.c.trigger.in_(triggers))
+                   .order_by(E.c.item_id, E.c.id) for i in range(0, len(ids), CHUNK)]
+    for q in queries:
+        for item_id, payload in conn.execute(q):
+            if not payload:
+                continue
+            origin = payload.get("import")
+            values = origin.get("values") if isinstance(origin, dict) else payload.get("values")
+            if values is not None:
+                out[item_id] = values
     return out
 
 

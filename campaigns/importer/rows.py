@@ -199,6 +199,8 @@ class RowChecker:
         return f"code:{values['code']}"
 
     def _formula_or_error(self, value: Any) -> str | None:
+        if type(value) is str or not isinstance(value, str):
+            return None  # a plain value (formulas and errors read as their own str types)
         from ..xlsx import formula_or_error
 
         return formula_or_error(value)

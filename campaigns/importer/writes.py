@@ -9,6 +9,7 @@ correction, a progress note) are logged here in bulk, in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -54,8 +55,18 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     procs = {k: table.c[k].type._cached_bind_processor(dialect) for k in keys}
     if compiled.positional and compiled.positiontup is not None:
         order = list(compiled.positiontup)
-        convert = [(k, procs[k]) for k in order]
-        data: list[Any] = [tuple(p(r[k]) if p else r[k] for k, p in convert) for r in rows]
+        get = itemgetter(*order)  # a row's values in order, in C; then the few conversions
+        convert = [(i, p) for i, k in enumerate(order) if (p := procs[k])]
+        if len(order) == 1:
+            data: list[Any] = [(get(r),) for r in rows]
+        else:
+            data = [get(r) for r in rows]
+        if convert:
+            for n, values in enumerate(data):
+                out = list(values)
+                for i, p in convert:
+                    out[i] = p(out[i])
+                data[n] = tuple(out)
     else:
         data = [{k: (p(v) if (p := procs[k]) else v) for k, v in r.items()} for r in rows]
     conn.exec_driver_sql(compiled.string, data)
