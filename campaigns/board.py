@@ -70,7 +70,8 @@ def write_board(scope: Scope, path: str) -> int:
     if not by_unit:
         body.append("<section><p class=muted>暂无可公示的问题。</p></section>")
     when = f"{as_of.year}年{as_of.month}月{as_of.day}日"
-    html_text = page(f"{d.title}整改情况公示", f"公示日期：{when}", "\n".join(body),
+    where = f"（{scope.unit_name}）" if scope.unit is not None else ""
+    html_text = page(f"{d.title}{where}整改情况公示", f"公示日期：{when}", "\n".join(body),
                      "如对公示内容有异议，请向活动领导小组办公室反映。")
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -199,7 +199,7 @@ def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, in
     return draw.machine_graph(spec, counts, title=f"{definition.title} · {spec.title} ({spec.name})",
                               note=[*note, "dashed: automatic steps; [ ]: what a step requires"],
                               timers=definition.timers, firings=firings(definition),
-                              guard_text=lambda call: guard_title(registry, call))
+                              guard_text=lambda call: guard_title(registry, call, definition))
 
 
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,
@@ -305,7 +305,9 @@ def campaign_diagram(scope: Scope, kind: str, unit_name: str | None = None,
     if kind not in KINDS:
         raise InvalidInput(f"unknown diagram kind '{kind}'", f"kinds: {', '.join(KINDS)}")
     run, as_of = scope.run, scope.as_of
-    unit = scope.tree.find(unit_name) if unit_name else None
+    from .choices import filter_unit
+
+    unit = filter_unit(scope.tree, unit_name) if unit_name else None
     d = run.definition
     if kind == "stages":
         return stages_of_campaign(scope, unit)

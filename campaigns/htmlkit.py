@@ -196,7 +196,8 @@ def diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None 
         else:
             for title, kind in (("阶段进度", "stages"), ("问题状态", "items"),
                                 ("整改状态", "rectifications")):
-                graphs.append((title, drawing.campaign_diagram(scope, kind)))
+                graphs.append((title, drawing.campaign_diagram(
+                    scope, kind, scope.unit.code if scope.unit is not None else None)))
     except Exception as exc:  # the diagram module is optional: never fail the page for it
         return [], f"图示未能生成：{type(exc).__name__}: {exc}"
     out: list[tuple[str, str]] = []

@@ -79,7 +79,9 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
     """The ledger's rows at the end of the scope's date as dicts (field → value; dates as
     dates), numbered from 1; people's names as they are now."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
-    unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
+    from .choices import filter_unit
+
+    unit_ids = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else scope.unit_ids
     d = run.definition
     names = unit_names(tree)
     cats = d.sections.get("categories") or {}

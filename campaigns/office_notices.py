@@ -79,7 +79,9 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
     if until:
         query = query.where(E.c.business_date <= until)
     if unit:
-        query = query.where(I.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
+        from .choices import filter_unit
+
+        query = query.where(I.c.unit_id.in_(tree.subtree_ids(filter_unit(tree, unit))))
     lead, roles = office(run)
     rows = []
     for r in conn.execute(query):

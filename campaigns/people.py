@@ -102,7 +102,9 @@ def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
                 include_inactive: bool = False) -> list[dict[str, Any]]:
     query = select(P).order_by(P.c.key)
     if unit:
-        query = query.where(P.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
+        from .choices import filter_unit
+
+        query = query.where(P.c.unit_id.in_(tree.subtree_ids(filter_unit(tree, unit))))
     if not include_inactive:
         query = query.where(P.c.active.is_(True))
     out = []

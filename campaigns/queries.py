@@ -16,6 +16,7 @@ from engine.core.machines import Actor, Context
 from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
+from .i18n import _, localize
 from .records import load_records
 from .reducer import campaign_at, item_at
 from .runs import Run
@@ -44,12 +45,18 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
                escalation: str | None = None) -> list[dict[str, Any]]:
     """The items as they stood at the end of the scope's date (``campaigns.reducer``)."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
-    unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
-    if category:
-        from .items import _check_choice
+    from .choices import filter_unit, pick
 
-        category = _check_choice(category, run.definition.sections.get("categories") or {},
-                                 "category")
+    d = run.definition
+    unit_ids = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else None
+    if category:
+        category = pick(category, d.sections.get("categories") or {}, _("category"), "--category")
+    if state:
+        known = {s.key: s.title for m in ("item", "rectification") for s in d.machines[m].states}
+        state = pick(state, known, _("state"), "--state")
+    if escalation:
+        levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
+        escalation = pick(escalation, levels, _("escalation level"), "--escalation")
     is_late = Overdue(run.definition)
     names = _people(conn)
     out = []
@@ -180,11 +187,11 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
             # nobody fires an automatic step by hand: say what does, not "no role may"; its
             # guards are checked when it follows, for whoever fired the step before it
             why_not = firing_text(firing) if firing.automatic else "; ".join(
-                str(r) for r in outcome.refusals)
+                localize(r.text()) for r in outcome.refusals)
             out.append({"trigger": outcome.trigger, "machine": machine.name,
                         "title": t.title if t else "", "to": outcome.dest,
                         "possible": outcome.ok and not firing.automatic, "why_not": why_not,
-                        "guards": "; ".join(guard_title(run.runtime.registry, g)
+                        "guards": "; ".join(guard_title(run.runtime.registry, g, run.definition)
                                             for g in (run.runtime.guards_of(t) if t else ())),
                         "automatic": firing.automatic, "when": firing_text(firing)})
     return out

@@ -15,6 +15,7 @@ from engine.core.errors import NotFound, Refused
 from engine.io.store import Prepared
 
 from .duties import ancestor_paths
+from .i18n import ngettext
 from .runs import HEAD, Head
 from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
@@ -150,9 +151,11 @@ def load_records(conn: Connection, codes: list[str], *, live: bool = True) -> li
         record.people_loader = functools.partial(_responsible, conn)
     missing = [c for c in codes if c not in found]
     if missing:
+        from .choices import closest_codes
+
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
-                       "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
+        raise NotFound(ngettext("unknown item code: {codes}", "unknown item codes: {codes}",
+                                len(missing)).format(codes=shown), closest_codes(conn, missing[0]))
     retired = [r for r in batch if r.item.retired_on is not None] if live else []
     if retired:
         first = retired[0]

@@ -91,6 +91,7 @@ class MonthReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     head: Head | None = None  # the event log's chain head as of ``as_of`` (rectify audit)
     hidden: frozenset[str] = frozenset()  # fields this reader may not see (campaigns.confidential)
+    unit: str = ""  # the unit whose subtree the report covers ('' for the whole campaign)
 
     @property
     def rate(self) -> float:
@@ -98,7 +99,8 @@ class MonthReport:
 
     @property
     def title(self) -> str:
-        return f"{self.run.definition.title} {self.first.year}年{self.first.month}月工作月报"
+        where = f"（{self.unit}）" if self.unit else ""
+        return f"{self.run.definition.title}{where} {self.first.year}年{self.first.month}月工作月报"
 
     @property
     def subtitle(self) -> str:
@@ -125,7 +127,7 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     at = campaign_at(conn, run, as_of)
     from .sealed import open_items
 
-    items = open_items(conn, run, scope.actor, at.items)
+    items = open_items(conn, run, scope.actor, scope.within(at.items))
     closing = closing_states(d)
     is_late = Overdue(d)
     order = label_order(d)
@@ -167,14 +169,17 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     rep.units = sorted(units.values(), key=lambda u: (-u.overdue, u.rate, u.name))
     rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
     rep.stages = [st.as_dict() for st in at.stages]
-    rep.notices, rep.notice_count = _notices(conn, run, rep, {it.id: it for it in items})
+    rep.notices, rep.notice_count = _notices(conn, run, rep, {it.id: it for it in items},
+                                             scope.unit_ids)
+    rep.unit = scope.unit_name
     rep.head = head(conn, Stream(run.key, run.id), as_of)
     return rep
 
 
-def _notices(conn: Connection, run: Run, rep: MonthReport,
-             items: dict[int, ItemAt]) -> tuple[list[dict[str, Any]], int]:
-    """The month's notices as listed (the first LIST_LIMIT), and how many there are in all."""
+def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt],
+             unit_ids: frozenset[int] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The month's notices as listed (the first LIST_LIMIT), and how many there are in all;
+    with ``unit_ids``, only those of items in those units."""
     d = run.definition
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
     days: dict[Any, Any] = {}  # each stored date decoded once (a month has thirty)
@@ -188,8 +193,22 @@ def _notices(conn: Connection, run: Run, rep: MonthReport,
         return found
 
     month = {"run": run.id, "first": rep.first, "last": rep.as_of}
-    count = _COUNT.rows(conn, month)[0][0]
-    rows = list(_NOTICES.stream(conn, month)) if count else []
+    if unit_ids is None:
+        count = _COUNT.rows(conn, month)[0][0]
+        rows = list(_NOTICES.stream(conn, month)) if count else []
+    else:  # one unit's: the items it holds are known, the month's notices read by item
+        inside = sorted(items)
+        count, rows = 0, []
+        for lo in range(0, len(inside), 500):
+            part = _MONTH + (R.c.item_id.in_(inside[lo:lo + 500]),)
+            count += conn.execute(select(func.count()).select_from(
+                N.join(R, R.c.id == N.c.rectification_id)).where(*part)).scalar_one()
+            rows += conn.execute(
+                select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
+                       N.c.action, R.c.item_id, N.c.id)
+                .select_from(N.join(R, R.c.id == N.c.rectification_id))
+                .where(*part).order_by(N.c.issued_on, N.c.id).limit(LIST_LIMIT)).all()
+        rows = [tuple(r[:7]) for r in sorted(rows, key=lambda r: (r[1], r[7]))[:LIST_LIMIT]]
     # each item's code and unit from the campaign already read (joining the items table for
     # them would double the read); an item the replay does not hold is read by itself
     known = {i: (it.code, it.unit_id) for i, it in items.items()}

@@ -16,6 +16,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
+from .i18n import _
 from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, UNDONE, insert_id
 
 
@@ -80,7 +81,8 @@ def load_run(conn: Connection, key: str) -> Run:
     row = conn.execute(_BY_KEY, {"key": key}).first()
     if row is None:
         known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
-        raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
+        raise NotFound(_("unknown campaign '{campaign}'").format(campaign=key),
+                       _suggest(key, known, "rectify campaign list"))
     return run_of(conn, Head._make(row))
 
 
@@ -99,6 +101,9 @@ def run_of(conn: Connection, row: Head) -> Run:
         definition = build(data, default_registry(), text)
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
+    from .wording import remember
+
+    remember(definition)
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
                row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to,
                row.version)
@@ -108,7 +113,9 @@ def _suggest(name: str, known: Sequence[str], listing: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"see '{listing}'"
+    if close:
+        return _("did you mean '{name}'?").format(name=close[0])
+    return _("see '{listing}'").format(listing=listing)
 
 
 KEY = re.compile(r"[a-z][a-z0-9_-]*")

@@ -200,7 +200,8 @@ def overdue(conn: Connection, run: Run, row: Any, verb: str, since: dt.date, as_
     assert spec is not None
     calls = {str(c): c for c in (*spec.entry, *spec.exit)}
     registry = run.runtime.registry
-    titles = [guard_title(registry, calls[r.by]) if r.by in calls else r.by for r in refusals]
+    titles = [guard_title(registry, calls[r.by], run.definition) if r.by in calls else r.by
+              for r in refusals]
     payload = ev.StageOverdue(row.key, verb, since, titles, [r.reason for r in refusals])
     last = conn.execute(select(E.c.payload).where(
         E.c.campaign_id == run.id, E.c.item_id.is_(None), E.c.machine == "stage",

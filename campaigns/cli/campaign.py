@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from campaigns import wording
 from campaigns.i18n import _
 
 from ._common import ACTOR, common, database, db_only, scope_of
@@ -62,17 +63,21 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
     from campaigns.runs import load_run
 
     with database(db).read() as conn:
-        data = status_of(scope_of(conn, load_run(conn, key), as_of, None, need_actor=False))
+        run = load_run(conn, key)
+        data = status_of(scope_of(conn, run, as_of, None, need_actor=False))
     if fmt != "table":
         emit(data, fmt)
         return
+    d = run.definition
+    phases = {k: wording.phase(k) for k in wording.STAGE_PHASES}
     click.echo(record({k: v for k, v in data.items() if k in (
         "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}))
-    click.echo("\n" + _("stages:") + "\n" + table(data["stages"]))
+    click.echo("\n" + _("stages:") + "\n" + table(wording.rows(data["stages"], {"state": phases})))
     click.echo("\n" + _("items by state:") + " " + ", ".join(
-        f"{k} {v}" for k, v in sorted(data["items_by_state"].items())))
+        f"{wording.state(d, k, 'item')} {v}" for k, v in sorted(data["items_by_state"].items())))
     click.echo(_("rectifications by state:") + " " + ", ".join(
-        f"{k} {v}" for k, v in sorted(data["rectifications_by_state"].items())))
+        f"{wording.state(d, k, 'rectification')} {v}"
+        for k, v in sorted(data["rectifications_by_state"].items())))
     click.echo("\n" + _("by unit:") + "\n" + table(data["by_unit"]))
 
 

@@ -6,7 +6,9 @@ import os
 
 import click
 
-from ._common import common, database
+from campaigns.i18n import _
+
+from ._common import common, database, output_file
 
 KINDS = ("stages", "items", "rectifications", "escalation", "units")
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -20,18 +22,7 @@ def _output(path: str | None, name: str, kind: str) -> str:
         return file_stem(f"{name}-{kind}") + ".svg"
     if path == "-":
         return path
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext not in FORMATS:
-        raise click.BadParameter(
-            f"'{path}' has {'extension .' + ext if ext else 'no extension'}; "
-            f"give a file ending in {', '.join('.' + f for f in FORMATS)}",
-            param_hint="'-o' / '--output'")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise click.BadParameter(f"folder '{os.path.dirname(path) or folder}' does not exist; "
-                                 "create it first or choose another path",
-                                 param_hint="'-o' / '--output'")
-    return path
+    return output_file(path, FORMATS, _("a diagram"))
 
 
 @click.command()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from campaigns import wording
 from campaigns.i18n import _, ngettext
 
 from ._common import ACTOR, common, database, scope_of, viewing
@@ -107,9 +108,21 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
         scope = _scope(conn, campaign, None, actor, as_of, need_actor=False)
         rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
-    emit(rows, fmt, None if fmt != "table" else
+        words = _words(scope.run.definition)
+    emit(rows if fmt != "table" else wording.rows(rows, words), fmt, None if fmt != "table" else
          ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
           "escalation", "title"])
+
+
+def _words(definition: Any) -> dict[str, dict[str, str]]:
+    """Columns shown by title in a Chinese table: states, triggers, categories, levels."""
+    words = wording.columns(definition)
+    words["category"] = dict(definition.sections.get("categories") or {})
+    words["source"] = dict(definition.sections.get("sources") or {})
+    words["escalation"] = {lv.key: lv.title for lv in definition.ladder.levels} \
+        if definition.ladder else {}
+    words["machine"] = {m.name: m.title for m in definition.machines.values()}
+    return words
 
 
 @item.command("show")
@@ -122,15 +135,18 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     from campaigns.queries import show_item
 
     with viewing(db, actor) as conn:
-        detail = show_item(_scope(conn, None, code, actor, as_of, need_actor=False), code)
+        scope = _scope(conn, None, code, actor, as_of, need_actor=False)
+        detail = show_item(scope, code)
+        words = _words(scope.run.definition)
     if fmt != "table":
         emit(detail, fmt)
         return
-    click.echo(record(detail))
+    click.echo(record(wording.rows([detail], words)[0]))
     if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
-    click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
-                                                          "to", "actor", "rule", "note"]))
+    click.echo("\n" + _("history:") + "\n" + table(wording.rows(detail["history"], words),
+                                                   ["date", "machine", "trigger", "from", "to",
+                                                    "actor", "rule", "note"]))
 
 
 @item.command("rectify")
@@ -351,8 +367,10 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
         scope = _scope(conn, None, code, actor, as_of)
         require_forward(scope.run, scope.as_of, dry_run=True)  # a view: nothing is written
         rows = possible_triggers(scope, code)
+        words = _words(scope.run.definition)
     # a table says "automatic, when ..." under why_not; --json and --csv also give it apart
-    emit(rows, fmt, TRIGGER_COLUMNS if fmt == "table" else None)
+    emit(rows if fmt != "table" else wording.rows(rows, words), fmt,
+         TRIGGER_COLUMNS if fmt == "table" else None)
 
 
 @item.command("undo")

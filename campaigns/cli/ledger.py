@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
-from ._common import ACTOR, common, database, scope_of, viewing
+from campaigns.i18n import _
+
+from ._common import ACTOR, UNIT, common, database, output_file, scope_of, viewing
 from ._output import emit
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
@@ -105,7 +107,7 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
 
 @click.command("ledger")
 @click.argument("campaign")
-@click.option("--unit", help="Only this unit and the units under it.")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.xlsx or FILE.csv.")
 @ACTOR
@@ -117,61 +119,74 @@ def ledger(campaign: str, unit: str | None, output: str, actor: str | None, db: 
     from campaigns.ledger import export
     from campaigns.runs import load_run
 
+    output_file(output, ("xlsx", "csv"), _("a ledger"))
     with viewing(db, actor) as conn:
-        n = export(scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False),
-                   output, unit)
-    click.echo(f"wrote {output}: {n} item(s)")
+        n = export(scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False, unit=unit),
+                   output)
+    click.echo(_("wrote {output}: {count} item(s)").format(output=output, count=n))
 
 
 @click.command("report")
 @click.argument("campaign")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.md or FILE.html.")
 @ACTOR
 @common
-def report(campaign: str, month: str, output: str, actor: str | None, db: str | None,
-           as_of: str | None) -> None:
+def report(campaign: str, month: str, unit: str | None, output: str, actor: str | None,
+           db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's monthly report (月报) as Markdown or HTML (confidential fields only for
     an entitled --actor)."""
     from campaigns.report import parse_month, write_report
     from campaigns.runs import load_run
 
+    output_file(output, ("md", "markdown", "html", "htm"), _("a report"))
     first = parse_month(month)
     with viewing(db, actor) as conn:
         note = write_report(scope_of(conn, load_run(conn, campaign), as_of, actor,
-                                     need_actor=False), first, output)
-    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+                                     need_actor=False, unit=unit), first, output)
+    click.echo(_wrote(output, note))
+
+
+def _wrote(output: str, note: str) -> str:
+    if note:
+        return _("wrote {output} ({note})").format(output=output, note=note)
+    return _("wrote {output}").format(output=output)
 
 
 @click.command("board")
 @click.argument("campaign")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.html.")
 @common
-def board(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+def board(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's public board (公示): measures and progress per unit."""
     from campaigns.board import write_board
     from campaigns.runs import load_run
 
+    output_file(output, ("html", "htm"), _("a board"))
     with database(db).read() as conn:
-        n = write_board(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False),
-                        output)
-    click.echo(f"wrote {output}: {n} item(s) disclosed")
+        n = write_board(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False,
+                                 unit=unit), output)
+    click.echo(_("wrote {output}: {count} item(s) disclosed").format(output=output, count=n))
 
 
 @click.command("dashboard")
 @click.argument("campaign")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.html.")
 @common
-def dashboard(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+def dashboard(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's dashboard: one self-contained HTML page (no network needed)."""
     from campaigns.dashboard import write_dashboard
     from campaigns.runs import load_run
 
+    output_file(output, ("html", "htm"), _("a dashboard"))
     with database(db).read() as conn:
         note = write_dashboard(scope_of(conn, load_run(conn, campaign), as_of, None,
-                                        need_actor=False), output)
-    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+                                        need_actor=False, unit=unit), output)
+    click.echo(_wrote(output, note))
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+
+from .text import Text, localize
+
+
+def _same(message: str) -> str:
+    return message
 
 
 class ExitCode(IntEnum):
@@ -43,12 +50,15 @@ class Problem:
     location: Location = field(default_factory=Location)
     hint: str | None = None
 
-    def format(self) -> str:
-        text = f"{self.location}: error[{self.code}]: {self.message}"
+    def format(self, translate: Callable[[str], str] = _same) -> str:
+        """As a compiler would print it; ``translate`` shows it in the reader's language."""
+        message = localize(self.message, translate)
+        text = Text("{location}: error[{code}]: {message}", location=str(self.location),
+                    code=self.code, message=message).localize(translate)
         if self.location.path:
-            text += f" (at {self.location.path})"
+            text += Text(" (at {path})", path=self.location.path).localize(translate)
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += "\n" + Text("  hint: {hint}", hint=localize(self.hint, translate)).localize(translate)
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -74,8 +84,12 @@ class EngineError(Exception):
         self.message = message
         self.hint = hint
 
-    def format(self) -> str:
-        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+    def format(self, translate: Callable[[str], str] = _same) -> str:
+        """The message and its hint; ``translate`` shows them in the reader's language."""
+        text = str(localize(self.message, translate))
+        if self.hint:
+            text += "\n" + Text("  hint: {hint}", hint=localize(self.hint, translate)).localize(translate)
+        return text
 
 
 class InvalidInput(EngineError):
@@ -108,7 +122,7 @@ class DefinitionInvalid(InvalidInput):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = len(problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in definition")
+        super().__init__(Text("{count} problem(s) in definition", count=count))
 
-    def format(self) -> str:
-        return "\n".join(p.format() for p in self.problems)
+    def format(self, translate: Callable[[str], str] = _same) -> str:
+        return "\n".join(p.format(translate) for p in self.problems)
