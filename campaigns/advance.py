@@ -26,6 +26,7 @@ from . import events as ev
 from .batches import COMMAND, recording
 from .clock import Quiet, catch_up
 from .figures import StoreFigures
+from .i18n import _
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
 from .tables import EVENTS, SUBJECT_TABLES as TABLES
@@ -46,8 +47,8 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
             params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Advanced]:
     """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused."""
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
-        raise InvalidInput("'plan' records the rectification plan itself",
-                           "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
+        raise InvalidInput(_("'plan' records the rectification plan itself"),
+                           _("use 'rectify item rectify CODE --measures ...' (it fires 'plan')"))
     with ExitStack() as batches, paused():  # a bulk change builds thousands of objects
         return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
                         params, resolve, batches)
@@ -84,7 +85,7 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
     if refused:
         raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
                       "nothing was changed:\n  " + "\n  ".join(refused[:20]),
-                      "run 'rectify item triggers CODE' to see what is possible now")
+                      _("run 'rectify item triggers CODE' to see what is possible now"))
     if trigger == "merge" and params and "into" in params:  # name the item it duplicates
         first = [m for m in moves if m.trigger == "merge"]
         for m in first:

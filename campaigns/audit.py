@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.core.chain import ALG, Link, Stored, old_digest, utc_text, walk
 from engine.core.errors import NotFound
 
+from .i18n import _
 from .tables import CAMPAIGNS as C, EVENTS as E, HEADS as H, SITE, SITE_EVENTS
 
 BATCH = 5000  # rows fetched at a time while walking a chain
@@ -75,7 +76,8 @@ def streams(conn: Connection, key: str | None, every: bool, site: bool) -> list[
             import difflib
 
             close = difflib.get_close_matches(key, [k for k, _ in rows], n=1)
-            raise NotFound(f"unknown campaign '{key}'", f"did you mean '{close[0]}'?" if close
+            raise NotFound(_("unknown campaign '{key}'").format(
+                key=key), f"did you mean '{close[0]}'?" if close
                            else "see 'rectify campaign list'")
         out += found
     return out

@@ -17,6 +17,7 @@ from engine.core.errors import InvalidInput
 from .confidential import hidden
 from .context import Scope
 from .htmlkit import esc, page, table
+from .i18n import _
 from .ledger import ledger_rows
 
 # (ledger field, heading): the only columns the board may show
@@ -48,8 +49,8 @@ def write_board(scope: Scope, path: str) -> int:
     """Write the board to ``path`` (.html); returns the number of items disclosed."""
     run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
-        raise InvalidInput(f"cannot write a board to '{os.path.basename(path)}'",
-                           "name the output FILE.html")
+        raise InvalidInput(_("cannot write a board to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.html"))
     d = run.definition
     by_unit = board_rows(scope)
     columns = [(name, head) for name, head in PUBLIC if name not in hidden(run, None)]

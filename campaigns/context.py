@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput
 from engine.core.machines import Actor
 
+from .i18n import _
 from .runs import Run
 from .units import UnitRow, UnitTree
 
@@ -65,6 +66,6 @@ class Scope:
     def acting(self) -> Actor:
         """The actor of a change: every change has one."""
         if self.actor is None:
-            raise InvalidInput("who is doing this? --actor is required for every change",
-                               "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+            raise InvalidInput(_("who is doing this? --actor is required for every change"),
+                               _("pass --actor PERSON-KEY or set RECTIFY_ACTOR"))
         return self.actor

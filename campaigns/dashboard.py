@@ -16,6 +16,7 @@ from engine.core.errors import InvalidInput
 
 from .context import Scope
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
+from .i18n import _
 from .ledger import unit_names
 from .reducer import campaign_at
 from .runs import Run
@@ -153,8 +154,8 @@ def write_dashboard(scope: Scope, path: str) -> str:
     """Write the dashboard to ``path`` (.html); returns a note for the user, or ''."""
     run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
-        raise InvalidInput(f"cannot write a dashboard to '{os.path.basename(path)}'",
-                           "name the output FILE.html")
+        raise InvalidInput(_("cannot write a dashboard to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.html"))
     f = figures(scope)
     svgs, note = diagrams(scope, False)
     text = render(run, as_of, f, svgs, note, scope.unit_name)

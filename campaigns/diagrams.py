@@ -19,6 +19,7 @@ from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
 from .context import Scope
+from .i18n import _
 from .queries import finished_states
 from .reducer import ItemAt, StageAt, campaign_at, stages_at
 from .runs import Run
@@ -106,8 +107,8 @@ def _windows(definition: Definition, start: dt.date | None,
         return {s.key: s.window(NOMINAL_START) for s in definition.stages}, None
     if len(offsets) != len(definition.stages) and any(
             s.start.date is not None or s.end.date is not None for s in definition.stages):
-        raise InvalidInput("the stage windows mix dates and offsets, so they cannot be placed "
-                           "without a start date", "give --start DATE")
+        raise InvalidInput(_("the stage windows mix dates and offsets, so they cannot be placed without a "
+                             "start date"), _("give --start DATE"))
     return {s.key: s.window(NOMINAL_START) for s in definition.stages}, NOMINAL_START
 
 
@@ -187,8 +188,8 @@ def stages_of_definition(definition: Definition, path: str, start: dt.date | Non
 def machine_of(definition: Definition, kind: str) -> str:
     name = MACHINES[kind]
     if name not in definition.machines:
-        raise InvalidInput(f"the definition has no '{name}' machine to draw",
-                           f"machines: {', '.join(definition.machines) or 'none'}")
+        raise InvalidInput(_("the definition has no '{name}' machine to draw").format(name=name),
+                           _("machines: {value}").format(value=', '.join(definition.machines) or 'none'))
     return name
 
 
@@ -205,8 +206,8 @@ def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, in
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,
                        note: list[str]) -> graphviz.Digraph:
     if definition.ladder is None:
-        raise InvalidInput("the definition has no escalation ladder to draw",
-                           "add an 'escalation' section, or draw another --kind")
+        raise InvalidInput(_("the definition has no escalation ladder to draw"),
+                           _("add an 'escalation' section, or draw another --kind"))
     return draw.ladder_graph(definition.ladder, counts, title=f"{definition.title} · escalation",
                              note=note, base="not escalated")
 
@@ -223,7 +224,7 @@ def units_diagram(scope: Scope, unit: UnitRow | None = None, depth: int | None =
         (u for u in tree.by_id.values() if u.parent_id is None or u.parent_id not in tree.by_id),
         key=lambda u: u.path)
     if not roots:
-        raise InvalidInput("there are no units to draw", "add units with 'rectify unit add'")
+        raise InvalidInput(_("there are no units to draw"), _("add units with 'rectify unit add'"))
     members = [u for u in tree.by_id.values()
                if any(u.id == r.id or u.path.startswith(r.path + "/") for r in roots)]
     base = {u.id: min(r.depth for r in roots if u.id == r.id or u.path.startswith(r.path + "/"))
@@ -303,7 +304,8 @@ def campaign_diagram(scope: Scope, kind: str, unit_name: str | None = None,
                      depth: int | None = None) -> graphviz.Digraph:
     """The diagram of ``kind`` for a stored campaign at the scope's date, with its counts."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown diagram kind '{kind}'", f"kinds: {', '.join(KINDS)}")
+        raise InvalidInput(_("unknown diagram kind '{kind}'").format(kind=kind), _("kinds: {names}").format(
+            names=', '.join(KINDS)))
     run, as_of = scope.run, scope.as_of
     from .choices import filter_unit
 
@@ -329,8 +331,10 @@ def definition_diagram(definition: Definition, path: str, kind: str, start: dt.d
                        as_of: dt.date | None = None) -> graphviz.Digraph:
     """The diagram of ``kind`` from a definition file alone (no counts)."""
     if kind not in DEFINITION_KINDS:
-        raise InvalidInput(f"--kind {kind} needs a campaign's data, not a definition alone",
-                           f"with --definition draw one of: {', '.join(DEFINITION_KINDS)}")
+        raise InvalidInput(_("--kind {kind} needs a campaign's data, not a definition alone").format(
+            kind=kind),
+                           _("with --definition draw one of: {names}").format(
+                               names=', '.join(DEFINITION_KINDS)))
     note = [f"definition {path}"]
     if kind == "stages":
         return stages_of_definition(definition, path, start, as_of)

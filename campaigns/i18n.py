@@ -204,3 +204,15 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = []
 _SEEN = [0]
+
+
+def chinese(value: object) -> str:
+    """``value`` in Chinese whatever language the command speaks: the words of an official
+    document (督办通知书, a notice to the office) are always Chinese."""
+    global _current
+    before = _current
+    try:
+        use("zh_CN")
+        return localize(value)
+    finally:
+        _current = before

@@ -23,6 +23,7 @@ from engine.core.machines import Actor
 
 from .confidential import hidden, record_read
 from .context import Scope
+from .i18n import _
 from .reducer import campaign_at
 from .runs import Run
 from .safecells import csv_cell
@@ -157,8 +158,8 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     run, as_of = scope.run, scope.as_of
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".xlsx", ".csv"):
-        raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
-                           "name the output FILE.xlsx or FILE.csv")
+        raise InvalidInput(_("cannot write a ledger to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.xlsx or FILE.csv"))
     cols = columns_for(run, scope.actor)
     rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)

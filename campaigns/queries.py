@@ -99,8 +99,8 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         return withdrawn(conn, run, code, record.item.id, as_of)
     it = item_at(conn, run, record.item.id, as_of)
     if it is None:
-        raise NotFound(f"{code} was not yet recorded on {as_of}",
-                       "give a later --as-of, or leave it out for today")
+        raise NotFound(_("{code} was not yet recorded on {as_of}").format(code=code, as_of=as_of),
+                       _("give a later --as-of, or leave it out for today"))
     reveal = revealer(conn, run, scope.actor, [code])
     it = open_items(conn, run, scope.actor, [it])[0]
     names = _people(conn)

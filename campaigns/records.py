@@ -15,7 +15,7 @@ from engine.core.errors import NotFound, Refused
 from engine.io.store import Prepared
 
 from .duties import ancestor_paths
-from .i18n import ngettext
+from .i18n import _, ngettext
 from .runs import HEAD, Head
 from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
@@ -159,10 +159,11 @@ def load_records(conn: Connection, codes: list[str], *, live: bool = True) -> li
     retired = [r for r in batch if r.item.retired_on is not None] if live else []
     if retired:
         first = retired[0]
-        raise Refused(f"{first.code} was withdrawn by an undo of its recording on "
-                      f"{first.item.retired_on}: it counts nowhere and takes no further change",
-                      "record the problem again with 'rectify item add' (it gets a new code); "
-                      "see 'rectify item show CODE' for its history")
+        raise Refused(_("{code} was withdrawn by an undo of its recording on {retired_on}: it counts nowhere "
+                        "and takes no further change").format(
+                            code=first.code, retired_on=first.item.retired_on),
+                      _("record the problem again with 'rectify item add' (it gets a new code); see 'rectify "
+                        "item show CODE' for its history"))
     return [found[c] for c in codes]
 
 

@@ -28,6 +28,7 @@ from .audit import Head, Stream, head
 from .confidential import hidden, record_read
 from .context import Scope
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
+from .i18n import _
 from .ledger import unit_names
 from .reducer import ItemAt, bulk, campaign_at
 from .runs import Run
@@ -43,7 +44,8 @@ def parse_month(text: str) -> dt.date:
     """'2015-09', '2015/9', '2015年9月' → the first day of that month."""
     match = re.match(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$", str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput(f"--month '{text}' is not a month", "write it as YYYY-MM, e.g. 2015-09")
+        raise InvalidInput(_("--month '{text}' is not a month").format(
+            text=text), _("write it as YYYY-MM, e.g. 2015-09"))
     from .dates import in_range
 
     return in_range(dt.date(int(match.group(1)), int(match.group(2)), 1), "--month")
@@ -115,11 +117,12 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     conn, run, tree, today = scope.conn, scope.run, scope.tree, scope.as_of
     last = month_end(first)
     if last < run.start_date:
-        raise InvalidInput(f"{first:%Y-%m} is before campaign '{run.key}' started "
-                           f"({run.start_date})", "give a month of the campaign")
+        raise InvalidInput(_("{first:%Y-%m} is before campaign '{key}' started ({start_date})").format(
+            first=first, key=run.key, start_date=run.start_date), _("give a month of the campaign"))
     if first > today:
-        raise InvalidInput(f"{first:%Y-%m} has not begun (business date {today})",
-                           "give this month or an earlier one, or a later --as-of")
+        raise InvalidInput(_("{first:%Y-%m} has not begun (business date {today})").format(
+            first=first, today=today),
+                           _("give this month or an earlier one, or a later --as-of"))
     as_of = min(last, today)
     d = run.definition
     rep = MonthReport(run, first, last, as_of, partial=as_of < last, unit_names=unit_names(tree),
@@ -414,8 +417,8 @@ def write_report(scope: Scope, first: dt.date, path: str) -> str:
     """Write the report to ``path`` (.md or .html); returns a note for the user, or ''."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".md", ".markdown", ".html", ".htm"):
-        raise InvalidInput(f"cannot write a report to '{os.path.basename(path)}'",
-                           "name the output FILE.md or FILE.html")
+        raise InvalidInput(_("cannot write a report to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.md or FILE.html"))
     rep = build(scope, first)
     if ext in (".md", ".markdown"):
         text = to_markdown(rep)

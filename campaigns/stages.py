@@ -38,9 +38,9 @@ def close(scope: Scope, key: str, force: bool = False) -> list[str]:
     _require_override(run, actor, force)
     row = conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.key == key)).first()
     if row is None:
-        raise InvalidInput(f"unknown stage '{key}'", "see 'rectify campaign status'")
+        raise InvalidInput(_("unknown stage '{key}'").format(key=key), _("see 'rectify campaign status'"))
     if row.state != "open":
-        raise Refused(f"stage '{key}' is {row.state}, not open")
+        raise Refused(_("stage '{key}' is {state}, not open").format(key=key, state=row.state))
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
     with recording(conn, run.id, run.key, STAGE, actor.key, as_of):
         return [_close(conn, run, ctx, row, force)]
@@ -49,8 +49,8 @@ def close(scope: Scope, key: str, force: bool = False) -> list[str]:
 def _require_override(run: Run, actor: Actor, force: bool) -> None:
     if force and not any(run.definition.roles[r].overrides for r in actor.roles
                          if r in run.definition.roles):
-        raise Refused(f"'{actor.key}' may not force a stage change",
-                      "only a role with 'overrides: true' in the definition may use --force")
+        raise Refused(_("'{key}' may not force a stage change").format(key=actor.key),
+                      _("only a role with 'overrides: true' in the definition may use --force"))
 
 
 def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[str]:
@@ -66,7 +66,8 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+        raise Refused(_("campaign '{key}' concluded on {concluded_on}").format(
+            key=run.key, concluded_on=run.concluded_on))
     _require_override(run, actor, force)
     rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
     pending = [r for r in rows if r.state == "pending"]
@@ -76,10 +77,10 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
             import difflib
 
             close = difflib.get_close_matches(to, [r.key for r in rows], n=1)
-            raise InvalidInput(f"unknown stage '{to}'", f"did you mean '{close[0]}'?" if close
+            raise InvalidInput(_("unknown stage '{to}'").format(to=to), f"did you mean '{close[0]}'?" if close
                                else f"stages: {', '.join(r.key for r in rows)}")
         if target.state != "pending":
-            raise Refused(f"stage '{to}' is already {target.state}")
+            raise Refused(_("stage '{to}' is already {state}").format(to=to, state=target.state))
     else:
         target = pending[0] if pending else None
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
@@ -138,8 +139,9 @@ def stage_for(run: Run, found_on: dt.date) -> str | None:
     stages attributes nothing)."""
     key = attributed_stage(run, found_on)
     if key is None and run.definition.stages:
-        raise InvalidInput(f"{found_on} is outside every stage's window, so the item belongs "
-                           "to no stage", f"give a date within a window: {stage_windows(run)}")
+        raise InvalidInput(_("{found_on} is outside every stage's window, so the item belongs to no "
+                             "stage").format(found_on=found_on), _("give a date within a window: "
+                                                                   "{value}").format(value=stage_windows(run)))
     return key
 
 
@@ -244,8 +246,9 @@ def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: 
                          figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id},
                          stream=run.key)
     if not decided.ok:
-        raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): {decided.reasons()}",
-                      "wait until the conditions hold, or an authorised actor may --force")
+        raise Refused(_("cannot {verb} stage '{key}' ({title}): {value}").format(
+            verb=verb, key=spec.key, title=spec.title, value=decided.reasons()),
+                      _("wait until the conditions hold, or an authorised actor may --force"))
     apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
     text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))
     forced = bool(decided.moves[0].payload and decided.moves[0].payload.get("overridden"))

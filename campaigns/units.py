@@ -15,6 +15,7 @@ from engine.core.errors import EngineError, InvalidInput, NotFound
 
 from .admins import require_admin
 from .events import Origin, UnitAdded, site_entry, write_site
+from .i18n import _
 from .tables import UNITS as U, insert_id
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class UnitTree:
             return self.by_code[text]
         parts = [p for p in text.split("/") if p]
         if not parts:
-            raise InvalidInput("empty unit name", "give a unit code or title")
+            raise InvalidInput(_("empty unit name"), _("give a unit code or title"))
         matches = [u for u in self.by_id.values()
                    if u.title == parts[-1] and self._ancestors_match(u, parts[:-1])]
         if len(matches) == 1:
@@ -97,11 +98,12 @@ class UnitTree:
 
             names = list(self.by_code) + [u.title for u in self.by_id.values()]
             close = difflib.get_close_matches(parts[-1], names, n=1)
-            raise NotFound(f"unknown unit '{text}'",
+            raise NotFound(_("unknown unit '{text}'").format(text=text),
                            f"did you mean '{close[0]}'?" if close else "see 'rectify unit list'")
         options = ", ".join(f"{self.title_path(u)} ({u.code})" for u in matches[:5])
-        raise InvalidInput(f"unit '{text}' is ambiguous: {len(matches)} units have that title",
-                           f"give its code or path: {options}")
+        raise InvalidInput(_("unit '{text}' is ambiguous: {count} units have that title").format(
+            text=text, count=len(matches)),
+                           _("give its code or path: {options}").format(options=options))
 
     def _ancestors_match(self, unit: UnitRow, titles: list[str]) -> bool:
         node = unit
@@ -126,12 +128,12 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
     administrator (``origin``: the imported file's row)."""
     actor = require_admin(conn, actor)
     if not CODE.fullmatch(code):
-        raise InvalidInput(f"unit code '{code}' is not valid",
-                           "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
+        raise InvalidInput(_("unit code '{code}' is not valid").format(code=code),
+                           _("use letters, digits, '-', '_' or '.', e.g. czj or xc-01"))
     if code in tree.by_code:
-        raise InvalidInput(f"unit code '{code}' already exists", "choose another code")
+        raise InvalidInput(_("unit code '{code}' already exists").format(code=code), _("choose another code"))
     if not title.strip():
-        raise InvalidInput("a unit needs a title", "give --title")
+        raise InvalidInput(_("a unit needs a title"), _("give --title"))
     parent_row = tree.find(parent) if parent else None
     path = (parent_row.path if parent_row else "") + "/" + code
     depth = parent_row.depth + 1 if parent_row else 0

@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .i18n import _
 from .safecells import as_text_cell
 from .tabular import Sheet, check_file, size_text
 
@@ -54,27 +55,28 @@ def _check_workbook(path: str, max_bytes: int) -> None:
         with open(path, "rb") as fh:
             blob = fh.read(min(os.path.getsize(path), 4 * 1024 * 1024))
         if "EncryptionInfo".encode("utf-16-le") in blob:
-            raise InvalidInput(f"{path} is password-protected (encrypted)",
-                               "open it in Excel or WPS, remove the password "
-                               "(文件 → 信息 → 保护工作簿), save, and import again")
-        raise InvalidInput(f"{path} is an old Excel 97-2003 (.xls) workbook",
-                           "save it as .xlsx (Excel workbook) or CSV and import that")
+            raise InvalidInput(_("{path} is password-protected (encrypted)").format(path=path),
+                               _("open it in Excel or WPS, remove the password (文件 → 信息 → "
+                                 "保护工作簿), save, and import again"))
+        raise InvalidInput(_("{path} is an old Excel 97-2003 (.xls) workbook").format(path=path),
+                           _("save it as .xlsx (Excel workbook) or CSV and import that"))
     if not head.startswith(ZIP_MAGIC):
-        raise InvalidInput(f"{path} is not an Excel workbook (.xlsx)",
-                           "save it from Excel or WPS as .xlsx, or as CSV")
+        raise InvalidInput(_("{path} is not an Excel workbook (.xlsx)").format(path=path),
+                           _("save it from Excel or WPS as .xlsx, or as CSV"))
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             if "xl/workbook.xml" not in names:
-                raise InvalidInput(f"{path} is a zip file but not an Excel workbook",
-                                   "save it from Excel or WPS as .xlsx")
+                raise InvalidInput(_("{path} is a zip file but not an Excel workbook").format(path=path),
+                                   _("save it from Excel or WPS as .xlsx"))
             unpacked = sum(info.file_size for info in zf.infolist())
     except zipfile.BadZipFile:
-        raise InvalidInput(f"{path} is damaged: not a readable .xlsx workbook",
-                           "open and re-save it in Excel or WPS, or export CSV") from None
+        raise InvalidInput(_("{path} is damaged: not a readable .xlsx workbook").format(path=path),
+                           _("open and re-save it in Excel or WPS, or export CSV")) from None
     if unpacked > EXPANSION_LIMIT * max_bytes:
-        raise InvalidInput(f"{path} unpacks to {size_text(unpacked)}, too large to import",
-                           "split the workbook, or raise the limit with --max-size")
+        raise InvalidInput(_("{path} unpacks to {value}, too large to import").format(
+            path=path, value=size_text(unpacked)),
+                           _("split the workbook, or raise the limit with --max-size"))
 
 
 @contextmanager
@@ -88,11 +90,12 @@ def open_sheet(path: str, sheet: str | None, max_bytes: int) -> Iterator[Sheet]:
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             wb = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise InvalidInput(f"{path} is damaged: {type(exc).__name__}: {exc}",
-                           "open and re-save it in Excel or WPS, or export CSV") from None
+        raise InvalidInput(_("{path} is damaged: {name__}: {exc}").format(
+            path=path, name__=type(exc).__name__, exc=exc),
+                           _("open and re-save it in Excel or WPS, or export CSV")) from None
     except Exception as exc:  # openpyxl raises many kinds on malformed XML
-        raise InvalidInput(f"{path} cannot be read as a workbook: {exc}",
-                           "open and re-save it in Excel or WPS, or export CSV") from None
+        raise InvalidInput(_("{path} cannot be read as a workbook: {exc}").format(path=path, exc=exc),
+                           _("open and re-save it in Excel or WPS, or export CSV")) from None
     try:
         names = list(wb.sheetnames)
         ws = _choose(wb, names, sheet, path)
@@ -105,15 +108,16 @@ def open_sheet(path: str, sheet: str | None, max_bytes: int) -> Iterator[Sheet]:
 
 def _choose(wb: Any, names: list[str], sheet: str | None, path: str) -> Any:
     if not names:
-        raise InvalidInput(f"{path} has no sheets", "save a workbook with the ledger in it")
+        raise InvalidInput(_("{path} has no sheets").format(
+            path=path), _("save a workbook with the ledger in it"))
     if sheet is None:
         return wb[names[0]]
     if sheet in names:
         return wb[sheet]
     if sheet.isdigit() and 1 <= int(sheet) <= len(names):
         return wb[names[int(sheet) - 1]]
-    raise NotFound(f"{path} has no sheet '{sheet}'",
-                   f"sheets: {', '.join(names)} (give a name or a number from 1)")
+    raise NotFound(_("{path} has no sheet '{sheet}'").format(path=path, sheet=sheet),
+                   _("sheets: {names} (give a name or a number from 1)").format(names=', '.join(names)))
 
 
 def _rows(ws: Any, path: str) -> Iterator[tuple[int, Sequence[Any]]]:
@@ -123,12 +127,14 @@ def _rows(ws: Any, path: str) -> Iterator[tuple[int, Sequence[Any]]]:
             for number, cells in enumerate(ws.iter_rows(), start=1):
                 yield number, tuple(_value(c) for c in cells)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
-        raise InvalidInput(f"{path} is damaged part-way through sheet '{ws.title}': {exc}",
-                           "open and re-save it in Excel or WPS, or export CSV") from None
+        raise InvalidInput(_("{path} is damaged part-way through sheet '{title}': {exc}").format(
+            path=path, title=ws.title, exc=exc),
+                           _("open and re-save it in Excel or WPS, or export CSV")) from None
     except Exception as exc:
         if type(exc).__module__.startswith(("xml", "lxml", "zlib")) or "zlib" in str(exc):
-            raise InvalidInput(f"{path} is damaged part-way through sheet '{ws.title}': {exc}",
-                               "open and re-save it in Excel or WPS, or export CSV") from None
+            raise InvalidInput(_("{path} is damaged part-way through sheet '{title}': {exc}").format(
+                path=path, title=ws.title, exc=exc),
+                               _("open and re-save it in Excel or WPS, or export CSV")) from None
         raise
 
 

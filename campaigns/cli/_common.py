@@ -86,6 +86,7 @@ OUTPUT_HINT = "'-o' / '--output'"
 def output_file(path: str, extensions: tuple[str, ...], what: str) -> str:
     """An output file's name, checked before any work: a wrong extension is a usage error
     (exit 2) in every command that writes a file (docs/cli.md, "Exit codes")."""
+    import errno
     import os
 
     from campaigns.i18n import _
@@ -103,7 +104,6 @@ def output_file(path: str, extensions: tuple[str, ...], what: str) -> str:
 
         raise EnvironmentProblem(
             _("cannot write or read {name}: {reason}").format(
-                name=path, reason=_("folder '{folder}' does not exist").format(
-                    folder=os.path.dirname(path) or folder)),
+                name=path, reason=os.strerror(errno.ENOENT)),
             _("check the folder exists and may be written"))
     return path

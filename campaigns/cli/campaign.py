@@ -98,7 +98,7 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
     with database(db).write() as conn:
         scope = scope_of(conn, load_run(conn, key), as_of, actor)
         if close_ and to:
-            raise click.UsageError("give --to or --close, not both")
+            raise click.UsageError(_("give --to or --close, not both"))
         lines = (close_stage(scope, close_, force) if close_
                  else advance_stage(scope, to, force))
     click.echo("\n".join(lines))

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _
 from engine.core.errors import EngineError, ExitCode
 
 from ._common import ACTOR, common, database
@@ -28,7 +29,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     was due.  Ticking the same date twice changes nothing the second time.
     """
     if every == bool(campaign):
-        raise click.UsageError("give a CAMPAIGN or --all (not both)")
+        raise click.UsageError(_("give a CAMPAIGN or --all (not both)"))
     database_ = database(db)
     if every:
         from campaigns.clock import running
@@ -52,7 +53,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
             if not every:
                 raise
             failed += 1
-            click.echo(f"Error: {key}: {exc.format()}", err=True)
+            click.echo(_("Error: {key}: {value}").format(key=key, value=exc.format()), err=True)
             continue
         reports.append(report.as_dict())
         if fmt == "table":
@@ -63,7 +64,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
         emit([{"campaign": r["campaign"], **s} for r in reports for s in r["steps"]], "csv",
              ["campaign", "date", "rule", "title", "count", "new_deadline"])
     if every and not keys and fmt == "table":
-        click.echo("no running campaigns")
+        click.echo(_("no running campaigns"))
     if failed:
         raise click.exceptions.Exit(int(ExitCode.INVALID))
 
@@ -87,7 +88,8 @@ def _tick_one(db: Any, key: str, as_of: str | None, dry_run: bool) -> Any:
 
 def _print(report: Any) -> None:
     if report.concluded:
-        click.echo(f"{report.campaign}: concluded on {report.concluded}; its clock has stopped")
+        click.echo(_("{campaign}: concluded on {concluded}; its clock has stopped").format(
+            campaign=report.campaign, concluded=report.concluded))
         return
     span = (str(report.as_of) if report.first == report.as_of
             else f"{report.first} .. {report.as_of}")
@@ -103,7 +105,7 @@ def _print(report: Any) -> None:
             f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
     refusals = [f"{s.rule}: {r}" for s in report.steps for r in s.refused]
     for line in [*refusals, *report.waiting]:
-        click.echo(f"not done: {line}")
+        click.echo(_("not done: {line}").format(line=line))
     verb = "would change" if report.dry_run else "changed"
     click.echo(f"{verb} {report.changes}" if report.changes else "nothing due")
 
@@ -187,14 +189,17 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
                                       office=office)
     for doc in docs if issue else ():
         reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
-        click.echo(f"issued {doc.number} to {doc.to} ({doc.level_title}, {doc.issued_on}, "
-                   f"{len(doc.rows)} item(s){reply})")
+        click.echo(_("issued {number} to {to} ({level_title}, {issued_on}, {count} item(s){reply})").format(
+            number=doc.number, to=doc.to, level_title=doc.level_title, issued_on=doc.issued_on,
+            count=len(doc.rows), reply=reply))
     units = len({d.unit.code for d in docs})
     listed = sum(len(d.rows) for d in docs)
     to_office = (f" and {len(office)} page(s) of notices to the office ("
                  f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
-    click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s)"
-               f"{to_office}: {', '.join(written) or 'nothing written'}")
+    click.echo(_("{count} document(s) listing {listed} notice(s) for {units} unit(s){to_office}: "
+                 "{value}").format(
+                     count=len(docs), listed=listed, units=units, to_office=to_office,
+                     value=", ".join(written) or _("nothing written")))
 
 
 def _targets(folder: str | None, output: str | None,
@@ -207,13 +212,15 @@ def _targets(folder: str | None, output: str | None,
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         if ext in ("html", "docx", "pdf"):
             if doc_format and doc_format != ext:
-                raise click.UsageError(f"-o {output} is a .{ext} file but --format is {doc_format}: "
-                                       f"give a .{doc_format} file, or a folder")
+                raise click.UsageError(_("-o {output} is a .{ext} file but --format is {doc_format}: give a "
+                                         ".{doc_format} file, or a folder").format(
+                                             output=output, ext=ext, doc_format=doc_format))
             single, doc_format = output, ext
         elif folder is not None:
-            raise click.UsageError("give --html DIR or -o DIR, not both")
+            raise click.UsageError(_("give --html DIR or -o DIR, not both"))
         else:
             folder = output
     if folder is not None and output is None and doc_format not in (None, "html"):
-        raise click.UsageError(f"--html writes HTML: use -o DIR --format {doc_format}")
+        raise click.UsageError(_("--html writes HTML: use -o DIR --format {doc_format}").format(
+            doc_format=doc_format))
     return single, folder, doc_format or "html"

@@ -215,7 +215,7 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
 
     all_codes = list(codes) + (_codes_in(from_file) if from_file else [])
     if not all_codes:
-        raise click.UsageError("give at least one item CODE (or --from-file)")
+        raise click.UsageError(_("give at least one item CODE (or --from-file)"))
     day = parse_date(as_of, "--as-of") if as_of else today()
     params = {"deadline": parse_date(deadline, "--deadline")} if deadline else {}
     with database(db).write() as conn:
@@ -327,14 +327,15 @@ def _codes_in(path: str) -> list[str]:
     from engine.core.files import regular_file
 
     if regular_file(path, "--from-file") > 10 * 1024 * 1024:
-        raise InvalidInput(f"--from-file {path} is larger than 10 MB", "split the list")
+        raise InvalidInput(_("--from-file {path} is larger than 10 MB").format(
+            path=path), _("split the list"))
     with open(path, "rb") as fh:
         raw = fh.read()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"--from-file {path} is not UTF-8 text",
-                           "give a text file with one item code a line") from None
+        raise InvalidInput(_("--from-file {path} is not UTF-8 text").format(path=path),
+                           _("give a text file with one item code a line")) from None
     codes: list[str] = []
     bad: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -345,8 +346,8 @@ def _codes_in(path: str) -> list[str]:
             bad.append(str(number))
     if bad:
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise InvalidInput(f"--from-file {path}: line(s) {', '.join(bad[:10])}{more} hold no "
-                           "item code", "one code a line, e.g. WGBW-2015-0042")
+        raise InvalidInput(_("--from-file {path}: line(s) {names}{more} hold no item code").format(
+            path=path, names=', '.join(bad[:10]), more=more), _("one code a line, e.g. WGBW-2015-0042"))
     return codes
 
 

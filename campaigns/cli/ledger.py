@@ -23,7 +23,8 @@ def parse_size(text: str) -> int:
     """'50MB', '200 KB', '1048576' → bytes."""
     match = SIZE.match(str(text))
     if not match:
-        raise click.BadParameter(f"'{text}' is not a size; write e.g. 50MB, 500KB or 1048576",
+        raise click.BadParameter(_("'{text}' is not a size; write e.g. 50MB, 500KB or 1048576").format(
+            text=text),
                                  param_hint="--max-size")
     unit = (match.group(2) or "b")[0].lower()
     return int(float(match.group(1)) * UNITS[unit])

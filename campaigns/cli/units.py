@@ -46,7 +46,7 @@ def unit_import(file: str, actor: str | None, db: str | None, as_of: str | None)
     day = as_of_date(as_of)
     with database(db).write() as conn:
         n = import_units(conn, file, rows, actor=actor, day=day)
-    click.echo(f"imported {n} unit(s)")
+    click.echo(_("imported {n} unit(s)").format(n=n))
 
 
 @unit.command("list")
@@ -60,7 +60,8 @@ def unit_list(fmt: str, db: str | None) -> None:
         rows = list_units(UnitTree.load(conn))
     if fmt == "table":
         for r in rows:
-            click.echo(f"{'  ' * r['depth']}{r['title']}  [{r['code']}]")
+            click.echo(_("{value}{title}  [{code}]").format(
+                value='  ' * r['depth'], title=r['title'], code=r['code']))
         return
     emit(rows, fmt)
 
@@ -103,7 +104,7 @@ def person_import(file: str, actor: str | None, db: str | None, as_of: str | Non
     day = as_of_date(as_of)
     with database(db).write() as conn:
         n = import_people(conn, file, rows, actor=actor, day=day)
-    click.echo(f"imported {n} person(s)")
+    click.echo(_("imported {n} person(s)").format(n=n))
 
 
 @person.command("list")
@@ -131,4 +132,4 @@ def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | 
 
     with database(db).write() as conn:  # deactivate checks the actor is an administrator
         deactivate(conn, key, actor=actor, day=as_of_date(as_of))
-    click.echo(f"deactivated {key}")
+    click.echo(_("deactivated {key}").format(key=key))

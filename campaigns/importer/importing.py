@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, Refused
 
 from ..batches import IMPORT, recording
@@ -103,7 +104,8 @@ def _refuse(scope: Scope, options: Options) -> None:
     run = scope.run
     require_forward(run, scope.as_of, dry_run=options.dry_run)
     if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+        raise Refused(_("campaign '{key}' concluded on {concluded_on}").format(
+            key=run.key, concluded_on=run.concluded_on))
 
 
 def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
@@ -182,8 +184,8 @@ class _Writer:
         self.refused += refusals(self.run, self.actor, self.header, self.sheet, fresh, changed)
         if any("source" not in p.values for p in fresh):
             if self.default_source is None:
-                raise InvalidInput("the definition lists no sources and the file gives none",
-                                   "add a 问题来源 column")
+                raise InvalidInput(_("the definition lists no sources and the file gives none"),
+                                   _("add a 问题来源 column"))
             self.result.default_source = self.default_source
         if self.options.dry_run:
             self.result.new += [f"(new) {p.key}" for p in fresh]
@@ -202,8 +204,9 @@ class _Writer:
         """Raise (rolling the savepoint back) if anything stood in the way."""
         problems = self.checker.problems
         if not self.result.rows and not problems:
-            raise InvalidInput(f"{self.path}: no rows below the header (row {self.header.row})",
-                               "add the items under the header row")
+            raise InvalidInput(_("{path}: no rows below the header (row {row})").format(
+                path=self.path, row=self.header.row),
+                               _("add the items under the header row"))
         if problems:
             raise ImportProblems(self.path, sorted(problems, key=lambda p: (p.where.row,
                                                                              p.where.column or 0)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from ..tables import PEOPLE as P
@@ -36,8 +37,8 @@ class PeopleIndex:
             return self.by_key[text]
         found = self.by_name.get(text, [])
         if not found:
-            raise InvalidInput(f"unknown person '{text}'",
-                               "give a person key or a name; add people with 'rectify person add'")
+            raise InvalidInput(_("unknown person '{text}'").format(text=text),
+                               _("give a person key or a name; add people with 'rectify person add'"))
         if len(found) == 1:
             return found[0][0]
         paths = {uid: u.path for uid, u in self.tree.by_id.items()}
@@ -53,5 +54,6 @@ class PeopleIndex:
         options = ", ".join(
             f"{k} ({self.tree.title_path(self.tree.by_id[u]) if u else 'no unit'})"
             for _, k, u in found[:5])
-        raise InvalidInput(f"'{text}' is ambiguous: {len(found)} people of that name",
-                           f"give the person key instead: {options}")
+        raise InvalidInput(_("'{text}' is ambiguous: {count} people of that name").format(
+            text=text, count=len(found)),
+                           _("give the person key instead: {options}").format(options=options))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.errors import EngineError, InvalidInput
 
 from ..context import Scope
@@ -62,7 +63,7 @@ class RowChecker:
         self.fill = self._merged_fill()
         self.wanted: dict[int, set[int]] = {}
         for cells in self.fill.values():
-            for _, (row, col) in cells:
+            for _cell, (row, col) in cells:
                 self.wanted.setdefault(row, set()).add(col)
         self.anchors: dict[tuple[int, int], Any] = {}
 
@@ -168,8 +169,8 @@ class RowChecker:
         text = cell_text(value)
         limit = LIMITS.get(name)
         if limit is not None and len(text) > limit:
-            raise InvalidInput(f"{self._label(name)} is {len(text)} characters long; at most "
-                               f"{limit} fit", "shorten it")
+            raise InvalidInput(_("{value} is {count} characters long; at most {limit} fit").format(
+                value=self._label(name), count=len(text), limit=limit), _("shorten it"))
         if name in DATE_FIELDS:
             key = (name, text) if not isinstance(value, (int, float)) else None
             if key and key in self.cache:

@@ -178,7 +178,7 @@ GUARDS = [
     GuardDef("min_done_share", min_done_share, "at least a share of a machine's subjects is done",
              {"machine": Param(str), "share": Param((float, int)),
               "stage": Param(bool, required=False, description="count only this stage's")},
-             title="{machine} 完成比例不低于 {share:.0%}"),
+             title="{machine}完成比例不低于 {share:.0%}"),
     GuardDef("note_required", note_required, "the actor gives a reason", title="需填写说明"),
     GuardDef("param_required", param_required, "the caller supplies a value",
              {"name": Param(str, refers="param")}, title="需提供参数 {name}"),

@@ -17,6 +17,7 @@ from .errors import Problem
 from .plugins import ActionDef, GuardDef
 from .registry import Registry
 from .spec import Duration, split_call
+from .text import Text
 from .yamlsource import Document, Path
 
 
@@ -241,12 +242,14 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
                 continue
             close = difflib.get_close_matches(extra, allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-            yield Problem("unknown-key", f"unknown key '{extra}'", doc.locate((*path, extra)), hint)
+            yield Problem("unknown-key", Text("unknown key '{extra}'", extra=extra),
+                          doc.locate((*path, extra)), hint)
         return
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        yield Problem("missing-key", f"missing required key '{missing}' in {where}",
-                      doc.locate(path), "see docs/definitions.md for the section's keys")
+        yield Problem("missing-key", Text("missing required key '{missing}' in "
+                                          "{where}", missing=missing, where=where),
+                      doc.locate(path), Text("see docs/definitions.md for the section's keys"))
         return
     if error.validator == "oneOf" and error.context:
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))

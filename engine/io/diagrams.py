@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.core.text import Text
+
 from ..core.errors import EnvironmentProblem, InvalidInput
 from ..core.explain import Firing
 from ..core.spec import CallRef, LadderSpec, MachineSpec, TimerSpec
@@ -252,7 +254,7 @@ def timeline_graph(lanes: Sequence[Lane], *, title: str = "", note: Sequence[str
     pinned (``neato``), so overlapping windows overlap on the axis exactly as they do in time.
     """
     if not lanes:
-        raise InvalidInput("nothing to draw: no stages", "add stages to the definition")
+        raise InvalidInput(Text("nothing to draw: no stages"), Text("add stages to the definition"))
     first = min(lane.start for lane in lanes)
     last = max(lane.end for lane in lanes)
     if today is not None and first - dt.timedelta(days=45) <= today <= last + dt.timedelta(days=45):
@@ -474,7 +476,7 @@ def render(graph: graphviz.Digraph, path: str) -> str:
     """
     fmt = os.path.splitext(path)[1].lower().lstrip(".")
     if fmt not in FORMATS:
-        raise InvalidInput(f"cannot write '{path}': unsupported format '.{fmt}'",
+        raise InvalidInput(Text("cannot write '{path}': unsupported format '.{fmt}'", path=path, fmt=fmt),
                            "give a file ending in " + ", ".join("." + f for f in FORMATS))
     if fmt == "dot":
         _write(path, graph.source.encode("utf-8"))
@@ -487,14 +489,15 @@ def render(graph: graphviz.Digraph, path: str) -> str:
         source = os.path.splitext(path)[0] + ".dot"
         _write(source, graph.source.encode("utf-8"))
         raise EnvironmentProblem(
-            f"cannot draw {path}: Graphviz's 'dot' program is not on PATH "
-            f"(the diagram's DOT source is in {source})",
-            f"install it: {install_hint()}; then run this again, or: "
-            f"dot -T{fmt} {source} -o {path}") from None
+            Text("cannot draw {path}: Graphviz's 'dot' program is not on PATH (the diagram's DOT source is "
+                 "in {source})", path=path, source=source),
+            Text("install it: {value}; then run this again, or: dot -T{fmt} {source} -o "
+                 "{path}", value=install_hint(), fmt=fmt, source=source, path=path)) from None
     except graphviz.CalledProcessError as exc:
         stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
-        raise EnvironmentProblem(f"Graphviz failed to draw {path}: {stderr.strip() or exc}",
-                                 "check the Graphviz installation ('dot -V')") from None
+        raise EnvironmentProblem(Text("Graphviz failed to draw {path}: "
+                                      "{value}", path=path, value=stderr.strip() or exc),
+                                 Text("check the Graphviz installation ('dot -V')")) from None
     _write(path, data)
     return path
 
@@ -504,6 +507,6 @@ def _write(path: str, data: bytes) -> None:
         with open(path, "wb") as fh:
             fh.write(data)
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write {path}: {exc.strerror}",
-                                 "choose a writable folder with -o") from None
+        raise EnvironmentProblem(Text("cannot write {path}: {strerror}", path=path, strerror=exc.strerror),
+                                 Text("choose a writable folder with -o")) from None
 

@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import Column, Integer, String, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from engine.core.text import Text
+
 from ..core.chain import ALG, GENESIS, Link, digest, utc_text
 from ..core.errors import Conflict, EnvironmentProblem
 from ..core.moves import Edit, Move
@@ -85,8 +87,8 @@ def lock_heads(conn: Connection, streams: Collection[str]) -> dict[str, tuple[in
     for stream in sorted(streams):
         rows = _HEAD.rows(conn, {"stream": stream})
         if not rows:
-            raise EnvironmentProblem(f"the event log '{stream}' has no chain head",
-                                     "run 'rectify init' to upgrade the database")
+            raise EnvironmentProblem(Text("the event log '{stream}' has no chain head", stream=stream),
+                                     Text("run 'rectify init' to upgrade the database"))
         heads[stream] = (rows[0][0], rows[0][1])
     return heads
 
@@ -215,5 +217,5 @@ def _event_statement(table: Table) -> Prepared:
 
 def _changed(name: str, subject_id: int | None) -> Conflict:
     what = f"{name} {subject_id}" if subject_id is not None else name
-    return Conflict(f"changed by someone else while you worked ({what})",
-                    "retry: the command reads the new state first")
+    return Conflict(Text("changed by someone else while you worked ({what})", what=what),
+                    Text("retry: the command reads the new state first"))
