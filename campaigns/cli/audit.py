@@ -131,4 +131,5 @@ def snapshots(campaign: str | None, every: bool, as_json: bool, db: str | None,
         click.echo(json.dumps(written, ensure_ascii=False, indent=2))
         return
     for key, days in written.items():
-        click.echo(f"{key}: {len(days)} snapshot(s) written" + (f" ({', '.join(days)})" if days else ""))
+        click.echo(_("{key}: {count} snapshot(s) written").format(key=key, count=len(days))
+                   + (f" ({', '.join(days)})" if days else ""))

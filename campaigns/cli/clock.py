@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from campaigns.i18n import _
+from campaigns.i18n import _, localize
 from engine.core.errors import EngineError, ExitCode
 
 from ._common import ACTOR, common, database
@@ -93,21 +93,29 @@ def _print(report: Any) -> None:
         return
     span = (str(report.as_of) if report.first == report.as_of
             else f"{report.first} .. {report.as_of}")
-    head = f"{report.campaign}: {'would tick' if report.dry_run else 'ticked'} {span}"
-    click.echo(head + (" (dry run: nothing written)" if report.dry_run else ""))
+    if report.dry_run:
+        click.echo(_("{campaign}: would tick {span} (dry run: nothing written)").format(
+            campaign=report.campaign, span=span))
+    else:
+        click.echo(_("{campaign}: ticked {span}").format(campaign=report.campaign, span=span))
     rows = [{"date": s.day.isoformat(), "rule": s.rule, "what": s.title, "count": s.count,
              "new deadline": s.new_deadline.isoformat() if s.new_deadline else ""}
             for s in report.steps]
     if rows:
         click.echo(table(rows))
     if report.held:  # a guard that does not hold is not a failure: one line, no rows
-        click.echo("not due, guards not met: " + ", ".join(
-            f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
-    refusals = [f"{s.rule}: {r}" for s in report.steps for r in s.refused]
-    for line in [*refusals, *report.waiting]:
+        click.echo(_("not due, guards not met: {rules}").format(rules=", ".join(
+            _("{rule} ({count} item(s))").format(rule=rule, count=len(codes))
+            for rule, codes in sorted(report.held.items()))))
+    refusals = [f"{s.rule}: {localize(r)}" for s in report.steps for r in s.refused]
+    for line in [*refusals, *(localize(w) for w in report.waiting)]:
         click.echo(_("not done: {line}").format(line=line))
-    verb = "would change" if report.dry_run else "changed"
-    click.echo(f"{verb} {report.changes}" if report.changes else "nothing due")
+    if not report.changes:
+        click.echo(_("nothing due"))
+    elif report.dry_run:
+        click.echo(_("would change {changes}").format(changes=report.changes))
+    else:
+        click.echo(_("changed {changes}").format(changes=report.changes))
 
 
 @click.command("notices")
@@ -188,14 +196,14 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single,
                                       office=office)
     for doc in docs if issue else ():
-        reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
+        reply = _(", reply by {date}").format(date=doc.reply_by) if doc.reply_by else ""
         click.echo(_("issued {number} to {to} ({level_title}, {issued_on}, {count} item(s){reply})").format(
             number=doc.number, to=doc.to, level_title=doc.level_title, issued_on=doc.issued_on,
             count=len(doc.rows), reply=reply))
     units = len({d.unit.code for d in docs})
     listed = sum(len(d.rows) for d in docs)
-    to_office = (f" and {len(office)} page(s) of notices to the office ("
-                 f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
+    to_office = _(" and {pages} page(s) of notices to the office ({rows} row(s))").format(
+        pages=len(office), rows=sum(len(p.rows) for p in office)) if office else ""
     click.echo(_("{count} document(s) listing {listed} notice(s) for {units} unit(s){to_office}: "
                  "{value}").format(
                      count=len(docs), listed=listed, units=units, to_office=to_office,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from campaigns import wording
-from campaigns.i18n import _, ngettext
+from campaigns.i18n import _, localize, ngettext
 
 from ._common import ACTOR, common, database, scope_of, viewing
 
@@ -345,7 +345,7 @@ def _codes_in(path: str) -> list[str]:
         elif code:
             bad.append(str(number))
     if bad:
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        more = _(" and {count} more").format(count=len(bad) - 10) if len(bad) > 10 else ""
         raise InvalidInput(_("--from-file {path}: line(s) {names}{more} hold no item code").format(
             path=path, names=', '.join(bad[:10]), more=more), _("one code a line, e.g. WGBW-2015-0042"))
     return codes
@@ -398,14 +398,16 @@ def undo(code: str, note: str, actor: str | None, db: str | None, as_of: str | N
 
 
 def _undone_message(subject: str, done: Any) -> str:
-    lines = [f"{subject}: undid {done.what} ({done.events} event(s); {done.moves} compensating "
-             f"move(s), dated {done.as_of})"]
+    lines = [_("{subject}: undid {what} ({events} event(s); {moves} compensating move(s), dated "
+               "{date})").format(subject=subject, what=localize(done.what), events=done.events,
+                                 moves=done.moves, date=done.as_of)]
     if done.notices:
-        lines.append(f"{done.notices} notice(s) withdrawn (作废)")
+        lines.append(_("{count} notice(s) withdrawn (作废)").format(count=done.notices))
     if done.withdrawn:
-        lines.append("documents withdrawn (作废, numbers not reused): " + ", ".join(done.withdrawn))
+        lines.append(_("documents withdrawn (作废, numbers not reused): {numbers}").format(
+            numbers=", ".join(done.withdrawn)))
     if done.retired:
         shown = ", ".join(done.retired[:20]) + (" ..." if len(done.retired) > 20 else "")
-        lines.append(f"{len(done.retired)} item(s) withdrawn, counted nowhere from "
-                     f"{done.as_of} (codes not reused): {shown}")
+        lines.append(_("{count} item(s) withdrawn, counted nowhere from {date} (codes not reused): "
+                       "{codes}").format(count=len(done.retired), date=done.as_of, codes=shown))
     return "\n".join(lines)

@@ -88,21 +88,23 @@ def import_command(campaign: str, file: str, sheet: str | None, dry_run: bool,
     if fmt == "json":
         emit(result.as_dict(), "json")
         return
-    where = f"sheet '{result.sheet}', " if result.sheet else ""
-    verb = "would import" if dry_run else "imported"
+    where = _("sheet '{sheet}', ").format(sheet=result.sheet) if result.sheet else ""
     span = ""
     if result.new and not dry_run:
         span = f": {result.new[0]}" + (f" … {result.new[-1]}" if len(result.new) > 1 else "")
-    lines = [f"{file} ({where}header row {result.header_row}): {result.rows} row(s)",
-             f"{verb} {len(result.new)} new item(s){span}",
-             f"{result.unchanged} unchanged"]
+    new = (_("would import {count} new item(s)") if dry_run else _("imported {count} new item(s)"))
+    lines = [_("{file} ({where}header row {row}): {count} row(s)").format(
+                 file=file, where=where, row=result.header_row, count=result.rows),
+             new.format(count=len(result.new)) + span,
+             _("{count} unchanged").format(count=result.unchanged)]
     if result.updated:
-        lines.append(f"{'would update' if dry_run else 'updated'} {len(result.updated)}: "
+        updated = _("would update {count}: ") if dry_run else _("updated {count}: ")
+        lines.append(updated.format(count=len(result.updated))
                      + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
     if result.default_source:
-        lines.append(f"rows without 问题来源 recorded as '{result.default_source}'")
+        lines.append(_("rows without 问题来源 recorded as '{source}'").format(source=result.default_source))
     if result.ignored_columns:
-        lines.append("ignored columns: " + ", ".join(result.ignored_columns))
+        lines.append(_("ignored columns: {columns}").format(columns=", ".join(result.ignored_columns)))
     click.echo("\n".join(lines))
 
 
