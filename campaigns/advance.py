@@ -26,7 +26,7 @@ from . import events as ev
 from .batches import COMMAND, recording
 from .clock import Quiet, catch_up
 from .figures import StoreFigures
-from .i18n import _
+from .i18n import _, localize, shown
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
 from .tables import EVENTS, SUBJECT_TABLES as TABLES
@@ -78,13 +78,15 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
         decided = plan_record(conn, run, record, Request(
             trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))
         if not decided.ok:
-            refused.append(f"{record.code}: {decided.reasons()}")
+            refused.append(_("{code}: {reasons}").format(
+                code=record.code, reasons=localize([r.text() for r in decided.refusals])))
             continue
         outcomes.append(Advanced(record.code, tuple(decided.outcomes), new_deadline(decided.moves)))
         moves += decided.moves
     if refused:
-        raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
-                      "nothing was changed:\n  " + "\n  ".join(refused[:20]),
+        raise Refused(_("'{trigger}' refused for {count} of {total} item(s); nothing was changed:").format(
+            trigger=shown("trigger", trigger), count=len(refused), total=len(records))
+                      + "\n  " + "\n  ".join(refused[:20]),
                       _("run 'rectify item triggers CODE' to see what is possible now"))
     if trigger == "merge" and params and "into" in params:  # name the item it duplicates
         first = [m for m in moves if m.trigger == "merge"]

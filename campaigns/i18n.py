@@ -216,3 +216,11 @@ def chinese(value: object) -> str:
         return localize(value)
     finally:
         _current = before
+
+
+def shown(kind: str, key: str | None) -> str:
+    """A state or trigger key (``kind``: "state", "trigger") as the reader names it: its title
+    in the definition of the campaign worked on, when translating; else the key itself."""
+    if not key or not translating():
+        return key or ""
+    return _WORDS.get(kind, {}).get(key, key)

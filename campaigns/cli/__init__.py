@@ -214,9 +214,21 @@ def _click_speaks_ours() -> None:
     import click.termui
     import click.types
 
+    from campaigns.i18n import ngettext
+
     for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
                    click.termui, click.types):
         module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+    class Formatter(click.HelpFormatter):
+        """'Usage: ' as one message, so a language can close it up ('用法：rectify …')."""
+
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+    click.Context.formatter_class = Formatter
 
 
 _click_speaks_ours()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from campaigns import wording
-from campaigns.i18n import _, localize, ngettext
+from campaigns.i18n import _, localize, ngettext, shown
 
 from ._common import ACTOR, common, database, scope_of, viewing
 
@@ -226,14 +226,16 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
     elif len(advanced) == 1:
         own, *follow_ups = advanced[0].outcomes
         click.echo(_("{code}: {trigger} {source} → {dest}").format(
-            code=advanced[0].code, trigger=own.trigger, source=own.source, dest=own.dest)
+            code=advanced[0].code, trigger=shown("trigger", own.trigger),
+            source=shown("state", own.source), dest=shown("state", own.dest))
             + "".join(_("; {trigger} {source} → {dest} (automatic)").format(
-                trigger=o.trigger, source=o.source, dest=o.dest) for o in follow_ups)
+                trigger=shown("trigger", o.trigger), source=shown("state", o.source),
+                dest=shown("state", o.dest)) for o in follow_ups)
             + _new_deadline([advanced[0]]))
     else:
         line = ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
-                        len(advanced)).format(trigger=trigger, count=len(advanced))
-        then = dict.fromkeys(o.trigger for a in advanced for o in a.outcomes[1:])
+                        len(advanced)).format(trigger=shown("trigger", trigger), count=len(advanced))
+        then = dict.fromkeys(shown("trigger", o.trigger) for a in advanced for o in a.outcomes[1:])
         if then:
             line += _("; then automatically: {triggers}").format(triggers=", ".join(then))
         click.echo(line + _new_deadline(advanced))

@@ -404,7 +404,7 @@ def _suggest_trigger(definition: Definition, trigger: str) -> str:
     known = [t.trigger for m in definition.machines.values() for t in m.transitions]
     close = difflib.get_close_matches(trigger, known, n=1)
     if close:
-        return Text("did you mean '{trigger}'?", trigger=close[0])
+        return Text("did you mean '{name}'?", name=close[0])  # the key: what a command takes
     return Text("known triggers: {triggers}", triggers=", ".join(known))
 
 
