@@ -11,9 +11,11 @@ is shown; ``N_()`` only marks a string for the catalog where it must stay Englis
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import os
 import re
+from collections.abc import Iterator
 
 DOMAIN = "rectify"
 LOCALEDIR = os.path.join(os.path.dirname(__file__), "locale")
@@ -209,11 +211,18 @@ _SEEN = [0]
 def chinese(value: object) -> str:
     """``value`` in Chinese whatever language the command speaks: the words of an official
     document (督办通知书, a notice to the office) are always Chinese."""
+    with speaking("zh_CN"):
+        return localize(value)
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Everything shown inside speaks ``lang`` (a document's language), then the command's."""
     global _current
     before = _current
     try:
-        use("zh_CN")
-        return localize(value)
+        use(lang)
+        yield
     finally:
         _current = before
 
@@ -224,3 +233,13 @@ def shown(kind: str, key: str | None) -> str:
     if not key or not translating():
         return key or ""
     return _WORDS.get(kind, {}).get(key, key)
+
+
+def _install() -> None:
+    """What the engine draws itself (diagram legends) is shown through this catalogue."""
+    from engine.core.text import set_localizer
+
+    set_localizer(localize)
+
+
+_install()

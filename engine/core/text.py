@@ -73,3 +73,18 @@ def joined(parts: Iterable[str], sep: str = "; ") -> Text:
     items = list(parts)
     return Text(sep.join("{p" + str(i) + "}" for i in range(len(items))),
                 **{f"p{i}": p for i, p in enumerate(items)})
+
+
+_LOCALIZE: list[Callable[[Any], str]] = [str]
+
+
+def set_localizer(localize_fn: Callable[[Any], str]) -> None:
+    """A plugin that speaks another language installs how a message is shown (it receives a
+    ``Text`` or a plain ``str``).  The engine itself never picks a language."""
+    _LOCALIZE[0] = localize_fn
+
+
+def shown(message: Any) -> str:
+    """``message`` as the installed localizer shows it (plain English by default): for text the
+    engine draws itself, such as the legends of diagrams."""
+    return _LOCALIZE[0](message)

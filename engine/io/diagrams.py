@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.core.text import Text
+from engine.core.text import Text, shown
 
 from ..core.errors import EnvironmentProblem, InvalidInput
 from ..core.explain import Firing
@@ -162,14 +162,14 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
     top = max(waiting, default=0)
     legend = list(note)
     if counts is not None:
-        legend.append(f"{total} in all; fill: how many wait in a state (darker = more); "
-                      "double border: done states")
+        legend.append(shown(Text("{total} in all; fill: how many wait in a state (darker = more); "
+                                 "double border: done states", total=total)))
         unknown = {k: v for k, v in counts.items() if k not in {s.key for s in spec.states}}
         if unknown:
-            legend.append("in states the definition does not have: "
-                          + ", ".join(f"{k} {v}" for k, v in sorted(unknown.items())))
+            legend.append(shown(Text("in states the definition does not have: {states}", states=", ".join(
+                f"{k} {v}" for k, v in sorted(unknown.items())))))
     else:
-        legend.append("double border: done states")
+        legend.append(shown(Text("double border: done states")))
     g = digraph(spec.name, title or spec.title, legend, rankdir="LR", nodesep="0.35",
                 ranksep="0.7")
     g.node("__initial__", label="", shape="circle", style="filled", fillcolor="black",
@@ -200,7 +200,8 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
         elif firings is None:
             for timer in timers:
                 if timer.machine == spec.name and timer.trigger == t.trigger:
-                    since = "past the deadline" if timer.from_deadline else f"in {timer.state}"
+                    since = shown(Text("past the deadline")) if timer.from_deadline else \
+                        shown(Text("in {state}", state=timer.state))
                     lines.append(_small(f"timer: {timer.after} {since}", "#08519c"))
         for call in t.guards:
             lines += [_small(part, "#8c2d04") for part in wrap_words(f"[{guard_text(call)}]", 30)]
@@ -356,9 +357,10 @@ def ladder_graph(spec: LadderSpec, counts: Mapping[str | None, int] | None = Non
     top = max(counts.values(), default=0) if counts else 0
     legend = list(note)
     if spec.hold_states:
-        legend.append("paused in: " + ", ".join(sorted(spec.hold_states)))
+        legend.append(shown(Text("paused in: {states}", states=", ".join(sorted(spec.hold_states)))))
     if spec.stop_states:
-        legend.append("leaves the ladder in: " + ", ".join(sorted(spec.stop_states)))
+        legend.append(shown(Text("leaves the ladder in: {states}",
+                                 states=", ".join(sorted(spec.stop_states)))))
     g = digraph("ladder", title, legend, rankdir="LR", nodesep="0.3", ranksep="0.55")
     previous = "__base__"
     base_rows = [f"<B>{esc(base)}</B>"]
@@ -374,7 +376,7 @@ def ladder_graph(spec: LadderSpec, counts: Mapping[str | None, int] | None = Non
                 _small(level.key, MUTED if ink == "black" else ink)]
         rows += [_small(line, ink) for line in wrap(level.action, 26)]
         if level.new_deadline is not None:
-            rows.append(_small(f"new deadline: +{level.new_deadline}", ink))
+            rows.append(_small(shown(Text("new deadline: +{limit}", limit=level.new_deadline)), ink))
         if counts is not None:
             rows.append(_count(n, total, ink))
         g.node(level.key, label=_rows(*rows), shape="box", style="rounded,filled",
