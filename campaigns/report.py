@@ -205,12 +205,12 @@ def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, Item
         for lo in range(0, len(inside), 500):
             part = _MONTH + (R.c.item_id.in_(inside[lo:lo + 500]),)
             count += conn.execute(select(func.count()).select_from(
-                N.join(R, R.c.id == N.c.rectification_id)).where(*part)).scalar_one()
+                N.join(R, R.c.id == N.c.rectification_id)).where(*part), month).scalar_one()
             rows += conn.execute(
                 select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
                        N.c.action, R.c.item_id, N.c.id)
                 .select_from(N.join(R, R.c.id == N.c.rectification_id))
-                .where(*part).order_by(N.c.issued_on, N.c.id).limit(LIST_LIMIT)).all()
+                .where(*part).order_by(N.c.issued_on, N.c.id).limit(LIST_LIMIT), month).all()
         rows = [tuple(r[:7]) for r in sorted(rows, key=lambda r: (r[1], r[7]))[:LIST_LIMIT]]
     # each item's code and unit from the campaign already read (joining the items table for
     # them would double the read); an item the replay does not hold is read by itself
