@@ -107,8 +107,10 @@ def test_a_missing_folder_is_an_environment_problem_everywhere(cli: Cli, tmp_pat
 
 
 @pytest.mark.parametrize("command", [
-    ["item", "show"], ["item", "triggers", "--actor", "sup"], ["item", "advance", "confirm", "--actor", "sup"],
-    ["item", "rectify", "--measures", "m", "--actor", "head"], ["item", "undo", "--note", "n", "--actor", "lead"],
+    ["item", "show"], ["item", "triggers", "--actor", "sup"],
+    ["item", "advance", "confirm", "--actor", "sup"],
+    ["item", "rectify", "--measures", "m", "--actor", "head"],
+    ["item", "undo", "--note", "n", "--actor", "lead"],
 ])
 def test_unknown_codes_get_the_closest_codes(cli: Cli, county: tuple[Path, dict[str, str]],
                                              command: list[str]) -> None:
