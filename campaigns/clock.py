@@ -313,7 +313,8 @@ def running(conn: Connection) -> list[str]:
 
 def _stage_step(run: Run, key: str, day: dt.date, verb: str) -> Step:
     spec = run.definition.stage(key)
-    return Step(day, f"stages.{key}", f"{verb} {key} ({spec.title if spec else key})", 1)
+    said = _("opened {stage} ({title})") if verb == "opened" else _("closed {stage} ({title})")
+    return Step(day, f"stages.{key}", said.format(stage=key, title=spec.title if spec else key), 1)
 
 
 def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int], day: dt.date,

@@ -51,11 +51,11 @@ def _check_choice(value: str, choices: Mapping[str, str], what: str) -> str:
     for key, title in choices.items():
         if value == title:
             return key
-    import difflib
+    from .choices import suggestion
 
-    close = difflib.get_close_matches(value, list(choices) + list(choices.values()), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(choices)}"
-    raise NotFound(_("unknown {what} '{value}'").format(what=what, value=value), hint)
+    shown = {"category": _("category"), "source": _("source")}.get(what, what)
+    raise NotFound(_("unknown {what} '{value}'").format(what=shown, value=value),
+                   suggestion(value, [*choices, *choices.values()]))
 
 
 def next_code(conn: Connection, run: Run) -> tuple[int, str]:

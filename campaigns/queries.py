@@ -223,8 +223,8 @@ def status(scope: Scope) -> dict[str, Any]:
                        "window": f"{st.start} .. {st.end}", "state": st.state,
                        "opened_on": st.opened_on.isoformat() if st.opened_on else "",
                        "closed_on": st.closed_on.isoformat() if st.closed_on else "",
-                       "overdue": f"since {late}" if late else "",
-                       "why": "; ".join(f"{t}: {r}" for t, r in zip(
+                       "overdue": _("since {date}").format(date=late) if late else "",
+                       "why": "; ".join(f"{t}: {localize(r)}" for t, r in zip(
                            said["guards"], said["reasons"], strict=True)) if said else ""})
     done = run.definition.machines["item"].done_states
     is_late = Overdue(run.definition)

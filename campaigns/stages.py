@@ -26,7 +26,7 @@ from . import events as ev
 from .batches import STAGE, recording
 from .context import Scope
 from .figures import StoreFigures
-from .i18n import _
+from .i18n import _, localize
 from .runs import Run, require_forward
 from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S, UNDONE as U
 
@@ -223,7 +223,7 @@ def overdue_line(run: Run, key: str, verb: str, since: dt.date, titles: list[str
                  reasons: list[str]) -> str:
     spec = run.definition.stage(key)
     what = _("stays open") if verb == "close" else _("stays pending")
-    why = "; ".join(f"{t}: {r}" for t, r in zip(titles, reasons, strict=True))
+    why = "; ".join(f"{t}: {localize(r)}" for t, r in zip(titles, reasons, strict=True))
     return _("stage '{key}' ({title}) {what}, overdue since {since}: {why}").format(
         key=key, title=spec.title if spec else key, what=what, since=since, why=why)
 
@@ -246,8 +246,10 @@ def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: 
                          figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id},
                          stream=run.key)
     if not decided.ok:
-        raise Refused(_("cannot {verb} stage '{key}' ({title}): {value}").format(
-            verb=verb, key=spec.key, title=spec.title, value=decided.reasons()),
+        said = _("cannot open stage '{key}' ({title}): {value}") if verb == "open" else \
+            _("cannot close stage '{key}' ({title}): {value}")
+        raise Refused(said.format(key=spec.key, title=spec.title,
+                                  value=localize([r.text() for r in decided.refusals])),
                       _("wait until the conditions hold, or an authorised actor may --force"))
     apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
     text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))

@@ -15,6 +15,17 @@ from engine.core.spec import Definition
 
 from .i18n import N_, _, translating
 
+# the words of listings that are the program's own, not a definition's (campaign and batch status)
+STATUS = {"running": N_("running"), "concluded": N_("concluded"), "standing": N_("standing"),
+          "undone": N_("undone"), "partly undone": N_("partly undone"), "tick": N_("tick"),
+          "command": N_("command"), "import": N_("import"), "stage": N_("stage move")}
+
+
+def status_rows(items: Sequence[Mapping[str, Any]], columns: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows with the program's own status words translated in ``columns``, when translating."""
+    return rows(items, {c: {k: _(v) for k, v in STATUS.items()} for c in columns})
+
+
 # the phases of a stage (campaigns.lifecycle), in the words of docs/cli.md and the dashboard
 STAGE_PHASES = {"pending": N_("not yet open"), "open": N_("open"), "closed": N_("closed")}
 

@@ -50,7 +50,8 @@ def list_(fmt: str, db: str | None) -> None:
     from campaigns.runs import list_runs
 
     with database(db).read() as conn:
-        emit(list_runs(conn), fmt)
+        runs = list_runs(conn)
+    emit(runs if fmt != "table" else wording.status_rows(runs, ["status"]), fmt)
 
 
 @campaign.command("status")
@@ -70,8 +71,8 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
         return
     d = run.definition
     phases = {k: wording.phase(k) for k in wording.STAGE_PHASES}
-    click.echo(record({k: v for k, v in data.items() if k in (
-        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}))
+    click.echo(record(wording.status_rows([{k: v for k, v in data.items() if k in (
+        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}], ["status"])[0]))
     click.echo("\n" + _("stages:") + "\n" + table(wording.rows(data["stages"], {"state": phases})))
     click.echo("\n" + _("items by state:") + " " + ", ".join(
         f"{wording.state(d, k, 'item')} {v}" for k, v in sorted(data["items_by_state"].items())))
@@ -145,4 +146,5 @@ def batches(key: str, fmt: str, db: str | None) -> None:
     from campaigns.undo import list_batches
 
     with database(db).read() as conn:
-        emit(list_batches(conn, load_run(conn, key)), fmt)
+        found = list_batches(conn, load_run(conn, key))
+    emit(found if fmt != "table" else wording.status_rows(found, ["status", "kind"]), fmt)
