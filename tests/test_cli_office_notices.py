@@ -144,7 +144,9 @@ def test_html_pages_to_the_office_beside_the_documents(r: Rectify, tmp_path: Pat
     assert "<h1>阶段逾期提示</h1>" in page and f"<p>{TO}：</p>" in page
     assert "监督检查（supervise）" in page and "问题完成比例不低于 90%" in page
     assert "建章立制（institutionalize）" in page and "监督检查、建章立制应已按期结束" in page
-    assert "only 0 of 2 (0%) are done; 90% needed" in page and "2016年1月2日" in page
+    # the reason, stored in the log in English, reads in Chinese in a Chinese document
+    assert "仅完成 0 个（共 2 个，0%），需达到 90%" in page and "2016年1月2日" in page
+    assert "only 0 of 2" not in page
     page = (folder / "office-reminder-confirm-reminder-2015-08-07.html").read_text(encoding="utf-8")
     assert "<h1>核实提醒</h1>" in page and "<p>县“两办”督查室：</p>" in page
     assert waiting in page and "无人核实的举报" in page and "请尽快核实问题是否属实" in page
@@ -166,6 +168,7 @@ def test_docx_carries_the_pages_to_the_office(r: Rectify, tmp_path: Path) -> Non
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert "阶段逾期提示" in text and f"{TO}：" in text
     assert "监督检查（supervise）" in cells and "问题完成比例不低于 90%" in cells
+    assert "仅完成 0 个（共 2 个，0%），需达到 90%" in cells
 
 
 def test_an_undone_tick_withdraws_its_notices_as_it_does_the_escalations(tmp_path: Path) -> None:

@@ -199,6 +199,9 @@ def _localize_help(command: click.Command) -> None:
             thing.help = shown(help_text)
         if isinstance(thing, click.Command):
             thing.short_help = shown(short)
+    made = getattr(command, "_help_option", None)  # click makes it once, in the language of then
+    if isinstance(made, click.Option):
+        made.help = _("Show this message and exit.")
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _localize_help(sub)
@@ -227,6 +230,9 @@ def _click_speaks_ours() -> None:
 
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+        def write_heading(self, heading: str) -> None:
+            self.write(f"{'':>{self.current_indent}}" + _("{heading}:").format(heading=heading) + "\n")
 
     click.Context.formatter_class = Formatter
 
