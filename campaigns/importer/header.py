@@ -98,8 +98,9 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
         if name in fields.values():
             first = next(c for c, f in fields.items() if f == name)
             problems.append(RowProblem(Where(sheet.name, number, col, text),
-                                       f"column '{text}' and column '{texts[first]}' both "
-                                       f"mean {name}", "map one of them elsewhere with --columns"))
+                                       _("column '{text}' and column '{value}' both mean {name}").format(
+                                           text=text, value=texts[first], name=name),
+                                       _("map one of them elsewhere with --columns")))
             continue
         fields[col] = name
         texts[col] = text
@@ -107,7 +108,8 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
     if "seq" not in fields.values() and "code" not in fields.values():
         missing.append("序号 (or 问题编号)")
     if missing:
-        problems.append(RowProblem(Where(sheet.name, number), f"no column for {', '.join(missing)}",
+        problems.append(RowProblem(Where(sheet.name, number), _("no column for {names}").format(
+            names=', '.join(missing)),
                                    "the header row must name them; map other headers with "
                                    "--columns, e.g. --columns '问题=title'"))
     if problems:
