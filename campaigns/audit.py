@@ -77,8 +77,8 @@ def streams(conn: Connection, key: str | None, every: bool, site: bool) -> list[
 
             close = difflib.get_close_matches(key, [k for k, _ in rows], n=1)
             raise NotFound(_("unknown campaign '{key}'").format(
-                key=key), f"did you mean '{close[0]}'?" if close
-                           else "see 'rectify campaign list'")
+                key=key), _("did you mean '{value}'?").format(value=close[0]) if close
+                           else _("see 'rectify campaign list'"))
         out += found
     return out
 

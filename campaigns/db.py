@@ -171,8 +171,10 @@ class Database:
             command.upgrade(cfg, "head")
             conn.commit()
         if before == HEAD:
-            return f"schema is up to date ({HEAD})"
-        return f"schema {'upgraded from ' + before if before else 'created'} at {HEAD}"
+            return _("schema is up to date ({head})").format(head=HEAD)
+        if before:
+            return _("schema upgraded from {before} at {head}").format(before=before, head=HEAD)
+        return _("schema created at {head}").format(head=HEAD)
 
 
 def private_file(path: str) -> None:

@@ -150,10 +150,11 @@ def withdrawn(conn: Connection, run: Run, code: str, item_id: int, as_of: dt.dat
                         .where(E.c.item_id == item_id, E.c.machine == "item",
                                E.c.trigger == "undo")
                         .order_by(E.c.id.desc()).limit(1)).first()
-    said = (f"withdrawn by an undo of its recording on {undo.business_date} by {undo.actor}"
-            f" ({undo.note})" if undo is not None else "withdrawn by an undo")
+    said = (_("withdrawn by an undo of its recording on {date} by {actor} ({note})").format(
+        date=undo.business_date, actor=undo.actor, note=undo.note) if undo is not None
+        else _("withdrawn by an undo"))
     return {"code": code, "campaign": run.key, "title": title or "",
-            "withdrawn": said + "; it counts nowhere and its code is not given again",
+            "withdrawn": said + _("; it counts nowhere and its code is not given again"),
             "history": history(conn, item_id, as_of)}
 
 

@@ -124,8 +124,8 @@ def _plain_warning(v: Vault) -> None:
     global _warned
     if v.key is None and not _warned:
         _warned = True
-        sys.stderr.write(f"warning: {KEY_ENV} is not set: confidential values are stored in plain "
-                         "text (see docs/security.md#data-at-rest)\n")
+        sys.stderr.write(_("warning: {name} is not set: confidential values are stored in plain "
+                           "text (see docs/security.md#data-at-rest)").format(name=KEY_ENV) + "\n")
 
 
 def store(conn: Connection, values: Iterable[tuple[int, str, str]], *, fresh: bool = False) -> None:

@@ -77,8 +77,9 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
             import difflib
 
             close = difflib.get_close_matches(to, [r.key for r in rows], n=1)
-            raise InvalidInput(_("unknown stage '{to}'").format(to=to), f"did you mean '{close[0]}'?" if close
-                               else f"stages: {', '.join(r.key for r in rows)}")
+            raise InvalidInput(_("unknown stage '{to}'").format(to=to), _("did you mean '{value}'?").format(
+                value=close[0]) if close
+                               else _("stages: {names}").format(names=', '.join(r.key for r in rows)))
         if target.state != "pending":
             raise Refused(_("stage '{to}' is already {state}").format(to=to, state=target.state))
     else:

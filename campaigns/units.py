@@ -99,7 +99,8 @@ class UnitTree:
             names = list(self.by_code) + [u.title for u in self.by_id.values()]
             close = difflib.get_close_matches(parts[-1], names, n=1)
             raise NotFound(_("unknown unit '{text}'").format(text=text),
-                           f"did you mean '{close[0]}'?" if close else "see 'rectify unit list'")
+                           _("did you mean '{value}'?").format(
+                               value=close[0]) if close else _("see 'rectify unit list'"))
         options = ", ".join(f"{self.title_path(u)} ({u.code})" for u in matches[:5])
         raise InvalidInput(_("unit '{text}' is ambiguous: {count} units have that title").format(
             text=text, count=len(matches)),

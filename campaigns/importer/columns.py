@@ -93,8 +93,8 @@ def parse_columns(text: str | None) -> dict[str, str]:
             close = difflib.get_close_matches(name, FIELDS, n=1)
             raise InvalidInput(_("--columns maps '{header}' to unknown field '{name}'").format(
                 header=header, name=name),
-                               f"did you mean '{close[0]}'?" if close else
-                               f"fields: {', '.join(FIELDS)}")
+                               _("did you mean '{value}'?").format(value=close[0]) if close else
+                               _("fields: {names}").format(names=', '.join(FIELDS)))
     return mapping
 
 
