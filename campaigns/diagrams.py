@@ -19,6 +19,7 @@ from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
 from .context import Scope
+from .firing import firing_text
 from .i18n import N_, _, ngettext
 from .queries import finished_states
 from .reducer import ItemAt, StageAt, campaign_at, stages_at
@@ -201,7 +202,8 @@ def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, in
                                   title=definition.title, machine=spec.title, name=spec.name),
                               note=[*note, _("dashed: automatic steps; [ ]: what a step requires")],
                               timers=definition.timers, firings=firings(definition),
-                              guard_text=lambda call: guard_title(registry, call, definition))
+                              guard_text=lambda call: guard_title(registry, call, definition),
+                              firing_text=firing_text)
 
 
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,

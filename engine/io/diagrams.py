@@ -149,7 +149,8 @@ def _count(n: int, of: int, color: str) -> str:
 def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *, title: str = "",
                   note: Sequence[str] = (), timers: Sequence[TimerSpec] = (),
                   firings: Mapping[str, Firing] | None = None,
-                  guard_text: Callable[[CallRef], str] = str) -> graphviz.Digraph:
+                  guard_text: Callable[[CallRef], str] = str,
+                  firing_text: Callable[[Firing], str] = str) -> graphviz.Digraph:
     """The machine's states and transitions; with ``counts``, each state's count and share.
 
     States that are not done are filled by how many subjects wait in them (darker = more);
@@ -196,7 +197,7 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
         lines = [esc(t.title) if t.title else "", _small(t.trigger, "#333333")]
         firing = firings.get(t.trigger) if firings is not None else None
         if firing is not None and firing.causes:
-            lines += [_small(part, "#08519c") for part in wrap_words(str(firing))]
+            lines += [_small(part, "#08519c") for part in wrap_words(firing_text(firing))]
         elif firings is None:
             for timer in timers:
                 if timer.machine == spec.name and timer.trigger == t.trigger:
