@@ -29,7 +29,9 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
             report.append({"file": path, "ok": False,
                            "problems": [p.as_dict() for p in exc.problems]})
             if not as_json:
-                click.echo(exc.format(), err=True)
+                from campaigns.i18n import localize
+
+                click.echo(exc.format(localize), err=True)
             continue
         report.append({"file": path, "ok": True, "key": definition.key,
                        "title": definition.title, "problems": []})

@@ -253,7 +253,7 @@ def _written_path(doc: Document, data: Mapping[str, Any], path: Path) -> Path:
 
 
 def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
-    where = "/".join(map(str, path)) or "top level"
+    where = "/".join(map(str, path)) or Text("top level")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list(error.schema.get("properties", {}))
         for extra in error.instance:
