@@ -313,3 +313,23 @@ def test_real_chinese_output_lines_up(cli: Cli) -> None:
         starts = columns_at(line.replace("a mixed ", "a_mixed_"))
         assert starts == [s for s in rule if s in starts] and starts[0] == 0, line
         assert starts[-1] == rule[-1], line  # the title column
+
+
+def test_every_declared_reason_is_recognised_when_read_back() -> None:
+    """A reason stored in an event as plain English reads in Chinese: each declared template
+    is recognised from its English sentence, with its values kept."""
+    import string
+
+    import campaigns.guards  # noqa: F401  (declares the domain's reasons)
+    import engine.core.builtin  # noqa: F401
+    from engine.core.text import TEMPLATES
+
+    assert len(TEMPLATES) >= 15
+    i18n.use("zh_CN")
+    for template in TEMPLATES:
+        names = [f for _t, f, _s, _c in string.Formatter().parse(template) if f]
+        values = {name: f"V{n}x" for n, name in enumerate(names)}
+        english = template.format(**values)
+        chinese = i18n.localize(english)
+        assert chinese != english, template
+        assert chinese == i18n._(template).format(**values), template
