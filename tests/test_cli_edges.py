@@ -179,3 +179,14 @@ def test_a_units_board_dashboard_ledger_and_diagram(cli: Cli, county: tuple[Path
     assert "unit 某县/县教育局 and below" in mine
     items = json.loads(cli.ok("item", "list", CAMPAIGN, "--unit", "czj", "--json"))
     assert sorted(i["code"] for i in items) == sorted([codes["czj"], codes["czj-bgs"]])
+
+
+def test_a_units_report_counts_only_its_notices(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-10-20")  # the planned item of 县财政局/办公室 escalates
+    mine, other = tmp_path / "czj.md", tmp_path / "jyj.md"
+    cli.ok("report", CAMPAIGN, "--month", "2015-10", "--unit", "czj", "-o", str(mine), "--as-of",
+           "2015-10-31")
+    cli.ok("report", CAMPAIGN, "--month", "2015-10", "--unit", "jyj", "-o", str(other), "--as-of",
+           "2015-10-31")
+    assert "## 六、本月督办情况（1 件）" in mine.read_text(encoding="utf-8")
+    assert "## 六、本月督办情况（0 件）" in other.read_text(encoding="utf-8")
