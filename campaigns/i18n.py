@@ -153,10 +153,16 @@ def _fill(template: str, params: dict[str, object], fallback: str) -> str:
 
 def _value(name: str, value: object) -> object:
     if type(value) is str:
+        if value in _KINDS.get(name, {}):
+            return _(_KINDS[name][value])
         return _WORDS.get(name, {}).get(value, value)
     if isinstance(value, (str, list, tuple)):
         return localize(value)
     return value
+
+
+# values the engine names by a word of its own (what a definition calls): shown translated
+_KINDS = {"kind": {"guard": N_("guard"), "action": N_("action")}}
 
 
 # value names whose values are a definition's keys, shown by their titles (use_words)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
-from .text import Text, localize
+from .text import Text
 
-
-def _same(message: str) -> str:
-    return message
+# how a message is shown: plain English by default; a plugin passes one that translates a
+# ``Text`` (its template and values) into the reader's language
+Show = Callable[[Any], str]
 
 
 class ExitCode(IntEnum):
@@ -50,15 +51,14 @@ class Problem:
     location: Location = field(default_factory=Location)
     hint: str | None = None
 
-    def format(self, translate: Callable[[str], str] = _same) -> str:
-        """As a compiler would print it; ``translate`` shows it in the reader's language."""
-        message = localize(self.message, translate)
-        text = Text("{location}: error[{code}]: {message}", location=str(self.location),
-                    code=self.code, message=message).localize(translate)
+    def format(self, show: Show = str) -> str:
+        """As a compiler would print it; ``show`` puts each message in the reader's language."""
+        text = show(Text("{location}: error[{code}]: {message}", location=str(self.location),
+                         code=self.code, message=show(self.message)))
         if self.location.path:
-            text += Text(" (at {path})", path=self.location.path).localize(translate)
+            text += show(Text(" (at {path})", path=self.location.path))
         if self.hint:
-            text += "\n" + Text("  hint: {hint}", hint=localize(self.hint, translate)).localize(translate)
+            text += "\n" + show(Text("  hint: {hint}", hint=show(self.hint)))
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -84,11 +84,11 @@ class EngineError(Exception):
         self.message = message
         self.hint = hint
 
-    def format(self, translate: Callable[[str], str] = _same) -> str:
-        """The message and its hint; ``translate`` shows them in the reader's language."""
-        text = str(localize(self.message, translate))
+    def format(self, show: Show = str) -> str:
+        """The message and its hint; ``show`` puts them in the reader's language."""
+        text = show(self.message)
         if self.hint:
-            text += "\n" + Text("  hint: {hint}", hint=localize(self.hint, translate)).localize(translate)
+            text += "\n" + show(Text("  hint: {hint}", hint=show(self.hint)))
         return text
 
 
@@ -124,5 +124,5 @@ class DefinitionInvalid(InvalidInput):
         count = len(problems)
         super().__init__(Text("{count} problem(s) in definition", count=count))
 
-    def format(self, translate: Callable[[str], str] = _same) -> str:
-        return "\n".join(p.format(translate) for p in self.problems)
+    def format(self, show: Show = str) -> str:
+        return "\n".join(p.format(show) for p in self.problems)
