@@ -278,7 +278,7 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
         message = error.message
     schema_desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator == "pattern" or error.validator == "oneOf":
-        message = f"{_short(error.instance)} is not valid here"
+        message = Text("{value} is not valid here", value=_short(error.instance))
     yield Problem("schema", message, doc.locate(path), schema_desc)
 
 
