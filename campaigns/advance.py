@@ -26,6 +26,7 @@ from . import events as ev
 from .batches import COMMAND, recording
 from .clock import Quiet, catch_up
 from .figures import StoreFigures
+from .i18n import _, localize, shown
 from .provisional import is_provisional
 from .records import Record, load_records
 from .runs import Run, load_run_by_id, require_forward, run_of
@@ -48,8 +49,8 @@ def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | Non
             params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Advanced]:
     """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused."""
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
-        raise InvalidInput("'plan' records the rectification plan itself",
-                           "use 'rectify item rectify CODE --measures ...' (it fires 'plan')")
+        raise InvalidInput(_("'plan' records the rectification plan itself"),
+                           _("use 'rectify item rectify CODE --measures ...' (it fires 'plan')"))
     with ExitStack() as batches, paused():  # a bulk change builds thousands of objects
         return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
                         params, resolve, batches)
@@ -79,16 +80,18 @@ def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor
         decided = plan_record(conn, run, record, Request(
             trigger, actors[run.id], as_of, params or {}, note, **_bound(run, record)))
         if not decided.ok:
-            refused.append(f"{record.code}: {decided.reasons()}")
+            refused.append(_("{code}: {reasons}").format(
+                code=record.code, reasons=localize([r.text() for r in decided.refusals])))
             continue
         due = new_deadline(decided.moves)
         outcomes.append(Advanced(record.code, tuple(decided.outcomes), due,
                                  is_provisional(run.definition, due)))
         moves += decided.moves
     if refused:
-        raise Refused(f"'{trigger}' refused for {len(refused)} of {len(records)} item(s); "
-                      "nothing was changed:\n  " + "\n  ".join(refused[:20]),
-                      "run 'rectify item triggers CODE' to see what is possible now")
+        raise Refused(_("'{trigger}' refused for {count} of {total} item(s); nothing was changed:").format(
+            trigger=shown("trigger", trigger), count=len(refused), total=len(records))
+                      + "\n  " + "\n  ".join(refused[:20]),
+                      _("run 'rectify item triggers CODE' to see what is possible now"))
     if trigger == "merge" and params and "into" in params:  # name the item it duplicates
         first = [m for m in moves if m.trigger == "merge"]
         for m in first:

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from engine.core.chain import ALG, Link, Stored, old_digest, utc_text, walk
 from engine.core.errors import NotFound
 
+from .i18n import _
 from .tables import CAMPAIGNS as C, EVENTS as E, HEADS as H, SITE, SITE_EVENTS
 
 BATCH = 5000  # rows fetched at a time while walking a chain
@@ -75,8 +76,9 @@ def streams(conn: Connection, key: str | None, every: bool, site: bool) -> list[
             import difflib
 
             close = difflib.get_close_matches(key, [k for k, _ in rows], n=1)
-            raise NotFound(f"unknown campaign '{key}'", f"did you mean '{close[0]}'?" if close
-                           else "see 'rectify campaign list'")
+            raise NotFound(_("unknown campaign '{key}'").format(
+                key=key), _("did you mean '{value}'?").format(value=close[0]) if close
+                           else _("see 'rectify campaign list'"))
         out += found
     return out
 
@@ -134,18 +136,23 @@ def check_chain(conn: Connection, stream: Stream) -> list[Finding]:
         return [Finding(stream.key, b.kind, b.message, b.seq, b.id)]
     head = conn.execute(select(H.c.seq, H.c.hash).where(H.c.stream == stream.key)).first()
     if head is None:
-        return [Finding(stream.key, "head", f"the log '{stream.key}' has no chain head row")]
+        return [Finding(stream.key, "head", _("the log '{key}' has no chain head row").format(
+            key=stream.key))]
     seq, h = head
     if seq > result.last_seq:
-        return [Finding(stream.key, "deleted", f"events #{result.last_seq + 1} to #{seq} were "
-                        f"deleted: the head records #{seq} but the log ends at #{result.last_seq}",
+        return [Finding(stream.key, "deleted", _("events #{value} to #{seq} were deleted: the head records "
+                                                 "#{seq} but the log ends at #{last_seq}").format(
+                                                     value=result.last_seq + 1, seq=seq,
+                                                     last_seq=result.last_seq),
                         result.last_seq + 1)]
     if seq < result.last_seq:
-        return [Finding(stream.key, "inserted", f"event #{seq + 1} was inserted after the head "
-                        f"(#{seq}): the log goes on to #{result.last_seq}", seq + 1)]
+        return [Finding(stream.key, "inserted", _("event #{value} was inserted after the head (#{seq}): the "
+                                                  "log goes on to #{last_seq}").format(
+                                                      value=seq + 1, seq=seq, last_seq=result.last_seq),
+                        seq + 1)]
     if h != result.last_hash:
-        return [Finding(stream.key, "head", f"the head's hash is not event #{seq}'s: the chain "
-                        "was recomputed or the head edited", seq)]
+        return [Finding(stream.key, "head", _("the head's hash is not event #{seq}'s: the chain was "
+                                              "recomputed or the head edited").format(seq=seq), seq)]
     return []
 
 
@@ -160,8 +167,9 @@ def check_unchained(conn: Connection, stream: Stream) -> list[Finding]:
                         .where(stream.scope(), t.c.seq.is_(None)).order_by(t.c.id)).all()
     if covered is None:
         if rows:
-            return [Finding(stream.key, "inserted", f"row {rows[0].id} is not in the chain: it was "
-                            f"inserted ({len(rows)} such row(s))", None, rows[0].id)]
+            return [Finding(stream.key, "inserted", _("row {id} is not in the chain: it was inserted "
+                                                      "({count} such row(s))").format(
+                                                          id=rows[0].id, count=len(rows)), None, rows[0].id)]
         return []
     count, digest = old_digest(old_link(stream.key, r) for r in rows)
     want = covered.get("events") or 0
@@ -203,8 +211,9 @@ def check_expected(conn: Connection, stream: Stream, expected: str) -> list[Find
     hit = conn.execute(select(t.c.seq).where(stream.scope(), t.c.hash == expected.lower())).first()
     if hit is not None:
         return []
-    return [Finding(stream.key, "head", f"the published head {expected} is not in the log: "
-                    "events were cut off its end, or the chain was recomputed after an edit")]
+    return [Finding(stream.key, "head", _("the published head {expected} is not in the log: events were cut "
+                                          "off its end, or the chain was recomputed after an edit").format(
+                                              expected=expected))]
 
 
 def verify(conn: Connection, targets: list[Stream], expected: str | None = None,

@@ -8,6 +8,7 @@ import sqlite3
 from engine.core.errors import Conflict, EnvironmentProblem, InvalidInput
 
 from .db import Database, private_file
+from .i18n import _
 
 
 def backup_sqlite(db: Database, out: str) -> int:
@@ -17,17 +18,18 @@ def backup_sqlite(db: Database, out: str) -> int:
     path = db.sqlite_path
     if path is None:
         raise EnvironmentProblem(
-            f"rectify db backup copies SQLite files; {db.shown} is a server database",
-            "use the server's tool, e.g. pg_dump --format=custom --file=rectify.dump DBNAME "
-            "(confidential values in it stay encrypted)")
+            _("rectify db backup copies SQLite files; {shown} is a server database").format(shown=db.shown),
+            _("use the server's tool, e.g. pg_dump --format=custom --file=rectify.dump DBNAME (confidential "
+              "values in it stay encrypted)"))
     if not os.path.exists(path):
-        raise EnvironmentProblem(f"no database at {path}", "pass --db or set RECTIFY_DB")
+        raise EnvironmentProblem(_("no database at {path}").format(
+            path=path), _("pass --db or set RECTIFY_DB"))
     if os.path.lexists(out):
-        raise InvalidInput(f"{out} exists: a backup never overwrites a file",
-                           "give a new file name, e.g. with today's date")
+        raise InvalidInput(_("{out} exists: a backup never overwrites a file").format(out=out),
+                           _("give a new file name, e.g. with today's date"))
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise InvalidInput(f"folder {folder} does not exist", "create it first")
+        raise InvalidInput(_("folder {folder} does not exist").format(folder=folder), _("create it first"))
     private_file(out)
     try:
         with db.read():  # checks the file is a Rectify database of a known schema
@@ -43,10 +45,10 @@ def backup_sqlite(db: Database, out: str) -> int:
     except sqlite3.OperationalError as e:
         os.remove(out)
         if "locked" in str(e) or "busy" in str(e):
-            raise Conflict("the database stayed busy while it was copied",
-                           "run the backup again") from None
-        raise EnvironmentProblem(f"cannot copy {path} to {out}: {e}",
-                                 "check the disk and the files' permissions") from None
+            raise Conflict(_("the database stayed busy while it was copied"),
+                           _("run the backup again")) from None
+        raise EnvironmentProblem(_("cannot copy {path} to {out}: {e}").format(path=path, out=out, e=e),
+                                 _("check the disk and the files' permissions")) from None
     except BaseException:
         os.remove(out)
         raise

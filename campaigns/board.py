@@ -17,6 +17,7 @@ from engine.core.errors import InvalidInput
 from .confidential import hidden
 from .context import Scope
 from .htmlkit import esc, page, table
+from .i18n import _
 from .ledger import ledger_rows
 from .notice_render import PROVISIONAL, PROVISIONAL_NOTE
 
@@ -51,8 +52,8 @@ def write_board(scope: Scope, path: str) -> int:
     """Write the board to ``path`` (.html); returns the number of items disclosed."""
     run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
-        raise InvalidInput(f"cannot write a board to '{os.path.basename(path)}'",
-                           "name the output FILE.html")
+        raise InvalidInput(_("cannot write a board to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.html"))
     d = run.definition
     by_unit = board_rows(scope)
     columns = [(name, head) for name, head in PUBLIC if name not in hidden(run, None)]
@@ -75,7 +76,8 @@ def write_board(scope: Scope, path: str) -> int:
     if any(PROVISIONAL in str(r.get("deadline", "")) for rows in by_unit.values() for r in rows):
         body.append(f"<section><p class=muted>{esc(PROVISIONAL_NOTE)}</p></section>")
     when = f"{as_of.year}年{as_of.month}月{as_of.day}日"
-    html_text = page(f"{d.title}整改情况公示", f"公示日期：{when}", "\n".join(body),
+    where = f"（{scope.unit_name}）" if scope.unit is not None else ""
+    html_text = page(f"{d.title}{where}整改情况公示", f"公示日期：{when}", "\n".join(body),
                      "如对公示内容有异议，请向活动领导小组办公室反映。")
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:

@@ -27,6 +27,7 @@ from engine.core.errors import InvalidInput
 from .confidential import hidden
 from .context import Scope
 from .docwriter import Document, Section
+from .i18n import _
 from .ledger import unit_names
 from .reducer import ItemAt, campaign_at
 from .report import STAGE_HEAD, STAGE_STATES, month_end, parse_month
@@ -70,9 +71,9 @@ def parse_week(text: str) -> Period:
             day = dt.date.fromisoformat(raw)
             first = day - dt.timedelta(days=day.weekday())
     except ValueError:
-        raise InvalidInput(f"--week '{text}' is not a week",
-                           "write it as an ISO week (2015-W37) or a date in the week "
-                           "(2015-09-09)") from None
+        raise InvalidInput(_("--week '{text}' is not a week").format(text=text),
+                           _("write it as an ISO week (2015-W37) or a date in the week "
+                             "(2015-09-09)")) from None
     return Period("week", first, first + dt.timedelta(days=6))
 
 
@@ -138,11 +139,13 @@ def digest(scope: Scope, period: Period) -> Digest:
     """The period as it stood at its end (or at the scope's date, if that comes first)."""
     run = scope.run
     if period.last < run.start_date:
-        raise InvalidInput(f"{period.label} is before campaign '{run.key}' started "
-                           f"({run.start_date})", "give a period of the campaign")
+        raise InvalidInput(_("{period} is before campaign '{campaign}' started ({start})").format(
+            period=period.label, campaign=run.key, start=run.start_date),
+                           _("give a period of the campaign"))
     if period.first > scope.as_of:
-        raise InvalidInput(f"{period.label} has not begun (business date {scope.as_of})",
-                           "give this period or an earlier one, or a later --as-of")
+        raise InvalidInput(_("{period} has not begun (business date {day})").format(
+            period=period.label, day=scope.as_of),
+                           _("give this period or an earlier one, or a later --as-of"))
     as_of = min(period.last, scope.as_of)
     d = run.definition
     out = Digest(scope, period, as_of, names=unit_names(scope.tree), hidden=hidden(run, scope.actor))
@@ -325,8 +328,9 @@ def sorting(scope: Scope, month: Period) -> Document:
     """月末通报分类汇总: the month's circulars counted by category and by unit."""
     run = scope.run
     if month.first > scope.as_of:
-        raise InvalidInput(f"{month.label} has not begun (business date {scope.as_of})",
-                           "give this month or an earlier one, or a later --as-of")
+        raise InvalidInput(_("{period} has not begun (business date {day})").format(
+            period=month.label, day=scope.as_of),
+                           _("give this period or an earlier one, or a later --as-of"))
     cats = run.definition.sections.get("categories") or {}
     names = unit_names(scope.tree)
     by_cat: dict[str, Tally] = {}

@@ -43,6 +43,7 @@ from . import events as ev
 from .batches import TICK, recording
 from .context import Scope
 from .events import lock
+from .i18n import _
 from .records import Record, load_records
 from .runs import Run, require_not_future
 from .stages import close_due, open_due
@@ -284,12 +285,14 @@ def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: R
 def _check_date(conn: Connection, run: Run, as_of: dt.date) -> dt.date | None:
     """The last tick's date, after refusing a date the clock cannot be moved to."""
     if as_of < run.start_date:
-        raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
-                           "give --as-of on or after the start date")
+        raise InvalidInput(_("{as_of} is before campaign '{key}' started ({start_date})").format(
+            as_of=as_of, key=run.key, start_date=run.start_date),
+                           _("give --as-of on or after the start date"))
     last = last_tick(conn, run)
     if last is not None and as_of < last:
-        raise InvalidInput(f"{as_of} is before the last tick of '{run.key}' ({last})",
-                           f"the clock only moves forward: give --as-of {last} or later")
+        raise InvalidInput(_("{as_of} is before the last tick of '{key}' ({last})").format(
+            as_of=as_of, key=run.key, last=last),
+                           _("the clock only moves forward: give --as-of {last} or later").format(last=last))
     return last
 
 
@@ -310,7 +313,8 @@ def running(conn: Connection) -> list[str]:
 
 def _stage_step(run: Run, key: str, day: dt.date, verb: str) -> Step:
     spec = run.definition.stage(key)
-    return Step(day, f"stages.{key}", f"{verb} {key} ({spec.title if spec else key})", 1)
+    said = _("opened {stage} ({title})") if verb == "opened" else _("closed {stage} ({title})")
+    return Step(day, f"stages.{key}", said.format(stage=key, title=spec.title if spec else key), 1)
 
 
 def _fire(conn: Connection, run: Run, timer: TimerSpec, ids: list[int], day: dt.date,

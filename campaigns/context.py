@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 from engine.core.machines import Actor
 
+from .i18n import _
 from .runs import Run
-from .units import UnitTree
+from .units import UnitRow, UnitTree
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class Scope:
     run: Run
     actor: Actor | None
     as_of: dt.date
+    # an output cut for one unit (``--unit``): only the items of its subtree are counted
+    unit: UnitRow | None = None
 
     @cached_property
     def tree(self) -> UnitTree:
@@ -46,10 +53,28 @@ class Scope:
 
         return person_names_at(self.conn, self.as_of)
 
+    @cached_property
+    def unit_ids(self) -> frozenset[int] | None:
+        """The ids of the unit's subtree; None when the output covers the whole campaign."""
+        return frozenset(self.tree.subtree_ids(self.unit)) if self.unit is not None else None
+
+    def within(self, items: Iterable[T]) -> list[T]:
+        """The items (anything with a ``unit_id``) that fall in the scope's unit subtree."""
+        ids = self.unit_ids
+        if ids is None:
+            return list(items)
+        keep: Any = ids
+        return [it for it in items if getattr(it, "unit_id", None) in keep]
+
+    @property
+    def unit_name(self) -> str:
+        """The scope's unit as a reader names it ('' for the whole campaign)."""
+        return self.tree.title_path(self.unit) if self.unit is not None else ""
+
     @property
     def acting(self) -> Actor:
         """The actor of a change: every change has one."""
         if self.actor is None:
-            raise InvalidInput("who is doing this? --actor is required for every change",
-                               "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+            raise InvalidInput(_("who is doing this? --actor is required for every change"),
+                               _("pass --actor PERSON-KEY or set RECTIFY_ACTOR"))
         return self.actor

@@ -28,6 +28,7 @@ from engine.io.store import metadata
 
 from . import tables as T
 from .db import Database
+from .i18n import _
 
 CHUNK = 5000  # rows read and written at a time: memory stays flat on a large database
 HOLDS_DATA = ("campaigns", "units", "people", "events", "site_events")
@@ -46,8 +47,8 @@ def copy_database(source: Database, target: Database, campaign: str | None = Non
     """Copy ``source`` (or only ``campaign`` with the site's units, people and log) into the
     empty ``target``; verify counts and chains there before committing."""
     if source.url == target.url:
-        raise InvalidInput("the source and the target are the same database",
-                           "name another database to copy into")
+        raise InvalidInput(_("the source and the target are the same database"),
+                           _("name another database to copy into"))
     with source.read() as src:  # a source of another version is refused before anything
         pass
     _require_empty(target)
@@ -86,9 +87,9 @@ def _require_empty(target: Database) -> None:
         held = [name for name in HOLDS_DATA if name in names and conn.execute(
             select(func.count()).select_from(metadata.tables[name])).scalar()]
     if held:
-        raise InvalidInput(f"{target.shown} already holds data ({', '.join(held)}); a copy never "
-                           "merges into a database in use",
-                           "copy into a new, empty database (createdb NAME, or a new file)")
+        raise InvalidInput(_("{db} already holds data ({tables}); a copy never merges into a "
+                             "database in use").format(db=target.shown, tables=", ".join(held)),
+                           _("copy into a new, empty database (createdb NAME, or a new file)"))
 
 
 def _campaign_keys(conn: Connection, campaign: str | None) -> list[str]:
@@ -99,8 +100,9 @@ def _campaign_keys(conn: Connection, campaign: str | None) -> list[str]:
         import difflib
 
         close = difflib.get_close_matches(campaign, keys, n=1)
-        raise InvalidInput(f"unknown campaign '{campaign}' in the source",
-                           f"did you mean '{close[0]}'?" if close else "see 'rectify campaign list'")
+        raise InvalidInput(_("unknown campaign '{key}' in the source").format(key=campaign),
+                           _("did you mean '{key}'?").format(key=close[0]) if close
+                           else _("see 'rectify campaign list'"))
     return [campaign]
 
 
@@ -185,9 +187,10 @@ def _check_counts(src: Connection, dst: Connection, where: dict[str, Any], out: 
         if here != there or here != out.rows[table.name]:
             from engine.core.errors import EnvironmentProblem
 
-            raise EnvironmentProblem(f"the copy of {table.name} holds {there} row(s), the source "
-                                     f"{here}: nothing was copied",
-                                     "check the target server's log, then copy again")
+            raise EnvironmentProblem(
+                _("the copy of {table} holds {there} row(s), the source {here}: nothing was "
+                  "copied").format(table=table.name, there=there, here=here),
+                _("check the target server's log, then copy again"))
 
 
 def _check_chains(src: Connection, dst: Connection, keys: list[str]) -> dict[str, str]:
@@ -202,16 +205,16 @@ def _check_chains(src: Connection, dst: Connection, keys: list[str]) -> dict[str
     broken = {k: f for k, f in found.items() if f}
     if broken:
         key, findings = next(iter(broken.items()))
-        raise EnvironmentProblem(f"the copied log '{key}' does not verify: {findings[0]}; "
-                                 "nothing was copied",
-                                 "run 'rectify audit verify --all' on the source first")
+        raise EnvironmentProblem(_("the copied log '{key}' does not verify: {finding}; nothing "
+                                   "was copied").format(key=key, finding=findings[0]),
+                                 _("run 'rectify audit verify --all' on the source first"))
     here = {s.key: s for s in streams(src, None, True, True)}
     heads: dict[str, str] = {}
     for stream in there:
         theirs, ours = head(dst, stream), head(src, here[stream.key])
         if (theirs.hash if theirs else None) != (ours.hash if ours else None):
-            raise EnvironmentProblem(f"the copied log '{stream.key}' ends elsewhere than the "
-                                     "source's: nothing was copied",
-                                     "copy again while no one writes to the source")
+            raise EnvironmentProblem(_("the copied log '{key}' ends elsewhere than the source's: "
+                                       "nothing was copied").format(key=stream.key),
+                                     _("copy again while no one writes to the source"))
         heads[stream.key] = theirs.hash if theirs else ""
     return heads

@@ -16,6 +16,7 @@ from engine.core.errors import InvalidInput
 
 from .context import Scope
 from .htmlkit import PALETTE, bar_chart, diagrams, esc, page, stacked_bar, table
+from .i18n import _
 from .ledger import unit_names
 from .reducer import campaign_at
 from .runs import Run
@@ -39,7 +40,8 @@ def figures(scope: Scope) -> dict[str, Any]:
     units: dict[int, dict[str, Any]] = {}
     titles = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
     levels: dict[str, int] = {}
-    for it in at.items:
+    items = scope.within(at.items)
+    for it in items:
         pair = (it.state, it.rect_state)
         if pair not in labels:
             labels[pair] = label(d, *pair)
@@ -55,7 +57,7 @@ def figures(scope: Scope) -> dict[str, Any]:
             name = titles.get(it.level, it.level)
             levels[name] = levels.get(name, 0) + 1
     unit_list = [units[k] for k in sorted(units)]
-    return {"total": len(at.items), "closed": sum(u["closed"] for u in unit_list),
+    return {"total": len(items), "closed": sum(u["closed"] for u in unit_list),
             "overdue": sum(u["overdue"] for u in unit_list),
             "by_state": [(k, v) for k, v in by_label.items() if v], "units": unit_list,
             "levels": levels, "stages": [st.as_dict() for st in at.stages]}
@@ -108,7 +110,7 @@ def timeline(stages: list[dict[str, Any]], as_of: dt.date, width: int = 1000) ->
 
 
 def render(run: Run, as_of: dt.date, f: dict[str, Any], figures_svg: list[tuple[str, str]],
-           note: str) -> str:
+           note: str, unit: str = "") -> str:
     total, closed, overdue = f["total"], f["closed"], f["overdue"]
     rate = closed / total if total else 0.0
     body = ["<div class=kpis>"]
@@ -143,7 +145,8 @@ def render(run: Run, as_of: dt.date, f: dict[str, Any], figures_svg: list[tuple[
 
     body.append(diagram_section(figures_svg, note))
     when = f"截至 {as_of.year}年{as_of.month}月{as_of.day}日"
-    return page(f"{run.definition.title} · 工作看板", when, "\n".join(body),
+    where = f" · {unit}" if unit else ""
+    return page(f"{run.definition.title}{where} · 工作看板", when, "\n".join(body),
                 f"由 rectify 生成 · {as_of.isoformat()} · 本页不含任何保密信息，离线可用")
 
 
@@ -151,11 +154,11 @@ def write_dashboard(scope: Scope, path: str) -> str:
     """Write the dashboard to ``path`` (.html); returns a note for the user, or ''."""
     run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
-        raise InvalidInput(f"cannot write a dashboard to '{os.path.basename(path)}'",
-                           "name the output FILE.html")
+        raise InvalidInput(_("cannot write a dashboard to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.html"))
     f = figures(scope)
     svgs, note = diagrams(scope, False)
-    text = render(run, as_of, f, svgs, note)
+    text = render(run, as_of, f, svgs, note, scope.unit_name)
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)

@@ -17,6 +17,8 @@ from engine.core.errors import EnvironmentProblem
 from engine.io.store import open_engine, resolve_url, translate_errors
 from engine.io.writer import OBSERVERS
 
+from .i18n import _
+
 HEAD = "0015_importspeed"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
          "0010_undoimport", "0011_secrets13b", "0012_outbox", "0013_people", "0014_calendar",
@@ -133,8 +135,8 @@ class Database:
             return
         path = self.sqlite_path
         if path and path != ":memory:" and not os.path.exists(path):
-            raise EnvironmentProblem(f"no database at {path}",
-                                     "run 'rectify init' (or pass --db / set RECTIFY_DB)")
+            raise EnvironmentProblem(_("no database at {path}").format(path=path),
+                                     _("run 'rectify init' (or pass --db / set RECTIFY_DB)"))
 
     def _check_version(self, conn: Connection) -> None:
         if self._checked:
@@ -145,15 +147,17 @@ class Database:
         except DBAPIError:
             version = None
         if version is None:
-            raise EnvironmentProblem(f"the database {self.shown} has no Rectify schema",
-                                     "run 'rectify init'")
+            raise EnvironmentProblem(_("the database {shown} has no Rectify schema").format(shown=self.shown),
+                                     _("run 'rectify init'"))
         if version not in KNOWN:
             raise EnvironmentProblem(
-                f"the database schema ({version}) is newer than this version of rectify ({HEAD})",
-                "upgrade rectify: pip install -U rectify")
+                _("the database schema ({version}) is newer than this version of rectify ({HEAD})").format(
+                    version=version, HEAD=HEAD),
+                _("upgrade rectify: pip install -U rectify"))
         if version != HEAD:
-            raise EnvironmentProblem(f"the database schema ({version}) is older than this tool's "
-                                     f"({HEAD})", "run 'rectify init' to upgrade it")
+            raise EnvironmentProblem(_("the database schema ({version}) is older than this tool's "
+                                       "({HEAD})").format(
+                                           version=version, HEAD=HEAD), _("run 'rectify init' to upgrade it"))
         self._checked = True
 
     def init(self) -> str:
@@ -163,16 +167,17 @@ class Database:
 
         path = self.sqlite_path
         if path and os.path.dirname(path) and not os.path.isdir(os.path.dirname(path)):
-            raise EnvironmentProblem(f"folder {os.path.dirname(path)} does not exist",
-                                     "create it first, or choose another --db")
+            raise EnvironmentProblem(_("folder {value} does not exist").format(value=os.path.dirname(path)),
+                                     _("create it first, or choose another --db"))
         if path and path != ":memory:" and not os.path.exists(path):
             private_file(path)  # SQLite gives its -wal and -shm files the database's mode
         with translate_errors(self.shown), self.engine.connect() as conn:
             before = _current(conn)
             if before is not None and before not in KNOWN:
                 raise EnvironmentProblem(
-                    f"the database schema ({before}) is newer than this version of rectify",
-                    "upgrade rectify: pip install -U rectify")
+                    _("the database schema ({before}) is newer than this version of rectify").format(
+                        before=before),
+                    _("upgrade rectify: pip install -U rectify"))
             conn.commit()
             cfg = Config()
             cfg.set_main_option("script_location", MIGRATIONS)
@@ -180,8 +185,10 @@ class Database:
             command.upgrade(cfg, "head")
             conn.commit()
         if before == HEAD:
-            return f"schema is up to date ({HEAD})"
-        return f"schema {'upgraded from ' + before if before else 'created'} at {HEAD}"
+            return _("schema is up to date ({head})").format(head=HEAD)
+        if before:
+            return _("schema upgraded from {before} at {head}").format(before=before, head=HEAD)
+        return _("schema created at {head}").format(head=HEAD)
 
 
 def private_file(path: str) -> None:
@@ -192,8 +199,8 @@ def private_file(path: str) -> None:
     except FileExistsError:
         pass
     except OSError as e:
-        raise EnvironmentProblem(f"cannot create {path}: {e.strerror}",
-                                 "check the folder's permissions, or choose another --db") from None
+        raise EnvironmentProblem(_("cannot create {path}: {strerror}").format(path=path, strerror=e.strerror),
+                                 _("check the folder's permissions, or choose another --db")) from None
 
 
 def _current(conn: Connection) -> str | None:

@@ -19,6 +19,8 @@ from engine.core.spec import Definition
 from engine.io import diagrams as draw
 
 from .context import Scope
+from .firing import firing_text
+from .i18n import N_, _, ngettext
 from .queries import finished_states
 from .reducer import ItemAt, StageAt, campaign_at, stages_at
 from .runs import Run
@@ -32,10 +34,10 @@ if TYPE_CHECKING:
 KINDS = ("stages", "items", "rectifications", "escalation", "units")
 DEFINITION_KINDS = ("stages", "items", "rectifications", "escalation")
 MACHINES = {"items": "item", "rectifications": "rectification"}
-LEGEND = {"done": "done", "current": "current (open)", "upcoming": "upcoming",
-          "planned": "planned"}
-BY_DATE = {"done": "window passed", "current": "in its window", "upcoming": "window ahead",
-           "planned": "planned"}
+LEGEND = {"done": N_("done"), "current": N_("current (open)"), "upcoming": N_("upcoming"),
+          "planned": N_("planned")}
+BY_DATE = {"done": N_("window passed"), "current": N_("in its window"), "upcoming": N_("window ahead"),
+           "planned": N_("planned")}
 NOMINAL_START = dt.date(2001, 1, 1)  # places offset windows when no start date is given
 
 
@@ -106,8 +108,8 @@ def _windows(definition: Definition, start: dt.date | None,
         return {s.key: s.window(NOMINAL_START) for s in definition.stages}, None
     if len(offsets) != len(definition.stages) and any(
             s.start.date is not None or s.end.date is not None for s in definition.stages):
-        raise InvalidInput("the stage windows mix dates and offsets, so they cannot be placed "
-                           "without a start date", "give --start DATE")
+        raise InvalidInput(_("the stage windows mix dates and offsets, so they cannot be placed without a "
+                             "start date"), _("give --start DATE"))
     return {s.key: s.window(NOMINAL_START) for s in definition.stages}, NOMINAL_START
 
 
@@ -119,7 +121,7 @@ def _status_by_date(window: tuple[dt.date, dt.date], today: dt.date) -> str:
 
 def _figures_text(figures: tuple[int, int] | None) -> str:
     found, still_open = figures or (0, 0)
-    return f"found {found} · open {still_open}"
+    return _("found {found} · open {open}").format(found=found, open=still_open)
 
 
 def _status_as_of(stage: StageAt | None) -> str:
@@ -142,19 +144,19 @@ def stages_of_campaign(scope: Scope, unit: UnitRow | None = None) -> graphviz.Di
         lines = [f"{spec.kind} · {start.isoformat()} .. {end.isoformat()}"]
         if row is not None and row.opened_on:
             closed = row.closed_on
-            lines.append(f"opened {row.opened_on.isoformat()}"
-                         + (f", closed {closed.isoformat()}" if closed else ""))
+            lines.append(_("opened {date}").format(date=row.opened_on.isoformat())
+                         + (_(", closed {date}").format(date=closed.isoformat()) if closed else ""))
         else:
-            lines.append("not opened yet")
+            lines.append(_("not opened yet"))
         lanes.append(draw.Lane(spec.key, spec.title, start, end, status, tuple(lines),
                                _figures_text(figures.get(spec.key))))
     note = [_campaign_note(scope, unit),
-            "bars: stage windows; found: items found while the stage was open; open: not yet done"]
+            _("bars: stage windows; found: items found while the stage was open; open: not yet done")]
     stray = figures.get(None)
     if stray:
-        note.append(f"found outside any stage: {_figures_text(stray)}")
-    return draw.timeline_graph(lanes, title=f"{d.title} · stages", note=note, today=as_of,
-                               legend=LEGEND)
+        note.append(_("found outside any stage: {figures}").format(figures=_figures_text(stray)))
+    return draw.timeline_graph(lanes, title=_("{title} · stages").format(title=d.title), note=note,
+                               today=as_of, legend={k: _(v) for k, v in LEGEND.items()})
 
 
 def stages_of_definition(definition: Definition, path: str, start: dt.date | None,
@@ -170,15 +172,15 @@ def stages_of_definition(definition: Definition, path: str, start: dt.date | Non
         status = _status_by_date((begin, end), as_of) if as_of and origin is None else "planned"
         lanes.append(draw.Lane(spec.key, spec.title, begin, end, status, (text,)))
     if origin is not None:
-        placed = "windows are offsets from the start date (give --start DATE to place them)"
+        placed = _("windows are offsets from the start date (give --start DATE to place them)")
     elif start is not None:
-        placed = f"windows from a start on {start.isoformat()}"
+        placed = _("windows from a start on {date}").format(date=start.isoformat())
     else:
-        placed = "windows as dated in the definition"
-    return draw.timeline_graph(lanes, title=f"{definition.title} · stages",
-                               note=[f"definition {path}", placed],
+        placed = _("windows as dated in the definition")
+    return draw.timeline_graph(lanes, title=_("{title} · stages").format(title=definition.title),
+                               note=[_("definition {path}").format(path=path), placed],
                                today=as_of if origin is None else None, origin=origin,
-                               legend=BY_DATE)
+                               legend={k: _(v) for k, v in BY_DATE.items()})
 
 
 # --- lifecycles and escalation ----------------------------------------------------------------
@@ -187,8 +189,8 @@ def stages_of_definition(definition: Definition, path: str, start: dt.date | Non
 def machine_of(definition: Definition, kind: str) -> str:
     name = MACHINES[kind]
     if name not in definition.machines:
-        raise InvalidInput(f"the definition has no '{name}' machine to draw",
-                           f"machines: {', '.join(definition.machines) or 'none'}")
+        raise InvalidInput(_("the definition has no '{name}' machine to draw").format(name=name),
+                           _("machines: {value}").format(value=', '.join(definition.machines) or 'none'))
     return name
 
 
@@ -196,19 +198,22 @@ def lifecycle_diagram(definition: Definition, kind: str, counts: Mapping[str, in
                       note: list[str]) -> graphviz.Digraph:
     spec = definition.machines[machine_of(definition, kind)]
     registry = default_registry()
-    return draw.machine_graph(spec, counts, title=f"{definition.title} · {spec.title} ({spec.name})",
-                              note=[*note, "dashed: automatic steps; [ ]: what a step requires"],
+    return draw.machine_graph(spec, counts, title=_("{title} · {machine} ({name})").format(
+                                  title=definition.title, machine=spec.title, name=spec.name),
+                              note=[*note, _("dashed: automatic steps; [ ]: what a step requires")],
                               timers=definition.timers, firings=firings(definition),
-                              guard_text=lambda call: guard_title(registry, call))
+                              guard_text=lambda call: guard_title(registry, call, definition),
+                              firing_text=firing_text)
 
 
 def escalation_diagram(definition: Definition, counts: Mapping[str | None, int] | None,
                        note: list[str]) -> graphviz.Digraph:
     if definition.ladder is None:
-        raise InvalidInput("the definition has no escalation ladder to draw",
-                           "add an 'escalation' section, or draw another --kind")
-    return draw.ladder_graph(definition.ladder, counts, title=f"{definition.title} · escalation",
-                             note=note, base="not escalated")
+        raise InvalidInput(_("the definition has no escalation ladder to draw"),
+                           _("add an 'escalation' section, or draw another --kind"))
+    return draw.ladder_graph(definition.ladder, counts,
+                             title=_("{title} · escalation").format(title=definition.title),
+                             note=note, base=_("not escalated"))
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -223,7 +228,7 @@ def units_diagram(scope: Scope, unit: UnitRow | None = None, depth: int | None =
         (u for u in tree.by_id.values() if u.parent_id is None or u.parent_id not in tree.by_id),
         key=lambda u: u.path)
     if not roots:
-        raise InvalidInput("there are no units to draw", "add units with 'rectify unit add'")
+        raise InvalidInput(_("there are no units to draw"), _("add units with 'rectify unit add'"))
     members = [u for u in tree.by_id.values()
                if any(u.id == r.id or u.path.startswith(r.path + "/") for r in roots)]
     base = {u.id: min(r.depth for r in roots if u.id == r.id or u.path.startswith(r.path + "/"))
@@ -254,11 +259,13 @@ def units_diagram(scope: Scope, unit: UnitRow | None = None, depth: int | None =
     nodes = []
     for u in shown:
         still_open, closed, late = totals[u.id]
-        lines = [f"open {still_open} · overdue {late} · closed {closed}"]
+        lines = [_("open {open} · overdue {overdue} · closed {closed}").format(
+            open=still_open, overdue=late, closed=closed)]
         if hidden[u.id]:
-            lines.append(f"incl. {hidden[u.id]} unit{'s' if hidden[u.id] != 1 else ''} below")
+            lines.append(ngettext("incl. {count} unit below", "incl. {count} units below",
+                                  hidden[u.id]).format(count=hidden[u.id]))
         if not (still_open or closed):
-            lines = ["no items"] + lines[1:]
+            lines = [_("no items")] + lines[1:]
         heat = late / still_open if still_open else 0.0
         nodes.append(draw.TreeNode(str(u.id), str(u.parent_id) if u.parent_id in shown_ids else None,
                                    u.title, tuple(lines), heat,
@@ -267,13 +274,15 @@ def units_diagram(scope: Scope, unit: UnitRow | None = None, depth: int | None =
                                    muted=not (still_open or closed)))
     done_titles = ", ".join(s.title for s in run.definition.machines["item"].states if s.done)
     note = [_campaign_note(scope, unit),
-            f"open: not done; closed: done ({done_titles}); overdue: rectification deadline "
-            f"before {as_of.isoformat()} and not finished",
-            "fill: share of open items that are overdue (darker = worse); "
-            "thick border: the most overdue",
-            *( [f"units deeper than {depth} level{'s' if depth != 1 else ''} below the top are "
-                "counted in their ancestor"] if depth is not None else [])]
-    return draw.tree_graph(nodes, title=f"{run.definition.title} · units", note=note)
+            _("open: not done; closed: done ({done}); overdue: rectification deadline before {date} "
+              "and not finished").format(done=done_titles, date=as_of.isoformat()),
+            _("fill: share of open items that are overdue (darker = worse); "
+              "thick border: the most overdue"),
+            *([ngettext("units deeper than {depth} level below the top are counted in their ancestor",
+                        "units deeper than {depth} levels below the top are counted in their ancestor",
+                        depth).format(depth=depth)] if depth is not None else [])]
+    return draw.tree_graph(nodes, title=_("{title} · units").format(title=run.definition.title),
+                           note=note)
 
 
 def _depth_first(units: list[UnitRow], key: Any) -> list[UnitRow]:
@@ -295,17 +304,22 @@ def _depth_first(units: list[UnitRow], key: Any) -> list[UnitRow]:
 
 
 def _campaign_note(scope: Scope, unit: UnitRow | None) -> str:
-    where = f" · unit {scope.tree.title_path(unit)} and below" if unit else ""
-    return f"campaign {scope.run.key} · as of {scope.as_of.isoformat()}{where}"
+    if unit:
+        return _("campaign {key} · as of {date} · unit {unit} and below").format(
+            key=scope.run.key, date=scope.as_of.isoformat(), unit=scope.tree.title_path(unit))
+    return _("campaign {key} · as of {date}").format(key=scope.run.key, date=scope.as_of.isoformat())
 
 
 def campaign_diagram(scope: Scope, kind: str, unit_name: str | None = None,
                      depth: int | None = None) -> graphviz.Digraph:
     """The diagram of ``kind`` for a stored campaign at the scope's date, with its counts."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown diagram kind '{kind}'", f"kinds: {', '.join(KINDS)}")
+        raise InvalidInput(_("unknown diagram kind '{kind}'").format(kind=kind), _("kinds: {names}").format(
+            names=', '.join(KINDS)))
     run, as_of = scope.run, scope.as_of
-    unit = scope.tree.find(unit_name) if unit_name else None
+    from .filters import filter_unit
+
+    unit = filter_unit(scope.tree, unit_name) if unit_name else None
     d = run.definition
     if kind == "stages":
         return stages_of_campaign(scope, unit)
@@ -316,8 +330,8 @@ def campaign_diagram(scope: Scope, kind: str, unit_name: str | None = None,
         if d.ladder is None:
             return escalation_diagram(d, None, note)
         levels, finished = level_counts(run, _items(scope, unit))
-        note.append(f"counts: unfinished rectifications at each level on {as_of.isoformat()}; "
-                    f"{finished} finished not counted")
+        note.append(_("counts: unfinished rectifications at each level on {date}; {finished} finished "
+                      "not counted").format(date=as_of.isoformat(), finished=finished))
         return escalation_diagram(d, levels, note)
     machine = machine_of(d, kind)
     return lifecycle_diagram(d, kind, state_counts(_items(scope, unit), machine), note)
@@ -327,9 +341,11 @@ def definition_diagram(definition: Definition, path: str, kind: str, start: dt.d
                        as_of: dt.date | None = None) -> graphviz.Digraph:
     """The diagram of ``kind`` from a definition file alone (no counts)."""
     if kind not in DEFINITION_KINDS:
-        raise InvalidInput(f"--kind {kind} needs a campaign's data, not a definition alone",
-                           f"with --definition draw one of: {', '.join(DEFINITION_KINDS)}")
-    note = [f"definition {path}"]
+        raise InvalidInput(_("--kind {kind} needs a campaign's data, not a definition alone").format(
+            kind=kind),
+                           _("with --definition draw one of: {names}").format(
+                               names=', '.join(DEFINITION_KINDS)))
+    note = [_("definition {path}").format(path=path)]
     if kind == "stages":
         return stages_of_definition(definition, path, start, as_of)
     if kind == "escalation":

@@ -15,6 +15,8 @@ from typing import Any
 
 from engine.core.errors import InvalidInput
 
+from .i18n import _
+
 FORMATS = (".html", ".htm", ".docx")
 
 
@@ -52,8 +54,8 @@ def check_output(path: str) -> str:
     """The output's format from its extension, or a clear refusal before any work is done."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
-        raise InvalidInput(f"cannot write this document to '{os.path.basename(path)}'",
-                           "name the output FILE.html or FILE.docx")
+        raise InvalidInput(_("cannot write this document to '{name}'").format(
+            name=os.path.basename(path)), _("name the output FILE.html or FILE.docx"))
     return "docx" if ext == ".docx" else "html"
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from engine.core.machines import Actor
 from engine.core.spec import Definition, DutySpec, RoleSpec
 
+from .i18n import _
+
 if TYPE_CHECKING:
     from .units import UnitRow, UnitTree
 
@@ -139,11 +141,11 @@ def edit_refusals(definition: Definition, actor: Actor, fields: Sequence[str], i
             continue
         may = [r.key for r in definition.roles.values() if name in may_edit(r)]
         if allowing:
-            refusals.append(f"'{actor.key}' may correct '{name}' only on items of its own unit "
-                            f"'{owner.rsplit('/', 1)[-1]}'")
+            refusals.append(_("'{actor}' may correct '{name}' only on items of its own unit "
+                              "'{unit}'").format(actor=actor.key, name=name, unit=owner.rsplit('/', 1)[-1]))
         else:
-            refusals.append(f"'{actor.key}' holds no role that may correct '{name}' "
-                            f"(roles that may: {', '.join(may) or 'none'})")
+            refusals.append(_("'{actor}' holds no role that may correct '{name}' (roles that may: "
+                              "{may})").format(actor=actor.key, name=name, may=", ".join(may) or _("none")))
     return refusals
 
 
@@ -154,5 +156,5 @@ def move_refusals(definition: Definition, actor: Actor) -> list[str]:
     if any(definition.roles[r].side == OFFICE for r in actor.roles if r in definition.roles):
         return []
     may = [r.key for r in definition.roles.values() if r.side == OFFICE]
-    return [f"'{actor.key}' holds no role of side office, which alone moves an item to another "
-            f"unit (roles that may: {', '.join(may) or 'none'})"]
+    return [_("'{actor}' holds no role of side office, which alone moves an item to another unit "
+              "(roles that may: {may})").format(actor=actor.key, may=", ".join(may) or _("none"))]

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 from engine.core.machines import Context
+from engine.core.text import Text, declare
 
 from .duties import JUDGING, rectifying_kinds, rectifying_unit, within
+
+# the reasons these guards give, declared so that a reason stored in a log is shown translated
+OWN_UNIT = declare("'{actor}' belongs to the item's own unit '{unit}' (the unit that rectifies "
+                   "it); a unit may not judge its own item")
+NOT_IN_UNIT = declare("'{actor}' is not in the unit that rectifies the item ('{unit}'); only that "
+                      "unit's people do its work")
+IS_PERSON = declare("'{actor}' is the item's 责任人; who answers for the work may not judge it")
+IS_LEADER = declare("'{actor}' is the item's 责任领导; who answers for the work may not judge it")
+SUBMITTER = declare("'{actor}' submitted it for closing; someone else must judge it")
+NO_RECTIFICATION = declare("the item has no rectification")
+NOT_FINISHED = declare("its rectification is '{state}', not finished")
+NOT_CONFIRMED = declare("the problem has not been confirmed yet: fire 'confirm' first")
+STILL_OPEN = declare("{count} item(s) are still open and not marked long-term")
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:
@@ -23,8 +37,7 @@ def actor_not_in_unit(ctx: Context) -> str | None:
     owner = rectifying_unit(item_path, getattr(ctx.record, "unit_kinds", ()),
                             rectifying_kinds(ctx.definition))
     if within(actor_path, owner):
-        return (f"'{ctx.actor.key}' belongs to the item's own unit '{owner.rsplit('/', 1)[-1]}' "
-                "(the unit that rectifies it); a unit may not judge its own item")
+        return Text(OWN_UNIT, actor=ctx.actor.key, unit=owner.rsplit('/', 1)[-1])
     return None
 
 
@@ -48,8 +61,7 @@ def actor_in_unit(ctx: Context) -> str | None:
     actor_path, owner = paths
     if actor_path and within(actor_path, owner):
         return None
-    return (f"'{ctx.actor.key}' is not in the unit that rectifies the item "
-            f"('{owner.rsplit('/', 1)[-1]}'); only that unit's people do its work")
+    return Text(NOT_IN_UNIT, actor=ctx.actor.key, unit=owner.rsplit('/', 1)[-1])
 
 
 def actor_in_unit_if_rectifying(ctx: Context) -> str | None:
@@ -69,9 +81,9 @@ def actor_not_responsible(ctx: Context) -> str | None:
     who = getattr(ctx.record, "responsible", None)  # a record that knows no people: none
     if who is None:
         return None
-    for key, what in ((who.person, "责任人"), (who.leader, "责任领导")):
+    for key, template in ((who.person, IS_PERSON), (who.leader, IS_LEADER)):
         if key and key == ctx.actor.key:
-            return f"'{ctx.actor.key}' is the item's {what}; who answers for the work may not judge it"
+            return Text(template, actor=ctx.actor.key)
     return None
 
 
@@ -81,24 +93,24 @@ def actor_not_submitter(ctx: Context) -> str | None:
         return None
     who = getattr(ctx.record, "responsible", None)
     if who is not None and who.submitter == ctx.actor.key:
-        return f"'{ctx.actor.key}' submitted it for closing; someone else must judge it"
+        return Text(SUBMITTER, actor=ctx.actor.key)
     return None
 
 
 def rectification_done(ctx: Context) -> str | None:
     rect = getattr(ctx.record, "rectification", None)
     if rect is None:
-        return "the item has no rectification"
+        return Text(NO_RECTIFICATION)
     done = ctx.definition.machines["rectification"].done_states
     if rect.state not in done:
-        return f"its rectification is '{rect.state}', not finished"
+        return Text(NOT_FINISHED, state=rect.state)
     return None
 
 
 def item_confirmed(ctx: Context) -> str | None:
     item = getattr(ctx.record, "item", None)
     if item is not None and item.state == ctx.definition.machines["item"].initial:
-        return "the problem has not been confirmed yet: fire 'confirm' first"
+        return Text(NOT_CONFIRMED)
     return None
 
 
@@ -108,5 +120,5 @@ def all_items_closed_or_long_term(ctx: Context) -> str | None:
         return None
     open_items = ctx.figures.figure("open_not_long_term")
     if open_items:
-        return f"{open_items} item(s) are still open and not marked long-term"
+        return Text(STILL_OPEN, count=open_items)
     return None

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from .i18n import _
+
 if TYPE_CHECKING:
     from .context import Scope
 
@@ -171,6 +173,14 @@ def diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None 
     date the stage diagram comes from the definition (windows against that date) and the
     lifecycle diagram from ``counts`` as they stood, so the page does not change later.
     """
+    from .i18n import speaking
+
+    with speaking("zh_CN"):  # the pages are Chinese documents: so are their diagrams
+        return _diagrams(scope, past, counts)
+
+
+def _diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None
+              ) -> tuple[list[tuple[str, str]], str]:
     run, as_of = scope.run, scope.as_of
     import importlib
 
@@ -186,7 +196,7 @@ def diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None 
     d = run.definition
     try:
         if past:
-            note = [f"campaign {run.key} · as of {as_of.isoformat()}"]
+            note = [_("campaign {key} · as of {date}").format(key=run.key, date=as_of.isoformat())]
             graphs.append(("阶段进度", drawing.stages_of_definition(d, run.key, run.start_date,
                                                                   as_of)))
             graphs.append(("问题状态", drawing.lifecycle_diagram(d, "items", (counts or {}).get(
@@ -196,7 +206,8 @@ def diagrams(scope: Scope, past: bool, counts: dict[str, dict[str, int]] | None 
         else:
             for title, kind in (("阶段进度", "stages"), ("问题状态", "items"),
                                 ("整改状态", "rectifications")):
-                graphs.append((title, drawing.campaign_diagram(scope, kind)))
+                graphs.append((title, drawing.campaign_diagram(
+                    scope, kind, scope.unit.code if scope.unit is not None else None)))
     except Exception as exc:  # the diagram module is optional: never fail the page for it
         return [], f"图示未能生成：{type(exc).__name__}: {exc}"
     out: list[tuple[str, str]] = []

@@ -11,8 +11,11 @@ is shown; ``N_()`` only marks a string for the catalog where it must stay Englis
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import os
+import re
+from collections.abc import Iterator
 
 DOMAIN = "rectify"
 LOCALEDIR = os.path.join(os.path.dirname(__file__), "locale")
@@ -99,3 +102,150 @@ def column_label(key: str) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it now."""
     return message
+
+
+def P_(context: str, message: str) -> str:
+    """``message`` in the chosen language, looked up under ``context`` (e.g. "column")."""
+    return current().pgettext(context, message)
+
+
+def translating() -> bool:
+    """Whether messages are shown in a language other than the source (English)."""
+    return type(current()) is not gettext.NullTranslations
+
+
+def localize(value: object) -> str:
+    """A message in the chosen language, whatever made it.
+
+    An engine ``Text`` is translated by its template, its values too (a state or trigger key
+    shown by the title the campaign's definition gives it); a plain English sentence (a reason
+    stored in an event) by its catalogue entry, else by recognising which declared template
+    made it and translating that with the same values.
+    """
+    from engine.core.text import Text
+
+    if isinstance(value, (list, tuple)):
+        return "; ".join(localize(v) for v in value)
+    if isinstance(value, Text):
+        if not translating():
+            return str(value)
+        return _fill(value.template, value.params, str(value))
+    text = str(value)
+    if not translating() or not text:
+        return text
+    found = _(text)
+    if found != text:
+        return found
+    for pattern, template in _patterns():
+        match = pattern.fullmatch(text)
+        if match:
+            return _fill(template, match.groupdict(), text)
+    return text
+
+
+def _fill(template: str, params: dict[str, object], fallback: str) -> str:
+    values = {k: _value(k, v) for k, v in params.items()}
+    try:
+        return _(template).format(**values) if values else _(template)
+    except (KeyError, IndexError, ValueError):  # a broken translation: the English stands
+        return fallback
+
+
+def _value(name: str, value: object) -> object:
+    if type(value) is str:
+        if value in _KINDS.get(name, {}):
+            return _(_KINDS[name][value])
+        return _WORDS.get(name, {}).get(value, value)
+    if isinstance(value, (str, list, tuple)):
+        return localize(value)
+    return value
+
+
+# values the engine names by a word of its own (what a definition calls): shown translated
+_KINDS = {"kind": {"guard": N_("guard"), "action": N_("action")}}
+
+
+# value names whose values are a definition's keys, shown by their titles (use_words)
+_WORDS: dict[str, dict[str, str]] = {}
+
+
+def use_words(words: dict[str, dict[str, str]]) -> None:
+    """Show values named like the keys of ``words`` (state, trigger …) by their titles: the
+    definition of the campaign the command works on (campaigns.wording.remember)."""
+    _WORDS.clear()
+    _WORDS.update(words)
+
+
+def error_text(exc: Exception) -> str:
+    """An engine error as the user reads it: message and hint in the chosen language."""
+    from engine.core.errors import DefinitionInvalid, EngineError
+
+    if isinstance(exc, DefinitionInvalid):
+        return exc.format(localize)
+    if not isinstance(exc, EngineError):
+        return str(exc)
+    text = localize(exc.message)
+    if exc.hint:
+        text += "\n" + _("  hint: {hint}").format(hint=localize(exc.hint))
+    return text
+
+
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    """The declared templates as patterns, the most specific (longest literal text) first."""
+    from engine.core.text import TEMPLATES
+
+    if _SEEN[0] != len(TEMPLATES):
+        _SEEN[0] = len(TEMPLATES)
+        _PATTERNS.clear()
+        for template in sorted(TEMPLATES, key=lambda t: -len(re.sub(r"\{[^}]*\}", "", t))):
+            parts = re.split(r"\{(\w+)(?::[^}]*)?\}", template)
+            if len(parts) == 1:
+                continue
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                            for i, p in enumerate(parts))
+            try:
+                _PATTERNS.append((re.compile(regex, re.DOTALL), template))
+            except re.error:  # a field named twice: not recognisable, shown as stored
+                continue
+    return _PATTERNS
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+_SEEN = [0]
+
+
+def chinese(value: object) -> str:
+    """``value`` in Chinese whatever language the command speaks: the words of an official
+    document (督办通知书, a notice to the office) are always Chinese."""
+    with speaking("zh_CN"):
+        return localize(value)
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Everything shown inside speaks ``lang`` (a document's language), then the command's."""
+    global _current
+    before = _current
+    try:
+        use(lang)
+        yield
+    finally:
+        _current = before
+
+
+def shown(kind: str, key: str | None) -> str:
+    """A state or trigger key (``kind``: "state", "trigger") as the reader names it: its title
+    in the definition of the campaign worked on, when translating; else the key itself."""
+    if not key or not translating():
+        return key or ""
+    return _WORDS.get(kind, {}).get(key, key)
+
+
+def _install() -> None:
+    """What the engine draws itself (diagram legends) is shown through this catalogue."""
+    from engine.core.text import set_localizer
+
+    set_localizer(localize)
+
+
+_install()

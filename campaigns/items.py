@@ -23,6 +23,7 @@ from .advance import plan_record
 from .batches import COMMAND, recording
 from .context import Scope
 from .duties import edit_refusals, move_refusals
+from .i18n import _
 from .records import Record, load_records
 from .runs import Run, require_forward
 from .sealed import Sealer
@@ -51,11 +52,11 @@ def _check_choice(value: str, choices: Mapping[str, str], what: str) -> str:
     for key, title in choices.items():
         if value == title:
             return key
-    import difflib
+    from .filters import suggestion
 
-    close = difflib.get_close_matches(value, list(choices) + list(choices.values()), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(choices)}"
-    raise NotFound(f"unknown {what} '{value}'", hint)
+    shown = {"category": _("category"), "source": _("source")}.get(what, what)
+    raise NotFound(_("unknown {what} '{value}'").format(what=shown, value=value),
+                   suggestion(value, [*choices, *choices.values()]))
 
 
 def next_code(conn: Connection, run: Run) -> tuple[int, str]:
@@ -70,15 +71,17 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+        raise Refused(_("campaign '{key}' concluded on {concluded_on}").format(
+            key=run.key, concluded_on=run.concluded_on))
     if not title.strip():
-        raise InvalidInput("an item needs a title", "give --title")
+        raise InvalidInput(_("an item needs a title"), _("give --title"))
     d = run.definition
     category = _check_choice(category, d.sections.get("categories") or {}, "category")
     source = _check_choice(source, d.sections.get("sources") or {}, "source")
     if deadline is not None and deadline < as_of:
-        raise InvalidInput(f"deadline {deadline} is before the item was found ({as_of})",
-                           "give a deadline on or after --as-of")
+        raise InvalidInput(_("deadline {deadline} is before the item was found ({as_of})").format(
+            deadline=deadline, as_of=as_of),
+                           _("give a deadline on or after --as-of"))
     unit_row = scope.tree.find(unit)
     require_live(unit_row, scope.tree)
     stage = stage_for(run, as_of)  # found today: the latest-starting window holding today
@@ -123,7 +126,7 @@ def plan(scope: Scope, code: str, *, measures: str, target: str | None, deadline
 
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not measures.strip():
-        raise InvalidInput("a rectification plan needs measures", "give --measures")
+        raise InvalidInput(_("a rectification plan needs measures"), _("give --measures"))
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
     with recording(conn, run.id, run.key, COMMAND, actor.key, as_of):
@@ -140,8 +143,9 @@ def _plan(scope: Scope, record: Record, measures: str, target: str | None,
     catch_up(conn, run, [record], as_of)  # the clock first: what daily ticks would have done
     deadline = deadline or record.rectification.deadline or default_deadline(run, as_of)
     if deadline is not None and deadline < as_of:
-        raise InvalidInput(f"deadline {deadline} is before today's business date {as_of}",
-                           "give a later --deadline")
+        raise InvalidInput(_("deadline {deadline} is before today's business date {as_of}").format(
+            deadline=deadline, as_of=as_of),
+                           _("give a later --deadline"))
     changes: dict[str, Any] = {"measures": measures, "target": target, "department": department,
                                "deadline": deadline, "level_base": deadline, "level": None}
     if record.rectification.deadline is None:
@@ -150,7 +154,8 @@ def _plan(scope: Scope, record: Record, measures: str, target: str | None,
         if key:
             pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
             if pid is None:
-                raise NotFound(f"unknown person '{key}'", "add them with 'rectify person add'")
+                raise NotFound(_("unknown person '{key}'").format(
+                    key=key), _("add them with 'rectify person add'"))
             changes[field] = pid
     sealer = Sealer(conn, run)
     changes = sealer.seal(record.item.id, code, changes)  # the event carries tokens
@@ -168,15 +173,15 @@ def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[st
     """Record progress (整改进展) with evidence files kept by content hash."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not note.strip():
-        raise InvalidInput("a progress report needs a note", "give --note")
+        raise InvalidInput(_("a progress report needs a note"), _("give --note"))
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
     files = []
     for path in evidence:
         size = regular_file(path, "evidence file")
         if size > MAX_EVIDENCE:
-            raise InvalidInput(f"evidence file '{path}' is larger than 20 MiB",
-                               "attach a smaller file or a summary")
+            raise InvalidInput(_("evidence file '{path}' is larger than 20 MiB").format(path=path),
+                               _("attach a smaller file or a summary"))
         with open(path, "rb") as fh:
             content = fh.read()
         files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
@@ -206,15 +211,16 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
     """Correct an item's facts; the old and new values are kept in the event."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not changes:
-        raise InvalidInput("nothing to change", "give at least one of --title, --unit, --category, "
-                           "--source, --leader, --person, --measures, --target, --typical")
+        raise InvalidInput(_("nothing to change"), _("give at least one of --title, --unit, --category, "
+                                                     "--source, --leader, --person, --measures, --target, "
+                                                     "--typical"))
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
     d = run.definition
     refusals = edit_refusals(d, actor, sorted(changes), record.unit_path, record.unit_kinds)
     if refusals:
         raise Refused(f"'edit' on {code} refused: " + "; ".join(refusals),
-                      "ask someone whose role may correct it, or see 'roles' in the definition")
+                      _("ask someone whose role may correct it, or see 'roles' in the definition"))
     item_vals: dict[str, Any] = {}
     rect_vals: dict[str, Any] = {}
     for field, value in changes.items():
@@ -227,17 +233,18 @@ def edit(scope: Scope, code: str, changes: Mapping[str, Any], note: str | None) 
             item_vals["source"] = _check_choice(value, d.sections.get("sources") or {}, "source")
         elif field == "title":  # the rule of add_item, whichever door
             if not str(value).strip():
-                raise InvalidInput("an item needs a title", "give a --title that is not empty")
+                raise InvalidInput(_("an item needs a title"), _("give a --title that is not empty"))
             item_vals[field] = str(value).strip()
         elif field in ("description", "typical"):
             item_vals[field] = value
         elif field == "measures" and not str(value).strip():
-            raise InvalidInput("a rectification plan needs measures",
-                               "give --measures that are not empty")
+            raise InvalidInput(_("a rectification plan needs measures"),
+                               _("give --measures that are not empty"))
         elif field in ("leader", "person"):
             pid = conn.execute(select(P.c.id).where(P.c.key == value)).scalar()
             if pid is None:
-                raise NotFound(f"unknown person '{value}'", "see 'rectify person list'")
+                raise NotFound(_("unknown person '{value}'").format(
+                    value=value), _("see 'rectify person list'"))
             rect_vals[f"{field}_id"] = pid
         else:
             rect_vals[field] = value
@@ -266,18 +273,19 @@ def move(scope: Scope, code: str, to: str, note: str | None) -> dict[str, Any]:
     """Hand an item to another unit: the office's step, recorded as its own event."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not (note or "").strip():
-        raise InvalidInput("moving an item to another unit needs a reason", "give --note")
+        raise InvalidInput(_("moving an item to another unit needs a reason"), _("give --note"))
     record = load_records(conn, [code])[0]
     require_forward(run, as_of)
     refusals = move_refusals(run.definition, actor)
     if refusals:
         raise Refused(f"'move' on {code} refused: " + "; ".join(refusals),
-                      "ask the campaign's office to move it")
+                      _("ask the campaign's office to move it"))
     target = scope.tree.find(to)
     require_live(target, scope.tree)
     old_id = conn.execute(select(I.c.unit_id).where(I.c.id == record.item.id)).scalar()
     if old_id == target.id:
-        raise InvalidInput(f"{code} already belongs to {target.code}", "give another --to")
+        raise InvalidInput(_("{code} already belongs to {code2}").format(
+            code=code, code2=target.code), _("give another --to"))
     old = scope.tree.by_id[old_id]
     ev.lock(conn, [run.key])
     apply_edits(conn, TABLES, [Edit(record.item.id, record.item.version, "item",
@@ -293,11 +301,12 @@ def merge(scope: Scope, code: str, into: str, note: str | None) -> None:
     """A duplicate report: fire 'merge' on ``code``, pointing it at the item it duplicates."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if code == into:
-        raise InvalidInput("an item cannot be merged into itself", "give another --into")
+        raise InvalidInput(_("an item cannot be merged into itself"), _("give another --into"))
     require_forward(run, as_of)
     record, target = load_records(conn, [code, into])
     if target.campaign_id != run.id or record.campaign_id != run.id:
-        raise InvalidInput(f"{into} belongs to another campaign", "merge within one campaign")
+        raise InvalidInput(_("{into} belongs to another campaign").format(
+            into=into), _("merge within one campaign"))
     decided = plan_record(conn, run, record, Request(
         "merge", actor, as_of, {"into": into}, note or f"duplicate of {into}",
         changes={"merged_into": target.item.id}))

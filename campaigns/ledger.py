@@ -24,6 +24,7 @@ from engine.core.machines import Actor
 
 from .confidential import hidden, record_read
 from .context import Scope
+from .i18n import _
 from .reducer import campaign_at
 from .runs import Run
 from .safecells import csv_cell
@@ -105,7 +106,9 @@ def ledger_rows(scope: Scope, unit: str | None = None) -> Iterator[dict[str, Any
     """The ledger's rows at the end of the scope's date as dicts (field → value; dates as
     dates), numbered from 1; units' and people's names as they were then (``campaigns.names``)."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
-    unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
+    from .filters import filter_unit
+
+    unit_ids = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else scope.unit_ids
     d = run.definition
     names = unit_names(tree)
     cats = d.sections.get("categories") or {}
@@ -186,8 +189,8 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     run, as_of = scope.run, scope.as_of
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".xlsx", ".csv"):
-        raise InvalidInput(f"cannot write a ledger to '{os.path.basename(path)}'",
-                           "name the output FILE.xlsx or FILE.csv")
+        raise InvalidInput(_("cannot write a ledger to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.xlsx or FILE.csv"))
     cols = columns_for(run, scope.actor, scope.conn)
     rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)

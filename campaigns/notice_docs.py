@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput
 
 from .duties import rectifying_row
+from .i18n import _
 from .runs import Run
 from .units import UnitRow, UnitTree
 
@@ -138,12 +139,13 @@ def issue(conn: Connection, run: Run, docs: Sequence[NoticeDoc], actor: str) -> 
 
     settings = Settings.of(run)
     if not settings.number:
-        raise InvalidInput(f"campaign '{run.key}' gives no document number pattern, so it cannot "
-                           "issue notices", "add to its definition: notices: {number: "
-                           "'{issuer_short}督〔{year}〕{seq}号', issuer_short: 县组}")
+        raise InvalidInput(_("campaign '{key}' gives no document number pattern, so it cannot issue "
+                             "notices").format(key=run.key),
+                           _("add to its definition: notices: {{number: '{{issuer_short}}督〔{{year}}〕"
+                             "{{seq}}号', issuer_short: 县组}}").format())
     if not settings.issuer:
-        raise InvalidInput(f"campaign '{run.key}' names no issuing office",
-                           "set notices.issuer (or campaign.lead_unit) in its definition")
+        raise InvalidInput(_("campaign '{key}' names no issuing office").format(key=run.key),
+                           _("set notices.issuer (or campaign.lead_unit) in its definition"))
     pattern = parse_pattern(settings.number)
     series = pattern.series(settings.issuer_short)
     events.lock(conn, [run.key])

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import _, chinese
 from .notice_docs import KIND, NoticeDoc
 from .runs import Run
 
@@ -230,8 +231,9 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
             one(path, docs, office)
             written.append(path)
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write {target}: {exc.strerror or exc}",
-                                 "choose a folder or file you may write to (-o, --html)") from None
+        raise EnvironmentProblem(_("cannot write {target}: {value}").format(
+            target=target, value=exc.strerror or exc),
+                                 _("choose a folder or file you may write to (-o, --html)")) from None
     return written
 
 
@@ -273,7 +275,7 @@ def office_pages(run: Run, rows: Sequence[dict[str, Any]]) -> list[OfficePage]:
         table: tuple[tuple[str, ...], ...]
         header: tuple[str, ...]
         if kind == "stage":
-            table = tuple((str(i), f"{r['title']}（{r['code']}）", r["deadline"], g, why)
+            table = tuple((str(i), f"{r['title']}（{r['code']}）", r["deadline"], g, chinese(why))
                           for i, r in enumerate(group, 1)
                           for g, why in zip(r.get("guards") or [""], r.get("reasons") or [""],
                                             strict=False))

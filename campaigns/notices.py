@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.core.errors import InvalidInput, NotFound
+from engine.core.errors import InvalidInput
 
 from .duties import rectifying_row
+from .i18n import _
 from .names import ByDate, person_names_at
 from .office_notices import ESCALATION, KINDS, WITHDRAWN, list_office_notices
 from .runs import Run
@@ -39,7 +40,9 @@ def parse_kinds(texts: Sequence[str]) -> set[str]:
     chosen = {t.strip() for text in texts for t in text.split(",") if t.strip()}
     unknown = sorted(chosen - set(KINDS))
     if unknown:
-        raise InvalidInput(f"unknown notice kind '{unknown[0]}'", f"kinds: {', '.join(KINDS)}")
+        from .filters import pick
+
+        pick(unknown[0], dict.fromkeys(KINDS, ""), _("notice kind"), "--kind")
     return chosen or set(KINDS)
 
 
@@ -78,12 +81,13 @@ def level_key(run: Run, text: str) -> str:
         if text in (key, title):
             return key
     if not levels:
-        raise InvalidInput(f"campaign '{run.key}' has no escalation ladder, so no notices")
-    import difflib
+        raise InvalidInput(_("campaign '{campaign}' has no escalation ladder, so no notices").format(
+            campaign=run.key))
+    from .filters import pick
 
-    close = difflib.get_close_matches(text, [*levels, *levels.values()], n=1)
-    raise NotFound(f"unknown escalation level '{text}'",
-                   f"did you mean '{close[0]}'?" if close else f"levels: {', '.join(levels)}")
+    reminders = run.definition.reminders
+    known = {**levels, **({lv.key: lv.title for lv in reminders.levels} if reminders else {})}
+    return pick(text, known, _("escalation level"), "--level")
 
 
 def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | None = None,
@@ -104,7 +108,9 @@ def list_notices(conn: Connection, run: Run, tree: UnitTree, *, level: str | Non
     if until:
         query = query.where(N.c.issued_on <= until)
     if unit:
-        query = query.where(I.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
+        from .filters import filter_unit
+
+        query = query.where(I.c.unit_id.in_(tree.subtree_ids(filter_unit(tree, unit))))
     ladder = run.definition.ladder
     titles = {lv.key: lv.title for lv in ladder.levels} if ladder else {}
     documents: dict[tuple[int, str, dt.date], list[Any]] = {}

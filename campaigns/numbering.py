@@ -23,6 +23,8 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput
 
+from .i18n import _
+
 PLACEHOLDERS = ("issuer_short", "year", "seq")
 REQUIRED = ("year", "seq")  # without the year, numbers of two years would collide
 
@@ -55,7 +57,8 @@ def parse_pattern(text: str, where: str = "notices.number") -> Pattern:
     try:
         pieces = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise InvalidInput(f"{where}: the pattern '{text}' is not well formed ({exc})", hint) from None
+        raise InvalidInput(_("{where}: the pattern '{text}' is not well formed ({exc})").format(
+            where=where, text=text, exc=exc), hint) from None
     parts: list[tuple[str, str | None]] = []
     seen: list[str] = []
     for literal, name, spec, conversion in pieces:
@@ -64,15 +67,18 @@ def parse_pattern(text: str, where: str = "notices.number") -> Pattern:
             continue
         if name not in PLACEHOLDERS or spec or conversion:
             shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
-            raise InvalidInput(f"{where}: '{shown}' in '{text}' is not a placeholder", hint)
+            raise InvalidInput(_("{where}: '{shown}' in '{text}' is not a placeholder").format(
+                where=where, shown=shown, text=text), hint)
         if name in seen:
-            raise InvalidInput(f"{where}: '{{{name}}}' appears twice in '{text}'", hint)
+            raise InvalidInput(_("{where}: '{{{name}}}' appears twice in '{text}'").format(
+                where=where, name=name, text=text), hint)
         seen.append(name)
         parts.append((literal, name))
     missing = [n for n in REQUIRED if n not in seen]
     if missing:
         names = ", ".join("{" + n + "}" for n in missing)
-        raise InvalidInput(f"{where}: the pattern '{text}' has no {names}", hint)
+        raise InvalidInput(_("{where}: the pattern '{text}' has no {names}").format(
+            where=where, text=text, names=names), hint)
     return Pattern(tuple(parts))
 
 

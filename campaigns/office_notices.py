@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from . import events as ev
-from .i18n import _
+from .i18n import _, localize
 from .runs import Run
 from .tables import EVENTS as E, ITEMS as I, UNDONE as U
 from .units import UnitTree
@@ -79,7 +79,9 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
     if until:
         query = query.where(E.c.business_date <= until)
     if unit:
-        query = query.where(I.c.unit_id.in_(tree.subtree_ids(tree.find(unit))))
+        from .filters import filter_unit
+
+        query = query.where(I.c.unit_id.in_(tree.subtree_ids(filter_unit(tree, unit))))
     lead, roles = office(run)
     rows = []
     for r in conn.execute(query):
@@ -114,7 +116,7 @@ def _stage_row(run: Run, r: Any, p: dict[str, Any], lead: str, roles: list[str],
         action=(_("close the stage once its conditions hold, or force it (--force)")
                 if verb == "close" else
                 _("open the stage once its conditions hold, or force it (--force)")),
-        reason="; ".join(f"{g}: {why}" for g, why in zip(guards, reasons, strict=False)),
+        reason="; ".join(f"{g}: {localize(why)}" for g, why in zip(guards, reasons, strict=False)),
         status=status, since=since.isoformat(), guards=guards, reasons=reasons, roles=roles)
 
 

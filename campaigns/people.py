@@ -258,18 +258,18 @@ def _insert_person(conn: Connection, tree: UnitTree, key: str, name: str, unit: 
     """The row and its site event, once the actor is known to be allowed (``add_person``,
     ``first_admin``)."""
     if not KEY.fullmatch(key):
-        raise InvalidInput(f"person key '{key}' is not valid",
-                           "use letters, digits, '-', '_' or '.', e.g. zhangwei-czj")
+        raise InvalidInput(_("person key '{key}' is not valid").format(key=key),
+                           _("use letters, digits, '-', '_' or '.', e.g. zhangwei-czj"))
     if key == SYSTEM_ACTOR:
-        raise InvalidInput("'system' is reserved for the clock", "choose another key")
+        raise InvalidInput(_("'system' is reserved for the clock"), _("choose another key"))
     if conn.execute(select(P.c.id).where(P.c.key == key)).first():
-        raise InvalidInput(f"person '{key}' already exists", "person keys are unique")
+        raise InvalidInput(_("person '{key}' already exists").format(key=key), _("person keys are unique"))
     if not name.strip():
-        raise InvalidInput("a person needs a name", "give --name")
+        raise InvalidInput(_("a person needs a name"), _("give --name"))
     for role in roles:
         if not KEY.fullmatch(role):
-            raise InvalidInput(f"role '{role}' is not a valid role key",
-                               "roles are keys from the definition, e.g. supervision-office")
+            raise InvalidInput(_("role '{role}' is not a valid role key").format(role=role),
+                               _("roles are keys from the definition, e.g. supervision-office"))
     unit_row = tree.find(unit) if unit else None
     if unit_row is not None and unit_row.ended_on is not None:
         raise InvalidInput(_("unit '{code}' no longer exists (ended {day})").format(
@@ -289,9 +289,10 @@ def list_people(conn: Connection, tree: UnitTree, unit: str | None = None,
                 ) -> list[dict[str, Any]]:
     """People in key order, active ones unless ``include_inactive``; with ``as_of``, as they
     were at the end of that date (``campaigns.names``; ``tree``: the tree of that date)."""
+    from .filters import filter_unit
     from .names import site_at
 
-    inside = set(tree.subtree_ids(tree.find(unit))) if unit else None
+    inside = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else None
     out = []
     for r in sorted(site_at(conn, as_of).people.values(), key=lambda p: p.key):
         if (inside is not None and r.unit_id not in inside) or not (include_inactive or r.active):
@@ -310,12 +311,12 @@ def deactivate(conn: Connection, key: str, *, actor: str | None,
     actor = require_admin(conn, actor)
     row = conn.execute(select(P.c.id, P.c.version, P.c.active).where(P.c.key == key)).first()
     if row is None:
-        raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
+        raise NotFound(_("unknown person '{key}'").format(key=key), _("see 'rectify person list'"))
     if not row.active:
-        raise InvalidInput(f"person '{key}' is already deactivated", "nothing to do")
+        raise InvalidInput(_("person '{key}' is already deactivated").format(key=key), _("nothing to do"))
     if key == actor:
-        raise Refused(f"'{actor}' may not deactivate themselves",
-                      "ask another administrator, so that one always remains")
+        raise Refused(_("'{actor}' may not deactivate themselves").format(actor=actor),
+                      _("ask another administrator, so that one always remains"))
     lock(conn, [SITE])  # the chain head first: the writers' one lock order
     apply_edits(conn, {"person": P}, [Edit(row.id, row.version, "person", {"active": False})])
     write_site(conn, [site_entry(PersonDeactivated(), subject=key, actor=actor,
@@ -329,12 +330,13 @@ def first_admin(conn: Connection, tree: UnitTree, key: str, name: str | None) ->
     if key in admins:
         return f"administrator {key} exists"
     if admins:
-        raise Refused(f"the site already has an administrator ({', '.join(sorted(admins))})",
-                      f"ask them: rectify person add {key} --name NAME --role {ADMIN_ROLE} "
-                      "--actor ADMIN-KEY")
+        raise Refused(_("the site already has an administrator ({names})").format(
+            names=', '.join(sorted(admins))),
+                      _("ask them: rectify person add {key} --name NAME --role {ADMIN_ROLE} --actor "
+                        "ADMIN-KEY").format(key=key, ADMIN_ROLE=ADMIN_ROLE))
     if conn.execute(select(P.c.id).where(P.c.key == key)).first():
-        raise InvalidInput(f"person '{key}' already exists and is not an administrator",
-                           "give a new key to --admin")
+        raise InvalidInput(_("person '{key}' already exists and is not an administrator").format(key=key),
+                           _("give a new key to --admin"))
     # the one change to people made without an administrator: there is none yet
     _insert_person(conn, tree, key, name or key, None, [ADMIN_ROLE], None, actor=key, day=None,
                    origin=None)
@@ -344,18 +346,19 @@ def first_admin(conn: Connection, tree: UnitTree, key: str, name: str | None) ->
 def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None = None) -> Actor:
     """The person behind ``--actor``; the clock alone may act as 'system'."""
     if not key:
-        raise InvalidInput("who is doing this? --actor is required for every change",
-                           "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+        raise InvalidInput(_("who is doing this? --actor is required for every change"),
+                           _("pass --actor PERSON-KEY or set RECTIFY_ACTOR"))
     if key == SYSTEM_ACTOR:
-        raise Refused("'system' is reserved for the clock (rectify tick)",
-                      "pass your own person key with --actor")
+        raise Refused(_("'system' is reserved for the clock (rectify tick)"),
+                      _("pass your own person key with --actor"))
     row = conn.execute(select(P.c.id, P.c.roles, P.c.active, U.c.path)
                        .select_from(P.outerjoin(U, U.c.id == P.c.unit_id))
                        .where(P.c.key == key)).first()
     if row is None:
-        raise NotFound(f"unknown actor '{key}'", "add the person with 'rectify person add' first")
+        raise NotFound(_("unknown actor '{key}'").format(
+            key=key), _("add the person with 'rectify person add' first"))
     if not row.active:
-        raise Refused(f"actor '{key}' has been deactivated", "act as an active person")
+        raise Refused(_("actor '{key}' has been deactivated").format(key=key), _("act as an active person"))
     roles = frozenset(r for r in (row.roles or "").split() if role_keys is None or r in role_keys)
     return Actor(key, roles, {"unit_path": row.path or "", "person_id": row.id})
 
@@ -363,5 +366,5 @@ def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None 
 def person_id(conn: Connection, key: str) -> int:
     pid = conn.execute(select(P.c.id).where(P.c.key == key)).scalar()
     if pid is None:
-        raise NotFound(f"unknown person '{key}'", "see 'rectify person list'")
+        raise NotFound(_("unknown person '{key}'").format(key=key), _("see 'rectify person list'"))
     return int(pid)

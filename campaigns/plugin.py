@@ -13,6 +13,7 @@ from engine.core.schema import DURATION, KEY, TEXT
 
 from . import duties, guards
 from .duties import DEFAULT_RECTIFYING_KINDS
+from .i18n import _
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
 STANDARD_SOURCES: dict[str, str] = {
@@ -141,13 +142,14 @@ def _check_notices(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             ctx.add("bad-number-pattern", exc.message, ("notices", "number"), exc.hint)
         else:
             if "issuer_short" in pattern.names and not raw.get("issuer_short"):
-                ctx.add("missing-issuer-short", "notices.number uses {issuer_short} but "
-                        "notices.issuer_short is not given", ("notices",),
-                        "add issuer_short: the office's short name, e.g. 县组")
+                ctx.add("missing-issuer-short", _("notices.number uses {issuer_short} but "
+                                                  "notices.issuer_short is not given"), ("notices",),
+                        _("add issuer_short: the office's short name, e.g. 县组"))
     within = raw.get("reply_within")
     if isinstance(within, str) and Duration.parse(within).days <= 0:
-        ctx.add("bad-reply-within", f"notices.reply_within '{within}' is not after the day of issue",
-                ("notices", "reply_within"), "write a positive duration, e.g. 5 working days")
+        ctx.add("bad-reply-within", _("notices.reply_within '{within}' is not after the day of issue").format(
+            within=within),
+                ("notices", "reply_within"), _("write a positive duration, e.g. 5 working days"))
     return ()
 
 
@@ -155,16 +157,17 @@ def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     confidential = ctx.data.get("confidential")
     for i, name in enumerate(confidential if isinstance(confidential, list) else []):
         if isinstance(name, str) and name not in CONFIDENTIAL_FIELDS and name not in ITEM_FIELDS:
-            ctx.add("unknown-field", f"confidential field '{name}' is not an item field",
-                    ("confidential", i), f"item fields: {', '.join(ITEM_FIELDS)}")
+            ctx.add("unknown-field", _("confidential field '{name}' is not an item field").format(name=name),
+                    ("confidential", i), _("item fields: {names}").format(names=', '.join(ITEM_FIELDS)))
         elif isinstance(name, str) and name not in MAY_HIDE:
-            ctx.add("not-confidential", f"'{name}' cannot be confidential: reports, notices and "
-                    "the clock count and chase items by it", ("confidential", i),
-                    f"fields that may be confidential: {', '.join(MAY_HIDE)}")
+            ctx.add("not-confidential", _("'{name}' cannot be confidential: reports, notices and the clock "
+                                          "count and chase items by it").format(
+                                              name=name), ("confidential", i),
+                    _("fields that may be confidential: {names}").format(names=', '.join(MAY_HIDE)))
     machines = ctx.data.get("machines")
     if isinstance(machines, dict) and not {"item", "rectification"} <= set(machines):
-        ctx.add("missing-machine", "a campaign needs machines 'item' and 'rectification'",
-                ("machines",), "write 'lifecycle: standard' to start from the standard ones")
+        ctx.add("missing-machine", _("a campaign needs machines 'item' and 'rectification'"),
+                ("machines",), _("write 'lifecycle: standard' to start from the standard ones"))
     return ()
 
 
@@ -175,7 +178,8 @@ def _check_unique(section: str) -> Any:
         for i, entry in enumerate(raw):
             key = entry if isinstance(entry, str) else entry["key"]
             if key in seen:
-                ctx.add("duplicate-key", f"{section} '{key}' listed twice", (section, i))
+                ctx.add("duplicate-key", _("{section} '{key}' listed twice").format(
+                    section=section, key=key), (section, i))
             seen.add(key)
             for j, word in enumerate(entry.get("synonyms") or () if isinstance(entry, dict) else ()):
                 if not isinstance(word, str):
@@ -187,9 +191,9 @@ def _check_unique(section: str) -> Any:
                             "a word may name one key only")
                 words.setdefault(word, key)
             if section == "sources" and isinstance(entry, str) and key not in STANDARD_SOURCES:
-                ctx.add("unknown-source", f"unknown standard source '{key}'", (section, i),
-                        f"standard: {', '.join(STANDARD_SOURCES)}; or write {{key: {key}, "
-                        "title: ...}} for the campaign's own")
+                ctx.add("unknown-source", _("unknown standard source '{key}'").format(key=key), (section, i),
+                        _("standard: {names}; or write {{key: {key}, title: ...}}}} for the campaign's "
+                          "own").format(names=', '.join(STANDARD_SOURCES), key=key))
         return ()
     return check
 

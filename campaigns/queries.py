@@ -16,6 +16,7 @@ from engine.core.machines import Actor, Context
 from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
+from .i18n import _, localize
 from .provisional import is_provisional
 from .records import load_records
 from .reducer import campaign_at, item_at
@@ -45,12 +46,18 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
                escalation: str | None = None) -> list[dict[str, Any]]:
     """The items as they stood at the end of the scope's date (``campaigns.reducer``)."""
     conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
-    unit_ids = set(tree.subtree_ids(tree.find(unit))) if unit else None
-    if category:
-        from .items import _check_choice
+    from .filters import filter_unit, pick
 
-        category = _check_choice(category, run.definition.sections.get("categories") or {},
-                                 "category")
+    d = run.definition
+    unit_ids = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else None
+    if category:
+        category = pick(category, d.sections.get("categories") or {}, _("category"), "--category")
+    if state:
+        known = {s.key: s.title for m in ("item", "rectification") for s in d.machines[m].states}
+        state = pick(state, known, _("state"), "--state")
+    if escalation:
+        levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
+        escalation = pick(escalation, levels, _("escalation level"), "--escalation")
     is_late = Overdue(run.definition)
     names = scope.people
     out = []
@@ -90,8 +97,8 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         return withdrawn(conn, run, code, record.item.id, as_of)
     it = item_at(conn, run, record.item.id, as_of)
     if it is None:
-        raise NotFound(f"{code} was not yet recorded on {as_of}",
-                       "give a later --as-of, or leave it out for today")
+        raise NotFound(_("{code} was not yet recorded on {as_of}").format(code=code, as_of=as_of),
+                       _("give a later --as-of, or leave it out for today"))
     reveal = revealer(conn, run, scope.actor, [code])
     it = open_items(conn, run, scope.actor, [it])[0]
     names = scope.people
@@ -142,10 +149,11 @@ def withdrawn(conn: Connection, run: Run, code: str, item_id: int, as_of: dt.dat
                         .where(E.c.item_id == item_id, E.c.machine == "item",
                                E.c.trigger == "undo")
                         .order_by(E.c.id.desc()).limit(1)).first()
-    said = (f"withdrawn by an undo of its recording on {undo.business_date} by {undo.actor}"
-            f" ({undo.note})" if undo is not None else "withdrawn by an undo")
+    said = (_("withdrawn by an undo of its recording on {date} by {actor} ({note})").format(
+        date=undo.business_date, actor=undo.actor, note=undo.note) if undo is not None
+        else _("withdrawn by an undo"))
     return {"code": code, "campaign": run.key, "title": title or "",
-            "withdrawn": said + "; it counts nowhere and its code is not given again",
+            "withdrawn": said + _("; it counts nowhere and its code is not given again"),
             "history": history(conn, item_id, as_of)}
 
 
@@ -179,11 +187,11 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
             # nobody fires an automatic step by hand: say what does, not "no role may"; its
             # guards are checked when it follows, for whoever fired the step before it
             why_not = firing_text(firing) if firing.automatic else "; ".join(
-                str(r) for r in outcome.refusals)
+                localize(r.text()) for r in outcome.refusals)
             out.append({"trigger": outcome.trigger, "machine": machine.name,
                         "title": t.title if t else "", "to": outcome.dest,
                         "possible": outcome.ok and not firing.automatic, "why_not": why_not,
-                        "guards": "; ".join(guard_title(run.runtime.registry, g)
+                        "guards": "; ".join(guard_title(run.runtime.registry, g, run.definition)
                                             for g in (run.runtime.guards_of(t) if t else ())),
                         "automatic": firing.automatic, "when": firing_text(firing)})
     return out
@@ -215,8 +223,8 @@ def status(scope: Scope) -> dict[str, Any]:
                        "window": f"{st.start} .. {st.end}", "state": st.state,
                        "opened_on": st.opened_on.isoformat() if st.opened_on else "",
                        "closed_on": st.closed_on.isoformat() if st.closed_on else "",
-                       "overdue": f"since {late}" if late else "",
-                       "why": "; ".join(f"{t}: {r}" for t, r in zip(
+                       "overdue": _("since {date}").format(date=late) if late else "",
+                       "why": "; ".join(f"{t}: {localize(r)}" for t, r in zip(
                            said["guards"], said["reasons"], strict=True)) if said else ""})
     done = run.definition.machines["item"].done_states
     is_late = Overdue(run.definition)

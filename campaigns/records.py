@@ -15,6 +15,7 @@ from engine.core.errors import NotFound, Refused
 from engine.io.store import Prepared
 
 from .duties import ancestor_paths
+from .i18n import _, ngettext
 from .runs import HEAD, Head
 from .tables import CAMPAIGNS as C, ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
@@ -150,16 +151,19 @@ def load_records(conn: Connection, codes: list[str], *, live: bool = True) -> li
         record.people_loader = functools.partial(_responsible, conn)
     missing = [c for c in codes if c not in found]
     if missing:
+        from .filters import closest_codes
+
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise NotFound(f"unknown item code{'s' if len(missing) > 1 else ''}: {shown}",
-                       "codes look like WGBW-2015-0042; see 'rectify item list CAMPAIGN'")
+        raise NotFound(ngettext("unknown item code: {codes}", "unknown item codes: {codes}",
+                                len(missing)).format(codes=shown), closest_codes(conn, missing[0]))
     retired = [r for r in batch if r.item.retired_on is not None] if live else []
     if retired:
         first = retired[0]
-        raise Refused(f"{first.code} was withdrawn by an undo of its recording on "
-                      f"{first.item.retired_on}: it counts nowhere and takes no further change",
-                      "record the problem again with 'rectify item add' (it gets a new code); "
-                      "see 'rectify item show CODE' for its history")
+        raise Refused(_("{code} was withdrawn by an undo of its recording on {retired_on}: it counts nowhere "
+                        "and takes no further change").format(
+                            code=first.code, retired_on=first.item.retired_on),
+                      _("record the problem again with 'rectify item add' (it gets a new code); see 'rectify "
+                        "item show CODE' for its history"))
     return [found[c] for c in codes]
 
 

@@ -28,6 +28,7 @@ from .audit import Head, Stream, head
 from .confidential import hidden, record_read
 from .context import Scope
 from .htmlkit import bar_chart, esc, page, stacked_bar, table
+from .i18n import _
 from .ledger import unit_names
 from .reducer import ItemAt, bulk, campaign_at
 from .runs import Run
@@ -44,7 +45,8 @@ def parse_month(text: str) -> dt.date:
     """'2015-09', '2015/9', '2015年9月' → the first day of that month."""
     match = re.match(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*$", str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput(f"--month '{text}' is not a month", "write it as YYYY-MM, e.g. 2015-09")
+        raise InvalidInput(_("--month '{text}' is not a month").format(
+            text=text), _("write it as YYYY-MM, e.g. 2015-09"))
     from .dates import in_range
 
     return in_range(dt.date(int(match.group(1)), int(match.group(2)), 1), "--month")
@@ -92,6 +94,7 @@ class MonthReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     head: Head | None = None  # the event log's chain head as of ``as_of`` (rectify audit)
     hidden: frozenset[str] = frozenset()  # fields this reader may not see (campaigns.confidential)
+    unit: str = ""  # the unit whose subtree the report covers ('' for the whole campaign)
 
     @property
     def rate(self) -> float:
@@ -99,7 +102,8 @@ class MonthReport:
 
     @property
     def title(self) -> str:
-        return f"{self.run.definition.title} {self.first.year}年{self.first.month}月工作月报"
+        where = f"（{self.unit}）" if self.unit else ""
+        return f"{self.run.definition.title}{where} {self.first.year}年{self.first.month}月工作月报"
 
     @property
     def subtitle(self) -> str:
@@ -114,11 +118,12 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     conn, run, today = scope.conn, scope.run, scope.as_of
     last = month_end(first)
     if last < run.start_date:
-        raise InvalidInput(f"{first:%Y-%m} is before campaign '{run.key}' started "
-                           f"({run.start_date})", "give a month of the campaign")
+        raise InvalidInput(_("{first:%Y-%m} is before campaign '{key}' started ({start_date})").format(
+            first=first, key=run.key, start_date=run.start_date), _("give a month of the campaign"))
     if first > today:
-        raise InvalidInput(f"{first:%Y-%m} has not begun (business date {today})",
-                           "give this month or an earlier one, or a later --as-of")
+        raise InvalidInput(_("{first:%Y-%m} has not begun (business date {today})").format(
+            first=first, today=today),
+                           _("give this month or an earlier one, or a later --as-of"))
     as_of = min(last, today)
     tree = scope.tree if as_of == today else UnitTree.at(conn, as_of)  # names as of then
     d = run.definition
@@ -127,7 +132,7 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     at = campaign_at(conn, run, as_of)
     from .sealed import open_items
 
-    items = open_items(conn, run, scope.actor, at.items)
+    items = open_items(conn, run, scope.actor, scope.within(at.items))
     closing = closing_states(d)
     is_late = Overdue(d)
     order = label_order(d)
@@ -169,14 +174,17 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
     rep.units = sorted(units.values(), key=lambda u: (-u.overdue, u.rate, u.name))
     rep.overdue_items.sort(key=lambda it: (it.deadline or as_of, it.seq))
     rep.stages = [st.as_dict() for st in at.stages]
-    rep.notices, rep.notice_count = _notices(conn, run, rep, {it.id: it for it in items})
+    rep.notices, rep.notice_count = _notices(conn, run, rep, {it.id: it for it in items},
+                                             scope.unit_ids)
+    rep.unit = scope.unit_name
     rep.head = head(conn, Stream(run.key, run.id), as_of)
     return rep
 
 
-def _notices(conn: Connection, run: Run, rep: MonthReport,
-             items: dict[int, ItemAt]) -> tuple[list[dict[str, Any]], int]:
-    """The month's notices as listed (the first LIST_LIMIT), and how many there are in all."""
+def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt],
+             unit_ids: frozenset[int] | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The month's notices as listed (the first LIST_LIMIT), and how many there are in all;
+    with ``unit_ids``, only those of items in those units."""
     d = run.definition
     levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
     days: dict[Any, Any] = {}  # each stored date decoded once (a month has thirty)
@@ -190,8 +198,22 @@ def _notices(conn: Connection, run: Run, rep: MonthReport,
         return found
 
     month = {"run": run.id, "first": rep.first, "last": rep.as_of}
-    count = _COUNT.rows(conn, month)[0][0]
-    rows = list(_NOTICES.stream(conn, month)) if count else []
+    if unit_ids is None:
+        count = _COUNT.rows(conn, month)[0][0]
+        rows = list(_NOTICES.stream(conn, month)) if count else []
+    else:  # one unit's: the items it holds are known, the month's notices read by item
+        inside = sorted(items)
+        count, rows = 0, []
+        for lo in range(0, len(inside), 500):
+            part = _MONTH + (R.c.item_id.in_(inside[lo:lo + 500]),)
+            count += conn.execute(select(func.count()).select_from(
+                N.join(R, R.c.id == N.c.rectification_id)).where(*part), month).scalar_one()
+            rows += conn.execute(
+                select(N.c.level, N.c.issued_on, N.c.deadline, N.c.days_overdue, N.c.new_deadline,
+                       N.c.action, R.c.item_id, N.c.id)
+                .select_from(N.join(R, R.c.id == N.c.rectification_id))
+                .where(*part).order_by(N.c.issued_on, N.c.id).limit(LIST_LIMIT), month).all()
+        rows = [tuple(r[:7]) for r in sorted(rows, key=lambda r: (r[1], r[7]))[:LIST_LIMIT]]
     # each item's code and unit from the campaign already read (joining the items table for
     # them would double the read); an item the replay does not hold is read by itself
     known = {i: (it.code, it.unit_id) for i, it in items.items()}
@@ -428,8 +450,8 @@ def write_report(scope: Scope, first: dt.date, path: str) -> str:
     """Write the report to ``path`` (.md or .html); returns a note for the user, or ''."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".md", ".markdown", ".html", ".htm"):
-        raise InvalidInput(f"cannot write a report to '{os.path.basename(path)}'",
-                           "name the output FILE.md or FILE.html")
+        raise InvalidInput(_("cannot write a report to '{value}'").format(value=os.path.basename(path)),
+                           _("name the output FILE.md or FILE.html"))
     rep = build(scope, first)
     if ext in (".md", ".markdown"):
         text = to_markdown(rep)

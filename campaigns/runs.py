@@ -16,6 +16,7 @@ from engine.core.machines import Runtime
 from engine.core.spec import Definition
 from engine.io.store import now
 
+from .i18n import _
 from .sitecalendar import STAMP
 from .tables import CAMPAIGNS as C, EVENTS as E, SITE, STAGES as S, TICKS as T, UNDONE, insert_id
 
@@ -82,7 +83,8 @@ def load_run(conn: Connection, key: str) -> Run:
     row = conn.execute(_BY_KEY, {"key": key}).first()
     if row is None:
         known = conn.execute(select(C.c.key).order_by(C.c.id)).scalars().all()
-        raise NotFound(f"unknown campaign '{key}'", _suggest(key, known, "rectify campaign list"))
+        raise NotFound(_("unknown campaign '{campaign}'").format(campaign=key),
+                       _suggest(key, known, "rectify campaign list"))
     return run_of(conn, Head._make(row))
 
 
@@ -106,6 +108,9 @@ def run_of(conn: Connection, row: Head) -> Run:
             definition = with_site(definition, site_days(conn))
         _cache[cache_key] = (definition, Runtime(definition))
     definition, runtime = _cache[cache_key]
+    from .wording import remember
+
+    remember(definition)
     return Run(row.id, row.key, row.title, row.start_date, row.timezone, row.code_prefix,
                row.definition_hash, row.concluded_on, definition, runtime, row.latest, row.ticked_to,
                row.version)
@@ -115,7 +120,9 @@ def _suggest(name: str, known: Sequence[str], listing: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"see '{listing}'"
+    if close:
+        return _("did you mean '{name}'?").format(name=close[0])
+    return _("see '{listing}'").format(listing=listing)
 
 
 KEY = re.compile(r"[a-z][a-z0-9_-]*")
@@ -127,9 +134,9 @@ def check_key(key: str) -> str:
     limit = getattr(C.c.key.type, "length", None) or 64
     if not KEY.fullmatch(key) or len(key) > limit:
         shown = key if len(key) <= 40 else key[:37] + "..."
-        raise InvalidInput(f"--key {shown!r} is not a campaign key",
-                           f"a lower-case letter, then letters, digits, '-' or '_', at most "
-                           f"{limit} characters, e.g. wgbw-2015")
+        raise InvalidInput(_("--key {shown!r} is not a campaign key").format(shown=shown),
+                           _("a lower-case letter, then letters, digits, '-' or '_', at most {limit} "
+                             "characters, e.g. wgbw-2015").format(limit=limit))
     return key
 
 
@@ -146,11 +153,11 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
     data, definition = loaded or normalized(path)
     key = check_key(key) if key else definition.key
     if key == SITE:
-        raise InvalidInput(f"'{SITE}' is the name of the site-wide event log",
-                           "choose another key with --key")
+        raise InvalidInput(_("'{SITE}' is the name of the site-wide event log").format(SITE=SITE),
+                           _("choose another key with --key"))
     if conn.execute(select(C.c.id).where(C.c.key == key)).first():
-        raise InvalidInput(f"campaign '{key}' already exists",
-                           "choose another key with --key, or use the existing campaign")
+        raise InvalidInput(_("campaign '{key}' already exists").format(key=key),
+                           _("choose another key with --key, or use the existing campaign"))
     if as_of < start_date and as_of != start_date:
         as_of = start_date
     meta = data["campaign"]
@@ -162,7 +169,7 @@ def start(conn: Connection, path: str, start_date: dt.date, actor: str, as_of: d
         timezone=definition.calendar.timezone, created_at=now(), version=1))
     first = True
     for pos, stage in enumerate(definition.stages):
-        begins, _ = stage.window(start_date)
+        begins, _end = stage.window(start_date)
         opens = first or begins <= start_date
         conn.execute(insert(S).values(campaign_id=cid, key=stage.key, position=pos,
                                       state="open" if opens else "pending",
@@ -186,10 +193,10 @@ def _check_codes_free(conn: Connection, prefix: str, start_date: dt.date) -> Non
                          .where(C.c.start_date.between(dt.date(start_date.year, 1, 1),
                                                        dt.date(start_date.year, 12, 31)))).first()
     if clash is not None:
-        raise InvalidInput(f"campaign '{clash.key}' already numbers its items "
-                           f"{prefix}-{start_date.year}-NNNN",
-                           "set another campaign.code_prefix in the definition (e.g. "
-                           f"{prefix}B), or start in another year")
+        raise InvalidInput(_("campaign '{key}' already numbers its items {prefix}-{year}-NNNN").format(
+            key=clash.key, prefix=prefix, year=start_date.year),
+                           _("set another campaign.code_prefix in the definition (e.g. {prefix}B), or start "
+                             "in another year").format(prefix=prefix))
 
 
 def list_runs(conn: Connection) -> list[dict[str, Any]]:
@@ -214,12 +221,15 @@ def require_forward(run: Run, as_of: dt.date, dry_run: bool = False) -> None:
     if not dry_run:
         require_not_future(run, as_of)
     if as_of < run.start_date:
-        raise InvalidInput(f"{as_of} is before campaign '{run.key}' started ({run.start_date})",
-                           "give --as-of on or after the start date")
+        raise InvalidInput(_("{as_of} is before campaign '{key}' started ({start_date})").format(
+            as_of=as_of, key=run.key, start_date=run.start_date),
+                           _("give --as-of on or after the start date"))
     latest = run.latest  # read with the run, inside this transaction
     if latest and as_of < latest:
-        raise InvalidInput(f"{as_of} is before the campaign's latest recorded change ({latest})",
-                           f"business time only moves forward: use --as-of {latest} or later")
+        raise InvalidInput(_("{as_of} is before the campaign's latest recorded change ({latest})").format(
+            as_of=as_of, latest=latest),
+                           _("business time only moves forward: use --as-of {latest} or later").format(
+                               latest=latest))
 
 
 def require_not_future(run: Run, as_of: dt.date) -> None:
@@ -231,7 +241,8 @@ def require_not_future(run: Run, as_of: dt.date) -> None:
     now_there = today(run.timezone)
     if as_of > now_there:
         raise InvalidInput(
-            f"{as_of} is after today ({now_there} in {run.timezone}): a change cannot be recorded "
-            "before it happens, and a future date would block every later command until then",
-            "give --as-of today or earlier (replaying a past campaign: give each command its "
-            "own past date, in order), or add --dry-run to see what would happen")
+            _("{as_of} is after today ({now_there} in {timezone}): a change cannot be recorded before it "
+              "happens, and a future date would block every later command until then").format(
+                  as_of=as_of, now_there=now_there, timezone=run.timezone),
+            _("give --as-of today or earlier (replaying a past campaign: give each command its own past "
+              "date, in order), or add --dry-run to see what would happen"))

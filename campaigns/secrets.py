@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import EnvironmentProblem
 
+from .i18n import _
 from .tables import ITEMS as I, SECRETS
 
 KEY_ENV = "RECTIFY_KEY_FILE"
@@ -41,8 +42,10 @@ def read_key_file(path: str) -> bytes:
         with open(path, "rb") as fh:
             raw = fh.read(4096)
     except OSError as e:
-        raise EnvironmentProblem(f"cannot read the key file {path}: {e.strerror}",
-                                 f"set {KEY_ENV} to a file 'rectify db keygen' wrote") from None
+        raise EnvironmentProblem(_("cannot read the key file {path}: {strerror}").format(
+            path=path, strerror=e.strerror),
+                                 _("set {KEY_ENV} to a file 'rectify db keygen' wrote").format(
+                                     KEY_ENV=KEY_ENV)) from None
     text = raw.strip()
     for decode in (binascii.unhexlify, base64.b64decode, base64.urlsafe_b64decode):
         try:
@@ -53,8 +56,8 @@ def read_key_file(path: str) -> bytes:
             return key
     if len(raw) == 32:
         return raw
-    raise EnvironmentProblem(f"{path} holds no 256-bit key",
-                             "write one with 'rectify db keygen FILE' (32 random bytes, base64)")
+    raise EnvironmentProblem(_("{path} holds no 256-bit key").format(path=path),
+                             _("write one with 'rectify db keygen FILE' (32 random bytes, base64)"))
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ class Vault:
             raise EnvironmentProblem(
                 f"confidential values are encrypted with key {key_id}, and "
                 + (f"{KEY_ENV} names key {self.key_id}" if self.key else f"{KEY_ENV} is not set"),
-                f"set {KEY_ENV} to the file of key {key_id} (docs/security.md#data-at-rest)")
+                _("set {KEY_ENV} to the file of key {key_id} (docs/security.md#data-at-rest)").format(
+                    KEY_ENV=KEY_ENV, key_id=key_id))
         from cryptography.exceptions import InvalidTag
 
         raw = base64.b64decode(stored)
@@ -97,8 +101,9 @@ class Vault:
             plain: bytes = self._aead.decrypt(raw[:12], raw[12:], _aad(item_id, field))
             return plain.decode()
         except InvalidTag:
-            raise EnvironmentProblem(f"a confidential value ({field}) does not decrypt: it was "
-                                     "altered or moved", "restore the database from a backup") from None
+            raise EnvironmentProblem(_("a confidential value ({field}) does not decrypt: it was altered or "
+                                       "moved").format(
+                                           field=field), _("restore the database from a backup")) from None
 
 
 def _aad(item_id: int | None, field: str) -> bytes:
@@ -119,8 +124,8 @@ def _plain_warning(v: Vault) -> None:
     global _warned
     if v.key is None and not _warned:
         _warned = True
-        sys.stderr.write(f"warning: {KEY_ENV} is not set: confidential values are stored in plain "
-                         "text (see docs/security.md#data-at-rest)\n")
+        sys.stderr.write(_("warning: {name} is not set: confidential values are stored in plain "
+                           "text (see docs/security.md#data-at-rest)").format(name=KEY_ENV) + "\n")
 
 
 def store(conn: Connection, values: Iterable[tuple[int, str, str]], *, fresh: bool = False) -> None:
@@ -179,8 +184,8 @@ class Hasher:
         row = conn.execute(select(SECRETS.c.value, SECRETS.c.key_id).where(
             SECRETS.c.item_id.is_(None), SECRETS.c.field == HMAC_FIELD)).first()
         if row is None:
-            raise EnvironmentProblem("the database has no key for keyed hashes",
-                                     "run 'rectify init' to upgrade it")
+            raise EnvironmentProblem(_("the database has no key for keyed hashes"),
+                                     _("run 'rectify init' to upgrade it"))
         self.key = base64.b64decode(vault().open(None, HMAC_FIELD, row.value, row.key_id))
 
     def __call__(self, code: str, field: str, value: str) -> str:

@@ -18,6 +18,7 @@ from engine.core.errors import NotFound, Refused
 from . import events as ev
 from .clock import standing
 from .context import Scope
+from .i18n import _
 from .runs import require_forward
 from .tables import DOCUMENTS as D, EVENTS as E, UNITS as U
 
@@ -76,23 +77,29 @@ def sign(scope: Scope, number: str, note: str | None = None) -> dict[str, Any]:
 
         known = [n for (n,) in conn.execute(select(D.c.number).where(D.c.campaign_id == run.id))]
         close = difflib.get_close_matches(number, known, n=3)
-        raise NotFound(f"campaign '{run.key}' issued no document numbered '{number}'",
-                       f"did you mean {', '.join(repr(c) for c in close)}?" if close
-                       else f"see 'rectify document list {run.key}'")
+        raise NotFound(_("campaign '{key}' issued no document numbered '{number}'").format(
+            key=run.key, number=number),
+                       _("did you mean {numbers}?").format(numbers=", ".join(repr(c) for c in close))
+                       if close else _("see 'rectify document list {key}'").format(key=run.key))
     if doc.withdrawn_on is not None:
-        raise Refused(f"{number} was withdrawn (作废) on {doc.withdrawn_on}: there is nothing to "
-                      "sign for", "sign for the document issued in its place, if any")
+        raise Refused(_("{number} was withdrawn (作废) on {day}: there is nothing to sign "
+                        "for").format(number=number, day=doc.withdrawn_on),
+                      _("sign for the document issued in its place, if any"))
     if scope.as_of < doc.issued_on:
-        raise Refused(f"{number} was issued on {doc.issued_on}; it cannot be signed for on "
-                      f"{scope.as_of}", f"give --as-of {doc.issued_on} or later")
+        raise Refused(_("{number} was issued on {issued}; it cannot be signed for on "
+                        "{day}").format(number=number, issued=doc.issued_on, day=scope.as_of),
+                      _("give --as-of {day} or later").format(day=doc.issued_on))
     path = str(actor.attrs.get("unit_path") or "")
     if not (path == doc.path or path.startswith(doc.path + "/")):
-        raise Refused(f"{actor.key} is not of {doc.title}, to which {number} is addressed: only "
-                      "its own people sign for it", f"sign as a person of {doc.title} (--actor)")
+        raise Refused(_("{person} is not of {unit}, to which {number} is addressed: only its "
+                        "own people sign for it").format(person=actor.key, unit=doc.title,
+                                                         number=number),
+                      _("sign as a person of {unit} (--actor)").format(unit=doc.title))
     done = _signatures(scope).get(number)
     if done is not None:
-        raise Refused(f"{number} was signed for by {done[0]} on {done[1]}",
-                      f"see 'rectify document list {run.key}'")
+        raise Refused(_("{number} was signed for by {person} on {day}").format(
+            number=number, person=done[0], day=done[1]),
+                      _("see 'rectify document list {key}'").format(key=run.key))
     ev.write(conn, [ev.entry(run.key, ev.DocumentSigned(number, doc.code, actor.key),
                              subject=number, actor=actor.key, day=scope.as_of,
                              campaign_id=run.id, note=note)])

@@ -26,7 +26,7 @@ from . import events as ev
 from .batches import STAGE, recording
 from .context import Scope
 from .figures import StoreFigures
-from .i18n import _
+from .i18n import _, localize
 from .runs import Run, require_forward
 from .tables import CAMPAIGNS as C, EVENTS as E, STAGES as S, UNDONE as U
 
@@ -38,9 +38,9 @@ def close(scope: Scope, key: str, force: bool = False) -> list[str]:
     _require_override(run, actor, force)
     row = conn.execute(select(S).where(S.c.campaign_id == run.id, S.c.key == key)).first()
     if row is None:
-        raise InvalidInput(f"unknown stage '{key}'", "see 'rectify campaign status'")
+        raise InvalidInput(_("unknown stage '{key}'").format(key=key), _("see 'rectify campaign status'"))
     if row.state != "open":
-        raise Refused(f"stage '{key}' is {row.state}, not open")
+        raise Refused(_("stage '{key}' is {state}, not open").format(key=key, state=row.state))
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
     with recording(conn, run.id, run.key, STAGE, actor.key, as_of):
         return [_close(conn, run, ctx, row, force)]
@@ -49,8 +49,8 @@ def close(scope: Scope, key: str, force: bool = False) -> list[str]:
 def _require_override(run: Run, actor: Actor, force: bool) -> None:
     if force and not any(run.definition.roles[r].overrides for r in actor.roles
                          if r in run.definition.roles):
-        raise Refused(f"'{actor.key}' may not force a stage change",
-                      "only a role with 'overrides: true' in the definition may use --force")
+        raise Refused(_("'{key}' may not force a stage change").format(key=actor.key),
+                      _("only a role with 'overrides: true' in the definition may use --force"))
 
 
 def advance(scope: Scope, to: str | None = None, force: bool = False) -> list[str]:
@@ -66,7 +66,8 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+        raise Refused(_("campaign '{key}' concluded on {concluded_on}").format(
+            key=run.key, concluded_on=run.concluded_on))
     _require_override(run, actor, force)
     rows = conn.execute(select(S).where(S.c.campaign_id == run.id).order_by(S.c.position)).all()
     pending = [r for r in rows if r.state == "pending"]
@@ -76,10 +77,11 @@ def _advance(scope: Scope, to: str | None, force: bool) -> list[str]:
             import difflib
 
             close = difflib.get_close_matches(to, [r.key for r in rows], n=1)
-            raise InvalidInput(f"unknown stage '{to}'", f"did you mean '{close[0]}'?" if close
-                               else f"stages: {', '.join(r.key for r in rows)}")
+            raise InvalidInput(_("unknown stage '{to}'").format(to=to), _("did you mean '{value}'?").format(
+                value=close[0]) if close
+                               else _("stages: {names}").format(names=', '.join(r.key for r in rows)))
         if target.state != "pending":
-            raise Refused(f"stage '{to}' is already {target.state}")
+            raise Refused(_("stage '{to}' is already {state}").format(to=to, state=target.state))
     else:
         target = pending[0] if pending else None
     ctx = Context(run.definition, actor, as_of, run=run, figures=StoreFigures(conn, run))
@@ -138,8 +140,9 @@ def stage_for(run: Run, found_on: dt.date) -> str | None:
     stages attributes nothing)."""
     key = attributed_stage(run, found_on)
     if key is None and run.definition.stages:
-        raise InvalidInput(f"{found_on} is outside every stage's window, so the item belongs "
-                           "to no stage", f"give a date within a window: {stage_windows(run)}")
+        raise InvalidInput(_("{found_on} is outside every stage's window, so the item belongs to no "
+                             "stage").format(found_on=found_on), _("give a date within a window: "
+                                                                   "{value}").format(value=stage_windows(run)))
     return key
 
 
@@ -200,7 +203,8 @@ def overdue(conn: Connection, run: Run, row: Any, verb: str, since: dt.date, as_
     assert spec is not None
     calls = {str(c): c for c in (*spec.entry, *spec.exit)}
     registry = run.runtime.registry
-    titles = [guard_title(registry, calls[r.by]) if r.by in calls else r.by for r in refusals]
+    titles = [guard_title(registry, calls[r.by], run.definition) if r.by in calls else r.by
+              for r in refusals]
     payload = ev.StageOverdue(row.key, verb, since, titles, [r.reason for r in refusals])
     last = conn.execute(select(E.c.payload).where(
         E.c.campaign_id == run.id, E.c.item_id.is_(None), E.c.machine == "stage",
@@ -220,7 +224,7 @@ def overdue_line(run: Run, key: str, verb: str, since: dt.date, titles: list[str
                  reasons: list[str]) -> str:
     spec = run.definition.stage(key)
     what = _("stays open") if verb == "close" else _("stays pending")
-    why = "; ".join(f"{t}: {r}" for t, r in zip(titles, reasons, strict=True))
+    why = "; ".join(f"{t}: {localize(r)}" for t, r in zip(titles, reasons, strict=True))
     return _("stage '{key}' ({title}) {what}, overdue since {since}: {why}").format(
         key=key, title=spec.title if spec else key, what=what, since=since, why=why)
 
@@ -243,8 +247,11 @@ def _move(conn: Connection, run: Run, ctx: Context, row: Any, verb: str, force: 
                          figures=ctx.figures, rule=rule, event_values={"campaign_id": run.id},
                          stream=run.key)
     if not decided.ok:
-        raise Refused(f"cannot {verb} stage '{spec.key}' ({spec.title}): {decided.reasons()}",
-                      "wait until the conditions hold, or an authorised actor may --force")
+        said = _("cannot open stage '{key}' ({title}): {value}") if verb == "open" else \
+            _("cannot close stage '{key}' ({title}): {value}")
+        raise Refused(said.format(key=spec.key, title=spec.title,
+                                  value=localize([r.text() for r in decided.refusals])),
+                      _("wait until the conditions hold, or an authorised actor may --force"))
     apply_moves(conn, {STAGE_MACHINE: S}, E, decided.moves)
     text = (_("opened {stage} ({title})") if verb == "open" else _("closed {stage} ({title})"))
     forced = bool(decided.moves[0].payload and decided.moves[0].payload.get("overridden"))

@@ -24,6 +24,7 @@ from engine.core.errors import InvalidInput
 from engine.core.schedule import active_states
 from engine.core.spec import Definition
 
+from .i18n import _
 from .lifecycle import STANDARD_ESCALATION
 from .tables import ITEMS as I, PROGRESS as PR
 
@@ -128,7 +129,7 @@ def parse_state(d: Definition, text: str, pairs: dict[Pair, Path] | None = None)
     pairs = pairs if pairs is not None else resting_pairs(d)
     value = text.strip()
     if "/" in value:
-        left, _, right = value.partition("/")
+        left, _sep, right = value.partition("/")
         pair = (left.strip(), right.strip())
         if pair in pairs:
             return pair
@@ -140,7 +141,8 @@ def parse_state(d: Definition, text: str, pairs: dict[Pair, Path] | None = None)
         if label_key(d, *p)[1] == value:
             return p
     known = list(dict.fromkeys(label(d, *p) for p in by_length))
-    raise InvalidInput(f"unknown state '{value}'", f"known: {', '.join(known)}")
+    raise InvalidInput(_("unknown state '{value}'").format(value=value), _("known: {names}").format(
+        names=', '.join(known)))
 
 
 def label_order(d: Definition) -> list[str]:

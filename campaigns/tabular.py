@@ -10,6 +10,7 @@ from typing import Any
 from engine.core.errors import InvalidInput, NotFound
 from engine.core.files import regular_file
 
+from .i18n import _
 from .safecells import csv_value
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -39,9 +40,10 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise NotFound(f"cannot read {path}: {exc.strerror}", "check the path") from None
+        raise NotFound(_("cannot read {path}: {strerror}").format(
+            path=path, strerror=exc.strerror), _("check the path")) from None
     if len(raw) > MAX_BYTES:
-        raise InvalidInput(f"{path} is larger than 50 MB", "split the file")
+        raise InvalidInput(_("{path} is larger than 50 MB").format(path=path), _("split the file"))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -49,11 +51,12 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
         except UnicodeDecodeError:
             continue
     else:
-        raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
+        raise InvalidInput(_("{path} is neither UTF-8 nor GB18030 text").format(
+            path=path), _("save it as UTF-8 CSV"))
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if not header:
-        raise InvalidInput(f"{path} is empty", "the first row must name the columns")
+        raise InvalidInput(_("{path} is empty").format(path=path), _("the first row must name the columns"))
     fields: dict[int, str] = {}
     for i, name in enumerate(header):
         field = mapping.get(name.strip()) or mapping.get(name.strip().lower())
@@ -61,9 +64,9 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
             fields[i] = field
     missing = [f for f in required if f not in fields.values()]
     if missing:
-        raise InvalidInput(f"{path}: no column for {', '.join(missing)}",
-                           f"the header row must name them; known headers: "
-                           f"{', '.join(sorted(mapping))}")
+        raise InvalidInput(_("{path}: no column for {names}").format(path=path, names=', '.join(missing)),
+                           _("the header row must name them; known headers: {names}").format(
+                               names=', '.join(sorted(mapping))))
     letters = {f: f"column {i + 1} ({header[i].strip()})" for i, f in fields.items()}
     rows = []
     for number, cells in enumerate(reader, start=2):
@@ -96,23 +99,24 @@ def check_file(path: str, max_bytes: int) -> int:
     """The file's size, after checking it exists and is within the limit."""
     size = regular_file(path)
     if size > max_bytes:
-        raise InvalidInput(f"{path} is {size_text(size)}, over the import limit of "
-                           f"{size_text(max_bytes)}",
-                           "split the file, or raise the limit with --max-size")
+        raise InvalidInput(_("{path} is {value}, over the import limit of {value2}").format(
+            path=path, value=size_text(size), value2=size_text(max_bytes)),
+                           _("split the file, or raise the limit with --max-size"))
     return size
 
 
 def decode(raw: bytes, path: str) -> str:
     """UTF-8 (with or without BOM), else GB18030 (what Excel saves as CSV in China)."""
     if b"\0" in raw[:4096]:
-        raise InvalidInput(f"{path} is not a text (CSV) file",
-                           "save the sheet as CSV (UTF-8), or import the .xlsx itself")
+        raise InvalidInput(_("{path} is not a text (CSV) file").format(path=path),
+                           _("save the sheet as CSV (UTF-8), or import the .xlsx itself"))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput(f"{path} is neither UTF-8 nor GB18030 text", "save it as UTF-8 CSV")
+    raise InvalidInput(_("{path} is neither UTF-8 nor GB18030 text").format(
+        path=path), _("save it as UTF-8 CSV"))
 
 
 def _encoding(path: str) -> str:
@@ -145,16 +149,17 @@ def _check_quotes(path: str, encoding: str, dialect: Any) -> int:
         reader = csv.reader(fh, dialect, strict=True)
         rows = 0
         try:
-            for rows, _ in enumerate(reader, start=1):  # noqa: B007
+            for rows, _row in enumerate(reader, start=1):  # noqa: B007
                 pass
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
-                raise InvalidInput(f"{path}: row {rows + 1}: a quote (\") is opened and never "
-                                   "closed", "close the quote, or double a quote inside a quoted "
-                                   "cell (\"\")") from None
+                raise InvalidInput(
+                    _('{path}: row {value}: a quote (") is opened and never closed').format(
+                        path=path, value=rows + 1),
+                    _('close the quote, or double a quote inside a quoted cell ("")')) from None
             if "field larger" in str(exc):
-                raise InvalidInput(f"{path}: row {rows + 1}: a cell is larger than 128 KB",
-                                   "check the quotes on that row") from None
+                raise InvalidInput(_("{path}: row {value}: a cell is larger than 128 KB").format(
+                    path=path, value=rows + 1), _("check the quotes on that row")) from None
             # other strictness (text after a closing quote) is read as spreadsheet programs do
             return 0
         return reader.line_num
@@ -179,7 +184,8 @@ def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
                 for number, cells in enumerate(reader, start=1):
                     yield number, [csv_value(c) for c in cells]
             except csv.Error as exc:
-                raise InvalidInput(f"{path}: row {reader.line_num}: malformed CSV ({exc})",
-                                   "check the quotes on that line") from None
+                raise InvalidInput(_("{path}: row {line_num}: malformed CSV ({exc})").format(
+                    path=path, line_num=reader.line_num, exc=exc),
+                                   _("check the quotes on that line")) from None
 
     return Sheet(None, rows(), total)

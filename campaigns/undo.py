@@ -123,17 +123,18 @@ def item_change(conn: Connection, run: Run, item_id: int, code: str) -> Change:
     history = [e for e in _read(conn, E.c.item_id == item_id) if e.id not in undone]
     standing = [e for e in history if e.trigger != UNDO]
     if not standing:
-        raise NotFound(f"{code} has no recorded change")
+        raise NotFound(_("{code} has no recorded change").format(code=code))
     last = standing[-1]
     if last.trigger == "progress":
-        raise Refused(f"the latest event on {code} is a progress report ({last.business_date}), "
-                      "which an undo does not reverse; only a change of its state or fields, "
-                      "or its recording, can be undone",
-                      "record new progress, or correct the facts with 'rectify item edit'")
+        raise Refused(_("the latest event on {code} is a progress report ({business_date}), which an undo "
+                        "does not reverse; only a change of its state or fields, or its recording, can be "
+                        "undone").format(code=code, business_date=last.business_date),
+                      _("record new progress, or correct the facts with 'rectify item edit'"))
     if last.trigger == "seal":  # putting a plain value back in its column is no undo
-        raise Refused(f"the latest event on {code} moved its confidential values to the secrets "
-                      f"table ({last.business_date}), which an undo does not reverse",
-                      "correct the facts with 'rectify item edit'")
+        raise Refused(_("the latest event on {code} moved its confidential values to the secrets table "
+                        "({business_date}), which an undo does not reverse").format(
+                            code=code, business_date=last.business_date),
+                      _("correct the facts with 'rectify item edit'"))
     if last.trigger == "recount":  # the site calendar moved it: the notice is the fact
         raise Refused(_("the latest event on {code} is its deadline recounted on an imported holiday "
                         "notice ({day}), which an undo does not reverse").format(
@@ -159,8 +160,8 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
     if number is not None:
         row = conn.execute(query.where(B.c.id == number)).first()
         if row is None:
-            raise NotFound(f"campaign '{run.key}' has no batch {number}",
-                           "see the batches in 'rectify campaign undo --help'")
+            raise NotFound(_("campaign '{key}' has no batch {number}").format(key=run.key, number=number),
+                           _("see the batches in 'rectify campaign undo --help'"))
     else:
         row = None
         for candidate in conn.execute(query.where(B.c.kind.in_((TICK, STAGE)))
@@ -169,7 +170,7 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
                 row = candidate
                 break
         if row is None:
-            raise NotFound(f"campaign '{run.key}' has no stage move or tick left to undo")
+            raise NotFound(_("campaign '{key}' has no stage move or tick left to undo").format(key=run.key))
     rows = [row]
     tick = (row.detail or {}).get("tick") if row.kind == TICK else None
     if tick is not None:  # a tick written in several short transactions: all of them, in order
@@ -179,7 +180,8 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
         row = rows[0]
     events = [e for b in rows for e in _standing(conn, run, b, undone) if e.trigger != UNDO]
     if not events:
-        raise Refused(f"batch {row.id} ({row.kind} of {row.business_date}) is already undone")
+        raise Refused(_("batch {id} ({kind} of {business_date}) is already undone").format(
+            id=row.id, kind=row.kind, business_date=row.business_date))
     return Change(events, f"{row.kind} of {row.business_date} (batch {row.id})", row)
 
 
@@ -204,17 +206,20 @@ def refuse_later(conn: Connection, run: Run, change: Change, undone: set[int]) -
                 _subject(e) in subjects or (e.machine == "campaign"
                                             and any(m == "campaign" for m, _ in subjects)))):
             who = e.subject_key or e.machine
-            raise Refused(f"cannot undo {change.what}: a later change on {who} ('{e.trigger}' of "
-                          f"{e.business_date}) still stands",
-                          "undo the later change first (the change to undo must be the latest "
-                          "on each subject it touched)")
+            raise Refused(_("cannot undo {what}: a later change on {who} ('{trigger}' of {business_date}) "
+                            "still stands").format(
+                                what=change.what, who=who, trigger=e.trigger, business_date=e.business_date),
+                          _("undo the later change first (the change to undo must be the latest on each "
+                            "subject it touched)"))
     if change.batch is not None and change.batch.kind == TICK:
         later = conn.execute(select(B.c.id, B.c.business_date, B.c.first_seq, B.c.last_seq).where(
             B.c.campaign_id == run.id, B.c.kind == TICK, B.c.first_seq > last)).all()
         for row in later:
             if _standing(conn, run, row, undone):
-                raise Refused(f"cannot undo {change.what}: a later tick (batch {row.id}, to "
-                              f"{row.business_date}) still stands", "undo that tick first")
+                raise Refused(_("cannot undo {what}: a later tick (batch {id}, to {business_date}) still "
+                                "stands").format(
+                                    what=change.what, id=row.id, business_date=row.business_date),
+                              _("undo that tick first"))
 
 
 # --- the values before ---------------------------------------------------------------------------
@@ -395,9 +400,10 @@ def undo_item(scope: Scope, code: str, note: str | None, as_of: dt.date | None) 
     conn, run = scope.conn, scope.run
     record = load_records(conn, [code], live=False)[0]
     if record.campaign_id != run.id:
-        raise InvalidInput(f"{code} belongs to another campaign")
+        raise InvalidInput(_("{code} belongs to another campaign").format(code=code))
     if record.item.retired_on is not None:
-        raise Refused(f"{code} was already withdrawn by an undo on {record.item.retired_on}")
+        raise Refused(_("{code} was already withdrawn by an undo on {retired_on}").format(
+            code=code, retired_on=record.item.retired_on))
     read = _versions(conn, [record.item.id])  # as read before waiting for the log's head
     ev.lock(conn, [run.key])
     _unchanged(conn, read, run)
@@ -435,10 +441,10 @@ def _unchanged(conn: Connection, read: dict[int, tuple[int, int]], run: Run) -> 
     for item_id, versions in read.items():
         if now.get(item_id) != versions:
             code = conn.execute(select(I.c.code).where(I.c.id == item_id)).scalar()
-            raise Conflict(f"{code} was changed by someone else while the undo waited; "
-                           "nothing was undone",
-                           f"see 'rectify item show {code}', then run the undo again if it "
-                           "still applies")
+            raise Conflict(_("{code} was changed by someone else while the undo waited; nothing was "
+                             "undone").format(code=code),
+                           _("see 'rectify item show {code}', then run the undo again if it still "
+                             "applies").format(code=code))
 
 
 def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None) -> Undo:
@@ -450,9 +456,10 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
     day = as_of or floor
     require_not_future(run, day)
     if day < floor:
-        raise InvalidInput(f"{day} is before the campaign's latest change still standing ({floor})",
-                           f"business time only moves forward: give --as-of {floor} or later, "
-                           "or leave it out")
+        raise InvalidInput(_("{day} is before the campaign's latest change still standing ({floor})").format(
+            day=day, floor=floor),
+                           _("business time only moves forward: give --as-of {floor} or later, or leave it "
+                             "out").format(floor=floor))
     items = {e.item_id for e in change.events if e.item_id is not None}
     before: dict[int | None, list[Ev]] = {}
     if items:

@@ -144,7 +144,7 @@ class UnitTree:
             return self.by_code[text]
         parts = [p for p in text.split("/") if p]
         if not parts:
-            raise InvalidInput("empty unit name", "give a unit code or title")
+            raise InvalidInput(_("empty unit name"), _("give a unit code or title"))
         matches = [u for u in self.by_id.values()
                    if u.title == parts[-1] and self._ancestors_match(u, parts[:-1])]
         if len(matches) == 1:
@@ -154,11 +154,13 @@ class UnitTree:
 
             names = list(self.by_code) + [u.title for u in self.by_id.values()]
             close = difflib.get_close_matches(parts[-1], names, n=1)
-            raise NotFound(f"unknown unit '{text}'",
-                           f"did you mean '{close[0]}'?" if close else "see 'rectify unit list'")
+            raise NotFound(_("unknown unit '{text}'").format(text=text),
+                           _("did you mean '{value}'?").format(
+                               value=close[0]) if close else _("see 'rectify unit list'"))
         options = ", ".join(f"{self.title_path(u)} ({u.code})" for u in matches[:5])
-        raise InvalidInput(f"unit '{text}' is ambiguous: {len(matches)} units have that title",
-                           f"give its code or path: {options}")
+        raise InvalidInput(_("unit '{text}' is ambiguous: {count} units have that title").format(
+            text=text, count=len(matches)),
+                           _("give its code or path: {options}").format(options=options))
 
     def _ancestors_match(self, unit: UnitRow, titles: list[str]) -> bool:
         node = unit
@@ -188,12 +190,12 @@ def add_unit(conn: Connection, tree: UnitTree, code: str, title: str, parent: st
     administrator (``origin``: the imported file's row)."""
     actor = require_admin(conn, actor)
     if not CODE.fullmatch(code):
-        raise InvalidInput(f"unit code '{code}' is not valid",
-                           "use letters, digits, '-', '_' or '.', e.g. czj or xc-01")
+        raise InvalidInput(_("unit code '{code}' is not valid").format(code=code),
+                           _("use letters, digits, '-', '_' or '.', e.g. czj or xc-01"))
     if code in tree.by_code:
-        raise InvalidInput(f"unit code '{code}' already exists", "choose another code")
+        raise InvalidInput(_("unit code '{code}' already exists").format(code=code), _("choose another code"))
     if not title.strip():
-        raise InvalidInput("a unit needs a title", "give --title")
+        raise InvalidInput(_("a unit needs a title"), _("give --title"))
     parent_row = tree.find(parent) if parent else None
     if parent_row is not None:
         require_live(parent_row, tree)

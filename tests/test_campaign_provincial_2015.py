@@ -328,7 +328,7 @@ def test_4_reopening_in_the_look_back_counts_from_the_new_deadline(r: Replay) ->
 def test_5_stages_close_by_themselves_or_say_why_not(r: Replay) -> None:
     assert "closed" in r.out["tick 2015-06-02"] and "mobilize" in r.out["tick 2015-06-02"]
     assert ("not done: stage 'supervise' (集中整改、督查问责) stays open, overdue since 2015-12-01: "
-            "rectification 完成比例不低于 80%: only 2 of 9 (22%) are done"
+            "整改完成比例不低于 80%: only 2 of 9 (22%) are done"
             in r.out["tick 2015-12-01"])
     stages = {s["key"]: s for s in as_json(r, "campaign", "status", KEY, "--as-of",
                                            "2015-12-31")["stages"]}
@@ -363,7 +363,7 @@ def test_5_the_office_gets_a_notice_when_a_stage_cannot_close(r: Replay) -> None
     stage = [n for n in as_json(r, "notices", KEY, "--kind", "stage", "--as-of", "2015-12-31")]
     assert [(n["issued_on"], n["code"], n["since"], n["to"]) for n in stage] == [
         ("2015-12-01", "supervise", "2015-12-01", "省专项行动领导小组办公室")]
-    assert stage[0]["reason"] == ("rectification 完成比例不低于 80%: only 2 of 9 (22%) are done; "
+    assert stage[0]["reason"] == ("整改完成比例不低于 80%: only 2 of 9 (22%) are done; "
                                   "80% needed")
 
 

@@ -64,7 +64,7 @@ def test_unknown_campaign(cli: Cli, args: list[str]) -> None:
 ])
 def test_unknown_item_code(cli: Cli, code: str, args: list[str]) -> None:
     refused(cli, INVALID, *args, "--as-of", "2015-08-05", names=("unknown item code", "WGBW-2015-0404"),
-            fix="see 'rectify item list CAMPAIGN'")
+            fix=f"closest codes of campaign 'wgbw-2015': {code}")
 
 
 def test_unknown_item_codes_are_all_named(cli: Cli, code: str) -> None:
@@ -82,8 +82,11 @@ def test_unknown_item_codes_are_all_named(cli: Cli, code: str) -> None:
     ["unit", "add", "--actor", "admin", "new", "--title", "新", "--parent", "县财正局"],
 ])
 def test_unknown_unit(cli: Cli, args: list[str]) -> None:
+    """A unit a change would record is invalid input (1); one a listing filters by is a usage
+    error (2): the command line names nothing (docs/cli.md, "Exit codes")."""
     dated = [] if args[:2] == ["person", "list"] else ["--as-of", "2015-08-05"]
-    refused(cli, INVALID, *args, *dated, names=("unknown unit '县财正局'",),
+    code = USAGE if "list" in args else INVALID
+    refused(cli, code, *args, *dated, names=("unknown unit '县财正局'",),
             fix="did you mean '县财政局'?")
 
 

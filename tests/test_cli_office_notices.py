@@ -27,7 +27,7 @@ reminders:
     - {key: confirm-reminder, title: 核实提醒, at: +1 working day, action: 请尽快核实问题是否属实}
     - {key: confirm-urge, title: 核实催办, at: +3 working days}
 """
-STAGE_WHY = "item 完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
+STAGE_WHY = "问题完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
 TO = "县委组织部（干部监督科）"  # the lead unit, then the roles that may force
 STAGES = [("2016-01-02", "stage", "stage-close", "supervise"),
           ("2016-01-02", "stage", "stage-close", "institutionalize")]
@@ -79,7 +79,7 @@ def test_json_lists_stage_and_reminder_notices_with_the_escalations(r: Rectify) 
                                   "since", "guards", "reason", "roles", "status")} == {
         "title": "监督检查", "level_title": "stage not closed", "to": TO,
         "deadline": "2015-12-31", "days_overdue": 2, "since": "2016-01-01",
-        "guards": ["item 完成比例不低于 90%"], "reason": STAGE_WHY, "roles": ["lead-office"],
+        "guards": ["问题完成比例不低于 90%"], "reason": STAGE_WHY, "roles": ["lead-office"],
         "status": ""}
     first = rows[[n["level"] for n in rows].index("confirm-reminder")]
     assert {k: first[k] for k in ("level_title", "to", "unit", "title", "deadline",
@@ -109,8 +109,8 @@ def test_filters_kind_level_unit_since_and_as_of(r: Rectify) -> None:
         ("2015-08-11", "reminder", "confirm-urge", waiting), *STAGES]
     assert office(r.json("notices", CAMPAIGN, "--as-of", "2015-08-10")) == [
         ("2015-08-07", "reminder", "confirm-reminder", waiting)]
-    out = r.fails(1, "notices", CAMPAIGN, "--kind", "stages")
-    assert "unknown notice kind 'stages'" in out and "escalation, stage, reminder" in out
+    out = r.fails(2, "notices", CAMPAIGN, "--kind", "stages")
+    assert "unknown notice kind 'stages'" in out and "did you mean 'stage'?" in out
 
 
 def test_csv_and_table(r: Rectify) -> None:
@@ -142,9 +142,11 @@ def test_html_pages_to_the_office_beside_the_documents(r: Rectify, tmp_path: Pat
         "office-reminder-confirm-urge-2015-08-11.html", "office-stage-2016-01-02.html"]
     page = (folder / "office-stage-2016-01-02.html").read_text(encoding="utf-8")
     assert "<h1>阶段逾期提示</h1>" in page and f"<p>{TO}：</p>" in page
-    assert "监督检查（supervise）" in page and "item 完成比例不低于 90%" in page
+    assert "监督检查（supervise）" in page and "问题完成比例不低于 90%" in page
     assert "建章立制（institutionalize）" in page and "监督检查、建章立制应已按期结束" in page
-    assert "only 0 of 2 (0%) are done; 90% needed" in page and "2016年1月2日" in page
+    # the reason, stored in the log in English, reads in Chinese in a Chinese document
+    assert "仅完成 0 个（共 2 个，0%），需达到 90%" in page and "2016年1月2日" in page
+    assert "only 0 of 2" not in page
     page = (folder / "office-reminder-confirm-reminder-2015-08-07.html").read_text(encoding="utf-8")
     assert "<h1>核实提醒</h1>" in page and "<p>县“两办”督查室：</p>" in page
     assert waiting in page and "无人核实的举报" in page and "请尽快核实问题是否属实" in page
@@ -165,7 +167,8 @@ def test_docx_carries_the_pages_to_the_office(r: Rectify, tmp_path: Path) -> Non
     text = "\n".join(p.text for p in document.paragraphs)
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert "阶段逾期提示" in text and f"{TO}：" in text
-    assert "监督检查（supervise）" in cells and "item 完成比例不低于 90%" in cells
+    assert "监督检查（supervise）" in cells and "问题完成比例不低于 90%" in cells
+    assert "仅完成 0 个（共 2 个，0%），需达到 90%" in cells
 
 
 def test_an_undone_tick_withdraws_its_notices_as_it_does_the_escalations(tmp_path: Path) -> None:

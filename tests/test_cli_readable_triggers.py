@@ -134,4 +134,4 @@ def test_verify_follow_up_in_chinese(cli: Cli) -> None:
     code = cli.submitted()
     out = cli.ok("item", "advance", "verify", code, "--actor", "sup", "--as-of", "2015-08-21",
                  env=ZH)
-    assert out == f"{code}：verify submitted → verified；close confirmed → closed（自动）\n"
+    assert out == f"{code}：验收通过 申请销号 → 验收通过；办结销号 已确认 → 已销号（自动）\n"

@@ -58,7 +58,7 @@ def test_a_refused_exit_guard_keeps_the_stage_open_and_says_why_once(r: Rectify)
     out = r.ok("tick", CAMPAIGN, "--as-of", "2016-01-04")
     # the guard in the office's words, with its reason: not its internal form
     assert ("not done: stage 'supervise' (监督检查) stays open, overdue since 2016-01-01: "
-            "item 完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed") in out
+            "问题完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed") in out
     assert "[min_done_share(" not in out and "[all_items_closed" not in out
     # said once: the daily ticks that follow repeat nothing while the reason stands
     for day in ("2016-01-05", "2016-01-06"):
@@ -69,7 +69,7 @@ def test_a_refused_exit_guard_keeps_the_stage_open_and_says_why_once(r: Rectify)
                  "AND subject_key = 'supervise'") == [("2016-01-04", "stages.supervise", "system")]
     rows = stage_rows(r, "2016-01-06")
     assert (rows["supervise"]["state"], rows["supervise"]["overdue"]) == ("open", "since 2016-01-01")
-    assert rows["supervise"]["why"] == "item 完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
+    assert rows["supervise"]["why"] == "问题完成比例不低于 90%: only 0 of 2 (0%) are done; 90% needed"
     assert (rows["mobilize"]["overdue"], rows["mobilize"]["why"]) == ("", "")
     table = r.ok("campaign", "status", CAMPAIGN, "--as-of", "2016-01-06")
     assert "since 2016-01-01" in table and "only 0 of 2 (0%) are done" in table
@@ -77,7 +77,7 @@ def test_a_refused_exit_guard_keeps_the_stage_open_and_says_why_once(r: Rectify)
     r.ok("item", "advance", "submit", done_later, "--actor", "boss", "--as-of", "2016-01-07")
     r.ok("item", "advance", "verify", done_later, "--actor", "sup", "--as-of", "2016-01-07")
     out = r.ok("tick", "wgbw-2015", "--as-of", "2016-01-08")
-    assert "overdue since 2016-01-01: item 完成比例不低于 90%: only 1 of 2 (50%) are done" in out
+    assert "overdue since 2016-01-01: 问题完成比例不低于 90%: only 1 of 2 (50%) are done" in out
     assert "not done" not in r.ok("tick", "wgbw-2015", "--as-of", "2016-01-09")
     assert stage_rows(r, "2016-01-09")["supervise"]["why"].endswith("only 1 of 2 (50%) are done; "
                                                                     "90% needed")

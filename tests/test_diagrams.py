@@ -337,9 +337,9 @@ def test_debian_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["wgbw-2015", "--kind", "gantt"], 2, "'gantt' is not one of"),
-    (["wgbw-2015", "--unit", "财政"], 1, "unknown unit '财政'"),
+    (["wgbw-2015", "--unit", "财政"], 2, "unknown unit '财政'"),
     (["nope"], 1, "unknown campaign 'nope'"),
-    (["wgbw-2015", "-o", "no/such/folder/x.svg"], 2, "does not exist"),
+    (["wgbw-2015", "-o", "no/such/folder/x.svg"], 4, "No such file or directory"),
     (["wgbw-2015", "-o", "x.jpg"], 2, "extension .jpg"),
     (["wgbw-2015", "-o", "x"], 2, "no extension"),
     (["wgbw-2015", "--depth", "1"], 2, "--depth applies only to --kind units"),

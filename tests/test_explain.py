@@ -56,7 +56,7 @@ def test_guard_titles_fill_in_parameters_and_fall_back_to_the_call() -> None:
     assert guard_title(registry, CallRef("param_required", (("name", "deadline"),))) == \
         "需提供参数 deadline"
     assert guard_title(registry, CallRef("min_done_share", (("machine", "item"), ("share", 0.9)))) \
-        == "item 完成比例不低于 90%"
+        == "item完成比例不低于 90%"
     bare = Registry()
     bare.add_guards([GuardDef("plain", lambda ctx: None, "no title"),
                      GuardDef("odd", lambda ctx: None, "a field it lacks", title="需 {missing}")])

@@ -84,7 +84,7 @@ def test_table_output(r: Rectify) -> None:
 
 
 def test_unknown_level(r: Rectify) -> None:
-    out = r.fails(1, "notices", "wgbw-2015", "--level", "supervise")
+    out = r.fails(2, "notices", "wgbw-2015", "--level", "supervise")
     assert "unknown escalation level 'supervise'" in out and "did you mean 'supervision'?" in out
 
 

@@ -125,8 +125,8 @@ def test_months_outside_the_campaign_and_bad_names(db: str, tmp_path: Path) -> N
     assert "2015-10 has not begun" in report(db, "2015-10", out, "2015-09-10", ok=False).output
     assert "--month '2015-13' is not a month" in report(db, "2015-13", out, "2015-09-10",
                                                         ok=False).output
-    assert "name the output FILE.md or FILE.html" in report(db, "2015-08", tmp_path / "r.pdf",
-                                                            "2015-09-10", ok=False).output
+    assert "give a file ending in .md, .markdown, .html, .htm" in report(
+        db, "2015-08", tmp_path / "r.pdf", "2015-09-10", ok=False).output
     report(db, "2015年8月", out, "2015-09-10")
     assert out.exists()
 

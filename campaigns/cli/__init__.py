@@ -14,37 +14,37 @@ from typing import Any
 
 import click
 
-from campaigns.i18n import _
+from campaigns.i18n import N_, _
 from engine.core.errors import EngineError, ExitCode
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, help)
-    "validate": ("campaigns.cli.definitions:validate", "Check definition files; report every problem."),
-    "schema": ("campaigns.cli.definitions:schema", "Print the JSON Schema of the definition format."),
-    "init": ("campaigns.cli.admin:init", "Create or upgrade the database."),
-    "campaign": ("campaigns.cli.campaign:campaign", "Start, list, inspect and advance campaigns."),
-    "unit": ("campaigns.cli.units:unit", "Units: the tree of organisations."),
-    "person": ("campaigns.cli.units:person", "People: officials with keys, units and roles."),
-    "item": ("campaigns.cli.items:item", "Problem items and their rectifications."),
-    "ledger": ("campaigns.cli.ledger:ledger", "Export the rectification ledger (台账) as XLSX or CSV."),
-    "report": ("campaigns.cli.ledger:report", "Write the monthly report (月报) as Markdown or HTML."),
-    "board": ("campaigns.cli.ledger:board", "Write the public board (公示) as HTML."),
-    "circular": ("campaigns.cli.circulars:circular",
-                 "Write the weekly circular (周通报), monthly bulletin (月简报) or month-end sorting."),
-    "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
-    "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
-    "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
-    "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
+    "validate": ("campaigns.cli.definitions:validate", N_("Check definition files; report every problem.")),
+    "schema": ("campaigns.cli.definitions:schema", N_("Print the JSON Schema of the definition format.")),
+    "init": ("campaigns.cli.admin:init", N_("Create or upgrade the database.")),
+    "campaign": ("campaigns.cli.campaign:campaign", N_("Start, list, inspect and advance campaigns.")),
+    "unit": ("campaigns.cli.units:unit", N_("Units: the tree of organisations.")),
+    "person": ("campaigns.cli.units:person", N_("People: officials with keys, units and roles.")),
+    "item": ("campaigns.cli.items:item", N_("Problem items and their rectifications.")),
+    "ledger": ("campaigns.cli.ledger:ledger", N_("Export the rectification ledger (台账) as XLSX or CSV.")),
+    "report": ("campaigns.cli.ledger:report", N_("Write the monthly report (月报) as Markdown or HTML.")),
+    "board": ("campaigns.cli.ledger:board", N_("Write the public board (公示) as HTML.")),
+    "dashboard": ("campaigns.cli.ledger:dashboard", N_("Write a self-contained HTML dashboard.")),
+    "diagram": ("campaigns.cli.diagram:diagram", N_("Draw stages, lifecycles, escalation or units.")),
+    "tick": ("campaigns.cli.clock:tick", N_("Apply the clock: open stages, fire timers, escalate.")),
+    "notices": ("campaigns.cli.clock:notices", N_("List escalation notices; print and issue 督办通知书.")),
     "audit": ("campaigns.cli.audit:audit",
-              "Verify the hash-chained event logs; print a head; write month-end snapshots."),
+              N_("Verify the hash-chained event logs; print a head; write month-end snapshots.")),
+    "circular": ("campaigns.cli.circulars:circular",
+                 N_("Write the weekly circular (周通报), monthly bulletin (月简报) or month-end sorting.")),
     "document": ("campaigns.cli.documents:document",
-                 "Numbered documents issued to units, and their signing (签收)."),
+                 N_("Numbered documents issued to units, and their signing (签收).")),
     "notify": ("campaigns.cli.notify:notify",
-               "Notifications: send e-mail, webhook and SMS messages; see what is pending."),
+               N_("Notifications: send e-mail, webhook and SMS messages; see what is pending.")),
     "calendar": ("campaigns.cli.calendar:calendar",
-                 "The site calendar: import holiday notices, show a year's days off."),
+                 N_("The site calendar: import holiday notices, show a year's days off.")),
     "db": ("campaigns.cli.db:db_group",
-           "The database itself: encryption keys, consistent backups, retention of personal data."),
+           N_("The database itself: encryption keys, consistent backups, retention of personal data.")),
 }
 
 
@@ -63,6 +63,7 @@ class LazyGroup(click.Group):
         if name in self.lazy:
             module, attr = self.lazy[name][0].split(":")
             command: click.Command = getattr(importlib.import_module(module), attr)
+            _localize_help(command)
             return command
         return super().get_command(ctx, name)
 
@@ -73,6 +74,7 @@ class LazyGroup(click.Group):
 
             i18n.use()
             _require_text(args)
+            args = _lang_first(args)
         return super().make_context(info_name, args, parent, **extra)
 
     # The root's help is translated when shown (--lang is eager, so it is chosen by then).
@@ -110,20 +112,26 @@ class LazyGroup(click.Group):
         except EngineError as exc:
             if (ctx.obj or {}).get("debug"):
                 raise
-            raise user_error(exc.format(), int(exc.exit_code)) from None
+            from campaigns.i18n import error_text
+
+            raise user_error(error_text(exc), int(exc.exit_code)) from None
         except OSError as exc:  # an output file in a folder that is not there, a full disk
             if (ctx.obj or {}).get("debug") or exc.filename is None:
                 raise
             name = str(exc.filename).removesuffix(".part")  # written beside, then renamed
-            raise user_error(f"cannot write or read {name}: {exc.strerror}\n  hint: check the "
-                             "folder exists and may be written", int(ExitCode.ENVIRONMENT)) from None
+            raise user_error(_("cannot write or read {name}: {reason}").format(
+                name=name, reason=exc.strerror) + "\n" + _("  hint: {hint}").format(
+                hint=_("check the folder exists and may be written")),
+                int(ExitCode.ENVIRONMENT)) from None
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             if (ctx.obj or {}).get("debug"):
                 raise
             # a database error's text holds its SQL and parameters: only the driver's line
             shown = str(getattr(exc, "orig", None) or exc).strip().split("\n")[0]
-            raise user_error(f"unexpected {type(exc).__name__}: {shown}\n  hint: run again with "
-                            "--debug and report the traceback", int(ExitCode.INVALID)) from None
+            raise user_error(_("unexpected {kind}: {text}\n  hint: run again with "
+                               "--debug and report the traceback").format(kind=type(exc).__name__,
+                                                                          text=shown),
+                             int(ExitCode.INVALID)) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         try:
@@ -133,7 +141,8 @@ class LazyGroup(click.Group):
 
             close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
             if close and "No such command" in str(exc):
-                raise click.UsageError(f"{exc.message} Did you mean '{close[0]}'?", exc.ctx) from None
+                raise click.UsageError(_("{message} Did you mean '{name}'?").format(
+                    message=exc.message, name=close[0]), exc.ctx) from None
             raise
 
 
@@ -143,11 +152,104 @@ def _require_text(args: list[str]) -> None:
     shell, can pass one) ends a file name early in the operating system, which refuses it."""
     for i, arg in enumerate(args, start=1):
         if any("\udc80" <= ch <= "\udcff" for ch in arg):
-            raise click.UsageError(f"argument {i} is not valid UTF-8 text; check the "
-                                   "terminal's encoding (LANG=zh_CN.UTF-8)")
+            raise click.UsageError(_("argument {n} is not valid UTF-8 text; check the "
+                                     "terminal's encoding (LANG=zh_CN.UTF-8)").format(n=i))
         if "\x00" in arg:
-            raise click.UsageError(f"argument {i} holds a NUL character, which no name, "
-                                   "file name or value may hold")
+            raise click.UsageError(_("argument {n} holds a NUL character, which no name, "
+                                     "file name or value may hold").format(n=i))
+
+
+def _lang_first(args: list[str]) -> list[str]:
+    """``--lang`` may stand anywhere on the line (``rectify item list --lang zh``): it is moved
+    to the front, where the root command reads it before anything is parsed or shown."""
+    found: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":  # what follows is data
+            rest.extend(args[i:])
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            found = ["--lang", args[i + 1]]
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            found = [arg]
+            i += 1
+            continue
+        rest.append(arg)
+        i += 1
+    return [*found, *rest]
+
+
+_SOURCE_HELP: dict[int, tuple[str | None, str | None]] = {}
+
+
+def _localize_help(command: click.Command) -> None:
+    """Put the help of ``command``, its options and its subcommands in the chosen language.
+
+    click keeps help text on the command objects, made once per process; the English is kept
+    aside so that each run (which may choose another language) translates from the source.
+    """
+    import inspect as _inspect
+
+    def shown(text: str | None) -> str | None:
+        if not text:
+            return text
+        source = _inspect.cleandoc(text)
+        head, sep, tail = source.partition("\f")
+        found = _(head)
+        return found + sep + tail if found != head else text
+
+    for thing in [command, *command.params]:
+        key = id(thing)
+        if key not in _SOURCE_HELP:
+            _SOURCE_HELP[key] = (getattr(thing, "help", None), getattr(thing, "short_help", None))
+        help_text, short = _SOURCE_HELP[key]
+        if isinstance(thing, (click.Command, click.Option)):
+            thing.help = shown(help_text)
+        if isinstance(thing, click.Command):
+            thing.short_help = shown(short)
+    made = getattr(command, "_help_option", None)  # click makes it once, in the language of then
+    if isinstance(made, click.Option):
+        made.help = _("Show this message and exit.")
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _localize_help(sub)
+
+
+def _click_speaks_ours() -> None:
+    """click's own words (Usage, Options, Missing argument …) through our catalogue."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    from campaigns.i18n import ngettext
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting, click.parser,
+                   click.termui, click.types):
+        module._ = _  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+    class Formatter(click.HelpFormatter):
+        """'Usage: ' as one message, so a language can close it up ('用法：rectify …')."""
+
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+        def write_heading(self, heading: str) -> None:
+            self.write(f"{'':>{self.current_indent}}" + _("{heading}:").format(heading=heading) + "\n")
+
+    click.Context.formatter_class = Formatter
+
+
+_click_speaks_ours()
 
 
 def _choose_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

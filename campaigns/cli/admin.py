@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import DB, database
 
 
@@ -16,7 +18,7 @@ from ._common import DB, database
 def init(admin: str | None, name: str | None, db: str | None) -> None:
     """Create the database, or upgrade it to this version's schema."""
     database_ = database(db)
-    click.echo(f"{database_.shown}: {database_.init()}")
+    click.echo(_("{shown}: {value}").format(shown=database_.shown, value=database_.init()))
     if admin:
         from campaigns.people import first_admin
         from campaigns.units import UnitTree

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from campaigns.i18n import _
 from engine.core.errors import ExitCode, InvalidInput
 
 from ._common import as_of_date, common, database
@@ -38,9 +39,9 @@ def verify(campaign: str | None, every: bool, site: bool, expect: str | None, re
     from campaigns.audit import streams, verify as run_checks
 
     if every and (campaign or site):
-        raise click.UsageError("give a CAMPAIGN, --site, or --all")
+        raise click.UsageError(_("give a CAMPAIGN, --site, or --all"))
     if not (every or campaign or site):
-        raise click.UsageError("give a CAMPAIGN, --site, or --all")
+        raise click.UsageError(_("give a CAMPAIGN, --site, or --all"))
     store = database(db)
     if repair:
         from campaigns.runs import load_run_by_id
@@ -51,12 +52,12 @@ def verify(campaign: str | None, every: bool, site: bool, expect: str | None, re
                 if stream.campaign_id is not None:
                     n = repair_snapshots(conn, load_run_by_id(conn, stream.campaign_id))
                     if not as_json:
-                        click.echo(f"{stream.key}: {n} snapshot(s) rebuilt")
+                        click.echo(_("{key}: {n} snapshot(s) rebuilt").format(key=stream.key, n=n))
     with store.read() as conn:
         targets = streams(conn, campaign, every, site)
         if expect and len(targets) != 1:
-            raise InvalidInput("--expect checks one log's published head",
-                               "give one CAMPAIGN (or --site) with --expect")
+            raise InvalidInput(_("--expect checks one log's published head"),
+                               _("give one CAMPAIGN (or --site) with --expect"))
         found = run_checks(conn, targets, expect)
     bad = sum(1 for f in found.values() if f)
     if as_json:
@@ -66,12 +67,13 @@ def verify(campaign: str | None, every: bool, site: bool, expect: str | None, re
     else:
         for key, findings in found.items():
             if not findings:
-                click.echo(f"{key}: ok")
+                click.echo(_("{key}: ok").format(key=key))
             for f in findings:
-                click.echo(f"{key}: {f.kind}: {f.message}")
+                click.echo(_("{key}: {kind}: {message}").format(key=key, kind=f.kind, message=f.message))
     if bad:
         if not as_json:
-            click.echo(f"Error: {bad} of {len(found)} log(s) failed verification", err=True)
+            click.echo(_("Error: {bad} of {count} log(s) failed verification").format(
+                bad=bad, count=len(found)), err=True)
         raise SystemExit(int(ExitCode.INVALID))
 
 
@@ -88,7 +90,7 @@ def head(campaign: str | None, site: bool, as_json: bool, db: str | None, as_of:
     from campaigns.audit import head as head_of, streams
 
     if bool(campaign) == site:
-        raise click.UsageError("give a CAMPAIGN or --site")
+        raise click.UsageError(_("give a CAMPAIGN or --site"))
     with database(db).read() as conn:
         target = streams(conn, campaign, False, site)[0]
         day = as_of_date(as_of) if as_of else None
@@ -96,9 +98,9 @@ def head(campaign: str | None, site: bool, as_json: bool, db: str | None, as_of:
     if as_json:
         click.echo(json.dumps(found.as_dict() if found else None, ensure_ascii=False, indent=2))
     elif found is None:
-        click.echo(f"{target.key}: no events yet")
+        click.echo(_("{key}: no events yet").format(key=target.key))
     else:
-        click.echo(f"{found.stream} #{found.seq} {found.hash}")
+        click.echo(_("{stream} #{seq} {hash}").format(stream=found.stream, seq=found.seq, hash=found.hash))
 
 
 @audit.command("snapshots")
@@ -118,7 +120,7 @@ def snapshots(campaign: str | None, every: bool, as_json: bool, db: str | None,
     from campaigns.snapshots import write_missing
 
     if bool(campaign) == every:
-        raise click.UsageError("give a CAMPAIGN or --all")
+        raise click.UsageError(_("give a CAMPAIGN or --all"))
     written: dict[str, list[str]] = {}
     with database(db).write() as conn:
         for stream in streams(conn, campaign, every, False):
@@ -129,4 +131,5 @@ def snapshots(campaign: str | None, every: bool, as_json: bool, db: str | None,
         click.echo(json.dumps(written, ensure_ascii=False, indent=2))
         return
     for key, days in written.items():
-        click.echo(f"{key}: {len(days)} snapshot(s) written" + (f" ({', '.join(days)})" if days else ""))
+        click.echo(_("{key}: {count} snapshot(s) written").format(key=key, count=len(days))
+                   + (f" ({', '.join(days)})" if days else ""))

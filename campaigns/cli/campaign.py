@@ -6,6 +6,7 @@ import os
 
 import click
 
+from campaigns import wording
 from campaigns.i18n import _
 
 from ._common import ACTOR, common, database, db_only, scope_of
@@ -55,7 +56,8 @@ def list_(fmt: str, db: str | None) -> None:
     from campaigns.runs import list_runs
 
     with database(db).read() as conn:
-        emit(list_runs(conn), fmt)
+        runs = list_runs(conn)
+    emit(runs if fmt != "table" else wording.status_rows(runs, ["status"]), fmt)
 
 
 @campaign.command("status")
@@ -68,17 +70,21 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
     from campaigns.runs import load_run
 
     with database(db).read() as conn:
-        data = status_of(scope_of(conn, load_run(conn, key), as_of, None, need_actor=False))
+        run = load_run(conn, key)
+        data = status_of(scope_of(conn, run, as_of, None, need_actor=False))
     if fmt != "table":
         emit(data, fmt)
         return
-    click.echo(record({k: v for k, v in data.items() if k in (
-        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}))
-    click.echo("\n" + _("stages:") + "\n" + table(data["stages"]))
+    d = run.definition
+    phases = {k: wording.phase(k) for k in wording.STAGE_PHASES}
+    click.echo(record(wording.status_rows([{k: v for k, v in data.items() if k in (
+        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}], ["status"])[0]))
+    click.echo("\n" + _("stages:") + "\n" + table(wording.rows(data["stages"], {"state": phases})))
     click.echo("\n" + _("items by state:") + " " + ", ".join(
-        f"{k} {v}" for k, v in sorted(data["items_by_state"].items())))
+        f"{wording.state(d, k, 'item')} {v}" for k, v in sorted(data["items_by_state"].items())))
     click.echo(_("rectifications by state:") + " " + ", ".join(
-        f"{k} {v}" for k, v in sorted(data["rectifications_by_state"].items())))
+        f"{wording.state(d, k, 'rectification')} {v}"
+        for k, v in sorted(data["rectifications_by_state"].items())))
     click.echo("\n" + _("by unit:") + "\n" + table(data["by_unit"]))
 
 
@@ -99,7 +105,7 @@ def advance(key: str, to: str | None, close_: str | None, force: bool, actor: st
     with database(db).write() as conn:
         scope = scope_of(conn, load_run(conn, key), as_of, actor)
         if close_ and to:
-            raise click.UsageError("give --to or --close, not both")
+            raise click.UsageError(_("give --to or --close, not both"))
         lines = (close_stage(scope, close_, force) if close_
                  else advance_stage(scope, to, force))
     click.echo("\n".join(lines))
@@ -146,7 +152,8 @@ def batches(key: str, fmt: str, db: str | None) -> None:
     from campaigns.undo import list_batches
 
     with database(db).read() as conn:
-        emit(list_batches(conn, load_run(conn, key)), fmt)
+        found = list_batches(conn, load_run(conn, key))
+    emit(found if fmt != "table" else wording.status_rows(found, ["status", "kind"]), fmt)
 
 
 @campaign.command("map")

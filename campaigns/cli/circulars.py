@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import ACTOR, common, scope_of, viewing
 
 OUTPUT = click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
@@ -24,14 +26,16 @@ def _write(db: str | None, actor: str | None, campaign: str, as_of: str | None, 
     from campaigns.confidential import record_read
     from campaigns.runs import load_run
 
-    docwriter.check_output(output)  # before any reading: a wrong name changes nothing
+    from ._common import output_file
+
+    output_file(output, ("html", "htm", "docx"), _("a document"))  # before any reading
     with viewing(db, actor) as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False)
         doc = make(scope)
         docwriter.write(doc, output)
         record_read(scope, "circular", ["title", "measures"], items=doc.items_shown,
                     document=doc.title)
-    click.echo(f"wrote {output}")
+    click.echo(_("wrote {path}").format(path=output))
 
 
 @circular.command("weekly")

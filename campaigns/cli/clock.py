@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _, localize
 from engine.core.errors import Conflict, EngineError, ExitCode
 
 from ._common import ACTOR, common, database
@@ -29,7 +30,7 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
     was due.  Ticking the same date twice changes nothing the second time.
     """
     if every == bool(campaign):
-        raise click.UsageError("give a CAMPAIGN or --all (not both)")
+        raise click.UsageError(_("give a CAMPAIGN or --all (not both)"))
     database_ = database(db)
     if every:
         from campaigns.clock import running
@@ -45,10 +46,10 @@ def tick(campaign: str | None, every: bool, dry_run: bool, fmt: str, db: str | N
             else nullcontext(True) as got:
         if not got:
             if not every:
-                raise Conflict("another 'rectify tick' is running on this database",
-                               "run it again when that one has finished")
-            click.echo("another 'rectify tick' is running on this database; it ticks every "
-                       "campaign it is asked to, so this one did nothing", err=True)
+                raise Conflict(_("another 'rectify tick' is running on this database"),
+                               _("run it again when that one has finished"))
+            click.echo(_("another 'rectify tick' is running on this database; it ticks every "
+                         "campaign it is asked to, so this one did nothing"), err=True)
             return
         _tick_all(database_, keys, every, dry_run, fmt, as_of)
 
@@ -69,7 +70,7 @@ def _tick_all(database_: Any, keys: list[str], every: bool, dry_run: bool, fmt: 
             if not every:
                 raise
             failed.append(exc.exit_code)
-            click.echo(f"Error: {key}: {exc.format()}", err=True)
+            click.echo(_("Error: {key}: {value}").format(key=key, value=exc.format()), err=True)
             continue
         reports.append(report.as_dict())
         if fmt == "table":
@@ -80,7 +81,7 @@ def _tick_all(database_: Any, keys: list[str], every: bool, dry_run: bool, fmt: 
         emit([{"campaign": r["campaign"], **s} for r in reports for s in r["steps"]], "csv",
              ["campaign", "date", "rule", "title", "count", "new_deadline"])
     if every and not keys and fmt == "table":
-        click.echo("no running campaigns")
+        click.echo(_("no running campaigns"))
     if failed:
         raise click.exceptions.Exit(int(worst(failed)))
 
@@ -126,12 +127,16 @@ def _marker(db: Any, key: str, report: Any) -> Any:
 
 def _print(report: Any, show_date: Any = None) -> None:
     if report.concluded:
-        click.echo(f"{report.campaign}: concluded on {report.concluded}; its clock has stopped")
+        click.echo(_("{campaign}: concluded on {concluded}; its clock has stopped").format(
+            campaign=report.campaign, concluded=report.concluded))
         return
     span = (str(report.as_of) if report.first == report.as_of
             else f"{report.first} .. {report.as_of}")
-    head = f"{report.campaign}: {'would tick' if report.dry_run else 'ticked'} {span}"
-    click.echo(head + (" (dry run: nothing written)" if report.dry_run else ""))
+    if report.dry_run:
+        click.echo(_("{campaign}: would tick {span} (dry run: nothing written)").format(
+            campaign=report.campaign, span=span))
+    else:
+        click.echo(_("{campaign}: ticked {span}").format(campaign=report.campaign, span=span))
     rows = [{"date": s.day.isoformat(), "rule": s.rule, "what": s.title, "count": s.count,
              "new deadline": (show_date(s.new_deadline) if show_date else s.new_deadline.isoformat())
              if s.new_deadline else ""}
@@ -143,13 +148,18 @@ def _print(report: Any, show_date: Any = None) -> None:
         if any(r["new deadline"].endswith(mark()) for r in rows):
             click.echo(legend())
     if report.held:  # a guard that does not hold is not a failure: one line, no rows
-        click.echo("not due, guards not met: " + ", ".join(
-            f"{rule} ({len(codes)} item(s))" for rule, codes in sorted(report.held.items())))
-    refusals = [f"{s.rule}: {r}" for s in report.steps for r in s.refused]
-    for line in [*refusals, *report.waiting]:
-        click.echo(f"not done: {line}")
-    verb = "would change" if report.dry_run else "changed"
-    click.echo(f"{verb} {report.changes}" if report.changes else "nothing due")
+        click.echo(_("not due, guards not met: {rules}").format(rules=", ".join(
+            _("{rule} ({count} item(s))").format(rule=rule, count=len(codes))
+            for rule, codes in sorted(report.held.items()))))
+    refusals = [f"{s.rule}: {localize(r)}" for s in report.steps for r in s.refused]
+    for line in [*refusals, *(localize(w) for w in report.waiting)]:
+        click.echo(_("not done: {line}").format(line=line))
+    if not report.changes:
+        click.echo(_("nothing due"))
+    elif report.dry_run:
+        click.echo(_("would change {changes}").format(changes=report.changes))
+    else:
+        click.echo(_("changed {changes}").format(changes=report.changes))
 
 
 @click.command("notices")
@@ -235,15 +245,18 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         written = notice_render.write(scope.run, docs, doc_format, folder=folder, path=single,
                                       office=office)
     for doc in docs if issue else ():
-        reply = f", reply by {doc.reply_by}" if doc.reply_by else ""
-        click.echo(f"issued {doc.number} to {doc.to} ({doc.level_title}, {doc.issued_on}, "
-                   f"{len(doc.rows)} item(s){reply})")
+        reply = _(", reply by {date}").format(date=doc.reply_by) if doc.reply_by else ""
+        click.echo(_("issued {number} to {to} ({level_title}, {issued_on}, {count} item(s){reply})").format(
+            number=doc.number, to=doc.to, level_title=doc.level_title, issued_on=doc.issued_on,
+            count=len(doc.rows), reply=reply))
     units = len({d.unit.code for d in docs})
     listed = sum(len(d.rows) for d in docs)
-    to_office = (f" and {len(office)} page(s) of notices to the office ("
-                 f"{sum(len(p.rows) for p in office)} row(s))" if office else "")
-    click.echo(f"{len(docs)} document(s) listing {listed} notice(s) for {units} unit(s)"
-               f"{to_office}: {', '.join(written) or 'nothing written'}")
+    to_office = _(" and {pages} page(s) of notices to the office ({rows} row(s))").format(
+        pages=len(office), rows=sum(len(p.rows) for p in office)) if office else ""
+    click.echo(_("{count} document(s) listing {listed} notice(s) for {units} unit(s){to_office}: "
+                 "{value}").format(
+                     count=len(docs), listed=listed, units=units, to_office=to_office,
+                     value=", ".join(written) or _("nothing written")))
 
 
 def _provisional(run: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -274,13 +287,15 @@ def _targets(folder: str | None, output: str | None,
         ext = os.path.splitext(output)[1].lower().lstrip(".")
         if ext in ("html", "docx", "pdf"):
             if doc_format and doc_format != ext:
-                raise click.UsageError(f"-o {output} is a .{ext} file but --format is {doc_format}: "
-                                       f"give a .{doc_format} file, or a folder")
+                raise click.UsageError(_("-o {output} is a .{ext} file but --format is {doc_format}: give a "
+                                         ".{doc_format} file, or a folder").format(
+                                             output=output, ext=ext, doc_format=doc_format))
             single, doc_format = output, ext
         elif folder is not None:
-            raise click.UsageError("give --html DIR or -o DIR, not both")
+            raise click.UsageError(_("give --html DIR or -o DIR, not both"))
         else:
             folder = output
     if folder is not None and output is None and doc_format not in (None, "html"):
-        raise click.UsageError(f"--html writes HTML: use -o DIR --format {doc_format}")
+        raise click.UsageError(_("--html writes HTML: use -o DIR --format {doc_format}").format(
+            doc_format=doc_format))
     return single, folder, doc_format or "html"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import database
 
 
@@ -22,16 +24,17 @@ def keygen(file: str) -> None:
     try:
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise click.UsageError(f"{file} exists: a key is never overwritten, choose another "
-                               "name") from None
+        raise click.UsageError(_("{file} exists: a key is never overwritten, choose another name").format(
+            file=file)) from None
     except OSError as e:
-        raise click.UsageError(f"cannot write {file}: {e.strerror}") from None
+        raise click.UsageError(_("cannot write {file}: {strerror}").format(
+            file=file, strerror=e.strerror)) from None
     with os.fdopen(fd, "wb") as fh:
         fh.write(base64.b64encode(os.urandom(32)) + b"\n")
     from campaigns.secrets import Vault, read_key_file
 
-    click.echo(f"wrote key {Vault(read_key_file(file)).key_id} to {file}: keep a copy apart "
-               "from the database's backups, and set RECTIFY_KEY_FILE to it")
+    click.echo(_("wrote key {key_id} to {file}: keep a copy apart from the database's backups, and set "
+                 "RECTIFY_KEY_FILE to it").format(key_id=Vault(read_key_file(file)).key_id, file=file))
 
 
 @db_group.command("rotate-key")
@@ -50,8 +53,8 @@ def rotate_key(new_key_file: str, db: str | None) -> None:
     old, new = vault(), Vault(read_key_file(new_key_file))
     with database(db).write() as conn:
         n = rotate(conn, old, new)
-    click.echo(f"re-encrypted {n} value(s) with key {new.key_id}: set "
-               f"RECTIFY_KEY_FILE={new_key_file} from now on")
+    click.echo(_("re-encrypted {n} value(s) with key {key_id}: set RECTIFY_KEY_FILE={new_key_file} from now "
+                 "on").format(n=n, key_id=new.key_id, new_key_file=new_key_file))
 
 
 @db_group.command("backup")
@@ -67,8 +70,8 @@ def backup(out: str, db: str | None) -> None:
     from campaigns.backup import backup_sqlite
 
     pages = backup_sqlite(database(db), out)
-    click.echo(f"wrote {out}: {pages} page(s), a consistent copy (0600); confidential values in "
-               "it stay encrypted with RECTIFY_KEY_FILE's key, kept apart")
+    click.echo(_("wrote {out}: {pages} page(s), a consistent copy (0600); confidential values in it stay "
+                 "encrypted with RECTIFY_KEY_FILE's key, kept apart").format(out=out, pages=pages))
 
 
 @db_group.command("purge")
@@ -100,10 +103,10 @@ def purge(actor: str, db: str | None, as_of: str | None) -> None:
             if result:
                 done.append(result)
     for r in done:
-        click.echo(f"{r['campaign']}: reporters' details of {r['items']} item(s) purged "
-                   f"(due {r['due']})")
+        click.echo(_("{campaign}: reporters' details of {items} item(s) purged (due {due})").format(
+            campaign=r['campaign'], items=r['items'], due=r['due']))
     if not done:
-        click.echo("nothing to purge")
+        click.echo(_("nothing to purge"))
 
 
 @db_group.command("copy")
@@ -127,8 +130,9 @@ def copy(source: str, target: str, campaign: str | None) -> None:
             check_url(url)
     done = copy_database(Database(source), Database(target), campaign)
     rows = sum(done.rows.values())
-    click.echo(f"copied {rows} row(s) in {sum(1 for n in done.rows.values() if n)} table(s): "
-               f"{', '.join(done.campaigns) or 'no campaign'}, with the site's units, people "
-               "and log")
+    click.echo(_("copied {rows} row(s) in {tables} table(s): {campaigns}, with the site's units, "
+                 "people and log").format(rows=rows, tables=sum(1 for n in done.rows.values() if n),
+                                          campaigns=", ".join(done.campaigns) or _("no campaign")))
     for stream, head in sorted(done.streams.items()):
-        click.echo(f"  {stream}: chain verified, head {head[:16] or '(empty)'}")
+        click.echo("  " + _("{stream}: chain verified, head {head}").format(
+            stream=stream, head=head[:16] or _("(empty)")))

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from campaigns.i18n import _
 from engine.core.errors import ExitCode
 
 
@@ -28,10 +29,11 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
             report.append({"file": path, "ok": False,
                            "problems": [p.as_dict() for p in exc.problems]})
             if not as_json:
-                click.echo(exc.format(), err=True)
+                from campaigns.i18n import localize
+
+                click.echo(exc.format(localize), err=True)
             continue
         from campaigns.calendar_warnings import window_warnings
-        from campaigns.i18n import _
 
         warnings = window_warnings(definition, None)
         report.append({"file": path, "ok": True, "key": definition.key,
@@ -48,7 +50,8 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
         total = sum(len(r["problems"]) for r in report)
         bad = sum(1 for r in report if not r["ok"])
         if not as_json:
-            click.echo(f"{total} problem(s) in {bad} of {len(files)} file(s)", err=True)
+            click.echo(_("{total} problem(s) in {bad} of {count} file(s)").format(
+                total=total, bad=bad, count=len(files)), err=True)
         raise SystemExit(int(ExitCode.INVALID))
 
 

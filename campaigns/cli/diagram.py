@@ -6,7 +6,9 @@ import os
 
 import click
 
-from ._common import common, database
+from campaigns.i18n import _
+
+from ._common import common, database, output_file
 
 KINDS = ("stages", "items", "rectifications", "escalation", "units")
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -20,18 +22,7 @@ def _output(path: str | None, name: str, kind: str) -> str:
         return file_stem(f"{name}-{kind}") + ".svg"
     if path == "-":
         return path
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext not in FORMATS:
-        raise click.BadParameter(
-            f"'{path}' has {'extension .' + ext if ext else 'no extension'}; "
-            f"give a file ending in {', '.join('.' + f for f in FORMATS)}",
-            param_hint="'-o' / '--output'")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise click.BadParameter(f"folder '{os.path.dirname(path) or folder}' does not exist; "
-                                 "create it first or choose another path",
-                                 param_hint="'-o' / '--output'")
-    return path
+    return output_file(path, FORMATS, _("a diagram"))
 
 
 @click.command()
@@ -70,20 +61,19 @@ def diagram(campaign: str | None, kind: str, unit: str | None, depth: int | None
       sudo apt-get install -y graphviz fonts-noto-cjk
     """
     if definition_file and campaign:
-        raise click.UsageError("give CAMPAIGN or --definition FILE, not both")
+        raise click.UsageError(_("give CAMPAIGN or --definition FILE, not both"))
     if not definition_file and not campaign:
-        raise click.UsageError("give a CAMPAIGN key, or --definition FILE to draw a definition")
+        raise click.UsageError(_("give a CAMPAIGN key, or --definition FILE to draw a definition"))
     if depth is not None and kind != "units":
-        raise click.UsageError("--depth applies only to --kind units")
+        raise click.UsageError(_("--depth applies only to --kind units"))
     if definition_file:
         if kind == "units":
-            raise click.UsageError("--kind units needs a campaign's data; with --definition draw "
-                                   "stages, items, rectifications or escalation")
+            raise click.UsageError(_("--kind units needs a campaign's data; with --definition draw stages, "
+                                     "items, rectifications or escalation"))
         if unit:
-            raise click.UsageError("--unit counts a campaign's items; it needs CAMPAIGN, "
-                                   "not --definition")
+            raise click.UsageError(_("--unit counts a campaign's items; it needs CAMPAIGN, not --definition"))
     elif start_text:
-        raise click.UsageError("--start applies only to --definition (a campaign has its own start)")
+        raise click.UsageError(_("--start applies only to --definition (a campaign has its own start)"))
     if output is not None:
         _output(output, "", kind)
 
@@ -104,7 +94,7 @@ def _from_definition(path: str, kind: str, start_text: str | None, as_of: str | 
     from engine.core.loader import load
 
     if not os.path.isfile(path):
-        raise NotFound(f"definition file '{path}' does not exist", "check the path")
+        raise NotFound(_("definition file '{path}' does not exist").format(path=path), _("check the path"))
     definition = load(path)
     start = parse_date(start_text, "--start") if start_text else None
     day = parse_date(as_of, "--as-of") if as_of else None
@@ -132,7 +122,7 @@ def _write(graph: object, path: str) -> None:
         click.echo(graph.source, nl=False)  # type: ignore[attr-defined]
         return
     if not path.lower().endswith(".dot") and draw.cjk_font_missing():
-        click.echo("warning: no Chinese font found (fc-list :lang=zh is empty); labels may "
-                   f"show as boxes. Install one: {draw.install_hint()}", err=True)
+        click.echo(_("warning: no Chinese font found (fc-list :lang=zh is empty); labels may show as boxes. "
+                     "Install one: {value}").format(value=draw.install_hint()), err=True)
     draw.render(graph, path)
-    click.echo(f"wrote {path}")
+    click.echo(_("wrote {path}").format(path=path))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import ACTOR, common, scope_of, viewing
 from ._output import emit, output_options
 
@@ -49,5 +51,5 @@ def sign(campaign: str, number: str, note: str | None, actor: str | None, db: st
 
     with database(db).write() as conn:
         done = sign_for(scope_of(conn, load_run(conn, campaign), as_of, actor), number, note)
-    click.echo(f"{done['number']}: signed for {done['unit']} by {done['signed_by']} on "
-               f"{done['signed_on']}")
+    click.echo(_("{number}: signed for {unit} by {person} on {day}").format(
+        number=done["number"], unit=done["unit"], person=done["signed_by"], day=done["signed_on"]))

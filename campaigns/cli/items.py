@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from campaigns.i18n import _, ngettext
+from campaigns import wording
+from campaigns.i18n import _, localize, ngettext, shown
 
 from ._common import ACTOR, common, database, scope_of, viewing
 
@@ -117,6 +118,7 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
         scope = _scope(conn, campaign, None, actor, as_of, need_actor=False)
         rows = list_items(scope, state=state, unit=unit,
                           category=category, overdue=overdue, escalation=escalation)
+        words = _words(scope.run.definition)
     if fmt != "table":
         emit(rows, fmt)
         return
@@ -124,10 +126,21 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
 
     marked = [{**r, "deadline": r["deadline"] + mark()} if r.get("deadline_provisional") else r
               for r in rows]
-    emit(marked, fmt, ["code", "unit", "category", "state", "rectification", "deadline", "overdue",
-                       "escalation", "title"])
+    emit(wording.rows(marked, words), fmt, ["code", "unit", "category", "state", "rectification",
+                                             "deadline", "overdue", "escalation", "title"])
     if any(r.get("deadline_provisional") for r in rows):
         click.echo(legend())
+
+
+def _words(definition: Any) -> dict[str, dict[str, str]]:
+    """Columns shown by title in a Chinese table: states, triggers, categories, levels."""
+    words = wording.columns(definition)
+    words["category"] = dict(definition.sections.get("categories") or {})
+    words["source"] = dict(definition.sections.get("sources") or {})
+    words["escalation"] = {lv.key: lv.title for lv in definition.ladder.levels} \
+        if definition.ladder else {}
+    words["machine"] = {m.name: m.title for m in definition.machines.values()}
+    return words
 
 
 @item.command("show")
@@ -140,7 +153,9 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     from campaigns.queries import show_item
 
     with viewing(db, actor) as conn:
-        detail = show_item(_scope(conn, None, code, actor, as_of, need_actor=False), code)
+        scope = _scope(conn, None, code, actor, as_of, need_actor=False)
+        detail = show_item(scope, code)
+        words = _words(scope.run.definition)
     if fmt != "table":
         emit(detail, fmt)
         return
@@ -149,13 +164,14 @@ def show(code: str, actor: str | None, fmt: str, db: str | None, as_of: str | No
     provisional = detail.pop("deadline_provisional", False)
     if provisional:
         detail["deadline"] += mark()
-    click.echo(record(detail))
+    click.echo(record(wording.rows([detail], words)[0]))
     if provisional:
         click.echo(legend())
     if detail.get("progress"):
         click.echo("\n" + _("progress:") + "\n" + table(detail["progress"]))
-    click.echo("\n" + _("history:") + "\n" + table(detail["history"], ["date", "machine", "trigger", "from",
-                                                          "to", "actor", "rule", "note"]))
+    click.echo("\n" + _("history:") + "\n" + table(wording.rows(detail["history"], words),
+                                                   ["date", "machine", "trigger", "from", "to",
+                                                    "actor", "rule", "note"]))
 
 
 @item.command("rectify")
@@ -229,7 +245,7 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
 
     all_codes = list(codes) + (_codes_in(from_file) if from_file else [])
     if not all_codes:
-        raise click.UsageError("give at least one item CODE (or --from-file)")
+        raise click.UsageError(_("give at least one item CODE (or --from-file)"))
     day = parse_date(as_of, "--as-of") if as_of else today()
     params = {"deadline": parse_date(deadline, "--deadline")} if deadline else {}
     with database(db).write() as conn:
@@ -240,14 +256,16 @@ def advance(trigger: str, codes: tuple[str, ...], from_file: str | None, note: s
     elif len(advanced) == 1:
         own, *follow_ups = advanced[0].outcomes
         click.echo(_("{code}: {trigger} {source} → {dest}").format(
-            code=advanced[0].code, trigger=own.trigger, source=own.source, dest=own.dest)
+            code=advanced[0].code, trigger=shown("trigger", own.trigger),
+            source=shown("state", own.source), dest=shown("state", own.dest))
             + "".join(_("; {trigger} {source} → {dest} (automatic)").format(
-                trigger=o.trigger, source=o.source, dest=o.dest) for o in follow_ups)
+                trigger=shown("trigger", o.trigger), source=shown("state", o.source),
+                dest=shown("state", o.dest)) for o in follow_ups)
             + _new_deadline([advanced[0]]))
     else:
         line = ngettext("{trigger}: {count} item advanced", "{trigger}: {count} items advanced",
-                        len(advanced)).format(trigger=trigger, count=len(advanced))
-        then = dict.fromkeys(o.trigger for a in advanced for o in a.outcomes[1:])
+                        len(advanced)).format(trigger=shown("trigger", trigger), count=len(advanced))
+        then = dict.fromkeys(shown("trigger", o.trigger) for a in advanced for o in a.outcomes[1:])
         if then:
             line += _("; then automatically: {triggers}").format(triggers=", ".join(then))
         click.echo(line + _new_deadline(advanced))
@@ -351,14 +369,15 @@ def _codes_in(path: str) -> list[str]:
     from engine.core.files import regular_file
 
     if regular_file(path, "--from-file") > 10 * 1024 * 1024:
-        raise InvalidInput(f"--from-file {path} is larger than 10 MB", "split the list")
+        raise InvalidInput(_("--from-file {path} is larger than 10 MB").format(
+            path=path), _("split the list"))
     with open(path, "rb") as fh:
         raw = fh.read()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput(f"--from-file {path} is not UTF-8 text",
-                           "give a text file with one item code a line") from None
+        raise InvalidInput(_("--from-file {path} is not UTF-8 text").format(path=path),
+                           _("give a text file with one item code a line")) from None
     codes: list[str] = []
     bad: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -368,9 +387,9 @@ def _codes_in(path: str) -> list[str]:
         elif code:
             bad.append(str(number))
     if bad:
-        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-        raise InvalidInput(f"--from-file {path}: line(s) {', '.join(bad[:10])}{more} hold no "
-                           "item code", "one code a line, e.g. WGBW-2015-0042")
+        more = _(" and {count} more").format(count=len(bad) - 10) if len(bad) > 10 else ""
+        raise InvalidInput(_("--from-file {path}: line(s) {names}{more} hold no item code").format(
+            path=path, names=', '.join(bad[:10]), more=more), _("one code a line, e.g. WGBW-2015-0042"))
     return codes
 
 
@@ -391,8 +410,10 @@ def triggers(code: str, actor: str | None, fmt: str, db: str | None, as_of: str 
         scope = _scope(conn, None, code, actor, as_of)
         require_forward(scope.run, scope.as_of, dry_run=True)  # a view: nothing is written
         rows = possible_triggers(scope, code)
+        words = _words(scope.run.definition)
     # a table says "automatic, when ..." under why_not; --json and --csv also give it apart
-    emit(rows, fmt, TRIGGER_COLUMNS if fmt == "table" else None)
+    emit(rows if fmt != "table" else wording.rows(rows, words), fmt,
+         TRIGGER_COLUMNS if fmt == "table" else None)
 
 
 @item.command("undo")
@@ -419,14 +440,16 @@ def undo(code: str, note: str, actor: str | None, db: str | None, as_of: str | N
 
 
 def _undone_message(subject: str, done: Any) -> str:
-    lines = [f"{subject}: undid {done.what} ({done.events} event(s); {done.moves} compensating "
-             f"move(s), dated {done.as_of})"]
+    lines = [_("{subject}: undid {what} ({events} event(s); {moves} compensating move(s), dated "
+               "{date})").format(subject=subject, what=localize(done.what), events=done.events,
+                                 moves=done.moves, date=done.as_of)]
     if done.notices:
-        lines.append(f"{done.notices} notice(s) withdrawn (作废)")
+        lines.append(_("{count} notice(s) withdrawn (作废)").format(count=done.notices))
     if done.withdrawn:
-        lines.append("documents withdrawn (作废, numbers not reused): " + ", ".join(done.withdrawn))
+        lines.append(_("documents withdrawn (作废, numbers not reused): {numbers}").format(
+            numbers=", ".join(done.withdrawn)))
     if done.retired:
         shown = ", ".join(done.retired[:20]) + (" ..." if len(done.retired) > 20 else "")
-        lines.append(f"{len(done.retired)} item(s) withdrawn, counted nowhere from "
-                     f"{done.as_of} (codes not reused): {shown}")
+        lines.append(_("{count} item(s) withdrawn, counted nowhere from {date} (codes not reused): "
+                       "{codes}").format(count=len(done.retired), date=done.as_of, codes=shown))
     return "\n".join(lines)

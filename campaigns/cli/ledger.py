@@ -12,7 +12,7 @@ import click
 
 from campaigns.i18n import _
 
-from ._common import ACTOR, common, database, scope_of, viewing
+from ._common import ACTOR, UNIT, common, database, output_file, scope_of, viewing
 from ._output import emit
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$", re.IGNORECASE)
@@ -23,7 +23,8 @@ def parse_size(text: str) -> int:
     """'50MB', '200 KB', '1048576' → bytes."""
     match = SIZE.match(str(text))
     if not match:
-        raise click.BadParameter(f"'{text}' is not a size; write e.g. 50MB, 500KB or 1048576",
+        raise click.BadParameter(_("'{text}' is not a size; write e.g. 50MB, 500KB or 1048576").format(
+            text=text),
                                  param_hint="--max-size")
     unit = (match.group(2) or "b")[0].lower()
     return int(float(match.group(1)) * UNITS[unit])
@@ -138,16 +139,18 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
     if fmt == "json":
         emit(result.as_dict(), "json")
         return
-    where = f"sheet '{result.sheet}', " if result.sheet else ""
-    verb = "would import" if dry_run else "imported"
+    where = _("sheet '{sheet}', ").format(sheet=result.sheet) if result.sheet else ""
     span = ""
     if result.new and not dry_run:
         span = f": {result.new[0]}" + (f" … {result.new[-1]}" if len(result.new) > 1 else "")
-    lines = [f"{file} ({where}header row {result.header_row}): {result.rows} row(s)",
-             f"{verb} {len(result.new)} new item(s){span}",
-             f"{result.unchanged} unchanged"]
+    new = (_("would import {count} new item(s)") if dry_run else _("imported {count} new item(s)"))
+    lines = [_("{file} ({where}header row {row}): {count} row(s)").format(
+                 file=file, where=where, row=result.header_row, count=result.rows),
+             new.format(count=len(result.new)) + span,
+             _("{count} unchanged").format(count=result.unchanged)]
     if result.updated:
-        lines.append(f"{'would update' if dry_run else 'updated'} {len(result.updated)}: "
+        updated = _("would update {count}: ") if dry_run else _("updated {count}: ")
+        lines.append(updated.format(count=len(result.updated))
                      + ", ".join(result.updated[:10]) + (" …" if len(result.updated) > 10 else ""))
     if result.created_units:
         units = _some(f"{u['title']} ({u['code']})" for u in result.created_units)
@@ -165,9 +168,9 @@ def _import_command(campaign: str, file: str, fmt: str, sheet: str | None, dry_r
                         "{rows}") if remarks == "reporter" else
                       _("备注 with reporter details (left out): rows {rows}")).format(rows=rows))
     if result.default_source:
-        lines.append(f"rows without 问题来源 recorded as '{result.default_source}'")
+        lines.append(_("rows without 问题来源 recorded as '{source}'").format(source=result.default_source))
     if result.ignored_columns:
-        lines.append("ignored columns: " + ", ".join(result.ignored_columns))
+        lines.append(_("ignored columns: {columns}").format(columns=", ".join(result.ignored_columns)))
     click.echo("\n".join(lines))
 
 
@@ -181,7 +184,7 @@ def _some(names: Iterable[str], shown: int = 10) -> str:
 
 @click.command("ledger")
 @click.argument("campaign")
-@click.option("--unit", help="Only this unit and the units under it.")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.xlsx or FILE.csv.")
 @ACTOR
@@ -193,61 +196,74 @@ def ledger(campaign: str, unit: str | None, output: str, actor: str | None, db: 
     from campaigns.ledger import export
     from campaigns.runs import load_run
 
+    output_file(output, ("xlsx", "csv"), _("a ledger"))
     with viewing(db, actor) as conn:
-        n = export(scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False),
-                   output, unit)
-    click.echo(f"wrote {output}: {n} item(s)")
+        n = export(scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False, unit=unit),
+                   output)
+    click.echo(_("wrote {output}: {count} item(s)").format(output=output, count=n))
 
 
 @click.command("report")
 @click.argument("campaign")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month reported on.")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.md or FILE.html.")
 @ACTOR
 @common
-def report(campaign: str, month: str, output: str, actor: str | None, db: str | None,
-           as_of: str | None) -> None:
+def report(campaign: str, month: str, unit: str | None, output: str, actor: str | None,
+           db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's monthly report (月报) as Markdown or HTML (confidential fields only for
     an entitled --actor)."""
     from campaigns.report import parse_month, write_report
     from campaigns.runs import load_run
 
+    output_file(output, ("md", "markdown", "html", "htm"), _("a report"))
     first = parse_month(month)
     with viewing(db, actor) as conn:
         note = write_report(scope_of(conn, load_run(conn, campaign), as_of, actor,
-                                     need_actor=False), first, output)
-    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+                                     need_actor=False, unit=unit), first, output)
+    click.echo(_wrote(output, note))
+
+
+def _wrote(output: str, note: str) -> str:
+    if note:
+        return _("wrote {output} ({note})").format(output=output, note=note)
+    return _("wrote {output}").format(output=output)
 
 
 @click.command("board")
 @click.argument("campaign")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.html.")
 @common
-def board(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+def board(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's public board (公示): measures and progress per unit."""
     from campaigns.board import write_board
     from campaigns.runs import load_run
 
+    output_file(output, ("html", "htm"), _("a board"))
     with database(db).read() as conn:
-        n = write_board(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False),
-                        output)
-    click.echo(f"wrote {output}: {n} item(s) disclosed")
+        n = write_board(scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False,
+                                 unit=unit), output)
+    click.echo(_("wrote {output}: {count} item(s) disclosed").format(output=output, count=n))
 
 
 @click.command("dashboard")
 @click.argument("campaign")
+@UNIT
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="FILE.html.")
 @common
-def dashboard(campaign: str, output: str, db: str | None, as_of: str | None) -> None:
+def dashboard(campaign: str, unit: str | None, output: str, db: str | None, as_of: str | None) -> None:
     """Write CAMPAIGN's dashboard: one self-contained HTML page (no network needed)."""
     from campaigns.dashboard import write_dashboard
     from campaigns.runs import load_run
 
+    output_file(output, ("html", "htm"), _("a dashboard"))
     with database(db).read() as conn:
         note = write_dashboard(scope_of(conn, load_run(conn, campaign), as_of, None,
-                                        need_actor=False), output)
-    click.echo(f"wrote {output}" + (f" ({note})" if note else ""))
+                                        need_actor=False, unit=unit), output)
+    click.echo(_wrote(output, note))
 

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import database
 
 DB = click.option("--db", envvar="RECTIFY_DB", metavar="URL",
@@ -30,15 +32,17 @@ def send(limit: int | None, db: str | None) -> None:
 
     done = send_all(database(db), limit=limit)
     if done.skipped:
-        click.echo("another 'rectify notify send' is running on this database; this one did "
-                   "nothing", err=True)
+        click.echo(_("another 'rectify notify send' is running on this database; this one did "
+                     "nothing"), err=True)
         return
-    click.echo(f"sent {done.sent}, to retry {done.retried}, failed {done.failed}")
+    click.echo(_("sent {sent}, to retry {retried}, failed {failed}").format(
+        sent=done.sent, retried=done.retried, failed=done.failed))
     for line in done.errors:
-        click.echo(f"  not delivered: {line}", err=True)
+        click.echo("  " + _("not delivered: {why}").format(why=line), err=True)
     if done.failed:
-        click.echo(f"  {done.failed} message(s) failed {MAX_ATTEMPTS} times: see 'rectify notify "
-                   "status', fix the site configuration, then 'rectify notify retry'", err=True)
+        click.echo("  " + _("{count} message(s) failed {times} times: see 'rectify notify "
+                            "status', fix the site configuration, then 'rectify notify "
+                            "retry'").format(count=done.failed, times=MAX_ATTEMPTS), err=True)
 
 
 @notify.command("status")
@@ -52,13 +56,16 @@ def status(as_json: bool, db: str | None) -> None:
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"pending {found['pending']}, sent {found['sent']}, failed {found['failed']}"
-               + (f"; next attempt {found['next_try_at']}" if found["next_try_at"] else ""))
+    click.echo(_("pending {pending}, sent {sent}, failed {failed}").format(
+        pending=found["pending"], sent=found["sent"], failed=found["failed"])
+        + (_("; next attempt {at}").format(at=found["next_try_at"]) if found["next_try_at"] else ""))
     for key, n in found["by_channel"].items():
         click.echo(f"  {key}: {n}")
     for m in found["failed_messages"]:
-        click.echo(f"  failed #{m['id']} {m['channel']} {m['recipient']} ({m['attempts']} "
-                   f"attempts): {m['last_error']}")
+        click.echo("  " + _("failed #{id} {channel} {recipient} ({attempts} attempts): "
+                            "{error}").format(id=m["id"], channel=m["channel"],
+                                              recipient=m["recipient"], attempts=m["attempts"],
+                                              error=m["last_error"]))
 
 
 @notify.command("retry")
@@ -67,4 +74,4 @@ def retry(db: str | None) -> None:
     """Queue the failed messages again (after the site configuration was fixed)."""
     from campaigns.notify.sender import retry_failed
 
-    click.echo(f"queued {retry_failed(database(db))} failed message(s) again")
+    click.echo(_("queued {count} failed message(s) again").format(count=retry_failed(database(db))))

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from campaigns.i18n import _
 from engine.core.spec import Definition
 
 
 def describe(path: str, d: Definition) -> str:
-    lines = [f"{path}: ok — {d.key} {d.title}"]
-    lines.append(f"  stages ({len(d.stages)}):")
+    lines = [_("{path}: ok — {key} {title}").format(path=path, key=d.key, title=d.title)]
+    lines.append(_("  stages ({count}):").format(count=len(d.stages)))
     for s in d.stages:
         lines.append(f"    {s.key:<18} {s.kind:<17} {s.start} .. {s.end}  {s.title}")
     for name, m in d.machines.items():
         done = ", ".join(sorted(m.done_states))
-        lines.append(f"  machine {name}: {len(m.states)} states, {len(m.transitions)} "
-                     f"transitions, starts '{m.initial}', done: {done}")
+        lines.append(_("  machine {name}: {states} states, {transitions} transitions, starts "
+                       "'{initial}', done: {done}").format(
+            name=name, states=len(m.states), transitions=len(m.transitions), initial=m.initial,
+            done=done))
     cats = d.sections.get("categories") or {}
-    lines.append(f"  categories: {len(cats)}; roles: {', '.join(d.roles) or 'none'}")
+    lines.append(_("  categories: {count}; roles: {roles}").format(
+        count=len(cats), roles=", ".join(d.roles) or _("none")))
     if d.ladder:
-        lines.append("  escalation: " + " → ".join(f"{lv.title}({lv.at})" for lv in d.ladder.levels))
+        lines.append(_("  escalation: {levels}").format(
+            levels=" → ".join(f"{lv.title}({lv.at})" for lv in d.ladder.levels)))
     return "\n".join(lines)

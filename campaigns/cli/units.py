@@ -303,4 +303,4 @@ def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | 
 
     with database(db).write() as conn:  # deactivate checks the actor is an administrator
         deactivate(conn, key, actor=actor, day=as_of_date(as_of))
-    click.echo(f"deactivated {key}")
+    click.echo(_("deactivated {key}").format(key=key))

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 
@@ -77,10 +78,10 @@ def _cell_date(value: Any, start: dt.date, spreadsheet: bool) -> dt.date:
             year = start.year + (1 if month < start.month else 0)
             return _month_end(year, month)
     except ValueError as exc:
-        raise InvalidInput(f"'{cell_text(value)}' is not a real date ({exc})",
-                           "check the month's length") from None
-    raise InvalidInput(f"'{cell_text(value)}' is not a date",
-                       "write it as 2015-09-30, 2015/9/30 or 2015年9月30日")
+        raise InvalidInput(_("'{value}' is not a real date ({exc})").format(value=cell_text(value), exc=exc),
+                           _("check the month's length")) from None
+    raise InvalidInput(_("'{value}' is not a date").format(value=cell_text(value)),
+                       _("write it as 2015-09-30, 2015/9/30 or 2015年9月30日"))
 
 
 def _month_end(year: int, month: int) -> dt.date:

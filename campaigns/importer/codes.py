@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from ..runs import Run
@@ -61,10 +62,11 @@ class CodeAllocator:
         codes = [f"{self.prefix}{seq:04d}" for seq in out]
         clash = self._taken([c for c, s in zip(codes, seqs, strict=True) if s is None])
         if clash:
-            raise InvalidInput(f"item codes such as {sorted(clash)[0]} are already used by "
-                               f"another campaign with code prefix {self.run.code_prefix} in "
-                               f"{self.run.start_date.year}",
-                               "import into a database of its own, or start the campaign from a "
-                               "definition with another code_prefix")
+            raise InvalidInput(_("item codes such as {value} are already used by another campaign with code "
+                                 "prefix {code_prefix} in {year}").format(
+                                     value=sorted(clash)[0], code_prefix=self.run.code_prefix,
+                                     year=self.run.start_date.year),
+                               _("import into a database of its own, or start the campaign from a definition "
+                                 "with another code_prefix"))
         self.own.update(codes)
         return out, codes

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from ..plugin import ITEM_FIELDS
@@ -71,11 +72,12 @@ def parse_columns(text: str | None) -> dict[str, str]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f"--columns is not valid JSON: {exc.msg} at {exc.pos}",
-                               'write {"列名": "field"} or 列名=field,列名=field') from None
+            raise InvalidInput(_("--columns is not valid JSON: {msg} at {pos}").format(
+                msg=exc.msg, pos=exc.pos),
+                               _('write {"列名": "field"} or 列名=field,列名=field')) from None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise InvalidInput("--columns must map column headers to field names",
-                               'write {"列名": "field"}')
+            raise InvalidInput(_("--columns must map column headers to field names"),
+                               _('write {"列名": "field"}'))
         mapping = {str(k): v for k, v in data.items()}
     else:
         mapping = {}
@@ -83,17 +85,19 @@ def parse_columns(text: str | None) -> dict[str, str]:
             if not part.strip():
                 continue
             if "=" not in part:
-                raise InvalidInput(f"--columns part '{part}' has no '='", "write 列名=field,...")
-            header, _, name = part.partition("=")
+                raise InvalidInput(_("--columns part '{part}' has no '='").format(
+                    part=part), _("write 列名=field,..."))
+            header, _sep, name = part.partition("=")
             mapping[header.strip()] = name.strip()
     for header, name in mapping.items():
         if name and name not in FIELDS and name not in ("-", "ignore", "remarks"):
             import difflib
 
             close = difflib.get_close_matches(name, FIELDS, n=1)
-            raise InvalidInput(f"--columns maps '{header}' to unknown field '{name}'",
-                               f"did you mean '{close[0]}'?" if close else
-                               f"fields: {', '.join(FIELDS)}")
+            raise InvalidInput(_("--columns maps '{header}' to unknown field '{name}'").format(
+                header=header, name=name),
+                               _("did you mean '{value}'?").format(value=close[0]) if close else
+                               _("fields: {names}").format(names=', '.join(FIELDS)))
     return mapping
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from ..tabular import Sheet, csv_sheet
@@ -26,14 +27,15 @@ def open_table(path: str, options: Options) -> Iterator[Sheet]:
             yield sheet
     elif ext in (".csv", ".txt", ".tsv"):
         if options.sheet:
-            raise InvalidInput("--sheet applies to workbooks; a CSV file has one table",
-                               "leave out --sheet")
+            raise InvalidInput(_("--sheet applies to workbooks; a CSV file has one table"),
+                               _("leave out --sheet"))
         yield csv_sheet(path, options.max_bytes)
     elif ext in WPS_EXTENSIONS:
         raise refuse_et(path)
     else:
-        raise InvalidInput(f"cannot import '{os.path.basename(path)}': not a spreadsheet",
-                           "import a workbook (.xlsx, .xls, .ods) or a CSV file (.csv)")
+        raise InvalidInput(_("cannot import '{value}': not a spreadsheet").format(
+            value=os.path.basename(path)),
+                           _("import a workbook (.xlsx, .xls, .ods) or a CSV file (.csv)"))
 
 
 @dataclass
@@ -59,20 +61,23 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
             break
     where = f"sheet '{sheet.name}'" if sheet.name else path
     if not any(any(cell_text(v) for v in values) for _, values in buffered):
-        raise InvalidInput(f"{where} is empty", "put the ledger's header row and rows in it")
+        raise InvalidInput(_("{where} is empty").format(
+            where=where), _("put the ledger's header row and rows in it"))
     if header_row:
         chosen = next((b for b in buffered if b[0] == header_row), None)
         if chosen is None:
-            raise InvalidInput(f"{where} has no row {header_row}", "check --header-row")
+            raise InvalidInput(_("{where} has no row {header_row}").format(
+                where=where, header_row=header_row), _("check --header-row"))
     else:
         scored = [(sum(1 for v in values if mapping.get(normalize_header(v))), number, values)
                   for number, values in buffered]
         best = max(scored, key=lambda s: (s[0], -s[1]))
         if best[0] < 2:
             raise InvalidInput(
-                f"{where}: no header row found in the first {HEADER_SCAN} rows",
-                "the header row names the columns (单位, 问题描述, 问题类别, 整改措施, 整改时限 ...); "
-                "name it with --header-row N, or map other headers with --columns")
+                _("{where}: no header row found in the first {HEADER_SCAN} rows").format(
+                    where=where, HEADER_SCAN=HEADER_SCAN),
+                _("the header row names the columns (单位, 问题描述, 问题类别, 整改措施, 整改时限 ...); "
+                  "name it with --header-row N, or map other headers with --columns"))
         chosen = (best[1], best[2])
     number, values = chosen
     _check_merged_header(sheet, number, values, where)
@@ -91,8 +96,9 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
         if name in fields.values():
             first = next(c for c, f in fields.items() if f == name)
             problems.append(RowProblem(Where(sheet.name, number, col, text),
-                                       f"column '{text}' and column '{texts[first]}' both "
-                                       f"mean {name}", "map one of them elsewhere with --columns"))
+                                       _("column '{text}' and column '{value}' both mean {name}").format(
+                                           text=text, value=texts[first], name=name),
+                                       _("map one of them elsewhere with --columns")))
             continue
         fields[col] = name
         texts[col] = text
@@ -100,7 +106,8 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str], header_row: int | None
     if "seq" not in fields.values() and "code" not in fields.values():
         missing.append("序号 (or 问题编号)")
     if missing:
-        problems.append(RowProblem(Where(sheet.name, number), f"no column for {', '.join(missing)}",
+        problems.append(RowProblem(Where(sheet.name, number), _("no column for {names}").format(
+            names=', '.join(missing)),
                                    "the header row must name them; map other headers with "
                                    "--columns, e.g. --columns '问题=title'"))
     if problems:
@@ -113,6 +120,6 @@ def _check_merged_header(sheet: Sheet, row: int, values: Sequence[Any], where: s
     for rng in sheet.merged:
         if rng.min_row <= row <= rng.max_row:
             raise InvalidInput(
-                f"{where} row {row}: merged header cells {rng}",
-                "unmerge the header cells so that each column has its own one-row header "
-                "(or name another row with --header-row)")
+                _("{where} row {row}: merged header cells {rng}").format(where=where, row=row, rng=rng),
+                _("unmerge the header cells so that each column has its own one-row header (or name another "
+                  "row with --header-row)"))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, Refused
 
 from ..admins import require_admin
@@ -108,7 +109,8 @@ def _refuse(scope: Scope, options: Options) -> None:
     run = scope.run
     require_forward(run, scope.as_of, dry_run=options.dry_run)
     if run.concluded_on:
-        raise Refused(f"campaign '{run.key}' concluded on {run.concluded_on}")
+        raise Refused(_("campaign '{key}' concluded on {concluded_on}").format(
+            key=run.key, concluded_on=run.concluded_on))
     if options.create:  # units and people are created by an administrator only
         require_admin(scope.conn, scope.acting.key)
 
@@ -192,8 +194,8 @@ class _Writer:
         self.refused += refusals(self.run, self.actor, self.header, self.sheet, fresh, changed)
         if any("source" not in p.values for p in fresh):
             if self.default_source is None:
-                raise InvalidInput("the definition lists no sources and the file gives none",
-                                   "add a 问题来源 column")
+                raise InvalidInput(_("the definition lists no sources and the file gives none"),
+                                   _("add a 问题来源 column"))
             self.result.default_source = self.default_source
         if self.options.dry_run:
             # the numbering the real import would give, with its checks (a code prefix that
@@ -220,8 +222,9 @@ class _Writer:
             self.result.created_units = self.checker.creator.new_units
             self.result.created_people = self.checker.creator.new_people
         if not self.result.rows and not problems:
-            raise InvalidInput(f"{self.path}: no rows below the header (row {self.header.row})",
-                               "add the items under the header row")
+            raise InvalidInput(_("{path}: no rows below the header (row {row})").format(
+                path=self.path, row=self.header.row),
+                               _("add the items under the header row"))
         if problems:
             raise ImportProblems(self.path, sorted(problems, key=lambda p: (p.where.row,
                                                                              p.where.column or 0)))

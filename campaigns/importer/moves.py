@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.machines import Actor
 from engine.core.moves import Move
 from engine.core.planner import Placement, Request, plan_placement
@@ -41,8 +42,8 @@ def refusals(run: Run, actor: Actor, header: Header, sheet: str | None, fresh: l
     roles = [r.key for r in d.roles.values() if r.overrides]
     return [RowProblem(
         header.where(sheet, p.row, "state"),
-        f"importing an item as {label(d, *p.pair)} takes a role that may override "
-        f"({', '.join(roles) or 'none defined'}); '{actor.key}' has none",
+        _("importing an item as {value} takes a role that may override ({value2}); '{key}' has none").format(
+            value=label(d, *p.pair), value2=', '.join(roles) or 'none defined', key=actor.key),
         f"leave 状态 empty to import as {label(d, *first)}, or import as an authorised person")
         for p in moving if p.pair is not None]
 

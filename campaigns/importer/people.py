@@ -84,5 +84,6 @@ class PeopleIndex:
         options = ", ".join(
             f"{k} ({self.tree.title_path(self.tree.by_id[u]) if u else 'no unit'})"
             for _pid, k, u in found[:5])
-        raise InvalidInput(f"'{text}' is ambiguous: {len(found)} people of that name",
-                           f"give the person key instead: {options}")
+        raise InvalidInput(_("'{text}' is ambiguous: {count} people of that name").format(
+            text=text, count=len(found)),
+                           _("give the person key instead: {options}").format(options=options))

@@ -209,8 +209,8 @@ class RowChecker:
         text = cell_text(value)
         limit = LIMITS.get(name)
         if limit is not None and len(text) > limit:
-            raise InvalidInput(f"{self._label(name)} is {len(text)} characters long; at most "
-                               f"{limit} fit", "shorten it")
+            raise InvalidInput(_("{value} is {count} characters long; at most {limit} fit").format(
+                value=self._label(name), count=len(text), limit=limit), _("shorten it"))
         if name in DATE_FIELDS:
             key = (name, text) if not isinstance(value, (int, float)) else None
             if key and key in self.cache:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from campaigns.i18n import _
 from engine.core.moves import Edit, Move
 from engine.io.store import now
 from engine.io.writer import Entry
@@ -37,7 +38,7 @@ def update_item(scope: Scope, origin: Mapping[str, Any], p: Parsed, item: Mappin
     stamp = now()
     _check_duties(scope, item, diff)
     fields: dict[str, dict[str, Any]] = {"item": {}, "rectification": {}}
-    for name, (_, new) in diff.items():
+    for name, (_old, new) in diff.items():
         if name in ITEM_COLUMNS or name == "closed_on":
             fields["item"][name] = new
         elif name == "unit":
@@ -115,4 +116,4 @@ def _check_duties(scope: Scope, item: Mapping[str, Any], diff: Mapping[str, Any]
         refusals += move_refusals(scope.run.definition, scope.acting)
     if refusals:
         raise Refused(f"updating {item['code']} refused: " + "; ".join(refusals),
-                      "import as someone whose role may change these columns")
+                      _("import as someone whose role may change these columns"))

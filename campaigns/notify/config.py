@@ -26,6 +26,8 @@ from typing import Any
 
 from engine.core.errors import DefinitionInvalid, Problem
 
+from ..i18n import _
+
 ENV = "RECTIFY_SITE_CONFIG"
 FORMATS = ("wecom", "dingtalk", "feishu", "json", "sms")
 TARGETS = ("unit", "office")
@@ -120,19 +122,20 @@ def load(path: str) -> Notifications | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        bad(("notifications",), "notifications must be a mapping")
+        bad(("notifications",), _("notifications must be a mapping"))
         raise DefinitionInvalid(found)
     known = {"office", "smtp", "webhooks", "units", "send"}
     for key in raw:
         if key not in known:
-            bad(("notifications", key), f"unknown key '{key}'", f"use one of {', '.join(sorted(known))}")
+            bad(("notifications", key), _("unknown key '{key}'").format(key=key),
+                _("use one of {keys}").format(keys=", ".join(sorted(known))))
     smtp = _smtp(raw.get("smtp"), bad)
     hooks = _webhooks(raw.get("webhooks") or {}, bad)
     units = _units(raw.get("units") or {}, hooks, bad)
     send = _send(raw.get("send") or [], hooks, bad)
     if smtp is None and any(u.email for u in units.values()):
-        bad(("notifications", "units"), "e-mail addresses are given but no smtp server",
-            "add notifications.smtp with host and sender")
+        bad(("notifications", "units"), _("e-mail addresses are given but no smtp server"),
+            _("add notifications.smtp with host and sender"))
     if found:
         raise DefinitionInvalid(found)
     office = raw.get("office")
@@ -147,12 +150,13 @@ def _smtp(raw: Any, bad: Bad) -> Smtp | None:
         return None
     at = ("notifications", "smtp")
     if not isinstance(raw, dict) or not raw.get("host"):
-        bad(at, "smtp needs at least a host", "e.g. smtp: {host: mail.county.example, port: 25}")
+        bad(at, _("smtp needs at least a host"),
+            _("give its host and port, e.g. host: mail.county.example and port: 25"))
         return None
     try:
         port = int(raw.get("port", 25))
     except (TypeError, ValueError):
-        bad((*at, "port"), f"port '{raw.get('port')}' is not a number")
+        bad((*at, "port"), _("port '{port}' is not a number").format(port=raw.get("port")))
         port = 25
     return Smtp(str(raw["host"]), port, str(raw.get("sender") or "rectify@localhost"),
                 bool(raw.get("starttls", False)), str(raw.get("username") or ""),
@@ -162,19 +166,21 @@ def _smtp(raw: Any, bad: Bad) -> Smtp | None:
 def _webhooks(raw: Any, bad: Bad) -> dict[str, Webhook]:
     out: dict[str, Webhook] = {}
     if not isinstance(raw, dict):
-        bad(("notifications", "webhooks"), "webhooks must map names to settings")
+        bad(("notifications", "webhooks"), _("webhooks must map names to settings"))
         return out
     for name, spec in raw.items():
         at = ("notifications", "webhooks", name)
         if not isinstance(spec, dict):
-            bad(at, f"webhook '{name}' must be a mapping")
+            bad(at, _("webhook '{name}' must be a mapping").format(name=name))
             continue
         fmt = str(spec.get("format", "json"))
         if fmt not in FORMATS:
-            bad((*at, "format"), f"unknown format '{fmt}'", f"use one of {', '.join(FORMATS)}")
+            bad((*at, "format"), _("unknown format '{format}'").format(format=fmt),
+                _("use one of {formats}").format(formats=", ".join(FORMATS)))
         if bool(spec.get("url")) == bool(spec.get("url_file")):
-            bad(at, f"webhook '{name}' needs one of url or url_file",
-                "keep the URL (it carries the robot's key) in a file: url_file: /etc/rectify/x.url")
+            bad(at, _("webhook '{name}' needs one of url or url_file").format(name=name),
+                _("keep the URL (it carries the robot's key) in a file: url_file: "
+                  "/etc/rectify/x.url"))
         out[str(name)] = Webhook(str(name), fmt, str(spec.get("url") or ""),
                                  str(spec.get("url_file") or ""), str(spec.get("secret_file") or ""))
     return out
@@ -183,12 +189,12 @@ def _webhooks(raw: Any, bad: Bad) -> dict[str, Webhook]:
 def _units(raw: Any, hooks: dict[str, Webhook], bad: Bad) -> dict[str, Listeners]:
     out: dict[str, Listeners] = {}
     if not isinstance(raw, dict):
-        bad(("notifications", "units"), "units must map unit codes to listeners")
+        bad(("notifications", "units"), _("units must map unit codes to listeners"))
         return out
     for code, spec in raw.items():
         at = ("notifications", "units", code)
         if not isinstance(spec, dict):
-            bad(at, f"unit '{code}' must map email, webhooks and sms to lists")
+            bad(at, _("unit '{code}' must map email, webhooks and sms to lists").format(code=code))
             continue
         lists: dict[str, tuple[str, ...]] = {}
         for kind in ("email", "webhooks", "sms"):
@@ -198,11 +204,12 @@ def _units(raw: Any, hooks: dict[str, Webhook], bad: Bad) -> dict[str, Listeners
             lists[kind] = tuple(str(v) for v in values)
         for i, name in enumerate(lists["webhooks"]):
             if name not in hooks:
-                bad((*at, "webhooks", i), f"unknown webhook '{name}'",
-                    f"define it under notifications.webhooks ({', '.join(hooks) or 'none yet'})")
+                bad((*at, "webhooks", i), _("unknown webhook '{name}'").format(name=name),
+                    _("define it under notifications.webhooks ({names})").format(
+                        names=", ".join(hooks) or _("none yet")))
         for i, address in enumerate(lists["email"]):
             if "@" not in address:
-                bad((*at, "email", i), f"'{address}' is not an e-mail address")
+                bad((*at, "email", i), _("'{address}' is not an e-mail address").format(address=address))
         out[str(code)] = Listeners(lists["email"], lists["webhooks"], lists["sms"])
     return out
 
@@ -210,20 +217,20 @@ def _units(raw: Any, hooks: dict[str, Webhook], bad: Bad) -> dict[str, Listeners
 def _send(raw: Any, hooks: dict[str, Webhook], bad: Bad) -> tuple[Rule, ...]:
     out: list[Rule] = []
     if not isinstance(raw, list):
-        bad(("notifications", "send"), "send must be a list of {rule|trigger, to}")
+        bad(("notifications", "send"), _("send must be a list of rule or trigger, and to"))
         return ()
     for i, spec in enumerate(raw):
         at = ("notifications", "send", i)
         if not isinstance(spec, dict) or not (spec.get("rule") or spec.get("trigger")):
-            bad(at, "each entry needs a rule (e.g. escalation.*) or a trigger (e.g. return)")
+            bad(at, _("each entry needs a rule (e.g. escalation.*) or a trigger (e.g. return)"))
             continue
         to = spec.get("to") or []
         to = [to] if isinstance(to, str) else list(to)
         for j, target in enumerate(to):
             name = str(target).removeprefix("webhook:")
             if target not in TARGETS and not (str(target).startswith("webhook:") and name in hooks):
-                bad((*at, "to", j), f"unknown recipient '{target}'",
-                    "use unit, office or webhook:NAME of a defined webhook")
+                bad((*at, "to", j), _("unknown recipient '{target}'").format(target=target),
+                    _("use unit, office or webhook:NAME of a defined webhook"))
         out.append(Rule(str(spec["rule"]) if spec.get("rule") else None,
                         str(spec["trigger"]) if spec.get("trigger") else None,
                         tuple(str(t) for t in to)))
@@ -237,6 +244,8 @@ def _read(path: str) -> str:
     except OSError as exc:
         from engine.core.errors import EnvironmentProblem
 
-        raise EnvironmentProblem(f"cannot read {path}: {exc.strerror}",
-                                 f"check the file named in {os.environ.get(ENV, ENV)}") from None
+        raise EnvironmentProblem(_("cannot read {path}: {reason}").format(path=path,
+                                                                            reason=exc.strerror),
+                                 _("check the file named in {file}").format(
+                                     file=os.environ.get(ENV, ENV))) from None
 

@@ -21,6 +21,7 @@ from engine.core.errors import EnvironmentProblem
 from engine.io.runlock import run_lock
 
 from ..db import Database
+from ..i18n import _
 from ..tables import OUTBOX as O
 from .channels import DeliveryFailed, deliver
 from .config import ENV, site_notifications
@@ -50,8 +51,9 @@ def send(db: Database, now: Any = None, limit: int | None = None) -> Sent:
     """Deliver every message due now (up to ``limit``); returns what happened."""
     site = site_notifications()
     if site is None:
-        raise EnvironmentProblem("this site sets no notifications",
-                                 f"set {ENV} to the site configuration file (docs/notifications.md)")
+        raise EnvironmentProblem(_("this site sets no notifications"),
+                                 _("set {env} to the site configuration file "
+                                   "(docs/notifications.md)").format(env=ENV))
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     out = Sent()
     with run_lock(db.engine, db.sqlite_path, "notify") as got:

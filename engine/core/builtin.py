@@ -9,6 +9,21 @@ from typing import Any
 
 from .machines import Context
 from .plugins import ActionDef, GuardDef, Param
+from .text import Text, declare
+
+# the reasons the guards give, declared so that a reason stored in a log can be shown translated
+WINDOW_OPENS = declare("stage '{stage}' window opens on {start} (as of {as_of})")
+WINDOW_OPEN_UNTIL = declare("stage '{stage}' window is open until {end} (as of {as_of})")
+ONLY_DONE = declare("only {done} of {total} ({percent}) are done; {needed} needed")
+NOTE_REQUIRED = declare("a reason is required: give --note")
+PARAM_REQUIRED = declare("'{name}' is required for this step")
+BEFORE_BUSINESS_DATE = declare("'{name}' {value} is before the business date {as_of}")
+NOT_SET = declare("'{field}' is not set, so it is not {op} {value}")
+COMPARED = declare("'{field}' is {actual}; needs {op} {value}")
+EMPTY = declare("empty")
+DEADLINE_REQUIRED = declare("a new deadline is required: give --{param}")
+DEADLINE_OR_DEFAULT = declare("a new deadline is required: give --{param}, or set deadlines.{default} "
+                              "in the definition")
 
 
 def within_stage_window(ctx: Context) -> str | None:
@@ -17,7 +32,7 @@ def within_stage_window(ctx: Context) -> str | None:
         return None
     start, end = ctx.stage.window(ctx.run.start_date)
     if ctx.as_of < start:
-        return f"stage '{ctx.stage.key}' window opens on {start} (as of {ctx.as_of})"
+        return Text(WINDOW_OPENS, stage=ctx.stage.key, start=start, as_of=ctx.as_of)
     return None
 
 
@@ -27,7 +42,7 @@ def window_ended(ctx: Context) -> str | None:
         return None
     _, end = ctx.stage.window(ctx.run.start_date)
     if ctx.as_of <= end:
-        return f"stage '{ctx.stage.key}' window is open until {end} (as of {ctx.as_of})"
+        return Text(WINDOW_OPEN_UNTIL, stage=ctx.stage.key, end=end, as_of=ctx.as_of)
     return None
 
 
@@ -40,25 +55,26 @@ def min_done_share(ctx: Context, machine: str, share: float, stage: bool = False
     total = ctx.figures.count(machine, None, stage_key)
     done = ctx.figures.count(machine, spec.done_states, stage_key)
     if total and done / total < share:
-        return f"only {done} of {total} ({done / total:.0%}) are done; {share:.0%} needed"
+        return Text(ONLY_DONE, done=done, total=total, percent=f"{done / total:.0%}",
+                    needed=f"{share:.0%}")
     return None
 
 
 def note_required(ctx: Context) -> str | None:
     """The actor must give a reason (e.g. reopening a closed case)."""
-    return None if ctx.note and ctx.note.strip() else "a reason is required: give --note"
+    return None if ctx.note and ctx.note.strip() else Text(NOTE_REQUIRED)
 
 
 def param_required(ctx: Context, name: str) -> str | None:
     """The caller must supply a value, e.g. a new deadline."""
-    return None if ctx.params.get(name) else f"'{name}' is required for this step"
+    return None if ctx.params.get(name) else Text(PARAM_REQUIRED, name=name)
 
 
 def param_not_past(ctx: Context, name: str) -> str | None:
     """A supplied date (e.g. a new deadline) may not lie before the business date."""
     value = ctx.params.get(name)
     if value is not None and hasattr(value, "year") and value < ctx.as_of:
-        return f"'{name}' {value} is before the business date {ctx.as_of}"
+        return Text(BEFORE_BUSINESS_DATE, name=name, value=value, as_of=ctx.as_of)
     return None
 
 
@@ -82,14 +98,14 @@ def compare(ctx: Context, field: str, op: str, value: Any = None) -> str | None:
     if isinstance(value, str) and isinstance(actual, dt.date):
         value = dt.date.fromisoformat(value)
     if actual is None and op in ORDERING:
-        return f"'{field}' is not set, so it is not {op} {value}"
+        return Text(NOT_SET, field=field, op=op, value=value)
     if COMPARISONS[op](actual, value):
         return None
-    return f"'{field}' is {_shown(actual)}; needs {op} {_shown(value)}"
+    return Text(COMPARED, field=field, actual=_shown(actual), op=op, value=_shown(value))
 
 
 def _shown(value: Any) -> str:
-    return "empty" if value is None else str(value)
+    return Text(EMPTY) if value is None else str(value)
 
 
 def _new_deadline(ctx: Context, param: str, default: str | None,
@@ -109,10 +125,11 @@ def new_deadline(ctx: Context, default: str | None = None, param: str = "deadlin
     """Work that starts again needs a deadline ahead: supplied, or the definition's default."""
     value = _new_deadline(ctx, param, default)
     if value is None:
-        where = f", or set deadlines.{default} in the definition" if default else ""
-        return f"a new deadline is required: give --{param}{where}"
+        if default:
+            return Text(DEADLINE_OR_DEFAULT, param=param, default=default)
+        return Text(DEADLINE_REQUIRED, param=param)
     if value < ctx.as_of:
-        return f"'{param}' {value} is before the business date {ctx.as_of}"
+        return Text(BEFORE_BUSINESS_DATE, name=param, value=value, as_of=ctx.as_of)
     return None
 
 
@@ -161,7 +178,7 @@ GUARDS = [
     GuardDef("min_done_share", min_done_share, "at least a share of a machine's subjects is done",
              {"machine": Param(str), "share": Param((float, int)),
               "stage": Param(bool, required=False, description="count only this stage's")},
-             title="{machine} 完成比例不低于 {share:.0%}"),
+             title="{machine}完成比例不低于 {share:.0%}"),
     GuardDef("note_required", note_required, "the actor gives a reason", title="需填写说明"),
     GuardDef("param_required", param_required, "the caller supplies a value",
              {"name": Param(str, refers="param")}, title="需提供参数 {name}"),

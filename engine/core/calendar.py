@@ -34,8 +34,9 @@ from collections.abc import Callable
 
 from .errors import InvalidInput
 from .spec import CalendarSpec, DayUnit, Definition, Duration, SiteDays
+from .text import Text
 
-OUTSIDE_HINT = (
+OUTSIDE_HINT = Text(
     "import the year's holiday notice with 'rectify calendar import', set "
     "calendar.outside_known_years: provisional (statutory holidays, marked provisional) or "
     "weekends (Monday-Friday only), or upgrade chinesecalendar"
@@ -66,12 +67,13 @@ class _YearUnknown(Exception):
     def error(self, why: str) -> CalendarError:
         if self.known is None:
             return CalendarError(
-                f"no year {self.year}, needed for {why}: beyond the dates this calendar can represent"
+                Text("no year {year}, needed for {why}: beyond the dates this calendar can represent",
+                     year=self.year, why=why)
             )
         first, last = self.known
         return CalendarError(
-            f"no holiday data for {self.year}, needed for {why}: the installed chinesecalendar "
-            f"knows only the years {first}-{last}",
+            Text("no holiday data for {year}, needed for {why}: the installed chinesecalendar "
+                 "knows only the years {first}-{last}", year=self.year, why=why, first=first, last=last),
             OUTSIDE_HINT,
         )
 
@@ -127,14 +129,15 @@ class WorkCalendar:
     def __init__(self, spec: CalendarSpec) -> None:
         if spec.region not in REGIONS:
             raise CalendarError(
-                f"unknown calendar region '{spec.region}'", f"use one of: {', '.join(REGIONS)}"
+                Text("unknown calendar region '{region}'", region=spec.region),
+                Text("use one of: {names}", names=", ".join(REGIONS))
             )
         both = spec.days_off & spec.working_days
         if both:
             listed = ", ".join(d.isoformat() for d in sorted(both))
             raise CalendarError(
-                f"{listed} listed both as a day off and as a working day",
-                "keep each date in only one of calendar.days_off and calendar.working_days",
+                Text("{listed} listed both as a day off and as a working day", listed=listed),
+                Text("keep each date in only one of calendar.days_off and calendar.working_days"),
             )
         self.spec = spec
         site = spec.site if spec.region == "cn" else SiteDays()
@@ -168,7 +171,7 @@ class WorkCalendar:
         try:
             table = self._year(d.year)
         except _YearUnknown as gap:
-            raise gap.error(f"deciding whether {d.isoformat()} is a working day") from None
+            raise gap.error(Text("deciding whether {value} is a working day", value=d.isoformat())) from None
         i = bisect_left(table, n)
         return i < len(table) and table[i] == n
 
@@ -266,14 +269,16 @@ class WorkCalendar:
                 return d + dt.timedelta(days=duration.days)
             except OverflowError:
                 raise CalendarError(
-                    f"{duration} from {d.isoformat()} is beyond the dates this calendar can represent"
+                    Text("{duration} from {value} is beyond the dates this calendar can represent",
+                         duration=duration, value=d.isoformat())
                 ) from None
         if duration.days == 0:
             return d
         try:
             return self._add_working(d.toordinal(), d.year, duration.days)
         except _YearUnknown as gap:
-            raise gap.error(f"counting {duration} from {d.isoformat()}") from None
+            raise gap.error(Text("counting {duration} from {value}", duration=duration,
+                                 value=d.isoformat())) from None
 
     def _add_working(self, n: int, year: int, left: int) -> dt.date:
         """The ``left``-th working day after ordinal ``n`` (before it when negative), ``n`` in ``year``."""
@@ -310,7 +315,8 @@ class WorkCalendar:
                 return upto_b - after_a
             between = sum(len(self._year(y)) for y in range(a.year + 1, b.year))
         except _YearUnknown as gap:
-            raise gap.error(f"counting working days from {a.isoformat()} to {b.isoformat()}") from None
+            raise gap.error(Text("counting working days from {value} to {value2}", value=a.isoformat(),
+                                 value2=b.isoformat())) from None
         return len(ta) - after_a + between + upto_b
 
     def elapsed(self, since: dt.date, until: dt.date, unit: DayUnit) -> int:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
+
+from .text import Text
+
+# how a message is shown: plain English by default; a plugin passes one that translates a
+# ``Text`` (its template and values) into the reader's language
+Show = Callable[[Any], str]
 
 
 class ExitCode(IntEnum):
@@ -43,12 +51,14 @@ class Problem:
     location: Location = field(default_factory=Location)
     hint: str | None = None
 
-    def format(self) -> str:
-        text = f"{self.location}: error[{self.code}]: {self.message}"
+    def format(self, show: Show = str) -> str:
+        """As a compiler would print it; ``show`` puts each message in the reader's language."""
+        text = show(Text("{location}: error[{code}]: {message}", location=str(self.location),
+                         code=self.code, message=show(self.message)))
         if self.location.path:
-            text += f" (at {self.location.path})"
+            text += show(Text(" (at {path})", path=self.location.path))
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += "\n" + show(Text("  hint: {hint}", hint=show(self.hint)))
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -74,8 +84,12 @@ class EngineError(Exception):
         self.message = message
         self.hint = hint
 
-    def format(self) -> str:
-        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+    def format(self, show: Show = str) -> str:
+        """The message and its hint; ``show`` puts them in the reader's language."""
+        text = show(self.message)
+        if self.hint:
+            text += "\n" + show(Text("  hint: {hint}", hint=show(self.hint)))
+        return text
 
 
 class InvalidInput(EngineError):
@@ -108,7 +122,7 @@ class DefinitionInvalid(InvalidInput):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         count = len(problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in definition")
+        super().__init__(Text("{count} problem(s) in definition", count=count))
 
-    def format(self) -> str:
-        return "\n".join(p.format() for p in self.problems)
+    def format(self, show: Show = str) -> str:
+        return "\n".join(p.format(show) for p in self.problems)

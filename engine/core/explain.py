@@ -80,7 +80,15 @@ def firings(definition: Definition) -> dict[str, Firing]:
             for machine in definition.machines.values() for t in machine.transitions}
 
 
-def guard_title(registry: Registry, call: CallRef) -> str:
-    """What ``call`` asks for, in words: its plugin's title, else the call as written."""
+def guard_title(registry: Registry, call: CallRef, definition: Definition | None = None) -> str:
+    """What ``call`` asks for, in words: its plugin's title, else the call as written.
+
+    With ``definition``, a parameter naming one of its machines is shown by the machine's
+    title, as a reader names it (not its key).
+    """
     guard = registry.guards.get(call.name)
-    return (guard.describe(call.kwargs) if guard else "") or str(call)
+    params = dict(call.kwargs)
+    if definition is not None and isinstance(params.get("machine"), str) \
+            and params["machine"] in definition.machines:
+        params["machine"] = definition.machines[params["machine"]].title or params["machine"]
+    return (guard.describe(params) if guard else "") or str(call)

@@ -11,6 +11,7 @@ import os
 import stat
 
 from .errors import InvalidInput, NotFound
+from .text import Text
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -22,11 +23,13 @@ def regular_file(path: str, what: str = "file") -> int:
     try:
         info = os.stat(path)
     except OSError as exc:
-        raise NotFound(f"cannot read {what} {path}: {exc.strerror}", "check the path") from None
+        raise NotFound(Text("cannot read {what} {path}: {strerror}", what=what, path=path,
+                            strerror=exc.strerror), Text("check the path")) from None
     kind = _kind(info.st_mode)
     if kind is not None:
-        raise InvalidInput(f"{what} {path} is {kind}, not a regular file",
-                           "give the path of an ordinary file")
+        raise InvalidInput(Text("{what} {path} is {kind}, not a regular "
+                                "file", what=what, path=path, kind=kind),
+                           Text("give the path of an ordinary file"))
     return info.st_size
 
 

@@ -28,6 +28,7 @@ from .spec import (
     TransitionSpec,
     split_call,
 )
+from .text import Text
 
 if TYPE_CHECKING:
     from .yamlsource import Document
@@ -61,8 +62,8 @@ def _finish(doc: Document | None, problems: list[Problem], registry: Registry) -
     if doc is None:
         raise DefinitionInvalid(problems)
     if not isinstance(doc.data, dict):
-        problems.append(Problem("not-a-mapping", "a definition must be a mapping of sections",
-                                Location(doc.file, 1, 1), "start from docs/tutorial.md"))
+        problems.append(Problem("not-a-mapping", Text("a definition must be a mapping of sections"),
+                                Location(doc.file, 1, 1), Text("start from docs/tutorial.md")))
         raise DefinitionInvalid(problems)
     data = _apply_preset(doc, registry, problems)
     from .schema import build_schema
@@ -105,9 +106,10 @@ def _apply_preset(doc: Document, registry: Registry, problems: list[Problem]) ->
         return data
     presets = {k: v for p in registry.plugins.values() for k, v in p.presets.items()}
     if not isinstance(name, str) or name not in presets:
-        problems.append(Problem("unknown-lifecycle", f"unknown lifecycle '{name}'",
+        problems.append(Problem("unknown-lifecycle", Text("unknown lifecycle '{name}'", name=name),
                                 doc.locate(("lifecycle",)),
-                                f"known lifecycles: {', '.join(sorted(presets)) or 'none'}"))
+                                Text("known lifecycles: {value}",
+                                     value=", ".join(sorted(presets)) or Text("none"))))
         return data
     merged = copy.deepcopy(dict(presets[name]))
     own = data.get("machines")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import Refused
 from .registry import Registry, default_registry
 from .spec import CallRef, Definition, MachineSpec, RoleSpec, StageSpec, TransitionSpec
+from .text import Text
 
 if TYPE_CHECKING:  # imported when the first machine is built: ~6 ms a short command need not pay
     from transitions import EventData, Machine
@@ -94,6 +95,10 @@ class Refusal:
     def __str__(self) -> str:
         return f"{self.reason} [{self.by}]"
 
+    def text(self) -> Text:
+        """The refusal as a translatable message."""
+        return Text("{reason} [{by}]", reason=self.reason, by=self.by)
+
 
 @dataclass
 class Outcome:
@@ -113,9 +118,7 @@ class Outcome:
 
     def raise_if_refused(self, subject_name: str = "", hint: str | None = None) -> None:
         if self.refusals:
-            where = f" on {subject_name}" if subject_name else ""
-            raise Refused(f"'{self.trigger}'{where} refused: "
-                          + "; ".join(str(r) for r in self.refusals), hint)
+            raise Refused(refused(self.trigger, subject_name, [r.text() for r in self.refusals]), hint)
 
 
 @functools.cache
@@ -299,7 +302,8 @@ class Runtime:
         """The outcome to fill, the machine, and the branches leaving the subject's state."""
         spec = self.definition.machine_of(trigger)
         if spec is None:
-            raise Refused(f"unknown trigger '{trigger}'", _suggest_trigger(self.definition, trigger))
+            raise Refused(Text("unknown trigger '{trigger}'", trigger=trigger),
+                          _suggest_trigger(self.definition, trigger))
         machine = self.machine(spec.name)
         state = ctx.subject.state
         by_source = machine.events[trigger].transitions
@@ -309,7 +313,8 @@ class Runtime:
         if not branches:
             sources = ", ".join(by_source)
             outcome.refusals.append(Refusal(
-                f"not allowed from state '{state}' (only from {sources})", "state"))
+                Text("not allowed from state '{state}' (only from {sources})", state=state,
+                     sources=sources), "state"))
         return outcome, machine, branches
 
     def run_guards(self, ctx: Context, guards: tuple[CallRef, ...]) -> list[Refusal]:
@@ -353,12 +358,14 @@ class Runtime:
                 return True
             listing = [r for r in sorted(actor.roles)
                        if r in definition.roles and trigger in definition.roles[r].triggers]
-            why = (f"lists it only in role(s) acting for another side ({', '.join(listing)}); "
-                   f"it needs a role of side {sides}" if listing and sides
-                   else "holds no role that may fire it")
-            event.kwargs["refusals"].append(Refusal(
-                f"actor '{actor.key}' {why} (roles that may: {', '.join(allowed) or 'none'})",
-                "role"))
+            may = ", ".join(allowed) or Text("none")
+            reason = (Text("actor '{actor}' lists it only in role(s) acting for another side "
+                           "({roles}); it needs a role of side {sides} (roles that may: {may})",
+                           actor=actor.key, roles=", ".join(listing), sides=sides, may=may)
+                      if listing and sides else
+                      Text("actor '{actor}' holds no role that may fire it (roles that may: {may})",
+                           actor=actor.key, may=may))
+            event.kwargs["refusals"].append(Refusal(reason, "role"))
             return False
         return role_allows
 
@@ -396,7 +403,17 @@ def _suggest_trigger(definition: Definition, trigger: str) -> str:
 
     known = [t.trigger for m in definition.machines.values() for t in m.transitions]
     close = difflib.get_close_matches(trigger, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"known triggers: {', '.join(known)}"
+    if close:
+        return Text("did you mean '{name}'?", name=close[0])  # the key: what a command takes
+    return Text("known triggers: {triggers}", triggers=", ".join(known))
+
+
+def refused(trigger: str, subject_name: str, reasons: list[Text]) -> Text:
+    """"'close' on X refused: reason [guard]; reason [role]" as a translatable message."""
+    if subject_name:
+        return Text("'{trigger}' on {subject} refused: {reasons}", trigger=trigger,
+                    subject=subject_name, reasons=reasons)
+    return Text("'{trigger}' refused: {reasons}", trigger=trigger, reasons=reasons)
 
 
 GuardFn = Callable[..., str | None]

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import Refused
-from .machines import Actor, Context, Figures, Outcome, Refusal, Runtime
+from .machines import Actor, Context, Figures, Outcome, Refusal, Runtime, refused
 from .moves import Move
 from .spec import CallRef, Definition, StageSpec
+from .text import Text
 
 
 class Snapshot(Protocol):
@@ -76,8 +77,8 @@ class Plan:
 
     def raise_if_refused(self, subject_name: str = "", hint: str | None = None) -> None:
         if self.refusals:
-            where = f" on {subject_name}" if subject_name else ""
-            raise Refused(f"'{self.trigger}'{where} refused: {self.reasons()}", hint)
+            raise Refused(refused(self.trigger, subject_name, [r.text() for r in self.refusals]),
+                          hint)
 
 
 def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = None,
@@ -118,9 +119,10 @@ def plan(runtime: Runtime, snapshot: Snapshot, request: Request, *, run: Any = N
         outcome.source = before
         if not outcome.ok:
             if follow:
-                result.refusals = [Refusal(
-                    f"'{request.trigger}' needs '{name}', which was refused: "
-                    + "; ".join(str(r) for r in outcome.refusals), "follow-up")]
+                result.refusals = [Refusal(Text(
+                    "'{trigger}' needs '{follow}', which was refused: {reasons}",
+                    trigger=request.trigger, follow=name,
+                    reasons=[r.text() for r in outcome.refusals]), "follow-up")]
             else:
                 result.refusals = outcome.refusals
             result.moves, result.outcomes = [], [outcome] if not follow else []
@@ -169,14 +171,15 @@ def plan_placement(definition: Definition, placements: list[Placement], request:
     for p in moving:
         spec = definition.machines.get(p.machine)
         if spec is None or p.to_state not in {s.key for s in spec.states}:
-            result.refusals.append(Refusal(f"'{p.machine}' has no state '{p.to_state}'", "state"))
+            result.refusals.append(Refusal(Text("'{machine}' has no state '{state}'", machine=p.machine,
+                                                        state=p.to_state), "state"))
     actor = request.actor
     if moving and not actor.is_system and not any(
             definition.roles[r].overrides for r in actor.roles if r in definition.roles):
         may = [r.key for r in definition.roles.values() if r.overrides]
-        result.refusals.append(Refusal(
-            f"actor '{actor.key}' holds no role that may place a subject in a later state "
-            f"(roles that may: {', '.join(may) or 'none'})", "role"))
+        result.refusals.append(Refusal(Text(
+            "actor '{actor}' holds no role that may place a subject in a later state "
+            "(roles that may: {may})", actor=actor.key, may=", ".join(may) or Text("none")), "role"))
     if result.refusals:
         return result
     result.moves = [Move(p.subject_id, p.version, p.machine, request.trigger, p.from_state,
@@ -215,18 +218,19 @@ def plan_undo(definition: Definition, reversals: list[Reversal], request: Reques
     if actor.is_system or not any(
             definition.roles[r].overrides for r in actor.roles if r in definition.roles):
         may = [r.key for r in definition.roles.values() if r.overrides]
-        result.refusals.append(Refusal(
-            f"actor '{actor.key}' holds no role that may undo a recorded change "
-            f"(roles that may: {', '.join(may) or 'none'})", "role"))
+        result.refusals.append(Refusal(Text(
+            "actor '{actor}' holds no role that may undo a recorded change "
+            "(roles that may: {may})", actor=actor.key, may=", ".join(may) or Text("none")), "role"))
     if not (request.note and request.note.strip()):
-        result.refusals.append(Refusal("an undo needs a reason: give --note", "note"))
+        result.refusals.append(Refusal(Text("an undo needs a reason: give --note"), "note"))
     for r in reversals:
         spec = definition.machines.get(r.machine)
         states = ({s.key for s in spec.states} if spec is not None
                   else {*STAGE_STATES["open"], *STAGE_STATES["close"]} if r.machine == STAGE_MACHINE
                   else None)
         if states is not None and r.to_state not in states:
-            result.refusals.append(Refusal(f"'{r.machine}' has no state '{r.to_state}'", "state"))
+            result.refusals.append(Refusal(Text("'{machine}' has no state '{state}'", machine=r.machine,
+                                                        state=r.to_state), "state"))
     if result.refusals:
         return result
     result.moves = [Move(r.subject_id, r.version, r.machine, UNDO, r.from_state, r.to_state,
@@ -253,7 +257,8 @@ def plan_stage(runtime: Runtime, stage: StageSpec, subject: Any, verb: str, acto
     source, dest = STAGE_STATES[verb]
     result = Plan(verb)
     if subject.state != source:
-        result.refusals = [Refusal(f"stage '{stage.key}' is {subject.state}, not {source}", "state")]
+        result.refusals = [Refusal(Text("stage '{stage}' is {state}, not {source}", stage=stage.key,
+                                        state=subject.state, source=source), "state")]
         return result
     ctx = Context(runtime.definition, actor, as_of, run=run, figures=figures, stage=stage)
     refusals = runtime.run_guards(ctx, stage.entry if verb == "open" else stage.exit)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .plugins import ACTION_GROUP, GUARD_GROUP, PLUGIN_GROUP, ActionDef, FieldType, GuardDef, Plugin
+from .text import Text
 
 
 @dataclass
@@ -44,8 +45,10 @@ class Registry:
         known = sorted(self.guards if kind == "guard" else self.actions)
         close = difflib.get_close_matches(name, known, n=1)
         if close:
-            return f"did you mean '{close[0]}'?"
-        return f"known {kind}s: {', '.join(known)}"
+            return Text("did you mean '{name}'?", name=close[0])
+        if kind == "guard":
+            return Text("known guards: {names}", names=", ".join(known))
+        return Text("known actions: {names}", names=", ".join(known))
 
 
 _default: Registry | None = None

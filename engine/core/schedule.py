@@ -37,6 +37,7 @@ from .machines import SYSTEM_ACTOR
 from .moves import Move
 from .rungs import fields_read, holds
 from .spec import Definition, Duration, LevelSpec, ReminderSpec, TimerSpec, TransitionSpec
+from .text import Text
 
 ESCALATE = "escalate"  # the trigger written in the event of a ladder step (the state does not change)
 REMIND = "remind"  # the trigger written in a reminder's event (nothing changes)
@@ -244,7 +245,8 @@ class Schedule:
         if fire is None:
             for timer, _, python in self.timers:
                 if python:
-                    raise InvalidInput(f"timer '{timer.key}' needs its guards run, and nothing can")
+                    raise InvalidInput(Text("timer '{key}' needs its guards run, and nothing "
+                                            "can", key=timer.key))
         day = first
         while True:
             nxt = min((d for s in subjects if (d := self._next(s, day, last)) is not None),

@@ -17,6 +17,7 @@ from .errors import Problem
 from .plugins import ActionDef, GuardDef
 from .registry import Registry
 from .spec import Duration, split_call
+from .text import Text
 from .yamlsource import Document, Path
 
 
@@ -39,7 +40,7 @@ class CheckContext:
             known = self.registry.guards if kind == "guard" else self.registry.actions
             target = known.get(name)
             if target is None:
-                self.add(f"unknown-{kind}", f"unknown {kind} '{name}'", (*path, i),
+                self.add(f"unknown-{kind}", Text("unknown {kind} '{name}'", kind=kind, name=name), (*path, i),
                          self.registry.suggest(name, kind))
                 continue
             bad = False
@@ -47,26 +48,32 @@ class CheckContext:
                 spec = target.params.get(pname)
                 if spec is None:
                     close = difflib.get_close_matches(pname, list(target.params), n=1)
-                    hint = (f"did you mean '{close[0]}'?" if close else
-                            f"'{name}' takes: {', '.join(target.params) or 'no parameters'}")
-                    self.add("unknown-param", f"{kind} '{name}' has no parameter '{pname}'",
+                    hint = (Text("did you mean '{name}'?", name=close[0]) if close else
+                            Text("'{name}' takes: {params}", name=name,
+                                 params=", ".join(target.params) or Text("no parameters")))
+                    self.add("unknown-param", Text("{kind} '{name}' has no parameter "
+                                                   "'{pname}'", kind=kind, name=name, pname=pname),
                              (*path, i, name, pname), hint)
                 elif not isinstance(value, spec.type) or isinstance(value, bool) and not any(
                         t in (bool, object) for t in _as_tuple(spec.type)):
-                    self.add("bad-param", f"parameter '{pname}' of {kind} '{name}' must be "
-                             f"{_type_name(spec.type)}, not {type(value).__name__}",
+                    self.add("bad-param", Text("parameter '{pname}' of {kind} '{name}' must be {value}, not "
+                                               "{name__}", pname=pname, kind=kind, name=name,
+                                               value=_type_name(spec.type), name__=type(value).__name__),
                              (*path, i, name, pname))
                     bad = True
                 elif spec.choices and value not in spec.choices:
-                    self.add("bad-param", f"parameter '{pname}' of {kind} '{name}' cannot be "
-                             f"{value!r}", (*path, i, name, pname),
-                             f"write one of {', '.join(map(str, spec.choices))} (quoted in "
-                             f"YAML, e.g. {pname}: '{spec.choices[-1]}')")
+                    self.add("bad-param", Text("parameter '{pname}' of {kind} '{name}' cannot be "
+                                               "{value!r}", pname=pname, kind=kind, name=name, value=value),
+                             (*path, i, name, pname),
+                             Text("write one of {names} (quoted in YAML, e.g. {pname}: "
+                                  "'{value}')", names=', '.join(map(str, spec.choices)), pname=pname,
+                                  value=spec.choices[-1]))
                     bad = True
             for pname, spec in target.params.items():
                 if spec.required and pname not in params:
-                    self.add("missing-param", f"{kind} '{name}' needs parameter '{pname}'",
-                             (*path, i), f"write {{{name}: {{{pname}: ...}}}}")
+                    self.add("missing-param", Text("{kind} '{name}' needs parameter "
+                                                   "'{pname}'", kind=kind, name=name, pname=pname),
+                             (*path, i), Text("write {{{name}: {{{pname}: ...}}}}", name=name, pname=pname))
                     bad = True
             if not bad:
                 self._check_targets(kind, name, target, params, (*path, i, name), machine)
@@ -85,9 +92,10 @@ class CheckContext:
                 if value in supplied:
                     written = _as_tuple(supplied[value])
                 else:
-                    self.add("unknown-supplied", f"{kind} '{name}' names '{value}', which no "
-                             "command supplies", (*path, pname),
-                             _did_you_mean(value, sorted(supplied), "commands supply"))
+                    self.add("unknown-supplied", Text("{kind} '{name}' names '{value}', which no command "
+                                                      "supplies", kind=kind, name=name, value=value),
+                             (*path, pname),
+                             _did_you_mean(value, sorted(supplied), Text("commands supply")))
                     return
             elif spec.refers == "value":
                 written = (type(value),)  # None when absent: the field is cleared
@@ -96,14 +104,16 @@ class CheckContext:
         if isinstance(target, ActionDef) and target.sets and machine is not None:
             fields = self.registry.fields(machine)
             for missing in [f for f in target.sets if f not in fields]:
-                self.add("unknown-field", f"{kind} '{name}' sets '{missing}', which is not a "
-                         f"field of machine '{machine}'", path,
-                         "use it on the machine the escalation ladder runs on")
+                self.add("unknown-field", Text("{kind} '{name}' sets '{missing}', which is not a field of "
+                                               "machine '{machine}'", kind=kind, name=name, missing=missing,
+                                               machine=machine), path,
+                         Text("use it on the machine the escalation ladder runs on"))
         default = params.get("default")
         if isinstance(default, str) and default != "default_limit" and not default.startswith("after_"):
-            self.add("bad-param", f"'{default}' cannot be a limit of the deadlines section",
-                     (*path, "default"), "name default_limit or an after_<name> limit, e.g. "
-                     "after_return")
+            self.add("bad-param", Text("'{default}' cannot be a limit of the deadlines "
+                                       "section", default=default),
+                     (*path, "default"), Text("name default_limit or an after_<name> limit, e.g. "
+                                              "after_return"))
         if isinstance(target, GuardDef) and named_field is not None:
             self._check_read(name, named_field, params, path, machine)
             return
@@ -112,20 +122,23 @@ class CheckContext:
         pname, field_name = named_field
         fields = self.registry.fields(machine)
         if field_name not in fields:
-            self.add("unknown-field", f"{kind} '{name}' sets '{field_name}', which is not a field "
-                     f"of machine '{machine}'", (*path, pname),
-                     _did_you_mean(field_name, sorted(fields), "fields an action may set"))
+            self.add("unknown-field", Text("{kind} '{name}' sets '{field_name}', which is not a field of "
+                                           "machine '{machine}'", kind=kind, name=name, field_name=field_name,
+                                           machine=machine), (*path, pname),
+                     _did_you_mean(field_name, sorted(fields), Text("fields an action may set")))
         elif written is not None and not all(_fits(w, fields[field_name]) for w in written):
             holds = _as_tuple(fields[field_name])
             if written == (type(None),):
-                what, hint = "clears", "give the value to set: {set_field: {field: ..., value: ...}}"
+                what, hint = Text("clears"), Text(
+                    "give the value to set: {set_field: {field: ..., value: ...}}")
             else:
-                what, hint = f"writes {_type_name(written)} into", None
+                what, hint = Text("writes {type} into", type=_type_name(written)), None
             if dt.date in holds and dt.date not in written:
-                hint = "a date is stamped (stamp_date) or copied from what a command supplies " \
-                       "(copy_param)"
-            self.add("field-type", f"{kind} '{name}' {what} '{field_name}', which holds "
-                     f"{_type_name(holds)}", (*path, pname), hint)
+                hint = Text("a date is stamped (stamp_date) or copied from what a command supplies "
+                            "(copy_param)")
+            self.add("field-type", Text("{kind} '{name}' {what} '{field_name}', which holds "
+                                        "{value}", kind=kind, name=name, what=what, field_name=field_name,
+                                        value=_type_name(holds)), (*path, pname), hint)
 
     def _check_read(self, name: str, named_field: tuple[str, str], params: Mapping[str, Any],
                     path: Path, machine: str | None) -> None:
@@ -133,32 +146,39 @@ class CheckContext:
         is of the field's type (a date written YYYY-MM-DD) and can be ordered if need be."""
         pname, field_name = named_field
         if machine is None:
-            self.add("no-subject", f"guard '{name}' reads the field '{field_name}' of a subject, "
-                     "and a stage has none", (*path, pname),
-                     "use it on a transition or a timer of the machine that has the field")
+            self.add("no-subject", Text("guard '{name}' reads the field '{field_name}' of a subject, and a "
+                                        "stage has none", name=name, field_name=field_name), (*path, pname),
+                     Text("use it on a transition or a timer of the machine that has the field"))
             return
         fields = self.registry.fields(machine)
         if field_name not in fields:
-            self.add("unknown-field", f"guard '{name}' reads '{field_name}', which is not a field "
-                     f"of machine '{machine}'", (*path, pname),
-                     _did_you_mean(field_name, sorted(fields), f"fields of '{machine}'"))
+            self.add("unknown-field", Text("guard '{name}' reads '{field_name}', which is not a field of "
+                                           "machine '{machine}'", name=name, field_name=field_name,
+                                           machine=machine), (*path, pname),
+                     _did_you_mean(field_name, sorted(fields),
+                                   Text("fields of '{machine}'", machine=machine)))
             return
         holds = _as_tuple(fields[field_name])
         value = params.get("value")
         if value is None:
             if type(None) not in holds:
-                self.add("missing-param", f"'{field_name}' is never empty: guard '{name}' needs "
-                         "the value it is compared with", (*path, "value") if "value" in params
-                         else path, f"write {{{name}: {{..., value: ...}}}}")
+                self.add("missing-param", Text("'{field_name}' is never empty: guard '{name}' needs the "
+                                               "value it is compared with", field_name=field_name, name=name),
+                         (*path, "value") if "value" in params
+                         else path, Text("write {{{name}: {{..., value: ...}}}}", name=name))
             elif params.get("op") not in ("==", "!="):
-                self.add("bad-param", f"an empty '{field_name}' is neither less nor more than "
-                         "anything", (*path, "op"), "compare with == or != to test for empty")
+                self.add("bad-param", Text("an empty '{field_name}' is neither less nor more than "
+                                           "anything", field_name=field_name), (*path, "op"), Text("compare "
+                                                                                                   "with == "
+                              "or != to test for empty"))
             return
         if isinstance(value, str) and dt.date in holds:
             check_date(self, value, (*path, "value"))
         elif not _fits(type(value), fields[field_name]):
-            self.add("field-type", f"guard '{name}' compares '{field_name}', which holds "
-                     f"{_type_name(holds)}, with {_type_name(type(value))} {value!r}",
+            self.add("field-type", Text("guard '{name}' compares '{field_name}', which holds {value}, with "
+                                        "{value2} {value3!r}", name=name, field_name=field_name,
+                                        value=_type_name(holds),
+                     value2=_type_name(type(value)), value3=value),
                      (*path, "value"), "write the value unquoted, e.g. value: 2"
                      if int in holds and isinstance(value, str) else None)
 
@@ -233,20 +253,23 @@ def _written_path(doc: Document, data: Mapping[str, Any], path: Path) -> Path:
 
 
 def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
-    where = "/".join(map(str, path)) or "top level"
+    where = "/".join(map(str, path)) or Text("top level")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         allowed = list(error.schema.get("properties", {}))
         for extra in error.instance:
             if extra in allowed:
                 continue
             close = difflib.get_close_matches(extra, allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-            yield Problem("unknown-key", f"unknown key '{extra}'", doc.locate((*path, extra)), hint)
+            hint = Text("did you mean '{name}'?", name=close[0]) if close else \
+                Text("allowed: {names}", names=", ".join(allowed))
+            yield Problem("unknown-key", Text("unknown key '{extra}'", extra=extra),
+                          doc.locate((*path, extra)), hint)
         return
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
-        yield Problem("missing-key", f"missing required key '{missing}' in {where}",
-                      doc.locate(path), "see docs/definitions.md for the section's keys")
+        yield Problem("missing-key", Text("missing required key '{missing}' in "
+                                          "{where}", missing=missing, where=where),
+                      doc.locate(path), Text("see docs/definitions.md for the section's keys"))
         return
     if error.validator == "oneOf" and error.context:
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))
@@ -255,7 +278,7 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
         message = error.message
     schema_desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator == "pattern" or error.validator == "oneOf":
-        message = f"{_short(error.instance)} is not valid here"
+        message = Text("{value} is not valid here", value=_short(error.instance))
     yield Problem("schema", message, doc.locate(path), schema_desc)
 
 
@@ -269,8 +292,8 @@ def check_date(ctx: CheckContext, text: Any, path: Path) -> dt.date | None:
         year, month, day = (int(x) for x in str(text).split("-"))
         return dt.date(year, month, day)
     except ValueError as exc:
-        ctx.add("bad-date", f"'{text}' is not a real date ({exc})", path,
-                "check the month's length; dates are YYYY-MM-DD")
+        ctx.add("bad-date", Text("'{text}' is not a real date ({exc})", text=text, exc=exc), path,
+                Text("check the month's length; dates are YYYY-MM-DD"))
         return None
 
 
@@ -313,8 +336,8 @@ def _check_timezone(ctx: CheckContext, name: Any) -> None:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         ok = False
     if not ok:
-        ctx.add("bad-timezone", f"{_short(name)} is not a time zone of the tz database",
-                ("calendar", "timezone"), "write a zone such as Asia/Shanghai or UTC")
+        ctx.add("bad-timezone", Text("{value} is not a time zone of the tz database", value=_short(name)),
+                ("calendar", "timezone"), Text("write a zone such as Asia/Shanghai or UTC"))
 
 
 def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
@@ -328,11 +351,11 @@ def _check_limits(ctx: CheckContext, limits: Mapping[str, Any], machines: Mappin
     for key, text in limits.items():
         if Duration.parse(text).days <= 0:
             what = "the default time limit" if key == "default_limit" else f"limit '{key}'"
-            ctx.add("bad-limit", f"{what} must be positive", ("deadlines", key))
+            ctx.add("bad-limit", Text("{what} must be positive", what=what), ("deadlines", key))
         elif key != "default_limit" and machines and key not in used:
             named = sorted(u for u in used if isinstance(u, str) and u != "default_limit")
-            ctx.add("unused-limit", f"no transition defaults to limit '{key}'",
-                    ("deadlines", key), _did_you_mean(key, named, "transitions default to")
+            ctx.add("unused-limit", Text("no transition defaults to limit '{key}'", key=key),
+                    ("deadlines", key), _did_you_mean(key, named, Text("transitions default to"))
                     if named else f"reminders use it with reminders: {{within: {key}, ...}}"
                     if key.endswith("_within") else "a transition uses it with "
                     f"{{restart_ladder: {{default: {key}}}}}")
@@ -362,28 +385,32 @@ def _check_removals(ctx: CheckContext) -> None:
             [t["trigger"] for t in base.get("transitions", [])]
         for i, entry in enumerate(removes if isinstance(removes, list) else []):
             if isinstance(entry, str) and entry not in known:
-                ctx.add("unknown-remove", f"'{entry}' is not a state or trigger of the preset "
-                        f"machine '{name}'", ("machines", name, "remove", i),
+                ctx.add("unknown-remove", Text("'{entry}' is not a state or trigger of the preset machine "
+                                               "'{name}'", entry=entry, name=name),
+                        ("machines", name, "remove", i),
                         _did_you_mean(entry, known))
 
 
 def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
     _check_removals(ctx)
     if not machines:
-        ctx.add("no-machines", "no state machines defined", ("machines",),
-                "write 'lifecycle: <preset>' or a 'machines:' section")
+        ctx.add("no-machines", Text("no state machines defined"), ("machines",),
+                Text("write 'lifecycle: <preset>' or a 'machines:' section"))
     owner: dict[str, str] = {}
     for name, m in machines.items():
         states = [s["key"] for s in m.get("states", [])]
         keys = set(states)
         for key in {k for k in states if states.count(k) > 1}:
-            ctx.add("duplicate-state", f"state '{key}' defined twice in machine '{name}'",
+            ctx.add("duplicate-state", Text("state '{key}' defined twice in machine "
+                                            "'{name}'", key=key, name=name),
                     _machine_path(ctx, name, "states", key))
         initial = m.get("initial")
         if initial is None:
-            ctx.add("missing-key", f"machine '{name}' has no initial state", ("machines", name))
+            ctx.add("missing-key", Text("machine '{name}' has no initial "
+                                        "state", name=name), ("machines", name))
         elif initial not in keys:
-            ctx.add("unknown-state", f"initial state '{initial}' of machine '{name}' is not defined",
+            ctx.add("unknown-state", Text("initial state '{initial}' of machine '{name}' is not "
+                                          "defined", initial=initial, name=name),
                     ("machines", name, "initial"), _did_you_mean(initial, states))
         edges: dict[str, set[str]] = {k: set() for k in keys}
         for t in m.get("transitions", []):
@@ -391,23 +418,25 @@ def _check_machines(ctx: CheckContext, machines: Mapping[str, Any]) -> None:
             tpath = _machine_path(ctx, name, "transitions", trig)
             if trig in owner:
                 other = _machine_path(ctx, owner[trig], "transitions", trig)
-                ctx.add("duplicate-trigger", f"trigger '{trig}' is used by machines "
-                        f"'{owner[trig]}' and '{name}'",
+                ctx.add("duplicate-trigger", Text("trigger '{trig}' is used by machines '{value}' and "
+                                                  "'{name}'", trig=trig, value=owner[trig], name=name),
                         tpath if len(tpath) > len(other) else other,
-                        "trigger names are unique across machines; rename one")
+                        Text("trigger names are unique across machines; rename one"))
             owner[trig] = name
             dest = t.get("dest")
             if dest is None:
-                ctx.add("missing-key", f"transition '{trig}' has no dest", tpath)
+                ctx.add("missing-key", Text("transition '{trig}' has no dest", trig=trig), tpath)
             elif dest not in keys:
-                ctx.add("unknown-state", f"transition '{trig}' goes to undefined state '{dest}'",
+                ctx.add("unknown-state", Text("transition '{trig}' goes to undefined state "
+                                              "'{dest}'", trig=trig, dest=dest),
                         tpath, _did_you_mean(dest, states))
             sources = t.get("source", "*")
             srcs = states if sources == "*" else ([sources] if isinstance(sources, str) else sources)
             for src in srcs:
                 if src not in keys:
-                    ctx.add("unknown-state", f"transition '{trig}' starts from undefined state "
-                            f"'{src}'", tpath, _did_you_mean(src, states))
+                    ctx.add("unknown-state", Text("transition '{trig}' starts from undefined state "
+                                                  "'{src}'", trig=trig, src=src),
+                            tpath, _did_you_mean(src, states))
                 elif dest in keys:
                     edges[src].add(dest)
             ctx.check_calls(t.get("guards"), "guard", (*tpath, "guards"), name)
@@ -427,25 +456,31 @@ def _check_reachability(ctx: CheckContext, name: str, m: Mapping[str, Any], init
                 todo.append(nxt)
     for s in m.get("states", []):
         if s["key"] not in seen:
-            ctx.add("unreachable-state", f"state '{s['key']}' of machine '{name}' cannot be "
-                    f"reached from '{initial}'", _machine_path(ctx, name, "states", s["key"]),
-                    "add a transition into it, or remove it")
+            ctx.add("unreachable-state", Text("state '{key}' of machine '{name}' cannot be reached from "
+                                              "'{initial}'", key=s['key'], name=name, initial=initial),
+                    _machine_path(ctx, name, "states", s["key"]),
+                    Text("add a transition into it, or remove it"))
     if not any(s.get("done") and s["key"] in seen for s in m.get("states", [])):
-        ctx.add("no-done-state", f"machine '{name}' can never finish: no done state is reachable",
+        ctx.add("no-done-state", Text("machine '{name}' can never finish: no done state is "
+                                      "reachable", name=name),
                 ("machines", name) if name in (ctx.doc.data.get("machines") or {}) else
-                ("lifecycle",), "mark a final state with 'done: true'")
+                ("lifecycle",), Text("mark a final state with 'done: true'"))
 
 
-def _did_you_mean(name: str, known: list[str], listing: str = "defined") -> str:
+def _did_you_mean(name: str, known: list[str], listing: str | None = None) -> str:
     close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'?" if close else f"{listing}: {', '.join(known) or 'none'}"
+    if close:
+        return Text("did you mean '{name}'?", name=close[0])
+    return Text("{listing}: {names}", listing=listing or Text("defined"),
+                names=", ".join(known) or Text("none"))
 
 
 def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
     seen: set[str] = set()
     for i, st in enumerate(stages):
         if st["key"] in seen:
-            ctx.add("duplicate-stage", f"stage '{st['key']}' defined twice", ("stages", i, "key"))
+            ctx.add("duplicate-stage", Text("stage '{key}' defined twice", key=st['key']),
+                    ("stages", i, "key"))
         seen.add(st["key"])
         start, end = st["start"], st["end"]
         both_dates = not start.startswith(("+", "-")) and not end.strip().startswith(("+", "-"))
@@ -460,8 +495,9 @@ def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
             d2 = DateRef(offset=end).resolve(probe, end_of_period=True)
             both_dates = True
         if both_dates and d1 and d2 and d2 < d1:
-            ctx.add("bad-window", f"stage '{st['key']}' ends ({d2}) before it starts ({d1})",
-                    ("stages", i, "end"), "swap the dates or fix the typo")
+            ctx.add("bad-window", Text("stage '{key}' ends ({d2}) before it starts "
+                                       "({d1})", key=st['key'], d2=d2, d1=d1),
+                    ("stages", i, "end"), Text("swap the dates or fix the typo"))
         ctx.check_calls(st.get("entry"), "guard", ("stages", i, "entry"))
         ctx.check_calls(st.get("exit"), "guard", ("stages", i, "exit"))
 
@@ -472,11 +508,13 @@ def _check_roles(ctx: CheckContext, roles: Mapping[str, Any], machines: Mapping[
     for key, role in roles.items():
         side = role.get("side")
         if side is not None and side not in sides:
-            ctx.add("unknown-side", f"role '{key}' acts for unknown side '{side}'",
-                    ("roles", key, "side"), f"sides: {', '.join(sides) or 'none are defined'}")
+            ctx.add("unknown-side", Text("role '{key}' acts for unknown side '{side}'", key=key, side=side),
+                    ("roles", key, "side"), Text("sides: {value}",
+                                                 value=', '.join(sides) or 'none are defined'))
         for i, trig in enumerate(role.get("triggers", [])):
             if machines and trig not in triggers:
-                ctx.add("unknown-trigger", f"role '{key}' may fire unknown trigger '{trig}'",
+                ctx.add("unknown-trigger", Text("role '{key}' may fire unknown trigger "
+                                                "'{trig}'", key=key, trig=trig),
                         ("roles", key, "triggers", i), _did_you_mean(trig, triggers))
 
 
@@ -488,7 +526,7 @@ def _duration_days(text: str) -> float:
 def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mapping[str, Any]) -> None:
     name = ladder["machine"]
     if machines and name not in machines:
-        ctx.add("unknown-machine", f"escalation runs on unknown machine '{name}'",
+        ctx.add("unknown-machine", Text("escalation runs on unknown machine '{name}'", name=name),
                 ("escalation", "machine"), _did_you_mean(name, list(machines)))
         return
     states = [s["key"] for s in (machines.get(name) or {}).get("states", [])]
@@ -498,24 +536,26 @@ def _check_ladder(ctx: CheckContext, ladder: Mapping[str, Any], machines: Mappin
     for part in ("applies_in", "stop_states", "hold_states"):
         for i, key in enumerate(ladder.get(part, [])):
             if states and key not in states:
-                ctx.add("unknown-state", f"{part} names undefined state '{key}'",
+                ctx.add("unknown-state", Text("{part} names undefined state '{key}'", part=part, key=key),
                         ("escalation", part, i), _did_you_mean(key, states))
             elif part == "applies_in" and (other := [w for w, ks in waits.items() if key in ks]):
-                ctx.add("ladder-states-overlap", f"the ladder cannot both climb and wait in "
-                        f"'{key}' (applies_in and {other[0]})", ("escalation", part, i),
-                        f"remove '{key}' from one of the lists")
+                ctx.add("ladder-states-overlap", Text("the ladder cannot both climb and wait in '{key}' "
+                                                      "(applies_in and {value})", key=key, value=other[0]),
+                        ("escalation", part, i),
+                        Text("remove '{key}' from one of the lists", key=key))
     levels = ladder["levels"]
     keys = [lv["key"] for lv in levels]
     for i, lv in enumerate(levels):
         if keys.count(lv["key"]) > 1 and keys.index(lv["key"]) != i:
-            ctx.add("duplicate-level", f"escalation level '{lv['key']}' defined twice",
+            ctx.add("duplicate-level", Text("escalation level '{key}' defined twice", key=lv['key']),
                     ("escalation", "levels", i, "key"))
         if i and _duration_days(lv["at"]) <= _duration_days(levels[i - 1]["at"]):
-            ctx.add("ladder-order", f"level '{lv['key']}' ({lv['at']}) does not come after "
-                    f"'{levels[i - 1]['key']}' ({levels[i - 1]['at']})",
-                    ("escalation", "levels", i, "at"), "list levels mildest first, each later")
+            ctx.add("ladder-order", Text("level '{key}' ({at}) does not come after '{key2}' "
+                                         "({at2})", key=lv['key'], at=lv['at'], key2=levels[i - 1]['key'],
+                                         at2=levels[i - 1]['at']),
+                    ("escalation", "levels", i, "at"), Text("list levels mildest first, each later"))
         if lv.get("new_deadline") and Duration.parse(lv["new_deadline"]).days <= 0:
-            ctx.add("bad-limit", "a new deadline must lie in the future",
+            ctx.add("bad-limit", Text("a new deadline must lie in the future"),
                     ("escalation", "levels", i, "new_deadline"))
         _check_rung_guards(ctx, lv.get("guards") or [], ("escalation", "levels", i, "guards"),
                            name if name in machines else None, f"level '{lv['key']}'")
@@ -530,11 +570,12 @@ def _check_rung_guards(ctx: CheckContext, guards: list[Any], path: Path, machine
     for j, call in enumerate(guards):
         name, _ = split_call(call)
         if name in ctx.registry.guards and name not in RUNG_GUARDS:
-            ctx.add("rung-guard", f"{what} cannot take guard '{name}': the clock decides a rung "
-                    f"for every subject at once, so a rung takes only {allowed}",
-                    (*path, j), "test a field of the subject, e.g. {compare: {field: returns, "
-                    "op: '>=', value: 1}}; a condition that needs more belongs on a transition "
-                    "or a timer")
+            ctx.add("rung-guard", Text("{what} cannot take guard '{name}': the clock decides a rung for "
+                                       "every subject at once, so a rung takes only "
+                                       "{allowed}", what=what, name=name, allowed=allowed),
+                    (*path, j), Text("test a field of the subject, e.g. {compare: {field: returns, op: '>=', "
+                                     "value: 1}}; a condition that needs more belongs on a transition or a "
+                                     "timer"))
     if machine is not None:
         ctx.check_calls(guards, "guard", path, machine)
 
@@ -545,41 +586,45 @@ def _check_reminders(ctx: CheckContext, rem: Mapping[str, Any], machines: Mappin
     or after the day the answer was due, each later than the one before, to roles that exist."""
     name = rem["machine"]
     if machines and name not in machines:
-        ctx.add("unknown-machine", f"reminders run on unknown machine '{name}'",
+        ctx.add("unknown-machine", Text("reminders run on unknown machine '{name}'", name=name),
                 ("reminders", "machine"), _did_you_mean(name, list(machines)))
     m = machines.get(name) or {}
     states = [s["key"] for s in m.get("states", [])]
     done = {s["key"] for s in m.get("states", []) if s.get("done")}
     for i, key in enumerate(rem.get("states", [])):
         if states and key not in states:
-            ctx.add("unknown-state", f"reminders wait in undefined state '{key}'",
+            ctx.add("unknown-state", Text("reminders wait in undefined state '{key}'", key=key),
                     ("reminders", "states", i), _did_you_mean(key, states))
         elif key in done:
-            ctx.add("reminder-state", f"'{key}' is a done state: nothing there waits for an "
-                    "answer", ("reminders", "states", i), "name the state that waits, e.g. reported")
+            ctx.add("reminder-state", Text("'{key}' is a done state: nothing there waits for an "
+                                           "answer", key=key), ("reminders", "states", i),
+                    Text("name the state that waits, e.g. reported"))
     within = rem.get("within", "confirm_within")
     if within not in limits:
-        ctx.add("unknown-limit", f"reminders count from deadlines.{within}, which is not given",
+        ctx.add("unknown-limit", Text("reminders count from deadlines.{within}, which is not "
+                                      "given", within=within),
                 ("reminders", "within") if "within" in rem else ("reminders",),
-                f"add to the deadlines section: {within}: 3 working days")
+                Text("add to the deadlines section: {within}: 3 working days", within=within))
     for i, key in enumerate(rem.get("to", [])):
         if roles is not None and key not in roles:
-            ctx.add("unknown-role", f"reminders go to unknown role '{key}'", ("reminders", "to", i),
+            ctx.add("unknown-role", Text("reminders go to unknown role "
+                                         "'{key}'", key=key), ("reminders", "to", i),
                     _did_you_mean(key, list(roles)))
     levels = rem["levels"]
     keys = [lv["key"] for lv in levels]
     for i, lv in enumerate(levels):
         if keys.index(lv["key"]) != i:
-            ctx.add("duplicate-level", f"reminder '{lv['key']}' defined twice",
+            ctx.add("duplicate-level", Text("reminder '{key}' defined twice", key=lv['key']),
                     ("reminders", "levels", i, "key"))
         if Duration.parse(lv["at"]).days < 0:
-            ctx.add("bad-limit", f"reminder '{lv['key']}' comes before the answer is due",
-                    ("reminders", "levels", i, "at"), "a reminder is sent on or after the day "
-                    "the answer was due: write 0 working days or more")
+            ctx.add("bad-limit", Text("reminder '{key}' comes before the answer is due", key=lv['key']),
+                    ("reminders", "levels", i, "at"), Text("a reminder is sent on or after the day the "
+                                                           "answer was due: write 0 working days or more"))
         elif i and _duration_days(lv["at"]) <= _duration_days(levels[i - 1]["at"]):
-            ctx.add("ladder-order", f"reminder '{lv['key']}' ({lv['at']}) does not come after "
-                    f"'{levels[i - 1]['key']}' ({levels[i - 1]['at']})",
-                    ("reminders", "levels", i, "at"), "list reminders earliest first, each later")
+            ctx.add("ladder-order", Text("reminder '{key}' ({at}) does not come after '{key2}' "
+                                         "({at2})", key=lv['key'], at=lv['at'], key2=levels[i - 1]['key'],
+                                         at2=levels[i - 1]['at']),
+                    ("reminders", "levels", i, "at"), Text("list reminders earliest first, each later"))
 
 
 def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],
@@ -588,43 +633,47 @@ def _check_timers(ctx: CheckContext, timers: list[Mapping[str, Any]],
     for i, tm in enumerate(timers):
         path = ("timers", i)
         if tm["key"] in keys:
-            ctx.add("duplicate-timer", f"timer '{tm['key']}' defined twice", (*path, "key"))
+            ctx.add("duplicate-timer", Text("timer '{key}' defined twice", key=tm['key']), (*path, "key"))
         keys.add(tm["key"])
         m = machines.get(tm["machine"])
         if m is None:
             if machines:
-                ctx.add("unknown-machine", f"timer '{tm['key']}' names unknown machine "
-                        f"'{tm['machine']}'", (*path, "machine"), _did_you_mean(tm["machine"],
-                                                                                list(machines)))
+                ctx.add("unknown-machine", Text("timer '{key}' names unknown machine "
+                                                "'{machine}'", key=tm['key'], machine=tm['machine']),
+                        (*path, "machine"), _did_you_mean(tm["machine"], list(machines)))
             continue
         transitions = {t["trigger"]: t for t in m.get("transitions", [])}
         states = {s["key"]: s for s in m.get("states", [])}
         t = transitions.get(tm["trigger"])
         if t is None:
-            ctx.add("unknown-trigger", f"timer '{tm['key']}' fires unknown trigger "
-                    f"'{tm['trigger']}'", (*path, "trigger"),
+            ctx.add("unknown-trigger", Text("timer '{key}' fires unknown trigger "
+                                            "'{trigger}'", key=tm['key'], trigger=tm['trigger']),
+                    (*path, "trigger"),
                     _did_you_mean(tm["trigger"], list(transitions)))
         origin = tm.get("from", "state")
         if origin == "state":
             state = tm.get("state")
             if state is None:
-                ctx.add("missing-key", f"timer '{tm['key']}' counts from a state but names none",
-                        path, "add 'state: <key>' or 'from: deadline'")
+                ctx.add("missing-key", Text("timer '{key}' counts from a state but names "
+                                            "none", key=tm['key']),
+                        path, Text("add 'state: <key>' or 'from: deadline'"))
             elif state not in states:
-                ctx.add("unknown-state", f"timer '{tm['key']}' watches undefined state '{state}'",
+                ctx.add("unknown-state", Text("timer '{key}' watches undefined state "
+                                              "'{state}'", key=tm['key'], state=state),
                         (*path, "state"), _did_you_mean(state, list(states)))
             else:
                 exits = [x for x in m.get("transitions", [])
                          if x.get("source", "*") == "*" or state in _as_list(x.get("source"))]
                 if not exits:
-                    ctx.add("timer-on-terminal", f"timer '{tm['key']}' watches state '{state}', "
-                            "which has no exits", (*path, "state"))
+                    ctx.add("timer-on-terminal", Text("timer '{key}' watches state '{state}', which has no "
+                                                      "exits", key=tm['key'], state=state), (*path, "state"))
                 elif t is not None and t.get("source", "*") != "*" and \
                         state not in _as_list(t.get("source")):
-                    ctx.add("timer-trigger-source", f"trigger '{tm['trigger']}' cannot fire from "
-                            f"state '{state}'", (*path, "trigger"))
+                    ctx.add("timer-trigger-source", Text("trigger '{trigger}' cannot fire from state "
+                                                         "'{state}'", trigger=tm['trigger'], state=state),
+                            (*path, "trigger"))
         if Duration.parse(tm["after"]).days < 0 and origin == "state":
-            ctx.add("bad-limit", "a state's duration cannot be negative", (*path, "after"))
+            ctx.add("bad-limit", Text("a state's duration cannot be negative"), (*path, "after"))
         ctx.check_calls(tm.get("guards"), "guard", (*path, "guards"), tm["machine"])
 
 
@@ -641,6 +690,7 @@ def _check_fired_triggers(ctx: CheckContext, name: str, m: Mapping[str, Any],
             action, params = split_call(call)
             target = params.get("trigger")
             if action == "fire" and isinstance(target, str) and target not in known:
-                ctx.add("unknown-trigger", f"transition '{t['trigger']}' fires unknown trigger "
-                        f"'{target}'", (*_machine_path(ctx, name, "transitions", t["trigger"]),
-                                        "actions", i), _did_you_mean(target, known))
+                ctx.add("unknown-trigger", Text("transition '{trigger}' fires unknown trigger "
+                                                "'{target}'", trigger=t['trigger'], target=target),
+                        (*_machine_path(ctx, name, "transitions", t["trigger"]), "actions", i),
+                        _did_you_mean(target, known))

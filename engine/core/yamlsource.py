@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, Problem
+from .text import Text
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # counted with aliases expanded; a definition has a few thousand
@@ -195,9 +196,9 @@ def _build(node: yaml.Node, path: Path, positions: dict[Path, tuple[int, int]],
             if key in seen:
                 problems.append(Problem(
                     "duplicate-key",
-                    f"duplicate key '{key}' (first defined on line {seen[key]})",
+                    Text("duplicate key '{key}' (first defined on line {value})", key=key, value=seen[key]),
                     Location(file, line, col, format_path((*path, key))),
-                    "YAML keeps only one of them; remove or rename the other",
+                    Text("YAML keeps only one of them; remove or rename the other"),
                 ))
                 continue
             seen[key] = line

@@ -67,6 +67,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.core.text import Text
+
 from ..core.calendar import calendar_for
 from ..core.errors import Conflict, InvalidInput
 from ..core.machines import SYSTEM_ACTOR
@@ -223,34 +225,35 @@ class Clock:
         if d.ladder is not None:
             subj = self.subjects.get(d.ladder.machine)
             if subj is None or not (subj.deadline and subj.level and subj.level_base):
-                raise InvalidInput(f"the escalation ladder runs on '{d.ladder.machine}', whose "
-                                   "subjects have no deadline, level and level_base columns")
+                raise InvalidInput(Text("the escalation ladder runs on '{machine}', whose subjects have no "
+                                        "deadline, level and level_base columns", machine=d.ladder.machine))
             missing = sorted(fields_read(g for lv in d.ladder.levels for g in lv.guards)
                              - set(subj.table.c.keys()))
             if missing:
-                raise InvalidInput(f"a level of the escalation ladder reads '{missing[0]}', which "
-                                   f"'{d.ladder.machine}' subjects do not have")
+                raise InvalidInput(Text("a level of the escalation ladder reads '{value}', which '{machine}' "
+                                        "subjects do not have", value=missing[0], machine=d.ladder.machine))
         if d.reminders is not None and d.reminders.machine not in self.subjects:
-            raise InvalidInput(f"reminders run on '{d.reminders.machine}', which has no stored "
-                               "subjects")
+            raise InvalidInput(Text("reminders run on '{machine}', which has no stored "
+                                    "subjects", machine=d.reminders.machine))
         for timer in d.timers:
             subj = self.subjects.get(timer.machine)
             if subj is None:
-                raise InvalidInput(f"timer '{timer.key}' runs on '{timer.machine}', which has no "
-                                   "stored subjects")
+                raise InvalidInput(Text("timer '{key}' runs on '{machine}', which has no stored "
+                                        "subjects", key=timer.key, machine=timer.machine))
             transition = d.machines[timer.machine].transition(timer.trigger)
             assert transition is not None
             if timer.from_deadline:
                 if not subj.deadline:
-                    raise InvalidInput(f"timer '{timer.key}' counts from a deadline, but "
-                                       f"'{timer.machine}' has none")
+                    raise InvalidInput(Text("timer '{key}' counts from a deadline, but '{machine}' has "
+                                            "none", key=timer.key, machine=timer.machine))
                 if transition.dest in transition.sources:
                     raise InvalidInput(
-                        f"timer '{timer.key}' would fire every day: '{timer.trigger}' leaves its "
-                        f"subject in '{transition.dest}', where the deadline is still past",
-                        "give the timer a transition to another state")
+                        Text("timer '{key}' would fire every day: '{trigger}' leaves its subject in "
+                             "'{dest}', where the deadline is still "
+                             "past", key=timer.key, trigger=timer.trigger, dest=transition.dest),
+                        Text("give the timer a transition to another state"))
             if self._needs_python(timer) and self.fire is None:
-                raise InvalidInput(f"timer '{timer.key}' needs its guards run, and nothing can")
+                raise InvalidInput(Text("timer '{key}' needs its guards run, and nothing can", key=timer.key))
 
     # -- one day ----------------------------------------------------------------
 
@@ -465,8 +468,9 @@ class Clock:
                                               e.c.machine == subj.machine)
         moved = conn.execute(update(t).where(t.c.id.in_(logged), due).values(values)).rowcount
         if moved != expected:
-            raise Conflict(f"{t.name} changed by someone else while the clock ran ({rule})",
-                           "run the tick again")
+            raise Conflict(Text("{name} changed by someone else while the clock ran "
+                                "({rule})", name=t.name, rule=rule),
+                           Text("run the tick again"))
 
 
 def rung_clause(table: Table, guard: CallRef) -> ColumnElement[bool]:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.core.text import Text, shown
+
 from ..core.errors import EnvironmentProblem, InvalidInput
 from ..core.explain import Firing
 from ..core.spec import CallRef, LadderSpec, MachineSpec, TimerSpec
@@ -147,7 +149,8 @@ def _count(n: int, of: int, color: str) -> str:
 def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *, title: str = "",
                   note: Sequence[str] = (), timers: Sequence[TimerSpec] = (),
                   firings: Mapping[str, Firing] | None = None,
-                  guard_text: Callable[[CallRef], str] = str) -> graphviz.Digraph:
+                  guard_text: Callable[[CallRef], str] = str,
+                  firing_text: Callable[[Firing], str] = str) -> graphviz.Digraph:
     """The machine's states and transitions; with ``counts``, each state's count and share.
 
     States that are not done are filled by how many subjects wait in them (darker = more);
@@ -160,14 +163,14 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
     top = max(waiting, default=0)
     legend = list(note)
     if counts is not None:
-        legend.append(f"{total} in all; fill: how many wait in a state (darker = more); "
-                      "double border: done states")
+        legend.append(shown(Text("{total} in all; fill: how many wait in a state (darker = more); "
+                                 "double border: done states", total=total)))
         unknown = {k: v for k, v in counts.items() if k not in {s.key for s in spec.states}}
         if unknown:
-            legend.append("in states the definition does not have: "
-                          + ", ".join(f"{k} {v}" for k, v in sorted(unknown.items())))
+            legend.append(shown(Text("in states the definition does not have: {states}", states=", ".join(
+                f"{k} {v}" for k, v in sorted(unknown.items())))))
     else:
-        legend.append("double border: done states")
+        legend.append(shown(Text("double border: done states")))
     g = digraph(spec.name, title or spec.title, legend, rankdir="LR", nodesep="0.35",
                 ranksep="0.7")
     g.node("__initial__", label="", shape="circle", style="filled", fillcolor="black",
@@ -194,11 +197,12 @@ def machine_graph(spec: MachineSpec, counts: Mapping[str, int] | None = None, *,
         lines = [esc(t.title) if t.title else "", _small(t.trigger, "#333333")]
         firing = firings.get(t.trigger) if firings is not None else None
         if firing is not None and firing.causes:
-            lines += [_small(part, "#08519c") for part in wrap_words(str(firing))]
+            lines += [_small(part, "#08519c") for part in wrap_words(firing_text(firing))]
         elif firings is None:
             for timer in timers:
                 if timer.machine == spec.name and timer.trigger == t.trigger:
-                    since = "past the deadline" if timer.from_deadline else f"in {timer.state}"
+                    since = shown(Text("past the deadline")) if timer.from_deadline else \
+                        shown(Text("in {state}", state=timer.state))
                     lines.append(_small(f"timer: {timer.after} {since}", "#08519c"))
         for call in t.guards:
             lines += [_small(part, "#8c2d04") for part in wrap_words(f"[{guard_text(call)}]", 30)]
@@ -252,7 +256,7 @@ def timeline_graph(lanes: Sequence[Lane], *, title: str = "", note: Sequence[str
     pinned (``neato``), so overlapping windows overlap on the axis exactly as they do in time.
     """
     if not lanes:
-        raise InvalidInput("nothing to draw: no stages", "add stages to the definition")
+        raise InvalidInput(Text("nothing to draw: no stages"), Text("add stages to the definition"))
     first = min(lane.start for lane in lanes)
     last = max(lane.end for lane in lanes)
     if today is not None and first - dt.timedelta(days=45) <= today <= last + dt.timedelta(days=45):
@@ -354,9 +358,10 @@ def ladder_graph(spec: LadderSpec, counts: Mapping[str | None, int] | None = Non
     top = max(counts.values(), default=0) if counts else 0
     legend = list(note)
     if spec.hold_states:
-        legend.append("paused in: " + ", ".join(sorted(spec.hold_states)))
+        legend.append(shown(Text("paused in: {states}", states=", ".join(sorted(spec.hold_states)))))
     if spec.stop_states:
-        legend.append("leaves the ladder in: " + ", ".join(sorted(spec.stop_states)))
+        legend.append(shown(Text("leaves the ladder in: {states}",
+                                 states=", ".join(sorted(spec.stop_states)))))
     g = digraph("ladder", title, legend, rankdir="LR", nodesep="0.3", ranksep="0.55")
     previous = "__base__"
     base_rows = [f"<B>{esc(base)}</B>"]
@@ -372,7 +377,7 @@ def ladder_graph(spec: LadderSpec, counts: Mapping[str | None, int] | None = Non
                 _small(level.key, MUTED if ink == "black" else ink)]
         rows += [_small(line, ink) for line in wrap(level.action, 26)]
         if level.new_deadline is not None:
-            rows.append(_small(f"new deadline: +{level.new_deadline}", ink))
+            rows.append(_small(shown(Text("new deadline: +{limit}", limit=level.new_deadline)), ink))
         if counts is not None:
             rows.append(_count(n, total, ink))
         g.node(level.key, label=_rows(*rows), shape="box", style="rounded,filled",
@@ -474,7 +479,7 @@ def render(graph: graphviz.Digraph, path: str) -> str:
     """
     fmt = os.path.splitext(path)[1].lower().lstrip(".")
     if fmt not in FORMATS:
-        raise InvalidInput(f"cannot write '{path}': unsupported format '.{fmt}'",
+        raise InvalidInput(Text("cannot write '{path}': unsupported format '.{fmt}'", path=path, fmt=fmt),
                            "give a file ending in " + ", ".join("." + f for f in FORMATS))
     if fmt == "dot":
         _write(path, graph.source.encode("utf-8"))
@@ -487,14 +492,15 @@ def render(graph: graphviz.Digraph, path: str) -> str:
         source = os.path.splitext(path)[0] + ".dot"
         _write(source, graph.source.encode("utf-8"))
         raise EnvironmentProblem(
-            f"cannot draw {path}: Graphviz's 'dot' program is not on PATH "
-            f"(the diagram's DOT source is in {source})",
-            f"install it: {install_hint()}; then run this again, or: "
-            f"dot -T{fmt} {source} -o {path}") from None
+            Text("cannot draw {path}: Graphviz's 'dot' program is not on PATH (the diagram's DOT source is "
+                 "in {source})", path=path, source=source),
+            Text("install it: {value}; then run this again, or: dot -T{fmt} {source} -o "
+                 "{path}", value=install_hint(), fmt=fmt, source=source, path=path)) from None
     except graphviz.CalledProcessError as exc:
         stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else ""
-        raise EnvironmentProblem(f"Graphviz failed to draw {path}: {stderr.strip() or exc}",
-                                 "check the Graphviz installation ('dot -V')") from None
+        raise EnvironmentProblem(Text("Graphviz failed to draw {path}: "
+                                      "{value}", path=path, value=stderr.strip() or exc),
+                                 Text("check the Graphviz installation ('dot -V')")) from None
     _write(path, data)
     return path
 
@@ -504,6 +510,6 @@ def _write(path: str, data: bytes) -> None:
         with open(path, "wb") as fh:
             fh.write(data)
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot write {path}: {exc.strerror}",
-                                 "choose a writable folder with -o") from None
+        raise EnvironmentProblem(Text("cannot write {path}: {strerror}", path=path, strerror=exc.strerror),
+                                 Text("choose a writable folder with -o")) from None
 

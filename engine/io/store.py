@@ -23,13 +23,14 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
+    Text as SqlText,
     event,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from ..core.errors import Conflict, EnvironmentProblem, InvalidInput
+from ..core.text import Text
 
 metadata = MetaData()
 """One metadata for the engine's and every plugin's tables, so one migration covers them all.
@@ -61,7 +62,7 @@ def event_columns() -> list[Column[Any]]:
         Column("actor", String(64), nullable=False),
         Column("business_date", Date, nullable=False),
         Column("recorded_at", DateTime(timezone=True), nullable=False),
-        Column("note", Text),
+        Column("note", SqlText),
         Column("payload", JSON),
         Column("rule", String(128)),
     ]
@@ -86,8 +87,8 @@ def open_engine(url: str) -> Engine:
     try:
         return _create(url)
     except ImportError as exc:  # e.g. postgresql+asyncpg:// without asyncpg
-        raise EnvironmentProblem(f"the database driver '{exc.name}' is not installed",
-                                 "use postgresql://… (psycopg), or install the driver") from None
+        raise EnvironmentProblem(Text("the database driver '{name}' is not installed", name=exc.name),
+                                 Text("use postgresql://… (psycopg), or install the driver")) from None
 
 
 def _create(url: str) -> Engine:
@@ -115,12 +116,12 @@ def check_url(url: str) -> None:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise InvalidInput(f"--db '{scheme}://…' is not a database URL",
-                           "give a SQLite file path, or postgresql://user@host/dbname") from None
+        raise InvalidInput(Text("--db '{scheme}://…' is not a database URL", scheme=scheme),
+                           Text("give a SQLite file path, or postgresql://user@host/dbname")) from None
     if parsed.get_backend_name() not in BACKENDS:
-        raise InvalidInput(f"--db names a {parsed.get_backend_name()!r} database; Rectify "
-                           "works with SQLite and PostgreSQL",
-                           "give a SQLite file path, or postgresql://user@host/dbname")
+        raise InvalidInput(Text("--db names a {value!r} database; Rectify works with SQLite and "
+                                "PostgreSQL", value=parsed.get_backend_name()),
+                           Text("give a SQLite file path, or postgresql://user@host/dbname"))
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -191,34 +192,35 @@ def translate_errors(url: str = "") -> Iterator[None]:
         text = str(exc.orig).lower()
         if ("locked" in text or "busy" in text or "could not serialize" in text
                 or "deadlock" in text):
-            raise Conflict("the database is busy (locked by another writer)",
-                           "retry in a moment") from None
+            raise Conflict(Text("the database is busy (locked by another writer)"),
+                           Text("retry in a moment")) from None
         if "readonly" in text or "read-only" in text or "unable to open" in text:
-            raise EnvironmentProblem(f"cannot write the database {url}: {exc.orig}",
-                                     "check the file's permissions and folder, or pass --db") from None
-        raise EnvironmentProblem(f"database error: {driver_message(exc)}",
-                                 "check --db / RECTIFY_DB") from None
+            raise EnvironmentProblem(Text("cannot write the database {url}: {orig}", url=url, orig=exc.orig),
+                                     Text("check the file's permissions and folder, or pass --db")) from None
+        raise EnvironmentProblem(Text("database error: {value}", value=driver_message(exc)),
+                                 Text("check --db / RECTIFY_DB")) from None
     except IntegrityError as exc:
         # Checks run before every insert, so a clash here means another writer got there
         # between our check and our insert (e.g. two offices numbering new items at once).
-        raise Conflict(f"someone else recorded the same thing at the same time ({exc.orig})",
-                       "retry: the command reads the new data first") from None
+        raise Conflict(Text("someone else recorded the same thing at the same time ({orig})", orig=exc.orig),
+                       Text("retry: the command reads the new data first")) from None
     except DBAPIError as exc:
         text = str(exc.orig).lower()
         if "serializ" in text or "deadlock" in text:
-            raise Conflict("changed by someone else at the same time", "retry") from None
+            raise Conflict(Text("changed by someone else at the same time"), Text("retry")) from None
         if "not a database" in text or "malformed" in text:
-            raise EnvironmentProblem(f"{url or 'the database'} is not a usable database: {exc.orig}",
-                                     "check --db / RECTIFY_DB names a Rectify database "
-                                     "(or a new file, for 'rectify init')") from None
+            raise EnvironmentProblem(Text("{value} is not a usable database: "
+                                          "{orig}", value=url or 'the database', orig=exc.orig),
+                                     Text("check --db / RECTIFY_DB names a Rectify database (or a new file, "
+                                          "for 'rectify init')")) from None
         # Never the statement or its parameters (SQLAlchemy's str(exc) holds both: definition
         # text, reporters' names): the driver's first line says what was wrong.
         if isinstance(exc, DataError):
-            raise InvalidInput(f"the database refused a value: {driver_message(exc)}",
-                               "a key or text is longer, or a number larger, than the "
-                               "database holds; shorten it") from None
-        raise EnvironmentProblem(f"database error: {driver_message(exc)}",
-                                 "check --db / RECTIFY_DB") from None
+            raise InvalidInput(Text("the database refused a value: {value}", value=driver_message(exc)),
+                               Text("a key or text is longer, or a number larger, than the database holds; "
+                                    "shorten it")) from None
+        raise EnvironmentProblem(Text("database error: {value}", value=driver_message(exc)),
+                                 Text("check --db / RECTIFY_DB")) from None
 
 
 def driver_message(exc: DBAPIError) -> str:

@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import Column, Integer, String, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from engine.core.text import Text
+
 from ..core.chain import ALG, GENESIS, Link, digest, utc_text
 from ..core.errors import Conflict, EnvironmentProblem
 from ..core.moves import Edit, Move
@@ -99,8 +101,9 @@ def lock_heads(conn: Connection, streams: Collection[str]) -> Heads:
         if head is None:
             rows = _HEAD.rows(conn, {"stream": stream})
             if not rows:
-                raise EnvironmentProblem(f"the event log '{stream}' has no chain head",
-                                         "run 'rectify init' to upgrade the database")
+                raise EnvironmentProblem(
+                    Text("the event log '{stream}' has no chain head", stream=stream),
+                    Text("run 'rectify init' to upgrade the database"))
             head = (rows[0][0], rows[0][1])
             if held is not None:
                 held[stream] = head
@@ -261,5 +264,5 @@ def _event_statement(table: Table) -> Prepared:
 
 def _changed(name: str, subject_id: int | None) -> Conflict:
     what = f"{name} {subject_id}" if subject_id is not None else name
-    return Conflict(f"changed by someone else while you worked ({what})",
-                    "retry: the command reads the new state first")
+    return Conflict(Text("changed by someone else while you worked ({what})", what=what),
+                    Text("retry: the command reads the new state first"))
