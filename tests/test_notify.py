@@ -84,6 +84,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # the sender killed mid-request leaves a broken pipe behind: expected, not news
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
