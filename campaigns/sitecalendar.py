@@ -260,16 +260,9 @@ def _date(value: Any) -> dt.date:
 
 
 def _read_csv(path: str, raw: bytes, area: str | None) -> Notice:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("{path} is neither UTF-8 nor GB18030 text").format(path=path),
-                           _("save it as UTF-8 CSV"))
-    reader = csv.reader(io.StringIO(text))
+    from .tabular import decode
+
+    reader = csv.reader(io.StringIO(decode(raw, path)))
     header = next(reader, None) or []
     columns = {CSV_COLUMNS.get(h.strip().lower()) or CSV_COLUMNS.get(h.strip()): i
                for i, h in enumerate(header)}

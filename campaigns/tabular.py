@@ -44,16 +44,7 @@ def read_csv(path: str, mapping: Mapping[str, str], required: tuple[str, ...]) -
             path=path, strerror=exc.strerror), _("check the path")) from None
     if len(raw) > MAX_BYTES:
         raise InvalidInput(_("{path} is larger than 50 MB").format(path=path), _("split the file"))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInput(_("{path} is neither UTF-8 nor GB18030 text").format(
-            path=path), _("save it as UTF-8 CSV"))
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(decode(raw, path).splitlines())
     header = next(reader, None)
     if not header:
         raise InvalidInput(_("{path} is empty").format(path=path), _("the first row must name the columns"))
