@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.core.machines import Context
 
 from .duties import JUDGING, rectifying_kinds, rectifying_unit, within
+from .i18n import _
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:
@@ -109,4 +110,25 @@ def all_items_closed_or_long_term(ctx: Context) -> str | None:
     open_items = ctx.figures.figure("open_not_long_term")
     if open_items:
         return f"{open_items} item(s) are still open and not marked long-term"
+    return None
+
+
+def mechanism_document_given(ctx: Context) -> str | None:
+    """A mechanism is in force by a document: its number (文号) and the day it takes effect."""
+    subject = ctx.subject
+    if not getattr(subject, "document_number", None) or not getattr(subject, "in_force_on", None):
+        return _("a mechanism in force needs its document number and date: give --number "
+                 "and --on")
+    return None
+
+
+def mechanisms_in_force(ctx: Context) -> str | None:
+    """建章立制: no closing the stage while a category with confirmed items lacks a mechanism
+    in force (campaigns.mechanisms)."""
+    if ctx.figures is None:
+        return None
+    missing = ctx.figures.figure("categories_without_mechanism")
+    if missing:
+        return _("{count} categor(ies) with confirmed items have no long-term mechanism in "
+                 "force (see 'rectify mechanism list')").format(count=missing)
     return None

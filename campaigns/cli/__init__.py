@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Verify the hash-chained event logs; print a head; write month-end snapshots."),
     "notify": ("campaigns.cli.notify:notify",
                "Notifications: send e-mail, webhook and SMS messages; see what is pending."),
+    "accountability": ("campaigns.cli.registers:accountability",
+                       "The accountability register (问责): record, list and withdraw cases."),
+    "mechanism": ("campaigns.cli.registers:mechanism",
+                  "Long-term mechanisms (长效机制): record, advance and list them."),
     "db": ("campaigns.cli.db:db_group",
            "The database itself: encryption keys, consistent backups, retention of personal data."),
 }
