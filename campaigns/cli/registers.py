@@ -11,6 +11,9 @@ from campaigns.i18n import _
 from ._common import ACTOR, common, database, scope_of, viewing
 from ._output import emit, output_options, record, table
 
+# a register's row id: a positive integer that every database's INTEGER holds
+ROW_ID = click.IntRange(1, 2**31 - 1)
+
 
 def _date(text: str | None, what: str) -> dt.date | None:
     from campaigns.dates import parse_date
@@ -93,7 +96,7 @@ def acc_list(campaign: str, live: bool, actor: str | None, fmt: str, db: str | N
 
 
 @accountability.command("withdraw")
-@click.argument("case_id", metavar="ID", type=int)
+@click.argument("case_id", metavar="ID", type=ROW_ID)
 @click.option("--reason", help="Why it is withdrawn (required).")
 @ACTOR
 @common
@@ -142,7 +145,7 @@ def mech_add(campaign: str, title: str, kind: str, categories: tuple[str, ...],
 
 
 @mechanism.command("advance")
-@click.argument("mechanism_id", metavar="ID", type=int)
+@click.argument("mechanism_id", metavar="ID", type=ROW_ID)
 @click.argument("trigger")
 @click.option("--number", metavar="TEXT", help="Document number (文号) that puts it in force.")
 @click.option("--on", "on", metavar="DATE", help="The day it is in force from (施行日期).")
@@ -190,7 +193,7 @@ def mech_list(campaign: str, fmt: str, db: str | None, as_of: str | None) -> Non
 
 
 @mechanism.command("show")
-@click.argument("mechanism_id", metavar="ID", type=int)
+@click.argument("mechanism_id", metavar="ID", type=ROW_ID)
 @output_options
 @common
 def mech_show(mechanism_id: int, fmt: str, db: str | None, as_of: str | None) -> None:
