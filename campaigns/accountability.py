@@ -324,3 +324,25 @@ def record_names_read(scope: Scope, output: str, cases: int) -> bool:
         output, [FIELD], cases, {"as_of": scope.as_of}), subject=run.key,
         actor=scope.actor.key, day=run.latest or run.start_date, campaign_id=run.id)])
     return True
+
+
+def by_item(scope: Scope) -> dict[str, str]:
+    """Each item's live cases as a ledger cell: outcome and the people (names where this
+    viewer may see them, else how many person-times) and units, one case a line."""
+    run = scope.run
+    if not run.definition.sections.get("accountability"):
+        return {}
+    cases = [c for c in cases_at(scope.conn, run, scope.as_of) if c.withdrawn_on is None]
+    shown = names_shown(run, scope.actor)
+    names = people_names(scope.conn, [k for c in cases for k in c.people]) if shown else {}
+    titles = outcomes(run)
+    out: dict[str, list[str]] = {}
+    for c in cases:
+        who = ("、".join(names.get(k, k) for k in c.people) if shown
+               else f"{len(c.people)}人次" if c.people else "")
+        units = "、".join(_unit_title(scope, u) for u in c.units)
+        text = f"{c.on.isoformat()} {titles.get(c.outcome, c.outcome)}（" + "；".join(
+            x for x in (who, units) if x) + "）"
+        for code in c.items:
+            out.setdefault(code, []).append(text)
+    return {code: "\n".join(lines) for code, lines in out.items()}

@@ -480,12 +480,12 @@ def write_report(scope: Scope, first: dt.date, path: str) -> str:
         text = to_html(rep, figures, note)
     _write(path, text)
     shown = ["title", "measures", "progress"]
-    record_read(scope, "report", shown, items=len(rep.typical) + len(rep.new_items)
-                + len(rep.closed_items) + len(rep.overdue_items), month=f"{first:%Y-%m}")
-    if rep.cases and "people" in rep.cases[0]:
-        from .accountability import record_names_read
+    from .accountability import FIELD, public
 
-        record_names_read(scope, "report", len(rep.cases))
+    names = rep.cases and "people" in rep.cases[0] and not public(scope.run)
+    record_read(scope, "report", shown, items=len(rep.typical) + len(rep.new_items)
+                + len(rep.closed_items) + len(rep.overdue_items) + len(rep.cases),
+                month=f"{first:%Y-%m}", also=[FIELD] if names else [])
     return note
 
 

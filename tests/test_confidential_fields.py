@@ -66,7 +66,14 @@ def file_text(path: Path) -> str:
         return "\n".join(file_text(p) for p in sorted(path.iterdir()))
     if path.suffix in (".xlsx", ".docx"):
         with zipfile.ZipFile(path) as zf:
-            return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+            raw = "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+        if path.suffix == ".xlsx":  # its XML may hold CJK as character references: the cells
+            from openpyxl import load_workbook
+
+            book = load_workbook(path)
+            raw += "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows()
+                              for c in row if c.value is not None)
+        return raw
     if path.suffix == ".pdf":
         from pypdf import PdfReader
 

@@ -15,6 +15,15 @@ from test_cli_common import CAMPAIGN, WGBW, Cli, dump, seeded
 SANCTIONED = {f"acc-{n}": f"问责对象{ch}" for n, ch in enumerate("甲乙丙丁戊己庚辛", start=1)}
 
 
+def xlsx_text(path: Path) -> str:
+    """Every cell's value of every sheet (the file's XML holds CJK as character references)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    return "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows()
+                     for c in row if c.value is not None)
+
+
 def read_events(db: Path, machine: str) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT trigger, actor, coalesce(payload, '') FROM events "
@@ -104,6 +113,14 @@ def test_confidential_names_only_for_an_entitled_viewer(cases: tuple[Cli, list[s
             cli.ok("report", CAMPAIGN, "--month", "2015-12", "-o", str(path), *viewer, *day)
             text = path.read_text(encoding="utf-8")
             assert "问责" in text and not any(n in text for n in names), (ext, viewer)
+        for ext in ("csv", "xlsx"):  # the ledger's column 问责情况: person-times, no names
+            path = tmp_path / f"l{len(viewer)}.{ext}"
+            cli.ok("ledger", CAMPAIGN, "-o", str(path), *viewer, *day)
+            text = (path.read_text(encoding="utf-8-sig") if ext == "csv"
+                    else xlsx_text(path))
+            assert "问责情况" in text, ext
+            assert "2015-12-04 谈话提醒（1人次；县财政局）" in text, ext
+            assert not any(n in text for n in names), (ext, viewer)
     board = tmp_path / "board.html"
     cli.ok("board", CAMPAIGN, "-o", str(board), *day)
     assert "问责 8 起" in board.read_text(encoding="utf-8")
@@ -114,6 +131,11 @@ def test_confidential_names_only_for_an_entitled_viewer(cases: tuple[Cli, list[s
     assert all(n in shown for n in names)
     reads = [json.loads(p) for t, a, p in read_events(cli.db, "record") if t == "read"]
     assert reads[-1]["fields"] == ["sanctioned"] and reads[-1]["items"] == 9
+    ledger = tmp_path / "office.csv"
+    cli.ok("ledger", CAMPAIGN, "-o", str(ledger), "--actor", "lead", *day)
+    assert f"2015-12-04 谈话提醒（{names[0]}；县财政局）" in ledger.read_text(encoding="utf-8-sig")
+    reads = [json.loads(p) for t, a, p in read_events(cli.db, "record") if t == "read"]
+    assert (reads[-1]["output"], reads[-1]["fields"]) == ("ledger", ["sanctioned"])
 
 
 def test_published_names_are_on_the_board(cases: tuple[Cli, list[str]], tmp_path: Path) -> None:
