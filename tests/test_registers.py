@@ -311,3 +311,38 @@ def test_the_sections_are_checked(cli: Cli, tmp_path: Path, change: str, message
     path.write_text(text.replace(change, replacement, 1), encoding="utf-8")
     out = cli.invoke("validate", str(path), db=False)
     assert out.exit_code == 1 and message in out.output and "bad.yaml:" in out.output
+
+
+def test_the_registers_on_postgresql(pg_db_url: str) -> None:
+    """The same commands on a PostgreSQL server: ids, links, versioned withdrawal, chain."""
+    from test_cli_common import PEOPLE, UNITS
+
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    c.ok("init", "--admin", "admin")
+    for code, title, parent, kind in UNITS:
+        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
+             *(["--parent", parent] if parent else []))
+    for key, name, unit, roles in PEOPLE:
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
+             *[a for r in roles for a in ("--role", r)])
+    c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
+    code = c.confirmed()
+    for person in ("head", "clerk"):
+        c.ok("accountability", "add", CAMPAIGN, "--item", code, "--person", person, "--person",
+             "edu", "--unit", "czj", "--outcome", "talk", "--actor", "lead", "--as-of", "2015-08-04")
+    c.ok("accountability", "withdraw", "2", "--reason", "重复", "--actor", "lead",
+         "--as-of", "2015-08-05")
+    counts = json.loads(c.ok("accountability", "list", CAMPAIGN, "--json",
+                             "--as-of", "2015-08-05"))["counts"]
+    assert (counts["cases"], counts["people"], counts["person_times"], counts["withdrawn"]) == (
+        1, 2, 2, 1)
+    c.ok("mechanism", "add", CAMPAIGN, "--title", "首问负责制度", "--kind", "system", "--item", code,
+         "--actor", "lead", "--as-of", "2015-08-06")
+    c.ok("mechanism", "advance", "1", "issue", "--actor", "lead", "--as-of", "2015-08-06")
+    c.ok("mechanism", "advance", "1", "enforce", "--number", "县组发〔2015〕5号", "--on",
+         "2015-08-07", "--actor", "lead", "--as-of", "2015-08-07")
+    shown = json.loads(c.ok("mechanism", "show", "1", "--json", "--as-of", "2015-08-07"))
+    assert (shown["state"], shown["items"]) == ("已施行", code)
+    listed = json.loads(c.ok("mechanism", "list", CAMPAIGN, "--json", "--as-of", "2015-08-07"))
+    assert listed["categories_without_mechanism"] == []
+    assert "wgbw-2015: ok" in c.ok("audit", "verify", CAMPAIGN)
