@@ -75,6 +75,7 @@ def write_board(scope: Scope, path: str) -> int:
         body.append("<section><p class=muted>暂无可公示的问题。</p></section>")
     if any(PROVISIONAL in str(r.get("deadline", "")) for rows in by_unit.values() for r in rows):
         body.append(f"<section><p class=muted>{esc(PROVISIONAL_NOTE)}</p></section>")
+    body += _registers(scope)
     when = f"{as_of.year}年{as_of.month}月{as_of.day}日"
     where = f"（{scope.unit_name}）" if scope.unit is not None else ""
     html_text = page(f"{d.title}{where}整改情况公示", f"公示日期：{when}", "\n".join(body),
@@ -88,3 +89,31 @@ def write_board(scope: Scope, path: str) -> int:
 
 def _cell(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else (value or "")
+
+
+def _registers(scope: Scope) -> list[str]:
+    """问责 and 长效机制 as the public sees them: names only where the definition publishes them
+    (the board is unsigned, so a confidential register shows its counts alone)."""
+    from . import accountability as acc
+    from .mechanisms import MACHINE, rows
+    from .report import CASE_HEAD, MECHANISM_HEAD
+
+    run, out = scope.run, []
+    public_scope = Scope(scope.conn, run, None, scope.as_of)
+    if run.definition.sections.get("accountability"):
+        cases = acc.cases_at(scope.conn, run, scope.as_of)
+        listed = acc.rows(public_scope, cases, withdrawn=False)
+        out.append(f"<section><h2>问责情况</h2><p>{esc(acc.summary_line(acc.tally(run, cases)))}"
+                   "</p>")
+        if listed and "people" in listed[0]:
+            keys = [k for k in CASE_HEAD if k in listed[0]]
+            out.append(table([CASE_HEAD[k] for k in keys],
+                             [[c[k] for k in keys] for c in listed]))
+        out.append("</section>")
+    if MACHINE in run.definition.machines:
+        found = rows(public_scope)
+        if found:
+            out.append("<section><h2>长效机制</h2>" + table(
+                list(MECHANISM_HEAD.values()), [[m[k] for k in MECHANISM_HEAD] for m in found])
+                + "</section>")
+    return out

@@ -53,10 +53,11 @@ def blank(row: Mapping[str, Any], hide: Iterable[str]) -> dict[str, Any]:
 
 
 def record_read(scope: Scope, output: str, shown: Iterable[str], *, items: int,
-                code: str | None = None, **filters: Any) -> bool:
+                code: str | None = None, also: Iterable[str] = (), **filters: Any) -> bool:
     """Append a read event when an entitled actor was shown confidential fields; returns
-    whether one was written.  Called inside the command's write transaction."""
-    fields = sorted(set(shown) & confidential(scope.run))
+    whether one was written.  Called inside the command's write transaction.  ``also``: other
+    confidential values shown with them (names in a confidential register, ``sanctioned``)."""
+    fields = sorted((set(shown) & confidential(scope.run)) | set(also))
     if not fields or not items or not entitled(scope.run, scope.actor):
         return False
     assert scope.actor is not None

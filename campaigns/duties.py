@@ -89,6 +89,11 @@ DUTIES = {
     "refuse-extension": DutySpec(JUDGING, ("actor_not_in_unit",)),
     "close": DutySpec(JUDGING, ("actor_not_in_unit",)),
     "defer": DutySpec(frozenset({OFFICE}), ("actor_not_in_unit",)),
+    # the long-term mechanisms register (campaigns.mechanisms) is the office's
+    "issue": DutySpec(frozenset({OFFICE}), ()),
+    "enforce": DutySpec(frozenset({OFFICE}), ()),
+    "review": DutySpec(frozenset({OFFICE}), ()),
+    "repeal": DutySpec(frozenset({OFFICE}), ()),
 }
 """Per trigger: the sides a role must act for, and the guards that always apply (docs/definitions.md)."""
 
@@ -158,3 +163,15 @@ def move_refusals(definition: Definition, actor: Actor) -> list[str]:
     may = [r.key for r in definition.roles.values() if r.side == OFFICE]
     return [_("'{actor}' holds no role of side office, which alone moves an item to another unit "
               "(roles that may: {may})").format(actor=actor.key, may=", ".join(may) or _("none"))]
+
+
+def register_refusals(definition: Definition, actor: Actor, register: str) -> list[str]:
+    """Why ``actor`` may not record in a register (问责, 长效机制): only the office does."""
+    if actor.is_system or not definition.roles:
+        return []
+    if any(definition.roles[r].side == OFFICE for r in actor.roles if r in definition.roles):
+        return []
+    may = [r.key for r in definition.roles.values() if r.side == OFFICE]
+    return [_("'{actor}' holds no role of side office, which alone records in the {register} "
+              "register (roles that may: {may})").format(actor=actor.key, register=register,
+                                                         may=", ".join(may) or _("none"))]

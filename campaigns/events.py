@@ -415,6 +415,45 @@ class ValuesMapped(Payload):
     file: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # the mapping file
 
 
+@dataclass(frozen=True)
+class MechanismAdded(Payload):
+    """A long-term mechanism (长效机制) recorded, drafted, with what it answers; the subject is
+    ``mechanism:ID``.  Its later steps are ``move`` events of machine ``mechanism``."""
+
+    KIND = "mechanism added"
+    MACHINE, TRIGGER = "mechanism", "add"
+    title: str
+    kind: str  # a key of the definition's mechanisms.kinds
+    categories: list[str]  # category keys
+    items: list[str]  # item codes
+
+
+@dataclass(frozen=True)
+class AccountabilityRecorded(Payload):
+    """An accountability case (问责) recorded: one outcome for people and/or units, about items;
+    ``notices`` are the ladder's accountability notices (row ids) it answers.  People by key and
+    units by code: names are never in the log; the subject is ``accountability:ID``."""
+
+    KIND = "accountability recorded"
+    MACHINE, TRIGGER = "accountability", "record"
+    outcome: str  # a key of the definition's accountability.outcomes
+    on: dt.date  # the day it was decided
+    items: list[str]  # item codes
+    people: list[str]  # person keys
+    units: list[str]  # unit codes
+    notices: list[int]
+
+
+@dataclass(frozen=True)
+class AccountabilityWithdrawn(Payload):
+    """An accountability case withdrawn (撤销): it stays in the register, counted nowhere from
+    this day; the reason is the event's note."""
+
+    KIND = "accountability withdrawn"
+    MACHINE, TRIGGER = "accountability", "withdraw"
+    case: int  # the case's id
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 
@@ -557,7 +596,8 @@ KINDS: tuple[type[Payload], ...] = (
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
-    PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted)
+    PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
+    AccountabilityRecorded, AccountabilityWithdrawn)
 
 
 # --- building entries ----------------------------------------------------------------------------

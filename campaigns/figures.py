@@ -32,6 +32,11 @@ class StoreFigures:
         return int(self.conn.execute(query).scalar() or 0)
 
     def figure(self, name: str) -> int:
+        if name == "categories_without_mechanism":  # the guard mechanisms_in_force
+            from .mechanisms import uncovered_categories
+
+            assert self.conn is not None
+            return len(uncovered_categories(self.conn, self.run))
         if name != "open_not_long_term":
             raise KeyError(name)
         d = self.run.definition

@@ -19,6 +19,10 @@ NO_RECTIFICATION = declare("the item has no rectification")
 NOT_FINISHED = declare("its rectification is '{state}', not finished")
 NOT_CONFIRMED = declare("the problem has not been confirmed yet: fire 'confirm' first")
 STILL_OPEN = declare("{count} item(s) are still open and not marked long-term")
+NO_DOCUMENT = declare("a mechanism in force needs its document number and date: give --number "
+                      "and --on")
+NO_MECHANISM = declare("{count} categor(ies) with confirmed items have no long-term mechanism in "
+                       "force (see 'rectify mechanism list')")
 
 
 def actor_not_in_unit(ctx: Context) -> str | None:
@@ -121,4 +125,23 @@ def all_items_closed_or_long_term(ctx: Context) -> str | None:
     open_items = ctx.figures.figure("open_not_long_term")
     if open_items:
         return Text(STILL_OPEN, count=open_items)
+    return None
+
+
+def mechanism_document_given(ctx: Context) -> str | None:
+    """A mechanism is in force by a document: its number (文号) and the day it takes effect."""
+    subject = ctx.subject
+    if not getattr(subject, "document_number", None) or not getattr(subject, "in_force_on", None):
+        return Text(NO_DOCUMENT)
+    return None
+
+
+def mechanisms_in_force(ctx: Context) -> str | None:
+    """建章立制: no closing the stage while a category with confirmed items lacks a mechanism
+    in force (campaigns.mechanisms)."""
+    if ctx.figures is None:
+        return None
+    missing = ctx.figures.figure("categories_without_mechanism")
+    if missing:
+        return Text(NO_MECHANISM, count=missing)
     return None

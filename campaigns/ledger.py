@@ -194,10 +194,16 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     cols = columns_for(run, scope.actor, scope.conn)
     rows = ledger_rows(scope, unit)
     builder = SummaryBuilder(run, as_of)
+    from . import accountability as acc
+
+    cases = acc.by_item(scope)  # a column only when the register holds cases
+    if cases:
+        cols.append(LedgerColumn("accountability", "问责情况", 30, "wrap"))
 
     def values() -> Iterator[list[Any]]:
         for row in rows:
             builder.add(row)
+            row["accountability"] = cases.get(row["code"], "")
             yield [row[c.field] for c in cols]
 
     tmp = path + ".part"
@@ -210,7 +216,8 @@ def export(scope: Scope, path: str, unit: str | None = None) -> int:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    record_read(scope, "ledger", [c.field for c in cols], items=n, unit=unit)
+    record_read(scope, "ledger", [c.field for c in cols], items=n, unit=unit,
+                also=[acc.FIELD] if cases and not acc.public(run) else [])
     return n
 
 

@@ -96,3 +96,37 @@ STANDARD = {"item": ITEM, "rectification": RECTIFICATION}
 # The ladder applies to rectifications under way: not while the item awaits confirmation or the
 # plan is being made (pending), nor while a request waits for the office, nor once finished.
 STANDARD_ESCALATION = {"machine": "rectification", "applies_in": ["in_progress"]}
+
+# A long-term mechanism (长效机制: a rule, system or process adopted in 建章立制): drafted,
+# issued, in force from the day its document names (文号, 施行日期), reviewed once it has run.
+# In force means ``in_force_on`` is set: a repeal clears it, so the stage guard
+# ``mechanisms_in_force`` reads one column, whatever states a definition adds.
+MECHANISM: dict[str, Any] = {
+    "title": "长效机制",
+    "initial": "drafted",
+    "states": [
+        {"key": "drafted", "title": "起草中"},
+        {"key": "issued", "title": "已印发"},
+        {"key": "in_force", "title": "已施行"},
+        {"key": "reviewed", "title": "已评估"},
+        {"key": "repealed", "title": "已废止", "done": True},
+    ],
+    "transitions": [
+        {"trigger": "issue", "title": "印发", "source": "drafted", "dest": "issued",
+         "actions": [{"stamp_date": {"field": "issued_on"}}]},
+        # --number and --on are supplied with the trigger (rectify mechanism advance)
+        {"trigger": "enforce", "title": "施行", "source": "issued", "dest": "in_force",
+         "guards": ["mechanism_document_given"]},
+        {"trigger": "review", "title": "评估", "source": "in_force", "dest": "reviewed",
+         "guards": ["note_required"], "actions": [{"stamp_date": {"field": "reviewed_on"}}]},
+        {"trigger": "repeal", "title": "废止", "source": ["drafted", "issued", "in_force", "reviewed"],
+         "dest": "repealed", "guards": ["note_required"],
+         "actions": [{"set_field": {"field": "in_force_on"}}]},
+    ],
+}
+
+STANDARD["mechanism"] = MECHANISM
+
+# The machines of one problem item's record (campaigns.records); the others have rows of their
+# own (a mechanism) and are never part of an item's record.
+RECORD_MACHINES = ("item", "rectification")

@@ -44,6 +44,8 @@ ACTION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
                       "completed_on": _DATE, "measures": (str, type(None)),
                       "target": (str, type(None)), "department": (str, type(None)),
                       "requested_deadline": _DATE},
+    "mechanism": {"issued_on": _DATE, "in_force_on": _DATE, "reviewed_on": _DATE,
+                  "document_number": (str, type(None))},
 }
 # What 'rectify item advance' may supply to a trigger: --deadline
 SUPPLIED = {"deadline": dt.date}
@@ -118,6 +120,31 @@ NOTICES_SCHEMA = {
     },
 }
 
+OUTCOME = {"type": "object", "additionalProperties": False, "required": ["key", "title"],
+           "properties": {"key": KEY, "title": TEXT, "description": {"type": "string"}}}
+ACCOUNTABILITY_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["outcomes"],
+    "description": "the accountability register (问责): the outcomes a case may have and whether "
+                   "the names of those held accountable are published",
+    "properties": {
+        "outcomes": {"type": "array", "minItems": 1, "items": OUTCOME,
+                     "description": "e.g. 谈话提醒, 诫勉, 通报批评, 组织处理, 纪律处分"},
+        "publish": {"enum": ["public", "confidential"],
+                    "description": "public: names appear in every output; confidential (the "
+                                   "default): only to a viewer whose role may see confidential "
+                                   "fields, every other output gives counts alone"},
+        "rung": {**KEY, "description": "the escalation level whose notices a case answers "
+                                       "(default: the level keyed 'accountability', if any)"},
+    },
+}
+MECHANISMS_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "the long-term mechanisms register (长效机制): the kinds of institution built",
+    "properties": {"kinds": {"type": "array", "minItems": 1, "items": OUTCOME,
+                             "description": "default: rule 规定, system 制度, process 流程"}},
+}
+DEFAULT_MECHANISM_KINDS = {"rule": "规定", "system": "制度", "process": "流程"}
+
 RETENTION_RULE = r"^\s*(\d+)\s+(year|month|day)s?\s+after\s+conclusion\s*$"
 RETENTION_SCHEMA = {
     "type": "object", "additionalProperties": False,
@@ -153,6 +180,20 @@ def _check_notices(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     return ()
 
 
+def _check_accountability(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
+    outcomes = raw.get("outcomes")
+    if isinstance(outcomes, list):
+        _check_unique("accountability.outcomes")(outcomes, ctx)
+    rung = raw.get("rung")
+    ladder = ctx.data.get("escalation")
+    levels = [lv.get("key") for lv in (ladder.get("levels") or [])
+              if isinstance(lv, dict)] if isinstance(ladder, dict) else []
+    if isinstance(rung, str) and rung not in levels:
+        ctx.add("unknown-rung", f"accountability.rung '{rung}' is not an escalation level",
+                ("accountability", "rung"), f"levels: {', '.join(map(str, levels)) or 'none'}")
+    return ()
+
+
 def _check_campaign(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     confidential = ctx.data.get("confidential")
     for i, name in enumerate(confidential if isinstance(confidential, list) else []):
@@ -179,7 +220,7 @@ def _check_unique(section: str) -> Any:
             key = entry if isinstance(entry, str) else entry["key"]
             if key in seen:
                 ctx.add("duplicate-key", _("{section} '{key}' listed twice").format(
-                    section=section, key=key), (section, i))
+                    section=section, key=key), (*section.split("."), i))
             seen.add(key)
             for j, word in enumerate(entry.get("synonyms") or () if isinstance(entry, dict) else ()):
                 if not isinstance(word, str):
@@ -227,6 +268,9 @@ PLUGIN = Plugin(
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
         Section("retention", RETENTION_SCHEMA),
+        Section("accountability", ACCOUNTABILITY_SCHEMA, check=_check_accountability),
+        Section("mechanisms", MECHANISMS_SCHEMA,
+                check=lambda raw, ctx: _check_unique("mechanisms.kinds")(raw.get("kinds") or [], ctx)),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},
@@ -257,6 +301,12 @@ GUARDS = [
              "the item's rectification is in a done state", title="整改已完成"),
     GuardDef("item_confirmed", guards.item_confirmed, "the item has been confirmed",
              title="问题已核实属实"),
+    GuardDef("mechanism_document_given", guards.mechanism_document_given,
+             "the mechanism has a document number and a date it is in force from",
+             title="已填写文号和施行日期"),
+    GuardDef("mechanisms_in_force", guards.mechanisms_in_force,
+             "every category with confirmed items has a long-term mechanism in force",
+             title="各类问题均已建立长效机制"),
     GuardDef("all_items_closed_or_long_term", guards.all_items_closed_or_long_term,
              "every item is finished or its rectification is long-term",
              title="问题均已办结或转为长期整改"),

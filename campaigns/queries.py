@@ -17,6 +17,7 @@ from .confidential import hidden, record_read, redact
 from .context import Scope
 from .firing import firing_text
 from .i18n import _, localize
+from .lifecycle import RECORD_MACHINES
 from .provisional import is_provisional
 from .records import load_records
 from .reducer import campaign_at, item_at
@@ -179,6 +180,8 @@ def possible_triggers(scope: Scope, code: str) -> list[dict[str, Any]]:
     fires = firings(run.definition)
     out = []
     for machine in run.definition.machines.values():
+        if machine.name not in RECORD_MACHINES:  # a mechanism is no part of an item
+            continue
         ctx = Context(run.definition, actor, as_of, subject=record.subject(machine.name), run=run,
                       record=record, figures=figures, note="(a note)", params={"deadline": as_of})
         for outcome in run.runtime.possible(ctx, machine.name):
@@ -249,4 +252,22 @@ def status(scope: Scope) -> dict[str, Any]:
         "overdue": sum(u["overdue"] for u in units.values()),
         "by_unit": [{"unit": tree.title_path(tree.by_id[uid]), **counts}
                     for uid, counts in sorted(units.items(), key=lambda kv: tree.by_id[kv[0]].path)],
+        **_registers(scope),
     }
+
+
+def _registers(scope: Scope) -> dict[str, Any]:
+    """The registers' figures at the scope's date: counts only, never a name."""
+    from . import accountability as acc
+    from .mechanisms import MACHINE, mechanisms_at
+
+    out: dict[str, Any] = {}
+    run = scope.run
+    if run.definition.sections.get("accountability"):
+        out["accountability"] = acc.tally(run, acc.cases_at(scope.conn, run, scope.as_of)).as_dict()
+    if MACHINE in run.definition.machines:
+        found = mechanisms_at(scope.conn, run, scope.as_of)
+        states: Counter[str] = Counter(m.state for m in found)
+        out["mechanisms"] = {"total": len(found), "in_force": sum(m.in_force for m in found),
+                             "by_state": dict(states)}
+    return out

@@ -95,6 +95,11 @@ class MonthReport:
     head: Head | None = None  # the event log's chain head as of ``as_of`` (rectify audit)
     hidden: frozenset[str] = frozenset()  # fields this reader may not see (campaigns.confidential)
     unit: str = ""  # the unit whose subtree the report covers ('' for the whole campaign)
+    # the registers (campaigns.accountability, campaigns.mechanisms), when the definition keeps them
+    accountability: Any = None  # the cumulative Tally
+    accountability_month: Any = None  # the Tally of cases decided in the month
+    cases: list[dict[str, Any]] = field(default_factory=list)  # names only where allowed
+    mechanisms: list[dict[str, Any]] | None = None
 
     @property
     def rate(self) -> float:
@@ -178,7 +183,49 @@ def build(scope: Scope, first: dt.date) -> MonthReport:
                                              scope.unit_ids)
     rep.unit = scope.unit_name
     rep.head = head(conn, Stream(run.key, run.id), as_of)
+    _registers(replace(scope, as_of=as_of), rep)
     return rep
+
+
+def _registers(scope: Scope, rep: MonthReport) -> None:
+    """The accountability cases and long-term mechanisms as of the report's day."""
+    from . import accountability as acc
+    from .mechanisms import MACHINE, rows
+
+    run = scope.run
+    if run.definition.sections.get("accountability"):
+        cases = acc.cases_at(scope.conn, run, scope.as_of)
+        rep.accountability = acc.tally(run, cases)
+        rep.accountability_month = acc.tally(run, cases, rep.first)
+        rep.cases = acc.rows(scope, cases, withdrawn=False)
+    if MACHINE in run.definition.machines:
+        rep.mechanisms = rows(scope)
+
+
+CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",
+             "people": "问责对象", "person_times": "人次", "units": "问责单位"}
+MECHANISM_HEAD = {"id": "编号", "title": "制度名称", "kind": "类别", "state": "状态",
+                  "document_number": "文号", "in_force_on": "施行日期", "categories": "针对问题类别"}
+
+
+def _case_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
+    keys = [k for k in CASE_HEAD if not rep.cases or k in rep.cases[0]]
+    return [CASE_HEAD[k] for k in keys], [[c.get(k, "") for k in keys] for c in rep.cases]
+
+
+def _mechanism_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
+    return (list(MECHANISM_HEAD.values()),
+            [[m[k] for k in MECHANISM_HEAD] for m in rep.mechanisms or ()])
+
+
+def _register_lines(rep: MonthReport) -> list[str]:
+    from .accountability import summary_line
+
+    lines = [f"累计{summary_line(rep.accountability)}",
+             f"本月{summary_line(rep.accountability_month)}"]
+    if rep.cases and "people" not in rep.cases[0]:
+        lines.append("问责对象姓名按规定不公开。")
+    return lines
 
 
 def _notices(conn: Connection, run: Run, rep: MonthReport, items: dict[int, ItemAt],
@@ -365,6 +412,18 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
     out += ["", f"## 八、典型案例（{len(rep.typical)} 件）", ""]
     out += _md_table([h for h, _ in tcols], _rows(rep.typical, tcols)) if rep.typical \
         else ["本月无典型案例（用 `rectify item edit CODE --typical` 标记）。"]
+    if rep.accountability is not None:
+        out += ["", f"## 九、问责情况（{rep.accountability.cases} 起，"
+                    f"{rep.accountability.person_times} 人次）", ""]
+        out += [f"- {md_text(line)}" for line in _register_lines(rep)]
+        if rep.cases:
+            head_, rows_ = _case_table(rep)
+            out += ["", *_md_table(head_, rows_)]
+    if rep.mechanisms is not None:
+        in_force = sum(1 for m in rep.mechanisms if m["in_force_on"])
+        out += ["", f"## 十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）", ""]
+        out += _md_table(*_mechanism_table(rep)) if rep.mechanisms else \
+            ["尚未建立长效机制（用 `rectify mechanism add` 登记）。"]
     if diagram_note:
         out += ["", f"> {diagram_note}"]
     if _provisional_note(rep):
@@ -431,6 +490,18 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
         from html import escape
 
         body.append(f"<p class=muted>{escape(_provisional_note(rep))}</p>")
+    if rep.accountability is not None:
+        head_, rows_ = _case_table(rep)
+        lines = "".join(f"<p>{esc(line)}</p>" for line in _register_lines(rep))
+        body.append(f"<section><h2>九、问责情况（{rep.accountability.cases} 起，"
+                    f"{rep.accountability.person_times} 人次）</h2>{lines}"
+                    f"{table(head_, rows_) if rows_ else ''}</section>")
+    if rep.mechanisms is not None:
+        in_force = sum(1 for m in rep.mechanisms if m["in_force_on"])
+        mech = table(*_mechanism_table(rep)) if rep.mechanisms else \
+            "<p class=muted>尚未建立长效机制（用 rectify mechanism add 登记）。</p>"
+        body.append(f"<section><h2>十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）"
+                    f"</h2>{mech}</section>")
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")
@@ -464,8 +535,12 @@ def write_report(scope: Scope, first: dt.date, path: str) -> str:
         text = to_html(rep, figures, note)
     _write(path, text)
     shown = ["title", "measures", "progress"]
+    from .accountability import FIELD, public
+
+    names = rep.cases and "people" in rep.cases[0] and not public(scope.run)
     record_read(scope, "report", shown, items=len(rep.typical) + len(rep.new_items)
-                + len(rep.closed_items) + len(rep.overdue_items), month=f"{first:%Y-%m}")
+                + len(rep.closed_items) + len(rep.overdue_items) + len(rep.cases),
+                month=f"{first:%Y-%m}", also=[FIELD] if names else [])
     return note
 
 

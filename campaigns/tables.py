@@ -263,9 +263,61 @@ TICKS = Table(
     Column("ticked_to", Date, nullable=False),
 )
 
+# A long-term mechanism (长效机制) of a campaign: a rule, system or process, moved by the
+# definition's machine 'mechanism' (campaigns.mechanisms); ``seq`` numbers it in its campaign.
+MECHANISMS = Table(
+    "mechanisms", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("issued_on", Date),
+    Column("document_number", String(200)),  # 文号 of the document that puts it in force
+    Column("in_force_on", Date),  # set while in force; a repeal clears it
+    Column("reviewed_on", Date),
+    *stateful_columns(),
+    UniqueConstraint("campaign_id", "seq"),
+)
+
+# What a mechanism answers: categories (category set) and items (item_id set), one row each.
+MECHANISM_LINKS = Table(
+    "mechanism_links", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mechanism_id", Integer, ForeignKey("mechanisms.id"), index=True, nullable=False),
+    Column("category", String(64)),
+    Column("item_id", Integer, ForeignKey("items.id"), index=True),
+)
+
+# An accountability case (问责): one outcome decided on a day for people and/or units, about
+# items; withdrawn (撤销) by an event, never deleted.
+ACCOUNTABILITY = Table(
+    "accountability", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), index=True, nullable=False),
+    Column("outcome", String(64), nullable=False),  # a key of the definition's outcomes
+    Column("decided_on", Date, nullable=False),
+    Column("withdrawn_on", Date),
+    Column("version", Integer, default=1, nullable=False),
+)
+
+# Who a case holds accountable and what it is about: a person, a unit, or an item (with the
+# escalation notice of the ladder's accountability rung that led to it, if any), one per row.
+ACCOUNTABILITY_LINKS = Table(
+    "accountability_links", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("accountability.id"), index=True, nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), index=True),
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("item_id", Integer, ForeignKey("items.id"), index=True),
+    Column("notice_id", Integer, ForeignKey("notices.id")),
+)
+
+# The tables of the machines a campaign's subjects move through, by machine: what the writer
+# updates.  Items and rectifications are one record; a mechanism is a subject of its own.
+SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS, "mechanism": MECHANISMS}
+
 # Small key/value facts about the database itself.
-# The tables of the machines a campaign's items move through, by machine: what the writer updates.
-SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS}
 
 META = Table(
     "meta", metadata,

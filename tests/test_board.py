@@ -28,7 +28,7 @@ def test_confirmed_items_by_unit_with_measures_and_progress(db: str, tmp_path: P
     assert "<title>开展“为官不为”行为专项治理整改情况公示</title>" in html
     assert "公示日期：2015年8月31日" in html
     sections = re.findall(r"<section><h2>([^<]+)</h2>", html)
-    assert sections == ["整改情况公示", "县财政局"]
+    assert sections == ["整改情况公示", "县财政局", "问责情况"]  # the register: counts alone
     assert "<td>县财政局</td><td class=n>2</td><td class=n>1</td><td class=n>1</td>" in html
     for text in ("窗口服务态度生硬", "开展窗口服务培训", "已培训窗口人员12人", "已销号", "2015-08-18",
                  "项目资金拨付拖延", "建立限时办结制度", "整改中", "张局长"):

@@ -172,6 +172,15 @@ def test_no_concluding_while_items_are_open_unless_long_term(cli: Cli) -> None:
     assert dump(cli.db) == before
     cli.ok("item", "advance", "defer", still_open, "--note", "涉及体制调整，转长效机制", "--actor", "lead",
            "--as-of", "2015-12-31")
+    # 建章立制: the categories of the confirmed items need a mechanism in force
+    err = cli.fails(1, "campaign", "advance", CAMPAIGN, "--actor", "lead", "--as-of", "2015-12-31")
+    assert "have no long-term mechanism in force" in err
+    categories = {row["category"] for row in json.loads(cli.ok("item", "list", CAMPAIGN, "--json"))}
+    args = [a for c in sorted(categories) for a in ("--category", c)]
+    cli.ok("mechanism", "add", CAMPAIGN, "--title", "限时办结制度", "--kind", "system", *args,
+           "--actor", "lead", "--as-of", "2015-12-31")
+    for step in (["issue"], ["enforce", "--number", "县组发〔2015〕9号", "--on", "2015-12-31"]):
+        cli.ok("mechanism", "advance", "1", *step, "--actor", "lead", "--as-of", "2015-12-31")
     assert advance(cli, "2015-12-31") == ["closed supervise (监督检查)", "closed institutionalize (建章立制)",
                                           "campaign wgbw-2015 concluded on 2015-12-31"]
     assert json.loads(cli.ok("campaign", "list", "--json"))[0]["status"] == "concluded"

@@ -103,7 +103,7 @@ def test_a_bad_compare_on_a_timer_is_located(tmp_path: Path) -> None:
 
 def test_a_stage_has_no_field_to_compare(tmp_path: Path) -> None:
     text = override("rectification", "verify", "guards", ["actor_not_in_unit"]).replace(
-        "    exit: [all_items_closed_or_long_term]",
+        "    exit: [all_items_closed_or_long_term, mechanisms_in_force]",
         "    exit: [{compare: {field: returns, op: '<', value: 1}}]")
     result, path = validate(tmp_path, text)
     first, hint = only_problem(result)

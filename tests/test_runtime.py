@@ -507,13 +507,15 @@ def test_stage_exit_guards_as_written(path: str) -> None:
         _, end = stage.window(run.start_date)
         ctx = Context(d, SYSTEM, end, stage=stage, run=run,
                       figures=Figures({m: [("nowhere", None)] for m in d.machines},
-                                      {"open_not_long_term": 3}))
+                                      {"open_not_long_term": 3,
+                                       "categories_without_mechanism": 2}))
         refusals = rt.run_guards(ctx, stage.exit)
         assert len(refusals) == len(stage.exit), (stage.key, refusals)
         assert all(r.reason for r in refusals)
         done = {m: [(sorted(spec.done_states)[0], None)] for m, spec in d.machines.items()}
         ctx = Context(d, SYSTEM, end + dt.timedelta(days=1), stage=stage, run=run,
-                      figures=Figures(done, {"open_not_long_term": 0}))
+                      figures=Figures(done, {"open_not_long_term": 0,
+                                             "categories_without_mechanism": 0}))
         assert rt.run_guards(ctx, stage.exit) == []
 
 

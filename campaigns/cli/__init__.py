@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                N_("Notifications: send e-mail, webhook and SMS messages; see what is pending.")),
     "calendar": ("campaigns.cli.calendar:calendar",
                  N_("The site calendar: import holiday notices, show a year's days off.")),
+    "accountability": ("campaigns.cli.registers:accountability",
+                       N_("The accountability register (问责): record, list and withdraw cases.")),
+    "mechanism": ("campaigns.cli.registers:mechanism",
+                  N_("Long-term mechanisms (长效机制): record, advance and list them.")),
     "db": ("campaigns.cli.db:db_group",
            N_("The database itself: encryption keys, consistent backups, retention of personal data.")),
 }

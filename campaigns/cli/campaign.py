@@ -86,6 +86,16 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
         f"{wording.state(d, k, 'rectification')} {v}"
         for k, v in sorted(data["rectifications_by_state"].items())))
     click.echo("\n" + _("by unit:") + "\n" + table(data["by_unit"]))
+    if "accountability" in data:
+        acc = data["accountability"]
+        click.echo("\n" + _("accountability: {cases} case(s), {people} person(s), {times} "
+                             "person-time(s), {units} unit(s)").format(
+            cases=acc["cases"], people=acc["people"], times=acc["person_times"],
+            units=acc["units"]))
+    if "mechanisms" in data:
+        mech = data["mechanisms"]
+        click.echo(_("long-term mechanisms: {total}, {in_force} in force").format(
+            total=mech["total"], in_force=mech["in_force"]))
 
 
 @campaign.command("advance")

@@ -165,7 +165,40 @@ def plan_items() -> tuple[Script, list[dict[str, object]]]:
             s.at(d("2015-11-30"), "item", "advance", "submit", code, "--actor", head)
             s.at(d("2015-12-02"), "item", "advance", "verify", code, "--actor", SUPERVISOR)
         expected.append({"code": code, "state": fate, "rect": "verified"})
+    registers(s)
     return s, expected
+
+
+# 建章立制: one mechanism a category, each put in force by a numbered document in December.
+MECHANISMS = {
+    "dare-not-develop": ("干部干事创业容错纠错实施办法", "system"),
+    "no-responsibility": ("重点工作督办落实制度", "system"),
+    "passive-attitude": ("机关工作人员考勤管理规定", "rule"),
+    "buck-passing": ("首问负责和限时办结制度", "system"),
+    "low-standards": ("重点项目质量监管流程", "process"),
+    "cold-service": ("窗口服务一次性告知规定", "rule"),
+    "no-drive": ("急难险重任务担当作为激励办法", "system"),
+    "stuck-in-routine": ("行政审批流程优化规程", "process"),
+}
+# 问责 for work finished late (item, outcome, people held accountable by their unit's head)
+CASES = [(10, "talk", (10,)), (21, "talk", (21,)), (33, "admonish", (33, 10)),
+         (47, "circulate", (47,))]
+
+
+def registers(s: Script) -> None:
+    """The registers of the final months: accountability cases and the long-term mechanisms."""
+    for n, (item, outcome, heads) in enumerate(CASES):
+        people = [a for h in heads for a in ("--person", UNITS[h % len(UNITS)][1])]
+        s.at(d("2015-11-20") + dt.timedelta(days=n), "accountability", "add", KEY,
+             "--item", f"@{item}", *people, "--outcome", outcome,
+             "--note", "整改逾期，按问责办法处理", "--actor", LEAD)
+    for n, (category, (title, kind)) in enumerate(MECHANISMS.items()):
+        mid = str(n + 1)  # ids in the order recorded
+        s.at(d("2015-12-03") + dt.timedelta(days=n), "mechanism", "add", KEY, "--title", title,
+             "--kind", kind, "--category", category, "--actor", LEAD)
+        s.at(d("2015-12-14"), "mechanism", "advance", mid, "issue", "--actor", LEAD)
+        s.at(d("2015-12-21"), "mechanism", "advance", mid, "enforce",
+             "--number", f"沙组发〔2015〕{30 + n}号", "--on", "2015-12-21", "--actor", LEAD)
 
 
 def replay(db: str, tick: bool | None = None, echo: bool = False,
