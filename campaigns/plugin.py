@@ -13,6 +13,7 @@ from engine.core.schema import DURATION, KEY, TEXT
 
 from . import duties, guards
 from .duties import DEFAULT_RECTIFYING_KINDS
+from .inspections import settings as inspection_settings
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
 STANDARD_SOURCES: dict[str, str] = {
@@ -223,6 +224,7 @@ PLUGIN = Plugin(
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
         Section("retention", RETENTION_SCHEMA),
+        Section("inspections", inspection_settings.SCHEMA, check=inspection_settings.check),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},
