@@ -21,7 +21,6 @@ from engine.core.errors import InvalidInput, NotFound
 
 from .. import events as ev
 from ..context import Scope
-from ..i18n import _
 from ..tables import (
     CAMPAIGNS as C,
     INSPECTION_BREACHES as BR,
@@ -68,7 +67,7 @@ def _match(conn: Connection, visit: Visit, units: list[UnitRow]) -> tuple[int | 
     year = visit.starts.year
     plan = conn.execute(select(PL.c.id, PL.c.published_on).where(PL.c.year == year)).first()
     if plan is None or plan.published_on is None:
-        return None, "", _("no published inspection plan for {year}").format(year=year)
+        return None, "", f"no published inspection plan for {year}"
     rows = conn.execute(select(PI).where(PI.c.plan_id == plan.id)
                         .order_by(PI.c.starts, PI.c.ref)).all()
     if visit.plan_item is not None:
@@ -82,19 +81,17 @@ def _match(conn: Connection, visit: Visit, units: list[UnitRow]) -> tuple[int | 
     fits = []
     for r in rows:
         if not (r.starts <= visit.starts and visit.ends <= r.ends):
-            why = _("{start}..{end} is outside plan item {ref}'s period {period}").format(
-                start=visit.starts, end=visit.ends, ref=r.ref, period=r.period)
+            why = (f"{visit.starts}..{visit.ends} is outside plan item {r.ref}'s period "
+                   f"{r.period}")
         elif r.team and visit.team.strip() not in _team_names(conn, plan.id, r.team):
-            why = _("team '{team}' is not plan item {ref}'s team ({plan_team})").format(
-                team=visit.team.strip(), ref=r.ref, plan_team=r.team)
+            why = f"team '{visit.team.strip()}' is not plan item {r.ref}'s team ({r.team})"
         elif not codes <= set(r.targets):
-            why = _("{units} not among plan item {ref}'s targets").format(
-                units=", ".join(sorted(codes - set(r.targets))), ref=r.ref)
+            why = f"{', '.join(sorted(codes - set(r.targets)))} not among plan item {r.ref}'s targets"
         else:
             fits.append(r)
     if not fits:
-        return None, "", why if visit.plan_item is not None else _(
-            "no item of the {year} plan covers these units on these dates").format(year=year)
+        return None, "", why if visit.plan_item is not None else (
+            f"no item of the {year} plan covers these units on these dates")
     same = [r for r in fits if r.method == visit.method] or fits
     return same[0].id, same[0].ref, ""
 
