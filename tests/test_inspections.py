@@ -245,3 +245,43 @@ def test_plan_periods(text: str, starts: str, ends: str) -> None:
 def test_bad_plan_periods(text: str) -> None:
     with pytest.raises(PeriodError):
         parse_period(text, 2020)
+
+
+def test_holiday_inspections_are_scheduled_from_the_calendar(county: Cli) -> None:
+    """个个节日有督查: 3 working days before each statutory holiday of 2020, on the cn calendar
+    (the Spring Festival prolonged to 2 February; 26 April a 调休 working Sunday)."""
+    c = county
+    c.ok("inspection", "add", CAMPAIGN, "--date", "2020-04-29", "--team", "作风办", "--member",
+         "甲", "--target", "t01", "--method", "节假日专项", "--theme", "劳动节前作风督查",
+         "--actor", "kp", "--as-of", "2020-04-29")
+    rows = json.loads(c.ok("inspection", "holidays", CAMPAIGN, "2020", "--json",
+                           "--as-of", "2020-06-01"))
+    got = {r["holiday"]: (r["starts"], r["ends"], r["inspect_on"], r["status"]) for r in rows}
+    assert got["春节"] == ("2020-01-24", "2020-02-02", "2020-01-21", "missed")
+    assert got["劳动节"] == ("2020-05-01", "2020-05-05", "2020-04-28", "done")
+    assert got["国庆节"] == ("2020-10-01", "2020-10-08", "2020-09-28", "due")
+    assert [r["inspections"] for r in rows if r["holiday"] == "劳动节"] == ["DC-2020-0001"]
+    assert {r["theme"] for r in rows} >= {"春节前作风督查", "国庆节前作风督查"}
+    assert "weekend" not in " ".join(got)  # plain weekends are no holiday
+
+
+def test_the_heat_map_shows_each_units_visits_a_month(county: Cli, tmp_path: Path) -> None:
+    c = county
+    c.ok("inspection", "plan", "load", str(PLAN), "--actor", "kp", "--as-of", "2020-01-10")
+    c.ok("inspection", "plan", "publish", "2020", "--actor", "kp", "--as-of", "2020-01-10")
+    for day, team in (("2020-02-24", "g1"), ("2020-03-23", "g1"), ("2020-03-23", "县督查室"),
+                      ("2020-05-06", "g1")):
+        add(c, day, team, "t01", "明察", "脱贫攻坚")
+    add(c, "2020-03-05", "g2", "t02", "明察", "乡村振兴")
+    svg = tmp_path / "heat.svg"
+    assert c.ok("inspection", "heatmap", "2020", "-o", str(svg)).strip() == f"wrote {svg}"
+    text = svg.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "薛百镇 3月: 2 (重复检查)" in text
+    assert "大坝镇 3月: 1</title>" in text
+    assert 'font-weight="bold">4/3</text>' in text  # 薛百镇 over its budget of three
+    page = tmp_path / "heat.html"
+    c.ok("inspection", "heatmap", "2020", "--unit", "t02", "-o", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert "2020年督查检查日历" in html and "薛百镇" not in html
+    assert "is .svg or .html" in c.fails(1, "inspection", "heatmap", "2020", "-o",
+                                        str(tmp_path / "heat.png"))

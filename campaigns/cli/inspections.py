@@ -196,6 +196,51 @@ def visits(year: int, unit: str | None, fmt: str, db: str | None) -> None:
         click.echo(table(log["breaches"], BREACH_COLUMNS))
 
 
+@inspection.command("holidays")
+@click.argument("campaign")
+@click.argument("year", type=int)
+@output_options
+@common
+def holidays(campaign: str, year: int, fmt: str, db: str | None, as_of: str | None) -> None:
+    """Schedule CAMPAIGN's holiday inspections of YEAR from its working-day calendar."""
+    from campaigns.inspections.holidays import COLUMNS, holiday_schedule
+    from campaigns.runs import load_run
+
+    with database(db).read() as conn:
+        run = load_run(conn, campaign)
+        rows = holiday_schedule(conn, run, year, as_of_date(as_of, run.timezone))
+    emit(rows, fmt, COLUMNS)
+
+
+@inspection.command("heatmap")
+@click.argument("year", type=int)
+@click.option("-o", "--output", required=True, metavar="FILE", help="FILE.svg or FILE.html.")
+@click.option("--unit", help="Only this unit's subtree.")
+@db_only
+def heatmap(year: int, output: str, unit: str | None, db: str | None) -> None:
+    """Draw YEAR's inspection calendar per unit as a heat map (visits a month)."""
+    import os
+
+    from campaigns.inspections.heatmap import heat_map
+    from campaigns.units import UnitTree
+    from engine.core.errors import InvalidInput
+
+    kind = os.path.splitext(output)[1].lower()
+    if kind not in (".svg", ".html"):
+        raise InvalidInput(f"cannot write '{output}': the heat map is .svg or .html",
+                           "give -o FILE.svg or -o FILE.html")
+    with database(db).read() as conn:
+        text = heat_map(conn, UnitTree.load(conn), year, unit, html=kind == ".html")
+    tmp = output + ".part"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror}", "check the path") from None
+    click.echo(_("wrote {path}").format(path=output))
+
+
 @inspection.group("plan")
 def plan() -> None:
     """The county's yearly inspection plan: load, show, publish."""

@@ -33,7 +33,7 @@ SCHEMA = {
                                                      "e.g. 3 working days"},
                 "method": {**TEXT, "description": "default: 节假日专项"},
                 "theme": {**TEXT, "description": "put after the holiday's name, e.g. "
-                                                 "前作风督查 (default: 节前督查)"},
+                                                 "前作风督查 (default: 前督查)"},
             },
         },
     },
