@@ -103,7 +103,7 @@ def test_seed_004_plan_from_load_to_the_visit_log(county: Cli) -> None:
     # the same afternoon another team looks at the same point: recorded, unplanned, a duplicate
     second = add(c, "2020-03-05", "县纪委暗访组", "大坝镇", "暗访", "村委会值班",
                  "--point", "村委会", "--announced")
-    assert second.startswith("DC-2020-0002 recorded, unplanned:")
+    assert second == "DC-2020-0002 recorded, unplanned: team '县纪委暗访组' is not plan item 04's team (g2)"
     # a finding becomes an item of the campaign, and its unit's head is told that day
     out = c.ok("inspection", "finding", "DC-2020-0001", "--unit", "t02", "--title",
                "村委会工作日无人值守", "--category", "discipline", "--actor", "kp",

@@ -78,20 +78,22 @@ def _match(conn: Connection, visit: Visit, units: list[UnitRow]) -> tuple[int | 
         rows = named
     codes = {u.code for u in units}
     why = ""
+    near = ""  # an item for these units on these dates, of another team
     fits = []
     for r in rows:
         if not (r.starts <= visit.starts and visit.ends <= r.ends):
             why = (f"{visit.starts}..{visit.ends} is outside plan item {r.ref}'s period "
                    f"{r.period}")
-        elif r.team and visit.team.strip() not in _team_names(conn, plan.id, r.team):
-            why = f"team '{visit.team.strip()}' is not plan item {r.ref}'s team ({r.team})"
         elif not codes <= set(r.targets):
             why = f"{', '.join(sorted(codes - set(r.targets)))} not among plan item {r.ref}'s targets"
+        elif r.team and visit.team.strip() not in _team_names(conn, plan.id, r.team):
+            why = f"team '{visit.team.strip()}' is not plan item {r.ref}'s team ({r.team})"
+            near = near or why
         else:
             fits.append(r)
     if not fits:
         return None, "", why if visit.plan_item is not None else (
-            f"no item of the {year} plan covers these units on these dates")
+            near or f"no item of the {year} plan covers these units on these dates")
     same = [r for r in fits if r.method == visit.method] or fits
     return same[0].id, same[0].ref, ""
 
