@@ -25,7 +25,10 @@ CAMPAIGN = "zuofeng-mq-2020"
 def county(tmp_path: Path) -> Cli:
     """民勤县: the county, its 考核评价中心, 9 townships and 9 departments; the office, a
     township head, and a 2020 campaign whose findings come from inspections."""
-    c = Cli(tmp_path / "rectify.db")
+    return populate(Cli(tmp_path / "rectify.db"))
+
+
+def populate(c: Cli) -> Cli:
     c.ok("init", "--admin", "admin")
     c.ok("unit", "import", str(DATA / "minqin-units.csv"), "--actor", "admin")
     c.ok("person", "add", "kp", "--name", "邱主任", "--unit", "kpzx", "--role", "inspection-office",
@@ -285,3 +288,37 @@ def test_the_heat_map_shows_each_units_visits_a_month(county: Cli, tmp_path: Pat
     assert "2020年督查检查日历" in html and "薛百镇" not in html
     assert "is .svg or .html" in c.fails(1, "inspection", "heatmap", "2020", "-o",
                                         str(tmp_path / "heat.png"))
+
+
+@pytest.mark.postgres
+def test_inspections_on_postgresql(pg_db_url: str) -> None:
+    """The migration up from 0012 and back, and a plan, an inspection and its finding on a real
+    server."""
+    import sqlalchemy as sa
+    from test_postgres_undo import migrate
+
+    from campaigns import db as dbmod
+
+    migrate(pg_db_url, "0012_outbox")
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    assert c.ok("init").endswith(f"schema upgraded from 0012_outbox at {dbmod.HEAD}\n")
+    migrate(pg_db_url, "0012_outbox", down=True)
+    engine = sa.create_engine(pg_db_url)
+    try:
+        assert "inspections" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    c.ok("init")
+    populate(c)
+    c.ok("inspection", "plan", "load", str(PLAN), "--actor", "kp", "--as-of", "2020-01-10")
+    c.ok("inspection", "plan", "publish", "2020", "--actor", "kp", "--as-of", "2020-01-10")
+    assert add(c, "2020-03-05", "g2", "t02", "明察", "乡村振兴").endswith("(plan item 04)")
+    add(c, "2020-03-05", "县纪委暗访组", "t02", "暗访", "乡村振兴", "--escorted")
+    out = c.ok("inspection", "finding", "DC-2020-0001", "--unit", "t02", "--title", "无人值守",
+               "--category", "discipline", "--actor", "kp", "--as-of", "2020-03-05")
+    assert out.splitlines() == ["ZFMQ-2020-0001", "notice to 大坝镇（赵书记）"]
+    log = json.loads(c.ok("inspection", "visits", "2020", "--json"))
+    assert [v["flags"] for v in log["visits"]] == ["duplicate DC-2020-0002",
+                                                   "duplicate DC-2020-0001; unplanned"]
+    assert [b["pledge"] for b in log["breaches"]] == ["escort"]
+    c.ok("audit", "verify", "--all")
