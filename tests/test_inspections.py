@@ -233,6 +233,21 @@ def test_bad_inspections_are_refused_cleanly(county: Cli) -> None:
     assert "no published inspection plan for 2020" in add(c, "2020-03-05", "g2", "t02", "明察", "x")
 
 
+def test_undoing_a_findings_item_withdraws_its_notice(county: Cli) -> None:
+    """The item and its notice to the unit head are one command: an undo takes both back."""
+    c = county
+    add(c, "2020-03-05", "g2", "t02", "明察", "乡村振兴")
+    code = c.ok("inspection", "finding", "DC-2020-0001", "--unit", "t02", "--title", "无人值守",
+                "--category", "discipline", "--actor", "kp",
+                "--as-of", "2020-03-05").splitlines()[0]
+    c.ok("item", "undo", code, "--actor", "kp", "--note", "误录")
+    rows = json.loads(c.ok("notices", CAMPAIGN, "--kind", "inspection", "--json",
+                           "--as-of", "2020-03-06"))
+    assert [(r["code"], r["status"]) for r in rows] == [(code, "作废")]
+    shown = json.loads(c.ok("inspection", "show", "DC-2020-0001", "--json"))
+    assert shown["findings"] == 0 and shown["findings_list"][0]["state"] == "withdrawn"
+
+
 @pytest.mark.parametrize(("text", "starts", "ends"), [
     ("3月上旬", "2020-03-01", "2020-03-10"), ("2月下旬", "2020-02-21", "2020-02-29"),
     ("2020-Q2", "2020-04-01", "2020-06-30"), ("第四季度", "2020-10-01", "2020-12-31"),

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from engine.core.errors import InvalidInput, NotFound
 
 from .. import events as ev
+from ..batches import COMMAND, recording
 from ..context import Scope
 from ..tables import (
     CAMPAIGNS as C,
@@ -187,22 +188,25 @@ def add_finding(scope: Scope, ref: str, *, unit: str, title: str, category: str,
         raise InvalidInput(f"{found.code} was not visited by inspection {row.ref}",
                            f"its targets: {', '.join(t.code for t in targets)}")
     ev.lock(conn, [run.key, SITE])  # both logs, in the one lock order, before any row
-    code = add_item(scope, title=title, unit=found.code, category=category, source="inspection",
-                    description=description, deadline=deadline, inspection=row.ref)
-    item = conn.execute(select(I.c.id, I.c.category).where(I.c.code == code)).one()
+    notified = ""
+    how = settings(run.definition.sections)
+    # the item and its notice are one command: undoing the item withdraws the notice with it
+    with recording(conn, run.id, run.key, COMMAND, actor.key, as_of):
+        code = add_item(scope, title=title, unit=found.code, category=category,
+                        source="inspection", description=description, deadline=deadline,
+                        inspection=row.ref)
+        item = conn.execute(select(I.c.id, I.c.category).where(I.c.code == code)).one()
+        if how.notify_unit_head:
+            notified = unit_head(conn, run.definition, found, how.unit_head_role)
+            ev.write(conn, [ev.entry(run.key, ev.InspectionNoticed(row.ref, found.code, notified),
+                                     subject=code, actor=actor.key, day=as_of,
+                                     campaign_id=run.id, item_id=item.id, subject_id=item.id)])
     conn.execute(insert(F).values(inspection_id=row.id, item_id=item.id, unit_id=found.id,
                                   found_on=as_of))
     ev.write_site(conn, [ev.site_entry(ev.InspectionFinding(run.key, code, found.code,
                                                             item.category),
                                        subject=row.ref, actor=actor.key, day=as_of,
                                        subject_id=row.id)])
-    notified = ""
-    how = settings(run.definition.sections)
-    if how.notify_unit_head:
-        notified = unit_head(conn, run.definition, found, how.unit_head_role)
-        ev.write(conn, [ev.entry(run.key, ev.InspectionNoticed(row.ref, found.code, notified),
-                                 subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
-                                 item_id=item.id, subject_id=item.id)])
     return {"code": code, "inspection": row.ref, "unit": found.code, "notified": notified}
 
 
@@ -278,11 +282,15 @@ def list_inspections(conn: Connection, tree: UnitTree, *, year: int | None = Non
         for t in conn.execute(select(T.c.inspection_id, T.c.unit_id)
                               .where(T.c.inspection_id.in_(ids)).order_by(T.c.unit_id)):
             targets.setdefault(t.inspection_id, []).append(t.unit_id)
-        for name, table in (("findings", F), ("breaches", BR)):
-            for c in conn.execute(select(table.c.inspection_id, func.count())
-                                  .where(table.c.inspection_id.in_(ids))
-                                  .group_by(table.c.inspection_id)):
-                counts[(name, c[0])] = c[1]
+        for c in conn.execute(select(F.c.inspection_id, func.count())
+                              .select_from(F.join(I, I.c.id == F.c.item_id))
+                              .where(F.c.inspection_id.in_(ids), I.c.retired_on.is_(None))
+                              .group_by(F.c.inspection_id)):
+            counts[("findings", c[0])] = c[1]  # not those an undo withdrew
+        for c in conn.execute(select(BR.c.inspection_id, func.count())
+                              .where(BR.c.inspection_id.in_(ids))
+                              .group_by(BR.c.inspection_id)):
+            counts[("breaches", c[0])] = c[1]
     wanted = set(tree.subtree_ids(tree.find(unit))) if unit else None
     return [_summary(r, tree, targets.get(r.id, []), r.plan_ref, r.campaign,
                      counts.get(("findings", r.id), 0), counts.get(("breaches", r.id), 0))
@@ -298,10 +306,12 @@ def show_inspection(conn: Connection, tree: UnitTree, ref: str) -> dict[str, Any
     detail["points"] = list(row.points or [])
     detail["recorded_on"] = row.recorded_on.isoformat()
     detail["recorded_by"] = row.recorded_by
-    detail["findings_list"] = [
+    detail["findings_list"] = [  # an item an undo withdrew stays listed, marked so
         {"code": f.code, "unit": tree.by_id[f.unit_id].title, "category": f.category,
-         "state": f.state, "found_on": f.found_on.isoformat()}
-        for f in conn.execute(select(I.c.code, F.c.unit_id, I.c.category, I.c.state, F.c.found_on)
+         "state": f.state if f.retired_on is None else "withdrawn",
+         "found_on": f.found_on.isoformat()}
+        for f in conn.execute(select(I.c.code, F.c.unit_id, I.c.category, I.c.state, F.c.found_on,
+                                     I.c.retired_on)
                               .select_from(F.join(I, I.c.id == F.c.item_id))
                               .where(F.c.inspection_id == row.id).order_by(F.c.id))]
     detail["breaches_list"] = [
