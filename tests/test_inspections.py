@@ -6,14 +6,18 @@ items with a notice to the unit head; a duplicate visit, a unit over budget and 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, strategies as st
 
 from campaigns.inspections.periods import PeriodError, parse_period
+from campaigns.inspections.visits import flag_visits
 from tests.test_cli_common import Cli, dump
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -337,3 +341,46 @@ def test_inspections_on_postgresql(pg_db_url: str) -> None:
                                                    "duplicate DC-2020-0001; unplanned"]
     assert [b["pledge"] for b in log["breaches"]] == ["escort"]
     c.ok("audit", "verify", "--all")
+
+
+@given(st.integers(2000, 2099), st.integers(1, 12))
+def test_the_three_xun_split_the_month(year: int, month: int) -> None:
+    whole = parse_period(f"{month}月", year)
+    parts = [parse_period(f"{month}月{x}", year) for x in ("上旬", "中旬", "下旬")]
+    assert parts[0][0] == whole[0] and parts[-1][1] == whole[1]
+    for (_a, end), (start, _b) in zip(parts, parts[1:], strict=False):
+        assert start == end + dt.timedelta(days=1)
+    assert parse_period(f"{year}-{month:02d}", year) == whole
+
+
+@given(st.dates(dt.date(2020, 1, 1), dt.date(2020, 12, 31)),
+       st.dates(dt.date(2020, 1, 1), dt.date(2020, 12, 31)))
+def test_a_range_is_its_two_days(a: dt.date, b: dt.date) -> None:
+    first, last = min(a, b), max(a, b)
+    assert parse_period(f"{first}..{last}", 2020) == (first, last)
+    assert parse_period(f"{first.month}月{first.day}日", 2020) == (first, first)
+
+
+VISIT = st.builds(lambda start, days, theme, points, planned: (start, days, theme, points, planned),
+                  st.integers(0, 20), st.integers(0, 2), st.sampled_from("ab"),
+                  st.frozensets(st.sampled_from("xyz"), max_size=2), st.booleans())
+
+
+@given(st.lists(VISIT, max_size=8), st.one_of(st.none(), st.integers(0, 6)))
+def test_visit_flags(raw: list[tuple[int, int, str, frozenset[str], bool]],
+                     budget: int | None) -> None:
+    """Duplicates are flagged on both visits of a pair, and exactly the visits beyond the
+    budget are over it."""
+    day = dt.date(2020, 3, 1)
+    seen = sorted((SimpleNamespace(id=i, ref=f"DC-{i}", starts=day + dt.timedelta(days=s),
+                                   ends=day + dt.timedelta(days=s + d), theme=t,
+                                   points=sorted(p), plan_item_id=1 if planned else None)
+                   for i, (s, d, t, p, planned) in enumerate(raw)), key=lambda v: v.starts)
+    flags, pairs = flag_visits(seen, budget)
+    dup = {(v.ref, f.split()[1]) for v, fs in zip(seen, flags, strict=True) for f in fs
+           if f.startswith("duplicate")}
+    assert dup == {(b, a) for a, b in dup} and len(dup) == 2 * pairs
+    over = [i for i, fs in enumerate(flags) if "over budget" in fs]
+    assert over == ([] if budget is None else list(range(budget, len(seen))))
+    for v, fs in zip(seen, flags, strict=True):
+        assert ("unplanned" in fs) == (v.plan_item_id is None)

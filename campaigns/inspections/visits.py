@@ -10,6 +10,7 @@ the 减负 pledges.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,27 @@ VISIT_COLUMNS = ("date", "until", "unit", "ref", "team", "method", "theme", "pla
                  "budget", "flags")
 UNIT_COLUMNS = ("unit", "unit_code", "visits", "budget", "over", "duplicates", "unplanned")
 BREACH_COLUMNS = ("date", "ref", "team", "pledge", "pledge_title", "unit", "note")
+
+
+def flag_visits(seen: Sequence[Any], budget: int | None) -> tuple[list[list[str]], int]:
+    """The flags of each of one unit's visits, in date order (``id``, ``ref``, ``starts``,
+    ``ends``, ``theme``, ``points``, ``plan_item_id``), and how many duplicate pairs there are."""
+    out: list[list[str]] = []
+    duplicates = 0
+    for n, r in enumerate(seen, start=1):
+        flags = []
+        for other in seen:
+            if other.id == r.id or other.starts > r.ends or r.starts > other.ends:
+                continue
+            same = other.theme == r.theme or bool(set(other.points or []) & set(r.points or []))
+            flags.append(f"{'duplicate' if same else 'overlap'} {other.ref}")
+            duplicates += 1 if same else 0
+        if budget is not None and n > budget:
+            flags.append("over budget")
+        if r.plan_item_id is None:
+            flags.append("unplanned")
+        out.append(flags)
+    return out, duplicates // 2  # each pair was counted from both sides
 
 
 def visit_log(conn: Connection, tree: UnitTree, year: int,
@@ -55,19 +77,8 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
     for unit_id, seen in by_unit.items():
         u = tree.by_id[unit_id]
         budget = budgets.get(u.code)
-        duplicates = 0
-        for n, r in enumerate(seen, start=1):
-            flags = []
-            for other in seen:
-                if other.id == r.id or other.starts > r.ends or r.starts > other.ends:
-                    continue
-                same = other.theme == r.theme or set(other.points or []) & set(r.points or [])
-                flags.append(f"{'duplicate' if same else 'overlap'} {other.ref}")
-                duplicates += 1 if same else 0
-            if budget is not None and n > budget:
-                flags.append("over budget")
-            if r.plan_item_id is None:
-                flags.append("unplanned")
+        flagged, duplicates = flag_visits(seen, budget)
+        for n, (r, flags) in enumerate(zip(seen, flagged, strict=True), start=1):
             visits.append({"date": r.starts.isoformat(),
                            "until": r.ends.isoformat() if r.ends != r.starts else "",
                            "unit": u.title, "unit_code": u.code, "ref": r.ref, "team": r.team,
@@ -77,7 +88,7 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
         units.append({"unit": u.title, "unit_code": u.code, "visits": len(seen),
                       "budget": "" if budget is None else budget,
                       "over": max(0, len(seen) - budget) if budget is not None else 0,
-                      "duplicates": duplicates // 2,  # each pair was counted from both sides
+                      "duplicates": duplicates,
                       "unplanned": sum(1 for r in seen if r.plan_item_id is None)})
     visits.sort(key=lambda v: (v["date"], v["unit_code"], v["ref"]))
     unplanned = [{"ref": r.ref, "date": r.starts.isoformat(), "team": r.team,
