@@ -224,6 +224,10 @@ def test_bad_inspections_are_refused_cleanly(county: Cli) -> None:
         1, "inspection", "add", CAMPAIGN, "--date", "2020-03-05", "--until", "2020-03-04",
         "--team", "g2", "--member", "甲", "--target", "t02", "--method", "明察", "--theme", "x",
         "--actor", "kp")
+    assert "recorded before it happened" in c.fails(
+        1, "inspection", "add", CAMPAIGN, "--date", "2020-03-05", "--team", "g2", "--member", "甲",
+        "--target", "t02", "--method", "明察", "--theme", "x", "--actor", "kp",
+        "--as-of", "2020-03-04")
     assert "unknown unit" in c.fails(
         1, "inspection", "add", CAMPAIGN, "--date", "2020-03-05", "--team", "g2", "--member", "甲",
         "--target", "nowhere", "--method", "明察", "--theme", "x", "--actor", "kp")

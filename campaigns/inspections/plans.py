@@ -45,6 +45,7 @@ def _resolve(tree: UnitTree, name: str, where: Location, problems: list[Problem]
 def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None,
               day: dt.date, reason: str | None = None) -> dict[str, Any]:
     """Store ``plan`` as its year's plan (a new revision); all or nothing."""
+    ev.lock(conn, [SITE])  # before reading the plan: two loads of one year queue here
     row = conn.execute(select(PL).where(PL.c.year == plan.year)).first()
     published = row is not None and row.published_on is not None
     who = require_changer(conn, actor, reason) if published else require_planner(conn, actor)
@@ -61,7 +62,6 @@ def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None
         for item in plan.items:
             for code in item.targets:
                 budgets.setdefault(code, plan.visit_budget)
-    ev.lock(conn, [SITE])
     if row is None:
         plan_id = insert_id(conn, insert(PL).values(
             year=plan.year, title=plan.title, cap=plan.cap, file=os.path.basename(plan.file),

@@ -115,6 +115,9 @@ def add_inspection(scope: Scope, visit: Visit) -> dict[str, Any]:
     if visit.ends < visit.starts:
         raise InvalidInput(f"--until {visit.ends} is before --date {visit.starts}",
                            "give an --until on or after --date")
+    if visit.starts > as_of:
+        raise InvalidInput(f"inspection on {visit.starts} recorded before it happened ({as_of})",
+                           "record it on or after its --date (--as-of)")
     if visit.ends.year != visit.starts.year:
         raise InvalidInput("an inspection's dates fall in one year",
                            "record one inspection a year")

@@ -91,17 +91,18 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
                       "duplicates": duplicates,
                       "unplanned": sum(1 for r in seen if r.plan_item_id is None)})
     visits.sort(key=lambda v: (v["date"], v["unit_code"], v["ref"]))
+    shown = {v["ref"] for v in visits}
     unplanned = [{"ref": r.ref, "date": r.starts.isoformat(), "team": r.team,
                   "theme": r.theme, "why": r.unplanned or ""}
                  for r in conn.execute(select(INS).where(INS.c.year == year,
                                                          INS.c.plan_item_id.is_(None))
                                        .order_by(INS.c.starts, INS.c.id))
-                 if wanted is None or any(v["ref"] == r.ref for v in visits)]
+                 if wanted is None or r.ref in shown]
     breaches = []
     for b in conn.execute(select(BR, INS.c.ref, INS.c.starts, INS.c.team)
                           .select_from(BR.join(INS, INS.c.id == BR.c.inspection_id))
                           .where(INS.c.year == year).order_by(INS.c.starts, BR.c.id)):
-        if wanted is not None and not any(v["ref"] == b.ref for v in visits):
+        if wanted is not None and b.ref not in shown:
             continue
         breaches.append({"date": b.starts.isoformat(), "ref": b.ref, "team": b.team,
                          "pledge": b.pledge, "pledge_title": PLEDGES.get(b.pledge, b.pledge),
