@@ -144,7 +144,7 @@ def _inspection_row(tree: UnitTree, r: Any, p: dict[str, Any], status: str) -> d
     向单位领导通报)."""
     unit = tree.by_id.get(r.unit_id) if r.unit_id is not None else None
     return _base(
-        issued_on=r.business_date.isoformat(), kind=INSPECTION, level="inspection",
+        issued_on=r.business_date.isoformat(), kind=INSPECTION, level=INSPECTION,
         level_title=_("inspection finding"), to=str(p.get("to") or ""),
         unit=unit.title if unit else "", unit_code=unit.code if unit else "",
         code=r.code or "", title=r.title or "",

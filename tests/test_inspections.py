@@ -128,6 +128,12 @@ def test_seed_004_plan_from_load_to_the_visit_log(county: Cli) -> None:
                            "--as-of", "2020-03-05"))
     assert [(r["kind"], r["to"], r["code"], r["reason"]) for r in rows] == [
         ("inspection", "大坝镇（赵书记）", code, "DC-2020-0001")]
+    # printed: a page a unit and day, to its head (督查问题通报), never numbered
+    folder = c.db.parent / "notices"
+    c.ok("notices", CAMPAIGN, "--kind", "inspection", "--html", str(folder),
+         "--as-of", "2020-03-05")
+    page = (folder / "office-inspection-t02-2020-03-05.html").read_text(encoding="utf-8")
+    assert "督查问题通报" in page and "大坝镇（赵书记）：" in page and "DC-2020-0001督查检查" in page
     # an unplanned inspection's finding is recorded just the same (never refused)
     c.ok("inspection", "finding", "DC-2020-0002", "--unit", "t02", "--title", "值班表未公示",
          "--category", "discipline", "--actor", "kp", "--as-of", "2020-03-06")
