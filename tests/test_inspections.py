@@ -119,6 +119,7 @@ def test_seed_004_plan_from_load_to_the_visit_log(county: Cli) -> None:
     assert code == "ZFMQ-2020-0001" and notice == "notice to 大坝镇（赵书记）"
     item = json.loads(c.ok("item", "show", code, "--json"))
     assert item["source"].startswith("inspection") and "大坝镇" in item["unit"]
+    assert item["inspection"] == "DC-2020-0001"  # the item names the inspection that found it
     added = events(c.db, "events", "add")
     assert added[-1][0] == code and added[-1][1]["inspection"] == "DC-2020-0001"
     found = events(c.db, "site_events", "finding")

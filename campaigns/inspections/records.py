@@ -323,3 +323,10 @@ def show_inspection(conn: Connection, tree: UnitTree, ref: str) -> dict[str, Any
          "recorded_on": b.recorded_on.isoformat()}
         for b in conn.execute(select(BR).where(BR.c.inspection_id == row.id).order_by(BR.c.id))]
     return detail
+
+
+def inspection_of(conn: Connection, item_id: int) -> str | None:
+    """The reference of the inspection whose finding item ``item_id`` is (None: none)."""
+    ref = conn.execute(select(INS.c.ref).select_from(F.join(INS, INS.c.id == F.c.inspection_id))
+                       .where(F.c.item_id == item_id)).scalar()
+    return str(ref) if ref is not None else None
