@@ -468,6 +468,7 @@ class InspectionPlanLoaded(Payload):
     cap: int | None
     items: list[str]  # the plan's item numbers, in order
     budgets: Mapping[str, int]  # unit code -> visits a year
+    visit_budget: int | None  # every other unit's visits a year (None: no limit)
     teams: list[str]  # team keys
     published: bool  # True: a change to a published plan
 

@@ -349,6 +349,7 @@ INSPECTION_PLANS = Table(
     Column("year", Integer, unique=True, nullable=False),
     Column("title", Text, nullable=False),
     Column("cap", Integer),  # the most items the plan may hold (None: no cap)
+    Column("visit_budget", Integer),  # every unit's visits a year unless budgeted (None: no limit)
     Column("file", Text, nullable=False),  # the file's name as last loaded
     Column("sha256", String(64), nullable=False),
     Column("teams", JSON, nullable=False),  # [{key, title, members, targets}]

@@ -167,8 +167,14 @@ def test_seed_004_plan_from_load_to_the_visit_log(county: Cli) -> None:
     assert "over budget" in table and "大坝镇" not in table
     assert "Breaches of the pledges: 1" in table and "不得要求报送材料" in table
 
+    # a unit in no plan item has the plan's visit_budget
+    add(c, "2020-07-01", "县督查室", "mq", "随机抽查", "机关作风")
+    county_log = json.loads(c.ok("inspection", "visits", "2020", "--unit", "kpzx", "--json"))
+    assert county_log["units"] == []
+    whole = json.loads(c.ok("inspection", "visits", "2020", "--json"))
+    assert {u["unit_code"]: u["budget"] for u in whole["units"]}["mq"] == 4
     listed = json.loads(c.ok("inspection", "list", "--year", "2020", "--unplanned", "--json"))
-    assert [r["ref"] for r in listed] == ["DC-2020-0002", "DC-2020-0006"]
+    assert [r["ref"] for r in listed] == ["DC-2020-0002", "DC-2020-0006", "DC-2020-0007"]
     shown = json.loads(c.ok("inspection", "show", "DC-2020-0001", "--json"))
     assert shown["plan_item"] == "04" and shown["members"] == ["甲", "乙"]
     assert [f["code"] for f in shown["findings_list"]] == [code]

@@ -64,13 +64,15 @@ def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None
                 budgets.setdefault(code, plan.visit_budget)
     if row is None:
         plan_id = insert_id(conn, insert(PL).values(
-            year=plan.year, title=plan.title, cap=plan.cap, file=os.path.basename(plan.file),
+            year=plan.year, title=plan.title, cap=plan.cap, visit_budget=plan.visit_budget,
+            file=os.path.basename(plan.file),
             sha256=plan.sha256, teams=_teams(plan), revision=1))
         revision = 1
     else:
         plan_id, revision = row.id, row.revision + 1
         conn.execute(update(PL).where(PL.c.id == plan_id).values(
-            title=plan.title or row.title, cap=plan.cap, file=os.path.basename(plan.file),
+            title=plan.title or row.title, cap=plan.cap, visit_budget=plan.visit_budget,
+            file=os.path.basename(plan.file),
             sha256=plan.sha256, teams=_teams(plan), revision=revision))
     existing = {r.ref: r.id for r in conn.execute(select(PI.c.ref, PI.c.id)
                                                   .where(PI.c.plan_id == plan_id))}
@@ -106,7 +108,7 @@ def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None
     ev.write_site(conn, [ev.site_entry(
         ev.InspectionPlanLoaded(plan.year, os.path.basename(plan.file), plan.sha256, revision,
                                 plan.cap, [i.ref for i in plan.items], budgets,
-                                [t["key"] for t in plan.teams], published),
+                                plan.visit_budget, [t["key"] for t in plan.teams], published),
         subject=f"plan-{plan.year}", actor=who, day=day, subject_id=plan_id,
         note=(reason or "").strip() or None)])
     return {"year": plan.year, "revision": revision, "items": len(plan.items),
@@ -153,7 +155,8 @@ def show_plan(conn: Connection, tree: UnitTree, year: int) -> dict[str, Any]:
                                    .order_by(PI.c.starts, PI.c.ref))]
     budgets = [{"unit": name.get(code, code), "unit_code": code, "visits": visits}
                for code, visits in budgets_of(conn, tree, row.id).items()]
-    return {"year": row.year, "title": row.title, "cap": row.cap, "revision": row.revision,
+    return {"year": row.year, "title": row.title, "cap": row.cap,
+            "visit_budget": row.visit_budget, "revision": row.revision,
             "status": "published" if row.published_on else "draft",
             "published_on": row.published_on.isoformat() if row.published_on else "",
             "published_by": row.published_by or "", "file": row.file,

@@ -58,7 +58,8 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
               unit: str | None = None) -> dict[str, Any]:
     """The year's visits by unit and date, per-unit totals, the office's unplanned inspections
     and the pledges broken (``unit``: only that unit's subtree)."""
-    plan = conn.execute(select(PL.c.id, PL.c.published_on).where(PL.c.year == year)).first()
+    plan = conn.execute(select(PL.c.id, PL.c.published_on, PL.c.visit_budget)
+                        .where(PL.c.year == year)).first()
     budgets = budgets_of(conn, tree, plan.id) if plan is not None else {}
     rows = conn.execute(
         select(INS.c.id, INS.c.ref, INS.c.starts, INS.c.ends, INS.c.team, INS.c.method,
@@ -76,7 +77,7 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
     units: list[dict[str, Any]] = []
     for unit_id, seen in by_unit.items():
         u = tree.by_id[unit_id]
-        budget = budgets.get(u.code)
+        budget = budgets.get(u.code, plan.visit_budget if plan is not None else None)
         flagged, duplicates = flag_visits(seen, budget)
         for n, (r, flags) in enumerate(zip(seen, flagged, strict=True), start=1):
             visits.append({"date": r.starts.isoformat(),

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column('year', sa.Integer(), nullable=False, unique=True),
         sa.Column('title', sa.Text(), nullable=False),
         sa.Column('cap', sa.Integer()),
+        sa.Column('visit_budget', sa.Integer()),
         sa.Column('file', sa.Text(), nullable=False),
         sa.Column('sha256', sa.String(64), nullable=False),
         sa.Column('teams', sa.JSON(), nullable=False),
