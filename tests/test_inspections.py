@@ -207,12 +207,12 @@ def test_a_csv_plan_with_budgets_on_the_command_line(county: Cli, tmp_path: Path
     plan = tmp_path / "plan.csv"
     plan.write_text("序号,名称,时间,组织实施单位,参加单位,开展方式,对象范围,对象\n"
                     "1,脱贫攻坚督查,3月上旬,县工作实绩考核评价中心,县扶贫办,明察,乡镇,t01;t02\n"
-                    "2,作风建设督查,4月,县工作实绩考核评价中心,县纪委,暗访,乡镇,t01\n",
+                    "2,作风建设督查,4月,县工作实绩考核评价中心,县纪委,暗访,乡镇,薛百镇\n",
                     encoding="utf-8")
     assert "give --year" in c.fails(1, "inspection", "plan", "load", str(plan), "--actor", "kp")
     err = c.fails(1, "inspection", "plan", "load", str(plan), "--year", "2020", "--budget",
                   "t01=1", "--actor", "kp")
-    assert "error[over-budget]" in err and "row 3" in err
+    assert "error[over-budget]" in err and "row 3" in err  # 薛百镇 is t01, by its title
     bad = tmp_path / "bad.csv"
     bad.write_text(plan.read_text(encoding="utf-8").replace(",暗访,", ",突击,"), encoding="utf-8")
     err = c.fails(1, "inspection", "plan", "load", str(bad), "--year", "2020", "--actor", "kp")

@@ -283,7 +283,8 @@ def _item(c: _Checker, raw: Mapping[str, Any], year: int, at: Any,
 
 
 def _check_plan(c: _Checker, plan: Plan, cap_at: Location) -> None:
-    """Numbers unique, teams known, targets within the team's, the cap and the budgets kept."""
+    """Numbers unique, teams known, targets within the team's, the cap kept (the budgets are
+    checked once units are known: campaigns.inspections.plans)."""
     teams = {t["key"]: t for t in plan.teams}
     refs: set[str] = set()
     for item in plan.items:
@@ -311,15 +312,24 @@ def _check_plan(c: _Checker, plan: Plan, cap_at: Location) -> None:
               f"{plan.cap}; item {over.ref} is the first beyond it", over.where,
               "merge or drop items (合并同类项), or raise plan.cap if it was approved")
         c.add("over-cap", f"the cap of {plan.cap} items is exceeded", cap_at)
+
+
+def over_budget(items: Sequence[PlanItem], budgets: Mapping[str, int],
+                default: int | None) -> list[Problem]:
+    """The items that send a unit more often than its budget (``items``' targets and
+    ``budgets`` by unit code), each located at the item that exceeds it."""
+    problems: list[Problem] = []
     counts: dict[str, int] = {}
-    for item in plan.items:
+    for item in items:
         for unit in dict.fromkeys(item.targets):
             counts[unit] = counts.get(unit, 0) + 1
-            limit = plan.budgets[unit][0] if unit in plan.budgets else plan.visit_budget
+            limit = budgets.get(unit, default)
             if limit is not None and counts[unit] == limit + 1:
-                c.add("over-budget", f"unit '{unit}' would be visited {limit + 1} times by item "
-                      f"{item.ref}, more than its budget of {limit} visits a year",
-                      item.targets_at, "take the unit out of an item, or raise its budget")
+                problems.append(Problem(
+                    "over-budget", f"unit '{unit}' would be visited {limit + 1} times by item "
+                    f"{item.ref}, more than its budget of {limit} visits a year",
+                    item.targets_at, "take the unit out of an item, or raise its budget"))
+    return problems
 
 
 def _read_csv(path: str, year: int, cap: int | None, extra: dict[str, int]) -> Plan:

@@ -29,7 +29,7 @@ from ..tables import (
 )
 from ..units import UnitTree
 from .access import require_changer, require_planner
-from .planfile import Plan, PlanInvalid
+from .planfile import Plan, PlanInvalid, over_budget
 
 
 def _resolve(tree: UnitTree, name: str, where: Location, problems: list[Problem]) -> str | None:
@@ -58,6 +58,8 @@ def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None
         code = _resolve(tree, name, where, problems)
         if code:
             budgets[code] = visits
+    if not problems:  # by unit code, however the file names them
+        problems += over_budget(plan.items, budgets, plan.visit_budget)
     if plan.visit_budget is not None:  # every target unit not named has the plan's budget
         for item in plan.items:
             for code in item.targets:
