@@ -89,7 +89,8 @@ def finding(ref: str, unit: str, title: str, category: str, description: str | N
         campaign_id = conn.execute(select(INSPECTIONS.c.campaign_id)
                                    .where(INSPECTIONS.c.ref == ref.strip())).scalar()
         if campaign_id is None:
-            raise NotFound(f"unknown inspection '{ref}'", "see 'rectify inspection list'")
+            raise NotFound(_("unknown inspection '{ref}'")
+                           .format(ref=ref), _("see 'rectify inspection list'"))
         scope = scope_of(conn, load_run_by_id(conn, campaign_id), as_of, actor)
         done = add_finding(scope, ref, unit=unit, title=title, category=category,
                            description=description,
@@ -227,8 +228,8 @@ def heatmap(year: int, output: str, unit: str | None, db: str | None) -> None:
 
     kind = os.path.splitext(output)[1].lower()
     if kind not in (".svg", ".html"):
-        raise InvalidInput(f"cannot write '{output}': the heat map is .svg or .html",
-                           "give -o FILE.svg or -o FILE.html")
+        raise InvalidInput(_("cannot write '{output}': the heat map is .svg or .html").format(output=output),
+                           _('give -o FILE.svg or -o FILE.html'))
     with database(db).read() as conn:
         text = heat_map(conn, UnitTree.load(conn), year, unit, html=kind == ".html")
     tmp = output + ".part"
@@ -237,7 +238,8 @@ def heatmap(year: int, output: str, unit: str | None, db: str | None) -> None:
             fh.write(text)
         os.replace(tmp, output)
     except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror}", "check the path") from None
+        raise InvalidInput(_("cannot write {output}: {strerror}")
+                           .format(output=output, strerror=exc.strerror), _('check the path')) from None
     click.echo(_("wrote {path}").format(path=output))
 
 
@@ -253,7 +255,8 @@ def _budget(texts: tuple[str, ...]) -> dict[str, int]:
     for text in texts:
         unit, sep, visits = text.partition("=")
         if not sep or not unit.strip() or not visits.strip().isdigit():
-            raise InvalidInput(f"--budget '{text}' is not UNIT=VISITS", "e.g. --budget xc-01=6")
+            raise InvalidInput(_("--budget '{text}' is not UNIT=VISITS")
+                               .format(text=text), _('e.g. --budget xc-01=6'))
         out[unit.strip()] = int(visits)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, NotFound, Refused
 
 from ..admins import ADMIN_ROLE
@@ -22,13 +23,15 @@ OFFICE_ROLE = "inspection-office"
 def require_person(conn: Connection, actor: str | None) -> tuple[str, set[str]]:
     """The active person behind ``--actor`` and their site roles."""
     if not actor:
-        raise InvalidInput("who is doing this? --actor is required for every change",
-                           "pass --actor PERSON-KEY or set RECTIFY_ACTOR")
+        raise InvalidInput(_('who is doing this? --actor is required for every change'),
+                           _('pass --actor PERSON-KEY or set RECTIFY_ACTOR'))
     row = conn.execute(select(P.c.roles, P.c.active).where(P.c.key == actor)).first()
     if row is None:
-        raise NotFound(f"unknown actor '{actor}'", "add the person with 'rectify person add' first")
+        raise NotFound(_("unknown actor '{actor}'")
+                       .format(actor=actor), _("add the person with 'rectify person add' first"))
     if not row.active:
-        raise Refused(f"actor '{actor}' has been deactivated", "act as an active person")
+        raise Refused(_("actor '{actor}' has been deactivated")
+                      .format(actor=actor), _('act as an active person'))
     return actor, set((row.roles or "").split())
 
 
@@ -36,8 +39,9 @@ def require_planner(conn: Connection, actor: str | None) -> str:
     """An actor who may load or publish a plan: the inspection office or an administrator."""
     key, roles = require_person(conn, actor)
     if not roles & {OFFICE_ROLE, ADMIN_ROLE}:
-        raise Refused(f"'{key}' may not load or publish the inspection plan",
-                      f"ask someone with the role '{OFFICE_ROLE}' or an administrator")
+        raise Refused(_("'{key}' may not load or publish the inspection plan").format(key=key),
+                      _("ask someone with the role '{OFFICE_ROLE}' or an administrator")
+                      .format(OFFICE_ROLE=OFFICE_ROLE))
     return key
 
 
@@ -45,9 +49,9 @@ def require_changer(conn: Connection, actor: str | None, reason: str | None) -> 
     """An actor who may change a published plan: an administrator giving a reason."""
     key, roles = require_person(conn, actor)
     if ADMIN_ROLE not in roles:
-        raise Refused("the plan is published: only an administrator may change it",
-                      "ask an administrator to load the change with --reason")
+        raise Refused(_('the plan is published: only an administrator may change it'),
+                      _('ask an administrator to load the change with --reason'))
     if not (reason or "").strip():
-        raise InvalidInput("a change to a published plan needs a reason",
-                           "give --reason (e.g. the approval's document number)")
+        raise InvalidInput(_('a change to a published plan needs a reason'),
+                           _("give --reason (e.g. the approval's document number)"))
     return key

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.calendar import calendar_for
 from engine.core.errors import InvalidInput
 from engine.core.spec import Duration
@@ -71,8 +72,8 @@ def holiday_schedule(conn: Connection, run: Run, year: int, as_of: dt.date) -> l
     """Each holiday of ``year`` with the day its inspection is due and what was recorded."""
     how = settings(run.definition.sections)
     if not how.holidays:
-        raise InvalidInput(f"campaign '{run.key}' schedules no holiday inspections",
-                           "add inspections.holidays.ahead (e.g. 3 working days) to its definition")
+        raise InvalidInput(_("campaign '{key}' schedules no holiday inspections").format(key=run.key),
+                           _('add inspections.holidays.ahead (e.g. 3 working days) to its definition'))
     ahead = Duration.parse(str(how.holidays["ahead"]))
     method = str(how.holidays.get("method") or "节假日专项")
     theme = str(how.holidays.get("theme") or "前督查")

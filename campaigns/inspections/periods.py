@@ -7,6 +7,8 @@ import calendar
 import datetime as dt
 import re
 
+from campaigns.i18n import _
+
 _RANGE = re.compile(r"\s*(?:\.\.|~|～|至|到|—|--)\s*")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -47,8 +49,8 @@ def _one(text: str, year: int) -> tuple[dt.date, dt.date]:
                            "底": (21, end)}.get(m[4] or "", (1, end))
             return dt.date(y, mo, first), dt.date(y, mo, last)
     except ValueError as exc:  # 2020-02-30, month 13
-        raise PeriodError(f"'{text}' is not a date: {exc}") from None
-    raise PeriodError(f"'{text}' is not a period this plan can read")
+        raise PeriodError(_("'{text}' is not a date: {exc}").format(text=text, exc=exc)) from None
+    raise PeriodError(_("'{text}' is not a period this plan can read").format(text=text))
 
 
 def parse_period(text: str, year: int) -> tuple[dt.date, dt.date]:
@@ -56,18 +58,18 @@ def parse_period(text: str, year: int) -> tuple[dt.date, dt.date]:
     ``2020-Q2``, ``全年``); raises PeriodError naming what is wrong."""
     text = str(text).strip()
     if not text:
-        raise PeriodError("the period is empty")
+        raise PeriodError(_('the period is empty'))
     if text in YEAR_WORDS:
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     parts = _RANGE.split(text)
     if len(parts) > 2:
-        raise PeriodError(f"'{text}' has more than one range")
+        raise PeriodError(_("'{text}' has more than one range").format(text=text))
     starts = _one(parts[0], year)[0]
     ends = _one(parts[-1], year)[1]
     if ends < starts:
-        raise PeriodError(f"'{text}' ends before it starts")
+        raise PeriodError(_("'{text}' ends before it starts").format(text=text))
     if starts.year != year or ends.year != year:
-        raise PeriodError(f"'{text}' is not inside the plan's year {year}")
+        raise PeriodError(_("'{text}' is not inside the plan's year {year}").format(text=text, year=year))
     return starts, ends
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, Location, Problem
 from engine.core.yamlsource import Document, load_file
 
@@ -96,7 +97,8 @@ def read_plan(path: str, *, year: int | None = None, cap: int | None = None,
     otherwise YAML with ``plan:``, ``teams:``, ``budgets:`` and ``items:``)."""
     if path.lower().endswith(".csv"):
         if year is None:
-            raise InvalidInput(f"{path}: a CSV plan does not say its year", "give --year")
+            raise InvalidInput(_("{path}: a CSV plan does not say its year")
+                               .format(path=path), _('give --year'))
         return _read_csv(path, year, cap, dict(budgets or {}))
     doc, problems = load_file(path)
     if doc is None or problems:
@@ -114,27 +116,28 @@ def _read_yaml(doc: Document, path: str, year: int | None, cap: int | None,
     c = _Checker(doc.locate)
     data = doc.data if isinstance(doc.data, dict) else {}
     if not isinstance(doc.data, dict):
-        c.add("not-a-plan", "a plan file is a mapping with plan:, teams:, budgets: and items:", ())
+        c.add("not-a-plan", _('a plan file is a mapping with plan:, teams:, budgets: and items:'), ())
         raise PlanInvalid(c.problems)
     for key in data:
         if key not in ("plan", "teams", "budgets", "items"):
-            c.add("unknown-key", f"unknown key '{key}'", (key,),
-                  "a plan has plan:, teams:, budgets: and items:")
+            c.add("unknown-key", _("unknown key '{key}'").format(key=key), (key,),
+                  _('a plan has plan:, teams:, budgets: and items:'))
     raw_head = data.get("plan")
     head: dict[str, Any] = raw_head if isinstance(raw_head, dict) else {}
     if not isinstance(data.get("plan"), dict):
-        c.add("missing-plan", "the plan needs 'plan:' with its year and title", ("plan",))
+        c.add("missing-plan", _("the plan needs 'plan:' with its year and title"), ("plan",))
     for key in head:
         if key not in ("year", "title", "cap", "visit_budget", "methods"):
-            c.add("unknown-key", f"unknown key 'plan.{key}'", ("plan", key),
-                  "plan: takes year, title, cap, visit_budget and methods")
+            c.add("unknown-key", _("unknown key 'plan.{key}'").format(key=key), ("plan", key),
+                  _('plan: takes year, title, cap, visit_budget and methods'))
     plan_year = _int(c, head.get("year"), ("plan", "year"), "plan.year", 2000, 2100)
     if year is not None and plan_year is not None and plan_year != year:
-        c.add("wrong-year", f"the file's plan is for {plan_year}, not {year}", ("plan", "year"))
+        c.add("wrong-year", _("the file's plan is for {plan_year}, not {year}")
+                            .format(plan_year=plan_year, year=year), ("plan", "year"))
     title = _text(head.get("title"))
     if head and not title:
-        c.add("missing-title", "the plan needs a title", ("plan", "title"),
-              "e.g. 民勤县2020年督查检查考核工作计划")
+        c.add("missing-title", _('the plan needs a title'), ("plan", "title"),
+              _('e.g. 民勤县2020年督查检查考核工作计划'))
     file_cap = _int(c, head.get("cap"), ("plan", "cap"), "plan.cap", 1, 10000, optional=True)
     budget = _int(c, head.get("visit_budget"), ("plan", "visit_budget"), "plan.visit_budget", 0,
                   10000, optional=True)
@@ -142,12 +145,12 @@ def _read_yaml(doc: Document, path: str, year: int | None, cap: int | None,
     if head.get("methods") is not None:
         methods = _names(head.get("methods"))
         if not methods:
-            c.add("no-methods", "plan.methods lists no method", ("plan", "methods"))
+            c.add("no-methods", _('plan.methods lists no method'), ("plan", "methods"))
     budgets: dict[str, tuple[int, Location]] = {}
     raw_budgets = data.get("budgets") or {}
     if not isinstance(raw_budgets, dict):
-        c.add("bad-budgets", "budgets: maps unit codes to visits a year", ("budgets",),
-              "e.g. budgets: {xc-01: 6}")
+        c.add("bad-budgets", _('budgets: maps unit codes to visits a year'), ("budgets",),
+              _('e.g. budgets: {xc-01: 6}'))
         raw_budgets = {}
     for unit, visits in raw_budgets.items():
         n = _int(c, visits, ("budgets", unit), f"the budget of '{unit}'", 0, 10000)
@@ -158,17 +161,18 @@ def _read_yaml(doc: Document, path: str, year: int | None, cap: int | None,
     teams = _teams(c, data.get("teams"))
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not raw_items:
-        c.add("no-items", "the plan lists no items", ("items",), "add items: with one entry each")
+        c.add("no-items", _('the plan lists no items'), ("items",), _('add items: with one entry each'))
         raw_items = []
     items: list[PlanItem] = []
     for i, raw in enumerate(raw_items):
         if not isinstance(raw, dict):
-            c.add("bad-item", "an item is a mapping (ref, title, period, ...)", ("items", i))
+            c.add("bad-item", _('an item is a mapping (ref, title, period, ...)'), ("items", i))
             continue
         for key in raw:
             if key not in ITEM_KEYS:
-                c.add("unknown-key", f"unknown key '{key}' in a plan item", ("items", i, key),
-                      f"an item takes {', '.join(ITEM_KEYS)}")
+                c.add("unknown-key", _("unknown key '{key}' in a plan item")
+                                     .format(key=key), ("items", i, key),
+                      _("an item takes {value}").format(value=', '.join(ITEM_KEYS)))
         item = _item(c, {k: raw.get(k) for k in ITEM_KEYS}, plan_year or year or 0,
                      lambda key, i=i: doc.locate(("items", i, key)) if key else
                      doc.locate(("items", i)), methods)
@@ -205,10 +209,12 @@ def _int(c: _Checker, value: Any, where: Any, what: str, low: int, high: int,
     try:
         n = int(str(value).strip())
     except ValueError:
-        c.add("not-a-number", f"{what} must be a whole number, not '{value}'", where)
+        c.add("not-a-number", _("{what} must be a whole number, not '{value}'")
+                              .format(what=what, value=value), where)
         return None
     if not low <= n <= high:
-        c.add("out-of-range", f"{what} must be between {low} and {high}, not {n}", where)
+        c.add("out-of-range", _("{what} must be between {low} and {high}, not {n}")
+                              .format(what=what, low=low, high=high, n=n), where)
         return None
     return n
 
@@ -218,29 +224,31 @@ def _teams(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        c.add("bad-teams", "teams: is a list of {key, title, members, targets}", ("teams",))
+        c.add("bad-teams", _('teams: is a list of {key, title, members, targets}'), ("teams",))
         return []
     teams: list[dict[str, Any]] = []
     seen_keys: set[str] = set()
     member_of: dict[str, str] = {}
     for i, team in enumerate(raw):
         if not isinstance(team, dict):
-            c.add("bad-team", "a team is a mapping {key, title, members, targets}", ("teams", i))
+            c.add("bad-team", _('a team is a mapping {key, title, members, targets}'), ("teams", i))
             continue
         key = _text(team.get("key"))
         if not key:
-            c.add("missing-key", "a team needs a key", ("teams", i), "e.g. key: g1")
+            c.add("missing-key", _('a team needs a key'), ("teams", i), _('e.g. key: g1'))
             continue
         if key in seen_keys:
-            c.add("duplicate-team", f"team '{key}' is listed twice", ("teams", i, "key"))
+            c.add("duplicate-team", _("team '{key}' is listed twice").format(key=key), ("teams", i, "key"))
         seen_keys.add(key)
         members = _names(team.get("members"))
         if not members:
-            c.add("no-members", f"team '{key}' has no members", ("teams", i, "members"))
+            c.add("no-members", _("team '{key}' has no members").format(key=key), ("teams", i, "members"))
         for m in members:
             if m in member_of and member_of[m] != key:
-                c.add("member-in-two-teams", f"'{m}' is in team '{member_of[m]}' and in team "
-                      f"'{key}'", ("teams", i, "members"), "teams are fixed: one team a person")
+                c.add("member-in-two-teams",
+                      _("'{m}' is in team '{other}' and in team '{key}'").format(
+                          m=m, other=member_of[m], key=key),
+                      ("teams", i, "members"), _("teams are fixed: one team a person"))
             member_of.setdefault(m, key)
         teams.append({"key": key, "title": _text(team.get("title")) or key, "members": members,
                       "targets": _names(team.get("targets")),
@@ -256,16 +264,17 @@ def _item(c: _Checker, raw: Mapping[str, Any], year: int, at: Any,
                        ("organiser", _text(raw.get("organiser"))),
                        ("method", _text(raw.get("method")))):
         if not value:
-            c.add("missing-field", f"a plan item needs its {key}", at(key) if key in raw and
+            c.add("missing-field", _("a plan item needs its {key}").format(key=key), at(key) if key in raw and
                   raw.get(key) is not None else at(None))
             ok = False
     if len(ref) > 32:
-        c.add("ref-too-long", f"item number '{ref[:40]}' is longer than 32 characters", at("ref"))
+        c.add("ref-too-long", _("item number '{value}' is longer than 32 characters")
+                              .format(value=ref[:40]), at("ref"))
         ok = False
     method = _text(raw.get("method"))
     if method and method not in methods:
-        c.add("unknown-method", f"unknown method '{method}'", at("method"),
-              f"methods: {', '.join(methods)}")
+        c.add("unknown-method", _("unknown method '{method}'").format(method=method), at("method"),
+              _("methods: {value}").format(value=', '.join(methods)))
         ok = False
     starts = ends = None
     if _text(raw.get("period")) and year:
@@ -289,29 +298,35 @@ def _check_plan(c: _Checker, plan: Plan, cap_at: Location) -> None:
     refs: set[str] = set()
     for item in plan.items:
         if item.ref in refs:
-            c.add("duplicate-ref", f"item number '{item.ref}' is used twice", item.where)
+            c.add("duplicate-ref", _("item number '{ref}' is used twice").format(ref=item.ref), item.where)
         refs.add(item.ref)
         team = teams.get(item.team or "") if item.team else None
         if item.team and team is None:
-            c.add("unknown-team", f"item {item.ref} names team '{item.team}', which the plan "
-                  "does not list", item.where, f"teams: {', '.join(teams) or 'none'}")
+            c.add("unknown-team",
+                  _("item {ref} names team '{team}', which the plan does not list").format(
+                      ref=item.ref, team=item.team),
+                  item.where, _("teams: {teams}").format(teams=", ".join(teams) or "-"))
         if team is not None:
             if not item.targets:
                 item.targets = list(team["targets"])
             outside = [u for u in item.targets if team["targets"] and u not in team["targets"]]
             if outside:
-                c.add("target-not-the-teams", f"item {item.ref} sends team '{team['key']}' to "
-                      f"{', '.join(outside)}, not among its fixed targets", item.targets_at,
-                      "teams have fixed targets (不得随意增减): change the team or its targets")
+                c.add("target-not-the-teams",
+                      _("item {ref} sends team '{key}' to {units}, not among its fixed "
+                        "targets").format(ref=item.ref, key=team["key"], units=", ".join(outside)),
+                      item.targets_at,
+                      _('teams have fixed targets (不得随意增减): change the team or its targets'))
         if not item.targets:
-            c.add("no-targets", f"item {item.ref} names no target unit", item.targets_at,
-                  "give targets: (unit codes) or a team with targets")
+            c.add("no-targets", _("item {ref} names no target unit").format(ref=item.ref), item.targets_at,
+                  _('give targets: (unit codes) or a team with targets'))
     if plan.cap is not None and len(plan.items) > plan.cap:
         over = plan.items[plan.cap]
-        c.add("over-cap", f"the plan has {len(plan.items)} items, more than its cap of "
-              f"{plan.cap}; item {over.ref} is the first beyond it", over.where,
-              "merge or drop items (合并同类项), or raise plan.cap if it was approved")
-        c.add("over-cap", f"the cap of {plan.cap} items is exceeded", cap_at)
+        c.add("over-cap",
+              _("the plan has {count} items, more than its cap of {cap}; item {ref} is the first "
+                "beyond it").format(count=len(plan.items), cap=plan.cap, ref=over.ref),
+              over.where,
+              _('merge or drop items (合并同类项), or raise plan.cap if it was approved'))
+        c.add("over-cap", _("the cap of {cap} items is exceeded").format(cap=plan.cap), cap_at)
 
 
 def over_budget(items: Sequence[PlanItem], budgets: Mapping[str, int],
@@ -326,9 +341,11 @@ def over_budget(items: Sequence[PlanItem], budgets: Mapping[str, int],
             limit = budgets.get(unit, default)
             if limit is not None and counts[unit] == limit + 1:
                 problems.append(Problem(
-                    "over-budget", f"unit '{unit}' would be visited {limit + 1} times by item "
-                    f"{item.ref}, more than its budget of {limit} visits a year",
-                    item.targets_at, "take the unit out of an item, or raise its budget"))
+                    "over-budget",
+                    _("unit '{unit}' would be visited {count} times by item {ref}, more than its "
+                      "budget of {limit} visits a year").format(unit=unit, count=limit + 1,
+                                                                ref=item.ref, limit=limit),
+                    item.targets_at, _('take the unit out of an item, or raise its budget')))
     return problems
 
 
@@ -347,7 +364,7 @@ def _read_csv(path: str, year: int, cap: int | None, extra: dict[str, int]) -> P
         if item is not None:
             items.append(item)
     if not rows:
-        c.add("no-items", "the plan lists no items", Location(path, 1, None, "row 1"))
+        c.add("no-items", _('the plan lists no items'), Location(path, 1, None, "row 1"))
     budgets = {u: (n, Location(path, None, None, f"--budget {u}")) for u, n in extra.items()}
     plan = Plan(path, _digest(path), year, os.path.basename(path), cap, None, budgets, [], items)
     _check_plan(c, plan, Location(path, None, None, "--cap"))

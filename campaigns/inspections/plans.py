@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, Location, NotFound, Problem
 
 from .. import events as ev
@@ -85,10 +86,11 @@ def load_plan(conn: Connection, tree: UnitTree, plan: Plan, *, actor: str | None
                             .where(PI.c.plan_id == plan_id, PI.c.ref.in_(dropped))
                             .order_by(PI.c.ref)).all()
         for r in used:
-            problems.append(Problem("item-carried-out", f"item {r.ref} cannot be dropped: "
-                                    f"inspection {r.inspection} carried it out",
+            problems.append(Problem("item-carried-out",
+                                    _("item {ref} cannot be dropped: inspection {inspection} "
+                                      "carried it out").format(ref=r.ref, inspection=r.inspection),
                                     Location(plan.file, None, None, "items"),
-                                    "keep the item in the file"))
+                                    _('keep the item in the file')))
     if problems:
         raise PlanInvalid(problems)
     if dropped:
@@ -124,8 +126,8 @@ def _teams(plan: Plan) -> list[dict[str, Any]]:
 def _plan_row(conn: Connection, year: int) -> Any:
     row = conn.execute(select(PL).where(PL.c.year == year)).first()
     if row is None:
-        raise NotFound(f"there is no inspection plan for {year}",
-                       "load one with 'rectify inspection plan load FILE'")
+        raise NotFound(_("there is no inspection plan for {year}").format(year=year),
+                       _("load one with 'rectify inspection plan load FILE'"))
     return row
 
 
@@ -135,8 +137,9 @@ def publish_plan(conn: Connection, year: int, *, actor: str | None, day: dt.date
     ev.lock(conn, [SITE])
     row = _plan_row(conn, year)
     if row.published_on is not None:
-        raise InvalidInput(f"the {year} plan was published on {row.published_on}",
-                           "a change is a new load by an administrator with --reason")
+        raise InvalidInput(_("the {year} plan was published on {published_on}")
+                           .format(year=year, published_on=row.published_on),
+                           _('a change is a new load by an administrator with --reason'))
     items = len(conn.execute(select(PI.c.id).where(PI.c.plan_id == row.id)).all())
     conn.execute(update(PL).where(PL.c.id == row.id).values(published_on=day, published_by=who))
     ev.write_site(conn, [ev.site_entry(ev.InspectionPlanPublished(year, row.revision, items),

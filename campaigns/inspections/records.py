@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput, NotFound
 
 from .. import events as ev
@@ -74,8 +75,9 @@ def _match(conn: Connection, visit: Visit, units: list[UnitRow]) -> tuple[int | 
     if visit.plan_item is not None:
         named = [r for r in rows if r.ref == visit.plan_item]
         if not named:
-            raise NotFound(f"the {year} plan has no item '{visit.plan_item}'",
-                           f"see 'rectify inspection plan show {year}'")
+            raise NotFound(_("the {year} plan has no item '{plan_item}'")
+                           .format(year=year, plan_item=visit.plan_item),
+                           _("see 'rectify inspection plan show {year}'").format(year=year))
         rows = named
     codes = {u.code for u in units}
     why = ""
@@ -110,29 +112,34 @@ def add_inspection(scope: Scope, visit: Visit) -> dict[str, Any]:
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     known = settings(run.definition.sections).methods
     if visit.method not in known:
-        raise InvalidInput(f"unknown inspection method '{visit.method}'",
-                           f"methods of campaign '{run.key}': {', '.join(known)}")
+        raise InvalidInput(_("unknown inspection method '{method}'").format(method=visit.method),
+                           _("methods of campaign '{key}': {value}")
+                           .format(key=run.key, value=', '.join(known)))
     if visit.ends < visit.starts:
-        raise InvalidInput(f"--until {visit.ends} is before --date {visit.starts}",
-                           "give an --until on or after --date")
+        raise InvalidInput(_("--until {ends} is before --date {starts}")
+                           .format(ends=visit.ends, starts=visit.starts),
+                           _('give an --until on or after --date'))
     if visit.starts > as_of:
-        raise InvalidInput(f"inspection on {visit.starts} recorded before it happened ({as_of})",
-                           "record it on or after its --date (--as-of)")
+        raise InvalidInput(_("inspection on {starts} recorded before it happened ({as_of})")
+                           .format(starts=visit.starts, as_of=as_of),
+                           _('record it on or after its --date (--as-of)'))
     if visit.ends.year != visit.starts.year:
-        raise InvalidInput("an inspection's dates fall in one year",
-                           "record one inspection a year")
+        raise InvalidInput(_("an inspection's dates fall in one year"),
+                           _('record one inspection a year'))
     for name, value in (("--team", visit.team), ("--theme", visit.theme)):
         if not value.strip():
-            raise InvalidInput(f"an inspection needs {name}", f"give {name}")
+            raise InvalidInput(_("an inspection needs {name}")
+                               .format(name=name), _("give {name}").format(name=name))
     members = [m.strip() for m in visit.members if m.strip()]
     if not members:
-        raise InvalidInput("an inspection needs its members", "give --member NAME (repeatable)")
+        raise InvalidInput(_('an inspection needs its members'), _('give --member NAME (repeatable)'))
     if not visit.targets:
-        raise InvalidInput("an inspection needs its target units", "give --target UNIT (repeatable)")
+        raise InvalidInput(_('an inspection needs its target units'), _('give --target UNIT (repeatable)'))
     units = list({u.id: u for u in (scope.tree.find(t) for t in visit.targets)}.values())
     unknown = [b for b in visit.breaches if b not in PLEDGES]
     if unknown:
-        raise InvalidInput(f"unknown pledge '{unknown[0]}'", f"pledges: {', '.join(PLEDGES)}")
+        raise InvalidInput(_("unknown pledge '{value}'")
+                           .format(value=unknown[0]), _("pledges: {value}").format(value=', '.join(PLEDGES)))
     ev.lock(conn, [SITE])
     plan_item_id, plan_ref, why = _match(conn, visit, units)
     ref = next_ref(conn, visit.starts.year)
@@ -159,7 +166,7 @@ def add_inspection(scope: Scope, visit: Visit) -> dict[str, Any]:
 def _inspection(conn: Connection, ref: str) -> Any:
     row = conn.execute(select(INS).where(INS.c.ref == ref.strip())).first()
     if row is None:
-        raise NotFound(f"unknown inspection '{ref}'", "see 'rectify inspection list'")
+        raise NotFound(_("unknown inspection '{ref}'").format(ref=ref), _("see 'rectify inspection list'"))
     return row
 
 
@@ -177,19 +184,21 @@ def add_finding(scope: Scope, ref: str, *, unit: str, title: str, category: str,
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     row = _inspection(conn, ref)
     if row.campaign_id != run.id:
-        raise InvalidInput(f"inspection {row.ref} belongs to another campaign",
-                           "record its findings without naming a campaign")
+        raise InvalidInput(_("inspection {ref} belongs to another campaign").format(ref=row.ref),
+                           _('record its findings without naming a campaign'))
     if as_of < row.starts:
-        raise InvalidInput(f"{as_of} is before inspection {row.ref} began ({row.starts})",
-                           "give --as-of on or after the inspection's date")
+        raise InvalidInput(_("{as_of} is before inspection {ref} began ({starts})")
+                           .format(as_of=as_of, ref=row.ref, starts=row.starts),
+                           _("give --as-of on or after the inspection's date"))
     if "inspection" not in (run.definition.sections.get("sources") or {}):
-        raise InvalidInput(f"campaign '{run.key}' does not list the source 'inspection'",
-                           "add '- inspection' to sources: in its definition")
+        raise InvalidInput(_("campaign '{key}' does not list the source 'inspection'").format(key=run.key),
+                           _("add '- inspection' to sources: in its definition"))
     found = scope.tree.find(unit)
     targets = _targets(conn, scope.tree, row.id)
     if not any(found.id == t.id or found.path.startswith(t.path + "/") for t in targets):
-        raise InvalidInput(f"{found.code} was not visited by inspection {row.ref}",
-                           f"its targets: {', '.join(t.code for t in targets)}")
+        raise InvalidInput(_("{code} was not visited by inspection {ref}")
+                           .format(code=found.code, ref=row.ref),
+                           _("its targets: {value}").format(value=', '.join(t.code for t in targets)))
     ev.lock(conn, [run.key, SITE])  # both logs, in the one lock order, before any row
     notified = ""
     how = settings(run.definition.sections)
@@ -232,12 +241,14 @@ def add_breach(conn: Connection, tree: UnitTree, ref: str, pledge: str, *, actor
                day: dt.date, unit: str | None, note: str | None) -> dict[str, Any]:
     """A 减负 pledge the inspection ``ref`` broke, recorded after the fact."""
     if pledge not in PLEDGES:
-        raise InvalidInput(f"unknown pledge '{pledge}'", f"pledges: {', '.join(PLEDGES)}")
+        raise InvalidInput(_("unknown pledge '{pledge}'")
+                           .format(pledge=pledge), _("pledges: {value}").format(value=', '.join(PLEDGES)))
     row = _inspection(conn, ref)
     found = tree.find(unit) if unit else None
     if found is not None and found.id not in {t.id for t in _targets(conn, tree, row.id)}:
-        raise InvalidInput(f"{found.code} was not visited by inspection {row.ref}",
-                           "give one of its target units")
+        raise InvalidInput(_("{code} was not visited by inspection {ref}")
+                           .format(code=found.code, ref=row.ref),
+                           _('give one of its target units'))
     ev.lock(conn, [SITE])
     conn.execute(insert(BR).values(inspection_id=row.id, pledge=pledge,
                                    unit_id=found.id if found else None,
