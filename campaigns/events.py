@@ -121,8 +121,9 @@ class ItemAdded(Payload):
 
     KIND = "item added"
     MACHINE, TRIGGER = "item", "add"
-    VERSION = 4  # 2: an import gives leader_id and person_id; 3: hmac of confidential values;
-    # 4: a field the campaign seals (campaigns.sealed) holds its token, never the value
+    VERSION = 5  # 2: an import gives leader_id and person_id; 3: hmac of confidential values;
+    # 4: a field the campaign seals (campaigns.sealed) holds its token, never the value;
+    # 5: ``inspection``, the reference of the inspection whose finding it is
     title: str
     unit: str  # unit code
     category: str
@@ -140,6 +141,7 @@ class ItemAdded(Payload):
     person_id: int | None = field(default=None, metadata=OPTIONAL)
     # since version 3: field → keyed hash of the value given (campaigns.secrets), never the value
     hmac: Mapping[str, str] | None = field(default=None, metadata=OPTIONAL)
+    inspection: str | None = field(default=None, metadata=OPTIONAL)  # since version 5
 
     def as_payload(self) -> dict[str, Any] | None:
         out = super().as_payload() or {}
@@ -454,6 +456,18 @@ class AccountabilityWithdrawn(Payload):
     case: int  # the case's id
 
 
+@dataclass(frozen=True)
+class InspectionNoticed(Payload):
+    """The head of a unit told of an inspection's finding on the day it was found (the
+    definition's ``inspections.notify_unit_head``); an office notice of kind ``inspection``."""
+
+    KIND = "inspection notice"
+    MACHINE, TRIGGER = "record", "inspection-notice"
+    inspection: str  # the inspection's reference
+    unit: str  # unit code
+    to: str  # the addressee: the unit and the people holding its head's role
+
+
 # --- the site log --------------------------------------------------------------------------------
 
 
@@ -591,13 +605,88 @@ class DeadlineRecounted(Payload):
     original_deadline: dt.date | None = field(default=None, metadata=OPTIONAL)
 
 
+@dataclass(frozen=True)
+class InspectionPlanLoaded(Payload):
+    """A year's inspection plan loaded from a file (again: a new revision); after it was
+    published only by an administrator, with a reason (the event's note)."""
+
+    KIND = "inspection plan loaded"
+    MACHINE, TRIGGER = "inspection-plan", "load"
+    year: int
+    file: str
+    sha256: str
+    revision: int
+    cap: int | None
+    items: list[str]  # the plan's item numbers, in order
+    budgets: Mapping[str, int]  # unit code -> visits a year
+    visit_budget: int | None  # every other unit's visits a year (None: no limit)
+    teams: list[str]  # team keys
+    published: bool  # True: a change to a published plan
+
+
+@dataclass(frozen=True)
+class InspectionPlanPublished(Payload):
+    """A year's inspection plan published: frozen from now on."""
+
+    KIND = "inspection plan published"
+    MACHINE, TRIGGER = "inspection-plan", "publish"
+    year: int
+    revision: int
+    items: int
+
+
+@dataclass(frozen=True)
+class InspectionRecorded(Payload):
+    """An inspection (督查检查) recorded: who went where, when, how and about what; ``plan_item``
+    is the plan item it carries out, or None with ``unplanned`` saying why it is not planned."""
+
+    KIND = "inspection recorded"
+    MACHINE, TRIGGER = "inspection", "add"
+    campaign: str
+    starts: dt.date
+    ends: dt.date
+    team: str
+    members: list[str]
+    targets: list[str]  # unit codes
+    method: str
+    theme: str
+    points: list[str]
+    plan_item: str | None
+    unplanned: str | None
+    breaches: list[str]  # pledges broken, known when it was recorded
+
+
+@dataclass(frozen=True)
+class InspectionFinding(Payload):
+    """A problem an inspection found, recorded as an item of its campaign (``item``)."""
+
+    KIND = "inspection finding"
+    MACHINE, TRIGGER = "inspection", "finding"
+    campaign: str
+    item: str  # the item's code
+    unit: str  # unit code
+    category: str
+
+
+@dataclass(frozen=True)
+class PledgeBreached(Payload):
+    """A 减负 pledge broken on an inspection: materials demanded, an escort asked for, or the
+    visit announced in advance; the note says what happened."""
+
+    KIND = "pledge breached"
+    MACHINE, TRIGGER = "inspection", "breach"
+    pledge: str  # materials, escort, notice
+    unit: str | None  # unit code, when one unit bore it
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
-    AccountabilityRecorded, AccountabilityWithdrawn)
+    AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
+    InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached)
 
 
 # --- building entries ----------------------------------------------------------------------------

@@ -66,8 +66,10 @@ def next_code(conn: Connection, run: Run) -> tuple[int, str]:
 
 def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
              description: str | None = None, reporter: str | None = None, reporter_contact: str | None = None,
-             deadline: dt.date | None = None, external_ref: str | None = None) -> str:
-    """Record a problem item and its (not yet planned) rectification; returns the item code."""
+             deadline: dt.date | None = None, external_ref: str | None = None,
+             inspection: str | None = None) -> str:
+    """Record a problem item and its (not yet planned) rectification; returns the item code
+    (``inspection``: the reference of the inspection that found it, kept in its event)."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     require_forward(run, as_of)
     if run.concluded_on:
@@ -104,7 +106,8 @@ def add_item(scope: Scope, *, title: str, unit: str, category: str, source: str,
     store(conn, [(item_id, f, v) for f, v in given.items()], fresh=True)
     ev.write(conn, [ev.entry(run.key, ev.ItemAdded(shown["title"], unit_row.code, category, source, rect_id,
                                                    deadline, sorted(given),
-                                                   hmac=Hasher(conn).seal(code, given) or None),
+                                                   hmac=Hasher(conn).seal(code, given) or None,
+                                                   inspection=inspection),
                              subject=code, actor=actor.key, day=as_of, campaign_id=run.id,
                              item_id=item_id, subject_id=item_id,
                              to_state=d.machines["item"].initial)])

@@ -241,6 +241,7 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
 
 STAGE_HEADER = ("序号", "阶段", "应结束日期", "未满足的条件", "原因")
 REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（天）")
+INSPECTION_HEADER = ("序号", "问题编号", "问题", "督查检查编号")
 
 
 @dataclass(frozen=True)
@@ -259,16 +260,19 @@ class OfficePage:
 
 
 def office_pages(run: Run, rows: Sequence[dict[str, Any]]) -> list[OfficePage]:
-    """Pages from the stage and reminder rows of a listing (withdrawn ones left out)."""
+    """Pages from the stage, reminder and inspection rows of a listing (withdrawn ones left
+    out)."""
     from .safecells import file_stem
 
     meta = run.definition.sections.get("campaign") or {}
     basis = str(meta.get("basis") or run.definition.title)
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
     for r in rows:
-        if r.get("kind") in ("stage", "reminder") and not r.get("status"):
-            groups.setdefault((r["issued_on"], r["kind"], r["level"] if r["kind"] == "reminder"
-                               else "", r["to"]), []).append(r)
+        if r.get("kind") in ("stage", "reminder", "inspection") and not r.get("status"):
+            # an inspection's findings: one page a unit and day, to its head
+            part = {"reminder": r["level"], "inspection": r.get("unit_code") or ""}
+            groups.setdefault((r["issued_on"], r["kind"], part.get(r["kind"], ""), r["to"]),
+                              []).append(r)
     pages = []
     for (day_text, kind, level, to), group in sorted(groups.items()):
         day = dt.date.fromisoformat(day_text)
@@ -283,6 +287,13 @@ def office_pages(run: Run, rows: Sequence[dict[str, Any]]) -> list[OfficePage]:
             body = (f"根据《{basis}》的安排，{names}应已按期结束，但下列条件尚未满足，该阶段仍未结束。"
                     "请督促落实；条件满足后由系统自动结束，确需提前结束的，由有权角色强制结束。")
             title, header = "阶段逾期提示", STAGE_HEADER
+        elif kind == "inspection":
+            table = tuple((str(i), r["code"], r["title"], r["reason"])
+                          for i, r in enumerate(group, 1))
+            refs = "、".join(dict.fromkeys(r["reason"] for r in group))
+            body = (f"{refs}督查检查发现你单位存在以下{len(group)}个问题，现予通报。"
+                    "请单位主要负责人严格落实整改，按期报告整改情况。")
+            title, header = "督查问题通报", INSPECTION_HEADER
         else:
             table = tuple((str(i), r["code"], r["title"], r["unit"], r["deadline"],
                            str(r["days_overdue"])) for i, r in enumerate(group, 1))

@@ -1,5 +1,5 @@
 """Notices the clock gives the office: a stage that cannot close (or open), and reminders to
-confirm a waiting report.
+confirm a waiting report; and the notice to a unit's head of an inspection's finding.
 
 They are read from the event log (``stage overdue`` and ``remind`` events, docs/events.md),
 so a listing as of a date shows what the log held by then: the events dated up to it, each
@@ -24,8 +24,8 @@ from .runs import Run
 from .tables import EVENTS as E, ITEMS as I, UNDONE as U
 from .units import UnitTree
 
-ESCALATION, STAGE, REMINDER = "escalation", "stage", "reminder"
-KINDS = (ESCALATION, STAGE, REMINDER)
+ESCALATION, STAGE, REMINDER, INSPECTION = "escalation", "stage", "reminder", "inspection"
+KINDS = (ESCALATION, STAGE, REMINDER, INSPECTION)
 WITHDRAWN = "作废"  # what an undo made of a notice or a document (campaigns.undo)
 
 
@@ -67,10 +67,13 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
         wanted.append(and_(E.c.trigger == ev.Reminded.TRIGGER,
                            E.c.rule == f"reminders.{reminder}" if reminder
                            else E.c.rule.like("reminders.%")))
+    if INSPECTION in kinds and reminder is None:  # a finding told to its unit's head
+        wanted.append(and_(E.c.machine == ev.InspectionNoticed.MACHINE,
+                           E.c.trigger == ev.InspectionNoticed.TRIGGER))
     if not wanted:
         return []
     gone = withdrawn_on(run).label("withdrawn_on")
-    query = (select(E.c.business_date, E.c.item_id, E.c.payload, E.c.id, gone, I.c.code,
+    query = (select(E.c.business_date, E.c.item_id, E.c.payload, E.c.id, E.c.trigger, gone, I.c.code,
                     I.c.title, I.c.unit_id)
              .select_from(E.outerjoin(I, I.c.id == E.c.item_id))
              .where(E.c.campaign_id == run.id, or_(*wanted)).order_by(E.c.seq))
@@ -89,6 +92,8 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
         status = WITHDRAWN if r.withdrawn_on and (until is None or r.withdrawn_on <= until) else ""
         if r.item_id is None:
             rows.append(_stage_row(run, r, p, lead, roles, status))
+        elif r.trigger == ev.InspectionNoticed.TRIGGER:
+            rows.append(_inspection_row(tree, r, p, status))
         else:
             rows.append(_reminder_row(run, tree, r, p, status))
     return rows
@@ -134,3 +139,17 @@ def _reminder_row(run: Run, tree: UnitTree, r: Any, p: dict[str, Any],
         unit_code=unit.code if unit else "", code=r.code or "", title=r.title or "",
         deadline=str(p.get("due") or ""), days_overdue=int(p.get("days_overdue") or 0),
         action=level.action if level else "", status=status, roles=roles)
+
+
+def _inspection_row(tree: UnitTree, r: Any, p: dict[str, Any], status: str) -> dict[str, Any]:
+    """An inspection's finding, told to the unit's head on the day it was found (督查问题第一时间
+    向单位领导通报)."""
+    unit = tree.by_id.get(r.unit_id) if r.unit_id is not None else None
+    return _base(
+        issued_on=r.business_date.isoformat(), kind=INSPECTION, level=INSPECTION,
+        level_title=_("inspection finding"), to=str(p.get("to") or ""),
+        unit=unit.title if unit else "", unit_code=unit.code if unit else "",
+        code=r.code or "", title=r.title or "",
+        action=_("rectify the problem found by inspection {ref}").format(
+            ref=p.get("inspection") or ""),
+        reason=str(p.get("inspection") or ""), status=status)

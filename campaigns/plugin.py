@@ -14,6 +14,7 @@ from engine.core.schema import DURATION, KEY, TEXT
 from . import duties, guards
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .i18n import _
+from .inspections import settings as inspection_settings
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
 STANDARD_SOURCES: dict[str, str] = {
@@ -271,6 +272,7 @@ PLUGIN = Plugin(
         Section("accountability", ACCOUNTABILITY_SCHEMA, check=_check_accountability),
         Section("mechanisms", MECHANISMS_SCHEMA,
                 check=lambda raw, ctx: _check_unique("mechanisms.kinds")(raw.get("kinds") or [], ctx)),
+        Section("inspections", inspection_settings.SCHEMA, check=inspection_settings.check),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

@@ -123,6 +123,17 @@ def show_item(scope: Scope, code: str) -> dict[str, Any]:
         "typical": bool(it.typical),
         "overdue": Overdue(d)(it.deadline, it.rect_state, as_of),
     }
+    if it.source == "inspection":  # the inspection that found it, after the source
+        from .inspections.records import inspection_of
+
+        ref = inspection_of(conn, record.item.id)
+        if ref:
+            shown: dict[str, Any] = {}
+            for key, value in detail.items():
+                shown[key] = value
+                if key == "source":
+                    shown["inspection"] = ref
+            detail = shown
     hide = hidden(run, scope.actor)
     if not hide:
         detail.update(read_secrets(conn, record.item.id))

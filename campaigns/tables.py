@@ -418,3 +418,96 @@ OUTBOX = Table(
     Column("sent_at", DateTime(timezone=True)),
     Index("ix_outbox_due", "status", "next_try_at"),
 )
+
+
+# Inspections (督查检查) and the county's yearly plan of them: site records, not a campaign's,
+# because one plan and one visit budget span every campaign (campaigns.inspections).  A plan is
+# frozen once published; an inspection names the campaign its findings become items of.
+INSPECTION_PLANS = Table(
+    "inspection_plans", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, unique=True, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("cap", Integer),  # the most items the plan may hold (None: no cap)
+    Column("visit_budget", Integer),  # every unit's visits a year unless budgeted (None: no limit)
+    Column("file", Text, nullable=False),  # the file's name as last loaded
+    Column("sha256", String(64), nullable=False),
+    Column("teams", JSON, nullable=False),  # [{key, title, members, targets}]
+    Column("published_on", Date),
+    Column("published_by", String(64)),
+    Column("revision", Integer, nullable=False),  # 1, raised by every load after the first
+)
+
+INSPECTION_PLAN_ITEMS = Table(
+    "inspection_plan_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("inspection_plans.id"), nullable=False),
+    Column("ref", String(32), nullable=False),  # the plan's own number (序号)
+    Column("title", Text, nullable=False),
+    Column("period", Text, nullable=False),  # as written: 3月上旬, 2020-Q2, 2020-05-11..2020-05-15
+    Column("starts", Date, nullable=False),
+    Column("ends", Date, nullable=False),
+    Column("organiser", Text, nullable=False),  # 组织实施单位
+    Column("participants", JSON, nullable=False),  # 参加单位, as written
+    Column("method", String(32), nullable=False),
+    Column("scope", Text, nullable=False),  # 对象范围, as written
+    Column("team", String(64)),  # a team key of the plan
+    Column("targets", JSON, nullable=False),  # unit codes
+    UniqueConstraint("plan_id", "ref"),
+)
+
+INSPECTION_BUDGETS = Table(
+    "inspection_budgets", metadata,
+    Column("plan_id", Integer, ForeignKey("inspection_plans.id"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), primary_key=True),
+    Column("visits", Integer, nullable=False),  # at most this many visits in the plan's year
+)
+
+INSPECTIONS = Table(
+    "inspections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(32), unique=True, nullable=False),  # DC-2020-0001
+    Column("year", Integer, nullable=False),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("plan_item_id", Integer, ForeignKey("inspection_plan_items.id")),  # None: unplanned
+    Column("unplanned", Text),  # why it is not in the plan ("" when planned)
+    Column("team", Text, nullable=False),
+    Column("members", JSON, nullable=False),  # the inspectors' names
+    Column("method", String(32), nullable=False),
+    Column("theme", Text, nullable=False),
+    Column("points", JSON, nullable=False),  # the places or points looked at
+    Column("starts", Date, nullable=False),
+    Column("ends", Date, nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_inspections_year", "year"),
+)
+
+INSPECTION_TARGETS = Table(
+    "inspection_targets", metadata,
+    Column("inspection_id", Integer, ForeignKey("inspections.id"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), primary_key=True),
+    Index("ix_inspection_targets_unit", "unit_id"),
+)
+
+INSPECTION_FINDINGS = Table(
+    "inspection_findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inspection_id", Integer, ForeignKey("inspections.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, unique=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("found_on", Date, nullable=False),
+)
+
+# A 减负 pledge broken on an inspection: materials demanded, an escort asked for, the visit
+# announced in advance.
+INSPECTION_BREACHES = Table(
+    "inspection_breaches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("inspection_id", Integer, ForeignKey("inspections.id"), nullable=False, index=True),
+    Column("pledge", String(16), nullable=False),  # materials, escort, notice
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("note", Text),
+    Column("recorded_on", Date, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+)

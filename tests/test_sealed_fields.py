@@ -116,7 +116,7 @@ def test_no_value_in_the_tables_the_events_or_the_file(db: str) -> None:
                                    "WHERE trigger = 'plan'")
     assert version == 2 and json.loads(str(payload))["measures"].startswith("sealed:measures:")
     assert {v for t, v in rows(db, "SELECT trigger, payload_version FROM events")
-            if t in ("add", "edit", "progress")} == {4, 3, 2}
+            if t in ("add", "edit", "progress")} == {5, 3, 2}  # item added: version 5
 
 
 def test_an_entitled_viewer_still_sees_them(db: str, key: dict[str, str], tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_values_are_encrypted_and_events_carry_a_keyed_hash(tmp_path: Path,
     (payload, version), = raw(db, "SELECT payload, payload_version FROM events "
                                   "WHERE trigger = 'add'")
     payload = json.loads(payload)
-    assert version == 4 and payload["secrets"] == ["reporter", "reporter_contact"]
+    assert version == 5 and payload["secrets"] == ["reporter", "reporter_contact"]
     assert set(payload["hmac"]) == {"reporter", "reporter_contact"}
     from campaigns.db import Database
 

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "board": ("campaigns.cli.ledger:board", N_("Write the public board (公示) as HTML.")),
     "dashboard": ("campaigns.cli.ledger:dashboard", N_("Write a self-contained HTML dashboard.")),
     "diagram": ("campaigns.cli.diagram:diagram", N_("Draw stages, lifecycles, escalation or units.")),
+    "inspection": ("campaigns.cli.inspections:inspection",
+                   N_("Inspections (督查检查), their findings, the yearly plan and the visit log.")),
     "tick": ("campaigns.cli.clock:tick", N_("Apply the clock: open stages, fire timers, escalate.")),
     "notices": ("campaigns.cli.clock:notices", N_("List escalation notices; print and issue 督办通知书.")),
     "audit": ("campaigns.cli.audit:audit",

@@ -167,7 +167,7 @@ def _print(report: Any, show_date: Any = None) -> None:
 @click.option("--level", metavar="LEVEL",
               help="Only this escalation or reminder level (key or title).")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Only notices of KIND: escalation, stage or reminder (repeat, or a,b).")
+              help="Only notices of KIND: escalation, stage, reminder or inspection (repeat, or a,b).")
 @click.option("--since", metavar="DATE", help="Only notices issued on or after DATE.")
 @click.option("--unit", help="Only notices about items of this unit's subtree.")
 @click.option("--issue", is_flag=True,
