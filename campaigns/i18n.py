@@ -180,10 +180,10 @@ def error_text(exc: Exception) -> str:
     """An engine error as the user reads it: message and hint in the chosen language."""
     from engine.core.errors import DefinitionInvalid, EngineError
 
-    if isinstance(exc, DefinitionInvalid):
-        return exc.format(localize)
     if not isinstance(exc, EngineError):
         return str(exc)
+    if isinstance(exc, DefinitionInvalid) or type(exc).format is not EngineError.format:
+        return exc.format(localize)  # located problems, each in the reader's language
     text = localize(exc.message)
     if exc.hint:
         text += "\n" + _("  hint: {hint}").format(hint=localize(exc.hint))
