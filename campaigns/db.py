@@ -28,10 +28,23 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:
     """Queue the messages the site's notification rules ask for (campaigns.notify), in the
     writer's transaction; nothing is read or imported when the site sets none."""
-    if os.environ.get("RECTIFY_SITE_CONFIG"):
+    if _site_configured():
         from .notify.outbox import observe
 
         observe(conn, events, streams, rows)
+
+
+_SEEN: list[Any] = [-1, False]  # the environment's size when last looked at, and the answer
+
+
+def _site_configured() -> bool:
+    """Whether ``RECTIFY_SITE_CONFIG`` is in the environment (the observer reads its value),
+    looked up again only when a variable was added or removed: every write asks, and a lookup
+    in ``os.environ`` costs more than the rest."""
+    size = len(os.environ)
+    if size != _SEEN[0]:
+        _SEEN[0], _SEEN[1] = size, "RECTIFY_SITE_CONFIG" in os.environ
+    return bool(_SEEN[1])
 
 
 OBSERVERS.append(_notify)
