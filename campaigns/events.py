@@ -440,11 +440,39 @@ class PersonDeactivated(Payload):
     MACHINE, TRIGGER = "person", "deactivate"
 
 
+@dataclass(frozen=True)
+class FilingOpened(Payload):
+    """An occurrence of a filing opened for a unit and period, by the clock or by the first
+    change that needs it (rule filings.KEY), with its due date on the working-day calendar."""
+
+    KIND = "filing opened"
+    MACHINE, TRIGGER = "filing", "open"
+    filing: str
+    unit: str  # the unit's code
+    period: str  # e.g. 2015-09
+    due: dt.date
+
+
+@dataclass(frozen=True)
+class Filed(Payload):
+    """A unit filed an occurrence (trigger 'file'), with its document kept by content hash;
+    the office accepted it ('accept-filing', accepted_on) or returned it ('return-filing',
+    returned_on, the reason in the note).  The payload is the fields the move set."""
+
+    KIND = "filing decided"
+    MACHINE = "filing"
+    filed_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+    document_name: str | None = field(default=None, metadata=OPTIONAL)
+    document_sha256: str | None = field(default=None, metadata=OPTIONAL)
+    accepted_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+    returned_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
-    StageOverdue, Sealed, ValuesMapped)
+    StageOverdue, Sealed, ValuesMapped, FilingOpened, Filed)
 
 
 # --- building entries ----------------------------------------------------------------------------

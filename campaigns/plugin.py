@@ -11,7 +11,7 @@ from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import DURATION, KEY, TEXT
 
-from . import duties, guards
+from . import duties, filing_spec, guards
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .lifecycle import STANDARD, STANDARD_ESCALATION
 
@@ -223,6 +223,8 @@ PLUGIN = Plugin(
         Section("import", IMPORT_SCHEMA),
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
         Section("retention", RETENTION_SCHEMA),
+        Section("filings", filing_spec.FILINGS_SCHEMA, check=filing_spec.check,
+                build=filing_spec.build),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Write the weekly circular (周通报), monthly bulletin (月简报) or month-end sorting."),
     "dashboard": ("campaigns.cli.ledger:dashboard", "Write a self-contained HTML dashboard."),
     "diagram": ("campaigns.cli.diagram:diagram", "Draw stages, lifecycles, escalation or units."),
+    "filing": ("campaigns.cli.filings:filing",
+               "Filings (报送事项): submit, accept or return a period's report; who filed what."),
     "tick": ("campaigns.cli.clock:tick", "Apply the clock: open stages, fire timers, escalate."),
     "notices": ("campaigns.cli.clock:notices", "List escalation notices; print and issue 督办通知书."),
     "audit": ("campaigns.cli.audit:audit",
