@@ -107,16 +107,21 @@ def subject_key() -> Any:
 
 def clock_for(run: Run) -> Clock | None:
     """The engine clock over this campaign's filings, climbing their own ladder (None: none)."""
+    return clock_over(run.definition, run.id, run.key)
+
+
+def clock_over(definition: Definition, campaign_id: int, stream: str) -> Clock | None:
+    """The filings' clock of one campaign (by id and chain), for ``definition``."""
     from .clock import standing
 
-    definition = ladder_definition(run.definition)
-    if definition is None:
+    seen = ladder_definition(definition)
+    if seen is None:
         return None
-    subjects = {MACHINE: Subjects(MACHINE, F, F.c.campaign_id == run.id,
+    subjects = {MACHINE: Subjects(MACHINE, F, F.c.campaign_id == campaign_id,
                                   {"campaign_id": F.c.campaign_id}, deadline="deadline",
                                   level="level", level_base="level_base", key=subject_key())}
     log = StepLog(FN, {"campaign_id": F.c.campaign_id, "filing_id": F.c.id})
-    return Clock(definition, subjects, E, log, stream=run.key, standing=standing())
+    return Clock(seen, subjects, E, log, stream=stream, standing=standing())
 
 
 def filers(conn: Connection, spec: FilingSpec) -> list[tuple[int, str]]:
@@ -276,6 +281,12 @@ def catch_up(conn: Connection, run: Run, record: FilingRecord, as_of: dt.date) -
 
 
 _clockworks: dict[int, tuple[Definition, Clockwork]] = {}
+
+
+def pure_clock(definition: Definition) -> Clockwork | None:
+    """The pure clock a change brings its occurrence up to date with (None: no filings ladder)."""
+    seen = ladder_definition(definition)
+    return None if seen is None else _clockwork(seen)
 
 
 def _clockwork(definition: Definition) -> Clockwork:
@@ -444,3 +455,24 @@ def notices(conn: Connection, run: Run) -> Iterator[dict[str, Any]]:
         yield {"issued_on": r.issued_on.isoformat(), "level": r.level, "filing": r.filing,
                "period": r.period, "unit": r.code, "due": r.deadline.isoformat(),
                "days_overdue": r.days_overdue}
+
+
+def replay_problems(conn: Connection, run: Run) -> list[str]:
+    """Each occurrence whose stored state or version its events do not explain (audit verify):
+    its state is its last event's, its version one more than its moves (all but 'open')."""
+    seen: dict[int, tuple[str | None, int, str | None]] = {}
+    for sid, trigger, to_state, key in conn.execute(
+            select(E.c.subject_id, E.c.trigger, E.c.to_state, E.c.subject_key)
+            .where(E.c.campaign_id == run.id, E.c.machine == MACHINE).order_by(E.c.id)):
+        _state, moves, _key = seen.get(sid, (None, 1, key))
+        seen[sid] = (to_state, moves + (trigger != "open"), key)
+    out = []
+    for row in conn.execute(select(F.c.id, F.c.state, F.c.version, subject_key().label("key"))
+                            .where(F.c.campaign_id == run.id).order_by(F.c.id)):
+        state, version, _key = seen.pop(row.id, (None, 1, None))
+        if (state, version) != (row.state, row.version):
+            out.append(f"filing {row.key}: stored {row.state} (version {row.version}), the log "
+                       f"says {state or 'nothing'} (version {version})")
+    out += [f"filing {key}: the log has events of an occurrence that is not stored"
+            for _state, _v, key in seen.values()]
+    return out
