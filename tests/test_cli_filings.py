@@ -199,3 +199,33 @@ def _log(db: Path) -> list[tuple[str, ...]]:
         return [*events, *notices, *rows]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("old, new, code, words", [
+    ("schedule: 每月底前", "schedule: 每月32日前", "bad-schedule", "names day 32"),
+    ("schedule: 每月底前", "schedule: every other week", "bad-schedule", "is not a schedule"),
+    ("office: lead-office", "office: unit-head", "office-cannot-accept", "may not fire"),
+    ("office: lead-office", "office: nobody", "unknown-role", "unknown role 'nobody'"),
+    ("units: [department, township]", "role: unit-head\n      units: [department]", "who-files",
+     "not both"),
+    ("at: +5个工作日", "at: +5日", "schema", "does not say which days count"),
+    ("{key: filing-urge,", "{key: supervision,", "duplicate-level", "also a level"),
+    ("applies_in: [due, returned]", "applies_in: [due, gone]", "unknown-state", "'gone'"),
+    ("{trigger: accept-filing,", "{trigger: take-filing,", "missing-trigger", "accept-filing"),
+])
+def test_bad_filings_are_located(tmp_path: Path, old: str, new: str, code: str,
+                                 words: str) -> None:
+    from test_cli_common import WGBW
+
+    text = WGBW.read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = next(i for i, x in enumerate(bad.read_text("utf-8").splitlines(), 1)
+                if new.splitlines()[0] in x)
+    out = Cli(tmp_path / "x.db").invoke("validate", str(bad), db=False)
+    assert out.exit_code == 1
+    found = [x for x in out.output.splitlines() if f"error[{code}]" in x]
+    assert found and words in found[0], out.output
+    if code not in ("missing-trigger", "who-files"):
+        assert found[0].startswith(f"{bad}:{line}:"), found[0]
