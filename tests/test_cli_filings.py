@@ -14,7 +14,12 @@ REPORT = "monthly-report"
 
 @pytest.fixture
 def cli(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    return seeded(tmp_path, tmp_path_factory)
+    """The seeded county, with a liaison (报送联络员) who files for 财政局 and one for 教育局."""
+    c = seeded(tmp_path, tmp_path_factory)
+    for key, name, unit in (("lo-czj", "赵联络", "czj"), ("lo-jyj", "钱联络", "jyj")):
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit, "--role",
+             "liaison")
+    return c
 
 
 def status(cli: Cli, *args: str, as_of: str) -> dict[tuple[str, str], dict[str, str]]:
@@ -38,19 +43,19 @@ def test_a_few_months_of_monthly_reports(cli: Cli, tmp_path: Path) -> None:
 
     # on time, by the unit's own head; the office accepts it
     out = cli.ok("filing", "submit", "czj", REPORT, "--period", "2015-07", "--file",
-                 doc(tmp_path), "--actor", "head", "--as-of", "2015-07-30")
+                 doc(tmp_path), "--actor", "lo-czj", "--as-of", "2015-07-30")
     assert "on time" in out and "due 2015-07-31" in out
     cli.ok("filing", "accept", "czj", REPORT, "--period", "2015-07", "--actor", "lead",
            "--as-of", "2015-08-03")
     # jyj files late (August 4), is returned, files again
     cli.ok("filing", "submit", "jyj", REPORT, "--period", "2015-07", "--file",
-           doc(tmp_path, "jyj.docx", "教育局"), "--actor", "edu", "--as-of", "2015-08-04")
+           doc(tmp_path, "jyj.docx", "教育局"), "--actor", "lo-jyj", "--as-of", "2015-08-04")
     cli.ok("filing", "return", "jyj", REPORT, "--period", "2015-07", "--note", "缺少问题清单",
            "--actor", "lead", "--as-of", "2015-08-05")
     assert status(cli, "--period", "2015-07", as_of="2015-08-05")["jyj", "2015-07"]["status"] \
         == "returned"
     cli.ok("filing", "submit", "jyj", REPORT, "--period", "2015-07", "--file",
-           doc(tmp_path, "jyj2.docx", "教育局（修改）"), "--actor", "edu", "--as-of", "2015-08-06")
+           doc(tmp_path, "jyj2.docx", "教育局（修改）"), "--actor", "lo-jyj", "--as-of", "2015-08-06")
 
     cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-10")
     seen = status(cli, as_of="2015-09-10")
@@ -108,7 +113,7 @@ def test_a_late_tick_writes_what_daily_ticks_would(cli: Cli, tmp_path: Path) -> 
 def test_filing_before_the_clock_opens_it_brings_it_up_to_date(cli: Cli, tmp_path: Path) -> None:
     # no tick at all: the first change opens the occurrence and writes the steps owed to it
     cli.ok("filing", "submit", "jyj", REPORT, "--period", "2015-07", "--file", doc(tmp_path),
-           "--actor", "edu", "--as-of", "2015-08-03")
+           "--actor", "lo-jyj", "--as-of", "2015-08-03")
     assert _notices(cli.db, "jyj", "2015-07") == [("filing-reminder", "2015-07-29"),
                                                   ("filing-urge", "2015-08-01")]
     assert scalar(cli.db, "SELECT count(*) FROM filings") == 1, "only the one it needed"
@@ -127,19 +132,22 @@ def test_refusals_change_nothing(cli: Cli, tmp_path: Path) -> None:
     cli.ok("tick", CAMPAIGN, "--as-of", "2015-07-01")
     before = dump(cli.db)
     err = cli.fails(1, "filing", "submit", "czj", REPORT, "--period", "2015-07", "--actor",
-                    "head", "--as-of", "2015-07-02")
+                    "lo-czj", "--as-of", "2015-07-02")
     assert "needs a document" in err
     err = cli.fails(1, "filing", "submit", "jyj", REPORT, "--period", "2015-07", "--file",
-                    doc(tmp_path), "--actor", "head", "--as-of", "2015-07-02")
+                    doc(tmp_path), "--actor", "lo-czj", "--as-of", "2015-07-02")
     assert "not in the unit" in err
-    err = cli.fails(1, "filing", "submit", "czj", REPORT, "--period", "2015-13", "--file",
+    err = cli.fails(1, "filing", "submit", "czj", REPORT, "--period", "2015-07", "--file",
                     doc(tmp_path), "--actor", "head", "--as-of", "2015-07-02")
+    assert "holds no role that may fire it" in err
+    err = cli.fails(1, "filing", "submit", "czj", REPORT, "--period", "2015-13", "--file",
+                    doc(tmp_path), "--actor", "lo-czj", "--as-of", "2015-07-02")
     assert "is not a month" in err and "2015-09" in err
     err = cli.fails(1, "filing", "submit", "czj", REPORT, "--period", "2016-01", "--file",
-                    doc(tmp_path), "--actor", "head", "--as-of", "2015-07-02")
+                    doc(tmp_path), "--actor", "lo-czj", "--as-of", "2015-07-02")
     assert "no period 2016-01" in err
     err = cli.fails(1, "filing", "submit", "czj", "weekly", "--period", "2015-07", "--file",
-                    doc(tmp_path), "--actor", "head", "--as-of", "2015-07-02")
+                    doc(tmp_path), "--actor", "lo-czj", "--as-of", "2015-07-02")
     assert "no running campaign has filing 'weekly'" in err
     err = cli.fails(1, "filing", "submit", "czj-bgs", REPORT, "--period", "2015-07", "--file",
                     doc(tmp_path), "--actor", "clerk", "--as-of", "2015-07-02")
@@ -150,10 +158,10 @@ def test_refusals_change_nothing(cli: Cli, tmp_path: Path) -> None:
     assert cli.invoke("filing", "return", "czj", REPORT, "--period", "2015-07", "--actor",
                       "lead", "--as-of", "2015-07-02").exit_code == 2  # --note is required
     cli.ok("filing", "submit", "czj", REPORT, "--period", "2015-07", "--file", doc(tmp_path),
-           "--actor", "head", "--as-of", "2015-07-02")
+           "--actor", "lo-czj", "--as-of", "2015-07-02")
     mid = dump(cli.db)
     err = cli.fails(1, "filing", "accept", "czj", REPORT, "--period", "2015-07", "--actor",
-                    "head", "--as-of", "2015-07-03")
+                    "lo-czj", "--as-of", "2015-07-03")
     assert "accept-filing" in err
     assert dump(cli.db) == mid
     assert before != mid
@@ -211,7 +219,8 @@ def _log(db: Path) -> list[tuple[str, ...]]:
     ("at: +5个工作日", "at: +5日", "schema", "does not say which days count"),
     ("{key: filing-urge,", "{key: supervision,", "duplicate-level", "also a level"),
     ("applies_in: [due, returned]", "applies_in: [due, gone]", "unknown-state", "'gone'"),
-    ("{trigger: accept-filing,", "{trigger: take-filing,", "missing-trigger", "accept-filing"),
+    ("lifecycle: standard", "lifecycle: standard\nmachines:\n  filing:\n    remove: [accept-filing]",
+     "missing-trigger", "accept-filing"),
 ])
 def test_bad_filings_are_located(tmp_path: Path, old: str, new: str, code: str,
                                  words: str) -> None:
