@@ -464,7 +464,7 @@ def replay_problems(conn: Connection, run: Run) -> list[str]:
     for sid, trigger, to_state, key in conn.execute(
             select(E.c.subject_id, E.c.trigger, E.c.to_state, E.c.subject_key)
             .where(E.c.campaign_id == run.id, E.c.machine == MACHINE).order_by(E.c.id)):
-        _state, moves, _key = seen.get(sid, (None, 1, key))
+        _state, moves, _key = seen.get(sid, (None, 1, key or f"#{sid}"))
         seen[sid] = (to_state, moves + (trigger != "open"), key)
     out = []
     for row in conn.execute(select(F.c.id, F.c.state, F.c.version, subject_key().label("key"))
