@@ -238,3 +238,17 @@ def test_bad_filings_are_located(tmp_path: Path, old: str, new: str, code: str,
     assert found and words in found[0], out.output
     if code not in ("missing-trigger", "who-files"):
         assert found[0].startswith(f"{bad}:{line}:"), found[0]
+
+
+def test_an_undone_tick_keeps_the_filings_it_opened_and_chased(cli: Cli) -> None:
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")
+    before = _log(cli.db)
+    out = cli.ok("campaign", "undo", CAMPAIGN, "--actor", "lead", "--note", "误操作",
+                 "--as-of", "2015-08-10")
+    assert "undid tick of 2015-08-10" in out
+    assert _log(cli.db) == before, "the filings' events stand, and their rows are as they were"
+    assert scalar(cli.db, "SELECT count(*) FROM undone u JOIN events e ON e.id = u.event_id "
+                          "WHERE e.machine = 'filing'") == 0
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")  # the stages again; the filings are there
+    assert _log(cli.db) == before
+    cli.ok("audit", "verify", CAMPAIGN)
