@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Connection
+from test_cli_common import WGBW
 
 from campaigns import tables as t
 from campaigns.filing_spec import FilingSpec, FilingsSpec
@@ -27,7 +28,6 @@ from engine.core.schedule import Snapshot
 from engine.core.spec import Duration, LadderSpec, LevelSpec
 from engine.io.store import metadata
 from engine.io.writer import open_stream
-from test_cli_common import WGBW
 
 D = dt.date
 BASE = load(str(WGBW))
