@@ -76,11 +76,20 @@ def campaign_end(run: Run) -> dt.date:
     return max(s.window(run.start_date)[1] for s in run.definition.stages)
 
 
+_periods: dict[tuple[int, dt.date, str], tuple[Definition, list[Period]]] = {}
+
+
 def periods(run: Run, spec: FilingSpec) -> list[Period]:
-    """The periods of ``spec`` in the campaign: those it runs in, due on or after its start."""
-    cal = calendar_for(run.definition.calendar)
-    return [p for p in spec.schedule.periods(run.start_date, campaign_end(run), cal)
-            if spec.schedule.due(p, cal) >= run.start_date]
+    """The periods of ``spec`` in the campaign: those it runs in, due on or after its start
+    (worked out once per process and campaign: every day of a tick asks)."""
+    key = (id(run.definition), run.start_date, spec.key)
+    found = _periods.get(key)
+    if found is None or found[0] is not run.definition:
+        cal = calendar_for(run.definition.calendar)
+        found = _periods[key] = (run.definition, [
+            p for p in spec.schedule.periods(run.start_date, campaign_end(run), cal)
+            if spec.schedule.due(p, cal) >= run.start_date])
+    return found[1]
 
 
 def opens_on(run: Run, period: Period) -> dt.date:
@@ -137,16 +146,19 @@ def filers(conn: Connection, spec: FilingSpec) -> list[tuple[int, str]]:
 
 
 def open_due(conn: Connection, run: Run, day: dt.date) -> int:
-    """Open the occurrences whose day to open is ``day`` (or earlier, when missed); how many."""
+    """Open the occurrences whose day to open is ``day``; how many.  The clock asks each day
+    in order, so every period is asked on its day (one a change opened early is completed)."""
     spec = spec_of(run)
     if spec is None:
         return 0
     count = 0
     for filing in spec.items:
         for period in periods(run, filing):
-            if opens_on(run, period) > day:
+            when = opens_on(run, period)
+            if when > day:
                 break
-            count += _open(conn, run, filing, period, None)
+            if when == day:
+                count += _open(conn, run, filing, period, None)
     return count
 
 
