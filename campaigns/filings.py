@@ -19,9 +19,9 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import String, and_, cast, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.cadence import CadenceError, Period
@@ -51,6 +51,7 @@ from .tables import (
 from .units import UnitTree
 
 ONE_DAY = dt.timedelta(days=1)
+Day = TypeVar("Day", dt.date, str)
 MAX_DOCUMENT = 20 * 1024 * 1024
 STATUSES = (N_("pending"), N_("on time"), N_("late"), N_("missing"), N_("returned"),
             N_("accepted"))
@@ -398,10 +399,11 @@ def _outcome(record: FilingRecord, as_of: dt.date) -> dict[str, Any]:
 # -- who has filed what ---------------------------------------------------------------------------
 
 
-def status_of(state: str, due: dt.date, filed_on: dt.date | None, accepted_on: dt.date | None,
-              returned_on: dt.date | None, as_of: dt.date) -> str:
+def status_of(state: str, due: Day, filed_on: Day | None, accepted_on: Day | None,
+              returned_on: Day | None, as_of: Day) -> str:
     """One of ``STATUSES``: accepted and returned say what the office decided (the last word);
-    otherwise a filed occurrence is on time or late, an unfiled one pending or missing."""
+    otherwise a filed occurrence is on time or late, an unfiled one pending or missing.  The
+    days are dates, or ISO texts (which compare alike)."""
     if accepted_on is not None and state != "returned" and (
             returned_on is None or accepted_on >= returned_on):
         return "accepted"
@@ -431,27 +433,29 @@ def status(conn: Connection, run: Run, as_of: dt.date, period: str | None = None
     if period is not None:
         where.append(F.c.period == period)
     titles = {f.key: f.title for f in spec.items}
+    # the dates as ISO text, as both databases print them: compared and shown without parsing
+    due, filed, accepted, returned = (cast(c, String) for c in (
+        F.c.due, F.c.filed_on, F.c.accepted_on, F.c.returned_on))
     rows = conn.execute(
-        select(F.c.filing, F.c.period, U.c.code, U.c.title, F.c.due, F.c.filed_on,
-               F.c.accepted_on, F.c.returned_on, F.c.state, F.c.level, F.c.document_name)
+        select(F.c.filing, F.c.period, U.c.code, U.c.title, due, filed, accepted, returned,
+               F.c.state, F.c.level, F.c.document_name)
         .join(U, U.c.id == F.c.unit_id).where(and_(*where))
         .order_by(F.c.filing, F.c.due, F.c.period, U.c.path))
-    return [{"filing": r.filing, "title": titles.get(r.filing, r.filing), "period": r.period,
-             "unit": r.code, "unit_title": r.title, "due": r.due.isoformat(),
-             "filed_on": _as_of_date(r.filed_on, as_of),
-             "status": status_of(r.state, r.due, _known(r.filed_on, as_of),
-                                 _known(r.accepted_on, as_of), _known(r.returned_on, as_of),
-                                 as_of),
-             "level": r.level or "", "document": r.document_name or ""} for r in rows]
+    day = as_of.isoformat()
+    out = []
+    for key, period_key, code, title, due_on, filed_on, accepted_on, returned_on, state, level, \
+            document in rows:
+        filed_on = filed_on if filed_on is not None and filed_on <= day else None
+        out.append({"filing": key, "title": titles.get(key, key), "period": period_key,
+                    "unit": code, "unit_title": title, "due": due_on, "filed_on": filed_on or "",
+                    "status": status_of(state, due_on, filed_on, _known(accepted_on, day),
+                                        _known(returned_on, day), day),
+                    "level": level or "", "document": document or ""})
+    return out
 
 
-def _known(day: dt.date | None, as_of: dt.date) -> dt.date | None:
+def _known(day: str | None, as_of: str) -> str | None:
     return day if day is not None and day <= as_of else None
-
-
-def _as_of_date(day: dt.date | None, as_of: dt.date) -> str:
-    known = _known(day, as_of)
-    return known.isoformat() if known else ""
 
 
 def notices(conn: Connection, run: Run) -> Iterator[dict[str, Any]]:
