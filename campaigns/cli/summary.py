@@ -18,4 +18,12 @@ def describe(path: str, d: Definition) -> str:
     lines.append(f"  categories: {len(cats)}; roles: {', '.join(d.roles) or 'none'}")
     if d.ladder:
         lines.append("  escalation: " + " → ".join(f"{lv.title}({lv.at})" for lv in d.ladder.levels))
+    filings = d.sections.get("filings")
+    for f in getattr(filings, "items", ()):
+        who = f"units of kind {', '.join(f.kinds)}" if f.kinds else f"units of role {f.role}"
+        lines.append(f"  filing {f.key}: {f.schedule}, filed by {who}, to {f.office}  {f.title}")
+    ladder = getattr(filings, "ladder", None)
+    if ladder:
+        lines.append("  filings' escalation: "
+                     + " → ".join(f"{lv.title}({lv.at})" for lv in ladder.levels))
     return "\n".join(lines)
