@@ -35,14 +35,16 @@ AS_OF = dt.date(2015, 12, 31)
 
 FLOOR = """
 SELECT f.filing, f.period, u.code, u.title, f.due, f.filed_on,
-       CASE WHEN f.accepted_on IS NOT NULL THEN 'accepted'
-            WHEN f.returned_on IS NOT NULL THEN 'returned'
+       CASE WHEN f.accepted_on IS NOT NULL
+                 AND (f.returned_on IS NULL OR f.accepted_on >= f.returned_on) THEN 'accepted'
+            WHEN f.returned_on IS NOT NULL AND (f.filed_on IS NULL OR f.filed_on <= f.returned_on)
+                 THEN 'returned'
             WHEN f.filed_on IS NOT NULL AND f.filed_on <= f.due THEN 'on time'
             WHEN f.filed_on IS NOT NULL THEN 'late'
             WHEN ? > f.due THEN 'missing' ELSE 'pending' END,
        f.level, f.document_name
 FROM filings f JOIN units u ON u.id = f.unit_id
-WHERE f.campaign_id = 1 AND f.entered_on <= ?
+WHERE f.campaign_id = 1 AND f.opened_on <= ?
 ORDER BY f.filing, f.due, f.period, u.path
 """
 

@@ -178,8 +178,8 @@ def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
     initial = run.definition.machines[MACHINE].initial
     ev.lock(conn, [run.key])
     rows = [{"campaign_id": run.id, "filing": filing.key, "unit_id": i, "period": period.key,
-             "due": due, "deadline": due, "level_base": due, "state": initial, "version": 1,
-             "entered_on": day} for i, _ in units]
+             "due": due, "opened_on": day, "deadline": due, "level_base": due, "state": initial,
+             "version": 1, "entered_on": day} for i, _ in units]
     conn.execute(insert(F), rows)
     ids = dict(conn.execute(select(F.c.unit_id, F.c.id).where(
         F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key)).all())
@@ -206,6 +206,7 @@ class Occurrence:
     unit_id: int
     period: str
     due: dt.date
+    opened_on: dt.date
     deadline: dt.date
     level: str | None
     level_base: dt.date | None
@@ -391,7 +392,7 @@ def _decide(conn: Connection, run: Run, record: FilingRecord, trigger: str, acto
 def _outcome(record: FilingRecord, as_of: dt.date) -> dict[str, Any]:
     occ = record.occurrence
     return {"filing": occ.filing, "period": occ.period, "key": record.code, "state": occ.state,
-            "due": occ.due.isoformat(), "status": status_of(occ.state, occ.due, occ.filed_on,
+            "due": occ.due.isoformat(), "status": status_of(occ.due, occ.filed_on,
                                                             occ.accepted_on, occ.returned_on,
                                                             as_of)}
 
@@ -399,13 +400,12 @@ def _outcome(record: FilingRecord, as_of: dt.date) -> dict[str, Any]:
 # -- who has filed what ---------------------------------------------------------------------------
 
 
-def status_of(state: str, due: Day, filed_on: Day | None, accepted_on: Day | None,
+def status_of(due: Day, filed_on: Day | None, accepted_on: Day | None,
               returned_on: Day | None, as_of: Day) -> str:
     """One of ``STATUSES``: accepted and returned say what the office decided (the last word);
     otherwise a filed occurrence is on time or late, an unfiled one pending or missing.  The
     days are dates, or ISO texts (which compare alike)."""
-    if accepted_on is not None and state != "returned" and (
-            returned_on is None or accepted_on >= returned_on):
+    if accepted_on is not None and (returned_on is None or accepted_on >= returned_on):
         return "accepted"
     if returned_on is not None and (filed_on is None or filed_on <= returned_on):
         return "returned"
@@ -421,7 +421,7 @@ def status(conn: Connection, run: Run, as_of: dt.date, period: str | None = None
     if spec is None:
         raise InvalidInput(f"campaign '{run.key}' has no filings",
                            "add a filings section to its definition (docs/definitions.md)")
-    where = [F.c.campaign_id == run.id, F.c.entered_on <= as_of]
+    where = [F.c.campaign_id == run.id, F.c.opened_on <= as_of]
     if filing is not None:
         chosen = _filing(run, filing)
         where.append(F.c.filing == filing)
@@ -438,17 +438,17 @@ def status(conn: Connection, run: Run, as_of: dt.date, period: str | None = None
         F.c.due, F.c.filed_on, F.c.accepted_on, F.c.returned_on))
     rows = conn.execute(
         select(F.c.filing, F.c.period, U.c.code, U.c.title, due, filed, accepted, returned,
-               F.c.state, F.c.level, F.c.document_name)
+               F.c.level, F.c.document_name)
         .join(U, U.c.id == F.c.unit_id).where(and_(*where))
         .order_by(F.c.filing, F.c.due, F.c.period, U.c.path))
     day = as_of.isoformat()
     out = []
-    for key, period_key, code, title, due_on, filed_on, accepted_on, returned_on, state, level, \
+    for key, period_key, code, title, due_on, filed_on, accepted_on, returned_on, level, \
             document in rows:
         filed_on = filed_on if filed_on is not None and filed_on <= day else None
         out.append({"filing": key, "title": titles.get(key, key), "period": period_key,
                     "unit": code, "unit_title": title, "due": due_on, "filed_on": filed_on or "",
-                    "status": status_of(state, due_on, filed_on, _known(accepted_on, day),
+                    "status": status_of(due_on, filed_on, _known(accepted_on, day),
                                         _known(returned_on, day), day),
                     "level": level or "", "document": document or ""})
     return out

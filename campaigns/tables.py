@@ -231,6 +231,7 @@ FILINGS = Table(
     Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
     Column("period", String(16), nullable=False),  # 2015-09, 2015-W38, 2015-Q3, 2015 ...
     Column("due", Date, nullable=False),
+    Column("opened_on", Date, nullable=False),  # the day the clock (or a change) opened it
     Column("deadline", Date, nullable=False),
     Column("level", String(64)),
     Column("level_base", Date),

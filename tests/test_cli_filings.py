@@ -252,3 +252,31 @@ def test_an_undone_tick_keeps_the_filings_it_opened_and_chased(cli: Cli) -> None
     cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")  # the stages again; the filings are there
     assert _log(cli.db) == before
     cli.ok("audit", "verify", CAMPAIGN)
+
+
+def test_on_postgresql(tmp_path: Path, pg_db_url: str) -> None:
+    from test_cli_common import PEOPLE, START, UNITS, WGBW
+
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    c.ok("init", "--admin", "admin")
+    for code, title, parent, kind in UNITS:
+        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
+             *(["--parent", parent] if parent else []))
+    for key, name, unit, roles in [*PEOPLE, ("lo-czj", "赵联络", "czj", ["liaison"])]:
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
+             *[arg for r in roles for arg in ("--role", r)])
+    c.ok("campaign", "start", str(WGBW), "--start", START, "--actor", "lead")
+    c.ok("filing", "submit", "czj", REPORT, "--period", "2015-07", "--file", doc(tmp_path),
+         "--actor", "lo-czj", "--as-of", "2015-08-04")
+    c.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")
+    c.ok("filing", "accept", "czj", REPORT, "--period", "2015-07", "--actor", "lead",
+         "--as-of", "2015-08-10")
+    seen = status(c, "--period", "2015-07", as_of="2015-08-10")
+    assert {k[0]: (r["due"], r["filed_on"], r["status"]) for k, r in seen.items()} == {
+        "czj": ("2015-07-31", "2015-08-04", "accepted"),
+        "jyj": ("2015-07-31", "", "missing"), "jw": ("2015-07-31", "", "missing"),
+        "zzb": ("2015-07-31", "", "missing")}
+    assert seen["jw", "2015-07"]["level"] == "filing-circular"
+    assert status(c, "--period", "2015-07", as_of="2015-08-03")["czj", "2015-07"]["status"] \
+        == "missing", "as of a day before it was filed"
+    c.ok("audit", "verify", CAMPAIGN)

@@ -67,7 +67,8 @@ def boards(draw: st.DrawFn) -> tuple[Any, list[Snapshot], list[dict[str, Any]], 
         snaps.append(Snapshot("filing", i + 1, 1, state, entered, due, None, due,
                               {"campaign_id": 1}))
         rows.append({"id": i + 1, "campaign_id": 1, "filing": "report", "unit_id": i % 3 + 1,
-                     "period": period.key + "#" + str(i), "due": due, "deadline": due,
+                     "period": period.key + "#" + str(i), "due": due, "opened_on": entered,
+                     "deadline": due,
                      "level_base": due, "state": state, "version": 1, "entered_on": entered})
     return definition, snaps, rows, first, last
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('unit_id', sa.Integer(), sa.ForeignKey('units.id'), nullable=False),
         sa.Column('period', sa.String(16), nullable=False),
         sa.Column('due', sa.Date(), nullable=False),
+        sa.Column('opened_on', sa.Date(), nullable=False),
         sa.Column('deadline', sa.Date(), nullable=False),
         sa.Column('level', sa.String(64)),
         sa.Column('level_base', sa.Date()),
