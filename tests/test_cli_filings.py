@@ -280,3 +280,31 @@ def test_on_postgresql(tmp_path: Path, pg_db_url: str) -> None:
     assert status(c, "--period", "2015-07", as_of="2015-08-03")["czj", "2015-07"]["status"] \
         == "missing", "as of a day before it was filed"
     c.ok("audit", "verify", CAMPAIGN)
+
+
+def test_filed_by_the_units_of_a_role_weekly_without_a_document(cli: Cli, tmp_path: Path) -> None:
+    from test_cli_common import WGBW
+
+    text = WGBW.read_text(encoding="utf-8").replace(
+        "      schedule: 每月底前\n      units: [department, township]\n      document: true\n",
+        "      schedule: 每周一\n      role: unit-head\n      document: false\n") \
+        .replace("key: wgbw-2015", "key: weekly-2015").replace("code_prefix: WGBW",
+                                                              "code_prefix: WEEK")
+    path = tmp_path / "weekly.yaml"
+    path.write_text(text, encoding="utf-8")
+    cli.ok("campaign", "start", str(path), "--start", "2015-09-28", "--actor", "lead")
+    cli.ok("tick", "weekly-2015", "--as-of", "2015-10-09")
+    rows = json.loads(cli.ok("filing", "status", "weekly-2015", "--json", "--as-of", "2015-10-09"))
+    # the units of the people holding unit-head: 财政局, its 办公室 (clerk), 教育局
+    assert sorted({r["unit"] for r in rows}) == ["czj", "czj-bgs", "jyj"]
+    # Monday 5 October is National Day: due the next working day, Thursday the 8th
+    assert {r["period"]: r["due"] for r in rows} == {"2015-W40": "2015-09-28",
+                                                     "2015-W41": "2015-10-08"}
+    cli.ok("person", "add", "--actor", "admin", "lo", "--name", "孙联络", "--unit", "jyj",
+           "--role", "liaison")
+    out = cli.ok("filing", "submit", "jyj", REPORT, "--period", "2015-W41", "--campaign",
+                 "weekly-2015", "--actor", "lo", "--as-of", "2015-10-09")
+    assert "late" in out
+    err = cli.fails(1, "filing", "submit", "jyj", REPORT, "--period", "2015-W41", "--actor",
+                    "lo", "--as-of", "2015-10-09")
+    assert "several running campaigns" in err and "--campaign" in err
