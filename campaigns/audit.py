@@ -193,12 +193,13 @@ def check_replay(conn: Connection, stream: Stream) -> list[Finding]:
     every item whose stored state the log does not explain is named."""
     if stream.campaign_id is None:
         return []
+    from .filings import replay_problems as filing_problems
     from .runs import load_run_by_id
     from .snapshots import replay_problems
 
     run = load_run_by_id(conn, stream.campaign_id)
     return [Finding(stream.key, "snapshot" if " snapshot of " in problem else "state", problem)
-            for problem in replay_problems(conn, run)]
+            for problem in [*replay_problems(conn, run), *filing_problems(conn, run)]]
 
 
 CHECKS: list[Check] = [check_chain, check_unchained, check_replay]

@@ -123,6 +123,27 @@ def clock_for(run: Run, held: dict[str, set[str]] | None = None) -> Clock:
     return Clock(run.definition, subjects, E, log, fire, stream=run.key, standing=standing())
 
 
+def clocks_for(run: Run, held: dict[str, set[str]] | None = None) -> list[Clock]:
+    """The campaign's clocks, run in this order each day: its items and rectifications, then
+    its filings' own ladder (campaigns.filings) when the definition has one."""
+    from .filings import clock_for as filings_clock
+
+    extra = filings_clock(run)
+    return [clock_for(run, held), *([extra] if extra is not None else [])]
+
+
+def _units(clocks: list[Clock], day: dt.date) -> list[tuple[Clock, Unit]]:
+    return [(clock, unit) for clock in clocks for unit in clock.units(day)]
+
+
+def _open_filings(conn: Connection, run: Run, day: dt.date) -> list[Step]:
+    """Open the filing occurrences whose period begins on ``day`` (campaigns.filings)."""
+    from .filings import open_due as open_filings
+
+    opened = open_filings(conn, run, day)
+    return [Step(day, "filings.open", "filings opened", opened)] if opened else []
+
+
 def standing() -> Any:
     """Events not reversed by an undo: an undone reminder counts as never sent."""
     return ~exists().where(U.c.event_id == E.c.id)
@@ -151,7 +172,7 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
     last = _check_date(conn, run, as_of)
     report = TickReport(run.key, last or run.start_date, as_of, dry_run)
     savepoint = conn.begin_nested() if dry_run else None
-    clock = clock_for(run, report.held)
+    clocks = clocks_for(run, report.held)
     day = report.first
     # one batch, undone as a whole (campaigns.undo), which puts the clock back where it was
     with recording(conn, run.id, run.key, TICK, SYSTEM_ACTOR, as_of,
@@ -164,7 +185,9 @@ def tick(scope: Scope, dry_run: bool = False) -> TickReport:
             report.waiting = refused + report.waiting  # the last day's: what still stands
             report.steps += [_stage_step(run, key, day, "closed") for key in closed]
             report.steps += [_stage_step(run, key, day, "opened") for key in opened]
-            report.steps += clock.run_day(conn, day)
+            report.steps += _open_filings(conn, run, day)
+            for clock in clocks:
+                report.steps += clock.run_day(conn, day)
             day += ONE_DAY
     if last is None:
         conn.execute(insert(T).values(campaign_id=run.id, ticked_to=as_of))
@@ -214,14 +237,14 @@ def tick_in_batches(write: Callable[[], AbstractContextManager[Connection]],
         require_not_future(run, as_of)
         last = _check_date(conn, run, as_of)
     report = TickReport(run.key, last or run.start_date, as_of, False)
-    clock = clock_for(run, report.held)
+    clocks = clocks_for(run, report.held)
     seconds_per: dict[str, float] = {}  # measured cost of one subject, per rule
     cursor = _Cursor(report.first)
     # every transaction's events are a batch of this tick: undone together (campaigns.undo)
     detail = {"previous": last.isoformat() if last else None, "tick": uuid.uuid4().hex}
     while True:
         cursor, steps, waiting, held = retrying(
-            partial(_transaction, write, run, clock, cursor, as_of, hold, seconds_per, detail))
+            partial(_transaction, write, run, clocks, cursor, as_of, hold, seconds_per, detail))
         report.holds.append(held)
         report.add(steps)
         if waiting is not None:
@@ -231,7 +254,8 @@ def tick_in_batches(write: Callable[[], AbstractContextManager[Connection]],
         time.sleep(GAP)
 
 
-def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: Run, clock: Clock,
+def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: Run,
+                 clocks: list[Clock],
                  cursor: _Cursor, as_of: dt.date, hold: float, seconds_per: dict[str, float],
                  detail: dict[str, Any]) -> tuple[_Cursor, list[Step], list[str] | None, float]:
     """One transaction's worth of the tick from ``cursor``: where it ended, what it wrote, the
@@ -246,7 +270,7 @@ def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: R
             done = last_tick(conn, run)
             if done is not None and done > cursor.day:  # another tick went further meanwhile
                 cursor = _Cursor(done)
-            units: list[Unit] = clock.units(cursor.day)
+            units = _units(clocks, cursor.day)
             pieces = 0
             while cursor.day <= as_of and (not pieces or time.perf_counter() - started < hold):
                 pieces += 1  # at least one a transaction, however short ``hold``
@@ -258,9 +282,10 @@ def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: R
                     waiting = refused + pending
                     steps += [_stage_step(run, key, day, "closed") for key in closed]
                     steps += [_stage_step(run, key, day, "opened") for key in opened]
+                    steps += _open_filings(conn, run, day)
                     cursor = replace(cursor, unit=0)
                 elif cursor.unit < len(units):
-                    unit = units[cursor.unit]
+                    clock, unit = units[cursor.unit]
                     cost = seconds_per.get(unit.rule, FIRST_GUESS)
                     room = hold - (time.perf_counter() - started)
                     limit = max(50, min(100_000, int(room / cost)))
@@ -278,7 +303,7 @@ def _transaction(write: Callable[[], AbstractContextManager[Connection]], run: R
                 else:
                     _mark_done(conn, run, day)
                     cursor = _Cursor(day + ONE_DAY)
-                    units = clock.units(cursor.day)
+                    units = _units(clocks, cursor.day)
     return cursor, steps, waiting, time.perf_counter() - started
 
 

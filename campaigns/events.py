@@ -679,6 +679,34 @@ class PledgeBreached(Payload):
     unit: str | None  # unit code, when one unit bore it
 
 
+@dataclass(frozen=True)
+class FilingOpened(Payload):
+    """An occurrence of a filing opened for a unit and period, by the clock or by the first
+    change that needs it (rule filings.KEY), with its due date on the working-day calendar."""
+
+    KIND = "filing opened"
+    MACHINE, TRIGGER = "filing", "open"
+    filing: str
+    unit: str  # the unit's code
+    period: str  # e.g. 2015-09
+    due: dt.date
+
+
+@dataclass(frozen=True)
+class Filed(Payload):
+    """A unit filed an occurrence (trigger 'file'), with its document kept by content hash;
+    the office accepted it ('accept-filing', accepted_on) or returned it ('return-filing',
+    returned_on, the reason in the note).  The payload is the fields the move set."""
+
+    KIND = "filing decided"
+    MACHINE = "filing"
+    filed_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+    document_name: str | None = field(default=None, metadata=OPTIONAL)
+    document_sha256: str | None = field(default=None, metadata=OPTIONAL)
+    accepted_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+    returned_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
@@ -686,7 +714,8 @@ KINDS: tuple[type[Payload], ...] = (
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
     AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
-    InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached)
+    InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
+    Filed)
 
 
 # --- building entries ----------------------------------------------------------------------------

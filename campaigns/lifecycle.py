@@ -91,7 +91,28 @@ RECTIFICATION: dict[str, Any] = {
     ],
 }
 
-STANDARD = {"item": ITEM, "rectification": RECTIFICATION}
+# One occurrence of a filing (报送事项, campaigns.filings): due, filed by the unit's own people,
+# accepted or returned by the office; a returned one is filed again.  Used by a definition's
+# ``filings`` section; without one it moves nothing.
+FILING: dict[str, Any] = {
+    "title": "报送事项",
+    "initial": "due",
+    "states": [
+        {"key": "due", "title": "待报送"},
+        {"key": "filed", "title": "已报送"},
+        {"key": "returned", "title": "已退回"},
+        {"key": "accepted", "title": "已采用", "done": True},
+    ],
+    "transitions": [
+        {"trigger": "file", "title": "报送", "source": ["due", "returned"], "dest": "filed",
+         "guards": ["actor_in_unit"]},
+        {"trigger": "accept-filing", "title": "采用", "source": "filed", "dest": "accepted"},
+        {"trigger": "return-filing", "title": "退回", "source": "filed", "dest": "returned",
+         "guards": ["note_required"]},
+    ],
+}
+
+STANDARD = {"item": ITEM, "rectification": RECTIFICATION, "filing": FILING}
 
 # The ladder applies to rectifications under way: not while the item awaits confirmation or the
 # plan is being made (pending), nor while a request waits for the office, nor once finished.

@@ -226,6 +226,51 @@ NOTICES = Table(
     Index("ix_notices_campaign_issued", "campaign_id", "issued_on"),
 )
 
+# One occurrence of a filing (报送事项): a unit's obligation for one period, due on ``due``.
+# It moves through the definition's 'filing' machine; ``deadline``, ``level`` and ``level_base``
+# are what its own escalation ladder reads (the ladder counts from the due date).
+FILINGS = Table(
+    "filings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("filing", String(64), nullable=False),  # the key in the definition's filings section
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("period", String(16), nullable=False),  # 2015-09, 2015-W38, 2015-Q3, 2015 ...
+    Column("due", Date, nullable=False),
+    Column("opened_on", Date, nullable=False),  # the day the clock (or a change) opened it
+    Column("deadline", Date, nullable=False),
+    Column("level", String(64)),
+    Column("level_base", Date),
+    Column("filed_on", Date),  # the latest filing of it
+    Column("accepted_on", Date),
+    Column("returned_on", Date),
+    Column("document_name", Text),
+    Column("document_sha256", String(64), ForeignKey("blobs.sha256")),
+    *stateful_columns(),
+    UniqueConstraint("campaign_id", "filing", "unit_id", "period"),
+    Index("ix_filings_campaign_period", "campaign_id", "filing", "period"),
+    Index("ix_filings_ladder", "campaign_id", "level", "state", "level_base"),
+)
+
+# A step of a filing's own ladder (报送提醒/催报/通报): the notice to the unit that owes it.
+FILING_NOTICES = Table(
+    "filing_notices", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), index=True, nullable=False),
+    Column("filing_id", Integer, ForeignKey("filings.id"), index=True, nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("days_overdue", Integer, nullable=False),
+    Column("new_deadline", Date),
+    Column("action", Text),
+    Column("event_id", Integer, ForeignKey("events.id")),
+    Column("withdrawn_on", Date),
+    Index("uq_filing_notices_live", "filing_id", "level", "deadline", unique=True,
+          sqlite_where=text("withdrawn_on IS NULL"), postgresql_where=text("withdrawn_on IS NULL")),
+)
+FILING_TABLES = {"filing": FILINGS}  # what the writer updates for filing moves
+
 # The numbering service's counters (campaigns.numbering): the last number given in each series
 # (an office's document number without year and sequence, e.g. 县组督〔{year}〕{seq}号) per year.
 DOCUMENT_SEQUENCES = Table(

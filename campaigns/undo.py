@@ -186,8 +186,11 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
 
 
 def _standing(conn: Connection, run: Run, batch: Any, undone: set[int]) -> list[Ev]:
+    """A batch's events an undo may still reverse: filings' events stay (an occurrence opened
+    or chased by a tick is kept; the next tick finds it already there, campaigns.filings)."""
     return [e for e in _read(conn, E.c.campaign_id == run.id, E.c.seq >= batch.first_seq,
-                             E.c.seq <= batch.last_seq) if e.id not in undone]
+                             E.c.seq <= batch.last_seq)
+            if e.id not in undone and e.machine != "filing"]
 
 
 def _subject(e: Ev) -> tuple[str, int | None]:

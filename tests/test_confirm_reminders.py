@@ -99,7 +99,8 @@ def test_a_waiting_report_is_reminded_once_per_reminder_until_it_is_answered(cli
     assert scalar(cli.db, "SELECT state || ' ' || version FROM items WHERE code = ?", waits) == \
         "reported 1"
     assert scalar(cli.db, "SELECT count(*) FROM notices") == 0
-    assert scalar(cli.db, "SELECT count(*) FROM events WHERE rule LIKE 'escalation.%'") == 0
+    assert scalar(cli.db, "SELECT count(*) FROM events WHERE rule LIKE 'escalation.%' "
+                  "AND machine = 'rectification'") == 0
     history = cli.ok("item", "show", waits)
     assert "核实提醒: 请尽快核实问题是否属实" in history and "核实催办" in history
     cli.ok("audit", "verify", CAMPAIGN)  # chained like every event

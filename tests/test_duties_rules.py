@@ -107,7 +107,7 @@ def test_roles_default_to_a_side_and_an_unknown_side_is_located(tmp_path: Path) 
     d = loads(plain)
     assert {k: r.side for k, r in d.roles.items()} == {
         "unit-head": "rectifying", "supervision-office": "supervising",
-        "discipline-inspection": "supervising", "lead-office": "office"}
+        "discipline-inspection": "supervising", "lead-office": "office", "liaison": "rectifying"}
     path = tmp_path / "bad.yaml"
     path.write_text(text.replace("    side: office\n", "    side: mayor\n"), encoding="utf-8")
     out = Cli(tmp_path / "x.db").invoke("validate", str(path), db=False).output

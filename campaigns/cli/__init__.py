@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diagram": ("campaigns.cli.diagram:diagram", N_("Draw stages, lifecycles, escalation or units.")),
     "inspection": ("campaigns.cli.inspections:inspection",
                    N_("Inspections (督查检查), their findings, the yearly plan and the visit log.")),
+    "filing": ("campaigns.cli.filings:filing",
+               N_("Filings (报送事项): submit, accept or return a period's report; who filed what.")),
     "tick": ("campaigns.cli.clock:tick", N_("Apply the clock: open stages, fire timers, escalate.")),
     "notices": ("campaigns.cli.clock:notices", N_("List escalation notices; print and issue 督办通知书.")),
     "audit": ("campaigns.cli.audit:audit",

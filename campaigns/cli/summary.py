@@ -23,4 +23,14 @@ def describe(path: str, d: Definition) -> str:
     if d.ladder:
         lines.append(_("  escalation: {levels}").format(
             levels=" → ".join(f"{lv.title}({lv.at})" for lv in d.ladder.levels)))
+    filings = d.sections.get("filings")
+    for f in getattr(filings, "items", ()):
+        who = (_("units of kind {kinds}").format(kinds=", ".join(f.kinds)) if f.kinds
+               else _("units of role {role}").format(role=f.role))
+        lines.append(_("  filing {key}: {schedule}, filed by {who}, to {office}  {title}").format(
+            key=f.key, schedule=f.schedule, who=who, office=f.office, title=f.title))
+    ladder = getattr(filings, "ladder", None)
+    if ladder:
+        lines.append(_("  filings' escalation: {levels}").format(
+            levels=" → ".join(f"{lv.title}({lv.at})" for lv in ladder.levels)))
     return "\n".join(lines)

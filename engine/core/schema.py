@@ -16,7 +16,9 @@ KEY = {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$", "maxLength": 64,
 TEXT = {"type": "string", "minLength": 1}
 DATE = {"type": "string", "pattern": DATE_PATTERN, "description": "a date, YYYY-MM-DD"}
 DURATION = {"type": "string", "pattern": DURATION_PATTERN,
-            "description": "signed days with their unit, e.g. '10 working days', '-3 calendar days'"}
+            "description": "signed days with their unit: working days, calendar days or weeks, "
+                           "e.g. '10 working days', '-3 calendar days', 15个工作日, 10个自然日, "
+                           "2周, +2w (docs/definitions.md, Spans and schedules)"}
 CALL = {
     "description": "a guard or action: its name, or {name: {param: value}}",
     "oneOf": [
@@ -27,7 +29,8 @@ CALL = {
 }
 CALLS = {"type": "array", "items": {"$ref": "#/$defs/call"}}
 DATE_REF = {
-    "description": "an absolute date (2015-07-01) or an offset from the run's start (+0d, +2w, +1m)",
+    "description": "an absolute date (2015-07-01) or a signed offset from the run's start in "
+                   "calendar units (+0d, +2w, +1m, +1q, +1y, +2周, +3个月)",
     "oneOf": [DATE, {"type": "string", "pattern": OFFSET_PATTERN}],
 }
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .cadence import CALENDAR_UNITS, DAY_UNITS, CadenceError, parse_span, span_pattern
+
 DayUnit = Literal["calendar", "working"]
-_DURATION = re.compile(r"^\s*([+-]?\d{1,5})\s+(calendar|working)\s+days?\s*$")
-DURATION_PATTERN = r"^\s*[+-]?\d{1,5}\s+(calendar|working)\s+days?\s*$"
-OFFSET_PATTERN = r"^[+-]\d{1,4}\s*(d|w|m)\s*$"  # at most 9999: dates stay in range
+# Both read by engine.core.cadence: one syntax for limits, thresholds and stage offsets.
+DURATION_PATTERN = span_pattern(DAY_UNITS)
+OFFSET_PATTERN = span_pattern(CALENDAR_UNITS, signed=True, digits=4)  # at most 9999
 DATE_PATTERN = r"^\d{4}-\d{1,2}-\d{1,2}$"
 
 
@@ -29,13 +30,18 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = _DURATION.match(str(text))
-        if not match:
-            raise ValueError(f"'{text}' is not a duration like '10 working days' or '-3 calendar days'")
-        return cls(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
+        """Days from any day-convertible span: ``10 working days``, ``15个工作日``, ``2周``, ``+3d``."""
+        try:
+            return parse_span(str(text), DAY_UNITS).duration()
+        except CadenceError as exc:
+            raise ValueError(f"{exc.message}: {exc.hint}") from None
 
     def __str__(self) -> str:
         return f"{self.days} {self.unit} day{'s' if abs(self.days) != 1 else ''}"
+
+    def zh(self) -> str:
+        """In Chinese, always with 工作日 or 自然日: a bare 日 would not say which days count."""
+        return f"{self.days}个{'工作日' if self.unit == 'working' else '自然日'}"
 
 
 @dataclass(frozen=True)
@@ -43,31 +49,20 @@ class DateRef:
     """A stage boundary: an absolute date, or an offset from the run's start date."""
 
     date: dt.date | None = None
-    offset: str | None = None  # "+30d", "+2w", "+1m"
+    offset: str | None = None  # "+30d", "+2w", "+1m", "+1个季度"
 
     def resolve(self, start: dt.date, end_of_period: bool = False) -> dt.date:
+        """The date; an end ``+1m`` is the day before the same day a month on (a whole month)."""
         if self.date is not None:
             return self.date
         assert self.offset is not None
-        text = self.offset.strip()
-        amount, unit = int(text[:-1]), text[-1]
-        if unit == "d":
-            return start + dt.timedelta(days=amount)
-        if unit == "w":
-            return start + dt.timedelta(weeks=amount)
-        month = start.month - 1 + amount
-        year, month = start.year + month // 12, month % 12 + 1
-        day = min(start.day, _days_in_month(year, month))
-        resolved = dt.date(year, month, day)
-        return resolved - dt.timedelta(days=1) if end_of_period else resolved
+        span = parse_span(self.offset, CALENDAR_UNITS)
+        resolved = span.add(None, start)
+        whole = end_of_period and span.unit in ("month", "quarter", "year")
+        return resolved - dt.timedelta(days=1) if whole else resolved
 
     def __str__(self) -> str:
         return self.date.isoformat() if self.date else str(self.offset)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-    return (nxt - dt.timedelta(days=1)).day
 
 
 @dataclass(frozen=True)

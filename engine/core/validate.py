@@ -279,7 +279,31 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
     schema_desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator == "pattern" or error.validator == "oneOf":
         message = Text("{value} is not valid here", value=_short(error.instance))
+        span = _span_problem(error)
+        if span is not None:
+            yield Problem("schema", span[0], doc.locate(path), span[1])
+            return
     yield Problem("schema", message, doc.locate(path), schema_desc)
+
+
+def _span_problem(error: Any) -> tuple[str, str] | None:
+    """What is wrong with a duration or offset the schema refused, in the span parser's words."""
+    from .cadence import CALENDAR_UNITS, DAY_UNITS, CadenceError, parse_span
+    from .spec import DURATION_PATTERN, OFFSET_PATTERN
+
+    patterns = [error.schema.get("pattern")] if isinstance(error.schema, dict) else []
+    patterns += [e.schema.get("pattern") for e in error.context or () if isinstance(e.schema, dict)]
+    if not isinstance(error.instance, str) or not ({DURATION_PATTERN, OFFSET_PATTERN} & set(patterns)):
+        return None
+    units = DAY_UNITS if DURATION_PATTERN in patterns else CALENDAR_UNITS
+    if OFFSET_PATTERN in patterns and error.instance.strip()[:1] not in "+-":
+        return (f"{_short(error.instance)} is neither a date nor an offset",
+                "write a date (2015-07-01) or a signed offset in calendar units (+2w, +1m, +2周)")
+    try:
+        parse_span(error.instance, units)
+    except CadenceError as exc:
+        return exc.message, exc.hint
+    return None
 
 
 def _short(value: Any) -> str:
@@ -488,11 +512,17 @@ def _check_stages(ctx: CheckContext, stages: list[Mapping[str, Any]]) -> None:
             else None
         d2 = check_date(ctx, end, ("stages", i, "end")) if not end.startswith(("+", "-")) else None
         if not both_dates and start.startswith(("+", "-")) and end.startswith(("+", "-")):
+            from .cadence import CadenceError
             from .spec import DateRef
 
             probe = dt.date(2001, 1, 1)
-            d1 = DateRef(offset=start).resolve(probe)
-            d2 = DateRef(offset=end).resolve(probe, end_of_period=True)
+            try:
+                d1 = DateRef(offset=start).resolve(probe)
+                d2 = DateRef(offset=end).resolve(probe, end_of_period=True)
+            except CadenceError as exc:
+                ctx.add("bad-offset", f"stage '{st['key']}': {exc.message}", ("stages", i),
+                        exc.hint)
+                continue
             both_dates = True
         if both_dates and d1 and d2 and d2 < d1:
             ctx.add("bad-window", Text("stage '{key}' ends ({d2}) before it starts "

@@ -1,0 +1,141 @@
+"""``rectify filing``: file a period's report, accept or return it, and see who has filed what."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from campaigns.i18n import _
+
+from ._common import ACTOR, common, database, scope_of
+from ._output import emit, output_options
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from campaigns.runs import Run
+
+STATUS_COLUMNS = ("filing", "period", "unit", "unit_title", "due", "filed_on", "status", "level",
+                  "document")
+
+CAMPAIGN = click.option("--campaign", metavar="KEY",
+                        help="The campaign; needed only when several running ones have FILING.")
+PERIOD = click.option("--period", required=True, metavar="PERIOD",
+                      help="The period: 2015-09 (month), 2015-W38 (week), 2015-Q3, 2015-H2, "
+                           "2015 (year), 2015-09-14 (day).")
+
+
+@click.group()
+def filing() -> None:
+    """Filings (报送事项): what units file on a rhythm, and who has filed what."""
+
+
+def _run(conn: Connection, campaign: str | None, key: str) -> Run:
+    """The campaign named, or the one running campaign whose definition has filing ``key``."""
+    from sqlalchemy import select
+
+    from campaigns.filings import spec_of
+    from campaigns.runs import load_run
+    from campaigns.tables import CAMPAIGNS
+    from engine.core.errors import InvalidInput
+
+    if campaign is not None:
+        return load_run(conn, campaign)
+    keys = conn.execute(select(CAMPAIGNS.c.key).where(CAMPAIGNS.c.concluded_on.is_(None))
+                        .order_by(CAMPAIGNS.c.id)).scalars()
+    found = [run for run in (load_run(conn, k) for k in keys)
+             if (spec := spec_of(run)) is not None and spec.get(key) is not None]
+    if len(found) != 1:
+        raise InvalidInput(
+            _("no running campaign has filing '{key}'").format(key=key) if not found else
+            _("filing '{key}' is in several running campaigns: {keys}").format(
+                key=key, keys=", ".join(r.key for r in found)),
+            _("give --campaign KEY"))
+    return found[0]
+
+
+def _say(result: dict[str, Any]) -> str:
+    return _("{key}: {state} ({status}), due {due}").format(
+        key=result["key"], state=result["state"], status=_(result["status"]), due=result["due"])
+
+
+@filing.command("submit")
+@click.argument("unit")
+@click.argument("key", metavar="FILING")
+@PERIOD
+@click.option("--file", "path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="The document filed (kept by content hash); required unless the filing "
+                   "says document: false.")
+@click.option("--note", help="A remark kept in the history.")
+@CAMPAIGN
+@ACTOR
+@output_options
+@common
+def submit(unit: str, key: str, period: str, path: str | None, note: str | None,
+           campaign: str | None, actor: str | None, fmt: str, db: str | None,
+           as_of: str | None) -> None:
+    """File UNIT's FILING for a period (fires 'file'); on time or late against its due date."""
+    from campaigns.filings import submit as file_it
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, _run(conn, campaign, key), as_of, actor)
+        result = file_it(conn, scope.run, scope.tree, scope.acting, scope.as_of, unit, key,
+                         period, path, note)
+    emit(result if fmt != "table" else _say(result), fmt)
+
+
+def _decide(verdict: str) -> Any:
+    from campaigns.filing_spec import ACCEPT
+
+    @click.argument("unit")
+    @click.argument("key", metavar="FILING")
+    @PERIOD
+    @click.option("--note", required=verdict != ACCEPT,
+                  help="Why (required to return: what to change).")
+    @CAMPAIGN
+    @ACTOR
+    @output_options
+    @common
+    def command(unit: str, key: str, period: str, note: str | None, campaign: str | None,
+                actor: str | None, fmt: str, db: str | None, as_of: str | None) -> None:
+        from campaigns.filings import decide
+
+        with database(db).write() as conn:
+            scope = scope_of(conn, _run(conn, campaign, key), as_of, actor)
+            result = decide(conn, scope.run, scope.tree, scope.acting, scope.as_of, unit, key,
+                            period, verdict, note)
+        emit(result if fmt != "table" else _say(result), fmt)
+    return command
+
+
+filing.command("accept", help="Accept UNIT's filed FILING for a period (the office's "
+               "'accept-filing').")(_decide("accept-filing"))
+filing.command("return", help="Return UNIT's filed FILING for a period with --note saying what "
+               "to change (the office's 'return-filing'); the unit files it again.")(
+    _decide("return-filing"))
+
+
+@filing.command("status")
+@click.argument("campaign")
+@click.option("--period", metavar="PERIOD", help="Only this period (e.g. 2015-09).")
+@click.option("--filing", "key", metavar="FILING", help="Only this filing.")
+@click.option("--open", "open_only", is_flag=True,
+              help="Only what still needs doing: pending, missing, late or returned.")
+@output_options
+@common
+def status(campaign: str, period: str | None, key: str | None, open_only: bool, fmt: str,
+           db: str | None, as_of: str | None) -> None:
+    """Who has filed what in CAMPAIGN, per unit and period: due, filed on, and whether on time,
+    late, missing, returned or accepted (as of --as-of)."""
+    from campaigns.filings import status as rows_of
+    from campaigns.runs import load_run
+
+    with database(db).read() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
+        rows = rows_of(conn, scope.run, scope.as_of, period, key)
+    if open_only:
+        rows = [r for r in rows if r["status"] in ("pending", "missing", "late", "returned")]
+    if fmt == "table":
+        rows = [{**r, "status": _(r["status"])} for r in rows]
+    emit(rows, fmt, STATUS_COLUMNS)
