@@ -17,9 +17,9 @@ from engine.core.errors import EnvironmentProblem
 from engine.io.store import open_engine, resolve_url, translate_errors
 from engine.io.writer import OBSERVERS
 
-HEAD = "0012_outbox"  # newest migration this version of the tool knows
+HEAD = "0013_serve"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
-         "0010_undoimport", "0011_secrets13b", "0012_outbox")
+         "0010_undoimport", "0011_secrets13b", "0012_outbox", "0013_serve")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Numbered documents issued to units, and their signing (签收)."),
     "notify": ("campaigns.cli.notify:notify",
                "Notifications: send e-mail, webhook and SMS messages; see what is pending."),
+    "serve": ("campaigns.cli.serve:serve", "Serve the web pages and the JSON API (the web door)."),
     "db": ("campaigns.cli.db:db_group",
            "The database itself: encryption keys, consistent backups, retention of personal data."),
 }
