@@ -65,13 +65,13 @@ async def progress(request: Request, code: str) -> Response:
         raise InvalidInput("the upload is larger than the files it may hold together",
                            f"attach at most {MAX_FILES} files of "
                            f"{web.max_upload // (1024 * 1024)} MiB each")
-    form = await request.form(max_files=MAX_FILES, max_fields=20)
-    with web.db.write() as conn:
-        live = signed_in(conn, request)
-        check_csrf(live.csrf, form)
-        files = await _files(request, form)
-        work.report_progress(conn, live.person, code, str(form.get("note") or ""), files,
-                             web.today)
+    async with request.form(max_files=MAX_FILES, max_fields=20) as form:  # closes the files
+        with web.db.write() as conn:
+            live = signed_in(conn, request)
+            check_csrf(live.csrf, form)
+            files = await _files(request, form)
+            work.report_progress(conn, live.person, code, str(form.get("note") or ""), files,
+                                 web.today)
     return RedirectResponse(f"/items/{quote(code)}", status_code=303)
 
 
