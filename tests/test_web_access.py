@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 from ledger_fixtures import CAMPAIGN
 from web_fixtures import PASSWORD, SCRIPT, Site, app, build, csrf_of, signed_in
 
@@ -354,3 +355,17 @@ def test_pages_speak_chinese_by_default_and_english_on_request(site: Site) -> No
     assert client.get("/lang/en?next=//evil.example", follow_redirects=False
                       ).headers["location"] == "/items"
     assert SCRIPT not in client.get("/items").text
+
+
+@given(st.text(max_size=60))
+def test_an_accepted_upload_name_is_always_a_plain_name(name: str) -> None:
+    from campaigns.evidence import TYPES, upload_name
+    from engine.core.errors import InvalidInput
+
+    try:
+        kept = upload_name(name)
+    except InvalidInput:
+        return
+    assert kept == name and not kept.startswith(".")
+    assert not {"/", "\\", ":", "\x00"} & set(kept)
+    assert Path(kept).name == kept and Path(kept).suffix.lower() in TYPES

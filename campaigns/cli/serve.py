@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from campaigns.i18n import _
+
 from ._common import DB, database
 
 
@@ -24,7 +26,8 @@ def serve(host: str, port: int, forwarded: str, db: str | None) -> None:
     base = database(db)  # refuses a missing or outdated database before listening
     with base.read():
         pass
-    click.echo(f"rectify serve: http://{host}:{port}/ over {base.shown} (Ctrl-C stops)")
+    click.echo(_("rectify serve: http://{host}:{port}/ over {db} (Ctrl-C stops)").format(
+        host=host, port=port, db=base.shown))
     uvicorn.run(create_app(db), host=host, port=port, proxy_headers=True,
                 forwarded_allow_ips=forwarded, server_header=False, access_log=False,
                 log_level="warning")
