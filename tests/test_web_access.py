@@ -369,3 +369,39 @@ def test_an_accepted_upload_name_is_always_a_plain_name(name: str) -> None:
     assert kept == name and not kept.startswith(".")
     assert not {"/", "\\", ":", "\x00"} & set(kept)
     assert Path(kept).name == kept and Path(kept).suffix.lower() in TYPES
+
+
+def test_rectify_serve_refuses_what_it_cannot_serve_and_serves_with_one_command(
+        site: Site, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["serve", "--db", str(tmp_path / "none.db")])
+    assert missing.exit_code == 4 and "no database" in missing.output
+    assert runner.invoke(cli, ["serve", "--port", "0", "--db", site.db]).exit_code == 2
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rectify = str(Path(sys.executable).with_name("rectify"))
+    server = subprocess.Popen([rectify, "serve", "--port", str(port), "--db", site.db],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env={**os.environ, "LANG": "C"})
+    try:
+        page = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as got:
+                    page = got.read().decode("utf-8")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert "登录" in page and 'name="csrf"' in page
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode("utf-8")
+    assert f"http://127.0.0.1:{port}/" in output
