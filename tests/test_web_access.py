@@ -275,6 +275,18 @@ def test_sign_ins_are_recorded_and_throttled_per_person(site: Site) -> None:
                                           "'succeed'")[0][0])
 
 
+def test_sign_ins_are_throttled_per_address(site: Site) -> None:
+    """20 failures from one address, spread over keys, stop every key from there."""
+    client = app(site)
+    for n in range(20):
+        page = client.get("/login")
+        assert client.post("/login", data={"key": f"guess{n % 4}", "password": "x" * 12,
+                                           "csrf": csrf_of(page.text)}).status_code == 401
+    page = client.get("/login")
+    assert client.post("/login", data={"key": "sup", "password": PASSWORD,
+                                       "csrf": csrf_of(page.text)}).status_code == 429
+
+
 def test_unknown_people_and_people_without_passwords_cannot_sign_in(site: Site) -> None:
     client = app(site)
     for key in ("nobody", "admin"):  # admin was given no password
