@@ -50,10 +50,21 @@ def board_rows(scope: Scope) -> dict[str, list[dict[str, Any]]]:
 
 def write_board(scope: Scope, path: str) -> int:
     """Write the board to ``path`` (.html); returns the number of items disclosed."""
-    run, as_of = scope.run, scope.as_of
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
         raise InvalidInput(_("cannot write a board to '{value}'").format(value=os.path.basename(path)),
                            _("name the output FILE.html"))
+    html_text, n = board_html(scope)
+    tmp = path + ".part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(html_text)
+    os.replace(tmp, path)
+    return n
+
+
+def board_html(scope: Scope) -> tuple[str, int]:
+    """The board as one self-contained HTML page (a file, or ``/board/CAMPAIGN`` of
+    ``rectify serve``), and the number of items it discloses."""
+    run, as_of = scope.run, scope.as_of
     d = run.definition
     by_unit = board_rows(scope)
     columns = [(name, head) for name, head in PUBLIC if name not in hidden(run, None)]
@@ -80,11 +91,7 @@ def write_board(scope: Scope, path: str) -> int:
     where = f"（{scope.unit_name}）" if scope.unit is not None else ""
     html_text = page(f"{d.title}{where}整改情况公示", f"公示日期：{when}", "\n".join(body),
                      "如对公示内容有异议，请向活动领导小组办公室反映。")
-    tmp = path + ".part"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(html_text)
-    os.replace(tmp, path)
-    return n
+    return html_text, n
 
 
 def _cell(value: Any) -> Any:

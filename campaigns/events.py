@@ -707,6 +707,52 @@ class Filed(Payload):
     returned_on: dt.date | None = field(default=None, metadata=OPTIONAL)
 
 
+@dataclass(frozen=True)
+class PasswordSet(Payload):
+    """A person's password for the web door set or changed (the hash stays in its table)."""
+
+    KIND = "password set"
+    MACHINE, TRIGGER = "person", "password"
+
+
+@dataclass(frozen=True)
+class TokenIssued(Payload):
+    """An API token issued to a person; only its SHA-256 is stored, never in the log."""
+
+    KIND = "token issued"
+    MACHINE, TRIGGER = "person", "token"
+    token: int  # the api_tokens row
+    label: str | None = field(default=None, metadata=OPTIONAL)
+    expires: dt.date | None = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class LoggedIn(Payload):
+    """A person signed in to the web door."""
+
+    KIND = "login"
+    MACHINE, TRIGGER = "login", "succeed"
+    address: str  # the client's address as the server saw it
+
+
+@dataclass(frozen=True)
+class LoginFailed(Payload):
+    """A sign-in refused: wrong password, unknown or inactive person, or too many tries."""
+
+    KIND = "login failed"
+    MACHINE, TRIGGER = "login", "fail"
+    address: str
+    reason: str  # password, unknown, inactive, no-password, throttled
+
+
+@dataclass(frozen=True)
+class LoggedOut(Payload):
+    """A person signed out of the web door (the session ends before its expiry)."""
+
+    KIND = "logout"
+    MACHINE, TRIGGER = "login", "end"
+
+
 KINDS: tuple[type[Payload], ...] = (
     CampaignStarted, CampaignConcluded, StageOpened, StageClosed, ItemAdded, Planned, Moved,
     Merged, ProgressRecorded, Edited, Imported, Escalated, TimerFired, DocumentIssued, ChainStarted,
@@ -715,7 +761,7 @@ KINDS: tuple[type[Payload], ...] = (
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
     AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
-    Filed)
+    Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut)
 
 
 # --- building entries ----------------------------------------------------------------------------

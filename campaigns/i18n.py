@@ -78,6 +78,16 @@ def use(lang: str | None = None) -> str:
     return code
 
 
+def translations(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` alone, leaving the process's choice as it is: a server answers
+    each request in the language it asks for (English when there is no catalog)."""
+    code = normalize(lang)
+    if code == SOURCE_LANGUAGE or code not in available():
+        return gettext.NullTranslations()
+    with open(os.path.join(LOCALEDIR, code, "LC_MESSAGES", DOMAIN + ".mo"), "rb") as fh:
+        return gettext.GNUTranslations(fh)
+
+
 def current() -> gettext.NullTranslations:
     if _current is None:
         use()

@@ -174,11 +174,8 @@ def _plan(scope: Scope, record: Record, measures: str, target: str | None,
 
 def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[str, Any]:
     """Record progress (整改进展) with evidence files kept by content hash."""
-    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not note.strip():
         raise InvalidInput(_("a progress report needs a note"), _("give --note"))
-    record = load_records(conn, [code])[0]
-    require_forward(run, as_of)
     files = []
     for path in evidence:
         size = regular_file(path, "evidence file")
@@ -186,8 +183,20 @@ def progress(scope: Scope, code: str, note: str, evidence: list[str]) -> dict[st
             raise InvalidInput(_("evidence file '{path}' is larger than 20 MiB").format(path=path),
                                _("attach a smaller file or a summary"))
         with open(path, "rb") as fh:
-            content = fh.read()
-        files.append((os.path.basename(path), hashlib.sha256(content).hexdigest(), content))
+            files.append((os.path.basename(path), fh.read()))
+    return record_progress(scope, code, note, files)
+
+
+def record_progress(scope: Scope, code: str, note: str,
+                    evidence: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Record progress on ``code`` with evidence given as (file name, content): the one way
+    for every door (a file on disk, an upload)."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
+    if not note.strip():
+        raise InvalidInput(_("a progress report needs a note"), _("give --note"))
+    record = load_records(conn, [code])[0]
+    require_forward(run, as_of)
+    files = [(name, hashlib.sha256(content).hexdigest(), content) for name, content in evidence]
     ev.lock(conn, [run.key])
     sealer = Sealer(conn, run)
     note = sealer.seal(record.item.id, code, {"progress": note})["progress"]

@@ -556,3 +556,39 @@ INSPECTION_BREACHES = Table(
     Column("recorded_on", Date, nullable=False),
     Column("recorded_by", String(64), nullable=False),
 )
+
+
+# A person's password (argon2id hash, never the password) for the web door (``rectify serve``).
+CREDENTIALS = Table(
+    "credentials", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), unique=True, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, default=0, server_default="0", nullable=False),
+)
+
+# A person's API tokens: only their SHA-256 is kept, the token itself is shown once.
+API_TOKENS = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), index=True, nullable=False),
+    Column("sha256", String(64), unique=True, nullable=False),
+    Column("label", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_on", Date),
+)
+
+# A signed-in browser: the cookie's SHA-256, its CSRF secret, and when it stops being valid.
+WEB_SESSIONS = Table(
+    "web_sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), unique=True, nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), index=True, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("address", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("version", Integer, default=0, server_default="0", nullable=False),
+)

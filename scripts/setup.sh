@@ -2,7 +2,8 @@
 # Prepare this checkout for running Rectify: system packages and the .venv.
 #
 #   scripts/setup.sh                  graphviz, CJK fonts, Pango, .venv with '.[dev]'
-#   scripts/setup.sh --with-postgres  also the PostgreSQL server, Chromium and poppler-utils
+#   scripts/setup.sh --with-postgres  also the PostgreSQL server, Chromium (and its driver) and
+#                                     poppler-utils
 #                                     (for the tests)
 #   scripts/setup.sh --reinstall      run 'pip install' even if .venv looks up to date
 #
@@ -24,7 +25,7 @@ for arg in "$@"; do
     case "$arg" in
         --with-postgres) with_postgres=1 ;;
         --reinstall) reinstall=1 ;;
-        -h|--help) sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -101,6 +102,8 @@ if [ "$with_postgres" = 1 ]; then
     else
         optional+=(chromium)
     fi
+    # The web door's browser test drives Chromium through Selenium and its driver.
+    if command -v chromedriver >/dev/null 2>&1; then say "chromium-driver ok"; else optional+=(chromium-driver); fi
     # The notices' tests read the PDFs back and render them (pdftotext, pdftoppm).
     if command -v pdftoppm >/dev/null 2>&1; then say "poppler-utils ok"; else optional+=(poppler-utils); fi
 fi

@@ -54,7 +54,9 @@ def _commands() -> list[tuple[list[str], click.Command]]:
     return found
 
 
-COMMANDS = _commands()
+# 'serve' runs until stopped, so it is no argv-in, exit-code-out command; tests/test_web_*
+# cover it, and tests/test_web_access.py its refusals
+COMMANDS = [(path, command) for path, command in _commands() if path != ["serve"]]
 
 
 @pytest.fixture(scope="module")

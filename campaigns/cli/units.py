@@ -304,3 +304,9 @@ def person_deactivate(key: str, actor: str | None, db: str | None, as_of: str | 
     with database(db).write() as conn:  # deactivate checks the actor is an administrator
         deactivate(conn, key, actor=actor, day=as_of_date(as_of))
     click.echo(_("deactivated {key}").format(key=key))
+
+
+from .credentials import person_password, person_token  # noqa: E402  (the web door's)
+
+person.add_command(person_password)
+person.add_command(person_token)

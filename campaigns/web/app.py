@@ -1,0 +1,140 @@
+"""The web application of ``rectify serve``: FastAPI routes over the services, errors as
+pages (or JSON under /api), and headers that keep a page from running anything it did not
+bring itself (no script at all: the pages need none)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from campaigns.db import Database
+from campaigns.items import MAX_EVIDENCE
+from campaigns.logins import SESSION_LENGTH
+from engine.core.errors import (
+    Conflict,
+    EngineError,
+    EnvironmentProblem,
+    InvalidInput,
+    NotFound,
+    Refused,
+)
+
+from . import api, board, doors, pages
+from .site import HERE, CsrfRefused, LoginNeeded, Site, render
+from .work import Stale, Today, default_today
+
+POLICY = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+          "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def create_app(url: str | None = None, *, today: Today = default_today,
+               session_length: dt.timedelta = SESSION_LENGTH,
+               max_upload: int = MAX_EVIDENCE) -> FastAPI:
+    """The application over the database at ``url`` (None: RECTIFY_DB or ./rectify.db).
+
+    ``today`` gives the business date in a time zone (a training copy, or a test, fixes it).
+    """
+    app = FastAPI(title="Rectify", version=_version(), docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="The JSON API of `rectify serve`: send a person's token "
+                              "(`rectify person token KEY`) as `Authorization: Bearer TOKEN`.")
+    app.state.site = Site(Database(url), today, session_length, max_upload)
+    app.mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")
+    for module in (doors, pages, board, api):
+        app.include_router(module.router)
+    app.add_exception_handler(EngineError, _engine_error)
+    app.add_exception_handler(LoginNeeded, _login_needed)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.middleware("http")(_headers)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rectify")
+    except PackageNotFoundError:
+        return "0"
+
+
+async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                   ) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith(("/static/", "/board/")):
+        response.headers.setdefault("Cache-Control", "no-store")  # pages differ per person
+    return response
+
+
+def status_of(exc: EngineError) -> int:
+    """The HTTP status of a library error (docs/deployment.md lists them)."""
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidInput):
+        return 400
+    if isinstance(exc, Refused):
+        return 403
+    if isinstance(exc, EnvironmentProblem):
+        return 503
+    return 400
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problem(request: Request, status: int, error: str, hint: str | None = None,
+             **extra: Any) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": error, "hint": hint, **extra}, status_code=status,
+                            headers={"Retry-After": "0"} if status == 409 else None)
+    return render(request, "error.html", status, status=status, error=error, hint=hint, **extra)
+
+
+async def _engine_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EngineError)
+    extra = {"current": exc.current} if isinstance(exc, Stale) else {}
+    return _problem(request, status_of(exc), exc.message, exc.hint, **extra)
+
+
+async def _login_needed(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": "a valid bearer token is required",
+                             "hint": "send 'Authorization: Bearer TOKEN' "
+                                     "(rectify person token KEY)"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return RedirectResponse("/login", status_code=303)
+
+
+async def _csrf_refused(request: Request, exc: Exception) -> Response:
+    return _problem(request, 403, "the form came without its page's secret (CSRF check)",
+                    "reload the page and send the form again")
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    where = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                      for e in exc.errors()[:5])
+    return _problem(request, 400, f"the request is not valid: {where}",
+                    "see /api/openapi.json for what each field takes")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _problem(request, exc.status_code, str(exc.detail))
