@@ -57,15 +57,21 @@ def write_csv(folder: str, n: int) -> str:
     return path
 
 
-def _codes(conn: Any, run: Any, item_state: str, rect_state: str, every: int) -> list[str]:
+def _codes(conn: Any, run: Any, item_state: str, rect_state: str, every: int
+           ) -> dict[str, list[str]]:
+    """Every ``every``-th item in those states, by the code of its unit."""
     from sqlalchemy import select
 
-    from campaigns.tables import ITEMS as I, RECTIFICATIONS as R
+    from campaigns.tables import ITEMS as I, RECTIFICATIONS as R, UNITS as U
 
-    rows = conn.execute(select(I.c.code).select_from(I.join(R, R.c.item_id == I.c.id))
-                        .where(I.c.campaign_id == run.id, I.c.state == item_state,
-                               R.c.state == rect_state).order_by(I.c.seq)).scalars().all()
-    return list(rows[::every])
+    rows = conn.execute(select(I.c.code, U.c.code).select_from(
+        I.join(R, R.c.item_id == I.c.id).join(U, U.c.id == I.c.unit_id))
+        .where(I.c.campaign_id == run.id, I.c.state == item_state, R.c.state == rect_state)
+        .order_by(I.c.seq)).all()
+    by_unit: dict[str, list[str]] = {}
+    for code, unit in rows[::every]:
+        by_unit.setdefault(unit, []).append(code)
+    return by_unit
 
 
 def build(folder: str, n: int) -> str:
@@ -94,16 +100,17 @@ def build(folder: str, n: int) -> str:
             run = load_run(conn, KEY)
             tick(Scope(conn, run, None, day))
             write_missing(conn, run)
-            actor = resolve_actor(conn, who, set(run.definition.roles))
-            codes = _codes(conn, run, *states, every)
             params = {"deadline": day + dt.timedelta(days=30)} if trigger.startswith("approve") else {}
-            if codes:
-                advance(conn, trigger, codes, actor, who, day, "n", params)
+            for unit, codes in _codes(conn, run, *states, every).items():
+                # a unit's own head submits its work (the duties): "head" means each unit's
+                key = f"head{unit[1:]}" if who == "head" else who
+                actor = resolve_actor(conn, key, set(run.definition.roles))
+                advance(conn, trigger, codes, actor, key, day, "n", params)
 
     step(dt.date(2015, 8, 5), "confirm", ("reported", "pending"), 1, "lead")
-    step(dt.date(2015, 8, 25), "submit", ("confirmed", "in_progress"), 2, "head000")
+    step(dt.date(2015, 8, 25), "submit", ("confirmed", "in_progress"), 2, "head")
     step(dt.date(2015, 9, 10), "verify", ("confirmed", "submitted"), 2, "sup")
-    step(dt.date(2015, 9, 25), "submit", ("confirmed", "in_progress"), 5, "head000")
+    step(dt.date(2015, 9, 25), "submit", ("confirmed", "in_progress"), 5, "head")
     step(dt.date(2015, 10, 12), "verify", ("confirmed", "submitted"), 3, "sup")
     db.engine.dispose()
     conn = sqlite3.connect(path)

@@ -161,6 +161,17 @@ def writers(url: str, codes: list[str], count: int, per: int) -> float:
     return done / max(s for _, s in results)
 
 
+def _renumbered(definition: str, prefix: str) -> str:
+    """A copy of ``definition`` numbering its items PREFIX-YEAR-NNNN: item codes are unique
+    in a database, so each campaign of the same year needs its own prefix."""
+    with open(definition, encoding="utf-8") as fh:
+        text = fh.read().replace("code_prefix: WGBW", f"code_prefix: {prefix}")
+    fd, path = tempfile.mkstemp(suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
 def more_campaigns(url: str, count: int, n: int) -> list[list[str]]:
     """``count`` further campaigns of ``n`` items each (codes C<j>-<i>), beside the seed's."""
     from sqlalchemy import insert
@@ -179,8 +190,8 @@ def more_campaigns(url: str, count: int, n: int) -> list[list[str]]:
         first = conn.execute(ITEMS.select().with_only_columns(ITEMS.c.id)
                              .order_by(ITEMS.c.id.desc()).limit(1)).scalar() or 0
         for j in range(count):
-            run = start(conn, DEFINITION, dt.date(2015, 7, 1), "super", dt.date(2015, 7, 1),
-                        key=f"other-{j}")
+            run = start(conn, _renumbered(DEFINITION, f"OTH{j}"), dt.date(2015, 7, 1), "super",
+                        dt.date(2015, 7, 1), key=f"other-{j}")
             codes = [f"C{j}-{i:06d}" for i in range(n)]
             ids = range(first + 1, first + n + 1)
             first += n
