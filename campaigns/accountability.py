@@ -212,6 +212,8 @@ class Case:
 def cases_at(conn: Connection, run: Run, as_of: dt.date) -> list[Case]:
     """Every case recorded by the end of ``as_of``, withdrawn ones marked, from the events."""
     out: dict[int, Case] = {}
+    if not _has_cases(conn, run):  # the events would be scanned for nothing: most have none
+        return []
     for subject_id, trigger, payload, day, note in conn.execute(
             select(E.c.subject_id, E.c.trigger, E.c.payload, E.c.business_date, E.c.note)
             .where(E.c.campaign_id == run.id, E.c.machine == MACHINE, E.c.business_date <= as_of)
@@ -224,6 +226,10 @@ def cases_at(conn: Connection, run: Run, as_of: dt.date) -> list[Case]:
         elif trigger == "withdraw" and subject_id in out:
             out[subject_id].withdrawn_on, out[subject_id].reason = day, note
     return sorted(out.values(), key=lambda c: c.id)
+
+
+def _has_cases(conn: Connection, run: Run) -> bool:
+    return conn.execute(select(A.c.id).where(A.c.campaign_id == run.id).limit(1)).first() is not None
 
 
 @dataclass

@@ -206,8 +206,11 @@ class MechanismAt:
 
 
 def mechanisms_at(conn: Connection, run: Run, as_of: dt.date) -> list[MechanismAt]:
-    """Every mechanism of ``run`` recorded by the end of ``as_of``, replayed from its events."""
+    """Every mechanism of ``run`` recorded by the end of ``as_of``, replayed from its events
+    (none recorded at all: the events are not scanned for them)."""
     out: dict[int, MechanismAt] = {}
+    if conn.execute(select(M.c.id).where(M.c.campaign_id == run.id).limit(1)).first() is None:
+        return []
     rows = conn.execute(select(E.c.subject_id, E.c.trigger, E.c.to_state, E.c.payload,
                                E.c.business_date, E.c.actor)
                         .where(E.c.campaign_id == run.id, E.c.machine == MACHINE,
