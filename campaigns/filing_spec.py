@@ -163,12 +163,18 @@ def _check_ladder(ctx: Any, ladder: Any, states: list[str]) -> None:
                 ctx.add("unknown-state", f"filings.ladder.{part} names undefined state '{key}'",
                         ("filings", "ladder", part, j), f"states of '{MACHINE}': {', '.join(states)}")
     own = ctx.data.get("escalation")
-    taken = {lv.get("key") for lv in (own.get("levels") or []) if isinstance(lv, dict)} \
-        if isinstance(own, dict) else set()
+    taken = {lv.get("key") for lv in (own.get("levels") or []) if isinstance(lv, dict)
+             and isinstance(lv.get("key"), str)} if isinstance(own, dict) else set()
     levels = ladder.get("levels") or []
     previous: Duration | None = None
-    for j, lv in enumerate(levels):
-        at = Duration.parse(lv["at"])
+    for j, lv in enumerate(levels if isinstance(levels, list) else []):
+        if not (isinstance(lv, dict) and isinstance(lv.get("key"), str)
+                and isinstance(lv.get("at"), str)):
+            continue  # the schema has said what is wrong with it
+        try:
+            at = Duration.parse(lv["at"])
+        except ValueError:
+            continue  # a malformed span: the schema's located error stands
         if lv["key"] in taken:
             ctx.add("duplicate-level", f"filing level '{lv['key']}' is also a level of the "
                     "escalation ladder", ("filings", "ladder", "levels", j, "key"),
