@@ -18,6 +18,7 @@ from engine.core.errors import NotFound, Refused
 from . import events as ev
 from .clock import standing
 from .context import Scope
+from .duties import within
 from .i18n import _
 from .runs import require_forward
 from .tables import DOCUMENTS as D, EVENTS as E, UNITS as U
@@ -45,7 +46,7 @@ def documents(scope: Scope, unsigned: bool = False, unit: str | None = None) -> 
               if scope.run.definition.ladder else {})
     out = []
     for r in scope.conn.execute(query):
-        if unit is not None and not (r.path == unit or r.path.startswith(unit + "/")):
+        if unit is not None and not within(r.path, unit):
             continue
         by = signed.get(r.number)
         if r.withdrawn_on is not None and r.withdrawn_on <= scope.as_of:
@@ -90,7 +91,7 @@ def sign(scope: Scope, number: str, note: str | None = None) -> dict[str, Any]:
                         "{day}").format(number=number, issued=doc.issued_on, day=scope.as_of),
                       _("give --as-of {day} or later").format(day=doc.issued_on))
     path = str(actor.attrs.get("unit_path") or "")
-    if not (path == doc.path or path.startswith(doc.path + "/")):
+    if not within(path, doc.path):
         raise Refused(_("{person} is not of {unit}, to which {number} is addressed: only its "
                         "own people sign for it").format(person=actor.key, unit=doc.title,
                                                          number=number),

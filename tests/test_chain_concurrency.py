@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli_common import CAMPAIGN, PEOPLE, UNITS, WGBW, Cli, seeded
+from test_cli_common import CAMPAIGN, WGBW, Cli, populate, seeded
 
 DAY = dt.date(2015, 8, 4)
 WAIT = 120  # seconds: a guard against hanging only
@@ -94,13 +94,7 @@ def test_two_processes_keep_one_chain_on_sqlite(tmp_path: Path,
 @pytest.mark.postgres
 def test_two_processes_keep_one_chain_on_postgres(pg_db_url: str) -> None:
     cli = Cli(pg_db_url)  # type: ignore[arg-type]
-    cli.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        cli.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-               *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        cli.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-               *[a for r in roles for a in ("--role", r)])
+    populate(cli)
     cli.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     race(cli, pg_db_url)
     assert cli.ok("audit", "verify", "--all") == f"{CAMPAIGN}: ok\nsite: ok\n"

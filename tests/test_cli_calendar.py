@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from test_cli_common import ENV, PEOPLE, UNITS, WGBW, Cli, scalar, seeded
+from test_cli_common import ENV, WGBW, Cli, populate, scalar, seeded
 
 from campaigns.cli import cli as rectify
 from engine.core.calendar import known_years
@@ -266,13 +266,7 @@ class PgCli(Cli):
 
 def test_the_notice_moves_a_deadline_on_postgresql(pg_db_url: str, tmp_path: Path, today: Today) -> None:
     cli = PgCli(pg_db_url)
-    cli.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        cli.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-               *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        cli.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-               *[arg for r in roles for arg in ("--role", r)])
+    populate(cli)
     cli.ok("campaign", "start", str(definition(tmp_path, "ZZ")), "--key", "zz-2026",
            "--start", "2026-07-01", "--actor", "lead", "--as-of", "2026-07-01")
     code = planned(cli, "2026-12-14")

@@ -136,19 +136,25 @@ def copy_db(src: Path, dst: Path) -> None:
 _templates: dict[tuple[Path, bool], Path] = {}
 
 
+def populate(c: Cli, people: Any = None) -> Cli:
+    """A new database of ``c``'s with its administrator, the units and the people (``PEOPLE``
+    unless given): the site every seeded test starts from, on SQLite or PostgreSQL."""
+    c.ok("init", "--admin", "admin")
+    for code, title, parent, kind in UNITS:
+        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
+             *(["--parent", parent] if parent else []))
+    for key, name, unit, roles in PEOPLE if people is None else people:
+        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
+             *[arg for r in roles for arg in ("--role", r)])
+    return c
+
+
 def template(factory: pytest.TempPathFactory, campaign: bool = True) -> Path:
     """The seeded database of this session: units, people and (optionally) the campaign."""
     key = (factory.getbasetemp(), campaign)
     if key not in _templates:
         path = factory.mktemp("seed") / "seed.db"
-        c = Cli(path)
-        c.ok("init", "--admin", "admin")
-        for code, title, parent, kind in UNITS:
-            c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-                 *(["--parent", parent] if parent else []))
-        for key_, name, unit, roles in PEOPLE:
-            c.ok("person", "add", "--actor", "admin", key_, "--name", name, "--unit", unit,
-                 *[arg for r in roles for arg in ("--role", r)])
+        c = populate(Cli(path))
         if campaign:
             c.ok("campaign", "start", str(WGBW), "--start", START, "--actor", "lead")
         _templates[key] = path

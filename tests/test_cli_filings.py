@@ -255,16 +255,10 @@ def test_an_undone_tick_keeps_the_filings_it_opened_and_chased(cli: Cli) -> None
 
 
 def test_on_postgresql(tmp_path: Path, pg_db_url: str) -> None:
-    from test_cli_common import PEOPLE, START, UNITS, WGBW
+    from test_cli_common import PEOPLE, START, WGBW, populate
 
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-             *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in [*PEOPLE, ("lo-czj", "赵联络", "czj", ["liaison"])]:
-        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-             *[arg for r in roles for arg in ("--role", r)])
+    populate(c, [*PEOPLE, ("lo-czj", "赵联络", "czj", ["liaison"])])
     c.ok("campaign", "start", str(WGBW), "--start", START, "--actor", "lead")
     c.ok("filing", "submit", "czj", REPORT, "--period", "2015-07", "--file", doc(tmp_path),
          "--actor", "lo-czj", "--as-of", "2015-08-04")

@@ -387,16 +387,10 @@ def test_a_bad_row_in_an_update_writes_nothing(cli: Cli, tmp_path: Path) -> None
 def test_the_reorganisation_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
     """A subtree moved (paths rewritten under the unique index), a merge with its item events, a
     leaving with its hand-over, and September named as it was, on the server."""
-    from test_cli_common import PEOPLE, UNITS, WGBW
+    from test_cli_common import WGBW, populate
 
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-             *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-             *[a for r in roles for a in ("--role", r)])
+    populate(c)
     c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     code = planned_in(c, "jyj-bgs")
     c.ok("unit", "edit", "jyj", "--parent", "dcs", "--on", "2015-09-01", "--actor", "admin")

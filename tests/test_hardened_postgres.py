@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from test_cli_common import CAMPAIGN, PEOPLE, UNITS, WGBW, Cli
+from test_cli_common import CAMPAIGN, WGBW, Cli, populate
 
 from campaigns.db import Database
 from campaigns.tables import UNITS as U
@@ -20,13 +20,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg(pg_db_url: str) -> Iterator[Cli]:
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-             *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-             *[a for r in roles for a in ("--role", r)])
+    populate(c)
     c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     yield c
 

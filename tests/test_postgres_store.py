@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from test_cli_common import CAMPAIGN, PEOPLE, UNITS, WGBW, Cli
+from test_cli_common import CAMPAIGN, WGBW, Cli, populate
 
 from campaigns import db as dbmod
 from campaigns.advance import EVENTS, TABLES, advance
@@ -36,13 +36,7 @@ WAIT = 60  # seconds: a guard against hanging only
 def pg(pg_db_url: str) -> Iterator[Cli]:
     """A Rectify database on the server, with the seed's units and people and the campaign."""
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", "--actor", "admin",
-             code, "--title", title, "--kind", kind, *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        c.ok("person", "add", "--actor", "admin",
-             key, "--name", name, "--unit", unit, *[a for r in roles for a in ("--role", r)])
+    populate(c)
     c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     yield c
 

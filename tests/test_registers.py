@@ -315,16 +315,10 @@ def test_the_sections_are_checked(cli: Cli, tmp_path: Path, change: str, message
 
 def test_the_registers_on_postgresql(pg_db_url: str) -> None:
     """The same commands on a PostgreSQL server: ids, links, versioned withdrawal, chain."""
-    from test_cli_common import PEOPLE, UNITS
+    from test_cli_common import populate
 
     c = Cli(pg_db_url)  # type: ignore[arg-type]
-    c.ok("init", "--admin", "admin")
-    for code, title, parent, kind in UNITS:
-        c.ok("unit", "add", "--actor", "admin", code, "--title", title, "--kind", kind,
-             *(["--parent", parent] if parent else []))
-    for key, name, unit, roles in PEOPLE:
-        c.ok("person", "add", "--actor", "admin", key, "--name", name, "--unit", unit,
-             *[a for r in roles for a in ("--role", r)])
+    populate(c)
     c.ok("campaign", "start", str(WGBW), "--start", "2015-07-01", "--actor", "lead")
     code = c.confirmed()
     for person in ("head", "clerk"):
