@@ -308,11 +308,12 @@ def retirements(conn: Connection, change: Change, day: dt.date) -> list[tuple[Re
 
 def _edited(conn: Connection, change: Change, skip: set[int]
             ) -> dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]]:
-    """Subjects the change's corrections (``edit``) touched: their events and, per column, the
-    value the first correction replaced."""
+    """Subjects the change's corrections (``edit``, and ``move`` to another unit) touched:
+    their events and, per column, the value the first correction replaced."""
     out: dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]] = {}
     for e in change.events:
-        if e.trigger != "edit" or e.machine != "record" or e.item_id is None or e.item_id in skip:
+        if e.trigger not in ("edit", "move") or e.machine != "record" or e.item_id is None \
+                or e.item_id in skip:
             continue
         new, old = e.payload.get("new") or {}, e.payload.get("old") or {}
         for machine, table in (("item", I), ("rectification", R)):

@@ -283,3 +283,16 @@ def test_replay_equals_tables_after_random_advances_and_undos(
                    "--note", "n", *extra, ok=False)
         day += dt.timedelta(days=3)
     verified(db)
+
+
+def test_undo_of_a_move_to_another_unit_hands_the_item_back(db: str) -> None:
+    code = add(db, "2015-07-02")
+    invoke(db, "item", "move", code, "--to", "jyj", "--note", "划转", "--actor", "lead",
+           "--as-of", "2015-07-03")
+    assert show(db, code)["unit"].endswith("县教育局")
+    out = invoke(db, "item", "undo", code, "--note", "误划", "--actor", "lead",
+                 "--as-of", "2015-07-04").output
+    assert "undid 'move'" in out and "1 compensating move(s)" in out
+    assert show(db, code)["unit"].endswith("县财政局")
+    assert show(db, code, "2015-07-03")["unit"].endswith("县教育局")  # the past keeps the move
+    verified(db)
