@@ -193,7 +193,7 @@ def test_rectifying_kinds_must_be_strings(tmp_path: Path) -> None:
     line = next(n for n, text in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1)
                 if "rectifying_kinds" in text)
     assert f"campaign.yaml:{line}:" in out.output
-    assert "3 is not of type 'string' (at campaign.rectifying_kinds[1])" in out.output
+    assert "3 is not text (at campaign.rectifying_kinds[1])" in out.output
     assert "rectify" in c.invoke("validate", str(definition(tmp_path, "[局, bureau]")),
                                  db=False).output  # kinds no unit has yet are fine
 

@@ -107,6 +107,45 @@ def test_every_message_in_the_source_is_translated() -> None:
                          f"(then run pybabel compile -d campaigns/locale -D rectify): {missing[:20]}")
 
 
+def schema_descriptions() -> set[str]:
+    """The definition schema's descriptions: ``validate`` shows them as hints."""
+    import campaigns.plugin  # noqa: F401  (registers the plugin's sections)
+    from engine.core.registry import default_registry
+    from engine.core.schema import build_schema
+
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("description"), str):
+                found.add(node["description"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(build_schema(default_registry()))
+    return found
+
+
+def test_every_schema_description_is_translated() -> None:
+    translated = {m.id for m in catalog() if m.id and isinstance(m.id, str) and m.string}
+    missing = sorted(schema_descriptions() - translated)
+    assert len(schema_descriptions()) > 40
+    assert not missing, f"{len(missing)} schema descriptions lack a zh_CN translation: {missing[:10]}"
+
+
+def test_validate_hints_are_shown_in_chinese(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(WGBW.read_text(encoding="utf-8").replace("code_prefix: WGBW", "code_prefix: 12"),
+                   encoding="utf-8")
+    result = Cli(tmp_path / "x.db").invoke("--lang", "zh_CN", "validate", str(bad), db=False)
+    assert result.exit_code == 1
+    out = result.output
+    assert "12 不是文本（位于 campaign.code_prefix）" in out
+    assert "问题编号为 前缀-年份-序号" in out
+
+
 def test_the_root_help_and_core_summaries_are_translated() -> None:
     i18n.use("zh_CN")
     from campaigns.cli import cli

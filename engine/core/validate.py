@@ -17,7 +17,7 @@ from .errors import Problem
 from .plugins import ActionDef, GuardDef
 from .registry import Registry
 from .spec import Duration, split_call
-from .text import Text
+from .text import Text, joined
 from .yamlsource import Document, Path
 
 
@@ -273,9 +273,9 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
         return
     if error.validator == "oneOf" and error.context:
         best = min(error.context, key=lambda e: len(list(e.absolute_path)))
-        message = best.message
+        message = _schema_message(best)
     else:
-        message = error.message
+        message = _schema_message(error)
     schema_desc = error.schema.get("description") if isinstance(error.schema, dict) else None
     if error.validator == "pattern" or error.validator == "oneOf":
         message = Text("{value} is not valid here", value=_short(error.instance))
@@ -283,7 +283,43 @@ def _translate(doc: Document, error: Any, path: Path) -> Iterable[Problem]:
         if span is not None:
             yield Problem("schema", span[0], doc.locate(path), span[1])
             return
-    yield Problem("schema", message, doc.locate(path), schema_desc)
+    # a description is a plugin's own English sentence: shown translated where it has one
+    yield Problem("schema", message, doc.locate(path),
+                  Text(schema_desc) if isinstance(schema_desc, str) else schema_desc)
+
+
+_TYPE_WORDS = {"string": Text("text"), "integer": Text("a whole number"),
+               "number": Text("a number"), "boolean": Text("true or false"),
+               "array": Text("a list"), "object": Text("a mapping"), "null": Text("empty")}
+
+
+def _schema_message(error: Any) -> str:
+    """JSON Schema's complaint in our own words, as a ``Text`` a plugin can translate (the
+    library's sentences are English only); an unforeseen kind keeps the library's words."""
+    value, expected = _short(error.instance), error.validator_value
+    kind = error.validator
+    if kind == "type":
+        wanted = expected if isinstance(expected, list) else [expected]
+        return Text("{value} is not {expected}", value=value,
+                    expected=joined([_TYPE_WORDS.get(w) or str(w) for w in wanted], " / "))
+    if kind == "enum":
+        return Text("{value} is not one of: {allowed}", value=value,
+                    allowed=", ".join(map(str, expected)))
+    if kind == "const":
+        return Text("{value} must be {expected}", value=value, expected=_short(expected))
+    if kind in ("minItems", "minLength", "minProperties"):
+        return Text("{value} is too short: at least {n} needed", value=value, n=expected)
+    if kind in ("maxItems", "maxLength", "maxProperties"):
+        return Text("{value} is too long: at most {n} allowed", value=value, n=expected)
+    if kind == "uniqueItems":
+        return Text("{value} lists the same entry twice", value=value)
+    if kind in ("minimum", "exclusiveMinimum"):
+        return Text("{value} is below the smallest allowed value {n}", value=value, n=expected)
+    if kind in ("maximum", "exclusiveMaximum"):
+        return Text("{value} is above the largest allowed value {n}", value=value, n=expected)
+    if kind in ("anyOf", "oneOf", "not", "if", "then", "else"):
+        return Text("{value} is not valid here", value=value)
+    return str(error.message)
 
 
 def _span_problem(error: Any) -> tuple[str, str] | None:
