@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from campaigns.i18n import _
+from engine.core.collector import paused
 from engine.core.errors import InvalidInput, Refused
 
 from ..admins import require_admin
@@ -119,7 +120,10 @@ def _import(scope: Scope, path: str, options: Options, mapping: dict[str, str],
             section: Any, progress: Callable[[int], None] | None,
             on_total: Callable[[int | None], None] | None, table: Sheet | None) -> Result:
     opened = nullcontext(table) if table is not None else open_table(path, options)
-    with scope.conn.begin_nested(), opened as sheet:
+    # each batch builds tens of thousands of rows, events and moves, freed when it is written:
+    # the cyclic collector would rescan the whole heap for them again and again (a fifth of a
+    # 100,000-row import), and finds nothing it needs to
+    with scope.conn.begin_nested(), opened as sheet, paused():
         header, rest = find_header(sheet, mapping, options.header_row or section.get("header_row"),
                                    path)
         if on_total is not None:

@@ -8,14 +8,14 @@ planner that fires the lifecycle's own triggers can take its place.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from campaigns.i18n import _
 from engine.core.machines import Actor
 from engine.core.moves import Move
-from engine.core.planner import Placement, Request, plan_placement
+from engine.core.planner import Placement, Request, plan_placements
 
 from ..runs import Run
 from ..standing import closing_states, label
@@ -72,21 +72,36 @@ def plan_row_moves(run: Run, row: Parsed, item: Current, actor: Actor, as_of: dt
     lifecycle's own triggers are not fired, since an office's ledger records where an item
     stands, not how it got there.  ``closing`` saves recomputing the closing states per row.
     """
-    if row.pair is None:
-        return []
+    return plan_rows_moves(run, [(row, item, origin)], actor, as_of, closing)
+
+
+def plan_rows_moves(run: Run, rows: Sequence[tuple[Parsed, Current, Mapping[str, Any]]],
+                    actor: Actor, as_of: dt.date,
+                    closing: frozenset[str] | None = None) -> list[Move]:
+    """``plan_row_moves`` for many rows (each with its origin), planned together
+    (``planner.plan_placements``): every row's moves in order, or the first refusal raised."""
     closing = closing if closing is not None else closing_states(run.definition)
-    new_item, new_rect = row.pair
-    stamps = set(row.path.stamps) if row.path else set()
-    closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
-    dates = {name: as_of for name in ("submitted_on", "completed_on")
-             if ("rectification", name) in stamps}
-    decided = plan_placement(run.definition, [
-        Placement("item", item.item_id, item.item_version, item.item_state, new_item,
-                  {"closed_on": closed}, {**origin, "closed_on": iso(closed)}),
-        Placement("rectification", item.rect_id, item.rect_version, item.rect_state, new_rect,
-                  dates, {**origin, "deadline": iso(item.deadline)}),
-    ], Request("import", actor, as_of, note=f"imported from {origin['file']} row {row.row}",
-               event_values={"campaign_id": run.id, "item_id": item.item_id}, stream=run.key,
-               subject_key=item.code))
-    decided.raise_if_refused(item.code or f"row {row.row}")
-    return decided.moves
+    records: list[tuple[list[Placement], Request]] = []
+    placed: list[tuple[Parsed, Current]] = []
+    for row, item, origin in rows:
+        if row.pair is None:
+            continue
+        new_item, new_rect = row.pair
+        stamps = row.path.stamps if row.path else ()
+        closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
+        dates = {name: as_of for name in ("submitted_on", "completed_on")
+                 if ("rectification", name) in stamps}
+        records.append(([
+            Placement("item", item.item_id, item.item_version, item.item_state, new_item,
+                      {"closed_on": closed}, {**origin, "closed_on": iso(closed)}),
+            Placement("rectification", item.rect_id, item.rect_version, item.rect_state,
+                      new_rect, dates, {**origin, "deadline": iso(item.deadline)}),
+        ], Request("import", actor, as_of, note=f"imported from {origin['file']} row {row.row}",
+                   event_values={"campaign_id": run.id, "item_id": item.item_id},
+                   stream=run.key, subject_key=item.code)))
+        placed.append((row, item))
+    moves: list[Move] = []
+    for (row, item), decided in zip(placed, plan_placements(run.definition, records), strict=True):
+        decided.raise_if_refused(item.code or f"row {row.row}")
+        moves += decided.moves
+    return moves

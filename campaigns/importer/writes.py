@@ -1,9 +1,10 @@
 """Where the importer changes state rows and adds to the event log: one module, so that the
 engine's writer is named in one place.
 
-Moves (a row imported in a later state) and corrections of items already here go through the
-engine's writer with its optimistic version check; events that move nothing (an item added, a
-correction, a progress note) are logged here in bulk, in the same transaction.
+New items go through the engine's writer in bulk, stored in the states their moves take them
+to, with their events; moves and corrections of items already here go through it with its
+optimistic version check; events that move nothing (a correction, a progress note) are logged
+here in bulk, in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,16 +17,28 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from engine.core.moves import Edit, Move
-from engine.io.writer import Entry, append, apply_edits, apply_moves
+from engine.io.writer import Entry, append, apply_edits, apply_moves, create, reserve_ids
 
 from ..context import Scope
-from ..tables import EVENTS, SUBJECT_TABLES as TABLES
+from ..tables import EVENTS, ITEMS, RECTIFICATIONS, SUBJECT_TABLES as TABLES
 
 
 def write_changes(conn: Connection, moves: list[Move], edits: Sequence[Edit] = ()) -> None:
     """State moves and field corrections, each checked against the version read."""
     apply_edits(conn, TABLES, list(edits))
     apply_moves(conn, TABLES, EVENTS, moves)
+
+
+def reserve(conn: Connection, n: int) -> tuple[list[int], list[int]]:
+    """Ids for ``n`` new items and their rectifications (``create_items`` in the same transaction)."""
+    return reserve_ids(conn, ITEMS, n), reserve_ids(conn, RECTIFICATIONS, n)
+
+
+def create_items(conn: Connection, items: list[dict[str, Any]], rects: list[dict[str, Any]],
+                 added: list[Entry], moves: list[Move]) -> None:
+    """New items and their rectifications, stored in the states ``moves`` take them to, with
+    the events that record them (``added``) and the moves' events."""
+    create(conn, TABLES, EVENTS, {"item": items, "rectification": rects}, added, moves)
 
 
 def log_events(conn: Connection, entries: list[Entry]) -> None:

@@ -175,6 +175,11 @@ def canonical(link: Link) -> bytes:
     written by json's C encoder, which pays for the large ones an import writes.  Anything
     else goes to the reference encoder (the tests hold both to it).
     """
+    return _encoded(link)[0]
+
+
+def _encoded(link: Link) -> tuple[bytes, str]:
+    """``canonical`` and the payload's own RFC 8785 text (``null`` for none)."""
     (actor, alg, date, src, machine, note, payload, prev, at, rule, seq, stream, subject, dest,
      trigger, v) = link
     try:
@@ -189,11 +194,11 @@ def canonical(link: Link) -> bytes:
         return (_TEMPLATE % (_text(actor), _text(alg), _text(date), _text(src), _text(machine),
                              _text(note), body, _text(prev), _text(at), _text(rule), seq,
                              _text(stream), _text(subject), _text(dest), _text(trigger), v)
-                ).encode("utf-8")
+                ).encode("utf-8"), body
     except (_Slow, UnicodeEncodeError):
         import rfc8785
 
-        return rfc8785.dumps(as_document(link))
+        return rfc8785.dumps(as_document(link)), rfc8785.dumps(payload).decode("utf-8")
 
 
 def as_document(link: Link) -> dict[str, Any]:
@@ -204,6 +209,13 @@ def as_document(link: Link) -> dict[str, Any]:
 def digest(link: Link) -> str:
     """The event's hash: lower-case hex SHA-256 of its canonical encoding."""
     return hashlib.sha256(canonical(link)).hexdigest()
+
+
+def digest_with_payload(link: Link) -> tuple[str, str]:
+    """``digest`` and the payload's canonical JSON text, encoded once for both: a writer
+    stores that text (it decodes to the same value) instead of encoding the payload again."""
+    encoded, payload = _encoded(link)
+    return hashlib.sha256(encoded).hexdigest(), payload
 
 
 def utc_text(moment: dt.datetime) -> str:

@@ -12,7 +12,7 @@ the moved copy is returned for a caller that plans several changes on one record
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -166,28 +166,47 @@ def plan_placement(definition: Definition, placements: list[Placement], request:
     actor whose role may override (or the system) may place a subject past where it starts,
     and only into a state its machine has.
     """
-    result = Plan(request.trigger)
-    moving = [p for p in placements if p.to_state != p.from_state]
-    for p in moving:
-        spec = definition.machines.get(p.machine)
-        if spec is None or p.to_state not in {s.key for s in spec.states}:
-            result.refusals.append(Refusal(Text("'{machine}' has no state '{state}'", machine=p.machine,
-                                                        state=p.to_state), "state"))
-    actor = request.actor
-    if moving and not actor.is_system and not any(
-            definition.roles[r].overrides for r in actor.roles if r in definition.roles):
-        may = [r.key for r in definition.roles.values() if r.overrides]
-        result.refusals.append(Refusal(Text(
-            "actor '{actor}' holds no role that may place a subject in a later state "
-            "(roles that may: {may})", actor=actor.key, may=", ".join(may) or Text("none")), "role"))
-    if result.refusals:
-        return result
-    result.moves = [Move(p.subject_id, p.version, p.machine, request.trigger, p.from_state,
-                         p.to_state, actor.key, request.as_of, changes=dict(p.changes),
-                         event_values=dict(request.event_values), note=request.note,
-                         payload=p.payload, rule=request.rule, stream=request.stream,
-                         subject_key=request.subject_key) for p in moving]
-    return result
+    return plan_placements(definition, [(placements, request)])[0]
+
+
+def plan_placements(definition: Definition,
+                    records: Sequence[tuple[Sequence[Placement], Request]]) -> list[Plan]:
+    """``plan_placement`` for many records at once (the rows of an imported ledger), one plan
+    each: the machines' states and each actor's right to place are looked up once."""
+    states = {name: frozenset(s.key for s in spec.states)
+              for name, spec in definition.machines.items()}
+    may: dict[int, bool] = {}
+    plans: list[Plan] = []
+    for placements, request in records:
+        result = Plan(request.trigger)
+        plans.append(result)
+        moving = [p for p in placements if p.to_state != p.from_state]
+        if not moving:
+            continue
+        for p in moving:
+            if p.to_state not in states.get(p.machine, ()):
+                result.refusals.append(Refusal(Text(
+                    "'{machine}' has no state '{state}'", machine=p.machine, state=p.to_state),
+                    "state"))
+        actor = request.actor
+        allowed = may.get(id(actor))
+        if allowed is None:
+            allowed = may[id(actor)] = actor.is_system or any(
+                definition.roles[r].overrides for r in actor.roles if r in definition.roles)
+        if not allowed:
+            roles = [r.key for r in definition.roles.values() if r.overrides]
+            result.refusals.append(Refusal(Text(
+                "actor '{actor}' holds no role that may place a subject in a later state "
+                "(roles that may: {may})", actor=actor.key, may=", ".join(roles) or Text("none")),
+                "role"))
+        if result.refusals:
+            continue
+        result.moves = [Move(p.subject_id, p.version, p.machine, request.trigger, p.from_state,
+                             p.to_state, actor.key, request.as_of, changes=dict(p.changes),
+                             event_values=dict(request.event_values), note=request.note,
+                             payload=p.payload, rule=request.rule, stream=request.stream,
+                             subject_key=request.subject_key) for p in moving]
+    return plans
 
 
 @dataclass(frozen=True)

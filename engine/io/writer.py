@@ -12,7 +12,10 @@ The forms:
 
 * ``apply_moves``: state changes with the optimistic version check, each with its event;
 * ``append``: events that move no state (a subject recorded, a note, an edit), any number of
-  them in one executemany: the clock and imports pass thousands at once.
+  them in one executemany: the clock and imports pass thousands at once;
+* ``create``: new subjects stored straight in the states their planned moves leave them in,
+  with the events recording them and every move's event (an import of a ledger), set-based;
+  their ids come from ``reserve_ids``.
 
 Nothing else inserts into an event table (tests/test_one_writer.py scans the source).
 """
@@ -26,12 +29,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, bindparam, insert, select, update
+from sqlalchemy import Column, Integer, String, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from engine.core.text import Text
 
-from ..core.chain import ALG, GENESIS, Link, digest, utc_text
+from ..core.chain import ALG, GENESIS, Link, digest_with_payload, utc_text
 from ..core.errors import Conflict, EnvironmentProblem
 from ..core.moves import Edit, Move
 from .store import Prepared, metadata, now
@@ -164,11 +167,77 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, move
                     raise _changed(table.name, row["_id"])
         elif statement.execute_many(conn, rows) != len(rows):
             raise _changed(table.name, None)
-    _write(conn, events, heads, [
-        Entry(m.stream, m.machine, m.subject_key, m.trigger, m.actor, m.business_date,
-              m.from_state, m.to_state, m.note, m.payload, m.payload_version, m.rule,
-              m.subject_id, m.event_values)
-        for m in moves], stamp)
+    _write(conn, events, heads, [_entry(m) for m in moves], stamp)
+
+
+def _entry(m: Move) -> Entry:
+    """The event of a move."""
+    return Entry(m.stream, m.machine, m.subject_key, m.trigger, m.actor, m.business_date,
+                 m.from_state, m.to_state, m.note, m.payload, m.payload_version, m.rule,
+                 m.subject_id, m.event_values)
+
+
+def reserve_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """Ids for ``n`` new rows of ``table``, for ``create`` in the same transaction.
+
+    A bulk creation needs its subjects' ids before it writes (a move, an event and a row of
+    another table name them), and reading them back after the insert cost a query per few
+    hundred rows.  PostgreSQL hands them out from the column's sequence; SQLite's writer holds
+    the database's one write lock (``BEGIN IMMEDIATE``), so the ids it would give next, after
+    the largest, are this transaction's until it ends: nothing may insert into ``table``
+    between this call and ``create``.
+    """
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :n) ORDER BY 1"), {"table": table.name, "n": n}).scalars())
+    last = conn.execute(select(func.max(table.c.id))).scalar() or 0
+    return list(range(last + 1, last + 1 + n))
+
+
+def create(conn: Connection, tables: Mapping[str, Table], events: Table,
+           rows: Mapping[str, Sequence[dict[str, Any]]], entries: Sequence[Entry],
+           moves: Sequence[Move]) -> None:
+    """Store new subjects in the states their moves leave them in, with all their events.
+
+    ``rows`` holds each machine's new rows as first recorded (their ids from ``reserve_ids``,
+    their first state, version 1); ``entries`` are the events that record them; ``moves`` are
+    the planner's moves from there, in order.  Each row takes its moves as ``apply_moves``
+    would have (state, version, the date it entered its state, the moves' changes), checked
+    to start where the row stands, and is inserted once; the events follow in order, the
+    records' first, then the moves', chained as ``append`` and ``apply_moves`` chain them.
+    What is stored is what inserting the rows and then applying the moves would store, with
+    one INSERT per row and no UPDATE.
+    """
+    if not any(rows.values()):
+        return
+    streams = {e.stream for e in entries} | {m.stream for m in moves}
+    heads = lock_heads(conn, streams)
+    stamp = now()
+    by_id = {machine: {row["id"]: row for row in subjects} for machine, subjects in rows.items()}
+    for m in moves:
+        row = by_id.get(m.machine, {}).get(m.subject_id)
+        if row is None or row["version"] != m.version or row["state"] != m.from_state:
+            raise AssertionError(f"move of {m.machine} {m.subject_id} does not start where the "
+                                 "new row stands")
+        row["state"], row["version"] = m.to_state, m.version + 1
+        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
+            row["entered_on"] = m.business_date
+        row.update(m.changes)
+    for machine, subjects in sorted(rows.items()):
+        if subjects:  # one statement naming every column any of them gives
+            keys = tuple(dict.fromkeys(k for row in (subjects[0], *(
+                row for row in subjects if row.keys() != subjects[0].keys())) for k in row))
+            _insert_statement(tables[machine], keys).execute_many(conn, subjects)
+    _write(conn, events, heads, [*entries, *(_entry(m) for m in moves)], stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
+    """The INSERT of new subject rows with these columns, built once per process."""
+    return Prepared(insert(table).values({k: bindparam(k) for k in keys}))
 
 
 def apply_edits(conn: Connection, tables: Mapping[str, Any], edits: list[Edit]) -> None:
@@ -197,6 +266,9 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
            entries: Sequence[Entry], stamp: dt.datetime) -> None:
     """Chain ``entries`` onto ``heads``, insert them, and move the heads."""
     at = utc_text(stamp)
+    # SQLite keeps the payload as text: the text hashed is stored as it is, encoded once
+    # (elsewhere the column's type encodes the value); observers see the value
+    as_text = conn.dialect.name == "sqlite"
     rows: list[dict[str, Any]] = []
     for e in entries:
         seq, prev = heads[e.stream]
@@ -206,15 +278,15 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         link = Link(e.actor, ALG, date.isoformat(), e.from_state, e.machine, e.note, payload, prev,
                     at, e.rule, seq, e.stream, e.subject_key, e.to_state, e.trigger,
                     e.payload_version)
-        h = digest(link)
+        h, text = digest_with_payload(link)
         heads[e.stream] = (seq, h)
         rows.append({**e.values, "machine": e.machine, "subject_id": e.subject_id,
                      "trigger": e.trigger, "from_state": e.from_state, "to_state": e.to_state,
                      "actor": e.actor, "business_date": date, "recorded_at": stamp,
-                     "note": e.note, "payload": payload, "rule": e.rule, "seq": seq,
-                     "prev_hash": prev, "hash": h, "alg": ALG, "subject_key": e.subject_key,
-                     "payload_version": e.payload_version})
-    insert_event = _event_statement(events)
+                     "note": e.note, "payload": payload, "payload_json": text, "rule": e.rule,
+                     "seq": seq, "prev_hash": prev, "hash": h, "alg": ALG,
+                     "subject_key": e.subject_key, "payload_version": e.payload_version})
+    insert_event = _event_statement(events, as_text)
     if len(rows) == 1:
         insert_event.execute(conn, rows[0])
     else:
@@ -256,10 +328,14 @@ def _move_statement(table: Table, keys: tuple[str, ...]) -> Prepared:
 
 
 @functools.lru_cache(maxsize=16)
-def _event_statement(table: Table) -> Prepared:
-    """The event INSERT naming every column but the key, so a missing value is NULL."""
-    return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.columns
-                                          if not c.primary_key}))
+def _event_statement(table: Table, payload_as_text: bool = False) -> Prepared:
+    """The event INSERT naming every column but the key, so a missing value is NULL; with
+    ``payload_as_text`` the payload column takes the row's ``payload_json``, the text hashed,
+    as it is."""
+    return Prepared(insert(table).values({
+        c.name: (bindparam("payload_json", type_=String()) if payload_as_text
+                 and c.name == "payload" else bindparam(c.name, type_=c.type))
+        for c in table.columns if not c.primary_key}))
 
 
 def _changed(name: str, subject_id: int | None) -> Conflict:
