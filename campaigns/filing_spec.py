@@ -57,6 +57,7 @@ FILINGS_SCHEMA = {
                 "document": {"type": "boolean", "description": "a document must be attached "
                                                               "(default: true)"},
                 "office": {**KEY, "description": "the role that accepts or returns it"},
+                "to": {**TEXT, "description": "who receives it, e.g. 县委组织部（干部监督科）"},
                 "description": {"type": "string"},
             },
         }},
@@ -73,6 +74,7 @@ class FilingSpec:
     kinds: tuple[str, ...] = ()
     role: str | None = None
     document: bool = True
+    to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class FilingsSpec:
 def build(raw: Mapping[str, Any]) -> FilingsSpec:
     items = tuple(FilingSpec(
         f["key"], f["title"], parse_schedule(f["schedule"], _days_off(f.get("on_days_off"))),
-        f["office"], tuple(f.get("units") or ()), f.get("role"), bool(f.get("document", True)))
-        for f in raw["items"])
+        f["office"], tuple(f.get("units") or ()), f.get("role"), bool(f.get("document", True)),
+        f.get("to")) for f in raw["items"])
     lad = raw.get("ladder")
     ladder = LadderSpec(
         MACHINE, tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
