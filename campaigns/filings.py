@@ -215,6 +215,7 @@ class Occurrence:
     returned_on: dt.date | None
     document_name: str | None
     document_sha256: str | None
+    figures: dict[str, int] | None
 
 
 @dataclass
@@ -332,31 +333,103 @@ def write_due(conn: Connection, run: Run, due: Due) -> None:
 
 def submit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
            filing: str, period: str, path: str | None, note: str | None = None) -> dict[str, Any]:
-    """File an occurrence, with its document kept by content hash (fires ``file``)."""
-    from engine.core.files import regular_file
+    """File an occurrence, with its document kept by content hash (fires ``file``) and the
+    figures the filing declares, counted from the record (campaigns.filing_figures)."""
+    require_forward(run, as_of)
+    spec = _filing(run, filing)
+    if spec.rollup_from is not None:
+        raise InvalidInput(f"filing '{filing}' is made from the units' filings",
+                           f"use 'rectify filing rollup {unit} {filing} --period {period}'")
+    document = _document(path)
+    if document is None and spec.document:
+        raise InvalidInput(f"filing '{filing}' needs a document", "give --file PATH")
+    record = load(conn, run, tree, unit, filing, period, as_of)
+    figures = None
+    if spec.figures:
+        from .filing_figures import count
+
+        figures = count(conn, run, tree, tree.find(unit), spec.schedule.period(period),
+                        spec.figures, as_of)
+    return _file(conn, run, record, actor, as_of, note, document, figures, None)
+
+
+def roll_up(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
+            filing: str, period: str, path: str | None, note: str | None = None,
+            ) -> dict[str, Any]:
+    """File a roll-up: the units' accepted filings summed and bundled (fires ``file``)."""
+    from .filing_figures import rollup
 
     require_forward(run, as_of)
     spec = _filing(run, filing)
-    content: bytes | None = None
-    name = digest = None
-    if path is not None:
-        size = regular_file(path, "document")
-        if size > MAX_DOCUMENT:
-            raise InvalidInput(f"document '{path}' is larger than 20 MiB",
-                               "file a smaller document or a summary")
-        with open(path, "rb") as fh:
-            content = fh.read()
-        name, digest = os.path.basename(path), hashlib.sha256(content).hexdigest()
-    elif spec.document:
-        raise InvalidInput(f"filing '{filing}' needs a document", "give --file PATH")
+    if spec.rollup_from is None:
+        raise InvalidInput(f"filing '{filing}' is not a roll-up",
+                           "file it with 'rectify filing submit', or give it rollup: {from: ...}")
+    own = _document(path)
     record = load(conn, run, tree, unit, filing, period, as_of)
-    changes = {"filed_on": as_of, "document_name": name, "document_sha256": digest}
-    moves = _decide(conn, run, record, FILE, actor, as_of, note, changes)
-    if content is not None and digest is not None and conn.execute(
+    made = rollup(conn, run, tree, tree.find(unit), spec, spec.schedule.period(period), as_of,
+                  (own[0], own[1]) if own else None)
+    name = f"{filing}-{tree.find(unit).code}-{record.occurrence.period}.zip"
+    out = _file(conn, run, record, actor, as_of, note, (name, made.bundle), made.figures,
+                [s.key for s in made.sources])
+    return {**out, "figures": made.figures, "bundled": [s.key for s in made.sources],
+            "missing": made.missing}
+
+
+def _document(path: str | None) -> tuple[str, bytes] | None:
+    """The document's name and content, checked (None: no path)."""
+    from engine.core.files import regular_file
+
+    if path is None:
+        return None
+    size = regular_file(path, "document")
+    if size > MAX_DOCUMENT:
+        raise InvalidInput(f"document '{path}' is larger than 20 MiB",
+                           "file a smaller document or a summary")
+    with open(path, "rb") as fh:
+        return os.path.basename(path), fh.read()
+
+
+def _file(conn: Connection, run: Run, record: FilingRecord, actor: Actor, as_of: dt.date,
+          note: str | None, document: tuple[str, bytes] | None, figures: dict[str, int] | None,
+          bundled: list[str] | None) -> dict[str, Any]:
+    """The ``file`` move with its document, figures and sources, through the one writer."""
+    name = digest = None
+    if document is not None:
+        name, digest = document[0], hashlib.sha256(document[1]).hexdigest()
+    changes = {"filed_on": as_of, "document_name": name, "document_sha256": digest,
+               "figures": figures}
+    moves = _decide(conn, run, record, FILE, actor, as_of, note, changes,
+                    {"bundled": bundled} if bundled else None)
+    if document is not None and digest is not None and conn.execute(
             select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
-        conn.execute(insert(BLOBS).values(sha256=digest, content=content))
+        conn.execute(insert(BLOBS).values(sha256=digest, content=document[1]))
     apply_moves(conn, FILING_TABLES, E, moves)
-    return _outcome(record, as_of)
+    out = _outcome(record, as_of)
+    if figures is not None:
+        out["figures"] = figures
+    return out
+
+
+def prefill(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, unit: str, filing: str,
+            period: str) -> dict[str, Any]:
+    """The figures ``filing`` declares, counted for ``unit`` and ``period`` (nothing written)."""
+    from .filing_figures import count
+
+    spec = _filing(run, filing)
+    if not spec.figures:
+        raise InvalidInput(f"filing '{filing}' declares no figures",
+                           "give it figures: [found, closed, overdue, ...] in the definition")
+    if spec.rollup_from is not None:
+        raise InvalidInput(f"filing '{filing}' is made from the units' filings",
+                           f"see 'rectify filing rollup {unit} {filing} --period {period}'")
+    try:
+        wanted = spec.schedule.period(period)
+    except CadenceError as exc:
+        raise InvalidInput(f"--period: {exc.message}", exc.hint) from None
+    node = tree.find(unit)
+    return {"filing": filing, "unit": node.code, "period": wanted.key,
+            "as_of": min(wanted.end, as_of).isoformat(),
+            "figures": count(conn, run, tree, node, wanted, spec.figures, as_of)}
 
 
 def decide(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
@@ -374,7 +447,8 @@ def decide(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.d
 
 
 def _decide(conn: Connection, run: Run, record: FilingRecord, trigger: str, actor: Actor,
-            as_of: dt.date, note: str | None, changes: dict[str, Any]) -> list[Any]:
+            as_of: dt.date, note: str | None, changes: dict[str, Any],
+            extra: dict[str, Any] | None = None) -> list[Any]:
     ev.lock(conn, [run.key])
     catch_up(conn, run, record, as_of)
     decided = plan(run.runtime, record, Request(
@@ -384,7 +458,8 @@ def _decide(conn: Connection, run: Run, record: FilingRecord, trigger: str, acto
     record.occurrence = decided.after.occurrence
     for move in decided.moves:
         if move.trigger == trigger:
-            payload = ev.Filed(**{k: v for k, v in changes.items() if v is not None})
+            payload = ev.Filed(**{k: v for k, v in {**changes, **(extra or {})}.items()
+                                  if v is not None})
             move.payload, move.payload_version = payload.as_payload(), payload.VERSION
     return list(decided.moves)
 

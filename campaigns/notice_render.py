@@ -241,7 +241,7 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
 # --- the clock's notices to the office ----------------------------------------------------------
 
 STAGE_HEADER = ("序号", "阶段", "应结束日期", "未满足的条件", "原因")
-REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（天）")
+REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（自然日）")
 INSPECTION_HEADER = ("序号", "问题编号", "问题", "督查检查编号")
 
 

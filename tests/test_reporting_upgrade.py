@@ -22,6 +22,22 @@ from engine.core.spec import CalendarSpec
 
 ROOT = Path(__file__).resolve().parent
 LANZHENG = ROOT / "data" / "lanzheng-2015.yaml"
+OLD_LANZHENG = ("  reporting:\n    cadence: monthly\n    due: period_end\n"
+                "    to: 县专项行动办公室\n")
+
+
+def old_lanzheng(folder: Path) -> Path:
+    """tests/data/lanzheng-2015.yaml as it was written before filings: the reporting block,
+    no filings section, no role that may file or accept."""
+    text = LANZHENG.read_text(encoding="utf-8")
+    text = text[:text.index("\n# Each bureau and township reports")] + "\n"
+    text = text.replace("request-extension, file]", "request-extension]").replace(
+        "refuse-extension, accept-filing,\n               return-filing]", "refuse-extension]")
+    text = text.replace("  rectifying_kinds: [bureau, township]\n",
+                        "  rectifying_kinds: [bureau, township]\n" + OLD_LANZHENG)
+    path = folder / "lanzheng-2015.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
 OLD_BLOCK = "  reporting: {cadence: monthly, due: period_end, to: 县委组织部（干部监督科）}\n"
 
 
@@ -37,26 +53,29 @@ def old_wgbw(folder: Path) -> Path:
 
 def test_validate_warns_where_the_block_is_and_what_to_write(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "unused.db")
-    result = cli.invoke("validate", str(LANZHENG), db=False)
+    old = old_lanzheng(tmp_path)
+    result = cli.invoke("validate", str(old), db=False)
     assert result.exit_code == 0, result.output
-    line = next(n for n, text in enumerate(LANZHENG.read_text("utf-8").splitlines(), 1)
+    line = next(n for n, text in enumerate(old.read_text("utf-8").splitlines(), 1)
                 if text.strip() == "reporting:")
     assert f"lanzheng-2015.yaml:{line}:3: warning[deprecated-reporting]" in result.stderr
     assert "filing 'report' (每月底前)" in result.stderr
     # the summary lists the filing it is read as
     assert "filing report: monthly by the last working day" in result.stdout
-    report = json.loads(cli.invoke("validate", "--json", str(LANZHENG), db=False).stdout)
+    report = json.loads(cli.invoke("validate", "--json", str(old), db=False).stdout)
     (note,) = report[0]["deprecated"]
     assert (note["code"], note["line"], note["column"]) == ("deprecated-reporting", line, 3)
 
 
 def test_the_replacement_it_gives_is_the_same_filing_and_warns_no_more(tmp_path: Path) -> None:
-    """Apply the hint by hand, as the reader would: the filing and the roles come out the same."""
-    before = load(str(LANZHENG))
+    """Apply the hint by hand, as the reader would: the filing and the roles come out the same
+    (and the same as the rewritten file in tests/data)."""
+    old = old_lanzheng(tmp_path)
+    before = load(str(old))
     (note,) = before.notes
     hint = note.hint or ""
     yaml_part = hint.split("\n", 1)[1].split("\nand give the roles")[0]
-    text = LANZHENG.read_text(encoding="utf-8")
+    text = old.read_text(encoding="utf-8")
     text = re.sub(r"  reporting:\n(    .*\n)+", "", text)
     for role, triggers in re.findall(r"roles\.([\w-]+)\.triggers \+= \[([^\]]*)\]", hint):
         text = re.sub(rf"(\n  {role}:\n(?:    .*\n)*?    triggers: \[)([^\]]*)\]",
@@ -68,6 +87,8 @@ def test_the_replacement_it_gives_is_the_same_filing_and_warns_no_more(tmp_path:
     assert old == new
     assert {k: r.triggers for k, r in before.roles.items()} == \
         {k: r.triggers for k, r in after.roles.items()}
+    rewritten = load(str(LANZHENG))
+    assert rewritten.notes == () and rewritten.sections["filings"].items == new
 
 
 def test_shipped_definitions_have_no_reporting_block() -> None:
@@ -86,9 +107,10 @@ def test_a_block_repeating_a_filing_is_dropped() -> None:
     assert note.location.line == 15
 
 
-def test_a_snapshot_from_before_filings_gets_the_machine_and_the_triggers() -> None:
+def test_a_snapshot_from_before_filings_gets_the_machine_and_the_triggers(tmp_path: Path,
+                                                                         ) -> None:
     """A stored definition with no filing machine and no role that may file or accept."""
-    data = normalized(str(LANZHENG))[0]
+    data = normalized(str(old_lanzheng(tmp_path)))[0]
     del data["machines"]["filing"]
     for role in data["roles"].values():
         role["triggers"] = [t for t in role.get("triggers", [])
