@@ -96,3 +96,15 @@ def test_national_day_moves_a_due_date_unless_the_definition_says(
     rows = json.loads(cli.ok("filing", "status", "wgbw-2015", "--period", "2015-09",
                              "--json", "--as-of", "2015-10-09"))
     assert {r["due"] for r in rows} == {"2015-09-01"}
+
+
+def test_a_timer_s_wait_reads_in_working_days() -> None:
+    from campaigns.firing import timer_text
+    from campaigns.i18n import speaking
+    from engine.core.loader import load
+
+    (timer,) = load(str(ROOT / "definitions" / "zuofeng-2009.yaml")).timers
+    with speaking("zh_CN"):
+        text = timer_text(timer)
+    assert text == "处于 extension_requested 满 5个工作日（定时规则 silence-is-consent）"
+    assert timer_text(timer).startswith("5 working days in extension_requested")
