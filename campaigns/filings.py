@@ -166,8 +166,10 @@ def open_due(conn: Connection, run: Run, day: dt.date) -> int:
 def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
           unit_id: int | None) -> int:
     """Open ``period``'s occurrences of ``filing`` not opened yet (only ``unit_id``'s, if given)."""
-    opened = set(conn.execute(select(F.c.unit_id).where(
-        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key)).scalars())
+    # ``due`` is read too so that no index covers the query but the one on its three columns
+    # (SQLite would otherwise scan the unique index's rows of the whole filing, every period)
+    opened = {unit for unit, _due in conn.execute(select(F.c.unit_id, F.c.due).where(
+        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key))}
     units = [(i, c) for i, c in filers(conn, filing)
              if i not in opened and (unit_id is None or i == unit_id)]
     if not units:
@@ -181,8 +183,8 @@ def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
              "due": due, "opened_on": day, "deadline": due, "level_base": due, "state": initial,
              "version": 1, "entered_on": day} for i, _ in units]
     conn.execute(insert(F), rows)
-    ids = dict(conn.execute(select(F.c.unit_id, F.c.id).where(
-        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key)).all())
+    ids = {unit: id for unit, id, _due in conn.execute(select(F.c.unit_id, F.c.id, F.c.due).where(
+        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key))}
     ev.write(conn, [ev.entry(run.key, ev.FilingOpened(filing.key, code, period.key, due),
                              subject=f"{filing.key}/{code}/{period.key}", actor=SYSTEM_ACTOR,
                              day=day, campaign_id=run.id, subject_id=ids[i], to_state=initial,
