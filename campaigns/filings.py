@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import String, and_, cast, func, insert, select
+from sqlalchemy import String, and_, bindparam, cast, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.cadence import CadenceError, Period
@@ -32,6 +32,7 @@ from engine.core.planner import Request, plan
 from engine.core.schedule import ESCALATE, Due, Schedule as Clockwork, Snapshot
 from engine.core.spec import Definition
 from engine.io.clock import Clock, StepLog, Subjects
+from engine.io.store import Prepared
 from engine.io.writer import apply_moves
 
 from . import events as ev
@@ -182,15 +183,23 @@ def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
     rows = [{"campaign_id": run.id, "filing": filing.key, "unit_id": i, "period": period.key,
              "due": due, "opened_on": day, "deadline": due, "level_base": due, "state": initial,
              "version": 1, "entered_on": day} for i, _ in units]
-    conn.execute(insert(F), rows)
+    _OPEN.execute_many(conn, rows)
     ids = {unit: id for unit, id, _due in conn.execute(select(F.c.unit_id, F.c.id, F.c.due).where(
         F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key))}
-    ev.write(conn, [ev.entry(run.key, ev.FilingOpened(filing.key, code, period.key, due),
-                             subject=f"{filing.key}/{code}/{period.key}", actor=SYSTEM_ACTOR,
-                             day=day, campaign_id=run.id, subject_id=ids[i], to_state=initial,
-                             rule=f"filings.{filing.key}")
+    # one typed payload per unit, built from the period's (a daily filing opens hundreds a day)
+    first = ev.entry(run.key, ev.FilingOpened(filing.key, "", period.key, due), subject=None,
+                     actor=SYSTEM_ACTOR, day=day, campaign_id=run.id, to_state=initial,
+                     rule=f"filings.{filing.key}")
+    base = first.payload or {}
+    ev.write(conn, [replace(first, subject_key=f"{filing.key}/{code}/{period.key}",
+                            subject_id=ids[i], payload={**base, "unit": code})
                     for i, code in units])
     return len(units)
+
+
+_OPEN = Prepared(insert(F).values({c: bindparam(c) for c in (
+    "campaign_id", "filing", "unit_id", "period", "due", "opened_on", "deadline", "level_base",
+    "state", "version", "entered_on")}))
 
 
 # -- one occurrence as the planner and the pure clock see it ------------------------------------
