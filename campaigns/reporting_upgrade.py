@@ -20,6 +20,7 @@ dropped.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from engine.core.cadence import CadenceError, parse_schedule
@@ -45,11 +46,18 @@ SCHEDULES: dict[tuple[str, str], tuple[str, str | None]] = {
 WHERE = ("campaign", "reporting")
 
 
-def upgrade(data: dict[str, Any]) -> list[Upgrade]:
-    """Rewrite ``campaign.reporting`` in ``data`` (merged, preset applied) into a filing."""
-    meta = data.get("campaign")
-    if not isinstance(meta, dict) or not isinstance(meta.get("reporting"), dict):
-        return []
+def upgrade(given: Mapping[str, Any]) -> tuple[dict[str, Any], list[Upgrade]] | None:
+    """``given`` (merged, preset applied) with ``campaign.reporting`` rewritten into a filing,
+    as a copy, and what was rewritten; None when it has no such block."""
+    found = given.get("campaign")
+    if not isinstance(found, dict) or not isinstance(found.get("reporting"), dict):
+        return None
+    data = copy.deepcopy(dict(given))
+    return data, _rewrite(data)
+
+
+def _rewrite(data: dict[str, Any]) -> list[Upgrade]:
+    meta = data["campaign"]
     old = meta.pop("reporting")
     cadence, due, to = old.get("cadence"), old.get("due") or "period_end", old.get("to")
     found = SCHEDULES.get((str(cadence), str(due)))

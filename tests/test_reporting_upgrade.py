@@ -91,6 +91,11 @@ def test_the_replacement_it_gives_is_the_same_filing_and_warns_no_more(tmp_path:
     assert rewritten.notes == () and rewritten.sections["filings"].items == new
 
 
+def test_a_definition_without_the_block_is_not_rewritten() -> None:
+    data = normalized(str(WGBW))[0]
+    assert upgrade(data) is None
+
+
 def test_shipped_definitions_have_no_reporting_block() -> None:
     for path in sorted((ROOT.parent / "definitions").glob("*.yaml")):
         assert "\n  reporting:" not in path.read_text("utf-8"), path
@@ -128,8 +133,9 @@ def test_each_old_cadence_falls_due_where_it_said(cadence: str, due: str) -> Non
     data = {"campaign": {"key": "k", "title": "t", "code_prefix": "KK",
                          "reporting": {"cadence": cadence, "due": due}},
             "roles": {"office": {"title": "o", "side": "office", "triggers": []}}}
-    upgrade(data)
-    (item,) = data["filings"]["items"]
+    found = upgrade(data)
+    assert found is not None and "reporting" in data["campaign"]  # the given data is left alone
+    (item,) = found[0]["filings"]["items"]
     schedule = parse_schedule(item["schedule"], item.get("on_days_off", "next"))
     cal = calendar_for(CalendarSpec())
     kind = schedule.period_kind

@@ -194,19 +194,15 @@ def upgraded(data: Mapping[str, Any], registry: Registry) -> tuple[Mapping[str, 
                                                                     list[Problem]]:
     """The data with the plugins' upgrades applied (a copy when one applies), and their notes."""
     notes: list[Problem] = []
-    out: dict[str, Any] | None = None
     for plugin in registry.plugins.values():
-        if plugin.upgrade is None:
-            continue
-        trial = copy.deepcopy(dict(out if out is not None else data))
-        found = plugin.upgrade(trial)
-        if found:
-            out = trial
+        found = plugin.upgrade(data) if plugin.upgrade is not None else None
+        if found is not None:
             from .yamlsource import format_path
 
+            data, upgrades = found
             notes += [Problem(u.code, u.message, Location(path=format_path(u.path)), u.hint)
-                      for u in found]
-    return (out if out is not None else data), notes
+                      for u in upgrades]
+    return data, notes
 
 
 def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") -> Definition:

@@ -111,6 +111,9 @@ class Plugin:
     sides: Mapping[str, str] = field(default_factory=dict)
     role_side: Callable[[Mapping[str, Any]], str] | None = None
     duties: Mapping[str, DutySpec] = field(default_factory=dict)
-    # rewrites obsolete forms in the (merged) data in place, before it is built: the same rule
-    # for a file and for a stored snapshot, whose text and hash stay as they were
-    upgrade: Callable[[dict[str, Any]], list[Upgrade]] | None = None
+    # rewrites obsolete forms of the (merged) data before it is built: the same rule for a
+    # file and for a stored snapshot, whose text and hash stay as they were.  It returns None
+    # when there is nothing to rewrite (the data is left alone, and not copied), else a
+    # rewritten copy and what it rewrote
+    upgrade: Callable[[Mapping[str, Any]], tuple[dict[str, Any], list[Upgrade]] | None] | None \
+        = None
