@@ -33,7 +33,7 @@ from engine.core.schedule import ESCALATE, Due, Schedule as Clockwork, Snapshot
 from engine.core.spec import Definition
 from engine.io.clock import Clock, StepLog, Subjects
 from engine.io.store import Prepared
-from engine.io.writer import apply_moves
+from engine.io.writer import Entry, apply_moves
 
 from . import events as ev
 from .filing_spec import ACCEPT, FILE, MACHINE, RETURN, FilingSpec, FilingsSpec
@@ -190,9 +190,10 @@ def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
     first = ev.entry(run.key, ev.FilingOpened(filing.key, "", period.key, due), subject=None,
                      actor=SYSTEM_ACTOR, day=day, campaign_id=run.id, to_state=initial,
                      rule=f"filings.{filing.key}")
-    base = first.payload or {}
-    ev.write(conn, [replace(first, subject_key=f"{filing.key}/{code}/{period.key}",
-                            subject_id=ids[i], payload={**base, "unit": code})
+    base, f = first.payload or {}, first
+    ev.write(conn, [Entry(f.stream, f.machine, f"{filing.key}/{code}/{period.key}", f.trigger,
+                          f.actor, f.business_date, f.from_state, f.to_state, f.note,
+                          {**base, "unit": code}, f.payload_version, f.rule, ids[i], f.values)
                     for i, code in units])
     return len(units)
 
