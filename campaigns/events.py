@@ -694,17 +694,22 @@ class FilingOpened(Payload):
 
 @dataclass(frozen=True)
 class Filed(Payload):
-    """A unit filed an occurrence (trigger 'file'), with its document kept by content hash;
+    """A unit filed an occurrence (trigger 'file'), with its document kept by content hash and
+    its figures (prefilled from the record, or summed in a roll-up from the accepted filings
+    ``bundled``);
     the office accepted it ('accept-filing', accepted_on) or returned it ('return-filing',
     returned_on, the reason in the note).  The payload is the fields the move set."""
 
     KIND = "filing decided"
     MACHINE = "filing"
+    VERSION = 2  # 2: figures filed with it, and the occurrences a roll-up was made from
     filed_on: dt.date | None = field(default=None, metadata=OPTIONAL)
     document_name: str | None = field(default=None, metadata=OPTIONAL)
     document_sha256: str | None = field(default=None, metadata=OPTIONAL)
     accepted_on: dt.date | None = field(default=None, metadata=OPTIONAL)
     returned_on: dt.date | None = field(default=None, metadata=OPTIONAL)
+    figures: dict[str, int] | None = field(default=None, metadata=OPTIONAL)
+    bundled: list[str] | None = field(default=None, metadata=OPTIONAL)  # CAMPAIGN/UNIT each
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,17 @@ from engine.core.schema import DURATION, KEY, TEXT
 from engine.core.spec import Duration, LadderSpec, LevelSpec
 
 MACHINE = "filing"
+# The figures a filing may carry, each counted for the filing unit and the units under it over
+# the period from the record (campaigns.filing_figures): key → its title in reports.
+FIGURES = {
+    "found": "新发现问题",  # items found in the period
+    "closed": "已销号",  # items closed (销号) in the period
+    "total": "问题总数",  # items recorded by the period's end
+    "open": "未办结",  # items not closed at the period's end
+    "overdue": "逾期未整改",  # items overdue at the period's end
+    "typical": "典型问题",  # items marked typical by the period's end
+    "cases": "问责案件",  # accountability cases decided in the period
+}
 FILE, ACCEPT, RETURN = "file", "accept-filing", "return-filing"
 TRIGGERS = (FILE, ACCEPT, RETURN)
 
@@ -57,6 +68,23 @@ FILINGS_SCHEMA = {
                 "document": {"type": "boolean", "description": "a document must be attached "
                                                               "(default: true)"},
                 "office": {**KEY, "description": "the role that accepts or returns it"},
+                "to": {**TEXT, "description": "who receives it, e.g. 县委组织部（干部监督科）"},
+                "figures": {"type": "array", "minItems": 1, "uniqueItems": True,
+                            "items": {"enum": list(FIGURES)},
+                            "description": "figures filed with it, counted from the record "
+                                           f"for the unit and the period: {', '.join(FIGURES)}"},
+                "rollup": {
+                    "type": "object", "additionalProperties": False, "required": ["from"],
+                    "description": "made from the accepted filings of the units under the "
+                                   "filer: their figures summed, their documents bundled",
+                    "properties": {
+                        "from": {**KEY, "description": "the filing rolled up"},
+                        "campaigns": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                      "items": KEY,
+                                      "description": "read it in these campaigns of the same "
+                                                     "database (default: this campaign)"},
+                    },
+                },
                 "description": {"type": "string"},
             },
         }},
@@ -73,6 +101,10 @@ class FilingSpec:
     kinds: tuple[str, ...] = ()
     role: str | None = None
     document: bool = True
+    to: str | None = None
+    figures: tuple[str, ...] = ()
+    rollup_from: str | None = None
+    rollup_campaigns: tuple[str, ...] = ()  # empty: this campaign
 
 
 @dataclass(frozen=True)
@@ -87,8 +119,9 @@ class FilingsSpec:
 def build(raw: Mapping[str, Any]) -> FilingsSpec:
     items = tuple(FilingSpec(
         f["key"], f["title"], parse_schedule(f["schedule"], _days_off(f.get("on_days_off"))),
-        f["office"], tuple(f.get("units") or ()), f.get("role"), bool(f.get("document", True)))
-        for f in raw["items"])
+        f["office"], tuple(f.get("units") or ()), f.get("role"), bool(f.get("document", True)),
+        f.get("to"), tuple(f.get("figures") or ()), (f.get("rollup") or {}).get("from"),
+        tuple((f.get("rollup") or {}).get("campaigns") or ())) for f in raw["items"])
     lad = raw.get("ladder")
     ladder = LadderSpec(
         MACHINE, tuple(LevelSpec(lv["key"], lv["title"], Duration.parse(lv["at"]),
@@ -150,8 +183,34 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
                 ctx.add("office-cannot-accept", f"office role '{f['office']}' may not fire "
                         f"{', '.join(lacking)}", (*where, "office"),
                         f"add {', '.join(lacking)} to roles.{f['office']}.triggers")
+    _check_rollups(ctx, raw.get("items") or [])
     _check_ladder(ctx, raw.get("ladder"), states)
     return ()
+
+
+def _check_rollups(ctx: Any, items: list[Any]) -> None:
+    """A roll-up of this campaign's own filing names one that exists, with periods alike."""
+    by_key = {f["key"]: f for f in items if isinstance(f, dict)}
+    for i, f in enumerate(items):
+        rollup = f.get("rollup") if isinstance(f, dict) else None
+        if not isinstance(rollup, dict) or rollup.get("campaigns"):
+            continue  # another campaign's filing is looked up when the roll-up is made
+        where = ("filings", "items", i, "rollup", "from")
+        source = by_key.get(rollup.get("from"))
+        if source is None or source is f:
+            ctx.add("unknown-filing", f"filing '{f['key']}' rolls up '{rollup.get('from')}', "
+                    "which is not another filing of this definition", where,
+                    f"filings: {', '.join(k for k in by_key if k != f['key'])}; or name "
+                    "rollup.campaigns to read another campaign's")
+            continue
+        try:
+            mine, theirs = (parse_schedule(x["schedule"]).period_kind for x in (f, source))
+        except CadenceError:
+            continue  # the schedule's own problem is reported
+        if mine != theirs:
+            ctx.add("rollup-period", f"filing '{f['key']}' is filed per {mine} but rolls up "
+                    f"'{source['key']}', filed per {theirs}", where,
+                    "roll up a filing with the same periods (monthly into monthly)")
 
 
 def _check_ladder(ctx: Any, ladder: Any, states: list[str]) -> None:

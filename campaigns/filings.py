@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import String, and_, cast, func, insert, select
+from sqlalchemy import String, and_, bindparam, cast, func, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.cadence import CadenceError, Period
@@ -32,7 +32,8 @@ from engine.core.planner import Request, plan
 from engine.core.schedule import ESCALATE, Due, Schedule as Clockwork, Snapshot
 from engine.core.spec import Definition
 from engine.io.clock import Clock, StepLog, Subjects
-from engine.io.writer import apply_moves
+from engine.io.store import Prepared
+from engine.io.writer import Entry, apply_moves
 
 from . import events as ev
 from .filing_spec import ACCEPT, FILE, MACHINE, RETURN, FilingSpec, FilingsSpec
@@ -166,8 +167,10 @@ def open_due(conn: Connection, run: Run, day: dt.date) -> int:
 def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
           unit_id: int | None) -> int:
     """Open ``period``'s occurrences of ``filing`` not opened yet (only ``unit_id``'s, if given)."""
-    opened = set(conn.execute(select(F.c.unit_id).where(
-        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key)).scalars())
+    # ``due`` is read too so that no index covers the query but the one on its three columns
+    # (SQLite would otherwise scan the unique index's rows of the whole filing, every period)
+    opened = {unit for unit, _due in conn.execute(select(F.c.unit_id, F.c.due).where(
+        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key))}
     units = [(i, c) for i, c in filers(conn, filing)
              if i not in opened and (unit_id is None or i == unit_id)]
     if not units:
@@ -180,15 +183,24 @@ def _open(conn: Connection, run: Run, filing: FilingSpec, period: Period,
     rows = [{"campaign_id": run.id, "filing": filing.key, "unit_id": i, "period": period.key,
              "due": due, "opened_on": day, "deadline": due, "level_base": due, "state": initial,
              "version": 1, "entered_on": day} for i, _ in units]
-    conn.execute(insert(F), rows)
-    ids = dict(conn.execute(select(F.c.unit_id, F.c.id).where(
-        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key)).all())
-    ev.write(conn, [ev.entry(run.key, ev.FilingOpened(filing.key, code, period.key, due),
-                             subject=f"{filing.key}/{code}/{period.key}", actor=SYSTEM_ACTOR,
-                             day=day, campaign_id=run.id, subject_id=ids[i], to_state=initial,
-                             rule=f"filings.{filing.key}")
+    _OPEN.execute_many(conn, rows)
+    ids = {unit: id for unit, id, _due in conn.execute(select(F.c.unit_id, F.c.id, F.c.due).where(
+        F.c.campaign_id == run.id, F.c.filing == filing.key, F.c.period == period.key))}
+    # one typed payload per unit, built from the period's (a daily filing opens hundreds a day)
+    first = ev.entry(run.key, ev.FilingOpened(filing.key, "", period.key, due), subject=None,
+                     actor=SYSTEM_ACTOR, day=day, campaign_id=run.id, to_state=initial,
+                     rule=f"filings.{filing.key}")
+    base, f = first.payload or {}, first
+    ev.write(conn, [Entry(f.stream, f.machine, f"{filing.key}/{code}/{period.key}", f.trigger,
+                          f.actor, f.business_date, f.from_state, f.to_state, f.note,
+                          {**base, "unit": code}, f.payload_version, f.rule, ids[i], f.values)
                     for i, code in units])
     return len(units)
+
+
+_OPEN = Prepared(insert(F).values({c: bindparam(c) for c in (
+    "campaign_id", "filing", "unit_id", "period", "due", "opened_on", "deadline", "level_base",
+    "state", "version", "entered_on")}))
 
 
 # -- one occurrence as the planner and the pure clock see it ------------------------------------
@@ -215,6 +227,7 @@ class Occurrence:
     returned_on: dt.date | None
     document_name: str | None
     document_sha256: str | None
+    figures: dict[str, int] | None
 
 
 @dataclass
@@ -332,31 +345,103 @@ def write_due(conn: Connection, run: Run, due: Due) -> None:
 
 def submit(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
            filing: str, period: str, path: str | None, note: str | None = None) -> dict[str, Any]:
-    """File an occurrence, with its document kept by content hash (fires ``file``)."""
-    from engine.core.files import regular_file
+    """File an occurrence, with its document kept by content hash (fires ``file``) and the
+    figures the filing declares, counted from the record (campaigns.filing_figures)."""
+    require_forward(run, as_of)
+    spec = _filing(run, filing)
+    if spec.rollup_from is not None:
+        raise InvalidInput(f"filing '{filing}' is made from the units' filings",
+                           f"use 'rectify filing rollup {unit} {filing} --period {period}'")
+    document = _document(path)
+    if document is None and spec.document:
+        raise InvalidInput(f"filing '{filing}' needs a document", "give --file PATH")
+    record = load(conn, run, tree, unit, filing, period, as_of)
+    figures = None
+    if spec.figures:
+        from .filing_figures import count
+
+        figures = count(conn, run, tree, tree.find(unit), spec.schedule.period(period),
+                        spec.figures, as_of)
+    return _file(conn, run, record, actor, as_of, note, document, figures, None)
+
+
+def roll_up(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
+            filing: str, period: str, path: str | None, note: str | None = None,
+            ) -> dict[str, Any]:
+    """File a roll-up: the units' accepted filings summed and bundled (fires ``file``)."""
+    from .filing_figures import rollup
 
     require_forward(run, as_of)
     spec = _filing(run, filing)
-    content: bytes | None = None
-    name = digest = None
-    if path is not None:
-        size = regular_file(path, "document")
-        if size > MAX_DOCUMENT:
-            raise InvalidInput(f"document '{path}' is larger than 20 MiB",
-                               "file a smaller document or a summary")
-        with open(path, "rb") as fh:
-            content = fh.read()
-        name, digest = os.path.basename(path), hashlib.sha256(content).hexdigest()
-    elif spec.document:
-        raise InvalidInput(f"filing '{filing}' needs a document", "give --file PATH")
+    if spec.rollup_from is None:
+        raise InvalidInput(f"filing '{filing}' is not a roll-up",
+                           "file it with 'rectify filing submit', or give it rollup: {from: ...}")
+    own = _document(path)
     record = load(conn, run, tree, unit, filing, period, as_of)
-    changes = {"filed_on": as_of, "document_name": name, "document_sha256": digest}
-    moves = _decide(conn, run, record, FILE, actor, as_of, note, changes)
-    if content is not None and digest is not None and conn.execute(
+    made = rollup(conn, run, tree, tree.find(unit), spec, spec.schedule.period(period), as_of,
+                  (own[0], own[1]) if own else None)
+    name = f"{filing}-{tree.find(unit).code}-{record.occurrence.period}.zip"
+    out = _file(conn, run, record, actor, as_of, note, (name, made.bundle), made.figures,
+                [s.key for s in made.sources])
+    return {**out, "figures": made.figures, "bundled": [s.key for s in made.sources],
+            "missing": made.missing}
+
+
+def _document(path: str | None) -> tuple[str, bytes] | None:
+    """The document's name and content, checked (None: no path)."""
+    from engine.core.files import regular_file
+
+    if path is None:
+        return None
+    size = regular_file(path, "document")
+    if size > MAX_DOCUMENT:
+        raise InvalidInput(f"document '{path}' is larger than 20 MiB",
+                           "file a smaller document or a summary")
+    with open(path, "rb") as fh:
+        return os.path.basename(path), fh.read()
+
+
+def _file(conn: Connection, run: Run, record: FilingRecord, actor: Actor, as_of: dt.date,
+          note: str | None, document: tuple[str, bytes] | None, figures: dict[str, int] | None,
+          bundled: list[str] | None) -> dict[str, Any]:
+    """The ``file`` move with its document, figures and sources, through the one writer."""
+    name = digest = None
+    if document is not None:
+        name, digest = document[0], hashlib.sha256(document[1]).hexdigest()
+    changes = {"filed_on": as_of, "document_name": name, "document_sha256": digest,
+               "figures": figures}
+    moves = _decide(conn, run, record, FILE, actor, as_of, note, changes,
+                    {"bundled": bundled} if bundled else None)
+    if document is not None and digest is not None and conn.execute(
             select(BLOBS.c.sha256).where(BLOBS.c.sha256 == digest)).first() is None:
-        conn.execute(insert(BLOBS).values(sha256=digest, content=content))
+        conn.execute(insert(BLOBS).values(sha256=digest, content=document[1]))
     apply_moves(conn, FILING_TABLES, E, moves)
-    return _outcome(record, as_of)
+    out = _outcome(record, as_of)
+    if figures is not None:
+        out["figures"] = figures
+    return out
+
+
+def prefill(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, unit: str, filing: str,
+            period: str) -> dict[str, Any]:
+    """The figures ``filing`` declares, counted for ``unit`` and ``period`` (nothing written)."""
+    from .filing_figures import count
+
+    spec = _filing(run, filing)
+    if not spec.figures:
+        raise InvalidInput(f"filing '{filing}' declares no figures",
+                           "give it figures: [found, closed, overdue, ...] in the definition")
+    if spec.rollup_from is not None:
+        raise InvalidInput(f"filing '{filing}' is made from the units' filings",
+                           f"see 'rectify filing rollup {unit} {filing} --period {period}'")
+    try:
+        wanted = spec.schedule.period(period)
+    except CadenceError as exc:
+        raise InvalidInput(f"--period: {exc.message}", exc.hint) from None
+    node = tree.find(unit)
+    return {"filing": filing, "unit": node.code, "period": wanted.key,
+            "as_of": min(wanted.end, as_of).isoformat(),
+            "figures": count(conn, run, tree, node, wanted, spec.figures, as_of)}
 
 
 def decide(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.date, unit: str,
@@ -374,7 +459,8 @@ def decide(conn: Connection, run: Run, tree: UnitTree, actor: Actor, as_of: dt.d
 
 
 def _decide(conn: Connection, run: Run, record: FilingRecord, trigger: str, actor: Actor,
-            as_of: dt.date, note: str | None, changes: dict[str, Any]) -> list[Any]:
+            as_of: dt.date, note: str | None, changes: dict[str, Any],
+            extra: dict[str, Any] | None = None) -> list[Any]:
     ev.lock(conn, [run.key])
     catch_up(conn, run, record, as_of)
     decided = plan(run.runtime, record, Request(
@@ -384,7 +470,8 @@ def _decide(conn: Connection, run: Run, record: FilingRecord, trigger: str, acto
     record.occurrence = decided.after.occurrence
     for move in decided.moves:
         if move.trigger == trigger:
-            payload = ev.Filed(**{k: v for k, v in changes.items() if v is not None})
+            payload = ev.Filed(**{k: v for k, v in {**changes, **(extra or {})}.items()
+                                  if v is not None})
             move.payload, move.payload_version = payload.as_payload(), payload.VERSION
     return list(decided.moves)
 

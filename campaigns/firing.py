@@ -5,14 +5,16 @@ from __future__ import annotations
 from engine.core.explain import Firing
 from engine.core.spec import TimerSpec
 
-from .i18n import _
+from .i18n import _, translating
 
 
 def timer_text(timer: TimerSpec) -> str:
+    """The timer's wait, its span in the reader's words (5个工作日: never a bare 日)."""
+    after = timer.after.zh() if translating() else str(timer.after)
     if timer.from_deadline:
-        return _("{after} past the deadline (timer {timer})").format(after=timer.after,
+        return _("{after} past the deadline (timer {timer})").format(after=after,
                                                                       timer=timer.key)
-    return _("{after} in {state} (timer {timer})").format(after=timer.after, state=timer.state,
+    return _("{after} in {state} (timer {timer})").format(after=after, state=timer.state,
                                                           timer=timer.key)
 
 

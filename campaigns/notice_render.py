@@ -31,7 +31,8 @@ def cn_date(d: dt.date) -> str:
 def lines(run: Run, doc: NoticeDoc) -> dict[str, str]:
     """The document's text, by part."""
     meta = run.definition.sections.get("campaign") or {}
-    report_to = str((meta.get("reporting") or {}).get("to") or doc.issuer)
+    filings = run.definition.sections.get("filings")
+    report_to = next((f.to for f in getattr(filings, "items", ()) if f.to), None) or doc.issuer
     basis = str(meta.get("basis") or run.definition.title)
     overdue = any(r["deadline"] < doc.issued_on.isoformat() for r in doc.rows)
     state = "已逾期未完成" if overdue else "即将到期"
@@ -240,7 +241,7 @@ def write(run: Run, docs: Sequence[NoticeDoc], fmt: str, *, folder: str | None =
 # --- the clock's notices to the office ----------------------------------------------------------
 
 STAGE_HEADER = ("序号", "阶段", "应结束日期", "未满足的条件", "原因")
-REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（天）")
+REMINDER_HEADER = ("序号", "问题编号", "问题", "单位", "应核实日期", "逾期（自然日）")
 INSPECTION_HEADER = ("序号", "问题编号", "问题", "督查检查编号")
 
 

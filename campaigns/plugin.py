@@ -11,7 +11,7 @@ from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import DURATION, KEY, TEXT
 
-from . import duties, filing_spec, guards
+from . import duties, filing_spec, guards, reporting_upgrade
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .i18n import _
 from .inspections import settings as inspection_settings
@@ -74,6 +74,8 @@ CAMPAIGN_SCHEMA = {
         },
         "reporting": {
             "type": "object", "additionalProperties": False,
+            "description": "deprecated: read as a filings item (campaigns.reporting_upgrade); "
+                           "write filings instead",
             "properties": {
                 "cadence": {"enum": ["daily", "weekly", "monthly", "quarterly", "yearly"]},
                 "due": {"enum": ["period_end", "period_start"]},
@@ -284,6 +286,7 @@ PLUGIN = Plugin(
     sides=duties.SIDES,
     role_side=duties.default_side,
     duties=duties.DUTIES,
+    upgrade=reporting_upgrade.upgrade,
 )
 
 GUARDS = [

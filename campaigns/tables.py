@@ -246,6 +246,8 @@ FILINGS = Table(
     Column("returned_on", Date),
     Column("document_name", Text),
     Column("document_sha256", String(64), ForeignKey("blobs.sha256")),
+    # the figures filed with it ({key: count}): prefilled from the record or summed in a roll-up
+    Column("figures", JSON),
     *stateful_columns(),
     UniqueConstraint("campaign_id", "filing", "unit_id", "period"),
     Index("ix_filings_campaign_period", "campaign_id", "filing", "period"),

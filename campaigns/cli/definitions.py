@@ -37,13 +37,18 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 
         warnings = window_warnings(definition, None)
         report.append({"file": path, "ok": True, "key": definition.key,
-                       "title": definition.title, "problems": [], "warnings": warnings})
+                       "title": definition.title, "problems": [], "warnings": warnings,
+                       "deprecated": [p.as_dict() for p in definition.notes]})
         if not as_json:
             from .summary import describe
 
             click.echo(describe(path, definition))
             for line in warnings:
                 click.echo(_("warning: {file}: {warning}").format(file=path, warning=line), err=True)
+            for note in definition.notes:
+                click.echo(_("{location}: warning[{code}]: {message}\n  hint: {hint}").format(
+                    location=note.location, code=note.code, message=note.message,
+                    hint=(note.hint or "").replace("\n", "\n    ")), err=True)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if failed:

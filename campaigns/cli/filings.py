@@ -56,8 +56,18 @@ def _run(conn: Connection, campaign: str | None, key: str) -> Run:
 
 
 def _say(result: dict[str, Any]) -> str:
-    return _("{key}: {state} ({status}), due {due}").format(
+    line = _("{key}: {state} ({status}), due {due}").format(
         key=result["key"], state=result["state"], status=_(result["status"]), due=result["due"])
+    if result.get("figures"):
+        from campaigns.filing_figures import as_text
+
+        line += "\n" + _("figures: {figures}").format(figures=as_text(result["figures"]))
+    if result.get("bundled") is not None:
+        line += "\n" + _("bundled: {sources}").format(sources=", ".join(result["bundled"]))
+    if result.get("missing"):
+        line += "\n" + _("not accepted, left out: {units}").format(
+            units=", ".join(result["missing"]))
+    return line
 
 
 @filing.command("submit")
@@ -81,6 +91,57 @@ def submit(unit: str, key: str, period: str, path: str | None, note: str | None,
     with database(db).write() as conn:
         scope = scope_of(conn, _run(conn, campaign, key), as_of, actor)
         result = file_it(conn, scope.run, scope.tree, scope.acting, scope.as_of, unit, key,
+                         period, path, note)
+    emit(result if fmt != "table" else _say(result), fmt)
+
+
+@filing.command("prefill")
+@click.argument("unit")
+@click.argument("key", metavar="FILING")
+@PERIOD
+@CAMPAIGN
+@output_options
+@common
+def prefill(unit: str, key: str, period: str, campaign: str | None, fmt: str, db: str | None,
+            as_of: str | None) -> None:
+    """The figures UNIT's FILING declares for a period, counted from the record for UNIT and
+    the units under it (as the period ended, or as of --as-of); 'submit' files them with it."""
+    from campaigns.filings import prefill as count
+
+    with database(db).read() as conn:
+        scope = scope_of(conn, _run(conn, campaign, key), as_of, None, need_actor=False)
+        result = count(conn, scope.run, scope.tree, scope.as_of, unit, key, period)
+    if fmt != "table":
+        emit(result, fmt)
+        return
+    from campaigns.filing_spec import FIGURES
+
+    emit([{"figure": k, "title": FIGURES.get(k, k), "value": v}
+          for k, v in result["figures"].items()], fmt, ("figure", "title", "value"))
+
+
+@filing.command("rollup")
+@click.argument("unit")
+@click.argument("key", metavar="FILING")
+@PERIOD
+@click.option("--file", "path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="UNIT's own document, put first in the bundle.")
+@click.option("--note", help="A remark kept in the history.")
+@CAMPAIGN
+@ACTOR
+@output_options
+@common
+def rollup(unit: str, key: str, period: str, path: str | None, note: str | None,
+           campaign: str | None, actor: str | None, fmt: str, db: str | None,
+           as_of: str | None) -> None:
+    """File UNIT's FILING for a period made from the accepted filings of the units under it
+    (its rollup: in this campaign or the campaigns it names): figures summed, documents
+    bundled in one zip with figures.csv (fires 'file')."""
+    from campaigns.filings import roll_up
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, _run(conn, campaign, key), as_of, actor)
+        result = roll_up(conn, scope.run, scope.tree, scope.acting, scope.as_of, unit, key,
                          period, path, note)
     emit(result if fmt != "table" else _say(result), fmt)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from campaigns.i18n import _
-from engine.core.spec import Definition
+from campaigns.i18n import _, translating
+from engine.core.spec import Definition, Duration
 
 
 def describe(path: str, d: Definition) -> str:
@@ -22,15 +22,21 @@ def describe(path: str, d: Definition) -> str:
         count=len(cats), roles=", ".join(d.roles) or _("none")))
     if d.ladder:
         lines.append(_("  escalation: {levels}").format(
-            levels=" → ".join(f"{lv.title}({lv.at})" for lv in d.ladder.levels)))
+            levels=" → ".join(f"{lv.title}({_span(lv.at)})" for lv in d.ladder.levels)))
     filings = d.sections.get("filings")
     for f in getattr(filings, "items", ()):
         who = (_("units of kind {kinds}").format(kinds=", ".join(f.kinds)) if f.kinds
                else _("units of role {role}").format(role=f.role))
         lines.append(_("  filing {key}: {schedule}, filed by {who}, to {office}  {title}").format(
-            key=f.key, schedule=f.schedule, who=who, office=f.office, title=f.title))
+            key=f.key, schedule=f.schedule.zh() if translating() else f.schedule.en(), who=who,
+            office=f.office, title=f.title))
     ladder = getattr(filings, "ladder", None)
     if ladder:
         lines.append(_("  filings' escalation: {levels}").format(
-            levels=" → ".join(f"{lv.title}({lv.at})" for lv in ladder.levels)))
+            levels=" → ".join(f"{lv.title}({_span(lv.at)})" for lv in ladder.levels)))
     return "\n".join(lines)
+
+
+def _span(at: Duration) -> str:
+    """A day count as the reader speaks: 3个工作日 / 1个自然日 in Chinese, never a bare 日."""
+    return at.zh() if translating() else str(at)

@@ -359,6 +359,35 @@ class Schedule:
             of_month = f" of month {self.month}"
         return f"{self.frequency} {when}{of_month}{nxt}"
 
+    def zh(self) -> str:
+        """The schedule in Chinese (``parse_schedule`` reads back all but a quarter's or a
+        half-year's month and day, and the last calendar day); a due date moved off a day off
+        says so, counting 工作日."""
+        return self._zh_when() + {"next": "", "keep": "（遇休息日不顺延）",
+                                  "before": "（遇休息日提前至前一个工作日）"}[self.on_days_off]
+
+    def _zh_when(self) -> str:
+        if self.frequency == "once":
+            assert self.on is not None
+            return f"{self.on.year}年{self.on.month}月{self.on.day}日前"
+        if self.frequency == "daily":
+            return "每日"
+        if self.frequency == "weekly":
+            return f"{'下' if self.next_period else '每'}周{'一二三四五六日'[self.weekday]}"
+        when = {"last_working": "底前", "last_day": "末日", "day": f"{self.day}日前"}[self.anchor]
+        if self.frequency == "monthly":
+            return f"{'次月' if self.next_period else '每月'}{when}"
+        if self.frequency == "yearly":
+            prefix = "次年" if self.next_period else "每年"
+            if self.month:
+                return f"{prefix}{self.month}月{when}"
+            return prefix + ("末" if self.anchor == "last_working" else f"12月{when}")
+        prefix = {"quarterly": "季度", "half-yearly": "半年"}[self.frequency]
+        prefix = ("次" if self.next_period else "每") + prefix
+        if not self.month and self.anchor == "last_working":
+            return f"{prefix}末"
+        return f"{prefix}第{self.month or _MONTHS_IN[self.period_kind]}个月{when}"
+
     def __str__(self) -> str:
         return self.en()
 

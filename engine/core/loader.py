@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
@@ -80,7 +81,21 @@ def _finish(doc: Document | None, problems: list[Problem], registry: Registry) -
     problems.extend(ctx.problems)
     if problems:
         raise DefinitionInvalid(_dedupe(problems))
-    return build(data, registry, source_text=_source_text(doc))
+    definition = build(data, registry, source_text=_source_text(doc))
+    if not definition.notes:
+        return definition
+    # the upgrades' notes, located in the file as written
+    return dataclasses.replace(definition, notes=tuple(
+        Problem(p.code, p.message, doc.locate(_path_of(p.location.path)), p.hint)
+        for p in definition.notes))
+
+
+def _path_of(dotted: str | None) -> tuple[str | int, ...]:
+    """A path as ``format_path`` printed it, back as keys and indexes."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part
+                 for part in re.findall(r"[^.\[\]]+", dotted or ""))
 
 
 def _source_text(doc: Document) -> str:
@@ -175,8 +190,25 @@ def _dateref(text: str) -> DateRef:
     return DateRef(offset=text) if text.startswith(("+", "-")) else DateRef(date=_date(text))
 
 
+def upgraded(data: Mapping[str, Any], registry: Registry) -> tuple[Mapping[str, Any],
+                                                                    list[Problem]]:
+    """The data with the plugins' upgrades applied (a copy when one applies), and their notes."""
+    notes: list[Problem] = []
+    for plugin in registry.plugins.values():
+        found = plugin.upgrade(data) if plugin.upgrade is not None else None
+        if found is not None:
+            from .yamlsource import format_path
+
+            data, upgrades = found
+            notes += [Problem(u.code, u.message, Location(path=format_path(u.path)), u.hint)
+                      for u in upgrades]
+    return data, notes
+
+
 def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") -> Definition:
-    """Build typed objects from already-valid merged data (also used for stored snapshots)."""
+    """Build typed objects from already-valid merged data (also used for stored snapshots),
+    after the plugins' upgrades of obsolete forms (the same rule for both)."""
+    data, notes = upgraded(data, registry)
     machines = {name: _machine(name, m) for name, m in (data.get("machines") or {}).items()}
     sections: dict[str, Any] = {}
     key, title = "", ""
@@ -229,6 +261,7 @@ def build(data: Mapping[str, Any], registry: Registry, source_text: str = "") ->
         lifecycle=data.get("lifecycle"),
         duties={t: d for p in registry.plugins.values() for t, d in p.duties.items()},
         reminders=_reminders(data, machines),
+        notes=tuple(notes),
     )
 
 

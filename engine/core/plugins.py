@@ -81,6 +81,17 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Upgrade:
+    """An obsolete form a plugin's ``upgrade`` rewrote as it read a definition: where it stood,
+    what it means now, and what to write instead (shown by ``validate`` as a warning)."""
+
+    code: str
+    path: tuple[str | int, ...]
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
 class Plugin:
     """Everything one plugin adds; registered under the ``rectify.plugins`` entry point."""
 
@@ -100,3 +111,9 @@ class Plugin:
     sides: Mapping[str, str] = field(default_factory=dict)
     role_side: Callable[[Mapping[str, Any]], str] | None = None
     duties: Mapping[str, DutySpec] = field(default_factory=dict)
+    # rewrites obsolete forms of the (merged) data before it is built: the same rule for a
+    # file and for a stored snapshot, whose text and hash stay as they were.  It returns None
+    # when there is nothing to rewrite (the data is left alone, and not copied), else a
+    # rewritten copy and what it rewrote
+    upgrade: Callable[[Mapping[str, Any]], tuple[dict[str, Any], list[Upgrade]] | None] | None \
+        = None

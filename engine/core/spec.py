@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .cadence import CALENDAR_UNITS, DAY_UNITS, CadenceError, parse_span, span_pattern
+from .errors import Problem
 
 DayUnit = Literal["calendar", "working"]
 # Both read by engine.core.cadence: one syntax for limits, thresholds and stage offsets.
@@ -280,6 +281,8 @@ class Definition:
     lifecycle: str | None = None
     duties: Mapping[str, DutySpec] = field(default_factory=dict)  # trigger → what it takes
     reminders: ReminderSpec | None = None
+    # obsolete forms read and rewritten (engine.core.plugins.Upgrade), located when from a file
+    notes: tuple[Problem, ...] = ()
 
     def stage(self, key: str) -> StageSpec | None:
         return next((s for s in self.stages if s.key == key), None)

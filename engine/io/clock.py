@@ -383,13 +383,19 @@ class Clock:
                    day: dt.date, new: dt.date | None) -> None:
         assert self.log is not None and subj.level_base
         t, e, log = subj.table, self.events, self.log
-        base_col = t.c[subj.level_base]
+
+        def of_subject(column: ColumnElement[Any]) -> ColumnElement[Any]:
+            # read from the event's subject by its key: the query is driven by the events just
+            # written (a range of ids), never by the subjects' table, which only grows
+            return select(column).where(t.c.id == e.c.subject_id).scalar_subquery()
+
+        base_col = of_subject(t.c[subj.level_base])
         late = _days_between(conn, base_col, day)
-        query = (select(*log.values.values(), literal(level.key), literal(day, Date),
-                        base_col, case((base_col < day, late), else_=0),
+        query = (select(*(of_subject(v) for v in log.values.values()), literal(level.key),
+                        literal(day, Date), base_col, case((base_col < day, late), else_=0),
                         literal(new, Date), literal(level.action or None), e.c.id)
-                 .select_from(e.join(t, t.c.id == e.c.subject_id))
-                 .where(e.c.id > mark, e.c.rule == rule, e.c.machine == subj.machine, subj.scope))
+                 .where(e.c.id > mark, e.c.rule == rule, e.c.machine == subj.machine,
+                        exists().where(t.c.id == e.c.subject_id, subj.scope)))
         columns = [*log.values, "level", "issued_on", "deadline", "days_overdue", "new_deadline",
                    "action", "event_id"]
         conn.execute(insert(log.table).from_select(columns, query))
