@@ -124,20 +124,21 @@ class Campaign:
 
     def finding(self, day: dt.date, inspection: str, tag: str, unit: str, category: str,
                 title: str, kind: str, n: int) -> None:
-        """The finding and its rectification: every fifth one late, so the ladder climbs."""
+        """The finding and its rectification: every fifth one until November five weeks late,
+        so the ladder climbs to 通报 and the weekly circulars name the unit."""
         self.at(day, "inspection", "finding", inspection, "--unit", unit, "--title", title,
                 "--category", category, "--actor", OFFICE, tag=tag)
         self.findings.append({"tag": tag, "day": day.isoformat(), "unit": unit,
                               "category": category, "title": title, "kind": kind})
         head = HEAD[unit]
         confirm, planned = day + dt.timedelta(days=1), day + dt.timedelta(days=2)
-        late = n % 5 == 3 and day < d("2015-11-15")
+        late = n % 5 == 3 and day < d("2015-11-01")
         deadline = planned + dt.timedelta(days=14 if day < d("2015-12-01") else 7)
         self.at(confirm, "item", "advance", "confirm", tag, "--actor", head)
         self.at(planned, "item", "rectify", tag, "--measures", "召开专题会议，批评教育当事人，建立长效机制",
                 "--target", "立行立改，作风好转", "--deadline", deadline.isoformat(),
                 "--leader", head, "--person", head, "--actor", head)
-        submit = deadline + dt.timedelta(days=25) if late else deadline - dt.timedelta(days=2)
+        submit = deadline + dt.timedelta(days=35) if late else deadline - dt.timedelta(days=4)
         self.at(submit, "item", "advance", "submit", tag, "--actor", head)
         self.at(submit + dt.timedelta(days=1), "item", "advance", "verify", tag, "--actor", CHECKER)
 
