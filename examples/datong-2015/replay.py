@@ -204,7 +204,8 @@ class Campaign:
         for month in ("2015-09", "2015-10", "2015-11", "2015-12"):
             first = d(month + "-01")
             nxt = (first + dt.timedelta(days=32)).replace(day=1)
-            last = working_days(first, nxt - dt.timedelta(days=1))[-1]
+            month_days = working_days(first, nxt - dt.timedelta(days=1))
+            last = month_days[-1]
             self.at(last, "circular", "sorting", KEY, "--month", month, "-o",
                     os.path.join(out, f"sorting-{month}.docx"), "--actor", LEAD)
             on = working_days(nxt, LAST)[1]  # the second working day of the next month
@@ -219,7 +220,7 @@ class Campaign:
                 report = os.path.join(out, f"report-{unit}-{month}.txt")
                 with open(report, "w", encoding="utf-8") as fh:
                     fh.write(f"{unit} {month} 作风纪律效能建设工作月报\n")
-                filed = last - dt.timedelta(days=1)
+                filed = month_days[-3]  # before the reminder, the day before it is due
                 if LATE_FILERS.get(month) == unit:
                     filed = last + dt.timedelta(days=3)
                 self.at(filed, "filing", "submit", unit, "monthly-report", "--period", month,
