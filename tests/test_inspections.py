@@ -401,3 +401,11 @@ def test_visit_flags(raw: list[tuple[int, int, str, frozenset[str], bool]],
     assert over == ([] if budget is None else list(range(budget, len(seen))))
     for v, fs in zip(seen, flags, strict=True):
         assert ("unplanned" in fs) == (v.plan_item_id is None)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "definitions" / "plans").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_plans_load(county: Cli, path: Path) -> None:
+    """definitions/plans/ holds plan files, not definitions: each loads, whole, as a plan."""
+    out = county.ok("inspection", "plan", "load", str(path), "--actor", "kp", "--as-of", "2020-01-10")
+    assert "revision 1" in out

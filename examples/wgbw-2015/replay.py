@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
 from _replay import Runner, Script, d, fresh_db  # noqa: E402
+
 DEFINITION = os.path.join(ROOT, "definitions", "wgbw-2015.yaml")
 KEY = "wgbw-2015"
 LEAD, SUPERVISOR, SUPERVISOR2, DISCIPLINE = "chen-zzb", "liu-dcs", "he-dcs", "sun-jw"
