@@ -7,10 +7,7 @@ and the month-end 问责 adding up to the seed's 8 cases and 9 person-times."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from campaigns.cli import cli
+from tests.test_cli_common import example_replay
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPEC = importlib.util.spec_from_file_location(
-    "replay_datong", os.path.join(ROOT, "examples", "datong-2015", "replay.py"))
-assert SPEC and SPEC.loader
-replay = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = replay
-SPEC.loader.exec_module(replay)
+replay = example_replay("datong-2015")
 KEY = "zuofeng-datong-2015"
 
 

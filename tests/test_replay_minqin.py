@@ -4,10 +4,7 @@ items with their notices, the duplicate visit, the unit over budget and the brok
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +13,9 @@ import yaml
 from click.testing import CliRunner
 
 from campaigns.cli import cli
+from tests.test_cli_common import example_replay
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPEC = importlib.util.spec_from_file_location(
-    "replay_minqin", os.path.join(ROOT, "examples", "minqin-2020", "replay.py"))
-assert SPEC and SPEC.loader
-replay = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = replay
-SPEC.loader.exec_module(replay)
+replay = example_replay("minqin-2020")
 
 
 @pytest.fixture(scope="module")
