@@ -90,3 +90,20 @@ def fresh_db(path: str) -> None:
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
             os.remove(path + suffix)
+
+
+def run_days(run: Runner, steps: list[Step], first: dt.date, last: dt.date, key: str | None,
+             keep: Callable[[str], str]) -> list[Step]:
+    """Every day from ``first`` to ``last``: the day's steps in order, then the daily clock
+    (``rectify tick KEY``; none when ``key`` is None).  Returns the steps left after ``last``."""
+    pending = sorted(steps)
+    done = 0
+    day = first
+    while day <= last:
+        while done < len(pending) and pending[done].day <= day:
+            run.step(pending[done], keep)
+            done += 1
+        if key is not None and day > first:
+            run(["tick", key, "--as-of", day.isoformat()])
+        day += dt.timedelta(days=1)
+    return pending[done:]

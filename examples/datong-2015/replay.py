@@ -27,7 +27,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from _replay import Runner, Script, d, fresh_db, working_days  # noqa: E402
+from _replay import Runner, Script, d, fresh_db, run_days, working_days  # noqa: E402
 
 DEFINITION = os.path.join(ROOT, "definitions", "zuofeng-datong-2015.yaml")
 KEY = "zuofeng-datong-2015"
@@ -253,18 +253,8 @@ def replay(db: str, out: str | None = None, echo: bool = False) -> Campaign:
          "--as-of", START.isoformat()])
     campaign = Campaign(out, [h for year in ("2015", "2016") for h in json.loads(run(
         ["inspection", "holidays", KEY, year, "--json", "--as-of", START.isoformat()]))])
-    steps = sorted(campaign.s.steps)
-    pending = iter(steps)
-    nxt = next(pending, None)
-    day = START
-    while day <= LAST:
-        while nxt is not None and nxt.day == day:
-            run.step(nxt, lambda text: text.split()[0])
-            nxt = next(pending, None)
-        if day > START:
-            run(["tick", KEY, "--as-of", day.isoformat()])
-        day += dt.timedelta(days=1)
-    assert nxt is None, f"steps after {LAST}: {nxt}"
+    left = run_days(run, campaign.s.steps, START, LAST, KEY, lambda text: text.split()[0])
+    assert not left, f"steps after {LAST}: {left[0]}"
     finish(run, out)
     return campaign
 

@@ -4,8 +4,10 @@ The county's plan (30 items, 9 fixed groups of 27 people, visit budgets) is load
 published in January; each group carries out its items on the first working day of their
 periods; the office adds an inspection before each holiday (个个节日有督查, seed 003) and a
 few spot checks, one of them the same afternoon as a planned visit (上午来一拨，下午又来一拨);
-every third planned visit finds a problem, told to the township's head that day.  Every step is
-a real ``rectify`` command run in-process, in business-date order.  The campaign is
+every third planned visit finds a problem, told to the township's head that day, which the
+township rectifies and the centre verifies; each month's bulletin (月简报) follows early the
+next.  Every step is a real ``rectify`` command run in-process, in business-date order, with
+the daily clock.  The campaign is
 definitions/zuofeng-mq-2020.yaml, the plan definitions/plans/minqin-plan-2020.yaml, the units
 and people the CSV files beside this script; the year ends with the visit log, the heat map
 and the audit.  Run it directly:
@@ -24,7 +26,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from _replay import Runner, Script, first_working_day, fresh_db  # noqa: E402
+from _replay import Runner, Script, first_working_day, fresh_db, run_days  # noqa: E402
 
 PLAN = os.path.join(ROOT, "definitions", "plans", "minqin-plan-2020.yaml")
 UNITS = os.path.join(HERE, "units.csv")
@@ -76,7 +78,9 @@ def script(holidays: list[dict[str, str]]) -> Script:
         if n % 3 == 0:
             town = next(t for t in item["targets"] if t.startswith("t"))  # type: ignore[attr-defined]
             s.at(day, "inspection", "finding", tag, "--unit", town, "--title",
-                 PROBLEMS[n % 3], "--category", CATEGORIES[n % 3], "--actor", OFFICE)
+                 PROBLEMS[n % 3], "--category", CATEGORIES[n % 3], "--actor", OFFICE,
+                 tag=f"@item{n}")
+            rectify(s, day, f"@item{n}", f"head-{town}")
     for h in holidays:
         day = dt.date.fromisoformat(h["inspect_on"])
         if day.year != 2020:
@@ -92,6 +96,29 @@ def script(holidays: list[dict[str, str]]) -> Script:
     return s
 
 
+def rectify(s: Script, day: dt.date, code: str, head: str) -> None:
+    """The township rectifies what was found (the head confirms, plans and reports it done)
+    and the centre verifies it, all within the year."""
+    end = dt.date(2020, 12, 31)
+    s.at(day + dt.timedelta(days=1), "item", "advance", "confirm", code, "--actor", head)
+    s.at(day + dt.timedelta(days=2), "item", "rectify", code, "--measures", "立行立改，举一反三",
+         "--target", "问题整改到位", "--deadline", (day + dt.timedelta(days=30)).isoformat(),
+         "--leader", head, "--person", head, "--actor", head)
+    submit = min(day + dt.timedelta(days=20), end - dt.timedelta(days=2))
+    s.at(submit, "item", "advance", "submit", code, "--actor", head)
+    s.at(submit + dt.timedelta(days=2), "item", "advance", "verify", code, "--actor", OFFICE)
+
+
+def bulletins(s: Script, out: str) -> None:
+    """月月出简报: the month's bulletin early the next month (December's on the year's last day)."""
+    for month in range(1, 13):
+        on = first_working_day(dt.date(2020, month + 1, 1)) + dt.timedelta(days=1) \
+            if month < 12 else dt.date(2020, 12, 31)
+        for ext in ("html", "docx"):
+            s.at(on, "circular", "monthly", KEY, "--month", f"2020-{month:02d}", "-o",
+                 os.path.join(out, f"bulletin-2020-{month:02d}.{ext}"), "--actor", OFFICE)
+
+
 def replay(db: str, out: str | None = None, echo: bool = False) -> None:
     """Run the year into database ``db``, the heat map and visit log into ``out``."""
     out = out or os.path.join(os.path.dirname(os.path.abspath(db)), "minqin-2020")
@@ -104,8 +131,10 @@ def replay(db: str, out: str | None = None, echo: bool = False) -> None:
          "--as-of", "2020-01-01"])
     holidays = json.loads(run(["inspection", "holidays", KEY, "2020", "--json",
                                "--as-of", "2020-01-01"]))
-    for step in sorted(script(holidays).steps):
-        run.step(step, lambda text: text.split()[0])
+    year = script(holidays)
+    bulletins(year, out)
+    run_days(run, year.steps, dt.date(2020, 1, 1), dt.date(2020, 12, 31), KEY,
+             lambda text: text.split()[0])
     for ext in ("svg", "html"):
         run(["inspection", "heatmap", "2020", "-o", os.path.join(out, f"heatmap-2020.{ext}")])
     with open(os.path.join(out, "visits-2020.txt"), "w", encoding="utf-8") as fh:

@@ -16,7 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
-from _replay import Runner, Script, d, fresh_db  # noqa: E402
+from _replay import Runner, Script, d, fresh_db, run_days  # noqa: E402
 
 DEFINITION = os.path.join(ROOT, "definitions", "wgbw-2015.yaml")
 KEY = "wgbw-2015"
@@ -194,18 +194,9 @@ def replay(db: str, tick: bool | None = None, echo: bool = False,
     run(["unit", "import", os.path.join(HERE, "units.csv"), "--actor", ADMIN])
     run(["person", "import", os.path.join(HERE, "people.csv"), "--actor", ADMIN])
     script, expected = plan_items()
-    steps = sorted(script.steps)
-    day = steps[0].day
-    end = until or d("2015-12-31")
-    pending = iter(steps)
-    nxt = next(pending, None)
-    while day <= end:
-        while nxt is not None and nxt.day == day:
-            run.step(nxt, lambda out: out.strip().splitlines()[-1])
-            nxt = next(pending, None)
-        if tick and day > steps[0].day:
-            run(["tick", KEY, "--as-of", day.isoformat()])
-        day += dt.timedelta(days=1)
+    first = min(script.steps).day
+    run_days(run, script.steps, first, until or d("2015-12-31"), KEY if tick else None,
+             lambda out: out.strip().splitlines()[-1])
     return [{**e, "code": run.refs.get(str(e["code"]), "")} for e in expected]
 
 
