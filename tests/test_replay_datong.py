@@ -129,7 +129,11 @@ def test_month_end_accountability_counts_the_seeds_cases(replayed: tuple[str, Pa
         found = sum(f["day"].startswith(month) for f in campaign.findings)
         assert f"本月新发现问题 {found} 条" in (out / f"bulletin-{month}.html").read_text(encoding="utf-8")
     heat = (out / "heatmap-2015.html").read_text(encoding="utf-8")
-    assert "检查 95 次" in heat and "桥头镇" in heat
+    inspections = run(db, "inspection", "list", "--year", "2015")
+    visits = run(db, "inspection", "visits", "2015")["visits"]
+    assert f"检查 {len(inspections)} 次（到访 {len(visits)} 单位次）" in heat
+    assert len(inspections) == len(replay.working_days(replay.START, replay.END)) + 8 + 1 + 3
+    assert heat.index("县政务服务中心") < heat.index("桥头镇")  # the county's order, not by code
     status = run(db, "campaign", "status", KEY, "--as-of", "2016-01-08")
     assert status["status"].startswith("concluded")
     result = CliRunner().invoke(cli, ["audit", "verify", "--all", "--db", db])
