@@ -30,7 +30,7 @@ from .docwriter import Document, Section
 from .i18n import _
 from .ledger import unit_names
 from .reducer import ItemAt, campaign_at
-from .report import STAGE_HEAD, STAGE_STATES, month_end, parse_month
+from .report import STAGE_HEAD, STAGE_KINDS, STAGE_STATES, month_end, parse_month
 from .sealed import open_items
 from .standing import Overdue, closing_states, label
 from .tables import NOTICES as N, RECTIFICATIONS as R
@@ -181,8 +181,9 @@ def digest(scope: Scope, period: Period) -> Digest:
     out.overdue.sort(key=lambda it: (it.deadline or as_of, it.seq))
     out.named = sorted((u for u in units.values() if u.overdue or u.escalated),
                        key=lambda u: (-u.overdue - u.escalated, u.unit))
-    out.stages = [[s.title, s.kind, f"{s.start} 至 {s.end}", STAGE_STATES.get(s.state, s.state),
-                   s.opened_on or "", s.closed_on or ""] for s in at.stages]
+    out.stages = [[s.title, STAGE_KINDS.get(s.kind, s.kind), f"{s.start} 至 {s.end}",
+                   STAGE_STATES.get(s.state, s.state), s.opened_on or "", s.closed_on or ""]
+                  for s in at.stages]
     return out
 
 

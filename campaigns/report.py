@@ -39,6 +39,10 @@ from .units import UnitTree
 
 LIST_LIMIT = 100  # items listed per section; counts are always complete
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
+# The canonical stage kinds in the words of the plans (DOMAIN: 宣传动员 → 自查整改 → 监督检查 →
+# 建章立制); a definition's own kinds are shown as written.
+STAGE_KINDS = {"mobilize": "宣传动员", "self-inspect": "自查整改", "supervise": "监督检查",
+               "institutionalize": "建章立制", "rectify": "集中整治", "conclude": "总结提高"}
 
 
 def parse_month(text: str) -> dt.date:
@@ -335,7 +339,7 @@ def _more(items: list[Any], count: int | None = None) -> str:
 
 
 def _stage_rows(rep: MonthReport) -> list[list[Any]]:
-    return [[s["title"], s["kind"], f"{s['start']} 至 {s['end']}",
+    return [[s["title"], STAGE_KINDS.get(s["kind"], s["kind"]), f"{s['start']} 至 {s['end']}",
              STAGE_STATES.get(s["state"], s["state"]), s["opened_on"] or "", s["closed_on"] or ""]
             for s in rep.stages]
 

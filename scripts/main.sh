@@ -46,6 +46,10 @@ main_job() {
     .venv/bin/rectify audit snapshots --all --db "$db"
     .venv/bin/rectify audit verify --all --db "$db"
     .venv/bin/rectify audit head wgbw-2015 --db "$db"
+    echo "main: replaying seed 003's county (September 2015-January 2016) into $out/datong-2015.db"
+    .venv/bin/python examples/datong-2015/replay.py --db "$out/datong-2015.db" --out "$out/datong-2015"
+    echo "main: replaying seed 004's inspection plan (2020) into $out/minqin-2020.db"
+    .venv/bin/python examples/minqin-2020/replay.py --db "$out/minqin-2020.db" --out "$out/minqin-2020"
 }
 # ============================ END MAIN JOB ====================================
 

@@ -101,5 +101,6 @@ def test_synonyms_are_validated(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     result = Cli(tmp_path / "x.db").invoke("validate", str(path), db=False)
     assert result.exit_code == 1
-    assert ":53:22: error[duplicate-synonym]: categories synonym '工作纪律' also names " \
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "[公车私用, 工作纪律]" in x)
+    assert f":{line}:22: error[duplicate-synonym]: categories synonym '工作纪律' also names " \
            "'work-discipline'" in result.stderr

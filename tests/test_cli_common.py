@@ -6,9 +6,12 @@ the WAL is included) into each test's own file.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -176,3 +179,14 @@ def site(cli: Cli, folder: Path, units: str, people: str, day: str) -> None:
     cli.ok("init", "--admin", "admin")
     cli.ok("unit", "import", "--actor", "admin", str(folder / "units.csv"), "--as-of", day)
     cli.ok("person", "import", "--actor", "admin", str(folder / "people.csv"), "--as-of", day)
+
+
+def example_replay(folder: str) -> ModuleType:
+    """The dated replay script of examples/FOLDER as a module (examples/ is not a package)."""
+    name = "replay_" + folder.replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / folder / "replay.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -20,8 +20,8 @@ from campaigns.inspections.periods import PeriodError, parse_period
 from campaigns.inspections.visits import flag_visits
 from tests.test_cli_common import Cli, dump
 
-DATA = Path(__file__).resolve().parent / "data"
-PLAN = DATA / "minqin-plan-2020.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = ROOT / "definitions" / "plans" / "minqin-plan-2020.yaml"
 CAMPAIGN = "zuofeng-mq-2020"
 
 
@@ -34,13 +34,13 @@ def county(tmp_path: Path) -> Cli:
 
 def populate(c: Cli) -> Cli:
     c.ok("init", "--admin", "admin")
-    c.ok("unit", "import", str(DATA / "minqin-units.csv"), "--actor", "admin")
+    c.ok("unit", "import", str(ROOT / "examples" / "minqin-2020" / "units.csv"), "--actor", "admin")
     c.ok("person", "add", "kp", "--name", "邱主任", "--unit", "kpzx", "--role", "inspection-office",
          "--role", "office", "--actor", "admin")
     c.ok("person", "add", "head2", "--name", "赵书记", "--unit", "t02", "--role", "unit-head",
          "--actor", "admin")
     c.ok("person", "add", "clerk", "--name", "钱干事", "--unit", "t03", "--actor", "admin")
-    c.ok("campaign", "start", str(DATA / "zuofeng-minqin-2020.yaml"), "--start", "2020-01-01",
+    c.ok("campaign", "start", str(ROOT / "definitions" / "zuofeng-mq-2020.yaml"), "--start", "2020-01-01",
          "--actor", "kp", "--as-of", "2020-01-01")
     return c
 
@@ -401,3 +401,11 @@ def test_visit_flags(raw: list[tuple[int, int, str, frozenset[str], bool]],
     assert over == ([] if budget is None else list(range(budget, len(seen))))
     for v, fs in zip(seen, flags, strict=True):
         assert ("unplanned" in fs) == (v.plan_item_id is None)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "definitions" / "plans").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_shipped_plans_load(county: Cli, path: Path) -> None:
+    """definitions/plans/ holds plan files, not definitions: each loads, whole, as a plan."""
+    out = county.ok("inspection", "plan", "load", str(path), "--actor", "kp", "--as-of", "2020-01-10")
+    assert "revision 1" in out

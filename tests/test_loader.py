@@ -345,9 +345,9 @@ def mut_ladder_order(m: Mutator) -> None:
             "machine: zz-laddered",
             "levels:",
             "  - {key: zz-late, title: 晚, at: +5 calendar days}",
-            "  - {key: zz-early, title: 早, at: +2 calendar days}  # zz-ladder",
+            "  - {key: zz-early, title: 早, at: +2 calendar days}  # zz-misordered",
         ]
-        m.expect("ladder-order", marker="zz-ladder")
+        m.expect("ladder-order", marker="zz-misordered")
     else:
         m.insert_into(("escalation", "levels"), [
             "- {key: zz-late, title: 晚, at: +400 calendar days}",

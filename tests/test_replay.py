@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
 from collections import Counter
 
 import pytest
 from click.testing import CliRunner
 
 from campaigns.cli import cli
+from tests.test_cli_common import example_replay
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPEC = importlib.util.spec_from_file_location(
-    "replay_wgbw", os.path.join(ROOT, "examples", "wgbw-2015", "replay.py"))
-assert SPEC and SPEC.loader
-replay_module = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = replay_module
-SPEC.loader.exec_module(replay_module)
+replay_module = example_replay("wgbw-2015")
 
 
 @pytest.fixture(scope="module")

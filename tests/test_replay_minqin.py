@@ -4,10 +4,8 @@ items with their notices, the duplicate visit, the unit over budget and the brok
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +14,33 @@ import yaml
 from click.testing import CliRunner
 
 from campaigns.cli import cli
+from tests.test_cli_common import example_replay
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SPEC = importlib.util.spec_from_file_location(
-    "replay_minqin", os.path.join(ROOT, "examples", "minqin-2020", "replay.py"))
-assert SPEC and SPEC.loader
-replay = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = replay
-SPEC.loader.exec_module(replay)
+replay = example_replay("minqin-2020")
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("replay") / "minqin.db")
-    replay.replay(path)
-    return path
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    folder = tmp_path_factory.mktemp("replay")
+    replay.replay(str(folder / "minqin.db"), str(folder / "out"))
+    return str(folder / "minqin.db"), folder / "out"
+
+
+@pytest.fixture(scope="module")
+def db(replayed: tuple[str, Path]) -> str:
+    return replayed[0]
+
+
+def test_each_months_bulletin_counts_its_findings(replayed: tuple[str, Path]) -> None:
+    db, out = replayed
+    found = Counter(n["issued_on"][:7] for n in run(  # a finding's notice is issued that day
+        db, "notices", replay.KEY, "--kind", "inspection", "--as-of", "2020-12-31"))
+    for month in range(1, 13):
+        key = f"2020-{month:02d}"
+        text = (out / f"bulletin-{key}.html").read_text(encoding="utf-8")
+        assert f"本月新发现问题 {found[key]} 条" in text
+        assert (out / f"bulletin-{key}.docx").stat().st_size > 0
+    assert sum(found.values()) == 10
 
 
 def run(db: str, *args: str) -> Any:
@@ -66,6 +76,7 @@ def test_findings_are_items_told_to_the_township_heads(db: str) -> None:
     expected = len(range(0, 30, 3))
     assert len(items) == expected
     assert {i["source"] for i in items} == {"inspection"}
+    assert {i["state"] for i in items} == {"closed"}  # each township rectified what was found
     notices = run(db, "notices", replay.KEY, "--kind", "inspection", "--as-of", "2020-12-31")
     assert sorted(n["code"] for n in notices) == sorted(i["code"] for i in items)
     assert all(n["to"].endswith("书记）") and n["reason"].startswith("DC-2020-") for n in notices)

@@ -39,7 +39,7 @@ def test_markdown_report(db: str, tmp_path: Path) -> None:
     assert "- 问题总数 4 条，已销号 1 条，销号率 25.0%，逾期未完成 1 条。" in text
     assert "- 本月新增 4 条，本月销号 1 条，本月下发督办 1 件。" in text
     assert "按状态：待核实 1 条，整改中 1 条，不属实 1 条，已销号 1 条" in text
-    assert "| 宣传动员 | mobilize | 2015-07-01 至 2015-07-31 | 进行中 | 2015-07-01 |  |" in text
+    assert "| 宣传动员 | 宣传动员 | 2015-07-01 至 2015-07-31 | 进行中 | 2015-07-01 |  |" in text
     assert "## 三、本月新增问题（4 条）" in text
     assert "## 四、本月销号问题（1 条）\n\n| 问题编号 | 单位 | 问题描述 | 问题类别 | 整改时限 | 状态 |\n" \
            "|---|---|---|---|---|---|\n| WGBW-2015-0001 | 县财政局 | 窗口服务态度生硬 | 服务群众不热心 | " \
@@ -86,7 +86,7 @@ def test_a_past_month_does_not_change_afterwards(db: str, tmp_path: Path) -> Non
     assert "截至 2015年9月10日（本月尚未结束）" in text
     # 0002 closed; 0001 reopened with the deadline 09-08, overdue again from it
     assert "- 问题总数 5 条，已销号 1 条，销号率 20.0%，逾期未完成 1 条。" in text
-    assert "| 监督检查 | supervise | 2015-08-01 至 2015-12-31 | 进行中 | 2015-09-07 |" in text
+    assert "| 监督检查 | 监督检查 | 2015-08-01 至 2015-12-31 | 进行中 | 2015-09-07 |" in text
     assert "改过的标题" in text and "## 八、典型案例（1 件）" in text
 
 

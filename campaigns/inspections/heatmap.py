@@ -44,7 +44,7 @@ def heat_svg(log: dict[str, Any]) -> str:
     top = max(cells.values(), default=0)
     label_w, cell, head, total_w = 170, 34, 28, 70
     width = label_w + cell * 12 + total_w
-    height = head + cell * len(units) + 30
+    height = head + cell * len(units) + 46
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" '
            f'aria-label="{esc(log["year"])}年督查检查日历">']
@@ -77,8 +77,10 @@ def heat_svg(log: dict[str, Any]) -> str:
                    f'fill="{PALETTE[0] if over else "#1f2933"}"{weight}>'
                    f'{u["visits"]}{"/" + str(budget) if budget != "" else ""}</text>')
     y = head + cell * len(units) + 20
-    out.append(f'<text x="{label_w}" y="{y}" font-size="12" fill="#697586">颜色越深检查越多；'
-               '红框：同一单位日期重叠且主题或检查点相同的重复检查；红字：超过年度检查次数上限</text>')
+    for n, line in enumerate(("颜色越深检查越多；红字：超过年度检查次数上限；",
+                              "红框：同一单位日期重叠且主题或检查点相同的重复检查")):
+        out.append(f'<text x="{label_w}" y="{y + 16 * n}" font-size="12" fill="#697586">'
+                   f'{line}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -87,11 +89,15 @@ def heat_map(conn: Connection, tree: UnitTree, year: int, unit: str | None = Non
              html: bool = False) -> str:
     """The year's heat map as an SVG document, or as a page with the log's totals."""
     log = visit_log(conn, tree, year, unit)
+    # rows in the order the units were recorded (the county's own order), not by code
+    log = {**log, "units": sorted(log["units"], key=lambda u: tree.by_code[u["unit_code"]].id)}
     svg = heat_svg(log)
     if not html:
         return svg
     over = [u["unit"] for u in log["units"] if u["over"]]
-    subtitle = (f"检查 {len(log['visits'])} 次；计划外 {len(log['unplanned'])} 次；"
+    inspections = len({v["ref"] for v in log["visits"]})
+    subtitle = (f"检查 {inspections} 次（到访 {len(log['visits'])} 单位次）；"
+                f"计划外 {len(log['unplanned'])} 次；"
                 f"违反减负承诺 {len(log['breaches'])} 次；超过上限：{'、'.join(over) or '无'}")
     body = f'<section><div class="diagram">{svg}</div></section>'
     return page(f"{year}年督查检查日历", subtitle, body)

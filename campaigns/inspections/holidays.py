@@ -1,7 +1,8 @@
 """Holiday inspections scheduled from the working-day calendar (个个节日有督查, seed 003).
 
 A statutory holiday is a run of days off that holds a weekday (an ordinary weekend holds
-none): the campaign's calendar decides which days are off, so local ``days_off`` count too.
+none) or a day the region's data names a holiday (2015's 中秋 fell on a Sunday and added no
+day off): the campaign's calendar decides which days are off, so local ``days_off`` count too.
 Its inspection falls ``inspections.holidays.ahead`` before the run's first day (``3 working
 days``: the third working day before it).  The schedule is a view: for each holiday, the
 inspections of the holiday method recorded from that day to the holiday's end, and whether
@@ -29,7 +30,8 @@ COLUMNS = ("holiday", "starts", "ends", "inspect_on", "method", "theme", "inspec
 
 
 def holiday_runs(run: Run, year: int) -> list[tuple[dt.date, dt.date]]:
-    """The first and last day of each run of days off in ``year`` that holds a weekday."""
+    """The first and last day of each run of days off in ``year`` that holds a weekday or a
+    named holiday."""
     cal = calendar_for(run.definition.calendar)
     day, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     runs: list[tuple[dt.date, dt.date]] = []
@@ -40,13 +42,25 @@ def holiday_runs(run: Run, year: int) -> list[tuple[dt.date, dt.date]]:
         if off:
             if start is None:
                 start, weekday = day, False
-            weekday = weekday or day.weekday() < 5
+            weekday = weekday or day.weekday() < 5 or _named(run, day)
         elif start is not None:
             if weekday:
                 runs.append((start, day - dt.timedelta(days=1)))
             start = None
         day += dt.timedelta(days=1)
     return runs
+
+
+def _named(run: Run, day: dt.date) -> bool:
+    """Whether the region's data names ``day`` a holiday (a weekend day may be one)."""
+    if run.definition.calendar.region != "cn":
+        return False
+    from chinese_calendar import get_holiday_detail
+
+    try:
+        return get_holiday_detail(day)[1] is not None
+    except NotImplementedError:  # a year the data does not cover
+        return False
 
 
 def _name(run: Run, first: dt.date, end: dt.date) -> str:

@@ -4,11 +4,15 @@ The county's plan (30 items, 9 fixed groups of 27 people, visit budgets) is load
 published in January; each group carries out its items on the first working day of their
 periods; the office adds an inspection before each holiday (个个节日有督查, seed 003) and a
 few spot checks, one of them the same afternoon as a planned visit (上午来一拨，下午又来一拨);
-every third planned visit finds a problem, told to the township's head that day.  Every step is
-a real ``rectify`` command run in-process, in business-date order.  The plan, the units and the
-campaign are the test fixtures in tests/data.  Run it directly:
+every third planned visit finds a problem, told to the township's head that day, which the
+township rectifies and the centre verifies; each month's bulletin (月简报) follows early the
+next.  Every step is a real ``rectify`` command run in-process, in business-date order, with
+the daily clock.  The campaign is
+definitions/zuofeng-mq-2020.yaml, the plan definitions/plans/minqin-plan-2020.yaml, the units
+and people the CSV files beside this script; the year ends with the visit log, the heat map
+and the audit.  Run it directly:
 
-    python examples/minqin-2020/replay.py --db out/minqin-2020.db
+    python examples/minqin-2020/replay.py --db out/minqin-2020.db --out out/minqin-2020
 """
 
 from __future__ import annotations
@@ -18,17 +22,18 @@ import datetime as dt
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DATA = os.path.join(ROOT, "tests", "data")
-PLAN = os.path.join(DATA, "minqin-plan-2020.yaml")
-UNITS = os.path.join(DATA, "minqin-units.csv")
-DEFINITION = os.path.join(DATA, "zuofeng-minqin-2020.yaml")
+sys.path.insert(0, os.path.dirname(HERE))
+from _replay import Runner, Script, first_working_day, fresh_db, run_days  # noqa: E402
+
+PLAN = os.path.join(ROOT, "definitions", "plans", "minqin-plan-2020.yaml")
+UNITS = os.path.join(HERE, "units.csv")
+PEOPLE = os.path.join(HERE, "people.csv")  # the centre's 邱旭美 and the townships' secretaries
+DEFINITION = os.path.join(ROOT, "definitions", "zuofeng-mq-2020.yaml")
 KEY = "zuofeng-mq-2020"
 ADMIN, OFFICE = "admin", "qiu-kpzx"
-HEADS = ["赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯"]  # the townships' party secretaries
 CATEGORIES = ("discipline", "formalism", "vehicles")
 PROBLEMS = ("工作日脱岗，值班无人", "迎检准备台账，层层加码", "公车停放在农家乐")
 SPOT_CHECKS = [  # the office's own checks beyond the plan: (day, unit, theme, breach flags)
@@ -36,32 +41,6 @@ SPOT_CHECKS = [  # the office's own checks beyond the plan: (day, unit, theme, b
     ("2020-06-10", "t01", "安全生产", ["--announced"]),  # 薛百镇's fourth visit: over budget
     ("2020-09-15", "d05", "项目资金争取", []),
 ]
-
-
-@dataclass(order=True)
-class Step:
-    day: dt.date
-    seq: int
-    args: list[str] = field(compare=False)
-    tag: str = field(default="", compare=False)
-
-
-class Script:
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-
-    def at(self, day: dt.date, *args: str, tag: str = "") -> None:
-        self.steps.append(Step(day, len(self.steps), [*args, "--as-of", day.isoformat()], tag))
-
-
-def first_working_day(day: dt.date) -> dt.date:
-    from engine.core.calendar import calendar_for
-    from engine.core.spec import CalendarSpec
-
-    cal = calendar_for(CalendarSpec())
-    while not cal.is_working(day):
-        day += dt.timedelta(days=1)
-    return day
 
 
 def plan_items() -> list[dict[str, object]]:
@@ -99,7 +78,9 @@ def script(holidays: list[dict[str, str]]) -> Script:
         if n % 3 == 0:
             town = next(t for t in item["targets"] if t.startswith("t"))  # type: ignore[attr-defined]
             s.at(day, "inspection", "finding", tag, "--unit", town, "--title",
-                 PROBLEMS[n % 3], "--category", CATEGORIES[n % 3], "--actor", OFFICE)
+                 PROBLEMS[n % 3], "--category", CATEGORIES[n % 3], "--actor", OFFICE,
+                 tag=f"@item{n}")
+            rectify(s, day, f"@item{n}", f"head-{town}")
     for h in holidays:
         day = dt.date.fromisoformat(h["inspect_on"])
         if day.year != 2020:
@@ -115,52 +96,59 @@ def script(holidays: list[dict[str, str]]) -> Script:
     return s
 
 
-def replay(db: str, echo: bool = False) -> None:
-    """Run the year into database ``db``."""
-    from click.testing import CliRunner
+def rectify(s: Script, day: dt.date, code: str, head: str) -> None:
+    """The township rectifies what was found (the head confirms, plans and reports it done)
+    and the centre verifies it, all within the year."""
+    end = dt.date(2020, 12, 31)
+    s.at(day + dt.timedelta(days=1), "item", "advance", "confirm", code, "--actor", head)
+    s.at(day + dt.timedelta(days=2), "item", "rectify", code, "--measures", "立行立改，举一反三",
+         "--target", "问题整改到位", "--deadline", (day + dt.timedelta(days=30)).isoformat(),
+         "--leader", head, "--person", head, "--actor", head)
+    submit = min(day + dt.timedelta(days=20), end - dt.timedelta(days=2))
+    s.at(submit, "item", "advance", "submit", code, "--actor", head)
+    s.at(submit + dt.timedelta(days=2), "item", "advance", "verify", code, "--actor", OFFICE)
 
-    from campaigns.cli import cli
 
-    runner = CliRunner()
-    refs: dict[str, str] = {}
+def bulletins(s: Script, out: str) -> None:
+    """月月出简报: the month's bulletin early the next month (December's on the year's last day)."""
+    for month in range(1, 13):
+        on = first_working_day(dt.date(2020, month + 1, 1)) + dt.timedelta(days=1) \
+            if month < 12 else dt.date(2020, 12, 31)
+        for ext in ("html", "docx"):
+            s.at(on, "circular", "monthly", KEY, "--month", f"2020-{month:02d}", "-o",
+                 os.path.join(out, f"bulletin-2020-{month:02d}.{ext}"), "--actor", OFFICE)
 
-    def run(args: list[str]) -> str:
-        args = [refs.get(a, a) for a in args]
-        result = runner.invoke(cli, ["--debug", *args, "--db", db])
-        if result.exit_code != 0:
-            raise SystemExit(f"replay step failed: rectify {' '.join(args)}\n{result.output}"
-                             f"{result.exception!r}")
-        if echo and result.output.strip():
-            print(result.output.rstrip())
-        return result.stdout
 
+def replay(db: str, out: str | None = None, echo: bool = False) -> None:
+    """Run the year into database ``db``, the heat map and visit log into ``out``."""
+    out = out or os.path.join(os.path.dirname(os.path.abspath(db)), "minqin-2020")
+    os.makedirs(out, exist_ok=True)
+    run = Runner(db, echo)
     run(["init", "--admin", ADMIN, "--name", "系统管理员"])
     run(["unit", "import", UNITS, "--actor", ADMIN])
-    run(["person", "add", OFFICE, "--name", "邱旭美", "--unit", "kpzx", "--role",
-         "inspection-office", "--role", "office", "--actor", ADMIN])
-    for i, name in enumerate(HEADS, start=1):
-        run(["person", "add", f"head-t{i:02d}", "--name", f"{name}书记", "--unit", f"t{i:02d}",
-             "--role", "unit-head", "--actor", ADMIN])
+    run(["person", "import", PEOPLE, "--actor", ADMIN])
     run(["campaign", "start", DEFINITION, "--start", "2020-01-01", "--actor", OFFICE,
          "--as-of", "2020-01-01"])
     holidays = json.loads(run(["inspection", "holidays", KEY, "2020", "--json",
                                "--as-of", "2020-01-01"]))
-    for step in sorted(script(holidays).steps):
-        out = run(step.args)
-        if step.tag:
-            refs[step.tag] = out.split()[0]
+    year = script(holidays)
+    bulletins(year, out)
+    run_days(run, year.steps, dt.date(2020, 1, 1), dt.date(2020, 12, 31), KEY,
+             lambda text: text.split()[0])
+    for ext in ("svg", "html"):
+        run(["inspection", "heatmap", "2020", "-o", os.path.join(out, f"heatmap-2020.{ext}")])
+    with open(os.path.join(out, "visits-2020.txt"), "w", encoding="utf-8") as fh:
+        fh.write(run(["inspection", "visits", "2020"]))
+    run(["audit", "verify", "--all"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.path.join(ROOT, "out", "minqin-2020.db"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "out", "minqin-2020"))
     args = parser.parse_args()
-    if os.path.dirname(args.db):
-        os.makedirs(os.path.dirname(args.db), exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
-    replay(args.db)
+    fresh_db(args.db)
+    replay(args.db, args.out)
     print(f"replayed {KEY}: the 2020 inspection plan into {args.db}")
 
 

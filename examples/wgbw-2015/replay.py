@@ -12,10 +12,12 @@ import argparse
 import datetime as dt
 import os
 import sys
-from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from _replay import Runner, Script, d, fresh_db, run_days  # noqa: E402
+
 DEFINITION = os.path.join(ROOT, "definitions", "wgbw-2015.yaml")
 KEY = "wgbw-2015"
 LEAD, SUPERVISOR, SUPERVISOR2, DISCIPLINE = "chen-zzb", "liu-dcs", "he-dcs", "sun-jw"
@@ -63,26 +65,6 @@ EXTENDED = {15}              # 延期申请 approved
 REOPENED = {25}              # closed, then reopened by a re-inspection (回头看)
 
 
-@dataclass(order=True)
-class Step:
-    day: dt.date
-    seq: int
-    args: list[str] = field(compare=False)
-    tag: int = field(default=-1, compare=False)
-
-
-def d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
-
-
-class Script:
-    def __init__(self) -> None:
-        self.steps: list[Step] = []
-
-    def at(self, day: dt.date, *args: str, tag: int = -1) -> None:
-        self.steps.append(Step(day, len(self.steps), [*args, "--as-of", day.isoformat()], tag))
-
-
 def plan_items() -> tuple[Script, list[dict[str, object]]]:
     """The campaign as a dated list of commands, and what each item should end as."""
     s = Script()
@@ -112,7 +94,7 @@ def plan_items() -> tuple[Script, list[dict[str, object]]]:
             source = "public-report"
         extra = ["--reporter", f"群众{i:02d}（热线）"] if source == "public-report" else []
         s.at(found, "item", "add", KEY, "--title", PROBLEMS[category][i % 7], "--unit", unit,
-             "--category", category, "--source", source, "--actor", LEAD, *extra, tag=i)
+             "--category", category, "--source", source, "--actor", LEAD, *extra, tag=code)
         fate = "closed"
         if i in DISMISSED:
             s.at(found + dt.timedelta(days=4), "item", "advance", "dismiss", code,
@@ -204,43 +186,18 @@ def registers(s: Script) -> None:
 def replay(db: str, tick: bool | None = None, echo: bool = False,
            until: dt.date | None = None) -> list[dict[str, object]]:
     """Run the campaign into database ``db`` (up to ``until``); returns the expected final states."""
-    from click.testing import CliRunner
-
-    from campaigns.cli import COMMANDS, cli
+    from campaigns.cli import COMMANDS
 
     tick = ("tick" in COMMANDS) if tick is None else tick
-    runner = CliRunner()
-
-    def run(args: list[str]) -> str:
-        args = [codes.get(a, a) for a in args]
-        result = runner.invoke(cli, ["--debug", *args, "--db", db])
-        if result.exit_code != 0:
-            raise SystemExit(f"replay step failed: rectify {' '.join(args)}\n{result.output}"
-                             f"{result.exception!r}")
-        if echo and result.output.strip():
-            print(result.output.rstrip())
-        return result.stdout  # what the command printed for its reader, warnings apart
-
-    codes: dict[str, str] = {}
+    run = Runner(db, echo)
     run(["init", "--admin", ADMIN, "--name", "系统管理员"])
     run(["unit", "import", os.path.join(HERE, "units.csv"), "--actor", ADMIN])
     run(["person", "import", os.path.join(HERE, "people.csv"), "--actor", ADMIN])
     script, expected = plan_items()
-    steps = sorted(script.steps)
-    day = steps[0].day
-    end = until or d("2015-12-31")
-    pending = iter(steps)
-    nxt = next(pending, None)
-    while day <= end:
-        while nxt is not None and nxt.day == day:
-            output = run(nxt.args)
-            if nxt.args[:2] == ["item", "add"]:
-                codes[f"@{nxt.tag}"] = output.strip().splitlines()[-1]
-            nxt = next(pending, None)
-        if tick and day > steps[0].day:
-            run(["tick", KEY, "--as-of", day.isoformat()])
-        day += dt.timedelta(days=1)
-    return [{**e, "code": codes.get(str(e["code"]), "")} for e in expected]
+    first = min(script.steps).day
+    run_days(run, script.steps, first, until or d("2015-12-31"), KEY if tick else None,
+             lambda out: out.strip().splitlines()[-1])
+    return [{**e, "code": run.refs.get(str(e["code"]), "")} for e in expected]
 
 
 def main() -> None:
@@ -248,11 +205,7 @@ def main() -> None:
     parser.add_argument("--db", default=os.path.join(ROOT, "out", "wgbw-2015.db"))
     parser.add_argument("--no-tick", action="store_true", help="do not run the daily clock")
     args = parser.parse_args()
-    if os.path.dirname(args.db):
-        os.makedirs(os.path.dirname(args.db), exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(args.db + suffix):
-            os.remove(args.db + suffix)
+    fresh_db(args.db)
     expected = replay(args.db, tick=False if args.no_tick else None)
     print(f"replayed {KEY}: {len(expected)} items into {args.db}")
 
