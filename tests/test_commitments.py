@@ -305,3 +305,26 @@ def test_rows_are_a_replay_of_the_events(tmp_path_factory: pytest.TempPathFactor
         assert {(c.id, k, p): d for c in replayed for (k, p), d in c.checkins.items()} == checkins
     finally:
         store.engine.dispose()
+
+
+def test_the_register_on_postgresql(pg_db_url: str) -> None:
+    """The same commands on a PostgreSQL server: the bulk publication, check-ins (a column
+    named like a keyword), the review, the replayed view and the chain."""
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    populate(c, PEOPLE)
+    c.ok("campaign", "start", str(ZUOFENG), "--start", "2009-02-01", "--actor", "off")
+    for key in ("pairing-aid", "conduct-assessment"):
+        added(c, "--from", key, "--unit", "czj", "--person", "head")
+    assert "2 commitment(s) published" in c.ok("commitment", "publish", CAMPAIGN, "--actor", "off",
+                                               "--as-of", "2009-03-31")
+    c.ok("commitment", "track", "1", "--check", "monthly", "--period", "2009-04", "--actor", "head",
+         "--as-of", "2009-04-30")
+    c.fails(1, "commitment", "track", "1", "--check", "monthly", "--period", "2009-04",
+            "--actor", "head", "--as-of", "2009-04-30")
+    c.ok("commitment", "review", "1", "--outcome", "fulfilled", "--actor", "off",
+         "--as-of", "2009-07-31")
+    now = listed(c, "2009-07-31")
+    assert now["counts"]["by_state"] == {"推进中": 1, "已兑现": 1}
+    # April's dispatch, and the year's review (一年一兑现) met on 31 July
+    assert [r["on_time"] for r in now["commitments"]] == [2, 0]
+    assert "zuofeng-2009: ok" in c.ok("audit", "verify", CAMPAIGN)
