@@ -606,17 +606,10 @@ def _import_rows(scope: Scope, path: str, stream: Any, errors: Any) -> list[int]
         values = {f: cells[i] for i, f in header.items() if i < len(cells)}
         if not any(str(v or "").strip() for v in values.values()):
             continue
-        at = f"row {number}"
-        try:
-            dates = {}
-            for name in ("start", "due"):
-                try:
-                    dates[name] = _cell_date(values.get(name), name)
-                except InvalidInput as exc:
-                    raise InvalidInput(f"{names[name]}: {exc.message}", exc.hint) from None
-            new.append(_row(scope, values, names, dates))
-        except EngineError as exc:
-            problems.append(f"{path}: {at}, {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+        made, wrong = _row(scope, values, names)
+        problems += [f"{path}: row {number}, {w}" for w in wrong]
+        if made is not None:
+            new.append(made)
     if problems:
         raise errors(path, problems)
     if not new:
@@ -625,32 +618,50 @@ def _import_rows(scope: Scope, path: str, stream: Any, errors: Any) -> list[int]
     return record(scope, new, os.path.basename(path))
 
 
-def _row(scope: Scope, values: dict[str, Any], names: dict[str, str],
-         dates: dict[str, dt.date]) -> NewCommitment:
+def _row(scope: Scope, values: dict[str, Any],
+         names: dict[str, str]) -> tuple[NewCommitment | None, list[str]]:
+    """One row's commitment, or every problem of its cells (each named by its column)."""
     def text(name: str) -> str:
         value = values.get(name)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value if value is not None else "").strip()
 
+    wrong: list[str] = []
+
+    def bad(name: str, exc: EngineError) -> None:
+        wrong.append(f"{names[name]}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+
     for name in ("title", "unit"):
         if not text(name):
-            raise InvalidInput(f"{names[name]}: empty", f"give the commitment's {name}")
-    fields: list[tuple[str, Any]] = []
-    try:
-        fields.append(("unit", scope.tree.find(text("unit"))))
-    except EngineError as exc:
-        raise InvalidInput(f"{names['unit']}: {exc.message}", exc.hint) from None
-    try:
-        return prepare(scope, text("title"), text("kind") or None, fields[0][1].code,
-                       text("person") or None, dates["start"], dates["due"],
-                       text("key") or None)
-    except EngineError as exc:
-        column = next((names[n] for n, w in (("kind", "kind"), ("person", "person"),
-                                             ("due", "completion date"))
-                       if n in names and w in exc.message), None)
-        raise InvalidInput(f"{column}: {exc.message}" if column else exc.message,
-                           exc.hint) from None
+            wrong.append(f"{names[name]}: empty (give the commitment's {name})")
+    dates: dict[str, dt.date] = {}
+    for name in ("start", "due"):
+        try:
+            dates[name] = _cell_date(values.get(name), name)
+        except EngineError as exc:
+            bad(name, exc)
+    unit = None
+    if text("unit"):
+        try:
+            unit = scope.tree.find(text("unit"))
+        except EngineError as exc:
+            bad("unit", exc)
+    spec = spec_of(scope.run)
+    kind = text("kind") or None
+    if kind and kind not in spec.kinds and kind not in spec.kinds.values():
+        wrong.append(f"{names['kind']}: unknown commitment kind '{kind}' (kinds: "
+                     + ", ".join(f"{k} ({t})" for k, t in spec.kinds.items()) + ")")
+    person = text("person") or None
+    if person and scope.conn.execute(select(P.c.id).where(P.c.key == person)).first() is None:
+        wrong.append(f"{names['person']}: unknown person '{person}' (see 'rectify person list')")
+    if len(dates) == 2 and dates["due"] < dates["start"]:
+        wrong.append(f"{names['due']}: the completion date {dates['due']} is before the start "
+                     f"{dates['start']}")
+    if wrong or unit is None:
+        return None, wrong
+    return prepare(scope, text("title"), kind, unit.code, person, dates["start"], dates["due"],
+                   text("key") or None), []
 
 
 def _cell_date(value: Any, what: str) -> dt.date:

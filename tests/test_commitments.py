@@ -187,16 +187,21 @@ def test_import_csv_and_xlsx_with_located_errors(cli: Cli, tmp_path: Path) -> No
                    ",固定任务,czj,,2009-04-01,2009-12-31\n"
                    "乙,临时任务,czj,,2009-04-01,2009-12-31\n"
                    "丙,固定任务,no-unit,,2009-04-01,2009-12-31\n"
-                   "丁,固定任务,czj,,2009-04-01,2009-02-30\n", encoding="utf-8")
+                   "丁,固定任务,czj,,2009-04-01,2009-02-30\n"
+                   "戊,临时任务,no-unit,nobody-here,2009-05-01,2009-04-01\n", encoding="utf-8")
     before = dump(cli.db)
     err = cli.fails(1, "commitment", "import", CAMPAIGN, str(bad), "--actor", "off",
                     "--as-of", "2009-03-20")
-    assert "5 problem(s)" in err and "nothing was imported" in err
+    assert "9 problem(s)" in err and "nothing was imported" in err
     assert "row 2, column D (责任人): unknown person 'nobody-here'" in err
     assert "row 3, column A (承诺事项): empty" in err
     assert "row 4, column B (类别): unknown commitment kind '临时任务'" in err
     assert "row 5, column C (责任单位)" in err
     assert "row 6, column F (完成时限)" in err
+    # every bad cell of a row at once: kind, unit, person, and dates the wrong way round
+    row7 = [line for line in err.splitlines() if "row 7," in line]
+    assert [line.split("row 7, ")[1].split(":")[0] for line in row7] == [
+        "column C (责任单位)", "column B (类别)", "column D (责任人)", "column F (完成时限)"]
     assert dump(cli.db) == before
     assert "2 commitment(s) recorded" in cli.ok("commitment", "import", CAMPAIGN, str(good),
                                                 "--actor", "off", "--as-of", "2009-03-20")
