@@ -286,8 +286,8 @@ def _status(due: dt.date, recorded: dt.date | None, as_of: dt.date) -> str:
 
 def occurrences(run: Run, c: CommitmentAt, as_of: dt.date) -> list[Occurrence]:
     """The check-ins ``c`` owes by ``as_of`` (periods begun), from its publication or start
-    to its completion date; none before it is published, none due after its review that
-    was not made.  The review schedule's one occurrence is met by the review itself."""
+    to its completion date; none before it is published, and none due on or after the day
+    of its review unless it was recorded (the review is the last word).  The review schedule's one occurrence is met by the review itself."""
     spec = spec_of(run)
     published, reviewed = c.fields.get("published_on"), c.fields.get("reviewed_on")
     if published is None:
@@ -308,7 +308,7 @@ def occurrences(run: Run, c: CommitmentAt, as_of: dt.date) -> list[Occurrence]:
                 break
             due = chk.schedule.due(period, cal)
             recorded = c.checkins.get((chk.key, period.key))
-            if due < begin or (reviewed is not None and recorded is None and due > reviewed):
+            if due < begin or (reviewed is not None and recorded is None and due >= reviewed):
                 continue
             out.append(Occurrence(chk.key, chk.title, period.key, due, recorded,
                                   _status(due, recorded, as_of)))
