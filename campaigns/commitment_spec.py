@@ -22,6 +22,7 @@ from engine.core.errors import Problem
 from engine.core.schema import DATE, KEY, TEXT
 
 MACHINE = "commitment"
+TRIGGERS = ("publish-commitment", "fulfil", "fulfil-partly", "break")
 DEFAULT_KINDS = {"fixed": "固定任务", "dynamic": "动态任务"}
 
 _KIND = {"type": "object", "additionalProperties": False, "required": ["key", "title"],
@@ -124,6 +125,13 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
         ctx.add("missing-machine", f"commitments move through a machine '{MACHINE}', which is "
                 "not defined", ("commitments",), "write 'lifecycle: standard' or add "
                 f"machines: {MACHINE}: (docs/definitions.md, commitments)")
+    roles = ctx.data.get("roles") if isinstance(ctx.data.get("roles"), dict) else {}
+    for trigger in TRIGGERS:
+        if roles and not any(isinstance(r, dict) and trigger in (r.get("triggers") or ())
+                             for r in roles.values()):
+            ctx.add("no-role-fires", f"no role lists '{trigger}', which the commitments "
+                    "commands fire", ("commitments",),
+                    f"add {trigger} to the triggers of the office's role")
     if raw.get("publish"):
         try:
             parse_schedule(raw["publish"])

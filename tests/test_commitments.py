@@ -334,3 +334,27 @@ def test_the_register_on_postgresql(pg_db_url: str) -> None:
     # April's dispatch, and the year's review (一年一兑现) met on 31 July
     assert [r["on_time"] for r in now["commitments"]] == [2, 0]
     assert "zuofeng-2009: ok" in c.ok("audit", "verify", CAMPAIGN)
+
+
+def test_validate_locates_the_sections_problems(tmp_path: Path) -> None:
+    text = ZUOFENG.read_text(encoding="utf-8")
+    broken = (text.replace("schedule: 每周五", "schedule: 每周八")
+              .replace("{key: quarterly, title: 一季一总结, schedule: 每季度末}",
+                       "{key: quarterly, title: 一季一总结, schedule: 每季度末, review: true}")
+              .replace("      start: 2009-07-11\n      due: 2009-07-31",
+                       "      start: 2009-07-11\n      due: 2009-07-01")
+              .replace("      kind: dynamic\n      start: 2009-08-01", "      kind: temporary\n"
+                       "      start: 2009-08-01", 1)
+              .replace("publish-commitment, fulfil, fulfil-partly, break, ", "")
+              .replace("categories: [poor-execution]", "categories: [no-such-category]"))
+    path = tmp_path / "zuofeng.yaml"
+    path.write_text(broken, encoding="utf-8")
+    lines = text.splitlines()
+    result = Cli(tmp_path / "unused.db").invoke("validate", str(path), db=False)
+    out = result.output
+    assert result.exit_code == 1 and "Traceback" not in out
+    weekly = next(n for n, line in enumerate(lines, 1) if "schedule: 每周五" in line)
+    assert f"zuofeng.yaml:{weekly}:" in out and "'每周八' is not a schedule" in out
+    for code in ("two-reviews", "due-before-start", "unknown-kind", "no-role-fires",
+                 "unknown-category"):
+        assert f"error[{code}]" in out, code
