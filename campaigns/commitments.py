@@ -287,7 +287,8 @@ def _status(due: dt.date, recorded: dt.date | None, as_of: dt.date) -> str:
 def occurrences(run: Run, c: CommitmentAt, as_of: dt.date) -> list[Occurrence]:
     """The check-ins ``c`` owes by ``as_of`` (periods begun), from its publication or start
     to its completion date; none before it is published, and none due on or after the day
-    of its review unless it was recorded (the review is the last word).  The review schedule's one occurrence is met by the review itself."""
+    of its review unless it was recorded (the review is the last word).  The review
+    schedule's one occurrence is met by the review itself."""
     spec = spec_of(run)
     published, reviewed = c.fields.get("published_on"), c.fields.get("reviewed_on")
     if published is None:
