@@ -98,9 +98,10 @@ def _office_refusals(scope: Scope, what: str) -> None:
                       "ask the campaign's office to record it")
 
 
-def prepare(scope: Scope, title: str, kind: str | None, unit: str, person: str | None,
+def prepare(scope: Scope, title: str, kind: str | None, unit: str | None, person: str | None,
             start: dt.date | None, due: dt.date | None, key: str | None = None) -> NewCommitment:
-    """A checked commitment, or InvalidInput/NotFound saying which value is wrong."""
+    """A checked commitment, or InvalidInput/NotFound saying which value is wrong.  A
+    person's own commitment (个人承诺) is of the person's unit unless ``unit`` says another."""
     spec = spec_of(scope.run)
     if not title.strip():
         raise InvalidInput("a commitment needs a title", "give --title, e.g. 3月底前完成项目立项")
@@ -117,13 +118,19 @@ def prepare(scope: Scope, title: str, kind: str | None, unit: str, person: str |
     if due < start:
         raise InvalidInput(f"the completion date {due} is before the start {start}",
                            "the completion date comes last")
-    row = scope.tree.find(unit)
-    person_id = None
+    person_id, person_unit = None, None
     if person:
-        found = scope.conn.execute(select(P.c.id).where(P.c.key == person)).scalar()
+        found = scope.conn.execute(select(P.c.id, P.c.unit_id).where(P.c.key == person)).first()
         if found is None:
             raise NotFound(f"unknown person '{person}'", "see 'rectify person list'")
-        person_id = int(found)
+        person_id, person_unit = int(found[0]), found[1]
+    if unit:
+        row = scope.tree.find(unit)
+    elif person_unit is not None and person_unit in scope.tree.by_id:
+        row = scope.tree.by_id[person_unit]
+    else:
+        raise InvalidInput("a commitment belongs to a unit", "give --unit UNIT (or --person "
+                                                             "KEY of a person with a unit)")
     return NewCommitment(title.strip(), kind, row.id, row.code, person_id, person, start, due,
                          key)
 
@@ -136,8 +143,8 @@ def from_listed(scope: Scope, key: str, unit: str | None, person: str | None) ->
         raise NotFound(f"the definition of '{scope.run.key}' lists no commitment '{key}'",
                        "listed: " + (", ".join(c.key for c in spec.listed) or "none"))
     where = unit or listed.unit
-    if not where:
-        raise InvalidInput(f"commitment '{key}' names no unit", "give --unit UNIT")
+    if not where and not person:
+        raise InvalidInput(f"commitment '{key}' names no unit", "give --unit UNIT or --person KEY")
     return prepare(scope, listed.title, listed.kind, where, person, listed.start, listed.due,
                    key)
 
@@ -633,9 +640,10 @@ def _row(scope: Scope, values: dict[str, Any],
     def bad(name: str, exc: EngineError) -> None:
         wrong.append(f"{names[name]}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
 
-    for name in ("title", "unit"):
-        if not text(name):
-            wrong.append(f"{names[name]}: empty (give the commitment's {name})")
+    if not text("title"):
+        wrong.append(f"{names['title']}: empty (give the commitment's title)")
+    if not text("unit") and not text("person"):
+        wrong.append(f"{names['unit']}: empty (give the commitment's unit, or its person)")
     dates: dict[str, dt.date] = {}
     for name in ("start", "due"):
         try:
@@ -659,10 +667,14 @@ def _row(scope: Scope, values: dict[str, Any],
     if len(dates) == 2 and dates["due"] < dates["start"]:
         wrong.append(f"{names['due']}: the completion date {dates['due']} is before the start "
                      f"{dates['start']}")
-    if wrong or unit is None:
+    if wrong:
         return None, wrong
-    return prepare(scope, text("title"), kind, unit.code, person, dates["start"], dates["due"],
-                   text("key") or None), []
+    try:
+        return prepare(scope, text("title"), kind, unit.code if unit else None, person,
+                       dates["start"], dates["due"], text("key") or None), []
+    except EngineError as exc:  # a person without a unit
+        bad("person", exc)
+        return None, wrong
 
 
 def _cell_date(value: Any, what: str) -> dt.date:

@@ -163,6 +163,12 @@ def test_the_definitions_own_commitments_and_institutions(cli: Cli) -> None:
     assert "before the start" in cli.fails(
         1, "commitment", "add", CAMPAIGN, "--title", "x", "--unit", "czj", "--start", "2009-05-01",
         "--due", "2009-04-01", "--actor", "off", "--as-of", "2009-03-20")
+    # a person's own commitment (个人承诺) is of the person's unit
+    mine = added(cli, "--title", "办件提速一半", "--person", "edu", "--start", "2009-04-01",
+                 "--due", "2009-06-30")
+    assert listed(cli, "2009-03-20")["commitments"][mine - 1]["unit"] == "县教育局"
+    cli.fails(2, "commitment", "add", CAMPAIGN, "--title", "x", "--actor", "off",
+              "--as-of", "2009-03-20")
     # 六个方面制度: recorded from the definition's register, the rest still listed
     out = cli.ok("mechanism", "add", CAMPAIGN, "--from", "efficiency", "--actor", "off",
                  "--as-of", "2009-11-16")

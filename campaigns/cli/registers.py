@@ -241,8 +241,8 @@ def commitment() -> None:
 @click.option("--title", help="What is promised, e.g. 6月底前完成项目立项.")
 @click.option("--kind", metavar="KEY", help="fixed (固定任务), dynamic (动态任务), or the "
                                             "definition's own kinds; default the first.")
-@click.option("--unit", metavar="UNIT", help="The unit that promises it.")
-@click.option("--person", metavar="KEY", help="The person responsible (责任人).")
+@click.option("--unit", metavar="UNIT", help="The unit that promises it; default the person's.")
+@click.option("--person", metavar="KEY", help="The person responsible (责任人), or who promises it.")
 @click.option("--start", metavar="DATE", help="The start date (开始时间).")
 @click.option("--due", metavar="DATE", help="The completion date (完成时限).")
 @ACTOR
@@ -262,8 +262,8 @@ def com_add(campaign: str, listed: str | None, title: str | None, kind: str | No
                                          "definition; give only --unit and --person with it"))
             new = from_listed(scope, listed, unit, person)
         else:
-            if not title or not unit:
-                raise click.UsageError(_("give --title and --unit (or --from KEY)"))
+            if not title or not (unit or person):
+                raise click.UsageError(_("give --title and --unit or --person (or --from KEY)"))
             new = prepare(scope, title, kind, unit, person, _date(start, "--start"),
                           _date(due, "--due"))
         [cid] = record_(scope, [new])
