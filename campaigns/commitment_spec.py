@@ -127,8 +127,8 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
                 f"machines: {MACHINE}: (docs/definitions.md, commitments)")
     roles = ctx.data.get("roles") if isinstance(ctx.data.get("roles"), dict) else {}
     for trigger in TRIGGERS:
-        if roles and not any(isinstance(r, dict) and trigger in (r.get("triggers") or ())
-                             for r in roles.values()):
+        if roles and not any(isinstance(r, dict) and isinstance(r.get("triggers"), list)
+                             and trigger in r["triggers"] for r in roles.values()):
             ctx.add("no-role-fires", f"no role lists '{trigger}', which the commitments "
                     "commands fire", ("commitments",),
                     f"add {trigger} to the triggers of the office's role")

@@ -211,8 +211,8 @@ def _check_mechanisms(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     _check_unique("mechanisms.kinds")(raw.get("kinds") or [], ctx)
     kinds = [k.get("key") for k in raw.get("kinds") or ()] or list(DEFAULT_MECHANISM_KINDS)
     cats = ctx.data.get("categories")
-    known = [c if isinstance(c, str) else c.get("key")
-             for c in (cats if isinstance(cats, list) else [])]
+    known = [c if isinstance(c, str) else c.get("key") if isinstance(c, dict) else None
+             for c in (cats if isinstance(cats, list) else [])]  # a broken list is reported there
     seen: set[str] = set()
     for i, entry in enumerate(raw.get("register") or ()):
         where = ("mechanisms", "register", i)
