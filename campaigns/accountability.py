@@ -29,7 +29,7 @@ from engine.core.machines import Actor
 from engine.core.moves import Edit
 from engine.io.writer import apply_edits
 
-from . import events as ev
+from . import events as ev, registers
 from .confidential import entitled
 from .context import Scope
 from .duties import register_refusals
@@ -38,7 +38,6 @@ from .runs import Run, load_run_by_id, require_forward
 from .tables import (
     ACCOUNTABILITY as A,
     ACCOUNTABILITY_LINKS as AL,
-    EVENTS as E,
     NOTICES as N,
     PEOPLE as P,
     insert_id,
@@ -212,24 +211,18 @@ class Case:
 def cases_at(conn: Connection, run: Run, as_of: dt.date) -> list[Case]:
     """Every case recorded by the end of ``as_of``, withdrawn ones marked, from the events."""
     out: dict[int, Case] = {}
-    if not _has_cases(conn, run):  # the events would be scanned for nothing: most have none
+    if not registers.kept(conn, A, run):
         return []
-    for subject_id, trigger, payload, day, note in conn.execute(
-            select(E.c.subject_id, E.c.trigger, E.c.payload, E.c.business_date, E.c.note)
-            .where(E.c.campaign_id == run.id, E.c.machine == MACHINE, E.c.business_date <= as_of)
-            .order_by(E.c.seq)):
-        body = dict(payload or {})
-        if trigger == "record":
-            out[subject_id] = Case(subject_id, body["outcome"], dt.date.fromisoformat(body["on"]),
-                                   list(body["items"]), list(body["people"]),
-                                   list(body["units"]), list(body.get("notices") or []), day, note)
-        elif trigger == "withdraw" and subject_id in out:
-            out[subject_id].withdrawn_on, out[subject_id].reason = day, note
+    for s in registers.steps(conn, run, MACHINE, as_of):
+        body = s.payload
+        if s.trigger == "record":
+            out[s.subject_id] = Case(s.subject_id, body["outcome"],
+                                     dt.date.fromisoformat(body["on"]), list(body["items"]),
+                                     list(body["people"]), list(body["units"]),
+                                     list(body.get("notices") or []), s.day, s.note)
+        elif s.trigger == "withdraw" and s.subject_id in out:
+            out[s.subject_id].withdrawn_on, out[s.subject_id].reason = s.day, s.note
     return sorted(out.values(), key=lambda c: c.id)
-
-
-def _has_cases(conn: Connection, run: Run) -> bool:
-    return conn.execute(select(A.c.id).where(A.c.campaign_id == run.id).limit(1)).first() is not None
 
 
 @dataclass

@@ -94,6 +94,11 @@ DUTIES = {
     "enforce": DutySpec(frozenset({OFFICE}), ()),
     "review": DutySpec(frozenset({OFFICE}), ()),
     "repeal": DutySpec(frozenset({OFFICE}), ()),
+    # so is publishing and reviewing public commitments (campaigns.commitments)
+    "publish-commitment": DutySpec(frozenset({OFFICE}), ()),
+    "fulfil": DutySpec(frozenset({OFFICE}), ()),
+    "fulfil-partly": DutySpec(frozenset({OFFICE}), ()),
+    "break": DutySpec(frozenset({OFFICE}), ()),
 }
 """Per trigger: the sides a role must act for, and the guards that always apply (docs/definitions.md)."""
 

@@ -457,6 +457,37 @@ class AccountabilityWithdrawn(Payload):
 
 
 @dataclass(frozen=True)
+class CommitmentAdded(Payload):
+    """A public commitment (公开承诺) recorded, not yet published, of a unit (by code) and
+    optionally a person (by key: names are never in the log); the subject is
+    ``commitment:ID``.  Publishing (晒承诺) and the 兑现 review are ``move`` events of machine
+    ``commitment``; check-ins are ``commitment tracked``."""
+
+    KIND = "commitment added"
+    MACHINE, TRIGGER = "commitment", "add"
+    title: str
+    kind: str  # a key of the definition's commitments.kinds
+    unit: str  # unit code
+    person: str | None  # person key
+    start_on: dt.date
+    due_on: dt.date
+    key: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # commitments.list
+    file: str | None = dataclasses.field(default=None, metadata=OPTIONAL)  # imported from
+
+
+@dataclass(frozen=True)
+class CommitmentTracked(Payload):
+    """A commitment's check-in recorded (一天一跟踪、一周一点评 …): which tracking schedule, its
+    period and that period's due date; the progress said is the event's note."""
+
+    KIND = "commitment tracked"
+    MACHINE, TRIGGER = "commitment", "track"
+    check: str  # a key of the definition's commitments.tracking
+    period: str  # the period's key, e.g. 2009-W15
+    due: dt.date
+
+
+@dataclass(frozen=True)
 class InspectionNoticed(Payload):
     """The head of a unit told of an inspection's finding on the day it was found (the
     definition's ``inspections.notify_unit_head``); an office notice of kind ``inspection``."""
@@ -766,7 +797,8 @@ KINDS: tuple[type[Payload], ...] = (
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
     AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
-    Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut)
+    Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut, CommitmentAdded,
+    CommitmentTracked)
 
 
 # --- building entries ----------------------------------------------------------------------------

@@ -145,3 +145,16 @@ def mechanisms_in_force(ctx: Context) -> str | None:
     if missing:
         return Text(NO_MECHANISM, count=missing)
     return None
+
+
+NOT_DUE = declare("the commitment is due on {due}: it can be judged partly fulfilled or broken "
+                  "from that day")
+
+
+def commitment_due_reached(ctx: Context) -> str | None:
+    """一年一兑现: a commitment is judged partly fulfilled or broken only once its completion
+    date has come (fulfilled it may be at any time)."""
+    due = getattr(ctx.subject, "due_on", None)
+    if due is not None and ctx.as_of < due:
+        return Text(NOT_DUE, due=due.isoformat())
+    return None

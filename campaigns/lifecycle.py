@@ -148,6 +148,36 @@ MECHANISM: dict[str, Any] = {
 
 STANDARD["mechanism"] = MECHANISM
 
+# A public commitment (公开承诺, campaigns.commitments): drafted, published (晒承诺: in progress
+# from then on, tracked on the definition's cadence), then the year-end review (一年一兑现)
+# says how it was honoured.  A commitment may be found fulfilled early; only once its
+# completion date has come may it be judged partly fulfilled or broken.
+COMMITMENT: dict[str, Any] = {
+    "title": "公开承诺",
+    "initial": "drafted",
+    "states": [
+        {"key": "drafted", "title": "待公开"},
+        {"key": "in_progress", "title": "推进中"},
+        {"key": "fulfilled", "title": "已兑现", "done": True},
+        {"key": "partly", "title": "部分兑现", "done": True},
+        {"key": "broken", "title": "未兑现", "done": True},
+    ],
+    "transitions": [
+        {"trigger": "publish-commitment", "title": "晒承诺", "source": "drafted",
+         "dest": "in_progress", "actions": [{"stamp_date": {"field": "published_on"}}]},
+        {"trigger": "fulfil", "title": "兑现", "source": "in_progress", "dest": "fulfilled",
+         "actions": [{"stamp_date": {"field": "reviewed_on"}}]},
+        {"trigger": "fulfil-partly", "title": "部分兑现", "source": "in_progress", "dest": "partly",
+         "guards": ["note_required", "commitment_due_reached"],
+         "actions": [{"stamp_date": {"field": "reviewed_on"}}]},
+        {"trigger": "break", "title": "未兑现", "source": "in_progress", "dest": "broken",
+         "guards": ["note_required", "commitment_due_reached"],
+         "actions": [{"stamp_date": {"field": "reviewed_on"}}]},
+    ],
+}
+
+STANDARD["commitment"] = COMMITMENT
+
 # The machines of one problem item's record (campaigns.records); the others have rows of their
 # own (a mechanism) and are never part of an item's record.
 RECORD_MACHINES = ("item", "rectification")

@@ -21,7 +21,7 @@ from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.planner import Request, plan
 from engine.io.writer import apply_moves
 
-from . import events as ev
+from . import events as ev, registers
 from .context import Scope
 from .duties import register_refusals
 from .plugin import DEFAULT_MECHANISM_KINDS
@@ -50,6 +50,29 @@ def kinds(run: Run) -> dict[str, str]:
     section = run.definition.sections.get("mechanisms") or {}
     given = section.get("kinds")
     return {k["key"]: k["title"] for k in given} if given else dict(DEFAULT_MECHANISM_KINDS)
+
+
+def register(run: Run) -> list[dict[str, Any]]:
+    """The institutions the definition says the campaign is to build (``mechanisms.register``)."""
+    section = run.definition.sections.get("mechanisms") or {}
+    return [dict(m) for m in section.get("register") or ()]
+
+
+def from_register(run: Run, key: str) -> tuple[str, str, list[str]]:
+    """Title, kind and categories of the definition's institution ``key``."""
+    found = next((m for m in register(run) if m["key"] == key), None)
+    if found is None:
+        raise NotFound(f"the definition of '{run.key}' lists no mechanism '{key}'",
+                       "listed: " + (", ".join(m["key"] for m in register(run)) or "none"))
+    return found["title"], found["kind"], list(found.get("categories") or ())
+
+
+def not_recorded(run: Run, found: Sequence[MechanismAt]) -> list[str]:
+    """Titles of the definition's institutions no live (unrepealed) mechanism carries yet."""
+    done = run.definition.machines[MACHINE].done_states if MACHINE in run.definition.machines \
+        else frozenset()
+    have = {m.title for m in found if m.state not in done}
+    return [m["title"] for m in register(run) if m["title"] not in have]
 
 
 def require_machine(run: Run) -> None:
@@ -209,29 +232,23 @@ def mechanisms_at(conn: Connection, run: Run, as_of: dt.date) -> list[MechanismA
     """Every mechanism of ``run`` recorded by the end of ``as_of``, replayed from its events
     (none recorded at all: the events are not scanned for them)."""
     out: dict[int, MechanismAt] = {}
-    if conn.execute(select(M.c.id).where(M.c.campaign_id == run.id).limit(1)).first() is None:
+    if not registers.kept(conn, M, run):
         return []
-    rows = conn.execute(select(E.c.subject_id, E.c.trigger, E.c.to_state, E.c.payload,
-                               E.c.business_date, E.c.actor)
-                        .where(E.c.campaign_id == run.id, E.c.machine == MACHINE,
-                               E.c.business_date <= as_of).order_by(E.c.seq))
-    for subject_id, trigger, to_state, payload, day, actor in rows:
-        body = dict(payload or {})
-        if trigger == "add":
-            out[subject_id] = MechanismAt(subject_id, len(out) + 1, body["title"], body["kind"],
-                                          to_state, list(body.get("categories") or []),
-                                          list(body.get("items") or []), day, actor)
+    for s in registers.steps(conn, run, MACHINE, as_of):
+        body = s.payload
+        if s.trigger == "add":
+            out[s.subject_id] = MechanismAt(s.subject_id, len(out) + 1, body["title"],
+                                            body["kind"], s.to_state or "",
+                                            list(body.get("categories") or []),
+                                            list(body.get("items") or []), s.day, s.actor)
             continue
-        found = out.get(subject_id)
+        found = out.get(s.subject_id)
         if found is None:
             continue
-        if to_state:
-            found.state = to_state
-        for name in FIELDS:
-            if name in body:
-                value = body[name]
-                found.fields[name] = (dt.date.fromisoformat(value)
-                                      if name.endswith("_on") and isinstance(value, str) else value)
+        if s.to_state:
+            found.state = s.to_state
+        found.fields.update({name: registers.day_value(name, body[name])
+                             for name in FIELDS if name in body})
     return sorted(out.values(), key=lambda m: m.id)
 
 
@@ -247,9 +264,9 @@ def rows(scope: Scope) -> list[dict[str, Any]]:
         out.append({"id": m.id, "title": m.title, "kind": names.get(m.kind, m.kind),
                     "state": titles.get(m.state, m.state),
                     "document_number": m.fields.get("document_number") or "",
-                    "in_force_on": _day(m.fields.get("in_force_on")),
-                    "issued_on": _day(m.fields.get("issued_on")),
-                    "reviewed_on": _day(m.fields.get("reviewed_on")),
+                    "in_force_on": registers.iso(m.fields.get("in_force_on")),
+                    "issued_on": registers.iso(m.fields.get("issued_on")),
+                    "reviewed_on": registers.iso(m.fields.get("reviewed_on")),
                     "categories": "、".join(cats.get(c, c) for c in m.categories),
                     "items": " ".join(m.items)})
     return out
@@ -261,18 +278,8 @@ def show(scope: Scope, mechanism_id: int) -> dict[str, Any]:
     if not found:
         raise NotFound(f"no long-term mechanism {mechanism_id} in campaign '{scope.run.key}' "
                        f"by {scope.as_of}", "see 'rectify mechanism list CAMPAIGN'")
-    history = [{"date": day.isoformat(), "trigger": trigger, "to": to_state or "",
-                "actor": actor, "note": note or ""}
-               for day, trigger, to_state, actor, note in scope.conn.execute(
-                   select(E.c.business_date, E.c.trigger, E.c.to_state, E.c.actor, E.c.note)
-                   .where(E.c.campaign_id == scope.run.id, E.c.machine == MACHINE,
-                          E.c.subject_id == mechanism_id, E.c.business_date <= scope.as_of)
-                   .order_by(E.c.seq))]
+    history = registers.history(scope.conn, scope.run, MACHINE, mechanism_id, scope.as_of)
     return {**found[0], "history": history}
-
-
-def _day(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else (value or "")
 
 
 def confirmed_states(run: Run) -> frozenset[str]:

@@ -11,7 +11,7 @@ from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import DURATION, KEY, TEXT
 
-from . import duties, filing_spec, guards, reporting_upgrade
+from . import commitment_spec, duties, filing_spec, guards, reporting_upgrade
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .i18n import _
 from .inspections import settings as inspection_settings
@@ -47,6 +47,7 @@ ACTION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
                       "requested_deadline": _DATE},
     "mechanism": {"issued_on": _DATE, "in_force_on": _DATE, "reviewed_on": _DATE,
                   "document_number": (str, type(None))},
+    "commitment": {"published_on": _DATE, "reviewed_on": _DATE},
 }
 # What 'rectify item advance' may supply to a trigger: --deadline
 SUPPLIED = {"deadline": dt.date}
@@ -143,8 +144,17 @@ ACCOUNTABILITY_SCHEMA = {
 MECHANISMS_SCHEMA = {
     "type": "object", "additionalProperties": False,
     "description": "the long-term mechanisms register (长效机制): the kinds of institution built",
-    "properties": {"kinds": {"type": "array", "minItems": 1, "items": OUTCOME,
-                             "description": "default: rule 规定, system 制度, process 流程"}},
+    "properties": {
+        "kinds": {"type": "array", "minItems": 1, "items": OUTCOME,
+                  "description": "default: rule 规定, system 制度, process 流程"},
+        "register": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["key", "title", "kind"],
+            "properties": {"key": KEY, "title": TEXT, "kind": KEY,
+                           "categories": {"type": "array", "items": KEY},
+                           "description": {"type": "string"}}},
+            "description": "the institutions the campaign is to build (e.g. seed 002's 六个方面 "
+                           "制度), recorded with 'rectify mechanism add --from KEY'"},
+    },
 }
 DEFAULT_MECHANISM_KINDS = {"rule": "规定", "system": "制度", "process": "流程"}
 
@@ -194,6 +204,32 @@ def _check_accountability(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]
     if isinstance(rung, str) and rung not in levels:
         ctx.add("unknown-rung", f"accountability.rung '{rung}' is not an escalation level",
                 ("accountability", "rung"), f"levels: {', '.join(map(str, levels)) or 'none'}")
+    return ()
+
+
+def _check_mechanisms(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
+    """Unique kinds; each institution of the register of a known kind, answering known
+    categories, listed once."""
+    _check_unique("mechanisms.kinds")(raw.get("kinds") or [], ctx)
+    kinds = [k.get("key") for k in raw.get("kinds") or ()] or list(DEFAULT_MECHANISM_KINDS)
+    cats = ctx.data.get("categories")
+    known = [c if isinstance(c, str) else c.get("key") if isinstance(c, dict) else None
+             for c in (cats if isinstance(cats, list) else [])]  # a broken list is reported there
+    seen: set[str] = set()
+    for i, entry in enumerate(raw.get("register") or ()):
+        where = ("mechanisms", "register", i)
+        if entry["key"] in seen:
+            ctx.add("duplicate-key", f"mechanisms.register '{entry['key']}' listed twice",
+                    (*where, "key"))
+        seen.add(entry["key"])
+        if entry["kind"] not in kinds:
+            ctx.add("unknown-kind", f"mechanism '{entry['key']}' has unknown kind "
+                    f"'{entry['kind']}'", (*where, "kind"), f"kinds: {', '.join(kinds)}")
+        for j, cat in enumerate(entry.get("categories") or ()):
+            if known and cat not in known:
+                ctx.add("unknown-category", f"mechanism '{entry['key']}' answers unknown "
+                        f"category '{cat}'", (*where, "categories", j),
+                        f"categories: {', '.join(map(str, known))}")
     return ()
 
 
@@ -272,8 +308,9 @@ PLUGIN = Plugin(
         Section("notices", NOTICES_SCHEMA, check=_check_notices),
         Section("retention", RETENTION_SCHEMA),
         Section("accountability", ACCOUNTABILITY_SCHEMA, check=_check_accountability),
-        Section("mechanisms", MECHANISMS_SCHEMA,
-                check=lambda raw, ctx: _check_unique("mechanisms.kinds")(raw.get("kinds") or [], ctx)),
+        Section("mechanisms", MECHANISMS_SCHEMA, check=_check_mechanisms),
+        Section("commitments", commitment_spec.SCHEMA, check=commitment_spec.check,
+                build=commitment_spec.build),
         Section("inspections", inspection_settings.SCHEMA, check=inspection_settings.check),
         Section("filings", filing_spec.FILINGS_SCHEMA, check=filing_spec.check,
                 build=filing_spec.build),
@@ -311,6 +348,8 @@ GUARDS = [
     GuardDef("mechanism_document_given", guards.mechanism_document_given,
              "the mechanism has a document number and a date it is in force from",
              title="已填写文号和施行日期"),
+    GuardDef("commitment_due_reached", guards.commitment_due_reached,
+             "the commitment's completion date has come", title="已到承诺完成时限"),
     GuardDef("mechanisms_in_force", guards.mechanisms_in_force,
              "every category with confirmed items has a long-term mechanism in force",
              title="各类问题均已建立长效机制"),

@@ -281,4 +281,9 @@ def _registers(scope: Scope) -> dict[str, Any]:
         states: Counter[str] = Counter(m.state for m in found)
         out["mechanisms"] = {"total": len(found), "in_force": sum(m.in_force for m in found),
                              "by_state": dict(states)}
+    from . import commitments as com
+
+    if com.kept(run):
+        out["commitments"] = com.tally(run, com.commitments_at(scope.conn, run, scope.as_of),
+                                       scope.as_of).as_dict()
     return out

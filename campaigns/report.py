@@ -104,6 +104,8 @@ class MonthReport:
     accountability_month: Any = None  # the Tally of cases decided in the month
     cases: list[dict[str, Any]] = field(default_factory=list)  # names only where allowed
     mechanisms: list[dict[str, Any]] | None = None
+    commitments: list[dict[str, Any]] | None = None  # campaigns.commitments, when kept
+    commitment_line: str = ""
 
     @property
     def rate(self) -> float:
@@ -204,6 +206,12 @@ def _registers(scope: Scope, rep: MonthReport) -> None:
         rep.cases = acc.rows(scope, cases, withdrawn=False)
     if MACHINE in run.definition.machines:
         rep.mechanisms = rows(scope)
+    from . import commitments as com
+
+    if com.kept(run):
+        found = com.commitments_at(scope.conn, run, scope.as_of)
+        rep.commitments = com.rows(scope, found)
+        rep.commitment_line = com.summary_line(com.tally(run, found, scope.as_of))
 
 
 CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",
@@ -220,6 +228,16 @@ def _case_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
 def _mechanism_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
     return (list(MECHANISM_HEAD.values()),
             [[m[k] for k in MECHANISM_HEAD] for m in rep.mechanisms or ()])
+
+
+COMMITMENT_HEAD = {"id": "编号", "title": "承诺事项", "kind": "类别", "unit": "责任单位",
+                   "person": "责任人", "due_on": "完成时限", "state": "兑现情况",
+                   "on_time": "按时跟踪", "late": "逾期跟踪", "missing": "缺报"}
+
+
+def _commitment_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
+    return (list(COMMITMENT_HEAD.values()),
+            [[c[k] for k in COMMITMENT_HEAD] for c in rep.commitments or ()])
 
 
 def _register_lines(rep: MonthReport) -> list[str]:
@@ -428,6 +446,11 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
         out += ["", f"## 十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）", ""]
         out += _md_table(*_mechanism_table(rep)) if rep.mechanisms else \
             ["尚未建立长效机制（用 `rectify mechanism add` 登记）。"]
+    if rep.commitments is not None:
+        out += ["", f"## 十一、公开承诺（{len(rep.commitments)} 项）", "",
+                f"- {md_text(rep.commitment_line)}"]
+        if rep.commitments:
+            out += ["", *_md_table(*_commitment_table(rep))]
     if diagram_note:
         out += ["", f"> {diagram_note}"]
     if _provisional_note(rep):
@@ -506,6 +529,10 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
             "<p class=muted>尚未建立长效机制（用 rectify mechanism add 登记）。</p>"
         body.append(f"<section><h2>十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）"
                     f"</h2>{mech}</section>")
+    if rep.commitments is not None:
+        com = table(*_commitment_table(rep), numeric=(0, 7, 8, 9)) if rep.commitments else ""
+        body.append(f"<section><h2>十一、公开承诺（{len(rep.commitments)} 项）</h2>"
+                    f"<p>{esc(rep.commitment_line)}</p>{com}</section>")
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")

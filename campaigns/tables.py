@@ -360,9 +360,44 @@ ACCOUNTABILITY_LINKS = Table(
     Column("notice_id", Integer, ForeignKey("notices.id")),
 )
 
+# A public commitment (公开承诺) of a unit or a person, moved by the definition's machine
+# 'commitment' (campaigns.commitments): fixed or dynamic (固定/动态任务), from a start date to a
+# completion date; ``seq`` numbers it in its campaign.
+COMMITMENTS = Table(
+    "commitments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("key", String(64)),  # the definition's commitment it was added from, if any
+    Column("title", Text, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id")),
+    Column("start_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("published_on", Date),
+    Column("reviewed_on", Date),
+    *stateful_columns(),
+    UniqueConstraint("campaign_id", "seq"),
+)
+
+# A commitment's check-in (跟踪、点评、调度、总结): one per tracking schedule and period, recorded
+# on a day; the occurrences themselves are worked out from the schedules, never stored.
+COMMITMENT_CHECKINS = Table(
+    "commitment_checkins", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("commitment_id", Integer, ForeignKey("commitments.id"), nullable=False),
+    Column("check", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("due", Date, nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    UniqueConstraint("commitment_id", "check", "period"),
+)
+
 # The tables of the machines a campaign's subjects move through, by machine: what the writer
 # updates.  Items and rectifications are one record; a mechanism is a subject of its own.
-SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS, "mechanism": MECHANISMS}
+SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS, "mechanism": MECHANISMS,
+                  "commitment": COMMITMENTS}
 
 # Small key/value facts about the database itself.
 

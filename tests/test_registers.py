@@ -220,7 +220,8 @@ def test_institutionalize_waits_for_mechanisms_in_force(cli: Cli) -> None:
     assert dump(cli.db) == before
     listed = json.loads(cli.ok("mechanism", "list", CAMPAIGN, "--json", "--as-of", "2015-12-31"))
     assert listed == {"mechanisms": [], "categories_without_mechanism": ["工作态度不积极",
-                                                                          "推诿扯皮不主动"]}
+                                                                          "推诿扯皮不主动"],
+                      "register_not_recorded": []}
     # in Chinese, the refusal's reason too
     zh = cli.invoke("--lang", "zh_CN", "campaign", "advance", CAMPAIGN, "--actor", "lead",
                     "--as-of", "2015-12-31")

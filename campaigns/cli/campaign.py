@@ -96,6 +96,13 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
         mech = data["mechanisms"]
         click.echo(_("long-term mechanisms: {total}, {in_force} in force").format(
             total=mech["total"], in_force=mech["in_force"]))
+    if "commitments" in data:
+        com = data["commitments"]
+        click.echo(_("commitments: {total}, {published} published; check-ins {on_time} on time, "
+                     "{late} late, {missing} missing").format(
+            total=com["commitments"], published=com["published"],
+            on_time=com["checkins"]["on time"], late=com["checkins"]["late"],
+            missing=com["checkins"]["missing"]))
 
 
 @campaign.command("advance")

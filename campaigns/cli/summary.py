@@ -34,6 +34,20 @@ def describe(path: str, d: Definition) -> str:
     if ladder:
         lines.append(_("  filings' escalation: {levels}").format(
             levels=" → ".join(f"{lv.title}({_span(lv.at)})" for lv in ladder.levels)))
+    from campaigns.commitment_spec import CommitmentsSpec
+
+    commitments = d.sections.get("commitments")
+    if isinstance(commitments, CommitmentsSpec):
+        for c in commitments.tracking:
+            lines.append(_("  commitments' check-in {key}: {schedule}  {title}").format(
+                key=c.key, schedule=_("met by the review") if c.review else c.schedule,
+                title=c.title))
+        if commitments.listed:
+            lines.append(_("  commitments listed: {count}").format(count=len(commitments.listed)))
+    register = (d.sections.get("mechanisms") or {}).get("register") or ()
+    if register:
+        lines.append(_("  mechanisms to build: {titles}").format(
+            titles="、".join(m["title"] for m in register)))
     return "\n".join(lines)
 
 
