@@ -457,6 +457,20 @@ class AccountabilityWithdrawn(Payload):
 
 
 @dataclass(frozen=True)
+class ScoreEntered(Payload):
+    """A score entered for a unit in an assessment period (民主测评, 满意度测评, leaders'
+    evaluation …) by the actor, by hand or from a file (``import``: file, sheet and row)."""
+
+    KIND = "score entered"
+    MACHINE, TRIGGER = "assessment", "score"
+    score: str  # a key of the definition's assessment.scores
+    unit: str  # unit code
+    period: str  # e.g. 2015-Q3
+    value: float
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+
+@dataclass(frozen=True)
 class InspectionNoticed(Payload):
     """The head of a unit told of an inspection's finding on the day it was found (the
     definition's ``inspections.notify_unit_head``); an office notice of kind ``inspection``."""
@@ -759,7 +773,7 @@ KINDS: tuple[type[Payload], ...] = (
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
-    AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
+    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
     Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut)
 

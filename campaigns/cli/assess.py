@@ -1,0 +1,126 @@
+"""``rectify assess``: enter scores, import them, show and rank a period's assessment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from campaigns.i18n import _
+
+from ._common import ACTOR, common, database, scope_of
+from ._output import emit, output_options
+
+PERIOD = click.option("--period", required=True, metavar="PERIOD",
+                      help="2015-09, 2015-Q3, 2015-H2 or 2015.")
+
+
+@click.group()
+def assess() -> None:
+    """The assessment (考核): scores entered, indicators from the log, weights and ranking."""
+
+
+@assess.command("score")
+@click.argument("campaign")
+@click.argument("score")
+@click.argument("unit")
+@click.argument("value", type=float)
+@PERIOD
+@click.option("--note", help="Kept in the log with the entry.")
+@ACTOR
+@common
+def score(campaign: str, score: str, unit: str, value: float, period: str, note: str | None,
+          actor: str | None, db: str | None, as_of: str | None) -> None:
+    """Enter VALUE of SCORE for UNIT in CAMPAIGN's PERIOD (e.g. 民主测评 92.5)."""
+    from campaigns.assessment import Entry, enter
+    from campaigns.runs import load_run
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
+        enter(scope, period, [Entry(score, unit, value)], note)
+    click.echo(_("{score} of {unit} for {period}: {value}").format(
+        score=score, unit=unit, period=period, value=value))
+
+
+@assess.command("import")
+@click.argument("campaign")
+@click.argument("file", type=click.Path(dir_okay=False))
+@PERIOD
+@click.option("--score", "score_key", metavar="KEY",
+              help="The score every row gives (else a column 测评项目 names it).")
+@click.option("--sheet", help="The workbook's sheet (name or number; default the first).")
+@click.option("--note", help="Kept in the log with every entry.")
+@ACTOR
+@common
+def import_scores(campaign: str, file: str, period: str, score_key: str | None,
+                  sheet: str | None, note: str | None, actor: str | None, db: str | None,
+                  as_of: str | None) -> None:
+    """Enter scores for CAMPAIGN's PERIOD from a CSV or XLSX FILE (单位, 得分[, 测评项目])."""
+    from campaigns.assessment import enter, read_file
+    from campaigns.runs import load_run
+
+    entries = read_file(file, sheet, score_key)
+    with database(db).write() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
+        n = enter(scope, period, entries, note)
+    click.echo(_("{n} score(s) entered for {period}").format(n=n, period=period))
+
+
+def _results(db: str | None, campaign: str, period: str, as_of: str | None) -> Any:
+    from campaigns.assessment import compute, period_of
+    from campaigns.runs import load_run
+
+    with database(db).read() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
+        p = period_of(scope.run, period)
+        return compute(conn, scope.run, p, scope.as_of, scope.tree), scope.tree, scope.as_of
+
+
+XLSX = click.option("--xlsx", "xlsx", metavar="PATH", type=click.Path(dir_okay=False),
+                    help="Write the table to an XLSX workbook instead of printing it.")
+
+
+def _output(results: Any, tree: Any, as_of: Any, fmt: str, xlsx: str | None,
+            ranked_only: bool) -> None:
+    from campaigns.assessment import table_rows
+    from campaigns.assessment_report import labels, write_xlsx
+
+    rows = table_rows(results, tree)
+    keep = ["group", "rank", "unit", "title"] + (
+        ["total"] if ranked_only else [c.key for c in results[0].columns] if results else [])
+    rows = [{k: r[k] for k in keep} for r in rows]
+    if xlsx:
+        write_xlsx(xlsx, results, rows, keep, as_of)
+        click.echo(_("wrote {path}").format(path=xlsx))
+        return
+    if fmt == "json":
+        emit({"period": results[0].period.key if results else None,
+              "as_of": as_of.isoformat(), "rows": rows}, fmt)
+        return
+    emit(rows, fmt, keep, labels(results))
+
+
+@assess.command("show")
+@click.argument("campaign")
+@PERIOD
+@XLSX
+@output_options
+@common
+def show(campaign: str, period: str, xlsx: str | None, fmt: str, db: str | None,
+         as_of: str | None) -> None:
+    """CAMPAIGN's score table for PERIOD: every indicator, score and the total, by peer group."""
+    results, tree, day = _results(db, campaign, period, as_of)
+    _output(results, tree, day, fmt, xlsx, ranked_only=False)
+
+
+@assess.command("rank")
+@click.argument("campaign")
+@PERIOD
+@XLSX
+@output_options
+@common
+def rank(campaign: str, period: str, xlsx: str | None, fmt: str, db: str | None,
+         as_of: str | None) -> None:
+    """CAMPAIGN's ranking for PERIOD in each peer group (ties share a place: 1, 2, 2, 4)."""
+    results, tree, day = _results(db, campaign, period, as_of)
+    _output(results, tree, day, fmt, xlsx, ranked_only=True)
