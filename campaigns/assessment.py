@@ -84,6 +84,27 @@ def parse_period(text: str) -> Period:
     return Period(str(year), "year", dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
+def containing(kind: str, day: dt.date) -> Period:
+    """The period of ``kind`` that ``day`` falls in."""
+    if kind == "month":
+        return parse_period(f"{day.year}-{day.month:02d}")
+    if kind == "quarter":
+        return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+    if kind == "half-year":
+        return parse_period(f"{day.year}-H{1 if day.month <= 6 else 2}")
+    return parse_period(str(day.year))
+
+
+def current(conn: Connection, run: Run, day: dt.date, tree: UnitTree) -> list[Result] | None:
+    """The results of the period (of the assessment's first kind) that ``day`` falls in, as
+    of ``day``: what the report and dashboard show; None without an assessment."""
+    section = run.definition.sections.get("assessment")
+    if not section:
+        return None
+    kind = (section.get("periods") or DEFAULT_PERIODS)[0]
+    return compute(conn, run, containing(kind, day), day, tree)
+
+
 # --- the definition's section ---------------------------------------------------------------------
 
 

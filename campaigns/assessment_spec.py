@@ -81,6 +81,24 @@ SCHEMA = {
                                   "campaign's rectifying kinds)"},
         "indicators": {"type": "array", "items": INDICATOR},
         "scores": {"type": "array", "items": SCORE},
+        "bottom": {
+            "type": "object", "additionalProperties": False, "required": ["steps"],
+            "description": "the bottom rule (末位): who is proposed for a warning, and how "
+                           "consecutive periods in the bottom escalate",
+            "properties": {
+                "last": {"type": "integer", "minimum": 1,
+                         "description": "the last N ranked of each peer group"},
+                "below": {"type": "number",
+                          "description": "or a total below this"},
+                "steps": {"type": "array", "minItems": 1, "items": {
+                    "type": "object", "additionalProperties": False, "required": ["key", "title"],
+                    "properties": {"key": KEY, "title": TEXT}},
+                    "description": "one a consecutive period in the bottom, e.g. 警示 then "
+                                   "待岗培训; the last repeats"},
+                "by": {"type": "array", "minItems": 1, "uniqueItems": True, "items": KEY,
+                       "description": "the roles that confirm a proposal (default: side office)"},
+            },
+        },
         "total": {
             "type": "object", "additionalProperties": False, "required": ["weights"],
             "properties": {"title": TEXT,
@@ -155,6 +173,11 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             ctx.add("unknown-name", _("total weight '{name}' names no indicator or score").format(
                 name=name), ("assessment", "total", "weights", name),
                 _("known: {names}").format(names=", ".join(sorted(seen))))
+    bottom = raw.get("bottom")
+    if isinstance(bottom, Mapping) and "last" not in bottom and "below" not in bottom:
+        ctx.add("empty-bottom", _("the bottom rule names neither 'last' nor 'below'"),
+                ("assessment", "bottom"), _("write last: N (the last N ranked) and/or below: "
+                                            "SCORE"))
     groups = _entries(raw, "groups")
     kinds: dict[str, int] = {}
     for i, g in enumerate(groups):

@@ -471,6 +471,31 @@ class ScoreEntered(Payload):
 
 
 @dataclass(frozen=True)
+class BottomConfirmed(Payload):
+    """A bottom-rule proposal (末位) confirmed by an authorised person: the unit, the period
+    and the step its consecutive periods in the bottom reached (e.g. 警示, 待岗培训)."""
+
+    KIND = "bottom confirmed"
+    MACHINE, TRIGGER = "assessment", "confirm-bottom"
+    unit: str  # unit code
+    period: str
+    step: str  # a key of assessment.bottom.steps
+    rank: int | None
+    total: float | None
+    streak: int  # consecutive periods in the bottom, this one included
+
+
+@dataclass(frozen=True)
+class ResultsPublished(Payload):
+    """A period's results published (公示) for objections until ``until``; final after it."""
+
+    KIND = "results published"
+    MACHINE, TRIGGER = "assessment", "publish"
+    period: str
+    until: dt.date
+
+
+@dataclass(frozen=True)
 class InspectionNoticed(Payload):
     """The head of a unit told of an inspection's finding on the day it was found (the
     definition's ``inspections.notify_unit_head``); an office notice of kind ``inspection``."""
@@ -773,7 +798,8 @@ KINDS: tuple[type[Payload], ...] = (
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
-    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, InspectionNoticed, InspectionPlanLoaded,
+    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, BottomConfirmed, ResultsPublished,
+    InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
     Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut)
 

@@ -100,6 +100,7 @@ class MonthReport:
     accountability_month: Any = None  # the Tally of cases decided in the month
     cases: list[dict[str, Any]] = field(default_factory=list)  # names only where allowed
     mechanisms: list[dict[str, Any]] | None = None
+    assessment: list[Any] | None = None  # campaigns.assessment.Result by peer group
 
     @property
     def rate(self) -> float:
@@ -200,6 +201,9 @@ def _registers(scope: Scope, rep: MonthReport) -> None:
         rep.cases = acc.rows(scope, cases, withdrawn=False)
     if MACHINE in run.definition.machines:
         rep.mechanisms = rows(scope)
+    from .assessment import current
+
+    rep.assessment = current(scope.conn, run, scope.as_of, scope.tree)
 
 
 CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",
@@ -424,6 +428,15 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
         out += ["", f"## 十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）", ""]
         out += _md_table(*_mechanism_table(rep)) if rep.mechanisms else \
             ["尚未建立长效机制（用 `rectify mechanism add` 登记）。"]
+    if rep.assessment:
+        out += ["", f"## 十一、考核结果（{rep.assessment[0].period.key}，截至 {rep.as_of}）"]
+        for res in rep.assessment:
+            out += ["", f"### {md_text(res.group.title)}", ""]
+            out += _md_table(["名次", "单位", *(c.title for c in res.columns)],
+                             [[r.rank if r.rank is not None else "—", rep.unit_names.get(
+                                 r.unit.id, r.unit.title),
+                               *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
+                                 for c in res.columns)] for r in res.rows])
     if diagram_note:
         out += ["", f"> {diagram_note}"]
     if _provisional_note(rep):
@@ -502,6 +515,11 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
             "<p class=muted>尚未建立长效机制（用 rectify mechanism add 登记）。</p>"
         body.append(f"<section><h2>十、长效机制（{len(rep.mechanisms)} 项，已施行 {in_force} 项）"
                     f"</h2>{mech}</section>")
+    if rep.assessment:
+        from .assessment_report import html_section
+
+        body.append(html_section(rep.assessment,
+                                 lambda u: rep.unit_names.get(u.id, u.title)))
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")

@@ -375,6 +375,24 @@ ASSESSMENT_SCORES = Table(
     Index("ix_assessment_scores_period", "campaign_id", "period"),
 )
 
+# A decision on a period's results, written with its event: a bottom-rule proposal confirmed
+# (``bottom``: the unit and the step, e.g. 警示) or the results published for objections
+# (``publish``: open until ``until``).
+ASSESSMENT_DECISIONS = Table(
+    "assessment_decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # bottom, publish
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("step", String(64)),  # a key of assessment.bottom.steps
+    Column("until", Date),  # a publication: the last day objections are taken
+    Column("actor", String(64), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Index("ix_assessment_decisions_period", "campaign_id", "period"),
+)
+
 # The tables of the machines a campaign's subjects move through, by machine: what the writer
 # updates.  Items and rectifications are one record; a mechanism is a subject of its own.
 SUBJECT_TABLES = {"item": ITEMS, "rectification": RECTIFICATIONS, "mechanism": MECHANISMS}

@@ -254,3 +254,21 @@ def test_definition_errors_are_located(tmp_path: Path, extra: str, where: str,
     result = c.invoke("validate", str(path), db=False)
     assert result.exit_code != 0
     assert f"error[{code}]" in result.output and str(path) in result.output
+
+
+def test_report_and_dashboard_show_the_score_table_and_ranking_chart(cli: Cli,
+                                                                     tmp_path: Path) -> None:
+    scores(cli, "2015-Q3", "2015-09-30", {"czj": (90, 90, 90), "jyj": (80, 80, 80)})
+    md = tmp_path / "月报.md"
+    cli.ok("report", CAMPAIGN, "--month", "2015-09", "-o", str(md), "--as-of", "2015-09-30")
+    text = md.read_text(encoding="utf-8")
+    assert "## 十一、考核结果（2015-Q3，截至 2015-09-30）" in text
+    assert "| 1 | 县财政局 |" in text and "| 2 | 县教育局 |" in text
+    html = tmp_path / "月报.html"
+    cli.ok("report", CAMPAIGN, "--month", "2015-09", "-o", str(html), "--as-of", "2015-09-30")
+    page = html.read_text(encoding="utf-8")
+    assert "考核结果 · 2015-Q3" in page and 'aria-label="县直部门排名（综合得分）"' in page
+    board = tmp_path / "看板.html"
+    cli.ok("dashboard", CAMPAIGN, "-o", str(board), "--as-of", "2015-09-30")
+    page = board.read_text(encoding="utf-8")
+    assert "1. 县财政局" in page and "2. 县教育局" in page

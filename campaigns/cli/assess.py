@@ -68,20 +68,22 @@ def import_scores(campaign: str, file: str, period: str, score_key: str | None,
 
 def _results(db: str | None, campaign: str, period: str, as_of: str | None) -> Any:
     from campaigns.assessment import compute, period_of
+    from campaigns.assessment_decisions import status
     from campaigns.runs import load_run
 
     with database(db).read() as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
         p = period_of(scope.run, period)
-        return compute(conn, scope.run, p, scope.as_of, scope.tree), scope.tree, scope.as_of
+        results = compute(conn, scope.run, p, scope.as_of, scope.tree)
+        return results, scope.tree, scope.as_of, status(conn, scope.run, p, scope.as_of)
 
 
 XLSX = click.option("--xlsx", "xlsx", metavar="PATH", type=click.Path(dir_okay=False),
                     help="Write the table to an XLSX workbook instead of printing it.")
 
 
-def _output(results: Any, tree: Any, as_of: Any, fmt: str, xlsx: str | None,
-            ranked_only: bool) -> None:
+def _output(results: Any, tree: Any, as_of: Any, state: dict[str, Any], fmt: str,
+            xlsx: str | None, ranked_only: bool) -> None:
     from campaigns.assessment import table_rows
     from campaigns.assessment_report import labels, write_xlsx
 
@@ -95,9 +97,20 @@ def _output(results: Any, tree: Any, as_of: Any, fmt: str, xlsx: str | None,
         return
     if fmt == "json":
         emit({"period": results[0].period.key if results else None,
-              "as_of": as_of.isoformat(), "rows": rows}, fmt)
+              "as_of": as_of.isoformat(), **state, "rows": rows}, fmt)
         return
     emit(rows, fmt, keep, labels(results))
+    if fmt == "table":
+        click.echo(_("status: {status}").format(status=_describe(state)))
+
+
+def _describe(state: dict[str, Any]) -> str:
+    if state["status"] == "draft":
+        return _("draft (not published)")
+    if state["status"] == "published":
+        return _("published {day}, objections until {until}").format(
+            day=state["published_on"], until=state["objections_until"])
+    return _("final (published {day})").format(day=state["published_on"])
 
 
 @assess.command("show")
@@ -109,8 +122,8 @@ def _output(results: Any, tree: Any, as_of: Any, fmt: str, xlsx: str | None,
 def show(campaign: str, period: str, xlsx: str | None, fmt: str, db: str | None,
          as_of: str | None) -> None:
     """CAMPAIGN's score table for PERIOD: every indicator, score and the total, by peer group."""
-    results, tree, day = _results(db, campaign, period, as_of)
-    _output(results, tree, day, fmt, xlsx, ranked_only=False)
+    results, tree, day, state = _results(db, campaign, period, as_of)
+    _output(results, tree, day, state, fmt, xlsx, ranked_only=False)
 
 
 @assess.command("rank")
@@ -122,5 +135,73 @@ def show(campaign: str, period: str, xlsx: str | None, fmt: str, db: str | None,
 def rank(campaign: str, period: str, xlsx: str | None, fmt: str, db: str | None,
          as_of: str | None) -> None:
     """CAMPAIGN's ranking for PERIOD in each peer group (ties share a place: 1, 2, 2, 4)."""
-    results, tree, day = _results(db, campaign, period, as_of)
-    _output(results, tree, day, fmt, xlsx, ranked_only=True)
+    results, tree, day, state = _results(db, campaign, period, as_of)
+    _output(results, tree, day, state, fmt, xlsx, ranked_only=True)
+
+
+@assess.command("bottom")
+@click.argument("campaign")
+@PERIOD
+@output_options
+@common
+def bottom(campaign: str, period: str, fmt: str, db: str | None, as_of: str | None) -> None:
+    """CAMPAIGN's bottom-rule proposals (末位) for PERIOD, each with the step its consecutive
+    periods in the bottom reached and whether it has been confirmed."""
+    from campaigns.assessment import period_of
+    from campaigns.assessment_decisions import proposals
+    from campaigns.runs import load_run
+
+    with database(db).read() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
+        found = proposals(conn, scope.run, period_of(scope.run, period), scope.as_of, scope.tree)
+        rows = [{"group": p.group, "rank": p.rank, "unit": p.unit.code,
+                 "title": scope.tree.unique_name(p.unit),
+                 "total": None if p.total is None else round(p.total, 2), "streak": p.streak,
+                 "step": p.step_title,
+                 "confirmed": f"{p.confirmed_on} {p.confirmed_by}" if p.confirmed_on else None}
+                for p in found]
+    if fmt == "json":
+        emit({"period": period, "as_of": scope.as_of.isoformat(), "proposals": rows}, fmt)
+        return
+    emit(rows, fmt, ["group", "rank", "unit", "title", "total", "streak", "step", "confirmed"])
+
+
+@assess.command("confirm")
+@click.argument("campaign")
+@click.argument("unit")
+@PERIOD
+@click.option("--note", help="Kept in the log with the confirmation.")
+@ACTOR
+@common
+def confirm(campaign: str, unit: str, period: str, note: str | None, actor: str | None,
+            db: str | None, as_of: str | None) -> None:
+    """Confirm the bottom-rule proposal for UNIT in CAMPAIGN's PERIOD (an authorised role)."""
+    from campaigns.assessment_decisions import confirm as confirm_proposal
+    from campaigns.runs import load_run
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
+        p = confirm_proposal(scope, period, unit, note)
+    click.echo(_("{unit}: {step} confirmed for {period}").format(
+        unit=p.unit.code, step=p.step_title, period=period))
+
+
+@assess.command("publish")
+@click.argument("campaign")
+@PERIOD
+@click.option("--days", type=click.IntRange(1, 365), default=5, show_default=True,
+              help="Calendar days objections are taken after publication.")
+@click.option("--note", help="Kept in the log with the publication.")
+@ACTOR
+@common
+def publish(campaign: str, period: str, days: int, note: str | None, actor: str | None,
+            db: str | None, as_of: str | None) -> None:
+    """Publish CAMPAIGN's results for PERIOD (公示): final once the objection period is over."""
+    from campaigns.assessment_decisions import publish as publish_results
+    from campaigns.runs import load_run
+
+    with database(db).write() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, actor)
+        until = publish_results(scope, period, days, note)
+    click.echo(_("results for {period} published; objections until {until}").format(
+        period=period, until=until))
