@@ -29,7 +29,7 @@ from engine.core.scoring import competition_rank, evaluate
 from engine.io.writer import lock_heads
 
 from . import events as ev
-from .assessment_spec import TOTAL, Column, columns, compile_formulas
+from .assessment_spec import TOTAL, Column, columns, compile_formulas, vetoes
 from .duties import OFFICE, rectifying_kinds, within
 from .i18n import _
 from .measure_names import READERS
@@ -317,6 +317,7 @@ class Row:
     unit: UnitRow
     values: dict[str, float | None]
     rank: int | None = None
+    vetoed: list[str] = field(default_factory=list)  # keys whose veto struck the total
 
 
 @dataclass
@@ -383,12 +384,30 @@ def compute(conn: Connection, run: Run, period: Period, as_of: dt.date,
             return scores.get(key, {}).get(unit_id)
 
         values = evaluate(formulas, [u.id for u in units], value)
+        struck = _vetoed(vetoes(raw), values, [u.id for u in units])
+        for unit_id in struck:
+            if values[TOTAL][unit_id] is not None:
+                values[TOTAL][unit_id] = 0.0
         ranks = competition_rank(values[TOTAL])
         result = Result(period, group, cols)
         for u in units:
-            result.rows.append(Row(u, {c.key: values[c.key][u.id] for c in cols}, ranks[u.id]))
+            result.rows.append(Row(u, {c.key: values[c.key][u.id] for c in cols}, ranks[u.id],
+                                   struck.get(u.id, [])))
         result.rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.path))
         out.append(result)
+    return out
+
+
+def _vetoed(rules: Mapping[str, Mapping[str, float]], values: Mapping[str, Mapping[int, float | None]],
+            units: Sequence[int]) -> dict[int, list[str]]:
+    """Units whose value of a vetoing indicator or score crossed its line, with the keys."""
+    out: dict[int, list[str]] = {}
+    for key, rule in rules.items():
+        for u in units:
+            v = values[key][u]
+            if v is not None and ("below" in rule and v < rule["below"]
+                                  or "above" in rule and v > rule["above"]):
+                out.setdefault(u, []).append(key)
     return out
 
 
@@ -433,5 +452,7 @@ def table_rows(results: Sequence[Result], tree: UnitTree) -> list[dict[str, Any]
             for c in res.columns:
                 v = r.values.get(c.key)
                 row[c.key] = None if v is None else round(v, 2)
+            if r.vetoed:
+                row["vetoed"] = " ".join(r.vetoed)
             out.append(row)
     return out

@@ -9,7 +9,8 @@ from typing import Any
 
 from .assessment import Result
 
-BASE = {"group": "考核组", "rank": "名次", "unit": "单位代码", "title": "单位"}
+BASE = {"group": "考核组", "rank": "名次", "unit": "单位代码", "title": "单位",
+        "vetoed": "一票否决"}
 
 
 def labels(results: Sequence[Result]) -> dict[str, str]:

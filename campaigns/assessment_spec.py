@@ -23,7 +23,12 @@ from .measure_names import TITLES as MEASURES
 PERIOD_KINDS = ("month", "quarter", "half-year", "year")
 NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 WEIGHT = {"type": "number", "exclusiveMinimum": 0}
+VETO = {"type": "object", "additionalProperties": False, "minProperties": 1,
+        "description": "一票否决: a unit whose value is below/above this scores 0 in total; only "
+                       "with assessment.allow_veto: true (the 减负 rule forbids it in assessments)",
+        "properties": {"below": {"type": "number"}, "above": {"type": "number"}}}
 _SHAPE = {
+    "veto": VETO,
     "normalise": {"enum": list(NORMALISATIONS),
                   "description": "map the values across the peer group to 0–100 (docs/definitions.md)"},
     "better": {"enum": ["higher", "lower"], "description": "which way is better (default higher)"},
@@ -73,6 +78,9 @@ SCHEMA = {
                    "weights, peer groups and ranking",
     "properties": {
         "title": TEXT,
+        "allow_veto": {"type": "boolean",
+                       "description": "let indicators and scores carry a veto (一票否决); "
+                                      "validate warns on each (考核不得设置“一票否决”事项)"},
         "periods": {"type": "array", "minItems": 1, "uniqueItems": True,
                     "items": {"enum": list(PERIOD_KINDS)},
                     "description": "the periods results are given for (default: quarter, year)"},
@@ -173,6 +181,15 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             ctx.add("unknown-name", _("total weight '{name}' names no indicator or score").format(
                 name=name), ("assessment", "total", "weights", name),
                 _("known: {names}").format(names=", ".join(sorted(seen))))
+    for section, entries in (("indicators", indicators), ("scores", scores)):
+        for i, e in enumerate(entries):
+            if "veto" in e and raw.get("allow_veto") is not True:
+                ctx.add("veto-not-allowed", _("'{key}' carries a one-vote veto (一票否决), which "
+                                              "this assessment does not allow").format(
+                                                  key=e.get("key")),
+                        ("assessment", section, i, "veto"),
+                        _("remove it: assessments may not set one-vote vetoes (减负); only where "
+                          "a rule requires one, write allow_veto: true"))
     bottom = raw.get("bottom")
     if isinstance(bottom, Mapping) and "last" not in bottom and "below" not in bottom:
         ctx.add("empty-bottom", _("the bottom rule names neither 'last' nor 'below'"),
@@ -233,6 +250,20 @@ def compile_formulas(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     weights = (raw.get("total") or {}).get("weights") or {}
     out[TOTAL] = {"weighted": [[_name(n, keys), float(w)] for n, w in weights.items()]}
     return out
+
+
+def vetoes(raw: Mapping[str, Any]) -> dict[str, Mapping[str, float]]:
+    """The vetoes the section sets, by indicator or score key."""
+    return {str(e["key"]): e["veto"] for name in ("indicators", "scores")
+            for e in _entries(raw, name) if "veto" in e}
+
+
+def veto_warnings(sections: Mapping[str, Any]) -> list[str]:
+    """One line a veto: the 减负 rule says an assessment sets none."""
+    raw = sections.get("assessment") or {}
+    return [_("assessment '{key}' sets a one-vote veto (一票否决): assessments may not set "
+              "one-vote vetoes (考核不得设置“一票否决”事项, 减负)").format(key=key)
+            for key in vetoes(raw)]
 
 
 def _shape(e: Mapping[str, Any]) -> dict[str, Any]:

@@ -272,3 +272,25 @@ def test_report_and_dashboard_show_the_score_table_and_ranking_chart(cli: Cli,
     cli.ok("dashboard", CAMPAIGN, "-o", str(board), "--as-of", "2015-09-30")
     page = board.read_text(encoding="utf-8")
     assert "1. 县财政局" in page and "2. 县教育局" in page
+
+
+VETO = ASSESSMENT.replace("    - {key: standing, title: 常委会评价, by: [lead-office]}",
+                          "    - {key: standing, title: 常委会评价, by: [lead-office], "
+                          "veto: {below: 60}}")
+
+
+def test_a_veto_needs_explicit_leave_and_validate_warns(tmp_path: Path) -> None:
+    c = Cli(tmp_path / "x.db")
+    refused = c.invoke("validate", str(definition(tmp_path, VETO)), db=False)
+    assert refused.exit_code == 1 and "error[veto-not-allowed]" in refused.output
+    allowed = definition(tmp_path, VETO.replace("  periods:", "  allow_veto: true\n  periods:"))
+    result = c.invoke("validate", str(allowed), db=False)
+    assert result.exit_code == 0
+    assert "sets a one-vote veto" in result.stderr and "考核不得设置“一票否决”事项" in result.stderr
+    populate(c)
+    c.ok("campaign", "start", str(allowed), "--start", START, "--actor", "lead")
+    scores(c, "2015-Q3", "2015-09-30", {"czj": (90, 90, 50), "jyj": (80, 80, 80)})
+    rows = shown(c, "--period", "2015-Q3", "--as-of", "2015-09-30")
+    # 常委会评价 50 < 60 strikes 县财政局's total, whatever its other scores
+    assert (rows["czj"]["total"], rows["czj"]["rank"], rows["czj"]["vetoed"]) == (0, 2, "standing")
+    assert rows["jyj"]["rank"] == 1 and rows["jyj"]["vetoed"] is None

@@ -90,7 +90,9 @@ def _output(results: Any, tree: Any, as_of: Any, state: dict[str, Any], fmt: str
     rows = table_rows(results, tree)
     keep = ["group", "rank", "unit", "title"] + (
         ["total"] if ranked_only else [c.key for c in results[0].columns] if results else [])
-    rows = [{k: r[k] for k in keep} for r in rows]
+    if any("vetoed" in r for r in rows):
+        keep.append("vetoed")
+    rows = [{k: r.get(k) for k in keep} for r in rows]
     if xlsx:
         write_xlsx(xlsx, results, rows, keep, as_of)
         click.echo(_("wrote {path}").format(path=xlsx))
