@@ -107,6 +107,20 @@ def test_seed_002_indices_satisfaction_and_two_years_of_bottom_warning(zuofeng: 
                                "--as-of", "2011-01-07"))["proposals"]
     assert [(p["unit"], p["streak"], p["step"]) for p in bottom] == [
         ("t3", 2, "待岗培训"), ("d2", 1, "警示")]
+    # 四挂钩: one workbook a tie; 红柳场's head carries the unit's place and its confirmed step
+    out = tmp_path / "四挂钩"
+    out.mkdir()
+    written = cli.ok("assess", "ties", "zuofeng-2009", "--period", "2009", "-o", str(out),
+                     "--as-of", "2010-01-19").splitlines()
+    assert len(written) == 4
+    from openpyxl import load_workbook
+
+    card = [[c.value for c in row] for row in load_workbook(
+        out / "四挂钩-领导干部实绩卡-2009.xlsx").active.iter_rows()]
+    assert card[3][:9] == ["t3-head", "红柳场场长", "红柳场", "", "场镇", 3, "红柳场", 50.0, "警示"]
+    units = [[c.value for c in row] for row in load_workbook(
+        out / "四挂钩-单位年度考核-2009.xlsx").active.iter_rows()]
+    assert [r[1] for r in units[3:]] == [1, 2, 3, 1, 2, 3]
     # the first year's result is unchanged by what happened since
     again = json.loads(cli.ok("assess", "show", "zuofeng-2009", "--period", "2009", "--json",
                               "--as-of", "2010-01-08"))

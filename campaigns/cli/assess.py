@@ -207,3 +207,25 @@ def publish(campaign: str, period: str, days: int, note: str | None, actor: str 
         until = publish_results(scope, period, days, note)
     click.echo(_("results for {period} published; objections until {until}").format(
         period=period, until=until))
+
+
+@assess.command("ties")
+@click.argument("campaign")
+@PERIOD
+@click.option("-o", "--output", "folder", required=True, metavar="FOLDER",
+              type=click.Path(file_okay=False), help="The folder the four workbooks go to.")
+@common
+def ties(campaign: str, period: str, folder: str, db: str | None, as_of: str | None) -> None:
+    """Write the 四挂钩 workbooks of CAMPAIGN's PERIOD for the personnel office: the unit's
+    annual assessment, individuals' performance, cadre selection and performance cards."""
+    from campaigns.assessment import compute, period_of
+    from campaigns.assessment_ties import write_ties
+    from campaigns.runs import load_run
+
+    with database(db).read() as conn:
+        scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
+        p = period_of(scope.run, period)
+        results = compute(conn, scope.run, p, scope.as_of, scope.tree)
+        paths = write_ties(conn, scope.run, results, scope.tree, scope.as_of, folder)
+    for path in paths:
+        click.echo(_("wrote {path}").format(path=path))
