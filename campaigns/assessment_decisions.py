@@ -76,6 +76,8 @@ class Proposal:
     step_title: str
     confirmed_on: dt.date | None = None
     confirmed_by: str | None = None
+    outcome: str | None = None  # the accountability outcome a confirmation records
+    case: int | None = None  # the accountability case it recorded
 
 
 def proposals(conn: Connection, run: Run, period: Period, as_of: dt.date,
@@ -113,7 +115,8 @@ def proposals(conn: Connection, run: Run, period: Period, as_of: dt.date,
             done = confirmed.get(r.unit.id)
             out.append(Proposal(r.unit, res.group.title, r.rank, r.values.get("total"),
                                 streak[r.unit.id], str(step["key"]), str(step["title"]),
-                                done.decided_on if done else None, done.actor if done else None))
+                                done.decided_on if done else None, done.actor if done else None,
+                                step.get("outcome")))
     return out
 
 
@@ -159,6 +162,11 @@ def confirm(scope: Any, period_text: str, unit_text: str, note: str | None) -> P
             f"assessment:{period.key}:{unit.code}", {"kind": "bottom", "unit_id": unit.id,
                                                      "step": p.step}, note)
     p.confirmed_on, p.confirmed_by = scope.as_of, scope.acting.key
+    if p.outcome and run.definition.sections.get("accountability"):
+        from .accountability import record
+
+        p.case = record(scope, [], [], [unit.code], p.outcome, scope.as_of,
+                        note or f"{period.key} 考核末位：{p.step_title}")
     return p
 
 

@@ -100,7 +100,9 @@ SCHEMA = {
                           "description": "or a total below this"},
                 "steps": {"type": "array", "minItems": 1, "items": {
                     "type": "object", "additionalProperties": False, "required": ["key", "title"],
-                    "properties": {"key": KEY, "title": TEXT}},
+                    "properties": {"key": KEY, "title": TEXT,
+                                   "outcome": {**KEY, "description": "an accountability "
+                                               "outcome a confirmation records for the unit"}}},
                     "description": "one a consecutive period in the bottom, e.g. 警示 then "
                                    "待岗培训; the last repeats"},
                 "by": {"type": "array", "minItems": 1, "uniqueItems": True, "items": KEY,
@@ -195,6 +197,17 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
         ctx.add("empty-bottom", _("the bottom rule names neither 'last' nor 'below'"),
                 ("assessment", "bottom"), _("write last: N (the last N ranked) and/or below: "
                                             "SCORE"))
+    acc = ctx.data.get("accountability")
+    known_outcomes = {o.get("key") for o in (acc.get("outcomes") or [])
+                      if isinstance(o, Mapping)} if isinstance(acc, Mapping) else set()
+    for i, step in enumerate(_entries(bottom, "steps") if isinstance(bottom, Mapping) else []):
+        outcome = step.get("outcome")
+        if isinstance(outcome, str) and outcome not in known_outcomes:
+            ctx.add("unknown-outcome", _("bottom step outcome '{outcome}' is not an "
+                                         "accountability outcome").format(outcome=outcome),
+                    ("assessment", "bottom", "steps", i, "outcome"),
+                    _("outcomes: {names}").format(names=", ".join(
+                        sorted(map(str, known_outcomes))) or _("none (no accountability section)")))
     groups = _entries(raw, "groups")
     kinds: dict[str, int] = {}
     for i, g in enumerate(groups):

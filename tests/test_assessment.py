@@ -294,3 +294,36 @@ def test_a_veto_needs_explicit_leave_and_validate_warns(tmp_path: Path) -> None:
     # 常委会评价 50 < 60 strikes 县财政局's total, whatever its other scores
     assert (rows["czj"]["total"], rows["czj"]["rank"], rows["czj"]["vetoed"]) == (0, 2, "standing")
     assert rows["jyj"]["rank"] == 1 and rows["jyj"]["vetoed"] is None
+
+
+BOTTOM = ASSESSMENT + """  bottom:
+    last: 1
+    steps:
+      - {key: warning, title: 警示, outcome: circulate}
+      - {key: retraining, title: 待岗培训, outcome: organizational}
+"""
+
+
+def test_a_confirmed_bottom_proposal_becomes_an_accountability_case(tmp_path: Path) -> None:
+    c = populate(Cli(tmp_path / "b.db"))
+    c.ok("campaign", "start", str(definition(tmp_path, BOTTOM)), "--start", START, "--actor",
+         "lead")
+    scores(c, "2015-Q3", "2015-10-08", {"czj": (90, 90, 90), "jyj": (60, 60, 60),
+                                        "jw": (80, 80, 80)})
+    proposals = json.loads(c.ok("assess", "bottom", CAMPAIGN, "--period", "2015-Q3", "--json",
+                                "--as-of", "2015-10-08"))["proposals"]
+    assert [(p["unit"], p["step"]) for p in proposals] == [("jyj", "警示")]
+    assert json.loads(c.ok("accountability", "list", CAMPAIGN, "--json", "--as-of",
+                           "2015-10-08"))["counts"]["cases"] == 0
+    out = c.ok("assess", "confirm", CAMPAIGN, "jyj", "--period", "2015-Q3", "--actor", "lead",
+               "--as-of", "2015-10-09")
+    assert out.splitlines() == ["jyj: 警示 confirmed for 2015-Q3", "accountability case 1 recorded"]
+    cases = json.loads(c.ok("accountability", "list", CAMPAIGN, "--json", "--as-of",
+                            "2015-10-09"))["cases"]
+    assert [(k["outcome"], k["units"], k["items"]) for k in cases] == [("通报批评", "县教育局", "")]
+    c.fails(1, "assess", "confirm", CAMPAIGN, "jyj", "--period", "2015-Q3", "--actor", "lead",
+            "--as-of", "2015-10-09")
+    # an outcome the register does not list is refused where it is written
+    bad = definition(tmp_path, BOTTOM.replace("outcome: circulate", "outcome: exile"))
+    result = c.invoke("validate", str(bad), db=False)
+    assert result.exit_code == 1 and "error[unknown-outcome]" in result.output

@@ -186,6 +186,8 @@ def confirm(campaign: str, unit: str, period: str, note: str | None, actor: str 
         p = confirm_proposal(scope, period, unit, note)
     click.echo(_("{unit}: {step} confirmed for {period}").format(
         unit=p.unit.code, step=p.step_title, period=period))
+    if p.case is not None:
+        click.echo(_("accountability case {id} recorded").format(id=p.case))
 
 
 @assess.command("publish")
