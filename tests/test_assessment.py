@@ -71,6 +71,16 @@ def shown(cli: Cli, *args: str) -> dict[str, dict[str, object]]:
 
 
 def test_4321_weights_indicators_from_the_log_and_ties(cli: Cli) -> None:
+    weights_scenario(cli)
+
+
+def test_the_same_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
+    c = populate(Cli(pg_db_url))  # type: ignore[arg-type]
+    c.ok("campaign", "start", str(definition(tmp_path)), "--start", START, "--actor", "lead")
+    weights_scenario(c)
+
+
+def weights_scenario(cli: Cli) -> None:
     # 县财政局: one item closed on time, one closed 5 days late; 县教育局: one still open
     cli.closed(as_of="2015-08-03")
     late = cli.planned(as_of="2015-08-03")  # deadline 2015-09-30
