@@ -95,14 +95,20 @@ def containing(kind: str, day: dt.date) -> Period:
     return parse_period(str(day.year))
 
 
-def current(conn: Connection, run: Run, day: dt.date, tree: UnitTree) -> list[Result] | None:
+def current(conn: Connection, run: Run, day: dt.date, tree: UnitTree,
+            within: frozenset[int] | None = None) -> list[Result] | None:
     """The results of the period (of the assessment's first kind) that ``day`` falls in, as
-    of ``day``: what the report and dashboard show; None without an assessment."""
+    of ``day``: what the report and dashboard show (only the units ``within``, when given,
+    each keeping its place among all its peers); None without an assessment."""
     section = run.definition.sections.get("assessment")
     if not section:
         return None
     kind = (section.get("periods") or DEFAULT_PERIODS)[0]
-    return compute(conn, run, containing(kind, day), day, tree)
+    results = compute(conn, run, containing(kind, day), day, tree)
+    if within is not None:
+        for res in results:
+            res.rows = [r for r in res.rows if r.unit.id in within]
+    return [res for res in results if res.rows]
 
 
 # --- the definition's section ---------------------------------------------------------------------
@@ -192,6 +198,7 @@ def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | No
     require_forward(run, as_of)
     specs = scores_spec(run)
     tree: UnitTree = scope.tree
+    peers = groups(run)
     problems: list[str] = []
     rows: list[tuple[Entry, UnitRow]] = []
     for e in entries:
@@ -210,6 +217,12 @@ def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | No
             unit = tree.find(e.unit)
         except (NotFound, InvalidInput) as exc:
             problems.append(where + exc.message)
+            continue
+        if not any(unit.kind in g.kinds for g in peers):
+            problems.append(where + _("{unit} is not assessed: its kind '{kind}' is in no peer "
+                                      "group ({kinds})").format(
+                unit=unit.code, kind=unit.kind or "", kinds=", ".join(
+                    sorted(k for g in peers for k in g.kinds))))
             continue
         refused = rater_refusals(run, actor, unit, e.score)
         if refused:

@@ -163,7 +163,7 @@ def write_dashboard(scope: Scope, path: str) -> str:
     f = figures(scope)
     from .assessment import current
 
-    f["assessment"] = current(scope.conn, run, as_of, scope.tree)
+    f["assessment"] = current(scope.conn, run, as_of, scope.tree, scope.unit_ids)
     svgs, note = diagrams(scope, False)
     text = render(run, as_of, f, svgs, note, scope.unit_name)
     tmp = path + ".part"

@@ -203,7 +203,7 @@ def _registers(scope: Scope, rep: MonthReport) -> None:
         rep.mechanisms = rows(scope)
     from .assessment import current
 
-    rep.assessment = current(scope.conn, run, scope.as_of, scope.tree)
+    rep.assessment = current(scope.conn, run, scope.as_of, scope.tree, scope.unit_ids)
 
 
 CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",

@@ -184,6 +184,9 @@ def test_bad_scores_are_refused_with_the_reason(cli: Cli) -> None:
     err = cli.fails(1, "assess", "score", CAMPAIGN, "annual", "czj", "80", "--period",
                     "2015-09", "--actor", "lead", "--as-of", "2015-10-09")
     assert "quarter" in err
+    err = cli.fails(1, "assess", "score", CAMPAIGN, "annual", "czj-bgs", "80", "--period",
+                    "2015-Q3", "--actor", "lead", "--as-of", "2015-10-09")
+    assert "czj-bgs is not assessed: its kind 'office' is in no peer group (department)" in err
     err = cli.fails(1, "assess", "show", CAMPAIGN, "--period", "2015-Q5")
     assert "2015-Q3" in err
     assert dump(cli.db) == before
@@ -337,3 +340,12 @@ def test_a_confirmed_bottom_proposal_becomes_an_accountability_case(tmp_path: Pa
     bad = definition(tmp_path, BOTTOM.replace("outcome: circulate", "outcome: exile"))
     result = c.invoke("validate", str(bad), db=False)
     assert result.exit_code == 1 and "error[unknown-outcome]" in result.output
+
+
+def test_a_report_for_one_unit_shows_its_place_among_all(cli: Cli, tmp_path: Path) -> None:
+    scores(cli, "2015-Q3", "2015-09-30", {"czj": (90, 90, 90), "jyj": (80, 80, 80)})
+    md = tmp_path / "教育局.md"
+    cli.ok("report", CAMPAIGN, "--month", "2015-09", "--unit", "jyj", "-o", str(md),
+           "--as-of", "2015-09-30")
+    text = md.read_text(encoding="utf-8")
+    assert "| 2 | 县教育局 |" in text and "县财政局 |" not in text.split("十一、考核结果")[1]
