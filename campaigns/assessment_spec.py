@@ -121,6 +121,10 @@ SCHEMA = {
 OPS = ("measure", "sum", "ratio", "weighted")
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _entries(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
     got = raw.get(name)
     return [e for e in got if isinstance(e, Mapping)] if isinstance(got, list) else []
@@ -131,6 +135,7 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     if not isinstance(raw, Mapping):
         return ()
     indicators, scores = _entries(raw, "indicators"), _entries(raw, "scores")
+    before = len(ctx.problems)
     seen: dict[str, tuple[str, int]] = {}
     for section, entries in (("indicators", indicators), ("scores", scores)):
         for i, e in enumerate(entries):
@@ -171,7 +176,7 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             ctx.add("bad-range", _("score range {range} is empty").format(range=rng),
                     ("assessment", "scores", i, "range"), _("write [lowest, highest], e.g. [0, 100]"))
         roles = ctx.data.get("roles")
-        for j, role in enumerate(e.get("by") or ()):
+        for j, role in enumerate(_list(e.get("by"))):
             if isinstance(roles, Mapping) and isinstance(role, str) and role not in roles:
                 ctx.add("unknown-role", _("role '{role}' is not defined").format(role=role),
                         ("assessment", "scores", i, "by", j),
@@ -211,13 +216,13 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
     groups = _entries(raw, "groups")
     kinds: dict[str, int] = {}
     for i, g in enumerate(groups):
-        for kind in g.get("kinds") or ():
+        for kind in _list(g.get("kinds")):
             if isinstance(kind, str) and kind in kinds:
                 ctx.add("duplicate-kind", _("unit kind '{kind}' is in two peer groups").format(
                     kind=kind), ("assessment", "groups", i, "kinds"),
                     _("a unit is ranked in one group only"))
             kinds[str(kind)] = i
-    if not ctx.problems:
+    if len(ctx.problems) == before:  # names all resolve: look for a circle
         try:
             order(compile_formulas(raw))
         except ValueError as exc:
