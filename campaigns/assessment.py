@@ -170,10 +170,12 @@ def rater_refusals(run: Run, actor: Actor, unit: UnitRow, score: str) -> list[st
             actor=actor.key, score=score, roles=", ".join(may)))
     path = str(actor.attrs.get("unit_path") or "")
     above = path.rsplit("/", 1)[0] if path.count("/") > 1 else path
-    if path and within(unit.path, path):
+    if not path:
+        out.append(_("'{actor}' belongs to no unit, so reviews for none").format(actor=actor.key))
+    elif within(unit.path, path):
         out.append(_("'{actor}' sits in {unit}, which they may not rate").format(
             actor=actor.key, unit=unit.code))
-    elif path and (unit.path == above or not within(unit.path, above)):
+    elif unit.path == above or not within(unit.path, above):
         out.append(_("{unit} is not under {above}, the unit '{actor}' reviews for").format(
             unit=unit.code, above=above or "/", actor=actor.key))
     return out
@@ -187,7 +189,8 @@ class Entry:
     unit: str  # a unit as the reader writes it: code, name or path
     value: float
     origin: ev.Origin | None = None
-    where: str = ""  # for messages: "row 4" of a file
+    where: str = ""  # for messages: the file and row
+    columns: tuple[str, str, str] = ("", "", "")  # the score's, unit's and value's columns
 
 
 def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | None = None) -> int:
@@ -202,31 +205,38 @@ def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | No
     problems: list[str] = []
     rows: list[tuple[Entry, UnitRow]] = []
     for e in entries:
-        where = f"{e.where}: " if e.where else ""
+        def at(i: int, e: Entry = e) -> str:
+            """Where the entry's field ``i`` (score, unit, value) came from, for a message."""
+            if not e.where:
+                return ""
+            if not e.columns[i]:
+                return f"{e.where}: "
+            return e.where + _(", column {column}").format(column=e.columns[i]) + ": "
+
         spec = specs.get(e.score)
         if spec is None:
-            raise NotFound(where + _("campaign '{key}' has no score '{score}'").format(
+            raise NotFound(at(0) + _("campaign '{key}' has no score '{score}'").format(
                 key=run.key, score=e.score),
                 _("scores: {names}").format(names=", ".join(specs) or _("none")))
         lo, hi = (spec.get("range") or (0, 100))
         if not math.isfinite(e.value) or not lo <= e.value <= hi:
-            problems.append(where + _("{score} {value} is outside [{lo}, {hi}]").format(
+            problems.append(at(2) + _("{score} {value} is outside [{lo}, {hi}]").format(
                 score=e.score, value=e.value, lo=lo, hi=hi))
             continue
         try:
             unit = tree.find(e.unit)
         except (NotFound, InvalidInput) as exc:
-            problems.append(where + exc.message)
+            problems.append(at(1) + exc.message)
             continue
         if not any(unit.kind in g.kinds for g in peers):
-            problems.append(where + _("{unit} is not assessed: its kind '{kind}' is in no peer "
+            problems.append(at(1) + _("{unit} is not assessed: its kind '{kind}' is in no peer "
                                       "group ({kinds})").format(
                 unit=unit.code, kind=unit.kind or "", kinds=", ".join(
                     sorted(k for g in peers for k in g.kinds))))
             continue
         refused = rater_refusals(run, actor, unit, e.score)
         if refused:
-            raise Refused(where + _("entering {score} for {unit} refused: ").format(
+            raise Refused(at(1) + _("entering {score} for {unit} refused: ").format(
                 score=e.score, unit=unit.code) + "; ".join(refused),
                 _("ask a rater of a unit above it who holds one of those roles"))
         rows.append((e, unit))
@@ -310,8 +320,8 @@ def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
             continue
         values = {"unit": cell("unit"), "value": raw, "score": key}
         out.append(Entry(key, cell("unit"), value, ev.Origin(name, sheet_name, number, values),
-                         where + _(", column {column}").format(
-                             column=column_letter(header["unit"] + 1))))
+                         where, tuple(column_letter(header[f] + 1) if f in header else ""
+                                      for f in ("score", "unit", "value"))))  # type: ignore[arg-type]
     if problems:
         raise InvalidInput("\n".join(problems[:50]), _("correct the file and import it again"))
     if not header:

@@ -215,7 +215,8 @@ def test_import_from_csv_and_xlsx(cli: Cli, tmp_path: Path) -> None:
     wb = xlsxwriter.Workbook(str(book))
     ws = wb.add_worksheet("评分")
     for r, row in enumerate([["测评项目", "单位", "得分"], ["annual", "县财政局", 85],
-                             ["standing", "县财政局", "很好"], ["annual", "县纪委", 101]]):
+                             ["standing", "县财政局", "很好"], ["annual", "县纪委", 101],
+                             ["annual", "县水利局", 80]]):
         for c, v in enumerate(row):
             ws.write(r, c, v)
     wb.close()
@@ -223,6 +224,18 @@ def test_import_from_csv_and_xlsx(cli: Cli, tmp_path: Path) -> None:
     err = cli.fails(1, "assess", "import", CAMPAIGN, str(book), "--period", "2015-Q3",
                     "--actor", "lead", "--as-of", "2015-10-09")
     assert "row 3, column C: '很好' is not a number" in err
+    assert dump(cli.db) == before
+    book = tmp_path / "考核2.xlsx"
+    wb = xlsxwriter.Workbook(str(book))
+    ws = wb.add_worksheet("评分")
+    for r, row in enumerate([["测评项目", "单位", "得分"], ["annual", "县纪委", 101],
+                             ["annual", "县水利局", 80]]):
+        ws.write_row(r, 0, row)
+    wb.close()
+    err = cli.fails(1, "assess", "import", CAMPAIGN, str(book), "--period", "2015-Q3",
+                    "--actor", "lead", "--as-of", "2015-10-09")
+    assert "考核2.xlsx: row 2, column C: annual 101.0 is outside [0, 100]" in err
+    assert "考核2.xlsx: row 3, column B: " in err and "县水利局" in err
     assert dump(cli.db) == before
 
 
