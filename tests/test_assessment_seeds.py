@@ -145,11 +145,15 @@ jyj,区教育局,wuhua,department
 wjj,区卫健局,wuhua,department
 hgj,华山街道,wuhua,township
 lmj,龙翔街道,wuhua,township
+hgj-dgw,华山街道党工委,hgj,office
+hgj-c1,正义坊社区,hgj,community
+lmj-c1,龙泉社区,lmj,community
 """
 WUHUA_PEOPLE = """key,name,unit,roles
 kh,考核办,khb,assessment-office
 cw,常委会,cwb,standing-committee
 jy-head,教育局局长,jyj,unit-head
+hg-kh,华山街道考核员,hgj-dgw,assessment-office
 """
 
 
@@ -180,9 +184,17 @@ def test_seed_004_4321_weights(tmp_path: Path) -> None:
                "--period", "2019", "--actor", "cw", "--as-of", "2020-01-10")
     cli.fails(1, "assess", "score", "kaohe-4321-2019", "annual", "wjj", "99", "--period",
               "2019", "--actor", "cw", "--as-of", "2020-01-10")
+    # a sub-district's office rates its own communities, not its sub-district nor another's
+    cli.ok("assess", "score", "kaohe-4321-2019", "annual", "hgj-c1", "88", "--period", "2019",
+           "--actor", "hg-kh", "--as-of", "2020-01-10")
+    for unit in ("hgj", "lmj-c1"):
+        err = cli.fails(1, "assess", "score", "kaohe-4321-2019", "annual", unit, "88",
+                        "--period", "2019", "--actor", "hg-kh", "--as-of", "2020-01-10")
+        assert f"{unit} is not under /wuhua/hgj, the unit 'hg-kh' reviews for" in err
     out = json.loads(cli.ok("assess", "show", "kaohe-4321-2019", "--period", "2019", "--json",
                             "--as-of", "2020-01-10"))
     rows = {r["unit"]: r for r in out["rows"]}
+    assert rows["hgj-c1"]["annual"] == 88 and rows["hgj-c1"]["group"] == "社区"
     # 区教育局's daily work is the worst of the departments (late, returned); 卫健局 the best
     assert (rows["jyj"]["daily"], rows["wjj"]["daily"]) == (0, 100)
     for unit, (annual, democratic, standing) in entered.items():
@@ -191,4 +203,5 @@ def test_seed_004_4321_weights(tmp_path: Path) -> None:
             0.4 * daily + 0.3 * annual + 0.2 * democratic + 0.1 * standing, abs=0.01)
     # departments and sub-districts apart; the two sub-districts tie and share first place
     assert [(r["group"], r["unit"], r["rank"]) for r in out["rows"]] == [
-        ("区级部门", "wjj", 1), ("区级部门", "jyj", 2), ("街道", "hgj", 1), ("街道", "lmj", 1)]
+        ("区级部门", "wjj", 1), ("区级部门", "jyj", 2), ("街道", "hgj", 1), ("街道", "lmj", 1),
+        ("社区", "hgj-c1", None), ("社区", "lmj-c1", None)]
