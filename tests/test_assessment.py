@@ -362,3 +362,22 @@ def test_a_report_for_one_unit_shows_its_place_among_all(cli: Cli, tmp_path: Pat
            "--as-of", "2015-09-30")
     text = md.read_text(encoding="utf-8")
     assert "| 2 | 县教育局 |" in text and "县财政局 |" not in text.split("十一、考核结果")[1]
+
+
+def test_the_score_rows_mirror_the_log(cli: Cli, tmp_path: Path) -> None:
+    """Every row of assessment_scores is its event's payload, by seq: the log alone gives the
+    same entries (a result can be rebuilt from it)."""
+    scores(cli, "2015-Q3", "2015-10-08", {"czj": (90, 91, 92), "jyj": (80, 81, 82)})
+    cli.ok("assess", "score", CAMPAIGN, "annual", "czj", "70", "--period", "2015-Q3",
+           "--actor", "lead", "--as-of", "2015-10-09")
+    with sqlite3.connect(cli.db) as conn:
+        logged = {seq: (json.loads(p), actor, day) for seq, p, actor, day in conn.execute(
+            "SELECT seq, payload, actor, business_date FROM events WHERE machine = 'assessment' "
+            "AND trigger = 'score'")}
+        rows = conn.execute("SELECT s.seq, s.score, u.code, s.period, s.value, s.actor, "
+                            "s.entered_on FROM assessment_scores s JOIN units u "
+                            "ON u.id = s.unit_id").fetchall()
+    assert len(rows) == len(logged) == 7
+    for seq, score, unit, period, value, actor, day in rows:
+        assert logged[seq] == ({"score": score, "unit": unit, "period": period, "value": value},
+                               actor, day)
