@@ -90,7 +90,7 @@ def _subject(case_id: int) -> str:
 def add(scope: Scope, items: Sequence[str], people: Sequence[str], units: Sequence[str],
         outcome: str, on: dt.date | None, note: str | None) -> int:
     """Record a case; returns its id."""
-    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
+    run, actor, as_of = scope.run, scope.acting, scope.as_of
     settings(run)
     require_forward(run, as_of)
     refusals = register_refusals(run.definition, actor, "accountability")
@@ -107,6 +107,14 @@ def add(scope: Scope, items: Sequence[str], people: Sequence[str], units: Sequen
                            "record a case once it has been decided")
     if not items:
         raise InvalidInput("a case is about one or more items", "give --item CODE (may repeat)")
+    return record(scope, items, people, units, outcome, day, note)
+
+
+def record(scope: Scope, items: Sequence[str], people: Sequence[str], units: Sequence[str],
+           outcome: str, day: dt.date, note: str | None) -> int:
+    """Record a case whose outcome and day are checked (``add``; a confirmed assessment
+    decision, which may be about no item); returns its id."""
+    conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not people and not units:
         raise InvalidInput("a case holds people or units accountable",
                            "give --person KEY or --unit UNIT (each may repeat)")

@@ -141,6 +141,10 @@ def render(run: Run, as_of: dt.date, f: dict[str, Any], figures_svg: list[tuple[
     body.append("<section><h2>明细</h2>"
                 f"{table(['单位', '问题数', '已销号', '销号率', '逾期'], rows, numeric=(1, 2, 3, 4))}"
                 "</section>")
+    if f.get("assessment"):
+        from .assessment_report import html_section
+
+        body.append(html_section(f["assessment"], lambda u: u.title))
     from .report import diagram_section
 
     body.append(diagram_section(figures_svg, note))
@@ -157,6 +161,9 @@ def write_dashboard(scope: Scope, path: str) -> str:
         raise InvalidInput(_("cannot write a dashboard to '{value}'").format(value=os.path.basename(path)),
                            _("name the output FILE.html"))
     f = figures(scope)
+    from .assessment import current
+
+    f["assessment"] = current(scope.conn, run, as_of, scope.tree, scope.unit_ids)
     svgs, note = diagrams(scope, False)
     text = render(run, as_of, f, svgs, note, scope.unit_name)
     tmp = path + ".part"

@@ -488,6 +488,45 @@ class CommitmentTracked(Payload):
 
 
 @dataclass(frozen=True)
+class ScoreEntered(Payload):
+    """A score entered for a unit in an assessment period (民主测评, 满意度测评, leaders'
+    evaluation …) by the actor, by hand or from a file (``import``: file, sheet and row)."""
+
+    KIND = "score entered"
+    MACHINE, TRIGGER = "assessment", "score"
+    score: str  # a key of the definition's assessment.scores
+    unit: str  # unit code
+    period: str  # e.g. 2015-Q3
+    value: float
+    origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+
+
+@dataclass(frozen=True)
+class BottomConfirmed(Payload):
+    """A bottom-rule proposal (末位) confirmed by an authorised person: the unit, the period
+    and the step its consecutive periods in the bottom reached (e.g. 警示, 待岗培训)."""
+
+    KIND = "bottom confirmed"
+    MACHINE, TRIGGER = "assessment", "confirm-bottom"
+    unit: str  # unit code
+    period: str
+    step: str  # a key of assessment.bottom.steps
+    rank: int | None
+    total: float | None
+    streak: int  # consecutive periods in the bottom, this one included
+
+
+@dataclass(frozen=True)
+class ResultsPublished(Payload):
+    """A period's results published (公示) for objections until ``until``; final after it."""
+
+    KIND = "results published"
+    MACHINE, TRIGGER = "assessment", "publish"
+    period: str
+    until: dt.date
+
+
+@dataclass(frozen=True)
 class InspectionNoticed(Payload):
     """The head of a unit told of an inspection's finding on the day it was found (the
     definition's ``inspections.notify_unit_head``); an office notice of kind ``inspection``."""
@@ -795,7 +834,8 @@ KINDS: tuple[type[Payload], ...] = (
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
-    AccountabilityRecorded, AccountabilityWithdrawn, InspectionNoticed, InspectionPlanLoaded,
+    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, BottomConfirmed, ResultsPublished,
+    InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
     Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut, CommitmentAdded,
     CommitmentTracked)

@@ -11,7 +11,7 @@ from engine.core.errors import Problem
 from engine.core.plugins import GuardDef, Plugin, Section
 from engine.core.schema import DURATION, KEY, TEXT
 
-from . import commitment_spec, duties, filing_spec, guards, reporting_upgrade
+from . import assessment_spec, commitment_spec, duties, filing_spec, guards, reporting_upgrade
 from .duties import DEFAULT_RECTIFYING_KINDS
 from .i18n import _
 from .inspections import settings as inspection_settings
@@ -314,6 +314,7 @@ PLUGIN = Plugin(
         Section("inspections", inspection_settings.SCHEMA, check=inspection_settings.check),
         Section("filings", filing_spec.FILINGS_SCHEMA, check=filing_spec.check,
                 build=filing_spec.build),
+        Section("assessment", assessment_spec.SCHEMA, check=assessment_spec.check),
     ),
     presets={"standard": STANDARD},
     escalation_defaults={"standard": STANDARD_ESCALATION},

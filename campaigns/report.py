@@ -106,6 +106,7 @@ class MonthReport:
     mechanisms: list[dict[str, Any]] | None = None
     commitments: list[dict[str, Any]] | None = None  # campaigns.commitments, when kept
     commitment_line: str = ""
+    assessment: list[Any] | None = None  # campaigns.assessment.Result by peer group
 
     @property
     def rate(self) -> float:
@@ -212,6 +213,9 @@ def _registers(scope: Scope, rep: MonthReport) -> None:
         found = com.commitments_at(scope.conn, run, scope.as_of)
         rep.commitments = com.rows(scope, found)
         rep.commitment_line = com.summary_line(com.tally(run, found, scope.as_of))
+    from .assessment import current
+
+    rep.assessment = current(scope.conn, run, scope.as_of, scope.tree, scope.unit_ids)
 
 
 CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",
@@ -451,6 +455,16 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
                 f"- {md_text(rep.commitment_line)}"]
         if rep.commitments:
             out += ["", *_md_table(*_commitment_table(rep))]
+    if rep.assessment:
+        number = "十二" if rep.commitments else "十一"  # after 公开承诺 when the campaign has them
+        out += ["", f"## {number}、考核结果（{rep.assessment[0].period.key}，截至 {rep.as_of}）"]
+        for res in rep.assessment:
+            out += ["", f"### {md_text(res.group.title)}", ""]
+            out += _md_table(["名次", "单位", *(c.title for c in res.columns)],
+                             [[r.rank if r.rank is not None else "—", rep.unit_names.get(
+                                 r.unit.id, r.unit.title),
+                               *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
+                                 for c in res.columns)] for r in res.rows])
     if diagram_note:
         out += ["", f"> {diagram_note}"]
     if _provisional_note(rep):
@@ -533,6 +547,11 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
         com = table(*_commitment_table(rep), numeric=(0, 7, 8, 9)) if rep.commitments else ""
         body.append(f"<section><h2>十一、公开承诺（{len(rep.commitments)} 项）</h2>"
                     f"<p>{esc(rep.commitment_line)}</p>{com}</section>")
+    if rep.assessment:
+        from .assessment_report import html_section
+
+        body.append(html_section(rep.assessment,
+                                 lambda u: rep.unit_names.get(u.id, u.title)))
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -392,6 +393,40 @@ COMMITMENT_CHECKINS = Table(
     Column("due", Date, nullable=False),
     Column("recorded_on", Date, nullable=False),
     UniqueConstraint("commitment_id", "check", "period"),
+)
+
+# A score entered for a unit in an assessment period (民主测评, 满意度测评 …): one row an entry,
+# written with its event (``seq``) and never changed; the latest entry of a rater counts.
+ASSESSMENT_SCORES = Table(
+    "assessment_scores", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("period", String(16), nullable=False),  # 2015-Q3, 2015-H2, 2015-09, 2015
+    Column("score", String(64), nullable=False),  # a key of the definition's assessment.scores
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("entered_on", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("seq", Integer, nullable=False),  # the event's place in the campaign's chain
+    Index("ix_assessment_scores_period", "campaign_id", "period"),
+)
+
+# A decision on a period's results, written with its event: a bottom-rule proposal confirmed
+# (``bottom``: the unit and the step, e.g. 警示) or the results published for objections
+# (``publish``: open until ``until``).
+ASSESSMENT_DECISIONS = Table(
+    "assessment_decisions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # bottom, publish
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("step", String(64)),  # a key of assessment.bottom.steps
+    Column("until", Date),  # a publication: the last day objections are taken
+    Column("actor", String(64), nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Index("ix_assessment_decisions_period", "campaign_id", "period"),
 )
 
 # The tables of the machines a campaign's subjects move through, by machine: what the writer

@@ -53,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                   N_("Long-term mechanisms (长效机制): record, advance and list them.")),
     "commitment": ("campaigns.cli.registers:commitment",
                    N_("Public commitments (公开承诺): record, publish, track, review, board.")),
+    "assess": ("campaigns.cli.assess:assess",
+               N_("The assessment (考核): enter and import scores, show and rank a period.")),
     "serve": ("campaigns.cli.serve:serve", N_("Serve the web pages and the JSON API (the web door).")),
     "db": ("campaigns.cli.db:db_group",
            N_("The database itself: encryption keys, consistent backups, retention of personal data.")),

@@ -33,9 +33,10 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 
                 click.echo(exc.format(localize), err=True)
             continue
+        from campaigns.assessment_spec import veto_warnings
         from campaigns.calendar_warnings import window_warnings
 
-        warnings = window_warnings(definition, None)
+        warnings = window_warnings(definition, None) + veto_warnings(definition.sections)
         report.append({"file": path, "ok": True, "key": definition.key,
                        "title": definition.title, "problems": [], "warnings": warnings,
                        "deprecated": [p.as_dict() for p in definition.notes]})

@@ -1,0 +1,61 @@
+"""The assessment in outputs: column labels, the XLSX score table, and the HTML section
+(score table and ranking chart) the report and dashboard show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from .assessment import Result
+
+BASE = {"group": "考核组", "rank": "名次", "unit": "单位代码", "title": "单位",
+        "vetoed": "一票否决"}
+
+
+def labels(results: Sequence[Result]) -> dict[str, str]:
+    """Column key → the title a reader sees."""
+    out = dict(BASE)
+    for res in results[:1]:
+        out.update({c.key: c.title for c in res.columns})
+    return out
+
+
+def write_xlsx(path: str, results: Sequence[Result], rows: Sequence[dict[str, Any]],
+               keys: Sequence[str], as_of: dt.date) -> None:
+    """The table as a workbook: one sheet, a caption naming the period and the as-of date."""
+    from .xlsx import Column, new_workbook, write_table_sheet
+
+    names = labels(results)
+    period = results[0].period.key if results else ""
+    wb = new_workbook(path)
+    try:
+        cols = [Column(names.get(k, k), 22 if k == "title" else 12,
+                       "int" if k == "rank" else "text") for k in keys]
+        write_table_sheet(wb, "考核结果", f"{period} 考核结果", cols,
+                          iter([[r.get(k) for k in keys] for r in rows]),
+                          subtitle=f"截至 {as_of.isoformat()}")
+    finally:
+        wb.close()
+
+
+def html_section(results: Sequence[Result], unique_name: Any) -> str:
+    """Each peer group's score table and a chart of its totals, best first."""
+    from .htmlkit import PALETTE, bar_chart, esc, table
+
+    if not results:
+        return ""
+    parts = [f"<section><h2>考核结果 · {esc(results[0].period.key)}</h2>"]
+    for res in results:
+        head = ["名次", "单位", *(c.title for c in res.columns)]
+        body = [[r.rank if r.rank is not None else "—", unique_name(r.unit),
+                 *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
+                   for c in res.columns)] for r in res.rows]
+        parts.append(f"<h3>{esc(res.group.title)}</h3>")
+        parts.append(table(head, body, numeric=tuple(range(2, len(head)))))
+        bars = [(f"{r.rank}. {unique_name(r.unit)}", round(r.values.get("total") or 0.0, 2))
+                for r in res.rows if r.rank is not None]
+        parts.append(bar_chart(f"{res.group.title}排名（综合得分）", bars, color=PALETTE[0],
+                               max_value=max([100.0, *(v for _n, v in bars)])))
+    parts.append("</section>")
+    return "".join(parts)
