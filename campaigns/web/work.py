@@ -189,16 +189,18 @@ def report_progress(conn: Connection, person: str, code: str, note: str,
 
 def queue(conn: Connection, person: str, today: Today, campaign: str | None = None
           ) -> dict[str, list[dict[str, Any]]]:
-    """The office's queue: visible items waiting for confirmation and for verification, each
-    with the version its form sends back."""
+    """The office's queue: visible items waiting for confirmation, for verification and for an
+    extension decision (keyed by the trigger that answers them), each with the version its
+    form sends back."""
+    answers = {"confirm": "confirm", "verify": "verify", "extension": "approve-extension"}
     listing = my_items(conn, person, today, campaign, per_page=10**9)
     if listing is None:
-        return {"confirm": [], "verify": []}
+        return {name: [] for name in answers}
     d = listing.run.definition
-    waiting = {trigger: {(m.name, source) for m in d.machines.values() for t in m.transitions
-                         if t.trigger == trigger for source in t.sources}
-               for trigger in ("confirm", "verify")}
-    out: dict[str, list[dict[str, Any]]] = {"confirm": [], "verify": []}
+    waiting = {name: {(m.name, source) for m in d.machines.values() for t in m.transitions
+                      if t.trigger == trigger for source in t.sources}
+               for name, trigger in answers.items()}
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in answers}
     codes = [r["code"] for r in listing.rows]
     versions = {r.code: version_of(r) for r in load_records(conn, codes, live=False)} if codes else {}
     for row in listing.rows:
