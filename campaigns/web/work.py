@@ -31,6 +31,7 @@ from campaigns.records import Record, load_records
 from campaigns.runs import Run, load_run, load_run_by_id
 from campaigns.standing import label
 from campaigns.tables import CAMPAIGNS
+from campaigns.wording import state_titles, trigger_titles
 from engine.core.errors import Conflict, NotFound
 
 Today = Callable[[str], dt.date]  # the business date in a time zone
@@ -147,6 +148,13 @@ def detail(conn: Connection, person: str, code: str, today: Today) -> Detail:
     light = Lights(d)(record.rectification.deadline, record.rectification.state, scope.as_of)
     retired = record.item.retired_on is not None
     triggers = [] if retired else [t for t in possible_triggers(scope, code) if t["possible"]]
+    # the history as the campaign names its steps and states (its definition's titles)
+    steps = trigger_titles(d)
+    states = {m: state_titles(d, [m]) for m in d.machines}
+    shown["history"] = [{**e, "step": steps.get(e["trigger"], e["trigger"]),
+                         "from_title": states.get(e["machine"], {}).get(e["from"], e["from"]),
+                         "to_title": states.get(e["machine"], {}).get(e["to"], e["to"])}
+                        for e in shown.get("history", [])]
     return Detail(scope, shown, version_of(record), light,
                   label(d, record.item.state, record.rectification.state),
                   files_of(conn, record.item.id), triggers)
