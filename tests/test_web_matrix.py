@@ -515,3 +515,50 @@ def test_every_text_of_the_pages_has_its_chinese() -> None:
     assert len(texts) > 100
     missing = sorted(t for t in texts if t not in catalog or not catalog[t].string)
     assert not missing, f"page texts without a zh_CN translation: {missing}"
+
+
+def test_an_extension_refused_keeps_the_deadline_and_a_return_needs_its_note(
+        world: World, tmp_path: Path) -> None:
+    """The extension page's refuse button (its form also carries the deadline field) and the
+    queue's bulk return go through the same triggers as ``rectify item advance``."""
+    path = str(tmp_path / "county.db")
+    with sqlite3.connect(world.site.db) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    czj = world.site.czj
+
+    def as_(who: str) -> Trial:
+        client = TestClient(create_app(path, today=lambda _tz: TODAY))
+        client.cookies.set(SESSION_COOKIE, world.cookies[who])
+        return Trial(who, world, client, path)
+
+    def deadline() -> object:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT r.state, r.deadline FROM rectifications r JOIN items i "
+                                "ON i.id = r.item_id WHERE i.code = ?", (czj,)).fetchone()
+
+    head, sup = as_("zhang-czj"), as_("sup")
+    before = deadline()
+    asked = head.post(f"/items/{czj}/advance", data={
+        "trigger": "request-extension", "version": version(head, czj), "csrf": head.csrf,
+        "note": "需协调资金", "deadline": "2015-09-30"})
+    assert asked.status_code == 303 and deadline()[0] == "extension_requested"
+    listed = sup.get("/extensions").text
+    assert czj in listed and 'value="2015-09-30"' in listed
+    assert "approve-extension" not in head.get("/extensions").text  # the unit only waits
+    refused = sup.post(f"/items/{czj}/advance", data={
+        "trigger": "refuse-extension", "version": version(sup, czj), "csrf": sup.csrf,
+        "deadline": "2015-09-30", "back": "/extensions"})
+    assert refused.status_code == 303 and refused.headers["location"] == "/extensions"
+    assert deadline() == before  # in progress, with the deadline it had
+    submitted = head.post(f"/items/{czj}/advance", data={
+        "trigger": "submit", "version": version(head, czj), "csrf": head.csrf})
+    assert submitted.status_code == 303
+    pick = f"{czj}@{version(sup, czj)}"
+    bare = sup.post("/queue", data={"trigger": "return", "pick": pick, "csrf": sup.csrf})
+    assert bare.status_code == 403 and deadline()[0] == "submitted"  # a return needs its note
+    back = sup.post("/queue", data={"trigger": "return", "pick": pick, "csrf": sup.csrf,
+                                    "note": "佐证材料不足"})
+    assert back.status_code == 303 and deadline()[0] == "in_progress"
+    assert sup.post(f"/items/{czj}/advance", data={
+        "trigger": "submit", "version": "0.0", "csrf": sup.csrf, "back": "https://evil.example/"}
+                    ).status_code == 409
