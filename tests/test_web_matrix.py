@@ -171,6 +171,14 @@ def logout(t: Trial) -> None:
     t.to_login(t.get("/items"))  # the session is over
 
 
+def openid(t: Trial) -> None:
+    """This site has no OpenID Connect provider: both addresses are unknown (404) to
+    everyone.  tests/test_web_oidc.py signs in through a real one."""
+    assert t.get("/login/oidc").status_code == 404
+    assert t.get("/login/oidc/callback?code=x&state=y").status_code == 404
+    assert "/login/oidc" not in t.get("/login").text
+
+
 def language(t: Trial) -> None:
     answer = t.get("/lang/en?next=/items")
     assert answer.status_code == 303 and answer.headers["location"] == "/items"
@@ -431,6 +439,8 @@ MATRIX: dict[tuple[str, str], Callable[[Trial], None]] = {
     ("GET", "/login"): login_page,
     ("POST", "/login"): login_post,
     ("POST", "/logout"): logout,
+    ("GET", "/login/oidc"): openid,
+    ("GET", "/login/oidc/callback"): openid,
     ("GET", "/lang/{code}"): language,
     ("GET", "/items"): my_items,
     ("GET", "/items/{code}"): item,
@@ -489,7 +499,9 @@ def test_every_route_has_a_matrix_entry() -> None:
 
 @pytest.mark.parametrize("who", ROLES)
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
-def test_matrix(world: World, tmp_path: Path, route: tuple[str, str], who: str) -> None:
+def test_matrix(world: World, tmp_path: Path, route: tuple[str, str], who: str,
+                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECTIFY_SITE_CONFIG", raising=False)
     path = str(tmp_path / "county.db")
     with sqlite3.connect(world.site.db) as source, sqlite3.connect(path) as copy:
         source.backup(copy)
