@@ -327,6 +327,30 @@ def notices(t: Trial) -> None:
         sees_czj and not t.office)
 
 
+def document(t: Trial) -> None:
+    """The 督办通知书 itself, for the unit addressed and the office only."""
+    from urllib.parse import quote
+
+    path = f"/campaigns/{CAMPAIGN}/document?number={quote(DOCUMENT)}"
+    answer = t.get(path + "&format=html")
+    if t.anon:
+        return t.to_login(answer)
+    sees = t.office or t.own == t.world.site.czj
+    assert answer.status_code == (200 if sees else 404), (t.who, answer.text[:300])
+    if not sees:
+        return
+    assert answer.headers["content-disposition"].startswith("attachment;")
+    html = answer.content.decode("utf-8")
+    assert DOCUMENT in html and t.world.site.czj in html and "县财政局" in html
+    assert t.world.site.jyj not in html
+    docx = t.get(path + "&format=docx")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert t.get(path + "&format=exe").status_code == 400
+    if t.who == "sup":  # once: PDF is the slowest to draw
+        assert t.get(path + "&format=pdf").content[:5] == b"%PDF-"
+    assert t.get(f"/campaigns/{CAMPAIGN}/document?number=nonesuch&format=html").status_code == 404
+
+
 def sign(t: Trial) -> None:
     path = f"/campaigns/{CAMPAIGN}/documents/sign"
     t.csrf_refused(path, {"number": DOCUMENT})
@@ -456,6 +480,7 @@ MATRIX: dict[tuple[str, str], Callable[[Trial], None]] = {
     ("GET", "/campaigns/{key}/diagrams/{name}"): diagram,
     ("GET", "/campaigns/{key}/notices"): notices,
     ("POST", "/campaigns/{key}/documents/sign"): sign,
+    ("GET", "/campaigns/{key}/document"): document,
     ("GET", "/campaigns/{key}/reports"): _campaign_page("/reports", names_units=False),
     ("GET", "/campaigns/{key}/ledger.xlsx"): ledger,
     ("GET", "/campaigns/{key}/report"): report,

@@ -108,6 +108,18 @@ async def sign(request: Request, key: str) -> Response:
     return RedirectResponse(f"/campaigns/{quote(key)}/notices", status_code=303)
 
 
+@router.get("/campaigns/{key}/document")
+async def document(request: Request, key: str, number: str = "", format: str = "docx"
+                   ) -> Response:
+    """A numbered document (督办通知书) to download, as ``rectify notices -o`` writes it."""
+    web = site(request)
+    with web.db.write() as conn:
+        live = signed_in(conn, request)
+        data, name = views.document(views.seen(conn, live.person, key, web.today), number,
+                                    format)
+    return _download(data, views.DOCUMENT_FORMATS[format], name)
+
+
 @router.get("/campaigns/{key}/reports")
 async def reports(request: Request, key: str) -> Response:
     web = site(request)

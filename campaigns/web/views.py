@@ -24,7 +24,7 @@ from campaigns.context import Scope
 from campaigns.i18n import _
 from campaigns.records import load_records
 from campaigns.runs import Run, load_run
-from engine.core.errors import InvalidInput, Refused
+from engine.core.errors import InvalidInput, NotFound, Refused
 
 from .work import Today, campaigns, scope_for, version_of
 
@@ -143,6 +143,54 @@ def documents(scope: Scope) -> list[dict[str, Any]]:
     from campaigns.signing import documents as listed
 
     return listed(scope, False, scope.unit.path if scope.unit is not None else None)
+
+
+DOCUMENT_FORMATS = {"docx": "application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document",
+                    "pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+def document(scope: Scope, number: str, fmt: str) -> tuple[bytes, str]:
+    """Numbered document ``number`` (督办通知书) as ``rectify notices -o`` writes it, if it is
+    addressed to the person's part; and its file name."""
+    from sqlalchemy import select
+
+    from campaigns.confidential import blank, hidden, record_read
+    from campaigns.notice_docs import build
+    from campaigns.notice_render import write
+    from campaigns.notices import list_all
+    from campaigns.office_notices import ESCALATION
+    from campaigns.tables import DOCUMENTS as D
+
+    if fmt not in DOCUMENT_FORMATS:
+        raise InvalidInput(_("a notice is written as DOCX, PDF or HTML, not '{fmt}'").format(
+            fmt=fmt[:16]), _("ask for format=docx, pdf or html"))
+    if number not in {d["number"] for d in documents(scope)}:
+        raise NotFound(_("no document numbered '{number}' is addressed to you").format(
+            number=number[:64]), _("see the notices page"))
+    conn, run = scope.conn, scope.run
+    row = conn.execute(select(D.c.unit_id, D.c.level, D.c.issued_on, D.c["items"]).where(
+        D.c.campaign_id == run.id, D.c.number == number)).one()
+    rows = list_all(conn, run, scope.tree, kinds={ESCALATION}, since=row.issued_on,
+                    until=row.issued_on)
+    hide = hidden(run, scope.actor) & {"title", "leader", "person"}
+    if "title" not in hide:
+        from campaigns.sealed import revealer
+
+        reveal = revealer(conn, run, scope.actor)
+        rows = [{**r, "title": reveal(r["code"], r["title"])} for r in rows]
+    listed = set(row[3] or [])
+    docs = [d for d in build(conn, run, scope.tree, [blank(r, hide) for r in rows])
+            if d.unit.id == row.unit_id and d.level == row.level]
+    if not docs:
+        raise NotFound(_("document '{number}' lists nothing that can be shown").format(
+            number=number[:64]), _("see the notices page"))
+    doc = replace(docs[0], number=number,
+                  rows=tuple(r for r in docs[0].rows if r["code"] in listed))
+    record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(doc.rows),
+                document=number)
+    data = _written(f"notice.{fmt}", lambda path: write(run, [doc], fmt, path=path))
+    return data, f"{doc.stem}.{fmt}"
 
 
 def sign(scope: Scope, number: str, note: str | None) -> dict[str, Any]:
