@@ -599,3 +599,18 @@ def test_an_extension_refused_keeps_the_deadline_and_a_return_needs_its_note(
     assert sup.post(f"/items/{czj}/advance", data={
         "trigger": "submit", "version": "0.0", "csrf": sup.csrf, "back": "https://evil.example/"}
                     ).status_code == 409
+
+
+@pytest.mark.parametrize("who", ["sup", "zhang-czj"])
+def test_the_campaign_pages_speak_english_on_request(world: World, who: str) -> None:
+    client = TestClient(create_app(world.site.db, today=lambda _tz: TODAY))
+    client.cookies.set(SESSION_COOKIE, world.cookies[who])
+    client.get("/lang/en?next=/items")
+    words = {"": "Stages", "/dashboard": "Closing rate", "/diagrams": "Escalation ladder",
+             "/notices": "Numbered documents", "/reports": "Download the ledger"}
+    for suffix, word in words.items():
+        page = client.get(f"/campaigns/{CAMPAIGN}{suffix}")
+        assert page.status_code == 200 and word in page.text, suffix
+        assert '<html lang="en">' in page.text and "中文" in page.text
+    assert "Extension requests" in client.get("/extensions").text
+    assert "To verify" in client.get("/queue").text
