@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ledger_fixtures import CAMPAIGN
+from ledger_fixtures import CAMPAIGN, invoke
 from web_fixtures import PASSWORD, TODAY, Site, build
 
 from campaigns.web.app import create_app
@@ -142,6 +142,10 @@ def test_a_liaison_reports_and_asks_for_time_and_the_office_extends_and_verifies
 
     base, site = server
     d = browser
+    # the clock's reminder, issued as a numbered 督办通知书 to 县财政局
+    invoke(site.db, "tick", CAMPAIGN, "--as-of", TODAY.isoformat())
+    invoke(site.db, "notices", CAMPAIGN, "--issue", "--since", "2015-08-01", "--as-of",
+           TODAY.isoformat(), "--actor", "sup", "-o", str(tmp_path / "notices"))
     # 县财政局's head: only their unit's items, with the yellow light of a deadline tomorrow
     _sign_in(d, base, "zhang-czj")
     page = d.page_source  # type: ignore[attr-defined]
@@ -149,6 +153,13 @@ def test_a_liaison_reports_and_asks_for_time_and_the_office_extends_and_verifies
     assert "临近时限" in page  # the yellow light: deadline 2015-08-25, today 08-24
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     _shot(d, tmp_path / "1-liaison-items.png")
+
+    # the notice received: signed for (签收)
+    page = _open(d, f"{base}/campaigns/{CAMPAIGN}/notices")
+    assert "县组督〔2015〕1号" in page and "未签收" in page
+    _click(d, By.XPATH, "//form[contains(@action, '/documents/sign')]//button")
+    assert "zhang-czj 于 2015-08-24 签收" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "1b-liaison-notices.png")
 
     # progress with a file
     _click(d, By.LINK_TEXT, site.czj)
