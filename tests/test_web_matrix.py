@@ -616,3 +616,37 @@ def test_the_campaign_pages_speak_english_on_request(world: World, who: str) -> 
         assert '<html lang="en">' in page.text and "中文" in page.text
     assert "Extension requests" in client.get("/extensions").text
     assert "To verify" in client.get("/queue").text
+
+
+@pytest.mark.parametrize("name, kept", [
+    (b"a\x00.pdf", None), (b"scan.pdf\x00.html", None), (b"\\\\server\\share\\x.pdf", None),
+    (b"/etc/passwd.pdf", None), (b"../../x.pdf", None), (b"..%2F..%2Fx.pdf", None),
+    (b"x.pdf\r\nContent-Type: text/html", None),
+    # an old browser's full Windows path: the multipart parser keeps its last part only
+    (b"C:\\Users\\li\\scan.pdf", "scan.pdf"),
+])
+def test_an_upload_name_sent_raw_is_a_plain_name_or_refused(
+        world: World, tmp_path: Path, name: bytes, kept: str | None) -> None:
+    """The bytes a hostile client may put in a multipart header, as sent (no client library
+    between): NUL, UNC and absolute paths, encoded slashes, header injection."""
+    path = str(tmp_path / "county.db")
+    with sqlite3.connect(world.site.db) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    client = TestClient(create_app(path, today=lambda _tz: TODAY))
+    client.cookies.set(SESSION_COOKIE, world.cookies["zhang-czj"])
+    csrf = world.csrf["zhang-czj"].encode()
+    body = (b'--B\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n' + csrf + b"\r\n"
+            b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\nok\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="evidence"; filename="' + name
+            + b'"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 x\r\n--B--\r\n')
+    answer = client.post(f"/items/{world.site.czj}/progress", content=body,
+                         headers={"content-type": "multipart/form-data; boundary=B"},
+                         follow_redirects=False)
+    with sqlite3.connect(path) as conn:
+        names = [n for (n,) in conn.execute("SELECT filename FROM evidence "
+                                            "WHERE filename != '整改佐证.pdf'")]
+    if kept is None:
+        assert answer.status_code == 400, answer.text[:300]
+        assert names == []
+    else:
+        assert answer.status_code == 303 and names == [kept], names
