@@ -42,11 +42,12 @@ def upload_name(name: str) -> str:
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"evidence file name '{shown}' is empty or too long",
                            f"rename the file to at most {MAX_NAME} characters")
-    if ("/" in name or "\\" in name or ":" in name or name.startswith(".")
+    if (set(name) & set('/\\:"<>|?*') or name.startswith(".")
             or any(unicodedata.category(c).startswith("C") for c in name)):
+        # also what Windows forbids in a name: a file saved back must keep its name
         raise InvalidInput(f"evidence file name '{shown}' is not a plain file name",
-                           "rename the file: no folders, drive letters, leading dots or control "
-                           "characters")
+                           "rename the file: no folders, drive letters, leading dots, control "
+                           "characters, nor any of \" < > | ? *")
     ext = os.path.splitext(name)[1].lower()
     if ext not in TYPES:
         raise InvalidInput(f"evidence file '{shown}' is not of an accepted type",

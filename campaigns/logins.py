@@ -91,13 +91,38 @@ def login(conn: Connection, key: str, password: str, address: str,
         ev.write_site(conn, [ev.site_entry(ev.LoginFailed(address, reason), subject=key or "-",
                                            actor=key or "-", day=site_today())])
         return Login(False, reason, key)
+    return _open(conn, key, row.id, address, length)
+
+
+def _open(conn: Connection, key: str, person_id: int, address: str,
+          length: dt.timedelta) -> Login:
+    """A new session of ``key``, and its ``login`` event."""
+    moment = now()
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    insert_id(conn, insert(S).values(sha256=digest(cookie), person_id=row.id, csrf=csrf,
+    insert_id(conn, insert(S).values(sha256=digest(cookie), person_id=person_id, csrf=csrf,
                                      address=address, created_at=moment,
                                      expires_at=moment + length, version=0))
     ev.write_site(conn, [ev.site_entry(ev.LoggedIn(address), subject=key, actor=key,
-                                       day=site_today(), subject_id=row.id)])
+                                       day=site_today(), subject_id=person_id)])
     return Login(True, "", key, cookie, csrf)
+
+
+def login_vouched(conn: Connection, key: str, address: str,
+                  length: dt.timedelta = SESSION_LENGTH, refusal: str = "") -> Login:
+    """Sign ``key`` in on the word of the site's OpenID Connect provider (no password), or
+    record why not: ``refusal`` (the provider's answer did not hold), or the person is
+    unknown or inactive.  Recorded as every sign-in is."""
+    key = key.strip()[:MAX_KEY]
+    address = address[:64]
+    row = conn.execute(select(P.c.id, P.c.active).where(P.c.key == key)).first() if key else None
+    reason = (f"openid: {refusal}"[:64] if refusal else "unknown" if row is None
+              else "inactive" if not row.active else "")
+    ev.lock(conn, [SITE])
+    if reason or row is None:
+        ev.write_site(conn, [ev.site_entry(ev.LoginFailed(address, reason), subject=key or "-",
+                                           actor=key or "-", day=site_today())])
+        return Login(False, reason, key)
+    return _open(conn, key, row.id, address, length)
 
 
 def session(conn: Connection, cookie: str) -> Session | None:

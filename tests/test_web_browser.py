@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ledger_fixtures import CAMPAIGN
+from ledger_fixtures import CAMPAIGN, invoke
 from web_fixtures import PASSWORD, TODAY, Site, build
 
 from campaigns.web.app import create_app
@@ -114,19 +114,54 @@ def _shot(driver: object, path: Path) -> None:
     assert len(data) > 10_000  # a drawn page, not a blank one
 
 
-def test_a_liaison_reports_progress_and_the_office_verifies(
+def _open(driver: object, url: str) -> str:
+    """Go to ``url`` and wait for its page to be drawn; its source."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script(
+        "return document.readyState === 'complete' && !!document.querySelector('body *')"))
+    return str(driver.page_source)  # type: ignore[attr-defined]
+
+
+def _sign_out(driver: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    _click(driver, By.CSS_SELECTOR, "form.inline button")
+    assert "/login" in driver.current_url  # type: ignore[attr-defined]
+
+
+def _form(trigger: str) -> str:
+    """The XPath of the form that fires ``trigger`` on an item's page."""
+    return f"//form[input[@name='trigger' and @value='{trigger}']]"
+
+
+def test_a_liaison_reports_and_asks_for_time_and_the_office_extends_and_verifies(
         server: tuple[str, Site], browser: object, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     base, site = server
     d = browser
+    # the clock's reminder, issued as a numbered 督办通知书 to 县财政局
+    invoke(site.db, "tick", CAMPAIGN, "--as-of", TODAY.isoformat())
+    invoke(site.db, "notices", CAMPAIGN, "--issue", "--since", "2015-08-01", "--as-of",
+           TODAY.isoformat(), "--actor", "sup", "-o", str(tmp_path / "notices"))
+    # 县财政局's head: only their unit's items, with the yellow light of a deadline tomorrow
     _sign_in(d, base, "zhang-czj")
     page = d.page_source  # type: ignore[attr-defined]
     assert "我的事项" in page and site.czj in page and site.jyj not in page
     assert "临近时限" in page  # the yellow light: deadline 2015-08-25, today 08-24
-    assert "&lt;script&gt;" in page or "<script>alert" not in page
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
     _shot(d, tmp_path / "1-liaison-items.png")
 
+    # the notice received: signed for (签收)
+    page = _open(d, f"{base}/campaigns/{CAMPAIGN}/notices")
+    assert "县组督〔2015〕1号" in page and "未签收" in page
+    _click(d, By.XPATH, "//form[contains(@action, '/documents/sign')]//button")
+    assert "zhang-czj 于 2015-08-24 签收" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "1b-liaison-notices.png")
+
+    # progress with a file
     _click(d, By.LINK_TEXT, site.czj)
     evidence = tmp_path / "整改照片.png"
     evidence.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
@@ -135,22 +170,60 @@ def test_a_liaison_reports_progress_and_the_office_verifies(
     _click(d, By.XPATH, "//button[text()='提交进展']")
     page = d.page_source  # type: ignore[attr-defined]
     assert "已建立限时办结制度并公开" in page and "整改照片.png" in page
-    _click(d, By.XPATH, "//button[text()='申请销号']")
-    assert "<strong>申请销号</strong>" in d.page_source  # type: ignore[attr-defined]
-    _shot(d, tmp_path / "2-liaison-item.png")
-    _click(d, By.CSS_SELECTOR, "form.inline button")
 
+    # an extension asked for, with its reason and the deadline needed
+    form = d.find_element(By.XPATH, _form("request-extension"))  # type: ignore[attr-defined]
+    form.find_element(By.NAME, "note").send_keys("需协调上级资金，申请延期")
+    d.execute_script("arguments[0].value = '2015-09-15'",  # type: ignore[attr-defined]
+                     form.find_element(By.NAME, "deadline"))
+    _click(d, By.XPATH, _form("request-extension") + "//button")
+    assert "<strong>延期待批</strong>" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "2-liaison-item.png")
+    _open(d, base + "/extensions")
+    assert site.czj in d.page_source and "等待办公室审批" in d.page_source  # type: ignore[attr-defined]
+    _sign_out(d)
+
+    # the office approves, with the deadline asked for
     _sign_in(d, base, "sup")
-    d.get(base + "/queue")  # type: ignore[attr-defined]
+    _open(d, base + "/extensions")
+    assert site.czj in d.page_source and "2015-09-15" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "3-office-extensions.png")
+    _click(d, By.XPATH, "//button[@value='approve-extension']")
+    assert "/extensions" in d.current_url and site.czj not in d.page_source  # type: ignore[attr-defined]
+    _open(d, f"{base}/items/{site.czj}")
+    assert "2015-09-15" in d.page_source and "批准延期" in d.page_source  # type: ignore[attr-defined]
+    _sign_out(d)
+
+    # the unit reports it done
+    _sign_in(d, base, "zhang-czj")
+    _open(d, f"{base}/items/{site.czj}")
+    _click(d, By.XPATH, _form("submit") + "//button")
+    assert "<strong>申请销号</strong>" in d.page_source  # type: ignore[attr-defined]
+    _sign_out(d)
+
+    # the office verifies from its queue
+    _sign_in(d, base, "sup")
+    _open(d, base + "/queue")
     d.find_element(By.CSS_SELECTOR, f"input[aria-label='{site.czj}']").click()  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "4-office-queue.png")
     _click(d, By.XPATH, "//button[text()='验收销号所选事项']")
     assert site.czj not in d.page_source  # type: ignore[attr-defined]
-    _shot(d, tmp_path / "3-office-queue.png")
-    d.get(f"{base}/items/{site.czj}")  # type: ignore[attr-defined]
+    _open(d, f"{base}/items/{site.czj}")
     assert "已销号" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "5-office-item.png")
+    _open(d, f"{base}/campaign")
+    assert "监督检查" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "6-campaign-status.png")
+    _open(d, f"{base}/campaigns/{CAMPAIGN}/dashboard")
+    assert "销号率" in d.page_source  # type: ignore[attr-defined]
+    _shot(d, tmp_path / "7-dashboard.png")
 
-    d.get(f"{base}/board/{CAMPAIGN}")  # type: ignore[attr-defined]
+    # the public board, with no sign-in, shows the item closed
+    _sign_out(d)
+    _open(d, f"{base}/board/{CAMPAIGN}")
     board = d.page_source  # type: ignore[attr-defined]
-    assert "整改情况公示" in board and "项目资金拨付拖延" in board and "2015-08-24" in board
-    _shot(d, tmp_path / "4-public-board.png")
+    assert "整改情况公示" in board and "项目资金拨付拖延" in board
+    row = d.find_element(By.XPATH, "//tr[td[contains(., '项目资金拨付拖延')]]").text  # type: ignore[attr-defined]
+    assert "已销号" in row and "2015-08-24" in row, row
+    _shot(d, tmp_path / "8-public-board.png")
     print(f"screenshots in {tmp_path}")

@@ -27,7 +27,7 @@ from engine.core.errors import (
     Refused,
 )
 
-from . import api, board, doors, pages
+from . import api, board, campaign_pages, doors, pages
 from .site import HERE, CsrfRefused, LoginNeeded, Site, render
 from .work import Stale, Today, default_today
 
@@ -48,7 +48,7 @@ def create_app(url: str | None = None, *, today: Today = default_today,
                               "(`rectify person token KEY`) as `Authorization: Bearer TOKEN`.")
     app.state.site = Site(Database(url), today, session_length, max_upload)
     app.mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")
-    for module in (doors, pages, board, api):
+    for module in (doors, pages, campaign_pages, board, api):
         app.include_router(module.router)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(LoginNeeded, _login_needed)

@@ -17,6 +17,7 @@ from campaigns.evidence import check_size, content, upload_name
 from engine.core.errors import InvalidInput
 
 from . import work
+from .doors import safe_next
 from .site import check_csrf, render, signed_in, site
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +91,9 @@ async def advance(request: Request, code: str) -> Response:
         work.fire(conn, live.person, str(form.get("trigger") or ""),
                   {code: str(form.get("version") or "")}, web.today,
                   str(form.get("note") or ""), _deadline(form))
-    return RedirectResponse(f"/items/{quote(code)}", status_code=303)
+    back = str(form.get("back") or "")  # a local page the form came from (the extensions')
+    return RedirectResponse(safe_next(back) if back else f"/items/{quote(code)}",
+                            status_code=303)
 
 
 @router.get("/queue")

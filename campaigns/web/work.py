@@ -31,6 +31,7 @@ from campaigns.records import Record, load_records
 from campaigns.runs import Run, load_run, load_run_by_id
 from campaigns.standing import label
 from campaigns.tables import CAMPAIGNS
+from campaigns.wording import state_titles, trigger_titles
 from engine.core.errors import Conflict, NotFound
 
 Today = Callable[[str], dt.date]  # the business date in a time zone
@@ -147,6 +148,13 @@ def detail(conn: Connection, person: str, code: str, today: Today) -> Detail:
     light = Lights(d)(record.rectification.deadline, record.rectification.state, scope.as_of)
     retired = record.item.retired_on is not None
     triggers = [] if retired else [t for t in possible_triggers(scope, code) if t["possible"]]
+    # the history as the campaign names its steps and states (its definition's titles)
+    steps = trigger_titles(d)
+    states = {m: state_titles(d, [m]) for m in d.machines}
+    shown["history"] = [{**e, "step": steps.get(e["trigger"], e["trigger"]),
+                         "from_title": states.get(e["machine"], {}).get(e["from"], e["from"]),
+                         "to_title": states.get(e["machine"], {}).get(e["to"], e["to"])}
+                        for e in shown.get("history", [])]
     return Detail(scope, shown, version_of(record), light,
                   label(d, record.item.state, record.rectification.state),
                   files_of(conn, record.item.id), triggers)
@@ -189,16 +197,18 @@ def report_progress(conn: Connection, person: str, code: str, note: str,
 
 def queue(conn: Connection, person: str, today: Today, campaign: str | None = None
           ) -> dict[str, list[dict[str, Any]]]:
-    """The office's queue: visible items waiting for confirmation and for verification, each
-    with the version its form sends back."""
+    """The office's queue: visible items waiting for confirmation, for verification and for an
+    extension decision (keyed by the trigger that answers them), each with the version its
+    form sends back."""
+    answers = {"confirm": "confirm", "verify": "verify", "extension": "approve-extension"}
     listing = my_items(conn, person, today, campaign, per_page=10**9)
     if listing is None:
-        return {"confirm": [], "verify": []}
+        return {name: [] for name in answers}
     d = listing.run.definition
-    waiting = {trigger: {(m.name, source) for m in d.machines.values() for t in m.transitions
-                         if t.trigger == trigger for source in t.sources}
-               for trigger in ("confirm", "verify")}
-    out: dict[str, list[dict[str, Any]]] = {"confirm": [], "verify": []}
+    waiting = {name: {(m.name, source) for m in d.machines.values() for t in m.transitions
+                      if t.trigger == trigger for source in t.sources}
+               for name, trigger in answers.items()}
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in answers}
     codes = [r["code"] for r in listing.rows]
     versions = {r.code: version_of(r) for r in load_records(conn, codes, live=False)} if codes else {}
     for row in listing.rows:
