@@ -52,6 +52,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mechanism": ("campaigns.cli.registers:mechanism",
                   N_("Long-term mechanisms (长效机制): record, advance and list them.")),
     "serve": ("campaigns.cli.serve:serve", N_("Serve the web pages and the JSON API (the web door).")),
+    "schedule": ("campaigns.cli.serve:schedule",
+                 N_("When rectify serve ticks and sends notifications; what its runs did.")),
     "db": ("campaigns.cli.db:db_group",
            N_("The database itself: encryption keys, consistent backups, retention of personal data.")),
 }

@@ -59,6 +59,23 @@ def create_app(url: str | None = None, *, today: Today = default_today,
     return app
 
 
+AS_OF_ENV = "RECTIFY_SERVE_AS_OF"  # set by ``rectify serve --as-of`` for its worker processes
+
+
+def fixed_today(day: dt.date) -> Today:
+    """A business date that does not move (``rectify serve --as-of``: a training copy, a replay)."""
+    return lambda _timezone: day
+
+
+def from_environment() -> FastAPI:
+    """The application of one worker process of ``rectify serve --workers N`` (each is a
+    fresh process: the database is ``RECTIFY_DB``, the fixed business date, if any,
+    ``RECTIFY_SERVE_AS_OF``)."""
+    fixed = os.environ.get(AS_OF_ENV, "")
+    return create_app(None, today=fixed_today(dt.date.fromisoformat(fixed)) if fixed
+                      else default_today)
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
