@@ -8,17 +8,25 @@ needs no CSRF secret.  Its description is ``/api/openapi.json`` (OpenAPI 3, from
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from campaigns.credentials import token_person
+from campaigns.tables import ITEMS, RECTIFICATIONS
 from campaigns.units import SITE_TIMEZONE
+from engine.core.errors import Conflict
+from engine.io.store import ATTEMPTS, BACKOFF, Prepared
 
 from . import work
 from .site import LoginNeeded, site
+from .work import Stale
 
 router = APIRouter(prefix="/api", tags=["items"])
 
@@ -31,6 +39,29 @@ def bearer(conn: Connection, request: Request) -> str:
     if person is None:
         raise LoginNeeded()
     return person
+
+
+T = TypeVar("T")
+_VERSIONS = Prepared(select(ITEMS.c.version, RECTIFICATIONS.c.version)
+                     .select_from(ITEMS.join(RECTIFICATIONS, RECTIFICATIONS.c.item_id == ITEMS.c.id))
+                     .where(ITEMS.c.code == bindparam("code")))
+
+
+def settled(work: Callable[[], T]) -> T:
+    """``work``, one whole transaction, run again when the database refused it for a change
+    made at the same time by another writer (a serialisation failure, a row changed between
+    its read and its write, SQLite busy); never when the caller's version was stale, which is
+    the caller's to decide on (409 with the item as it is now)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except Stale:
+            raise
+        except Conflict:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(BACKOFF * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
 
 
 class ItemRow(BaseModel):
@@ -114,11 +145,16 @@ async def advance(request: Request, code: str, body: Advance) -> Advanced:
     the item's current one: otherwise nothing changes and the answer is 409 with the item as
     it is now (read it, decide again, send its new version)."""
     web = site(request)
-    with web.db.write() as conn:
-        person = bearer(conn, request)
-        done = work.fire(conn, person, body.trigger, {code: body.version}, web.today,
-                         body.note, body.deadline)
-        now = work.current(conn, person, code, web.today)
-    return Advanced(code=code, version=now["version"], new_deadline=done[0].new_deadline,
+
+    def once() -> tuple[list[Any], str]:
+        with web.db.write() as conn:
+            person = bearer(conn, request)
+            done = work.fire(conn, person, body.trigger, {code: body.version}, web.today,
+                             body.note, body.deadline)
+            (item, rectification), = _VERSIONS.rows(conn, {"code": code})
+            return done, f"{item}.{rectification}"  # as work.version_of, read after the change
+
+    done, version = settled(once)
+    return Advanced(code=code, version=version, new_deadline=done[0].new_deadline,
                     outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source,
                                "to": o.dest} for o in done[0].outcomes])
