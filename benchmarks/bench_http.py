@@ -63,7 +63,7 @@ class InProcess:
         from campaigns.db import Database
         from campaigns.people import resolve_actor
 
-        self.db, self.fire = Database(url), advance
+        self.db, self.fire = Database(url, pooled=True), advance  # as the server keeps them
         with self.db.read() as conn:
             self.actor = resolve_actor(conn, "super")
         self.seconds, self.count = 0.0, 0

@@ -58,8 +58,10 @@ yet may be run again whole after a conflict (campaigns/cli/_retry.py)."""
 class Database:
     """One database (SQLite file or PostgreSQL URL) and its two kinds of transaction."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, pooled: bool = False) -> None:
+        """``pooled``: keep PostgreSQL connections open between transactions (a server)."""
         self.url = resolve_url(url)
+        self.pooled = pooled
         self._checked = False
         self._idle: dict[bool, Connection] = {}  # SQLite: one reused connection per kind
 
@@ -74,7 +76,7 @@ class Database:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = open_engine(self.url)
+        engine = open_engine(self.url, self.pooled)
         me = weakref.ref(self)  # no cycle: a dropped Database frees its connections at once
 
         def disposed(_engine: Engine) -> None:

@@ -56,7 +56,9 @@ def serve(host: str, port: int, workers: int, no_schedule: bool, forwarded: str,
     scheduler = None
     if schedule is not None:
         _log_to_stderr()
-        scheduler = Scheduler(base, schedule, today)
+        from campaigns.db import Database
+
+        scheduler = Scheduler(Database(base.url, pooled=True), schedule, today)
         thread = scheduler.start()
     options: dict[str, Any] = dict(host=host, port=port, proxy_headers=True,
                                    forwarded_allow_ips=forwarded, server_header=False,

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
+from starlette.responses import JSONResponse, Response
 
 from campaigns.credentials import token_person
 from campaigns.tables import ITEMS, RECTIFICATIONS
@@ -140,7 +141,7 @@ async def show_item(request: Request, code: str) -> dict[str, Any]:
 @router.post("/items/{code}/advance", response_model=Advanced,
              responses={401: {"model": Problem}, 403: {"model": Problem},
                         404: {"model": Problem}, 409: {"model": Problem}})
-async def advance(request: Request, code: str, body: Advance) -> Advanced:
+async def advance(request: Request, code: str, body: Advance) -> Response:
     """Fire a trigger on item CODE, as ``rectify item advance`` does.  ``version`` must be
     the item's current one: otherwise nothing changes and the answer is 409 with the item as
     it is now (read it, decide again, send its new version)."""
@@ -155,6 +156,8 @@ async def advance(request: Request, code: str, body: Advance) -> Advanced:
             return done, f"{item}.{rectification}"  # as work.version_of, read after the change
 
     done, version = settled(once)
-    return Advanced(code=code, version=version, new_deadline=done[0].new_deadline,
-                    outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source,
-                               "to": o.dest} for o in done[0].outcomes])
+    # the model documents the answer; built and encoded here, FastAPI does not check it again
+    return JSONResponse(Advanced(
+        code=code, version=version, new_deadline=done[0].new_deadline,
+        outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
+                  for o in done[0].outcomes]).model_dump(mode="json"))

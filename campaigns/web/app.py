@@ -46,7 +46,7 @@ def create_app(url: str | None = None, *, today: Today = default_today,
                   openapi_url="/api/openapi.json",
                   description="The JSON API of `rectify serve`: send a person's token "
                               "(`rectify person token KEY`) as `Authorization: Bearer TOKEN`.")
-    app.state.site = Site(Database(url), today, session_length, max_upload)
+    app.state.site = Site(Database(url, pooled=True), today, session_length, max_upload)
     app.mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")
     for module in (api, doors, pages, board):  # the API first: a program calls it most
         app.include_router(module.router)
