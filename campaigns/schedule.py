@@ -45,6 +45,8 @@ SEND_EVERY = 60.0  # seconds between two sends of the outbox
 LONGEST_PAUSE = 3600.0  # the longest pause after sends that failed
 LOCK_WAIT = 600.0  # how long a claimed tick waits for a tick started by hand to finish
 LOOK_AGAIN = 30.0  # the longest sleep: a clock set forward is noticed within it
+ABANDONED = dt.timedelta(seconds=LOCK_WAIT + 300)  # a run still "running" after this, without
+# the lock, was left by a server that stopped mid-tick
 
 log = logging.getLogger("rectify.schedule")
 
@@ -143,6 +145,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 def claim(db: Database, job: str, slot: dt.datetime, now: dt.datetime) -> int | None:
     """Claim ``job``'s ``slot`` for this process; None when another server has it."""
+    slot, now = slot.astimezone(dt.UTC), now.astimezone(dt.UTC)  # SQLite keeps no offset
     try:
         with db.write() as conn:
             return insert_id(conn, insert(R).values(
@@ -152,14 +155,36 @@ def claim(db: Database, job: str, slot: dt.datetime, now: dt.datetime) -> int | 
         return None
 
 
-def claimed(db: Database, job: str, slot: dt.datetime) -> bool:
+def due(db: Database, job: str, slot: dt.datetime, now: dt.datetime) -> int | None:
+    """The run of ``slot`` this process is to do: its claim, new or taken over from a server
+    that stopped mid-run (still "running" after ``ABANDONED``, and no tick holds the lock);
+    None when the slot is another server's, or done."""
+    slot, now = slot.astimezone(dt.UTC), now.astimezone(dt.UTC)  # SQLite keeps no offset
     with db.read() as conn:
-        return conn.execute(select(R.c.id).where(R.c.job == job, R.c.slot == slot)).first() \
-            is not None
+        row = conn.execute(select(R.c.id, R.c.outcome, R.c.started_at)
+                           .where(R.c.job == job, R.c.slot == slot)).first()
+    if row is None:
+        return claim(db, job, slot, now)
+    if row.outcome != "running" or now - _utc(row.started_at) <= ABANDONED:
+        return None
+    with run_lock(db.engine, db.sqlite_path, "tick") as free:
+        if not free:
+            return None
+    with db.write() as conn:
+        taken = conn.execute(update(R).where(R.c.id == row.id, R.c.outcome == "running",
+                                             R.c.started_at == row.started_at).values(
+            host=socket.gethostname()[:128], pid=os.getpid(), started_at=now)).rowcount
+    if taken != 1:
+        return None
+    log.warning(_("the tick due at {slot} was begun at {started} and never finished (its "
+                  "server stopped): running it again").format(slot=_shown(slot),
+                                                              started=_shown(row.started_at)))
+    return int(row.id)
 
 
 def finish(db: Database, run_id: int, outcome: str, detail: dict[str, Any],
            now: dt.datetime) -> None:
+    now = now.astimezone(dt.UTC)
     with db.write() as conn:
         conn.execute(update(R).where(R.c.id == run_id).values(
             outcome=outcome, finished_at=now, detail=json.dumps(detail, ensure_ascii=False)))
@@ -219,8 +244,9 @@ class Scheduler:
         """Run what is due now; the seconds until something may be due again."""
         now = self.clock()
         slot = slot_at(self.schedule, now)
-        if not claimed(self.db, "tick", slot):
-            self._tick(slot)
+        run_id = due(self.db, "tick", slot, now)
+        if run_id is not None:
+            self._tick(slot, run_id)
         if self.send and self.clock() >= self.next_send:
             self._send()
         now = self.clock()
@@ -228,10 +254,7 @@ class Scheduler:
                     (self.next_send - now).total_seconds() if self.send else LOOK_AGAIN)
         return max(0.05, min(until, LOOK_AGAIN))
 
-    def _tick(self, slot: dt.datetime) -> None:
-        run_id = claim(self.db, "tick", slot, self.clock())
-        if run_id is None:
-            return  # another server claimed it between our look and our insert
+    def _tick(self, slot: dt.datetime, run_id: int) -> None:
         log.info(_("daily tick due at {slot} started").format(slot=_shown(slot)))
         try:
             outcome, detail = tick_all(self.db, self.today, self.stopping.wait)

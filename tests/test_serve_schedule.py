@@ -21,7 +21,7 @@ from web_fixtures import build
 
 from campaigns.cli import cli
 from campaigns.db import Database
-from campaigns.schedule import Schedule, Scheduler, load, next_slot, recent, slot_at
+from campaigns.schedule import Schedule, Scheduler, claim, load, next_slot, recent, slot_at
 from campaigns.web.app import fixed_today
 from engine.core.errors import DefinitionInvalid
 
@@ -159,3 +159,20 @@ def test_several_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["serve", "--workers", "2", "--db", site.db])
     assert out.exit_code == 2
     assert "SQLite has one writer" in out.output and "PostgreSQL" in out.output
+
+
+def test_a_tick_left_running_by_a_stopped_server_is_run_again(tmp_path: Path) -> None:
+    site = build(str(tmp_path / "county.db"))
+    db = Database(site.db)
+    slot = dt.datetime(2026, 12, 3, 0, 30, tzinfo=BEIJING)
+    clock = Clock(slot + dt.timedelta(minutes=1))
+    assert claim(db, "tick", slot.astimezone(dt.UTC), clock()) is not None  # then it died
+    scheduler = Scheduler(db, Schedule(), fixed_today(dt.date(2015, 8, 24)), clock, send=False)
+    clock.moment += dt.timedelta(minutes=5)
+    scheduler.step()  # still within the time a claimed tick may wait for the lock: left alone
+    assert [r["outcome"] for r in recent(db)] == ["running"] and ticked_to(site.db) == []
+    clock.moment += dt.timedelta(minutes=30)
+    scheduler.step()
+    runs = recent(db)
+    assert [(r["due"], r["outcome"]) for r in runs] == [("2026-12-03 00:30:00 +0800", "done")]
+    assert [str(r[0]) for r in ticked_to(site.db)] == [AS_OF]
