@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from campaigns.credentials import token_person
 from campaigns.tables import ITEMS, RECTIFICATIONS
@@ -145,6 +147,22 @@ async def advance(request: Request, code: str, body: Advance) -> Response:
     """Fire a trigger on item CODE, as ``rectify item advance`` does.  ``version`` must be
     the item's current one: otherwise nothing changes and the answer is 409 with the item as
     it is now (read it, decide again, send its new version)."""
+    return _advanced(request, code, body)
+
+
+async def advance_direct(request: Request) -> Response:
+    """``advance`` answered by Starlette's router itself (``app.py`` puts it first): the
+    busiest call of the API skips FastAPI's dependency solving, a fifth of its cost; the body
+    is checked by the same model, and FastAPI's route above still describes it."""
+    try:
+        body = Advance.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+                                     ) from None
+    return _advanced(request, request.path_params["code"], body)
+
+
+def _advanced(request: Request, code: str, body: Advance) -> Response:
     web = site(request)
 
     def once() -> tuple[list[Any], str]:
@@ -161,3 +179,6 @@ async def advance(request: Request, code: str, body: Advance) -> Response:
         code=code, version=version, new_deadline=done[0].new_deadline,
         outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
                   for o in done[0].outcomes]).model_dump(mode="json"))
+
+
+FAST = [Route("/api/items/{code}/advance", advance_direct, methods=["POST"])]

@@ -48,6 +48,7 @@ def create_app(url: str | None = None, *, today: Today = default_today,
                               "(`rectify person token KEY`) as `Authorization: Bearer TOKEN`.")
     app.state.site = Site(Database(url, pooled=True), today, session_length, max_upload)
     app.mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")
+    app.router.routes[:0] = api.FAST  # matched before FastAPI's own routes (api.advance_direct)
     for module in (api, doors, pages, board):  # the API first: a program calls it most
         app.include_router(module.router)
     app.add_exception_handler(EngineError, _engine_error)
