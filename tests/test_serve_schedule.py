@@ -8,15 +8,17 @@ import datetime as dt
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
-from ledger_fixtures import CAMPAIGN, invoke
+from ledger_fixtures import CAMPAIGN, county, invoke, progressed_campaign, query
 from serving import start
 from sqlalchemy import create_engine, text
+from test_notify import Mailbox, Receiver, site_config
 from web_fixtures import build
 
 from campaigns.cli import cli
@@ -176,3 +178,41 @@ def test_a_tick_left_running_by_a_stopped_server_is_run_again(tmp_path: Path) ->
     runs = recent(db)
     assert [(r["due"], r["outcome"]) for r in runs] == [("2026-12-03 00:30:00 +0800", "done")]
     assert [str(r[0]) for r in ticked_to(site.db)] == [AS_OF]
+
+
+@pytest.fixture
+def queued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Receiver]]:
+    """A site whose ladder queued two e-mails and two robot messages (as tests/test_notify.py)."""
+    mailbox, receiver = Mailbox(), Receiver()
+    monkeypatch.setenv("RECTIFY_SITE_CONFIG", str(site_config(tmp_path, mailbox, receiver)))
+    db = county(str(tmp_path / "n.db"))
+    progressed_campaign(db)
+    invoke(db, "tick", CAMPAIGN, "--as-of", "2015-08-31")
+    yield db, receiver
+    mailbox.stop()
+    receiver.stop()
+
+
+def test_the_scheduler_sends_the_outbox_and_waits_longer_while_sending_fails(
+        queued: tuple[str, Receiver], tmp_path: Path) -> None:
+    db, receiver = queued
+    clock = Clock(dt.datetime.now(dt.UTC))
+    scheduler = Scheduler(Database(db), Schedule(send_every=60), fixed_today(dt.date(2015, 8, 31)),
+                          clock)
+    assert scheduler.send  # the site configures notifications
+    url = tmp_path / "office-robot.url"
+    url.rename(tmp_path / "elsewhere")  # the robot's address cannot be read: sending fails
+    scheduler.step()
+    assert scheduler.pause == 120
+    clock.moment += dt.timedelta(seconds=60)
+    scheduler.step()  # not yet
+    clock.moment += dt.timedelta(seconds=60)
+    scheduler.step()
+    assert scheduler.pause == 240
+    (tmp_path / "elsewhere").rename(url)
+    clock.moment += dt.timedelta(seconds=240)
+    scheduler.step()
+    assert scheduler.pause == 60 and len(receiver.posts) == 2
+    runs = [(r["job"], r["outcome"]) for r in recent(Database(db)) if r["job"] == "notify"]
+    assert runs == [("notify", "done"), ("notify", "failed"), ("notify", "failed")]
+    assert {s for (s,) in query(db, "SELECT status FROM outbox")} == {"sent"}
