@@ -46,14 +46,18 @@ class Advanced:
 
 def advance(conn: Connection, trigger: str, codes: list[str], actor: Actor | None,
             actor_key: str | None, as_of: dt.date, note: str | None = None,
-            params: Mapping[str, Any] | None = None, resolve: Any = None) -> list[Advanced]:
-    """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused."""
+            params: Mapping[str, Any] | None = None, resolve: Any = None,
+            records: list[Record] | None = None) -> list[Advanced]:
+    """Fire ``trigger`` on every item in ``codes``; refuse all if any is refused.
+
+    ``records``: the live items of ``codes``, already read in this transaction (the web door
+    reads them first to check the versions its form showed)."""
     if trigger == "plan":  # a plan without measures or deadline would leave the ledger blank
         raise InvalidInput(_("'plan' records the rectification plan itself"),
                            _("use 'rectify item rectify CODE --measures ...' (it fires 'plan')"))
     with ExitStack() as batches, paused():  # a bulk change builds thousands of objects
-        return _advance(conn, trigger, load_records(conn, codes), actor, actor_key, as_of, note,
-                        params, resolve, batches)
+        return _advance(conn, trigger, records or load_records(conn, codes), actor, actor_key,
+                        as_of, note, params, resolve, batches)
 
 
 def _advance(conn: Connection, trigger: str, records: list[Record], actor: Actor | None,

@@ -15,12 +15,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound, Refused
 from engine.core.moves import Edit
-from engine.io.store import now
+from engine.io.store import Prepared, now
 from engine.io.writer import apply_edits
 
 from . import events as ev
@@ -153,9 +153,16 @@ def token_person(conn: Connection, token: str, today: dt.date) -> str | None:
     """The key of the active person ``token`` belongs to, while it has not expired."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = conn.execute(select(P.c.key, P.c.active, T.c.expires_on)
-                       .select_from(T.join(P, P.c.id == T.c.person_id))
-                       .where(T.c.sha256 == digest(token))).first()
-    if row is None or not row.active or (row.expires_on is not None and row.expires_on <= today):
+    rows = _TOKEN.rows(conn, {"sha256": digest(token)})
+    if not rows:
         return None
-    return str(row.key)
+    key, active, expires_on = rows[0]
+    if not active or (expires_on is not None and expires_on <= today):
+        return None
+    return str(key)
+
+
+# compiled once: every request of the JSON API looks its token up
+_TOKEN = Prepared(select(P.c.key, P.c.active, T.c.expires_on)
+                  .select_from(T.join(P, P.c.id == T.c.person_id))
+                  .where(T.c.sha256 == bindparam("sha256")))

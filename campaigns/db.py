@@ -19,11 +19,11 @@ from engine.io.writer import OBSERVERS
 
 from .i18n import _
 
-HEAD = "0022_assessment"  # newest migration this version of the tool knows
+HEAD = "0023_serveruns"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
          "0010_undoimport", "0011_secrets13b", "0012_outbox", "0013_people", "0014_calendar",
          "0015_importspeed", "0016_registers", "0017_inspections", "0018_filings", "0019_serve",
-         "0020_filingfigures", "0021_commitments", "0022_assessment")
+         "0020_filingfigures", "0021_commitments", "0022_assessment", "0023_serveruns")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:
@@ -58,8 +58,10 @@ yet may be run again whole after a conflict (campaigns/cli/_retry.py)."""
 class Database:
     """One database (SQLite file or PostgreSQL URL) and its two kinds of transaction."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, pooled: bool = False) -> None:
+        """``pooled``: keep PostgreSQL connections open between transactions (a server)."""
         self.url = resolve_url(url)
+        self.pooled = pooled
         self._checked = False
         self._idle: dict[bool, Connection] = {}  # SQLite: one reused connection per kind
 
@@ -74,7 +76,7 @@ class Database:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = open_engine(self.url)
+        engine = open_engine(self.url, self.pooled)
         me = weakref.ref(self)  # no cycle: a dropped Database frees its connections at once
 
         def disposed(_engine: Engine) -> None:

@@ -7,12 +7,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from engine.core.errors import EngineError, InvalidInput, NotFound, Refused
 from engine.core.machines import SYSTEM_ACTOR, Actor
 from engine.core.moves import Edit
+from engine.io.store import Prepared
 from engine.io.writer import apply_edits
 
 from .admins import ADMIN_ROLE, require_admin
@@ -351,16 +352,21 @@ def resolve_actor(conn: Connection, key: str | None, role_keys: set[str] | None 
     if key == SYSTEM_ACTOR:
         raise Refused(_("'system' is reserved for the clock (rectify tick)"),
                       _("pass your own person key with --actor"))
-    row = conn.execute(select(P.c.id, P.c.roles, P.c.active, U.c.path)
-                       .select_from(P.outerjoin(U, U.c.id == P.c.unit_id))
-                       .where(P.c.key == key)).first()
-    if row is None:
+    rows = _ACTOR.rows(conn, {"key": key})
+    if not rows:
         raise NotFound(_("unknown actor '{key}'").format(
             key=key), _("add the person with 'rectify person add' first"))
-    if not row.active:
+    pid, held, active, path = rows[0]
+    if not active:
         raise Refused(_("actor '{key}' has been deactivated").format(key=key), _("act as an active person"))
-    roles = frozenset(r for r in (row.roles or "").split() if role_keys is None or r in role_keys)
-    return Actor(key, roles, {"unit_path": row.path or "", "person_id": row.id})
+    roles = frozenset(r for r in (held or "").split() if role_keys is None or r in role_keys)
+    return Actor(key, roles, {"unit_path": path or "", "person_id": pid})
+
+
+# compiled once: every change and every request of the web door resolves its actor
+_ACTOR = Prepared(select(P.c.id, P.c.roles, P.c.active, U.c.path)
+                  .select_from(P.outerjoin(U, U.c.id == P.c.unit_id))
+                  .where(P.c.key == bindparam("key")))
 
 
 def person_id(conn: Connection, key: str) -> int:

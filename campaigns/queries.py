@@ -60,15 +60,47 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
         levels = {lv.key: lv.title for lv in d.ladder.levels} if d.ladder else {}
         escalation = pick(escalation, levels, _("escalation level"), "--escalation")
     is_late = Overdue(run.definition)
-    names = scope.people
     out = []
-    for it in open_items(conn, run, scope.actor, campaign_at(conn, run, as_of).items):
+    for it in campaign_at(conn, run, as_of).items:
         late = is_late(it.deadline, it.rect_state, as_of)
         if ((state and state not in (it.state, it.rect_state))
                 or (unit_ids is not None and it.unit_id not in unit_ids)
                 or (category and it.category != category) or (overdue and not late)
                 or (escalation and it.level != escalation)):
             continue
+        out.append(it)
+    return _rows(scope, out, unit=unit, state=state, category=category, overdue=overdue,
+                 escalation=escalation)
+
+
+def list_page(scope: Scope, unit: str | None, offset: int, limit: int
+              ) -> tuple[list[dict[str, Any]], int]:
+    """``list_items`` of one unit's subtree (None: all), one page of it, and how many there
+    are: read from the state tables a page at a time when the scope's date is today's."""
+    from .filters import filter_unit
+    from .reducer import items_page, latest_date
+
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
+    unit_ids = set(tree.subtree_ids(filter_unit(tree, unit))) if unit else None
+    latest = latest_date(conn, run)
+    if latest is None or as_of >= latest:
+        window, total = items_page(conn, run, unit_ids, as_of, offset, limit)
+    else:  # a past date: the replay of the log, then its page
+        items = [it for it in campaign_at(conn, run, as_of).items
+                 if unit_ids is None or it.unit_id in unit_ids]
+        window, total = items[offset:offset + limit], len(items)
+    return _rows(scope, window, unit=unit), total
+
+
+def _rows(scope: Scope, items: list[Any], **asked: Any) -> list[dict[str, Any]]:
+    """The listing's rows of ``items``, confidential fields only for an entitled viewer, and
+    the read recorded when it showed any."""
+    conn, run, tree, as_of = scope.conn, scope.run, scope.tree, scope.as_of
+    is_late = Overdue(run.definition)
+    names = scope.people
+    out = []
+    for it in open_items(conn, run, scope.actor, items):
+        late = is_late(it.deadline, it.rect_state, as_of)
         out.append({
             "code": it.code, "title": it.title, "unit": tree.by_id[it.unit_id].title,
             "category": it.category, "source": it.source, "state": it.state,
@@ -81,8 +113,10 @@ def list_items(scope: Scope, *, state: str | None = None, unit: str | None = Non
     hide = hidden(run, scope.actor) & set(out[0] if out else ())
     if hide:  # confidential fields leave in a listing only for an entitled viewer
         out = [redact(row, hide) for row in out]
-    record_read(scope, "item list", set(out[0]) if out else (), items=len(out), unit=unit,
-                state=state, category=category, overdue=overdue, escalation=escalation)
+    record_read(scope, "item list", set(out[0]) if out else (), items=len(out),
+                unit=asked.get("unit"), state=asked.get("state"),
+                category=asked.get("category"), overdue=asked.get("overdue", False),
+                escalation=asked.get("escalation"))
     return out
 
 

@@ -664,3 +664,21 @@ WEB_SESSIONS = Table(
     Column("ended_at", DateTime(timezone=True)),
     Column("version", Integer, default=0, server_default="0", nullable=False),
 )
+
+# What ``rectify serve`` ran on its schedule (campaigns.schedule): the daily tick and the
+# notification sender.  A run claims its slot by inserting its row, so of several servers on
+# one database exactly one runs a slot (the unique key); the outcome is kept for
+# ``rectify schedule`` and the logs.  Operational records, like the outbox: no event.
+SERVE_RUNS = Table(
+    "serve_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(16), nullable=False),  # tick, notify
+    Column("slot", DateTime(timezone=True), nullable=False),  # the moment it was due (UTC)
+    Column("host", String(128), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(16), nullable=False),  # running, done, failed, busy
+    Column("detail", Text),
+    UniqueConstraint("job", "slot", name="uq_serve_runs_slot"),
+)

@@ -401,7 +401,7 @@ def test_rectify_serve_refuses_what_it_cannot_serve_and_serves_with_one_command(
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     rectify = str(Path(sys.executable).with_name("rectify"))
-    server = subprocess.Popen([rectify, "serve", "--port", str(port), "--db", site.db],
+    server = subprocess.Popen([rectify, "serve", "--port", str(port), "--no-schedule", "--db", site.db],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env={**os.environ, "LANG": "C"})
     try:

@@ -56,6 +56,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("campaigns.cli.assess:assess",
                N_("The assessment (考核): enter and import scores, show and rank a period.")),
     "serve": ("campaigns.cli.serve:serve", N_("Serve the web pages and the JSON API (the web door).")),
+    "schedule": ("campaigns.cli.serve:schedule",
+                 N_("When rectify serve ticks and sends notifications; what its runs did.")),
     "db": ("campaigns.cli.db:db_group",
            N_("The database itself: encryption keys, consistent backups, retention of personal data.")),
 }

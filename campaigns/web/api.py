@@ -8,17 +8,28 @@ needs no CSRF secret.  Its description is ``/api/openapi.json`` (OpenAPI 3, from
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from campaigns.credentials import token_person
+from campaigns.tables import ITEMS, RECTIFICATIONS
 from campaigns.units import SITE_TIMEZONE
+from engine.core.errors import Conflict
+from engine.io.store import ATTEMPTS, BACKOFF, Prepared
 
 from . import work
 from .site import LoginNeeded, site
+from .work import Stale
 
 router = APIRouter(prefix="/api", tags=["items"])
 
@@ -31,6 +42,29 @@ def bearer(conn: Connection, request: Request) -> str:
     if person is None:
         raise LoginNeeded()
     return person
+
+
+T = TypeVar("T")
+_VERSIONS = Prepared(select(ITEMS.c.version, RECTIFICATIONS.c.version)
+                     .select_from(ITEMS.join(RECTIFICATIONS, RECTIFICATIONS.c.item_id == ITEMS.c.id))
+                     .where(ITEMS.c.code == bindparam("code")))
+
+
+def settled(work: Callable[[], T]) -> T:
+    """``work``, one whole transaction, run again when the database refused it for a change
+    made at the same time by another writer (a serialisation failure, a row changed between
+    its read and its write, SQLite busy); never when the caller's version was stale, which is
+    the caller's to decide on (409 with the item as it is now)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except Stale:
+            raise
+        except Conflict:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(BACKOFF * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
 
 
 class ItemRow(BaseModel):
@@ -109,16 +143,42 @@ async def show_item(request: Request, code: str) -> dict[str, Any]:
 @router.post("/items/{code}/advance", response_model=Advanced,
              responses={401: {"model": Problem}, 403: {"model": Problem},
                         404: {"model": Problem}, 409: {"model": Problem}})
-async def advance(request: Request, code: str, body: Advance) -> Advanced:
+async def advance(request: Request, code: str, body: Advance) -> Response:
     """Fire a trigger on item CODE, as ``rectify item advance`` does.  ``version`` must be
     the item's current one: otherwise nothing changes and the answer is 409 with the item as
     it is now (read it, decide again, send its new version)."""
+    return _advanced(request, code, body)
+
+
+async def advance_direct(request: Request) -> Response:
+    """``advance`` answered by Starlette's router itself (``app.py`` puts it first): the
+    busiest call of the API skips FastAPI's dependency solving, a fifth of its cost; the body
+    is checked by the same model, and FastAPI's route above still describes it."""
+    try:
+        body = Advance.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+                                     ) from None
+    return _advanced(request, request.path_params["code"], body)
+
+
+def _advanced(request: Request, code: str, body: Advance) -> Response:
     web = site(request)
-    with web.db.write() as conn:
-        person = bearer(conn, request)
-        done = work.fire(conn, person, body.trigger, {code: body.version}, web.today,
-                         body.note, body.deadline)
-        now = work.current(conn, person, code, web.today)
-    return Advanced(code=code, version=now["version"], new_deadline=done[0].new_deadline,
-                    outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source,
-                               "to": o.dest} for o in done[0].outcomes])
+
+    def once() -> tuple[list[Any], str]:
+        with web.db.write() as conn:
+            person = bearer(conn, request)
+            done = work.fire(conn, person, body.trigger, {code: body.version}, web.today,
+                             body.note, body.deadline)
+            (item, rectification), = _VERSIONS.rows(conn, {"code": code})
+            return done, f"{item}.{rectification}"  # as work.version_of, read after the change
+
+    done, version = settled(once)
+    # the model documents the answer; built and encoded here, FastAPI does not check it again
+    return JSONResponse(Advanced(
+        code=code, version=version, new_deadline=done[0].new_deadline,
+        outcomes=[{"trigger": o.trigger, "machine": o.machine, "from": o.source, "to": o.dest}
+                  for o in done[0].outcomes]).model_dump(mode="json"))
+
+
+FAST = [Route("/api/items/{code}/advance", advance_direct, methods=["POST"])]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaigns.db import Database
 from campaigns.items import MAX_EVIDENCE
@@ -46,17 +46,35 @@ def create_app(url: str | None = None, *, today: Today = default_today,
                   openapi_url="/api/openapi.json",
                   description="The JSON API of `rectify serve`: send a person's token "
                               "(`rectify person token KEY`) as `Authorization: Bearer TOKEN`.")
-    app.state.site = Site(Database(url), today, session_length, max_upload)
+    app.state.site = Site(Database(url, pooled=True), today, session_length, max_upload)
     app.mount("/static", StaticFiles(directory=os.path.join(HERE, "static")), name="static")
-    for module in (doors, pages, campaign_pages, board, api):
+    app.router.routes[:0] = api.FAST  # matched before FastAPI's own routes (api.advance_direct)
+    for module in (api, doors, pages, campaign_pages, board):  # the API first: a program calls it most
         app.include_router(module.router)
     app.add_exception_handler(EngineError, _engine_error)
     app.add_exception_handler(LoginNeeded, _login_needed)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
-    app.middleware("http")(_headers)
+    app.add_middleware(Headers)
     return app
+
+
+AS_OF_ENV = "RECTIFY_SERVE_AS_OF"  # set by ``rectify serve --as-of`` for its worker processes
+
+
+def fixed_today(day: dt.date) -> Today:
+    """A business date that does not move (``rectify serve --as-of``: a training copy, a replay)."""
+    return lambda _timezone: day
+
+
+def from_environment() -> FastAPI:
+    """The application of one worker process of ``rectify serve --workers N`` (each is a
+    fresh process: the database is ``RECTIFY_DB``, the fixed business date, if any,
+    ``RECTIFY_SERVE_AS_OF``)."""
+    fixed = os.environ.get(AS_OF_ENV, "")
+    return create_app(None, today=fixed_today(dt.date.fromisoformat(fixed)) if fixed
+                      else default_today)
 
 
 def _version() -> str:
@@ -68,16 +86,37 @@ def _version() -> str:
         return "0"
 
 
-async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                   ) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("Content-Security-Policy", POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith(("/static/", "/board/")):
-        response.headers.setdefault("Cache-Control", "no-store")  # pages differ per person
-    return response
+_ALWAYS = [(b"content-security-policy", POLICY.encode()), (b"x-content-type-options", b"nosniff"),
+           (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin")]
+
+
+class Headers:
+    """Adds the headers every answer carries, unless the route set its own (a plain ASGI
+    middleware: Starlette's ``BaseHTTPMiddleware`` costs a task group and a stream per request,
+    a third of what a small API call costs)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        # pages differ per person: no cache, except what is the same for everyone
+        private = not path.startswith(("/static/", "/board/"))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _v in headers}
+                headers += [(k, v) for k, v in _ALWAYS if k not in present]
+                if private and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def status_of(exc: EngineError) -> int:

@@ -26,9 +26,9 @@ from campaigns.evidence import Stored, files_of
 from campaigns.items import record_progress
 from campaigns.lights import Lights
 from campaigns.people import resolve_actor
-from campaigns.queries import list_items, possible_triggers, show_item
+from campaigns.queries import list_page, possible_triggers, show_item
 from campaigns.records import Record, load_records
-from campaigns.runs import Run, load_run, load_run_by_id
+from campaigns.runs import Run, load_run, load_run_by_id, run_of
 from campaigns.standing import label
 from campaigns.tables import CAMPAIGNS
 from campaigns.wording import state_titles, trigger_titles
@@ -94,22 +94,23 @@ def my_items(conn: Connection, person: str, today: Today, campaign: str | None =
         run = runs[0]
     scope = scope_for(conn, run, person, today)
     actor = scope.acting
-    if sees_all(run, actor):
-        rows = list_items(scope)
-    elif own_unit(actor):
-        rows = list_items(scope, unit=own_unit(actor).rsplit("/", 1)[-1])
-    else:
-        rows = []
+    unit = None if sees_all(run, actor) else own_unit(actor).rsplit("/", 1)[-1] \
+        if own_unit(actor) else ""
+    page = max(1, page)
+    shown, total = list_page(scope, unit, (page - 1) * per_page, per_page) \
+        if unit != "" else ([], 0)
+    pages = max(1, -(-total // per_page))
+    if page > pages:  # past the end: the last page
+        page = pages
+        shown, total = list_page(scope, unit, (page - 1) * per_page, per_page) \
+            if unit != "" else ([], 0)
     light = Lights(run.definition)
     d = run.definition
-    for row in rows:
+    for row in shown:  # the page's rows only: a unit may have ten thousand
         deadline = dt.date.fromisoformat(row["deadline"]) if row["deadline"] else None
         row["light"] = light(deadline, row["rectification"], scope.as_of)
         row["label"] = label(d, row["state"], row["rectification"])
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    return Listing(run, scope.as_of, rows[(page - 1) * per_page: page * per_page], len(rows), page,
-                   pages)
+    return Listing(run, scope.as_of, shown, total, page, pages)
 
 
 def visible_record(conn: Connection, scope: Scope, code: str) -> Record:
@@ -123,7 +124,9 @@ def item_scope(conn: Connection, person: str, code: str, today: Today) -> tuple[
         record = load_records(conn, [code], live=False)[0]
     except NotFound:
         raise NotFound(f"no item {code}", "check the code") from None
-    scope = scope_for(conn, load_run_by_id(conn, record.campaign_id), person, today)
+    run = run_of(conn, record.campaign) if record.campaign else load_run_by_id(
+        conn, record.campaign_id)  # the campaign's head came with the item
+    scope = scope_for(conn, run, person, today)
     return scope, require_visible(scope.run, scope.acting, record)
 
 
@@ -176,16 +179,19 @@ def fire(conn: Connection, person: str, trigger: str, versions: dict[str, str], 
     ``rectify item advance`` does; a stale version refuses the whole with ``Stale``."""
     runs: set[int] = set()
     scope: Scope | None = None
+    records: list[Record] = []
     for code, shown in versions.items():
         scope, record = item_scope(conn, person, code, today)
         runs.add(scope.run.id)
         if shown != version_of(record):
             raise Stale(code=code, current=current(conn, person, code, today))
+        records.append(record)
     if scope is None:
         raise NotFound("no item was chosen", "tick at least one item")
     params = {"deadline": deadline} if deadline else {}
+    live = all(r.item.retired_on is None for r in records)  # else advance() says it is retired
     return advance(conn, trigger, list(versions), scope.acting, scope.acting.key, scope.as_of,
-                   note or None, params)
+                   note or None, params, records=records if live else None)
 
 
 def report_progress(conn: Connection, person: str, code: str, note: str,

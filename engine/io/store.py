@@ -74,24 +74,29 @@ def resolve_url(url: str | None) -> str:
     return url if "://" in url else f"sqlite:///{url}"
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, pooled: bool = False) -> Engine:
     """An engine with durable SQLite settings (WAL, synchronous=FULL) or plain PostgreSQL.
 
     SQLite keeps its connections in a pool: closing the last connection to a WAL file
     checkpoints it, which would cost every in-process transaction a millisecond. PostgreSQL
     has none, so a command's server connection ends with its transaction and a province's
-    many short commands never hold a slot longer than they work.
+    many short commands never hold a slot longer than they work; a long-running server
+    (``pooled``) keeps a few open instead, since opening one (authentication, a new server
+    process) costs ten milliseconds, more than a request's own work.
     """
 
     check_url(url)
     try:
-        return _create(url)
+        return _create(url, pooled)
     except ImportError as exc:  # e.g. postgresql+asyncpg:// without asyncpg
         raise EnvironmentProblem(Text("the database driver '{name}' is not installed", name=exc.name),
                                  Text("use postgresql://… (psycopg), or install the driver")) from None
 
 
-def _create(url: str) -> Engine:
+POOL_SIZE = 4  # PostgreSQL connections a server process keeps open (one works at a time)
+
+
+def _create(url: str, pooled: bool = False) -> Engine:
     from sqlalchemy import create_engine
 
     if url.startswith("sqlite"):
@@ -99,6 +104,9 @@ def _create(url: str) -> Engine:
         event.listen(eng, "connect", _sqlite_pragmas)
         event.listen(eng, "begin", _sqlite_begin)
         return eng
+    if pooled:  # recycled now and then, and checked when the server dropped it
+        return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, pool_recycle=600,
+                             pool_pre_ping=False)
     from sqlalchemy.pool import NullPool
 
     return create_engine(url, poolclass=NullPool)
