@@ -17,8 +17,8 @@ from engine.core.cadence import Schedule, parse_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 ZH = {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}
-# a number followed by 日 or 天 that is not the day of a date (…月5日): a bare day count
-BARE = re.compile(r"(?<![月\d])\d+\s*个?\s*(?:日|天)(?!期)")
+# a number followed by 日 or 天 that is not the day of a date (…月5日, …-12-31 日常监督): a bare day count
+BARE = re.compile(r"(?<![月\d-])\d+\s*个?\s*(?:日|天)(?!期)")
 
 
 def test_validate_in_chinese_counts_working_or_calendar_days() -> None:

@@ -261,13 +261,12 @@ def test_stages_open_when_their_window_begins(r: Rectify) -> None:
     r.ok("tick", "wgbw-2015", "--as-of", "2015-08-01")
     status = r.json("campaign", "status", "wgbw-2015", "--as-of", "2015-08-01")
     assert [s["state"] for s in status["stages"]] == ["closed", "open", "open", "pending"]
-    assert r.sql("SELECT payload, actor, rule, business_date FROM events WHERE machine = 'stage' "
-                 "ORDER BY id") == [('{"stage": "mobilize"}', "system", "stages.mobilize",
-                                     "2015-08-01"),
-                                    ('{"stage": "self-inspect"}', "system", "stages.self-inspect",
-                                     "2015-08-01"),
-                                    ('{"stage": "supervise"}', "system", "stages.supervise",
-                                     "2015-08-01")]
+    rows = r.sql("SELECT payload, actor, rule, business_date FROM events WHERE machine = 'stage' "
+                 "ORDER BY id")
+    assert [(json.loads(p), *rest) for p, *rest in rows] == [
+        ({"stage": "mobilize"}, "system", "stages.mobilize", "2015-08-01"),
+        ({"stage": "self-inspect"}, "system", "stages.self-inspect", "2015-08-01"),
+        ({"stage": "supervise"}, "system", "stages.supervise", "2015-08-01")]
 
 
 def test_self_inspection_closes_early_only_by_force_of_an_authorised_actor(r: Rectify) -> None:

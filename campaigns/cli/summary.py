@@ -40,7 +40,8 @@ def describe(path: str, d: Definition) -> str:
     if isinstance(commitments, CommitmentsSpec):
         for c in commitments.tracking:
             lines.append(_("  commitments' check-in {key}: {schedule}  {title}").format(
-                key=c.key, schedule=_("met by the review") if c.review else c.schedule,
+                key=c.key, schedule=_("met by the review") if c.review
+                else c.schedule.zh() if translating() else c.schedule.en(),
                 title=c.title))
         if commitments.listed:
             lines.append(_("  commitments listed: {count}").format(count=len(commitments.listed)))
