@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.core.errors import DefinitionInvalid, EngineError, Problem
+from engine.core.errors import DefinitionInvalid, EngineError
 from engine.io.runlock import run_lock
 
 from .db import Database
@@ -72,19 +72,12 @@ def site_schedule() -> Schedule:
 
 def load(path: str) -> Schedule:
     """The schedule in the site configuration file ``path``; problems with file:line:column."""
-    from engine.core.yamlsource import load_file
+    from .siteconfig import Section
 
-    doc, problems = load_file(path)
-    if doc is None or problems:
-        raise DefinitionInvalid(problems)
-    data = doc.data if isinstance(doc.data, dict) else {}
-    raw = data.get("schedule")
+    section = Section(path, "schedule")
+    raw, found, bad = section.raw, section.found, section.bad
     if raw is None:
         return Schedule()
-    found: list[Problem] = []
-
-    def bad(where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
-        found.append(Problem("site-config", message, doc.locate(where), hint))
 
     if not isinstance(raw, dict):
         bad(("schedule",), _("schedule must be a mapping"),

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.errors import DefinitionInvalid, Problem
+from engine.core.errors import DefinitionInvalid
 
 from ..i18n import _
 
@@ -107,18 +107,10 @@ def site_notifications() -> Notifications | None:
 
 
 def load(path: str) -> Notifications | None:
-    from engine.core.yamlsource import load_file
+    from ..siteconfig import Section
 
-    doc, problems = load_file(path)
-    if doc is None or problems:
-        raise DefinitionInvalid(problems)
-    found: list[Problem] = []
-
-    def bad(where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
-        found.append(Problem("site-config", message, doc.locate(where), hint))
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    raw = data.get("notifications")
+    section = Section(path, "notifications")
+    raw, found, bad = section.raw, section.found, section.bad
     if raw is None:
         return None
     if not isinstance(raw, dict):

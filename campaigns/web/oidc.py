@@ -38,7 +38,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from campaigns.i18n import _
-from engine.core.errors import DefinitionInvalid, EnvironmentProblem, Problem
+from engine.core.errors import DefinitionInvalid, EnvironmentProblem
 
 ENV = "RECTIFY_SITE_CONFIG"
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -104,18 +104,10 @@ def provider() -> Provider | None:
 
 def load(path: str) -> Provider | None:
     """The ``openid`` section of the site configuration file, every problem with its place."""
-    from engine.core.yamlsource import load_file
+    from ..siteconfig import Section
 
-    doc, problems = load_file(path)
-    if doc is None or problems:
-        raise DefinitionInvalid(problems)
-    found: list[Problem] = []
-
-    def bad(where: tuple[str | int, ...], message: str, hint: str | None = None) -> None:
-        found.append(Problem("site-config", message, doc.locate(where), hint))
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    raw = data.get("openid")
+    section = Section(path, "openid")
+    raw, found, bad = section.raw, section.found, section.bad
     if raw is None:
         return None
     if not isinstance(raw, dict):
