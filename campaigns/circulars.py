@@ -30,10 +30,11 @@ from .docwriter import Document, Section
 from .i18n import _
 from .ledger import unit_names
 from .reducer import ItemAt, campaign_at
-from .report import STAGE_HEAD, STAGE_KINDS, STAGE_STATES, month_end, parse_month
+from .report import STAGE_HEAD, STAGE_STATES, month_end, parse_month
 from .sealed import open_items
 from .standing import Overdue, closing_states, label
 from .tables import NOTICES as N, RECTIFICATIONS as R
+from .wording import STAGE_KINDS
 
 ONE_DAY = dt.timedelta(days=1)
 KINDS = ("weekly", "monthly", "sorting")

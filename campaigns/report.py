@@ -36,13 +36,12 @@ from .safecells import md_text
 from .standing import Overdue, closing_states, label, label_order
 from .tables import ITEMS as I, NOTICES as N, RECTIFICATIONS as R
 from .units import UnitTree
+from .wording import STAGE_KINDS
 
 LIST_LIMIT = 100  # items listed per section; counts are always complete
 STAGE_STATES = {"pending": "未开始", "open": "进行中", "closed": "已结束"}
 # The canonical stage kinds in the words of the plans (DOMAIN: 宣传动员 → 自查整改 → 监督检查 →
 # 建章立制); a definition's own kinds are shown as written.
-STAGE_KINDS = {"mobilize": "宣传动员", "self-inspect": "自查整改", "supervise": "监督检查",
-               "institutionalize": "建章立制", "rectify": "集中整治", "conclude": "总结提高"}
 
 
 def parse_month(text: str) -> dt.date:

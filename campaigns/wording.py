@@ -26,6 +26,22 @@ def status_rows(items: Sequence[Mapping[str, Any]], columns: Iterable[str]) -> l
     return rows(items, {c: {k: _(v) for k, v in STATUS.items()} for c in columns})
 
 
+# a stage's kind in the plans' own words (宣传动员…), shown when translating; the keys are the
+# kinds the shipped presets use, a definition's own kinds stay as written
+STAGE_KINDS = {"mobilize": "宣传动员", "self-inspect": "自查整改", "supervise": "监督检查",
+               "institutionalize": "建章立制", "rectify": "集中整治", "conclude": "总结提高"}
+
+
+# the kinds of notice (campaigns.office_notices.KINDS) as a listing shows them
+NOTICE_KINDS = {"escalation": N_("escalation notice"), "stage": N_("stage notice"),
+                "reminder": N_("reminder notice"), "inspection": N_("inspection notice")}
+
+
+def notice_kinds() -> dict[str, str]:
+    """Notice kind → its words in the reader's language."""
+    return {k: _(v) for k, v in NOTICE_KINDS.items()}
+
+
 # the phases of a stage (campaigns.lifecycle), in the words of docs/cli.md and the dashboard
 STAGE_PHASES = {"pending": N_("not yet open"), "open": N_("open"), "closed": N_("closed")}
 
@@ -75,7 +91,8 @@ def rows(items: Sequence[Mapping[str, Any]], values: Mapping[str, Mapping[str, s
 def columns(definition: Definition) -> dict[str, dict[str, str]]:
     """The usual columns of listings that hold states and triggers, with their titles."""
     states = state_titles(definition)
-    return {"state": {**states, **{k: _(v) for k, v in STAGE_PHASES.items()}},
+    # a definition's own state wins over a stage's phase of the same key ("closed": 已销号)
+    return {"state": {**{k: _(v) for k, v in STAGE_PHASES.items()}, **states},
             "rectification": state_titles(definition, ["rectification"]),
             "from": states, "to": states, "trigger": trigger_titles(definition),
             "status": {k: _(v) for k, v in STAGE_PHASES.items()}}

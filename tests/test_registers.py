@@ -341,3 +341,14 @@ def test_the_registers_on_postgresql(pg_db_url: str) -> None:
     listed = json.loads(c.ok("mechanism", "list", CAMPAIGN, "--json", "--as-of", "2015-08-07"))
     assert listed["categories_without_mechanism"] == []
     assert "wgbw-2015: ok" in c.ok("audit", "verify", CAMPAIGN)
+
+
+def test_case_status_reads_in_the_listing_language(cases: tuple[Cli, list[str]]) -> None:
+    cli, _codes = cases
+    zh = cli.ok("accountability", "list", CAMPAIGN, "--actor", "lead", "--as-of", "2015-12-31",
+                env={"LANG": "zh_CN.UTF-8"}).splitlines()
+    assert sum(x.rstrip().endswith("有效") for x in zh) == 8
+    assert sum(x.rstrip().endswith("已撤销（2015-12-08）") for x in zh) == 1
+    assert not any("in effect" in x or "withdrawn" in x for x in zh)
+    en = cli.ok("accountability", "list", CAMPAIGN, "--actor", "lead", "--as-of", "2015-12-31")
+    assert "in effect" in en and "withdrawn 2015-12-08" in en

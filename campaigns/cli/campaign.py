@@ -77,9 +77,13 @@ def status(key: str, fmt: str, db: str | None, as_of: str | None) -> None:
         return
     d = run.definition
     phases = {k: wording.phase(k) for k in wording.STAGE_PHASES}
-    click.echo(record(wording.status_rows([{k: v for k, v in data.items() if k in (
-        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}], ["status"])[0]))
-    click.echo("\n" + _("stages:") + "\n" + table(wording.rows(data["stages"], {"state": phases})))
+    head = {k: v for k, v in data.items() if k in (
+        "key", "title", "start", "as_of", "status", "phase", "items", "overdue")}
+    if head["status"].startswith("concluded "):
+        head["status"] = _("concluded {date}").format(date=head["status"].split(" ", 1)[1])
+    click.echo(record(wording.status_rows([head], ["status"])[0]))
+    click.echo("\n" + _("stages:") + "\n" + table(wording.rows(
+        data["stages"], {"state": phases, "kind": wording.STAGE_KINDS})))
     click.echo("\n" + _("items by state:") + " " + ", ".join(
         f"{wording.state(d, k, 'item')} {v}" for k, v in sorted(data["items_by_state"].items())))
     click.echo(_("rectifications by state:") + " " + ", ".join(

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from campaigns.i18n import _, localize
+from campaigns import wording
+from campaigns.i18n import _, localize, translating
 from engine.core.errors import Conflict, EngineError, ExitCode
 
 from ._common import ACTOR, common, database
@@ -226,8 +227,14 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         if not documents:
             shown = [redact(r, hide) for r in rows]
             marked = _provisional(scope.run, shown) if fmt == "table" else shown
-            emit(marked, fmt, [c for c in COLUMNS if c not in hide] if fmt != "json" else None,
-                 HEADERS if fmt == "table" else None)
+            columns = [c for c in COLUMNS if c not in hide]
+            headers = HEADERS
+            if fmt == "table" and translating():  # the level by its title alone, kinds in words
+                marked = wording.rows(marked, {"kind": wording.notice_kinds()})
+                columns = [c for c in columns if c != "level"]
+                headers = {**HEADERS, "level_title": "level"}
+            emit(marked, fmt, columns if fmt != "json" else None,
+                 headers if fmt == "table" else None)
             if marked is not shown:
                 from campaigns.provisional import legend
 

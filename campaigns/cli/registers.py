@@ -92,8 +92,15 @@ def acc_list(campaign: str, live: bool, actor: str | None, fmt: str, db: str | N
     if fmt == "csv":
         emit(listed, fmt)
         return
-    click.echo(table(listed))
+    click.echo(table([{**r, "status": _case_status(r["status"])} for r in listed]))
     click.echo("\n" + summary_line(counts))
+
+
+def _case_status(status: str) -> str:
+    """A case's status as shown in a table: the listing's own words in the reader's language."""
+    if status.startswith("withdrawn "):
+        return _("withdrawn {date}").format(date=status.split(" ", 1)[1])
+    return _("in effect")
 
 
 @accountability.command("withdraw")

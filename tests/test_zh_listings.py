@@ -1,0 +1,53 @@
+"""Chinese listings name things in the reader's words: a definition's state titles before a
+stage's phase of the same key, stage kinds as the plans say them, notice kinds in words, run
+and case status without an English word."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from test_cli_common import Cli, seeded
+
+ZH = {"LANG": "zh_CN.UTF-8"}
+LATIN = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    return seeded(tmp_path, tmp_path_factory)
+
+
+def test_a_closed_item_reads_by_its_state_title_not_the_stage_phase(cli: Cli) -> None:
+    code = cli.closed()
+    state = json.loads(cli.ok("item", "list", "wgbw-2015", "--json",
+                              "--as-of", "2015-08-03"))
+    assert next(r for r in state if r["code"] == code)["state"] == "closed"
+    line = next(x for x in cli.ok("item", "list", "wgbw-2015", "--as-of", "2015-08-03",
+                                  env=ZH).splitlines() if x.startswith(code))
+    assert "已销号" in line and "已结束" not in line
+
+
+def test_campaign_status_names_stage_kinds_and_the_run_in_chinese(cli: Cli) -> None:
+    out = cli.ok("campaign", "status", "wgbw-2015", "--as-of", "2015-08-03", env=ZH)
+    head = out.split("\n\n")[0]
+    assert "进行中" in head and not LATIN.search(head.replace("wgbw-2015", ""))
+    stages = {x.split()[0]: x for x in out.splitlines() if x.startswith(("mobilize", "supervise"))}
+    assert "宣传动员" in stages["mobilize"] and "监督检查" in stages["supervise"]
+    assert " mobilize " not in stages["mobilize"]
+    # English keeps the keys a script reads
+    assert " mobilize " in cli.ok("campaign", "status", "wgbw-2015", "--as-of", "2015-08-03")
+
+
+def test_notices_in_chinese_name_the_kind_in_words_and_the_level_once(cli: Cli) -> None:
+    cli.planned()
+    cli.ok("tick", "wgbw-2015", "--as-of", "2015-10-31")
+    lines = cli.ok("notices", "wgbw-2015", "--as-of", "2015-10-31", env=ZH).splitlines()
+    header = lines[0].split()
+    assert header.count("名称") == 1 and header.count("级别") == 1
+    body = [x for x in lines[2:] if x[:4].isdigit()]
+    assert body and all(x.split()[1] == "督办" for x in body)
+    english = cli.ok("notices", "wgbw-2015", "--as-of", "2015-10-31").splitlines()
+    assert english[2].split()[1] == "escalation"
