@@ -88,13 +88,26 @@ def rows(items: Sequence[Mapping[str, Any]], values: Mapping[str, Mapping[str, s
              for k, v in r.items()} for r in items]
 
 
+# the program's own steps an item's history holds beside the definition's triggers
+# (campaigns.events), and the records that are no machine of the definition
+BUILTIN_TRIGGERS = {"add": N_("registered"), "progress": N_("progress reported"),
+                    "edit": N_("edited"), "move": N_("moved to another unit"),
+                    "escalate": N_("escalated"), "remind": N_("reminded"), "undo": N_("undone"),
+                    "seal": N_("sealed"), "recount": N_("deadline recounted"),
+                    "import": N_("imported"), "inspection-notice": N_("inspection notice"),
+                    "read": N_("read")}
+BUILTIN_MACHINES = {"record": N_("record"), "document": N_("document")}
+
+
 def columns(definition: Definition) -> dict[str, dict[str, str]]:
     """The usual columns of listings that hold states and triggers, with their titles."""
     states = state_titles(definition)
     # a definition's own state wins over a stage's phase of the same key ("closed": 已销号)
     return {"state": {**{k: _(v) for k, v in STAGE_PHASES.items()}, **states},
             "rectification": state_titles(definition, ["rectification"]),
-            "from": states, "to": states, "trigger": trigger_titles(definition),
+            "from": states, "to": states,
+            "trigger": {**{k: _(v) for k, v in BUILTIN_TRIGGERS.items()},
+                        **trigger_titles(definition)},
             "status": {k: _(v) for k, v in STAGE_PHASES.items()}}
 
 

@@ -51,3 +51,16 @@ def test_notices_in_chinese_name_the_kind_in_words_and_the_level_once(cli: Cli) 
     assert body and all(x.split()[1] == "督办" for x in body)
     english = cli.ok("notices", "wgbw-2015", "--as-of", "2015-10-31").splitlines()
     assert english[2].split()[1] == "escalation"
+
+
+def test_an_items_history_names_the_programs_own_steps_in_words(cli: Cli) -> None:
+    code = cli.planned()
+    cli.ok("item", "progress", code, "--note", "已部署", "--actor", "head", "--as-of", "2015-08-04")
+    out = cli.ok("item", "show", code, "--as-of", "2015-08-04", env=ZH)
+    history = out.split("办理记录：")[1]
+    assert "登记" in history and "报告进展" in history and "记录" in history
+    rows = [x for x in history.splitlines() if x[:4].isdigit()]
+    assert rows and not any(LATIN.search(x.split("  ", 1)[1].replace("head", "")
+                                         .replace("sup", "").replace("admin", "")) for x in rows)
+    stage = [x for x in out.splitlines() if x.startswith("阶段")]
+    assert stage and re.search(r"^阶段\s+(宣传动员|自查整改|监督检查)", out, re.M), stage

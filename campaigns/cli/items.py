@@ -139,7 +139,9 @@ def _words(definition: Any) -> dict[str, dict[str, str]]:
     words["source"] = dict(definition.sections.get("sources") or {})
     words["escalation"] = {lv.key: lv.title for lv in definition.ladder.levels} \
         if definition.ladder else {}
-    words["machine"] = {m.name: m.title for m in definition.machines.values()}
+    words["machine"] = {**{k: _(v) for k, v in wording.BUILTIN_MACHINES.items()},
+                        **{m.name: m.title for m in definition.machines.values()}}
+    words["stage"] = {st.key: st.title for st in definition.stages}
     return words
 
 
