@@ -165,6 +165,9 @@ def _value(name: str, value: object) -> object:
     if type(value) is str:
         if value in _KINDS.get(name, {}):
             return _(_KINDS[name][value])
+        if name in _LISTS and name not in _WORDS:  # "submitted, planned": each by its title
+            words = _WORDS.get(_LISTS[name], {})
+            return "、".join(words.get(v, v) for v in value.split(", "))
         return _WORDS.get(name, {}).get(value, value)
     if isinstance(value, (str, list, tuple)):
         return localize(value)
@@ -173,6 +176,10 @@ def _value(name: str, value: object) -> object:
 
 # values the engine names by a word of its own (what a definition calls): shown translated
 _KINDS = {"kind": {"guard": N_("guard"), "action": N_("action")}}
+
+
+# value names whose values list a definition's keys, comma-separated: the key they are named by
+_LISTS = {"sources": "state"}
 
 
 # value names whose values are a definition's keys, shown by their titles (use_words)

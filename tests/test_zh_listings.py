@@ -64,3 +64,14 @@ def test_an_items_history_names_the_programs_own_steps_in_words(cli: Cli) -> Non
                                          .replace("sup", "").replace("admin", "")) for x in rows)
     stage = [x for x in out.splitlines() if x.startswith("阶段")]
     assert stage and re.search(r"^阶段\s+(宣传动员|自查整改|监督检查)", out, re.M), stage
+
+
+def test_a_refusal_names_the_states_it_allows_by_their_titles(cli: Cli) -> None:
+    code = cli.closed()
+    result = cli.invoke("item", "advance", "verify", code, "--actor", "sup",
+                        "--as-of", "2015-08-04", env=ZH)
+    assert result.exit_code != 0
+    assert "仅可从“申请销号”执行" in result.output and "submitted" not in result.output
+    english = cli.invoke("item", "advance", "verify", code, "--actor", "sup",
+                         "--as-of", "2015-08-04")
+    assert "(only from submitted)" in english.output
