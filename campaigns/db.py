@@ -198,13 +198,27 @@ class Database:
             cfg = Config()
             cfg.set_main_option("script_location", MIGRATIONS)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-            conn.commit()
+            with conn.begin():  # the schema steps and the data steps after them: all or none
+                command.upgrade(cfg, "head")
+                _after_upgrade(conn, before)
         if before == HEAD:
             return _("schema is up to date ({head})").format(head=HEAD)
         if before:
             return _("schema upgraded from {before} at {head}").format(before=before, head=HEAD)
         return _("schema created at {head}").format(head=HEAD)
+
+
+# data steps an upgrade runs once the schema is at HEAD, in the upgrade's transaction: they
+# write events, so they need the writer and the tables as this version knows them, which a
+# migration (kept to the schema of its own revision) cannot use
+SEAL_VALUES = "0011_secrets13b"
+
+
+def _after_upgrade(conn: Connection, before: str | None) -> None:
+    if before is not None and KNOWN.index(before) < KNOWN.index(SEAL_VALUES):
+        from .sealed import seal_existing
+
+        seal_existing(conn)
 
 
 def private_file(path: str) -> None:

@@ -224,3 +224,32 @@ def test_the_migration_moves_values_of_a_database_made_before_it(
     refused = invoke(db, "item", "undo", CODE, "--actor", "lead", "--note", "x", env=env,
                      ok=False)
     assert refused.exit_code != 0 and "does not reverse" in refused.output
+
+
+def test_an_upgrade_whose_move_fails_leaves_the_database_as_it_was(
+        tmp_path: Path, key: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema steps and the move are one transaction: a move that fails after writing
+    leaves the old revision, the plain values and the log as they were, and a later init
+    makes the whole upgrade."""
+    db = county(str(tmp_path / "old.db"), definition=all_secret(tmp_path))
+    with monkeypatch.context() as m:
+        m.setattr(sealed_module, "sealed_fields", lambda run: frozenset())
+        work(db, key)
+    downgrade(db, "0010_undoimport")
+    before = (state_text(db), rows(db, "SELECT * FROM events ORDER BY id"))
+    real = sealed_module.seal_existing
+
+    def fails_after_writing(conn):  # type: ignore[no-untyped-def]
+        from engine.core.errors import EnvironmentProblem
+
+        real(conn)
+        raise EnvironmentProblem("no space left on device", "free some space")
+
+    with monkeypatch.context() as m:
+        m.setattr(sealed_module, "seal_existing", fails_after_writing)
+        failed = invoke(db, "init", env=key, ok=False)
+    assert failed.exit_code != 0 and "Traceback" not in failed.output
+    assert rows(db, "SELECT version_num FROM alembic_version") == [("0010_undoimport",)]
+    assert (state_text(db), rows(db, "SELECT * FROM events ORDER BY id")) == before
+    assert "upgraded from 0010_undoimport" in invoke(db, "init", env=key).output
+    assert GIVEN["description"] not in state_text(db)
