@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,14 +100,22 @@ def to_html(doc: Document) -> str:
 def new_docx() -> Any:
     """An empty Word document in the fonts Chinese offices print with (SimSun, 12 pt)."""
     from docx import Document as Docx
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Mm, Pt
 
     out = Docx()
     normal = out.styles["Normal"]
     normal.font.name = "SimSun"
     normal.font.size = Pt(12)
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
+    cells = out.styles.add_style(CELL_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    cells.base_style = normal
+    cells.font.size = Pt(CELL_PT)
+    page = out.sections[0]  # A4 with the margins of GB/T 9704 (党政机关公文格式)
+    page.page_width, page.page_height = Mm(210), Mm(297)
+    page.top_margin, page.bottom_margin = Mm(37), Mm(35)
+    page.left_margin, page.right_margin = Mm(28), Mm(26)
     return out
 
 
@@ -128,15 +138,82 @@ def add_para(out: Any, text: str, *, align: Any = None, size: float | None = Non
     return p
 
 
+CELL_STYLE, CELL_PT = "Table Text", 10.5  # 五号, the size of tables in printed documents
+CELL_PADDING_PT = 11.5  # Word's default left and right cell margins together
+SHORT = 8  # half-width characters: a cell this short (a name) stays on one line
+# a run a line may not break inside: Latin letters, digits and their joiners (codes, dates)
+_WORD = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+
+
+def text_width(text: str) -> float:
+    """Width in half-width characters (half an em): a Chinese character takes two; Latin
+    letters and digits as wide as in the proportional face a viewer without SimSun shows
+    them in (DejaVu, Liberation), so a code or a date fits wherever it is opened."""
+    return sum(_char_width(ch) for ch in text)
+
+
+def _char_width(ch: str) -> float:
+    if unicodedata.east_asian_width(ch) in "WF" or ch in "MW":
+        return 2.0
+    if ch.isupper():
+        return 1.5
+    if ch.isdigit() or ch.islower():
+        return 1.3
+    return 0.8
+
+
+def column_widths(header: Sequence[Any], rows: Sequence[Sequence[Any]], total_pt: float
+                  ) -> list[float]:
+    """Column widths in points filling ``total_pt``.  Each column first gets what its longest
+    unbreakable run needs (a code, a date: never split), then what is left of the line goes
+    to the columns in proportion to how much more their longest text wants; Chinese text
+    wraps anywhere, a header onto two lines."""
+    unit = CELL_PT / 2
+    need, least = [], []
+    for j, h in enumerate(header):
+        texts = ["" if row[j] is None else str(row[j]) for row in rows]
+        lines = [line for t in texts for line in t.splitlines()]
+        whole = max((text_width(line) for line in lines), default=0.0)
+        words = max((text_width(w) for line in lines for w in _WORD.findall(line)), default=0.0)
+        short = max((text_width(line) for line in lines if text_width(line) <= SHORT),
+                    default=0.0)  # a name of up to four characters is not split either
+        head = (text_width(str(h)) + 1) / 2  # a header on two lines at most
+        least.append(max(4.0, words, short, min(head, SHORT)))
+        need.append(max(least[-1], whole, head))
+    pad = CELL_PADDING_PT
+    if sum(n * unit + pad for n in need) <= total_pt:  # all on one line, the spare shared
+        cells = [n * unit + pad for n in need]
+        return [c * total_pt / sum(cells) for c in cells]
+    floor = [m * unit + pad for m in least]
+    spare = total_pt - sum(floor)
+    if spare <= 0:  # not even the unbreakable runs fit: in proportion to them
+        return [f * total_pt / sum(floor) for f in floor]
+    wants = [n - m for n, m in zip(need, least, strict=True)]
+    return [f + spare * w / sum(wants) for f, w in zip(floor, wants, strict=True)]
+
+
 def add_grid(out: Any, header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
-    """A bordered table: the header row, then the rows."""
+    """A bordered table: the header row, then the rows, in table type, its columns as wide as
+    their contents need within the page."""
+    from docx.shared import Pt
+
     grid = out.add_table(rows=1 + len(rows), cols=len(header))
     grid.style = "Table Grid"
-    for j, h in enumerate(header):
-        grid.cell(0, j).text = str(h)
-    for i, row in enumerate(rows, 1):
-        for j, v in enumerate(row):
-            grid.cell(i, j).text = "" if v is None else str(v)
+    grid.autofit = False
+    page = out.sections[-1]
+    total = (page.page_width - page.left_margin - page.right_margin) / 12700  # EMU → pt
+    widths = [Pt(w) for w in column_widths(header, rows, total)]
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+    for i, values in enumerate([header, *rows]):
+        for j, v in enumerate(values):
+            cell = grid.cell(i, j)
+            cell.width = widths[j]
+            cell.text = "" if v is None else str(v)
+            cell.paragraphs[0].style = CELL_STYLE
+            if i == 0:
+                for run in cell.paragraphs[0].runs:
+                    run.bold = True
 
 
 def _docx(doc: Document) -> Any:
