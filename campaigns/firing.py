@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.core.explain import Firing
 from engine.core.spec import TimerSpec
 
-from .i18n import _, translating
+from .i18n import _, shown, translating
 
 
 def timer_text(timer: TimerSpec) -> str:
@@ -23,7 +23,7 @@ def firing_text(firing: Firing) -> str:
     if not firing.causes:
         return ""
     parts = []
-    fired_by = [f"'{c.trigger}'" for c in firing.causes if c.trigger is not None]
+    fired_by = [f"'{shown('trigger', c.trigger)}'" for c in firing.causes if c.trigger is not None]
     if fired_by:
         parts.append(_("when {triggers} fires").format(triggers=_(" or ").join(fired_by)))
     parts += [timer_text(c.timer) for c in firing.causes if c.timer is not None]

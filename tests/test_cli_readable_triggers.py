@@ -95,7 +95,7 @@ def test_automatic_steps_in_chinese(cli: Cli) -> None:
     rows = json.loads(cli.ok("item", "triggers", code, "--actor", "sup", "--json",
                              "--as-of", "2015-08-31", env=ZH))
     close = next(r for r in rows if r["trigger"] == "close")
-    assert close["when"] == "自动：'verify' 执行时"
+    assert close["when"] == "自动：'验收通过' 执行时"  # the trigger by its title
 
 
 # --- item advance ------------------------------------------------------------------------------

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
-from campaigns.i18n import _
+from campaigns.i18n import N_, _
 
 from ._common import ACTOR, DB, as_of_date, common, database
 from ._output import emit, output_options
+
+# the days of the week as a table shows them (the JSON keeps "Mon" … "Sun")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 @click.group()
@@ -85,5 +88,7 @@ def calendar_show(year: int, campaign_key: str | None, fmt: str, db: str | None)
                    "chinesecalendar": _("chinesecalendar (the State Council's notices it ships)"),
                    "weekends": _("Monday to Friday (calendar.outside_known_years: weekends)")}
         click.echo(_("{year}: {source}").format(year=year, source=sources.get(source, source)))
-    shown = [{**r, "kind": _("off") if r["kind"] == "off" else _("work")} for r in rows]
+    days = dict(zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), WEEKDAYS, strict=True))
+    shown = [{**r, "kind": _("off") if r["kind"] == "off" else _("work"),
+              "weekday": _(days.get(r["weekday"], r["weekday"]))} for r in rows]
     emit(shown, fmt, ["date", "weekday", "kind", "holiday", "source"])

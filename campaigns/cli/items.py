@@ -142,6 +142,10 @@ def _words(definition: Any) -> dict[str, dict[str, str]]:
     words["machine"] = {**{k: _(v) for k, v in wording.BUILTIN_MACHINES.items()},
                         **{m.name: m.title for m in definition.machines.values()}}
     words["stage"] = {st.key: st.title for st in definition.stages}
+    # a clock step's rule ("escalation.reminder") by the rung's title; the clock as 系统
+    words["rule"] = {f"escalation.{lv.key}": lv.title for lv in definition.ladder.levels} \
+        if definition.ladder else {}
+    words["actor"] = {"system": _("the system")}
     return words
 
 
