@@ -75,3 +75,16 @@ def test_a_refusal_names_the_states_it_allows_by_their_titles(cli: Cli) -> None:
     english = cli.invoke("item", "advance", "verify", code, "--actor", "sup",
                          "--as-of", "2015-08-04")
     assert "(only from submitted)" in english.output
+
+
+def test_validate_summarises_in_the_readers_words_with_the_files_keys(cli: Cli) -> None:
+    from test_cli_common import ROOT
+
+    out = cli.ok("validate", str(ROOT / "definitions" / "wgbw-2015.yaml"), env=ZH, db=False)
+    assert "初始为“reported（待核实）”" in out and "closed（已销号）" in out
+    stages = [x for x in out.splitlines() if x.startswith("    mobilize", 0)]
+    assert stages and "宣传动员" in stages[0].split("2015")[0].split("mobilize", 1)[1]
+    # the dates line up under each other whatever the width of the kind's words
+    rows = [x for x in out.splitlines() if re.match(r"^    [a-z-]+ +\S+ +2015-", x)]
+    assert len({x.index("2015-") - sum(1 for ch in x[:x.index("2015-")] if ord(ch) > 0x2e80)
+                for x in rows}) == 1

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from campaigns.i18n import _, translating
+from campaigns.wording import STAGE_KINDS
 from engine.core.spec import Definition, Duration
+
+from ._output import width
 
 
 def describe(path: str, d: Definition) -> str:
     lines = [_("{path}: ok — {key} {title}").format(path=path, key=d.key, title=d.title)]
     lines.append(_("  stages ({count}):").format(count=len(d.stages)))
     for s in d.stages:
-        lines.append(f"    {s.key:<18} {s.kind:<17} {s.start} .. {s.end}  {s.title}")
+        kind = STAGE_KINDS.get(s.kind, s.kind) if translating() else s.kind
+        lines.append(f"    {s.key:<18} {kind}{' ' * max(1, 18 - width(kind))}{s.start} .. "
+                     f"{s.end}  {s.title}")
     for name, m in d.machines.items():
-        done = ", ".join(sorted(m.done_states))
+        # a Chinese reader sees each state as "key（title）": the key is what the file says
+        title = {st.key: f"{st.key}（{st.title}）" for st in m.states if st.title} \
+            if translating() else {}
+        done = ", ".join(title.get(k, k) for k in sorted(m.done_states))
         lines.append(_("  machine {name}: {states} states, {transitions} transitions, starts "
                        "'{initial}', done: {done}").format(
-            name=name, states=len(m.states), transitions=len(m.transitions), initial=m.initial,
-            done=done))
+            name=name, states=len(m.states), transitions=len(m.transitions),
+            initial=title.get(m.initial, m.initial), done=done))
     cats = d.sections.get("categories") or {}
     lines.append(_("  categories: {count}; roles: {roles}").format(
         count=len(cats), roles=", ".join(d.roles) or _("none")))
