@@ -10,7 +10,7 @@ from typing import Any
 from .assessment import Result
 
 BASE = {"group": "考核组", "rank": "名次", "unit": "单位代码", "title": "单位",
-        "vetoed": "一票否决"}
+        "vetoed": "一票否决", "person": "人员编号", "name": "姓名", "post": "职务"}
 
 
 def labels(results: Sequence[Result]) -> dict[str, str]:
