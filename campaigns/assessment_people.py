@@ -51,6 +51,13 @@ def find_person(people: Mapping[int, PersonAt], tree: UnitTree, text: str,
     text = text.strip()
     for p in people.values():
         if p.key == text:
+            if unit_text.strip():  # a key and a unit: they must agree
+                unit = tree.find(unit_text)
+                if p.unit_id != unit.id:
+                    held = tree.by_id.get(p.unit_id or 0)
+                    raise InvalidInput(_("{person} is of {held}, not of {unit}").format(
+                        person=p.key, held=held.code if held else "—", unit=unit.code),
+                        _("give the person's own unit, or leave the unit out"))
             return p
     named = [p for p in people.values() if p.name == text]
     if unit_text.strip():

@@ -96,12 +96,14 @@ def test_a_person_is_named_by_key_or_by_name_within_a_unit(cli: Cli, tmp_path: P
     err = cli.fails(1, "assess", "import", CAMPAIGN, str(bad), "--score", "service", "--people",
                     "--period", "2015-Q3", "--actor", "lead", "--as-of", "2015-09-30")
     assert "bad.csv: row 4, column C: 'abc' is not a number" in err
-    bad.write_text("姓名,单位,得分\n张三,,80\n无名氏,,70\nclerk,,60\n", encoding="utf-8")
+    bad.write_text("姓名,单位,得分\n张三,,80\n无名氏,,70\nclerk,,60\nczj-a,jyj,60\n",
+                   encoding="utf-8")
     err = cli.fails(1, "assess", "import", CAMPAIGN, str(bad), "--score", "service", "--people",
                     "--period", "2015-Q3", "--actor", "lead", "--as-of", "2015-09-30")
     assert "bad.csv: row 2, column A: 2 people are named '张三' (czj, jyj)" in err
     assert "bad.csv: row 3, column A: no person '无名氏'" in err
     assert "bad.csv: row 4, column A: clerk of czj-bgs is not assessed" in err
+    assert "bad.csv: row 5, column A: czj-a is of czj, not of jyj" in err
     with sqlite3.connect(cli.db) as conn:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == before
     missing = tmp_path / "missing.csv"
@@ -291,3 +293,26 @@ def test_the_month_report_lists_the_notices_of_confirmed_proposals(cli: Cli,
     sept = tmp_path / "九月.md"
     cli.ok("report", CAMPAIGN, "--month", "2015-09", "-o", str(sept), "--as-of", "2015-09-30")
     assert "末位处理通知" not in sept.read_text(encoding="utf-8")
+
+
+def test_the_notice_is_queued_for_the_units_listeners_without_the_name(
+        cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("""\
+notifications:
+  smtp: {host: 127.0.0.1, port: 2525, sender: "县委督查室 <ducha@county.example>"}
+  units:
+    czj: {email: [czj@county.example]}
+  send:
+    - {rule: "assessment.*", to: [unit]}
+""", encoding="utf-8")
+    monkeypatch.setenv("RECTIFY_SITE_CONFIG", str(site))
+    service(cli, "2015-Q3", "2015-09-30", {"czj-a": 90, "czj-b": 80, "czj-c": 85, "czj-d": 60})
+    cli.ok("assess", "confirm", CAMPAIGN, "czj-d", "--people", "--period", "2015-Q3",
+           "--actor", "lead", "--as-of", "2015-10-09")
+    with sqlite3.connect(cli.db) as conn:
+        queued = conn.execute("SELECT channel, recipient, subject, body FROM outbox").fetchall()
+    assert [(c, r, s) for c, r, s, _b in queued] == [
+        ("email", "czj@county.example", "【考核末位警示】县财政局")]
+    body = queued[0][3]
+    assert "2015-Q3" in body and "予以警示" in body and "赵六" not in body and "czj-d" not in body
