@@ -90,6 +90,16 @@ def test_a_person_is_named_by_key_or_by_name_within_a_unit(cli: Cli, tmp_path: P
             "SELECT payload FROM events WHERE trigger = 'score' ORDER BY seq LIMIT 1").fetchone()[0])
     assert logged["person"] == "czj-a" and logged["unit"] == "czj" and "张三" not in json.dumps(
         {k: v for k, v in logged.items() if k != "import"})
+    with sqlite3.connect(cli.db) as conn:  # each row is its event's payload, by seq
+        events = {seq: json.loads(p) for seq, p in conn.execute(
+            "SELECT seq, payload FROM events WHERE trigger = 'score'")}
+        rows = conn.execute("SELECT s.seq, s.score, u.code, p.key, s.value FROM assessment_scores s "
+                            "JOIN units u ON u.id = s.unit_id JOIN people p ON p.id = s.person_id"
+                            ).fetchall()
+    assert len(rows) == len(events) == 3
+    for seq, score, unit, person, value in rows:
+        assert (events[seq]["score"], events[seq]["unit"], events[seq]["person"],
+                events[seq]["value"]) == (score, unit, person, value)
     bad = tmp_path / "bad.csv"
     bad.write_text("姓名,单位,得分\n张三,,80\n无名氏,,70\n赵六,czj,abc\nclerk,,60\n",
                    encoding="utf-8")
