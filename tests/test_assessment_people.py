@@ -166,6 +166,11 @@ def test_the_bottom_rule_escalates_for_a_person_and_a_confirmation_issues_the_no
                                  "2015-Q3", "--json", "--as-of", "2016-01-05", "--actor",
                                  "lead"))["proposals"]
     assert entitled[0]["name"] == "赵六"
+    with sqlite3.connect(cli.db) as conn:  # the names shown are a recorded read
+        reads = [(a, json.loads(p)) for a, p in conn.execute(
+            "SELECT actor, payload FROM events WHERE trigger = 'read'")]
+    assert [(a, p["output"], p["fields"], p["items"]) for a, p in reads] == [
+        ("lead", "assessment bottom", ["sanctioned"], 1)]
     out = cli.ok("assess", "confirm", CAMPAIGN, "赵六", "--people", "--period", "2015-Q3",
                  "--actor", "lead", "--as-of", "2016-01-05")
     assert out.splitlines() == ["czj-d: 警示 confirmed for 2015-Q3",
@@ -326,3 +331,27 @@ notifications:
         ("email", "czj@county.example", "【考核末位警示】县财政局")]
     body = queued[0][3]
     assert "2015-Q3" in body and "予以警示" in body and "赵六" not in body and "czj-d" not in body
+
+
+def test_names_are_left_out_where_the_person_is_kept_confidential(tmp_path: Path) -> None:
+    from test_cli_common import WGBW
+
+    text = WGBW.read_text(encoding="utf-8").replace(
+        "confidential: [reporter, reporter_contact]",
+        "confidential: [reporter, reporter_contact, person]")
+    assert "reporter_contact, person]" in text
+    path = tmp_path / "wgbw-secret.yaml"
+    path.write_text(text + "\n" + ASSESSMENT + PEOPLE_SECTION, encoding="utf-8")
+    c = populate(Cli(tmp_path / "s.db"), [*PEOPLE, *STAFF])
+    c.ok("campaign", "start", str(path), "--start", START, "--actor", "lead")
+    service(c, "2015-Q3", "2015-09-30", {"czj-a": 90, "czj-b": 80})
+    public = ranked(c, "2015-Q3", "--as-of", "2015-09-30")
+    assert "name" not in public["czj-a"] and public["czj-a"]["person"] == "czj-a"
+    assert "张三" not in c.ok("assess", "rank", CAMPAIGN, "--people", "--period", "2015-Q3",
+                             "--as-of", "2015-09-30")
+    entitled = ranked(c, "2015-Q3", "--as-of", "2015-09-30", "--actor", "lead")
+    assert entitled["czj-a"]["name"] == "张三"
+    with sqlite3.connect(c.db) as conn:
+        reads = [json.loads(p) for (p,) in conn.execute(
+            "SELECT payload FROM events WHERE trigger = 'read'")]
+    assert [(p["output"], p["fields"]) for p in reads] == [("assessment", ["person"])]

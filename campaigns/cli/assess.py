@@ -84,11 +84,17 @@ def _results(db: str | None, campaign: str, period: str, as_of: str | None, peop
     from campaigns.assessment_people import names_hidden
     from campaigns.runs import load_run
 
-    with database(db).read() as conn:
+    from campaigns.confidential import record_read
+
+    base = database(db)
+    with (base.write() if people and actor else base.read()) as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False)
         p = period_of(scope.run, period)
         results = compute(conn, scope.run, p, scope.as_of, scope.tree, people)
         hide = people and names_hidden(scope.run, scope.actor)
+        if people and not hide:  # names the campaign keeps confidential, shown: a read event
+            record_read(scope, "assessment", {"person"},
+                        items=sum(len(res.rows) for res in results), period=p.key)
         return (results, scope.tree, scope.as_of, status(conn, scope.run, p, scope.as_of),
                 hide)
 
@@ -181,11 +187,18 @@ def bottom(campaign: str, period: str, people: bool, fmt: str, actor: str | None
     from campaigns.assessment_people import names_hidden
     from campaigns.runs import load_run
 
-    with database(db).read() as conn:
+    from campaigns.accountability import FIELD, public
+    from campaigns.confidential import record_read
+
+    base = database(db)
+    with (base.write() if people and actor else base.read()) as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, actor, need_actor=False)
         found = proposals(conn, scope.run, period_of(scope.run, period), scope.as_of, scope.tree,
                           people)
         hide = names_hidden(scope.run, scope.actor, sanction=True)
+        if people and not hide and found:  # names of people proposed for a sanction, shown
+            record_read(scope, "assessment bottom", {"person"}, items=len(found),
+                        also=[] if public(scope.run) else [FIELD], period=period)
         rows = []
         for p in found:
             row: dict[str, Any] = {"group": p.group, "rank": p.rank}

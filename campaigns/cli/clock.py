@@ -217,17 +217,21 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         rows = list_all(conn, scope.run, scope.tree, kinds=parse_kinds(kinds), level=level,
                         unit=unit, since=first, until=last)
         hide = hidden(scope.run, scope.actor) & {"title", "leader", "person"}
+        sanctioned: list[str] = []  # a sanctioned person's name, shown: recorded as read
         if any(r["kind"] == "assessment" and r["person"] for r in rows):
-            from campaigns.accountability import names_shown
+            from campaigns.accountability import FIELD, names_shown, public
 
-            if not names_shown(scope.run, scope.actor):  # a sanctioned person's name
+            if not names_shown(scope.run, scope.actor):
                 rows = [{**r, "person": ""} if r["kind"] == "assessment" else r for r in rows]
+            elif not public(scope.run):
+                sanctioned = [FIELD]
         if "title" not in hide:  # an entitled viewer: the title a token stands for
             from campaigns.sealed import revealer
 
             reveal = revealer(conn, scope.run, scope.actor)
             rows = [{**r, "title": reveal(r["code"], r["title"])} for r in rows]
         record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
+                    also=sanctioned,
                     level=level, unit=unit, since=first)
         if not documents:
             shown = [redact(r, hide) for r in rows]
