@@ -82,9 +82,8 @@ def _results(db: str | None, campaign: str, period: str, as_of: str | None, peop
     from campaigns.assessment import compute, period_of
     from campaigns.assessment_decisions import status
     from campaigns.assessment_people import names_hidden
-    from campaigns.runs import load_run
-
     from campaigns.confidential import record_read
+    from campaigns.runs import load_run
 
     base = database(db)
     with (base.write() if people and actor else base.read()) as conn:
@@ -182,13 +181,12 @@ def bottom(campaign: str, period: str, people: bool, fmt: str, actor: str | None
            db: str | None, as_of: str | None) -> None:
     """CAMPAIGN's bottom-rule proposals (末位) for PERIOD, each with the step its consecutive
     periods in the bottom reached and whether it has been confirmed."""
+    from campaigns.accountability import FIELD, public
     from campaigns.assessment import period_of
     from campaigns.assessment_decisions import proposals
     from campaigns.assessment_people import names_hidden
-    from campaigns.runs import load_run
-
-    from campaigns.accountability import FIELD, public
     from campaigns.confidential import record_read
+    from campaigns.runs import load_run
 
     base = database(db)
     with (base.write() if people and actor else base.read()) as conn:
