@@ -288,6 +288,19 @@ def test_people_ranked_on_postgresql(pg_db_url: str, tmp_path: Path) -> None:
     c.ok("campaign", "start", str(definition(tmp_path, ASSESSMENT + PEOPLE_SECTION)), "--start",
          START, "--actor", "lead")
     test_people_are_ranked_in_their_peer_groups_with_ties(c)
+    # an undo, the bottom rule and the notice, on the same server
+    c.ok("assess", "score", CAMPAIGN, "service", "czj-d", "99", "--people", "--period",
+         "2015-Q3", "--actor", "lead", "--as-of", "2015-10-01")
+    assert ranked(c, "2015-Q3", "--as-of", "2015-10-01")["czj-d"]["rank"] == 1
+    c.ok("assess", "undo", CAMPAIGN, "--note", "wrong row", "--actor", "lead", "--as-of",
+         "2015-10-02")
+    assert ranked(c, "2015-Q3", "--as-of", "2015-10-02")["czj-d"]["rank"] == 4
+    assert ranked(c, "2015-Q3", "--as-of", "2015-10-01")["czj-d"]["rank"] == 1
+    c.ok("assess", "confirm", CAMPAIGN, "czj-d", "--people", "--period", "2015-Q3", "--actor",
+         "lead", "--as-of", "2015-10-03")
+    notices = json.loads(c.ok("notices", CAMPAIGN, "--kind", "assessment", "--json",
+                              "--as-of", "2015-10-03"))
+    assert [(n["to"], n["code"], n["level"]) for n in notices] == [("县财政局", "2015-Q3", "warning")]
 
 
 def test_the_month_report_lists_the_notices_of_confirmed_proposals(cli: Cli,
