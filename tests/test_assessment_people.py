@@ -368,3 +368,63 @@ def test_names_are_left_out_where_the_person_is_kept_confidential(tmp_path: Path
         reads = [json.loads(p) for (p,) in conn.execute(
             "SELECT payload FROM events WHERE trigger = 'read'")]
     assert [(p["output"], p["fields"]) for p in reads] == [("assessment", ["person"])]
+
+
+def test_peer_groups_put_each_serving_person_in_one_group_at_most() -> None:
+    """Invariant: whatever the people and groups, a person is ranked in one group at most, the
+    first whose filters all take them; a group split per unit holds that unit's people alone,
+    and nobody who had left before the period is ranked."""
+    import datetime as dt
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from campaigns.assessment_people import Group, peer_groups
+    from campaigns.names import PersonAt
+    from campaigns.units import UnitRow, UnitTree
+
+    units = [UnitRow(1, "county", "某县", "county", None, "county", 0),
+             UnitRow(2, "t1", "城关镇", "township", 1, "county/t1", 1),
+             UnitRow(3, "t2", "新华镇", "township", 1, "county/t2", 1),
+             UnitRow(4, "d1", "县财政局", "department", 1, "county/d1", 1)]
+    tree = UnitTree(units)
+    first = dt.date(2015, 7, 1)
+    person = st.builds(
+        lambda i, unit, roles, post, active, left: PersonAt(
+            i, f"p{i}", f"人{i}", unit, post, tuple(roles), active,
+            None if active else dt.date(2015, 6, 1) + dt.timedelta(days=left)),
+        st.integers(1, 10_000), st.sampled_from([1, 2, 3, 4, None]),
+        st.lists(st.sampled_from(["head", "staff"]), max_size=2, unique=True),
+        st.sampled_from([None, "镇长", "股长"]), st.booleans(), st.integers(0, 60))
+    group = st.builds(
+        lambda i, kinds, roles, posts, per: Group(f"g{i}", f"组{i}", frozenset(kinds),
+                                                  frozenset(roles), frozenset(posts), per),
+        st.integers(0, 3), st.lists(st.sampled_from(["township", "department"]), max_size=2),
+        st.lists(st.sampled_from(["head", "staff"]), max_size=1),
+        st.lists(st.sampled_from(["镇长", "股长"]), max_size=1),
+        st.sampled_from([None, "unit", "post"]))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(person, max_size=30, unique_by=lambda p: p.id),
+           st.lists(group, min_size=1, max_size=3, unique_by=lambda g: g.key))
+    def check(people: list[PersonAt], groups: list[Group]) -> None:
+        out = peer_groups(groups, {p.id: p for p in people}, tree, first)
+        seen = [p.id for _g, members in out for p in members]
+        assert len(seen) == len(set(seen))
+        for g, members in out:
+            base = next(x for x in groups if g.key.split(":")[0] == x.key)
+            for p in members:
+                assert p.unit_id is not None and (p.active or (p.left_on or first) >= first)
+                unit = tree.by_id[p.unit_id]
+                assert not base.kinds or unit.kind in base.kinds
+                assert not base.roles or set(p.roles) & base.roles
+                earlier = groups[:groups.index(base)]
+                assert not any((not e.kinds or unit.kind in e.kinds)
+                               and (not e.roles or set(p.roles) & e.roles)
+                               and (not e.posts or (p.title or "") in e.posts) for e in earlier)
+            if base.per == "unit":
+                assert len({p.unit_id for p in members}) == 1
+            if base.per == "post":
+                assert len({p.title or "" for p in members}) == 1
+
+    check()
