@@ -376,8 +376,7 @@ def test_peer_groups_put_each_serving_person_in_one_group_at_most() -> None:
     and nobody who had left before the period is ranked."""
     import datetime as dt
 
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
+    from hypothesis import given, settings, strategies as st
 
     from campaigns.assessment_people import Group, peer_groups
     from campaigns.names import PersonAt
