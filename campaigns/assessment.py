@@ -104,15 +104,16 @@ def containing(kind: str, day: dt.date) -> Period:
 
 
 def current(conn: Connection, run: Run, day: dt.date, tree: UnitTree,
-            within: frozenset[int] | None = None) -> list[Result] | None:
+            within: frozenset[int] | None = None, people: bool = False) -> list[Result] | None:
     """The results of the period (of the assessment's first kind) that ``day`` falls in, as
     of ``day``: what the report and dashboard show (only the units ``within``, when given,
-    each keeping its place among all its peers); None without an assessment."""
+    each keeping its place among all its peers; with ``people``, the people's, of those
+    units); None without an assessment (or without people in it)."""
     section = run.definition.sections.get("assessment")
-    if not section:
+    if not section or (people and not section.get("people")):
         return None
     kind = (section.get("periods") or DEFAULT_PERIODS)[0]
-    results = compute(conn, run, containing(kind, day), day, tree)
+    results = compute(conn, run, containing(kind, day), day, tree, people)
     if within is not None:
         for res in results:
             res.rows = [r for r in res.rows if r.unit.id in within]

@@ -312,8 +312,18 @@ def test_the_month_report_lists_the_notices_of_confirmed_proposals(cli: Cli,
     cli.ok("report", CAMPAIGN, "--month", "2015-10", "-o", str(md), "--as-of", "2015-10-31")
     text = md.read_text(encoding="utf-8")
     assert "### 本月末位处理通知（1 份）" in text
+    # the people's results of the quarter the report's day falls in (2015-Q4: none scored yet)
+    assert "### 干部履职评议（2015-Q4）" in text and "| — | 张三（县财政局） |" in text
+    sept_md = tmp_path / "九月末.md"
+    cli.ok("report", CAMPAIGN, "--month", "2015-09", "-o", str(sept_md), "--as-of", "2015-09-30")
+    q3 = sept_md.read_text(encoding="utf-8")
+    assert "#### 机关工作人员·县财政局" in q3 and "| 4 | 赵六（县财政局） |" in q3
+    page = tmp_path / "看板.html"
+    cli.ok("dashboard", CAMPAIGN, "-o", str(page), "--as-of", "2015-09-30")
+    board = page.read_text(encoding="utf-8")
+    assert "人员考核结果 · 2015-Q3" in board and "赵六（县财政局）" in board
     assert "| 2015-10-09 | 2015-Q3 | 县财政局 | 考核末位：警示 |" in text
-    assert "赵六" not in text
+    assert "赵六" not in text.split("本月末位处理通知")[1]  # a notice never names the person
     html = tmp_path / "十月.html"
     cli.ok("report", CAMPAIGN, "--month", "2015-10", "-o", str(html), "--as-of", "2015-10-31")
     assert "本月末位处理通知" in html.read_text(encoding="utf-8")
