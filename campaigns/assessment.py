@@ -9,6 +9,12 @@ Scores are entered by the roles a score names (``by``; default the office) and u
 (hierarchical review): a rater reviews for the unit above their own (an office of the
 county rates the county's townships and departments; a township's office its stations), never
 their own unit.  Each entry is an event (``score entered``) with a row that mirrors it.
+
+The section's ``people:`` rates persons the same way (``people=True`` throughout): their own
+scores (履职测评 by service recipients, 民主测评), the measures of the items they are
+responsible for, peer groups by role, unit kind or post, ranked per unit or per post.  A
+person is rated by a rater in their unit or in a unit above it, never by themself.  An entry
+may be undone (campaigns.assessment_undo) until the period's results are published.
 """
 
 from __future__ import annotations
@@ -29,13 +35,15 @@ from engine.core.scoring import competition_rank, evaluate
 from engine.io.writer import lock_heads
 
 from . import events as ev
+from .assessment_people import Group, find_person, peer_groups, people_at
 from .assessment_spec import TOTAL, Column, columns, compile_formulas, vetoes
 from .duties import OFFICE, rectifying_kinds, within
 from .i18n import _
 from .measure_names import READERS
 from .measures import Window, read
+from .names import PersonAt
 from .runs import Run, require_forward
-from .tables import ASSESSMENT_SCORES as S
+from .tables import ASSESSMENT_SCORES as S, EVENTS as E, UNDONE as U
 from .units import UnitRow, UnitTree
 
 DEFAULT_PERIODS = ("quarter", "year")
@@ -96,15 +104,16 @@ def containing(kind: str, day: dt.date) -> Period:
 
 
 def current(conn: Connection, run: Run, day: dt.date, tree: UnitTree,
-            within: frozenset[int] | None = None) -> list[Result] | None:
+            within: frozenset[int] | None = None, people: bool = False) -> list[Result] | None:
     """The results of the period (of the assessment's first kind) that ``day`` falls in, as
     of ``day``: what the report and dashboard show (only the units ``within``, when given,
-    each keeping its place among all its peers); None without an assessment."""
+    each keeping its place among all its peers; with ``people``, the people's, of those
+    units); None without an assessment (or without people in it)."""
     section = run.definition.sections.get("assessment")
-    if not section:
+    if not section or (people and not section.get("people")):
         return None
     kind = (section.get("periods") or DEFAULT_PERIODS)[0]
-    results = compute(conn, run, containing(kind, day), day, tree)
+    results = compute(conn, run, containing(kind, day), day, tree, people)
     if within is not None:
         for res in results:
             res.rows = [r for r in res.rows if r.unit.id in within]
@@ -135,20 +144,34 @@ def period_of(run: Run, text: str) -> Period:
     return period
 
 
-def scores_spec(run: Run) -> dict[str, Mapping[str, Any]]:
-    return {str(s["key"]): s for s in settings(run).get("scores") or ()}
+def section(run: Run, people: bool = False) -> Mapping[str, Any]:
+    """The set rated: the units' (the section itself) or the people's (its ``people:``)."""
+    raw = settings(run)
+    if not people:
+        return raw
+    given = raw.get("people")
+    if not given:
+        raise InvalidInput(_("campaign '{key}' does not assess people: its assessment has no "
+                             "'people' section").format(key=run.key),
+                           _("add 'people:' to its assessment (groups, scores, total), or "
+                             "leave out --people"))
+    return dict(given)
 
 
-@dataclass(frozen=True)
-class Group:
-    key: str
-    title: str
-    kinds: frozenset[str]
+def scores_spec(run: Run, people: bool = False) -> dict[str, Mapping[str, Any]]:
+    return {str(s["key"]): s for s in section(run, people).get("scores") or ()}
 
 
-def groups(run: Run) -> list[Group]:
-    """The peer groups, ranked separately (default: one of the rectifying kinds)."""
-    given = settings(run).get("groups")
+def groups(run: Run, people: bool = False) -> list[Group]:
+    """The peer groups, ranked separately (default: one of the rectifying kinds; people: its
+    units' people, ranked per unit)."""
+    given = section(run, people).get("groups")
+    if people:
+        if not given:
+            return [Group("people", "被考核人员", rectifying_kinds(run.definition), per="unit")]
+        return [Group(str(g["key"]), str(g["title"]), frozenset(g.get("kinds") or ()),
+                      frozenset(g.get("roles") or ()), frozenset(g.get("posts") or ()),
+                      g.get("per")) for g in given]
     if given:
         return [Group(str(g["key"]), str(g["title"]), frozenset(g["kinds"])) for g in given]
     return [Group("units", "被考核单位", rectifying_kinds(run.definition))]
@@ -157,11 +180,13 @@ def groups(run: Run) -> list[Group]:
 # --- entering scores ------------------------------------------------------------------------------
 
 
-def rater_refusals(run: Run, actor: Actor, unit: UnitRow, score: str) -> list[str]:
-    """Why ``actor`` may not score ``unit``: a role the score names, and review from above."""
+def rater_refusals(run: Run, actor: Actor, unit: UnitRow, score: str,
+                   person: PersonAt | None = None) -> list[str]:
+    """Why ``actor`` may not score ``unit`` (or ``person``, of that unit): a role the score
+    names, and review from above."""
     if actor.is_system:
         return []
-    spec = scores_spec(run)[score]
+    spec = scores_spec(run, person is not None)[score]
     roles = run.definition.roles
     may = list(spec.get("by") or [r.key for r in roles.values() if r.side == OFFICE])
     out: list[str] = []
@@ -172,6 +197,13 @@ def rater_refusals(run: Run, actor: Actor, unit: UnitRow, score: str) -> list[st
     above = path.rsplit("/", 1)[0] if path.count("/") > 1 else path
     if not path:
         out.append(_("'{actor}' belongs to no unit, so reviews for none").format(actor=actor.key))
+    elif person is not None:  # a unit's people: by their unit or one above it
+        if person.key == actor.key:
+            out.append(_("'{actor}' may not rate themself").format(actor=actor.key))
+        elif not within(unit.path, above):
+            out.append(_("{person} of {unit} is not in or under {above}, the unit '{actor}' "
+                         "reviews for").format(person=person.key, unit=unit.code,
+                                               above=above or "/", actor=actor.key))
     elif within(unit.path, path):
         out.append(_("'{actor}' sits in {unit}, which they may not rate").format(
             actor=actor.key, unit=unit.code))
@@ -183,30 +215,51 @@ def rater_refusals(run: Run, actor: Actor, unit: UnitRow, score: str) -> list[st
 
 @dataclass(frozen=True)
 class Entry:
-    """One score to enter: which, for which unit, how much, and where it came from."""
+    """One score to enter: which, for which unit (or person), how much, and where it came from."""
 
     score: str
-    unit: str  # a unit as the reader writes it: code, name or path
+    unit: str  # a unit as the reader writes it: code, name or path (a person's: may be "")
     value: float
     origin: ev.Origin | None = None
     where: str = ""  # for messages: the file and row
-    columns: tuple[str, str, str] = ("", "", "")  # the score's, unit's and value's columns
+    columns: tuple[str, ...] = ("", "", "")  # the score's, unit's, value's (person's) columns
+    person: str = ""  # a person's key, or name (within ``unit`` when given)
 
 
-def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | None = None) -> int:
-    """Record scores (each an event and its row); every entry is checked before any is
-    written, so a bad one leaves the database as it was.  Returns how many."""
+def _person_of(run: Run, e: Entry, tree: UnitTree, people: Mapping[int, PersonAt],
+               peers: Sequence[Group], day: dt.date) -> tuple[UnitRow, PersonAt]:
+    """The person an entry names and their unit; raises when they are not assessed."""
+    from .assessment_people import group_of, serving
+
+    p = find_person(people, tree, e.person, e.unit)
+    unit = tree.by_id.get(p.unit_id or 0)
+    if unit is None or not serving(p, day):
+        raise InvalidInput(_("{person} belongs to no unit, or has left").format(person=p.key))
+    if group_of(peers, p, unit) is None:
+        raise InvalidInput(_("{person} of {unit} is not assessed: in no peer group of "
+                             "people").format(person=p.key, unit=unit.code))
+    return unit, p
+
+
+def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | None = None,
+          people: bool = False) -> int:
+    """Record scores of units (or of people), each an event and its row, as one batch (which
+    ``rectify assess undo`` reverses); every entry is checked before any is written, so a bad
+    one leaves the database as it was.  Returns how many."""
+    from .batches import recording
+
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     period = period_of(run, period_text)
     require_forward(run, as_of)
-    specs = scores_spec(run)
+    specs = scores_spec(run, people)
     tree: UnitTree = scope.tree
-    peers = groups(run)
+    peers = groups(run, people)
+    persons = people_at(conn, as_of) if people else {}
     problems: list[str] = []
-    rows: list[tuple[Entry, UnitRow]] = []
+    rows: list[tuple[Entry, UnitRow, PersonAt | None]] = []
     for e in entries:
         def at(i: int, e: Entry = e) -> str:
-            """Where the entry's field ``i`` (score, unit, value) came from, for a message."""
+            """Where the entry's field ``i`` (score, unit, value, person) came from."""
             if not e.where:
                 return ""
             if not e.columns[i]:
@@ -223,23 +276,27 @@ def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | No
             problems.append(at(2) + _("{score} {value} is outside [{lo}, {hi}]").format(
                 score=e.score, value=e.value, lo=lo, hi=hi))
             continue
+        person: PersonAt | None = None
         try:
-            unit = tree.find(e.unit)
+            if people:
+                unit, person = _person_of(run, e, tree, persons, peers, period.first)
+            else:
+                unit = tree.find(e.unit)
         except (NotFound, InvalidInput) as exc:
-            problems.append(at(1) + exc.message)
+            problems.append(at(3 if people else 1) + exc.message)
             continue
-        if not any(unit.kind in g.kinds for g in peers):
+        if not people and not any(unit.kind in g.kinds for g in peers):
             problems.append(at(1) + _("{unit} is not assessed: its kind '{kind}' is in no peer "
                                       "group ({kinds})").format(
                 unit=unit.code, kind=unit.kind or "", kinds=", ".join(
                     sorted(k for g in peers for k in g.kinds))))
             continue
-        refused = rater_refusals(run, actor, unit, e.score)
+        refused = rater_refusals(run, actor, unit, e.score, person)
         if refused:
-            raise Refused(at(1) + _("entering {score} for {unit} refused: ").format(
-                score=e.score, unit=unit.code) + "; ".join(refused),
+            raise Refused(at(3 if people else 1) + _("entering {score} for {unit} refused: ").format(
+                score=e.score, unit=person.key if person else unit.code) + "; ".join(refused),
                 _("ask a rater of a unit above it who holds one of those roles"))
-        rows.append((e, unit))
+        rows.append((e, unit, person))
     if problems:
         raise InvalidInput("\n".join(problems[:50]), _("correct the values and enter them again"))
     if not rows:
@@ -247,28 +304,40 @@ def enter(scope: Any, period_text: str, entries: Sequence[Entry], note: str | No
     if period.first > as_of:
         raise InvalidInput(_("period {period} has not begun on {as_of}").format(
             period=period.key, as_of=as_of), _("enter scores once the period has begun"))
-    heads = lock_heads(conn, [run.key])
-    seq = heads[run.key][0]
-    events, table_rows = [], []
-    for i, (e, unit) in enumerate(rows, start=1):
-        payload = ev.ScoreEntered(e.score, unit.code, period.key, float(e.value), e.origin)
-        events.append(ev.entry(run.key, payload, subject=f"assessment:{period.key}:{unit.code}",
-                               actor=actor.key, day=as_of, campaign_id=run.id, note=note))
-        table_rows.append({"campaign_id": run.id, "period": period.key, "score": e.score,
-                           "unit_id": unit.id, "actor": actor.key, "entered_on": as_of,
-                           "value": float(e.value), "seq": seq + i})
-    ev.write(conn, events)
-    conn.execute(insert(S), table_rows)
+    with recording(conn, run.id, run.key, SCORE_BATCH, actor.key, as_of,
+                   {"period": period.key, "people": people}):
+        seq = lock_heads(conn, [run.key])[run.key][0]
+        events, table_rows = [], []
+        for i, (e, unit, person) in enumerate(rows, start=1):
+            payload = ev.ScoreEntered(e.score, unit.code, period.key, float(e.value), e.origin,
+                                      person.key if person else None)
+            subject = f"assessment:{period.key}:" + (f"person:{person.key}" if person else unit.code)
+            events.append(ev.entry(run.key, payload, subject=subject, actor=actor.key, day=as_of,
+                                   campaign_id=run.id, note=note))
+            table_rows.append({"campaign_id": run.id, "period": period.key, "score": e.score,
+                               "unit_id": unit.id, "person_id": person.id if person else None,
+                               "actor": actor.key, "entered_on": as_of, "value": float(e.value),
+                               "seq": seq + i})
+        ev.write(conn, events)
+        conn.execute(insert(S), table_rows)
     return len(rows)
 
 
-HEADERS = {"score": ("score", "测评项目", "项目", "指标"), "unit": ("unit", "单位", "被考核单位"),
-           "value": ("value", "得分", "分数", "score value")}
+SCORE_BATCH = "score"  # the batches' kind of an entry of scores
 
 
-def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
-    """Scores from a CSV or XLSX file: a header row naming the unit (单位), the value (得分)
-    and, unless ``score`` is given, which score (测评项目); errors name row and column."""
+HEADERS = {"score": ("score", "测评项目", "项目", "指标"),
+           "unit": ("unit", "单位", "被考核单位", "所在单位"),
+           "value": ("value", "得分", "分数", "score value"),
+           "person": ("person", "人员", "姓名", "人员编号", "被考核人", "被考核人员")}
+FIELDS = ("score", "unit", "value", "person")
+
+
+def read_file(path: str, sheet: str | None, score: str | None,
+              people: bool = False) -> list[Entry]:
+    """Scores from a CSV or XLSX file: a header row naming the unit (单位), or for people the
+    person (姓名 or 人员编号: a key, or a name within the row's 单位 when given), the value
+    (得分) and, unless ``score`` is given, which score (测评项目); errors name row and column."""
     from .tabular import csv_sheet
     from .workbooks import column_letter, read_rows
 
@@ -282,7 +351,8 @@ def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
     header: dict[str, int] = {}
     out: list[Entry] = []
     problems: list[str] = []
-    need = ("unit", "value") if score else ("score", "unit", "value")
+    need: tuple[str, ...] = ("person" if people else "unit", "value")
+    need = need if score else ("score", *need)
     for number, cells in rows:
         texts = ["" if c is None else str(c).strip() for c in cells]
         if not header:
@@ -296,14 +366,16 @@ def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
             if missing:
                 raise InvalidInput(_("{file}: row {row}: no column for {fields}").format(
                     file=name, row=number, fields=", ".join(missing)),
+                    _("head the columns 姓名 (or 人员编号), 得分 and 测评项目, and 单位 where names "
+                      "repeat (or person, value, score, unit)") if people else
                     _("head the columns 单位, 得分 and 测评项目 (or unit, value, score)"))
             continue
         if not any(texts):
             continue
 
         def cell(fld: str, texts: list[str] = texts) -> str:
-            i = header[fld]
-            return texts[i] if i < len(texts) else ""
+            i = header.get(fld, -1)
+            return texts[i] if 0 <= i < len(texts) else ""
 
         where = _("{file}: row {row}").format(file=name, row=number)
         raw = cell("value")
@@ -318,15 +390,21 @@ def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
             problems.append(where + _(", column {column}: no score named").format(
                 column=column_letter(header["score"] + 1)))
             continue
+        if people and not cell("person"):
+            problems.append(where + _(", column {column}: no person named").format(
+                column=column_letter(header["person"] + 1)))
+            continue
         values = {"unit": cell("unit"), "value": raw, "score": key}
+        if people:
+            values["person"] = cell("person")
         out.append(Entry(key, cell("unit"), value, ev.Origin(name, sheet_name, number, values),
                          where, tuple(column_letter(header[f] + 1) if f in header else ""
-                                      for f in ("score", "unit", "value"))))  # type: ignore[arg-type]
+                                      for f in FIELDS), cell("person") if people else ""))
     if problems:
         raise InvalidInput("\n".join(problems[:50]), _("correct the file and import it again"))
     if not header:
         raise InvalidInput(_("{file} has no rows").format(file=name),
-                           _("give a header row and one row a unit"))
+                           _("give a header row and one row a unit or person"))
     return out
 
 
@@ -335,12 +413,18 @@ def read_file(path: str, sheet: str | None, score: str | None) -> list[Entry]:
 
 @dataclass
 class Row:
-    """A unit's result in its peer group."""
+    """A unit's result in its peer group (or a person's: ``unit`` is then theirs)."""
 
     unit: UnitRow
     values: dict[str, float | None]
     rank: int | None = None
     vetoed: list[str] = field(default_factory=list)  # keys whose veto struck the total
+    person: PersonAt | None = None
+
+    @property
+    def member(self) -> int:
+        """Whom the row rates: the person's id, else the unit's."""
+        return self.person.id if self.person is not None else self.unit.id
 
 
 @dataclass
@@ -353,16 +437,34 @@ class Result:
     rows: list[Row] = field(default_factory=list)
 
 
-def entered(conn: Connection, run: Run, period: Period, as_of: dt.date) -> dict[str, dict[int, float]]:
-    """Per score, per unit id: the value entered by ``as_of`` (``combine``: the latest entry,
-    or the mean of each rater's latest)."""
-    specs = scores_spec(run)
+def undone_seqs(conn: Connection, run: Run, as_of: dt.date) -> set[int]:
+    """The ``seq`` of the campaign's events an undo dated by ``as_of`` reversed."""
+    undo = E.alias("undo")
+    done = E.alias("done")
+    return set(conn.execute(
+        select(done.c.seq).select_from(
+            U.join(done, done.c.id == U.c.event_id)
+            .join(undo, (undo.c.campaign_id == U.c.campaign_id) & (undo.c.seq == U.c.undo_seq)))
+        .where(U.c.campaign_id == run.id, done.c.machine == "assessment",
+               undo.c.business_date <= as_of)).scalars())
+
+
+def entered(conn: Connection, run: Run, period: Period, as_of: dt.date,
+            people: bool = False) -> dict[str, dict[int, float]]:
+    """Per score, per unit id (person id): the value entered by ``as_of`` and not undone by
+    then (``combine``: the latest entry, or the mean of each rater's latest)."""
+    specs = scores_spec(run, people)
     latest: dict[tuple[str, int], float] = {}
     by_rater: dict[tuple[str, int], dict[str, float]] = {}
-    for score, unit, actor, value in conn.execute(
-            select(S.c.score, S.c.unit_id, S.c.actor, S.c.value)
-            .where(S.c.campaign_id == run.id, S.c.period == period.key, S.c.entered_on <= as_of)
+    gone = undone_seqs(conn, run, as_of)
+    whom = S.c.person_id if people else S.c.unit_id
+    for score, unit, actor, value, seq in conn.execute(
+            select(S.c.score, whom, S.c.actor, S.c.value, S.c.seq)
+            .where(S.c.campaign_id == run.id, S.c.period == period.key, S.c.entered_on <= as_of,
+                   S.c.person_id.is_not(None) if people else S.c.person_id.is_(None))
             .order_by(S.c.seq)):
+        if seq in gone:
+            continue
         latest[score, unit] = value
         by_rater.setdefault((score, unit), {})[actor] = value
     out: dict[str, dict[int, float]] = {k: {} for k in specs}
@@ -383,40 +485,51 @@ def members(tree: UnitTree, group: Group, period: Period) -> list[UnitRow]:
 
 
 def compute(conn: Connection, run: Run, period: Period, as_of: dt.date,
-            tree: UnitTree) -> list[Result]:
-    """Every peer group's ranked results for ``period`` as the log stands at ``as_of``."""
-    raw = settings(run)
+            tree: UnitTree, people: bool = False) -> list[Result]:
+    """Every peer group's ranked results for ``period`` as the log stands at ``as_of`` (of
+    people, with ``people``: as they stood at the period's end or the as-of date before it)."""
+    raw = section(run, people)
     formulas = compile_formulas(raw)
     formulas[TOTAL]["complete"] = True
     names = sorted({n.split(":", 1)[1] for node in formulas.values()
                     for n in _inputs(node) if n.startswith("measure:")})
-    figures = read(conn, run, Window(period.first, period.last, as_of),
+    owner = str(raw.get("items_of") or "person") if people else "unit"
+    figures = read(conn, run, Window(period.first, period.last, as_of, owner),
                    [n for n in names if n in READERS])
-    scores = entered(conn, run, period, as_of)
+    scores = entered(conn, run, period, as_of, people)
     cols = columns(raw)
-    peer = [(group, sorted(members(tree, group, period), key=lambda u: u.path))
-            for group in groups(run)]
-    figures = roll_up(tree, figures, {u.id for _g, units in peer for u in units})
+    peer: list[tuple[Group, list[tuple[UnitRow, PersonAt | None]]]]
+    if people:
+        persons = people_at(conn, min(as_of, period.last))
+        peer = [(g, [(tree.by_id[p.unit_id or 0], p) for p in ps])
+                for g, ps in peer_groups(groups(run, True), persons, tree, period.first)]
+    else:
+        peer = [(group, [(u, None) for u in sorted(members(tree, group, period),
+                                                   key=lambda u: u.path)])
+                for group in groups(run)]
+        figures = roll_up(tree, figures, {u.id for _g, units in peer for u, _p in units})
     out = []
     for group, units in peer:
 
-        def value(unit_id: int, name: str) -> float | None:
+        def value(member: int, name: str) -> float | None:
             kind, key = name.split(":", 1)
             if kind == "measure":
-                return figures.get(key, {}).get(unit_id, 0.0)
-            return scores.get(key, {}).get(unit_id)
+                return figures.get(key, {}).get(member, 0.0)
+            return scores.get(key, {}).get(member)
 
-        values = evaluate(formulas, [u.id for u in units], value)
-        struck = _vetoed(vetoes(raw), values, [u.id for u in units])
-        for unit_id in struck:
-            if values[TOTAL][unit_id] is not None:
-                values[TOTAL][unit_id] = 0.0
+        ids = [p.id if p is not None else u.id for u, p in units]
+        values = evaluate(formulas, ids, value)
+        struck = _vetoed(vetoes(raw), values, ids)
+        for member in struck:
+            if values[TOTAL][member] is not None:
+                values[TOTAL][member] = 0.0
         ranks = competition_rank(values[TOTAL])
         result = Result(period, group, cols)
-        for u in units:
-            result.rows.append(Row(u, {c.key: values[c.key][u.id] for c in cols}, ranks[u.id],
-                                   struck.get(u.id, [])))
-        result.rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.path))
+        for (u, p), m in zip(units, ids, strict=True):
+            result.rows.append(Row(u, {c.key: values[c.key][m] for c in cols}, ranks[m],
+                                   struck.get(m, []), p))
+        result.rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.unit.path,
+                                        r.person.key if r.person else ""))
         out.append(result)
     return out
 
@@ -466,12 +579,15 @@ def _inputs(node: Mapping[str, Any]) -> list[str]:
 
 
 def table_rows(results: Sequence[Result], tree: UnitTree) -> list[dict[str, Any]]:
-    """Results as flat rows: group, rank, unit, then each column's value (2 decimals)."""
+    """Results as flat rows: group, rank, (person's key and name,) unit, then each column's
+    value (2 decimals)."""
     out = []
     for res in results:
         for r in res.rows:
-            row: dict[str, Any] = {"group": res.group.title, "rank": r.rank,
-                                   "unit": r.unit.code, "title": tree.unique_name(r.unit)}
+            row: dict[str, Any] = {"group": res.group.title, "rank": r.rank}
+            if r.person is not None:
+                row.update(person=r.person.key, name=r.person.name, post=r.person.title or "")
+            row.update(unit=r.unit.code, title=tree.unique_name(r.unit))
             for c in res.columns:
                 v = r.values.get(c.key)
                 row[c.key] = None if v is None else round(v, 2)

@@ -7,10 +7,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from .assessment import Result
+from .assessment import Result, Row
 
 BASE = {"group": "考核组", "rank": "名次", "unit": "单位代码", "title": "单位",
-        "vetoed": "一票否决"}
+        "vetoed": "一票否决", "person": "人员编号", "name": "姓名", "post": "职务"}
 
 
 def labels(results: Sequence[Result]) -> dict[str, str]:
@@ -39,21 +39,32 @@ def write_xlsx(path: str, results: Sequence[Result], rows: Sequence[dict[str, An
         wb.close()
 
 
-def html_section(results: Sequence[Result], unique_name: Any) -> str:
-    """Each peer group's score table and a chart of its totals, best first."""
+def label(r: Row, unique_name: Any, names: bool = True) -> str:
+    """Whom a row rates as a reader sees it: the unit; a person by name (by key where names
+    are not shown) with their unit."""
+    if r.person is None:
+        return str(unique_name(r.unit))
+    return f"{r.person.name if names else r.person.key}（{unique_name(r.unit)}）"
+
+
+def html_section(results: Sequence[Result], unique_name: Any, names: bool = True,
+                 title: str = "考核结果") -> str:
+    """Each peer group's score table and a chart of its totals, best first (a person's rows
+    named as ``label`` says)."""
     from .htmlkit import PALETTE, bar_chart, esc, table
 
     if not results:
         return ""
-    parts = [f"<section><h2>考核结果 · {esc(results[0].period.key)}</h2>"]
+    parts = [f"<section><h2>{esc(title)} · {esc(results[0].period.key)}</h2>"]
     for res in results:
-        head = ["名次", "单位", *(c.title for c in res.columns)]
-        body = [[r.rank if r.rank is not None else "—", unique_name(r.unit),
+        whom = "人员" if any(r.person is not None for r in res.rows) else "单位"
+        head = ["名次", whom, *(c.title for c in res.columns)]
+        body = [[r.rank if r.rank is not None else "—", label(r, unique_name, names),
                  *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
                    for c in res.columns)] for r in res.rows]
         parts.append(f"<h3>{esc(res.group.title)}</h3>")
         parts.append(table(head, body, numeric=tuple(range(2, len(head)))))
-        bars = [(f"{r.rank}. {unique_name(r.unit)}", round(r.values.get("total") or 0.0, 2))
+        bars = [(f"{r.rank}. {label(r, unique_name, names)}", round(r.values.get("total") or 0.0, 2))
                 for r in res.rows if r.rank is not None]
         parts.append(bar_chart(f"{res.group.title}排名（综合得分）", bars, color=PALETTE[0],
                                max_value=max([100.0, *(v for _n, v in bars)])))

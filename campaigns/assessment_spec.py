@@ -9,7 +9,7 @@ committee 10).  ``compile_formulas`` turns it into engine.core.scoring's formula
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from engine.core.schema import KEY, TEXT
 from engine.core.scoring import NORMALISATIONS, order
 
 from .i18n import _
-from .measure_names import TITLES as MEASURES
+from .measure_names import PERSONAL, TITLES as MEASURES
 
 PERIOD_KINDS = ("month", "quarter", "half-year", "year")
 NAME = {"type": "string", "minLength": 1, "maxLength": 64}
@@ -72,6 +72,24 @@ GROUP = {
                              "items": {"type": "string", "minLength": 1},
                              "description": "the unit kinds ranked together"}},
 }
+PERSON_GROUP = {
+    "type": "object", "additionalProperties": False, "required": ["key", "title"],
+    "description": "people ranked together: those matching every filter given (a person is "
+                   "ranked in the first group that takes them)",
+    "properties": {
+        "key": KEY, "title": TEXT,
+        "roles": {"type": "array", "minItems": 1, "uniqueItems": True, "items": KEY,
+                  "description": "people holding one of these roles"},
+        "kinds": {"type": "array", "minItems": 1, "uniqueItems": True,
+                  "items": {"type": "string", "minLength": 1},
+                  "description": "people of units of these kinds"},
+        "posts": {"type": "array", "minItems": 1, "uniqueItems": True, "items": TEXT,
+                  "description": "people whose post (title) is one of these"},
+        "per": {"enum": ["unit", "post"],
+                "description": "rank each unit's people apart (a township rates its posts), "
+                               "or each post's across units"},
+    },
+}
 SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["total"],
     "description": "the assessment (考核): indicators from the event log, scores people enter, "
@@ -102,7 +120,10 @@ SCHEMA = {
                     "type": "object", "additionalProperties": False, "required": ["key", "title"],
                     "properties": {"key": KEY, "title": TEXT,
                                    "outcome": {**KEY, "description": "an accountability "
-                                               "outcome a confirmation records for the unit"}}},
+                                               "outcome a confirmation records for the unit"},
+                                   "notice": {**TEXT, "description": "the words of the notice "
+                                              "a confirmation issues (default: who ranked in "
+                                              "the bottom of which group, and the step)"}}},
                     "description": "one a consecutive period in the bottom, e.g. 警示 then "
                                    "待岗培训; the last repeats"},
                 "by": {"type": "array", "minItems": 1, "uniqueItems": True, "items": KEY,
@@ -118,6 +139,22 @@ SCHEMA = {
         },
     },
 }
+SCHEMA["properties"]["people"] = {  # type: ignore[index]
+    "type": "object", "additionalProperties": False, "required": ["total"],
+    "description": "the assessment of people (干部履职评议): persons of the site ranked in "
+                   "peer groups by their own indicators and scores, on the same periods",
+    "properties": {
+        "title": TEXT,
+        "items_of": {"enum": ["person", "leader"],
+                     "description": "whose items a person's measures count: those they are "
+                                    "responsible person of (责任人, default) or leader of (责任领导)"},
+        "groups": {"type": "array", "minItems": 1, "items": PERSON_GROUP,
+                   "description": "peer groups of people (default: everyone in a unit of the "
+                                  "rectifying kinds, ranked per unit)"},
+        **{k: SCHEMA["properties"][k]  # type: ignore[index]
+           for k in ("indicators", "scores", "bottom", "total")},
+    },
+}
 OPS = ("measure", "sum", "ratio", "weighted")
 
 
@@ -131,9 +168,29 @@ def _entries(raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
 
 
 def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
-    """Unique keys, every name resolvable, no cycle, ranges that make sense, roles known."""
+    """Unique keys, every name resolvable, no cycle, ranges that make sense, roles known; the
+    same of the people's set, whose indicators name only measures a person has."""
     if not isinstance(raw, Mapping):
         return ()
+    base = ("assessment",)
+    _check_set(raw, ctx, base, raw.get("allow_veto") is True, tuple(MEASURES))
+    people = raw.get("people")
+    if isinstance(people, Mapping):
+        _check_set(people, ctx, (*base, "people"), raw.get("allow_veto") is True,
+                   PERSONAL)
+        roles = ctx.data.get("roles")
+        for i, g in enumerate(_entries(people, "groups")):
+            for j, role in enumerate(_list(g.get("roles"))):
+                if isinstance(roles, Mapping) and isinstance(role, str) and role not in roles:
+                    ctx.add("unknown-role", _("role '{role}' is not defined").format(role=role),
+                            (*base, "people", "groups", i, "roles", j),
+                            _("roles: {names}").format(names=", ".join(map(str, roles))))
+    return ()
+
+
+def _check_set(raw: Mapping[str, Any], ctx: Any, base: tuple[str, ...], allow_veto: bool,
+               measures: Sequence[str]) -> None:
+    """The checks of one set (the units' or the people's) at ``base``."""
     indicators, scores = _entries(raw, "indicators"), _entries(raw, "scores")
     before = len(ctx.problems)
     seen: dict[str, tuple[str, int]] = {}
@@ -144,14 +201,14 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
                 continue
             if key == TOTAL or key in MEASURES:
                 ctx.add("reserved-key", _("assessment key '{key}' is reserved").format(key=key),
-                        ("assessment", section, i, "key"),
+                        (*base, section, i, "key"),
                         _("'total' and the measures' names cannot be keys"))
             if key in seen:
                 ctx.add("duplicate-key", _("assessment key '{key}' is used twice").format(key=key),
-                        ("assessment", section, i, "key"),
+                        (*base, section, i, "key"),
                         _("indicators and scores share one set of keys"))
             seen[key] = (section, i)
-    known = sorted({*seen, *MEASURES})
+    known = sorted({*seen, *measures})
     hint = _("known: {names}").format(names=", ".join(known))
     for i, e in enumerate(indicators):
         for op in OPS:
@@ -161,46 +218,52 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             for n in names:
                 if not isinstance(n, str):
                     continue
-                if op == "measure" and n not in MEASURES:
+                if n in MEASURES and n not in measures and (op == "measure" or n not in seen):
+                    ctx.add("unit-measure", _("measure '{name}' is counted for units only, not "
+                                              "for a person").format(name=n),
+                            (*base, "indicators", i, op),
+                            _("a person's indicators may name: {names}; or enter it as a "
+                              "score").format(names=", ".join(measures)))
+                elif op == "measure" and n not in MEASURES:
                     ctx.add("unknown-measure", _("unknown measure '{name}'").format(name=n),
-                            ("assessment", "indicators", i, op),
-                            _("measures: {names}").format(names=", ".join(MEASURES)))
+                            (*base, "indicators", i, op),
+                            _("measures: {names}").format(names=", ".join(measures)))
                 elif op != "measure" and n not in seen and n not in MEASURES:
                     ctx.add("unknown-name", _("'{name}' names no measure, score or "
                                               "indicator").format(name=n),
-                            ("assessment", "indicators", i, op), hint)
+                            (*base, "indicators", i, op), hint)
     for i, e in enumerate(scores):
         rng = e.get("range")
         if isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng) \
                 and rng[0] >= rng[1]:
             ctx.add("bad-range", _("score range {range} is empty").format(range=rng),
-                    ("assessment", "scores", i, "range"), _("write [lowest, highest], e.g. [0, 100]"))
+                    (*base, "scores", i, "range"), _("write [lowest, highest], e.g. [0, 100]"))
         roles = ctx.data.get("roles")
         for j, role in enumerate(_list(e.get("by"))):
             if isinstance(roles, Mapping) and isinstance(role, str) and role not in roles:
                 ctx.add("unknown-role", _("role '{role}' is not defined").format(role=role),
-                        ("assessment", "scores", i, "by", j),
+                        (*base, "scores", i, "by", j),
                         _("roles: {names}").format(names=", ".join(map(str, roles))))
     total = raw.get("total")
     weights = total.get("weights") if isinstance(total, Mapping) else None
     for name in weights or ():
         if isinstance(weights, Mapping) and name not in seen:
             ctx.add("unknown-name", _("total weight '{name}' names no indicator or score").format(
-                name=name), ("assessment", "total", "weights", name),
+                name=name), (*base, "total", "weights", name),
                 _("known: {names}").format(names=", ".join(sorted(seen))))
     for section, entries in (("indicators", indicators), ("scores", scores)):
         for i, e in enumerate(entries):
-            if "veto" in e and raw.get("allow_veto") is not True:
+            if "veto" in e and not allow_veto:
                 ctx.add("veto-not-allowed", _("'{key}' carries a one-vote veto (一票否决), which "
                                               "this assessment does not allow").format(
                                                   key=e.get("key")),
-                        ("assessment", section, i, "veto"),
+                        (*base, section, i, "veto"),
                         _("remove it: assessments may not set one-vote vetoes (减负); only where "
                           "a rule requires one, write allow_veto: true"))
     bottom = raw.get("bottom")
     if isinstance(bottom, Mapping) and "last" not in bottom and "below" not in bottom:
         ctx.add("empty-bottom", _("the bottom rule names neither 'last' nor 'below'"),
-                ("assessment", "bottom"), _("write last: N (the last N ranked) and/or below: "
+                (*base, "bottom"), _("write last: N (the last N ranked) and/or below: "
                                             "SCORE"))
     acc = ctx.data.get("accountability")
     known_outcomes = {o.get("key") for o in (acc.get("outcomes") or [])
@@ -210,16 +273,16 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
         if isinstance(outcome, str) and outcome not in known_outcomes:
             ctx.add("unknown-outcome", _("bottom step outcome '{outcome}' is not an "
                                          "accountability outcome").format(outcome=outcome),
-                    ("assessment", "bottom", "steps", i, "outcome"),
+                    (*base, "bottom", "steps", i, "outcome"),
                     _("outcomes: {names}").format(names=", ".join(
                         sorted(map(str, known_outcomes))) or _("none (no accountability section)")))
-    groups = _entries(raw, "groups")
+    groups = _entries(raw, "groups") if len(base) == 1 else []  # people's may overlap
     kinds: dict[str, int] = {}
     for i, g in enumerate(groups):
         for kind in _list(g.get("kinds")):
             if isinstance(kind, str) and kind in kinds:
                 ctx.add("duplicate-kind", _("unit kind '{kind}' is in two peer groups").format(
-                    kind=kind), ("assessment", "groups", i, "kinds"),
+                    kind=kind), (*base, "groups", i, "kinds"),
                     _("a unit is ranked in one group only"))
             kinds[str(kind)] = i
     if len(ctx.problems) == before:  # names all resolve: look for a circle
@@ -227,9 +290,8 @@ def check(raw: Mapping[str, Any], ctx: Any) -> Iterable[Problem]:
             order(compile_formulas(raw))
         except ValueError as exc:
             ctx.add("cycle", _("assessment indicators refer to each other in a circle: "
-                               "{path}").format(path=str(exc)), ("assessment", "indicators"),
+                               "{path}").format(path=str(exc)), (*base, "indicators"),
                     _("an indicator may use only indicators that do not use it"))
-    return ()
 
 
 # --- formulas -------------------------------------------------------------------------------------

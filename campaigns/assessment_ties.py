@@ -6,6 +6,8 @@ cadres, and to leading cadres' performance cards (实绩卡).  Each workbook lis
 needs: units with their total, place and confirmed bottom-rule step; or people, each with
 their unit's result (the people counted are those of the unit and the units below it that
 are not assessed themselves; leading cadres are those holding a role of side rectifying).
+Where the assessment rates people too (``people:``), each person's own group, place, total
+and confirmed step stand beside their unit's in the individual workbooks.
 """
 
 from __future__ import annotations
@@ -35,17 +37,25 @@ TIES = {
 }
 
 
-def _steps(conn: Connection, run: Run, period: str, as_of: dt.date) -> dict[int, str]:
+def _steps(conn: Connection, run: Run, period: str, as_of: dt.date,
+           people: bool = False) -> dict[int, str]:
+    """The confirmed bottom-rule steps' titles, by unit id (by person id)."""
     section = run.definition.sections.get("assessment") or {}
+    if people:
+        section = section.get("people") or {}
     titles = {s["key"]: s["title"] for s in (section.get("bottom") or {}).get("steps") or ()}
-    return {unit: titles.get(step, step) for unit, step in conn.execute(
-        select(D.c.unit_id, D.c.step).where(D.c.campaign_id == run.id, D.c.period == period,
-                                            D.c.kind == "bottom", D.c.decided_on <= as_of))}
+    whom = D.c.person_id if people else D.c.unit_id
+    return {member: titles.get(step, step) for member, step in conn.execute(
+        select(whom, D.c.step).where(D.c.campaign_id == run.id, D.c.period == period,
+                                     D.c.kind == "bottom", D.c.decided_on <= as_of,
+                                     D.c.person_id.is_not(None) if people
+                                     else D.c.person_id.is_(None)))}
 
 
 def write_ties(conn: Connection, run: Run, results: Sequence[Result], tree: UnitTree,
-               as_of: dt.date, folder: str) -> list[str]:
-    """The four workbooks in ``folder``; returns their paths."""
+               as_of: dt.date, folder: str, persons: Sequence[Result] = ()) -> list[str]:
+    """The four workbooks in ``folder`` (``persons``: the people's results, when rated);
+    returns their paths."""
     from .xlsx import Column, new_workbook, write_table_sheet
 
     if not os.path.isdir(folder):
@@ -82,6 +92,20 @@ def write_ties(conn: Connection, run: Run, results: Sequence[Result], tree: Unit
 
     unit_cols = [Column("考核组", 12), Column("名次", 6, "int"), Column("单位", 24),
                  Column("综合得分", 10), Column("末位处理", 12)]
+    own = {r.person.key: (res, r) for res in persons for r in res.rows if r.person is not None}
+    own_steps = _steps(conn, run, period, as_of, people=True) if persons else {}
+    own_cols = [Column("个人考核组", 16), Column("个人名次", 8, "int"), Column("个人得分", 10),
+                Column("个人末位处理", 12)] if persons else []
+
+    def own_row(key: str) -> list[Any]:
+        if not persons:
+            return []
+        if key not in own:
+            return ["", None, None, ""]
+        res, r = own[key]
+        total = r.values.get("total")
+        return [res.group.title, r.rank, None if total is None else round(total, 2),
+                own_steps.get(r.member, "")]
     person_cols = [Column("人员编号", 14), Column("姓名", 10), Column("所在单位", 24),
                    Column("职务", 14)]
     out = []
@@ -103,14 +127,15 @@ def write_ties(conn: Connection, run: Run, results: Sequence[Result], tree: Unit
                              p[3], *unit_row(p[4]),
                              *(None if assessed[p[4]][1].values.get(c.key) is None
                                else round(assessed[p[4]][1].values[c.key] or 0.0, 2)
-                               for c in res0.columns)] for p in chosen]
-                    write_table_sheet(wb, title, caption, [*person_cols, *unit_cols, *extra],
+                               for c in res0.columns), *own_row(p[0])] for p in chosen]
+                    write_table_sheet(wb, title, caption,
+                                      [*person_cols, *unit_cols, *extra, *own_cols],
                                       iter(rows), subtitle)
                 else:
                     rows = [[p[0], p[1], tree.unique_name(by_id[p[2]]) if p[2] in by_id else "",
-                             p[3], *unit_row(p[4])] for p in chosen]
-                    write_table_sheet(wb, title, caption, [*person_cols, *unit_cols], iter(rows),
-                                      subtitle)
+                             p[3], *unit_row(p[4]), *own_row(p[0])] for p in chosen]
+                    write_table_sheet(wb, title, caption, [*person_cols, *unit_cols, *own_cols],
+                                      iter(rows), subtitle)
         finally:
             wb.close()
         out.append(path)

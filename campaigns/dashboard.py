@@ -145,6 +145,12 @@ def render(run: Run, as_of: dt.date, f: dict[str, Any], figures_svg: list[tuple[
         from .assessment_report import html_section
 
         body.append(html_section(f["assessment"], lambda u: u.title))
+    if f.get("assessment_people"):  # the page holds nothing confidential: names only if public
+        from .assessment_report import html_section as people_section
+        from .confidential import confidential
+
+        body.append(people_section(f["assessment_people"], lambda u: u.title,
+                                   "person" not in confidential(run), "人员考核结果"))
     from .report import diagram_section
 
     body.append(diagram_section(figures_svg, note))
@@ -164,6 +170,8 @@ def write_dashboard(scope: Scope, path: str) -> str:
     from .assessment import current
 
     f["assessment"] = current(scope.conn, run, as_of, scope.tree, scope.unit_ids)
+    f["assessment_people"] = current(scope.conn, run, as_of, scope.tree, scope.unit_ids,
+                                     people=True)
     svgs, note = diagrams(scope, False)
     text = render(run, as_of, f, svgs, note, scope.unit_name)
     tmp = path + ".part"

@@ -19,11 +19,12 @@ from engine.io.writer import OBSERVERS
 
 from .i18n import _
 
-HEAD = "0023_serveruns"  # newest migration this version of the tool knows
+HEAD = "0024_assesspeople"  # newest migration this version of the tool knows
 KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secrets", "0009_duties",
          "0010_undoimport", "0011_secrets13b", "0012_outbox", "0013_people", "0014_calendar",
          "0015_importspeed", "0016_registers", "0017_inspections", "0018_filings", "0019_serve",
-         "0020_filingfigures", "0021_commitments", "0022_assessment", "0023_serveruns")
+         "0020_filingfigures", "0021_commitments", "0022_assessment", "0023_serveruns",
+         "0024_assesspeople")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
 def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:

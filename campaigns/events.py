@@ -489,16 +489,18 @@ class CommitmentTracked(Payload):
 
 @dataclass(frozen=True)
 class ScoreEntered(Payload):
-    """A score entered for a unit in an assessment period (民主测评, 满意度测评, leaders'
-    evaluation …) by the actor, by hand or from a file (``import``: file, sheet and row)."""
+    """A score entered for a unit, or for a person (``person``: their key; ``unit`` is then
+    their unit), in an assessment period (民主测评, 满意度测评, 履职测评, leaders' evaluation …)
+    by the actor, by hand or from a file (``import``: file, sheet and row)."""
 
     KIND = "score entered"
     MACHINE, TRIGGER = "assessment", "score"
-    score: str  # a key of the definition's assessment.scores
+    score: str  # a key of the definition's assessment.scores (assessment.people.scores)
     unit: str  # unit code
     period: str  # e.g. 2015-Q3
     value: float
     origin: Origin | None = field(default=None, metadata={"optional": True, "name": "import"})
+    person: str | None = field(default=None, metadata=OPTIONAL)  # person key: names never
 
 
 @dataclass(frozen=True)
@@ -514,6 +516,23 @@ class BottomConfirmed(Payload):
     rank: int | None
     total: float | None
     streak: int  # consecutive periods in the bottom, this one included
+    person: str | None = field(default=None, metadata=OPTIONAL)  # a person's: key; unit theirs
+
+
+@dataclass(frozen=True)
+class BottomNoticed(Payload):
+    """The notice a confirmed bottom-rule proposal issues (末位警示, 待岗培训 …), written with
+    the confirmation: addressed to the unit (a person's unit, with the person by key); an
+    office notice of kind ``assessment``."""
+
+    KIND = "assessment notice"
+    MACHINE, TRIGGER = "assessment", "bottom-notice"
+    unit: str  # unit code
+    period: str
+    step: str  # a key of assessment.bottom.steps
+    streak: int
+    group: str  # the peer group's title
+    person: str | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -834,7 +853,8 @@ KINDS: tuple[type[Payload], ...] = (
     Undone, DocumentWithdrawn, UnitAdded, PersonAdded, PersonDeactivated, ItemMoved, Reminded,
     StageOverdue, Sealed, ValuesMapped, DocumentSigned, UnitEdited, UnitMerged, UnitDissolved,
     PersonEdited, PersonLeft, PersonReturned, CalendarImported, DeadlineRecounted, MechanismAdded,
-    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, BottomConfirmed, ResultsPublished,
+    AccountabilityRecorded, AccountabilityWithdrawn, ScoreEntered, BottomConfirmed, BottomNoticed,
+    ResultsPublished,
     InspectionNoticed, InspectionPlanLoaded,
     InspectionPlanPublished, InspectionRecorded, InspectionFinding, PledgeBreached, FilingOpened,
     Filed, PasswordSet, TokenIssued, LoggedIn, LoginFailed, LoggedOut, CommitmentAdded,

@@ -10,6 +10,10 @@ TITLES: dict[str, str] = {
     "returns": "驳回重办次数", "escalations": "升级督办次数", "inspection_findings": "督查发现问题数",
     "overdue_days": "超期天数", "filings_due": "应报送数", "filings_on_time": "按时报送数",
 }
+# The measures a person's indicators may name: those counted from items, attributed to the
+# person an item's rectification names (责任人, or its 责任领导); the rest are a unit's alone.
+PERSONAL = ("items_found", "closed", "closed_on_time", "returns", "escalations",
+            "inspection_findings", "overdue_days")
 READERS: dict[str, Any] = {}  # name → reader (campaigns.measures.Reader)
 
 

@@ -3,7 +3,9 @@
 Each measure counts what the campaign's log records about a unit's items (or filings) in a
 period, taking only events of business dates up to the as-of date, so a past period's result
 is the same whenever it is asked for with the same date.  Events an undo took back count
-nowhere.  Items count for the unit they belong to now.  The figures come from grouped SQL, a
+nowhere.  Items count for the unit they belong to now; for a person (``Window.owner``), for
+the person their rectification names now (责任人, or 责任领导), so an item handed over counts
+for its new holder.  The figures come from grouped SQL, a
 few statements a period, never from loading events one by one.
 
 More measures are added by name with ``campaigns.measure_names.register`` (a register that
@@ -43,6 +45,11 @@ class Window:
     first: dt.date
     last: dt.date
     as_of: dt.date
+    owner: str = "unit"  # whom item measures count for: unit, person (责任人) or leader
+
+    def holder(self) -> ColumnElement[Any]:
+        """The column an item's figures are grouped by."""
+        return {"unit": I.c.unit_id, "person": R.c.person_id, "leader": R.c.leader_id}[self.owner]
 
     @property
     def to(self) -> dt.date:
@@ -87,11 +94,13 @@ def item_events(conn: Connection, run: Run, w: Window) -> Figures:
                             else_=0))
     inspected = func.sum(case((I.c.source == "inspection", 1), else_=0))
     pairs = or_(*(and_(E.c.machine == m, E.c.trigger == t) for m, t in ITEM_EVENTS))
-    query = (select(I.c.unit_id, E.c.machine, E.c.trigger, func.count(), on_time, inspected)
+    holder = w.holder()
+    query = (select(holder, E.c.machine, E.c.trigger, func.count(), on_time, inspected)
              .select_from(E.join(I, I.c.id == E.c.item_id).join(R, R.c.item_id == I.c.id))
              .where(E.c.campaign_id == run.id, E.c.business_date >= w.first,
-                    E.c.business_date <= w.to, pairs, I.c.retired_on.is_(None), _live(run.id))
-             .group_by(I.c.unit_id, E.c.machine, E.c.trigger))
+                    E.c.business_date <= w.to, pairs, I.c.retired_on.is_(None), _live(run.id),
+                    holder.is_not(None))
+             .group_by(holder, E.c.machine, E.c.trigger))
     for unit, machine, trigger, n, timely, found_by_inspection in conn.execute(query):
         if (machine, trigger) == ("item", "add"):
             out["items_found"][unit] = float(n)
@@ -122,9 +131,9 @@ def overdue_days(conn: Connection, run: Run, w: Window) -> Figures:
               .where(E.c.item_id == I.c.id, E.c.machine == "item", E.c.trigger == "close",
                      E.c.business_date <= w.as_of, _live(run.id))
               .scalar_subquery())
-    query = (select(I.c.unit_id, agreed_deadline(w), closed)
+    query = (select(w.holder(), agreed_deadline(w), closed)
              .select_from(R.join(I, I.c.id == R.c.item_id))
-             .where(R.c.campaign_id == run.id, R.c.deadline.is_not(None),
+             .where(R.c.campaign_id == run.id, R.c.deadline.is_not(None), w.holder().is_not(None),
                     agreed_deadline(w) < w.to, I.c.found_on <= w.to, I.c.retired_on.is_(None),
                     R.c.state.not_in(stop) if stop else literal(True)))
     for unit, deadline, closed_on in conn.execute(query):

@@ -5,7 +5,9 @@ They are read from the event log (``stage overdue`` and ``remind`` events, docs/
 so a listing as of a date shows what the log held by then: the events dated up to it, each
 marked withdrawn (作废) when an undo dated up to it reversed it.  A stage notice is addressed to
 the campaign's lead unit and the roles that may force a stage (``overrides: true``); a reminder
-to the roles that must confirm.  Rows have the columns of an escalation notice (campaigns.notices)
+to the roles that must confirm.  A confirmed bottom-rule proposal of the assessment (末位警示,
+待岗培训) is a notice to the unit, or to a person's unit naming the person (``bottom-notice``).
+Rows have the columns of an escalation notice (campaigns.notices)
 so that one listing holds them all; only the item's title is item content, and the caller's
 confidentiality policy applies to it as to any other row.
 """
@@ -25,7 +27,8 @@ from .tables import EVENTS as E, ITEMS as I, UNDONE as U
 from .units import UnitTree
 
 ESCALATION, STAGE, REMINDER, INSPECTION = "escalation", "stage", "reminder", "inspection"
-KINDS = (ESCALATION, STAGE, REMINDER, INSPECTION)
+ASSESSMENT = "assessment"
+KINDS = (ESCALATION, STAGE, REMINDER, INSPECTION, ASSESSMENT)
 WITHDRAWN = "作废"  # what an undo made of a notice or a document (campaigns.undo)
 
 
@@ -70,6 +73,9 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
     if INSPECTION in kinds and reminder is None:  # a finding told to its unit's head
         wanted.append(and_(E.c.machine == ev.InspectionNoticed.MACHINE,
                            E.c.trigger == ev.InspectionNoticed.TRIGGER))
+    if ASSESSMENT in kinds and reminder is None:  # a confirmed bottom-rule proposal
+        wanted.append(and_(E.c.machine == ev.BottomNoticed.MACHINE,
+                           E.c.trigger == ev.BottomNoticed.TRIGGER))
     if not wanted:
         return []
     gone = withdrawn_on(run).label("withdrawn_on")
@@ -81,22 +87,86 @@ def list_office_notices(conn: Connection, run: Run, tree: UnitTree, *, kinds: se
         query = query.where(E.c.business_date >= since)
     if until:
         query = query.where(E.c.business_date <= until)
+    inside: set[int] | None = None
     if unit:
         from .filters import filter_unit
 
-        query = query.where(I.c.unit_id.in_(tree.subtree_ids(filter_unit(tree, unit))))
+        inside = set(tree.subtree_ids(filter_unit(tree, unit)))
+        query = query.where(or_(I.c.unit_id.in_(inside),
+                                E.c.trigger == ev.BottomNoticed.TRIGGER))
     lead, roles = office(run)
     rows = []
+    names: _Names | None = None
     for r in conn.execute(query):
         p = r.payload or {}
         status = WITHDRAWN if r.withdrawn_on and (until is None or r.withdrawn_on <= until) else ""
-        if r.item_id is None:
+        if r.trigger == ev.BottomNoticed.TRIGGER:
+            found = tree.by_code.get(str(p.get("unit") or ""))
+            if inside is not None and (found is None or found.id not in inside):
+                continue
+            names = names or _Names(conn)
+            rows.append(_assessment_row(run, tree, r, p, status, names))
+        elif r.item_id is None:
             rows.append(_stage_row(run, r, p, lead, roles, status))
         elif r.trigger == ev.InspectionNoticed.TRIGGER:
             rows.append(_inspection_row(tree, r, p, status))
         else:
             rows.append(_reminder_row(run, tree, r, p, status))
     return rows
+
+
+class _Names:
+    """People's names by key as they were on a day (names are never in the log)."""
+
+    def __init__(self, conn: Connection) -> None:
+        from .tables import PEOPLE as P
+
+        self.conn = conn
+        self.ids: dict[str, int] = {}
+        self.posts: dict[str, str] = {}
+        for k, i, title in conn.execute(select(P.c.key, P.c.id, P.c.title)):
+            self.ids[k], self.posts[k] = i, title or ""
+        self.days: dict[dt.date, dict[int, str]] = {}
+
+    def post(self, key: str) -> str:
+        """The person's post (职务), or "" (a name is never put in a notice's words)."""
+        return self.posts.get(key, "")
+
+    def __call__(self, key: str, day: dt.date) -> str:
+        from .names import person_names_at
+
+        if day not in self.days:
+            self.days[day] = person_names_at(self.conn, day)
+        return self.days[day].get(self.ids.get(key, 0), key)
+
+
+def _assessment_row(run: Run, tree: UnitTree, r: Any, p: dict[str, Any], status: str,
+                    names: _Names) -> dict[str, Any]:
+    """A confirmed bottom-rule proposal's notice: to the unit (a person's unit), in the words
+    of the step (``notice``) or the standard ones."""
+    section = run.definition.sections.get("assessment") or {}
+    person = p.get("person")
+    rule = ((section.get("people") or {}) if person else section).get("bottom") or {}
+    steps = {s.get("key"): s for s in rule.get("steps") or ()}
+    step = steps.get(p.get("step")) or {}
+    title = str(step.get("title") or p.get("step") or "")
+    unit = tree.by_code.get(str(p.get("unit") or ""))
+    who = tree.unique_name(unit) if unit else str(p.get("unit") or "")
+    if person:  # the name is the person column's, which the viewer's policy may blank
+        who += names.post(str(person))
+    action = str(step.get("notice") or "") or _(
+        "{who} ranked in the bottom of {group} in the assessment of {period} ({n} consecutive "
+        "period(s)): {step}").format(who=who, group=p.get("group") or "",
+                                     period=p.get("period") or "", n=p.get("streak") or 1,
+                                     step=title)
+    return _base(
+        issued_on=r.business_date.isoformat(), kind=ASSESSMENT, level=str(p.get("step") or ""),
+        level_title=_("bottom of the assessment: {step}").format(step=title),
+        to=tree.unique_name(unit) if unit else str(p.get("unit") or ""),
+        unit=unit.title if unit else "", unit_code=unit.code if unit else "",
+        code=str(p.get("period") or ""), title=str(p.get("group") or ""),
+        person=names(str(person), r.business_date) if person else "", action=action,
+        status=status, period=p.get("period"), step=p.get("step"), streak=p.get("streak"))
 
 
 def _base(**values: Any) -> dict[str, Any]:

@@ -106,6 +106,9 @@ class MonthReport:
     commitments: list[dict[str, Any]] | None = None  # campaigns.commitments, when kept
     commitment_line: str = ""
     assessment: list[Any] | None = None  # campaigns.assessment.Result by peer group
+    bottom_notices: list[dict[str, Any]] = field(default_factory=list)  # 末位 notices this month
+    assessment_people: list[Any] | None = None  # the people's results, when rated
+    run_people_title: str = ""  # the people's assessment's title
 
     @property
     def rate(self) -> float:
@@ -215,6 +218,19 @@ def _registers(scope: Scope, rep: MonthReport) -> None:
     from .assessment import current
 
     rep.assessment = current(scope.conn, run, scope.as_of, scope.tree, scope.unit_ids)
+    rep.assessment_people = current(scope.conn, run, scope.as_of, scope.tree, scope.unit_ids,
+                                    people=True)
+    rep.run_people_title = str(((run.definition.sections.get("assessment") or {})
+                                .get("people") or {}).get("title") or "")
+    from .i18n import speaking
+    from .office_notices import ASSESSMENT, list_office_notices
+
+    inside = scope.unit_ids
+    with speaking("zh_CN"):  # a report's words are Chinese
+        rep.bottom_notices = [
+            n for n in list_office_notices(scope.conn, run, scope.tree, kinds={ASSESSMENT},
+                                           since=rep.first, until=scope.as_of)
+            if inside is None or scope.tree.by_code[n["unit_code"]].id in inside]
 
 
 CASE_HEAD = {"id": "编号", "outcome": "问责方式", "on": "决定日期", "items": "涉及问题",
@@ -464,12 +480,36 @@ def to_markdown(rep: MonthReport, diagram_note: str = "") -> str:
                                  r.unit.id, r.unit.title),
                                *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
                                  for c in res.columns)] for r in res.rows])
+    if rep.assessment_people:
+        from .assessment_report import label
+
+        names = "person" not in rep.hidden
+        people_title = rep.run_people_title or "人员考核结果"
+        out += ["", f"### {md_text(people_title)}（{rep.assessment_people[0].period.key}）"]
+        for res in rep.assessment_people:
+            out += ["", f"#### {md_text(res.group.title)}", ""]
+            out += _md_table(["名次", "人员", *(c.title for c in res.columns)],
+                             [[r.rank if r.rank is not None else "—",
+                               md_text(label(r, lambda u: rep.unit_names.get(u.id, u.title),
+                                             names)),
+                               *("" if r.values.get(c.key) is None else f"{r.values[c.key]:.2f}"
+                                 for c in res.columns)] for r in res.rows])
+    if rep.bottom_notices:  # names are never in a notice's words, nor here
+        out += ["", f"### 本月末位处理通知（{len(rep.bottom_notices)} 份）", ""]
+        out += _md_table(*_bottom_table(rep))
     if diagram_note:
         out += ["", f"> {diagram_note}"]
     if _provisional_note(rep):
         out += ["", f"> {_provisional_note(rep)}"]
     out += ["", f"> {_head_line(rep)}"]
     return "\n".join(out) + "\n"
+
+
+def _bottom_table(rep: MonthReport) -> tuple[list[str], list[list[Any]]]:
+    """The month's notices of confirmed bottom-rule proposals: day, addressee, step, words."""
+    return (["下发日期", "考核期", "送达单位", "处理", "通知内容"],
+            [[n["issued_on"], n["code"], n["to"], n["level_title"], n["action"]]
+             for n in rep.bottom_notices])
 
 
 def _head_line(rep: MonthReport) -> str:
@@ -551,6 +591,16 @@ def to_html(rep: MonthReport, figures: list[tuple[str, str]], diagram_note: str)
 
         body.append(html_section(rep.assessment,
                                  lambda u: rep.unit_names.get(u.id, u.title)))
+    if rep.assessment_people:
+        from .assessment_report import html_section as people_section
+
+        body.append(people_section(rep.assessment_people,
+                                   lambda u: rep.unit_names.get(u.id, u.title),
+                                   "person" not in rep.hidden,
+                                   rep.run_people_title or "人员考核结果"))
+    if rep.bottom_notices:
+        body.append(f"<section><h3>本月末位处理通知（{len(rep.bottom_notices)} 份）</h3>"
+                    f"{table(*_bottom_table(rep))}</section>")
     body.append(diagram_section(figures, diagram_note))
     return page(rep.title, rep.subtitle, "\n".join(body),
                 f"由 rectify 根据事件记录生成 · 数据截至 {rep.as_of.isoformat()} · {_head_line(rep)}")

@@ -403,7 +403,8 @@ ASSESSMENT_SCORES = Table(
     Column("campaign_id", Integer, ForeignKey("campaigns.id"), nullable=False),
     Column("period", String(16), nullable=False),  # 2015-Q3, 2015-H2, 2015-09, 2015
     Column("score", String(64), nullable=False),  # a key of the definition's assessment.scores
-    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), nullable=False),  # a person's: their unit
+    Column("person_id", Integer, ForeignKey("people.id")),  # a score of a person (people:)
     Column("actor", String(64), nullable=False),
     Column("entered_on", Date, nullable=False),
     Column("value", Float, nullable=False),
@@ -421,6 +422,7 @@ ASSESSMENT_DECISIONS = Table(
     Column("period", String(16), nullable=False),
     Column("kind", String(16), nullable=False),  # bottom, publish
     Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("person_id", Integer, ForeignKey("people.id")),  # a decision on a person (people:)
     Column("step", String(64)),  # a key of assessment.bottom.steps
     Column("until", Date),  # a publication: the last day objections are taken
     Column("actor", String(64), nullable=False),

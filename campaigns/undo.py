@@ -171,6 +171,10 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
                 break
         if row is None:
             raise NotFound(_("campaign '{key}' has no stage move or tick left to undo").format(key=run.key))
+    if row.kind == "score":  # the assessment's entries: their own undo knows publication
+        raise Refused(_("batch {id} is an entry of scores").format(id=row.id),
+                      _("undo it with 'rectify assess undo {key} --batch {id}'").format(
+                          key=run.key, id=row.id))
     rows = [row]
     tick = (row.detail or {}).get("tick") if row.kind == TICK else None
     if tick is not None:  # a tick written in several short transactions: all of them, in order

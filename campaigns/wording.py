@@ -34,7 +34,8 @@ STAGE_KINDS = {"mobilize": "宣传动员", "self-inspect": "自查整改", "supe
 
 # the kinds of notice (campaigns.office_notices.KINDS) as a listing shows them
 NOTICE_KINDS = {"escalation": N_("escalation notice"), "stage": N_("stage notice"),
-                "reminder": N_("reminder notice"), "inspection": N_("inspection notice")}
+                "reminder": N_("reminder notice"), "inspection": N_("inspection notice"),
+                "assessment": N_("assessment notice")}
 
 
 def notice_kinds() -> dict[str, str]:

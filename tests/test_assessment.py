@@ -343,7 +343,8 @@ def test_a_confirmed_bottom_proposal_becomes_an_accountability_case(tmp_path: Pa
                            "2015-10-08"))["counts"]["cases"] == 0
     out = c.ok("assess", "confirm", CAMPAIGN, "jyj", "--period", "2015-Q3", "--actor", "lead",
                "--as-of", "2015-10-09")
-    assert out.splitlines() == ["jyj: 警示 confirmed for 2015-Q3", "accountability case 1 recorded"]
+    assert out.splitlines() == ["jyj: 警示 confirmed for 2015-Q3", "accountability case 1 recorded",
+                                "notice issued to 县教育局"]
     cases = json.loads(c.ok("accountability", "list", CAMPAIGN, "--json", "--as-of",
                             "2015-10-09"))["cases"]
     assert [(k["outcome"], k["units"], k["items"]) for k in cases] == [("通报批评", "县教育局", "")]

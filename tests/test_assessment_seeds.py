@@ -127,6 +127,109 @@ def test_seed_002_indices_satisfaction_and_two_years_of_bottom_warning(zuofeng: 
     assert again == year1
 
 
+CADRES = """key,name,unit,roles,title
+office,领导小组办公室,ldxz,campaign-office,
+t1-head,城关镇镇长,t1,unit-head,镇长
+t2-head,新华镇镇长,t2,unit-head,镇长
+t3-head,红柳场场长,t3,unit-head,场长
+d2-head,县教育局局长,d2,unit-head,局长
+d2-a,张明,d2,,办公室主任
+d2-b,李华,d2,,股长
+t1-a,张明,t1,,党政办主任
+"""
+
+
+def workbook(folder: Path, name: str, rows: list[list[object]]) -> Path:
+    import xlsxwriter
+
+    path = folder / name
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    for r, row in enumerate(rows):
+        ws.write_row(r, 0, row)
+    wb.close()
+    return path
+
+
+def test_seed_002_cadres_rated_by_name_and_warned_then_retrained(tmp_path: Path) -> None:
+    """措施九: every cadre's 履职 rated and placed (定档); the last of the leaders warned in
+    2009 and put to 待岗培训 in 2010, each confirmation a notice to the cadre's unit."""
+    cli = Cli(tmp_path / "rectify.db")
+    site(cli, tmp_path, UNITS, CADRES, "2009-01-05")
+    cli.ok("campaign", "start", str(ZUOFENG), "--start", "2009-02-01", "--actor", "office")
+    # an item 红柳场's head answers for (责任人), left past its time limit
+    code = cli.ok("item", "add", "zuofeng-2009", "--title", "承诺事项未按时限兑现", "--unit", "t3",
+                  "--category", "inefficiency", "--source", "public-commitment",
+                  "--actor", "office", "--as-of", "2009-04-01").strip()
+    cli.ok("item", "advance", "confirm", code, "--actor", "office", "--as-of", "2009-04-01")
+    cli.ok("item", "rectify", code, "--measures", "限时办结", "--deadline", "2009-06-30",
+           "--person", "t3-head", "--actor", "t3-head", "--as-of", "2009-04-02")
+
+    def rate(year: str, day: str, leaders: dict[str, float]) -> None:
+        """民主测评 and 群众评议 by name; the two 张明 told apart by their unit."""
+        rows: list[list[object]] = [["姓名", "单位", "得分"]]
+        rows += [[name, "", value] for name, value in leaders.items()]
+        rows += [["张明", "县教育局", 85], ["李华", "县教育局", 80], ["张明", "城关镇", 88]]
+        for score in ("democratic", "public"):
+            path = workbook(tmp_path, f"{score}{year}.xlsx", rows)
+            cli.ok("assess", "import", "zuofeng-2009", str(path), "--people", "--period", year,
+                   "--score", score, "--actor", "office", "--as-of", day)
+
+    rate("2009", "2010-01-08", {"城关镇镇长": 90, "新华镇镇长": 88, "红柳场场长": 86,
+                                "县教育局局长": 91})
+    year1 = json.loads(cli.ok("assess", "rank", "zuofeng-2009", "--people", "--period", "2009",
+                              "--json", "--as-of", "2010-01-08"))["rows"]
+    assert [(r["group"], r["rank"], r["person"], r["name"]) for r in year1] == [
+        ("领导干部", 1, "d2-head", "县教育局局长"), ("领导干部", 2, "t1-head", "城关镇镇长"),
+        ("领导干部", 3, "t2-head", "新华镇镇长"), ("领导干部", 4, "t3-head", "红柳场场长"),
+        ("机关工作人员·县教育局", 1, "d2-a", "张明"), ("机关工作人员·县教育局", 2, "d2-b", "李华"),
+        ("机关工作人员·城关镇", 1, "t1-a", "张明")]
+    detail = {r["person"]: r for r in json.loads(cli.ok(
+        "assess", "show", "zuofeng-2009", "--people", "--period", "2009", "--json", "--as-of",
+        "2010-01-08"))["rows"]}
+    assert (detail["t3-head"]["closure"], detail["t3-head"]["overdue"]) == (0, 0)  # its item
+    assert (detail["t1-head"]["closure"], detail["t1-head"]["overdue"]) == (100, 100)
+    bottom = json.loads(cli.ok("assess", "bottom", "zuofeng-2009", "--people", "--period",
+                               "2009", "--json", "--as-of", "2010-01-08"))["proposals"]
+    assert [(p["person"], p["streak"], p["step"]) for p in bottom] == [
+        ("t3-head", 1, "警示"), ("d2-b", 1, "警示")]  # 城关镇's one cadre is not its last
+    assert "notice issued to 红柳场" in cli.ok(
+        "assess", "confirm", "zuofeng-2009", "红柳场场长", "--people", "--period", "2009",
+        "--actor", "office", "--as-of", "2010-01-11")
+    cli.ok("assess", "publish", "zuofeng-2009", "--period", "2009", "--days", "7",
+           "--actor", "office", "--as-of", "2010-01-11")
+    # the second year: last again → 待岗培训
+    cli.ok("item", "advance", "submit", code, "--actor", "t3-head", "--as-of", "2010-03-01")
+    cli.ok("item", "advance", "verify", code, "--actor", "office", "--as-of", "2010-03-02")
+    rate("2010", "2011-01-07", {"城关镇镇长": 92, "新华镇镇长": 89, "红柳场场长": 70,
+                                "县教育局局长": 90})
+    bottom = json.loads(cli.ok("assess", "bottom", "zuofeng-2009", "--people", "--period",
+                               "2010", "--json", "--as-of", "2011-01-07"))["proposals"]
+    assert [(p["person"], p["streak"], p["step"]) for p in bottom][0] == ("t3-head", 2, "待岗培训")
+    cli.ok("assess", "confirm", "zuofeng-2009", "t3-head", "--people", "--period", "2010",
+           "--actor", "office", "--as-of", "2011-01-10")
+    notices = json.loads(cli.ok("notices", "zuofeng-2009", "--kind", "assessment", "--json",
+                                "--as-of", "2011-01-10", env={"LANG": "zh_CN.UTF-8"}))
+    assert [(n["issued_on"], n["to"], n["level_title"], n["action"]) for n in notices] == [
+        ("2010-01-11", "红柳场", "考核末位：警示",
+         "年度干部履职综合评议处在末位，给予警示；限期改进作风，评议结果向社会公布"),
+        ("2011-01-10", "红柳场", "考核末位：待岗培训", "连续两年干部履职综合评议处在末位，待岗培训")]
+    # 四挂钩: each cadre's own place and step beside the unit's
+    out = tmp_path / "四挂钩"
+    out.mkdir()
+    cli.ok("assess", "ties", "zuofeng-2009", "--period", "2009", "-o", str(out), "--as-of",
+           "2010-01-19")
+    from openpyxl import load_workbook
+
+    card = [[c.value for c in row] for row in load_workbook(
+        out / "四挂钩-领导干部实绩卡-2009.xlsx").active.iter_rows()]
+    t3 = next(r for r in card if r[0] == "t3-head")
+    assert t3[-4:] == ["领导干部", 4, t3[-2], "警示"] and t3[-2] is not None
+    # the first year's ranking is unchanged by what happened since
+    assert json.loads(cli.ok("assess", "rank", "zuofeng-2009", "--people", "--period", "2009",
+                             "--json", "--as-of", "2010-01-08"))["rows"] == year1
+
+
 def test_the_definitions_validate() -> None:
     from click.testing import CliRunner
 

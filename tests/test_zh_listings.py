@@ -88,3 +88,10 @@ def test_validate_summarises_in_the_readers_words_with_the_files_keys(cli: Cli) 
     rows = [x for x in out.splitlines() if re.match(r"^    [a-z-]+ +\S+ +2015-", x)]
     assert len({x.index("2015-") - sum(1 for ch in x[:x.index("2015-")] if ord(ch) > 0x2e80)
                 for x in rows}) == 1
+
+
+def test_every_kind_of_notice_has_its_words() -> None:
+    from campaigns.office_notices import KINDS
+    from campaigns.wording import NOTICE_KINDS
+
+    assert set(NOTICE_KINDS) == set(KINDS)

@@ -168,7 +168,8 @@ def _print(report: Any, show_date: Any = None) -> None:
 @click.option("--level", metavar="LEVEL",
               help="Only this escalation or reminder level (key or title).")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Only notices of KIND: escalation, stage, reminder or inspection (repeat, or a,b).")
+              help="Only notices of KIND: escalation, stage, reminder, inspection or assessment "
+                   "(repeat, or a,b).")
 @click.option("--since", metavar="DATE", help="Only notices issued on or after DATE.")
 @click.option("--unit", help="Only notices about items of this unit's subtree.")
 @click.option("--issue", is_flag=True,
@@ -217,12 +218,21 @@ def notices(campaign: str, level: str | None, kinds: tuple[str, ...], since: str
         rows = list_all(conn, scope.run, scope.tree, kinds=parse_kinds(kinds), level=level,
                         unit=unit, since=first, until=last)
         hide = hidden(scope.run, scope.actor) & {"title", "leader", "person"}
+        sanctioned: list[str] = []  # a sanctioned person's name, shown: recorded as read
+        if any(r["kind"] == "assessment" and r["person"] for r in rows):
+            from campaigns.accountability import FIELD, names_shown, public
+
+            if not names_shown(scope.run, scope.actor):
+                rows = [{**r, "person": ""} if r["kind"] == "assessment" else r for r in rows]
+            elif not public(scope.run):
+                sanctioned = [FIELD]
         if "title" not in hide:  # an entitled viewer: the title a token stands for
             from campaigns.sealed import revealer
 
             reveal = revealer(conn, scope.run, scope.actor)
             rows = [{**r, "title": reveal(r["code"], r["title"])} for r in rows]
         record_read(scope, "notices", {"title", "leader", "person"} - hide, items=len(rows),
+                    also=sanctioned,
                     level=level, unit=unit, since=first)
         if not documents:
             shown = [redact(r, hide) for r in rows]

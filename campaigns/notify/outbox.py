@@ -33,12 +33,16 @@ def observe(conn: Connection, events: Table, streams: list[str], rows: list[dict
     if not picked:
         return
     items = _items(conn, {row["item_id"] for _, row, _ in picked if row.get("item_id")})
+    units = _units(conn, {str((row.get("payload") or {}).get("unit")) for _, row, _ in picked
+                          if row["trigger"] == BOTTOM and not row.get("item_id")})
     campaigns = _campaigns(conn, {row["campaign_id"] for _, row, _ in picked})
     now = dt.datetime.now(dt.UTC)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for stream, row, rules in picked:
         code, path, unit = items.get(row.get("item_id") or 0, (row.get("subject_key") or "", "", ""))
+        if row["trigger"] == BOTTOM:  # the assessment's notice: to its unit
+            code, path, unit = units.get(str((row.get("payload") or {}).get("unit")), (code, "", ""))
         subject, body = _text(campaigns.get(row["campaign_id"], {}), row, code, unit)
         for channel, recipient in _recipients(site, rules, path):
             key = idem_key(stream, row["seq"], channel, recipient)
@@ -86,6 +90,17 @@ def _of(listeners: Listeners | None) -> list[tuple[str, str]]:
             + [("sms", n) for n in listeners.sms])
 
 
+BOTTOM = "bottom-notice"  # a confirmed bottom-rule proposal's notice (no item)
+
+
+def _units(conn: Connection, codes: set[str]) -> dict[str, tuple[str, str, str]]:
+    """Each unit's code, path and name, by code."""
+    if not codes:
+        return {}
+    return {code: (code, path, name) for code, path, name in conn.execute(
+        select(U.c.code, U.c.path, U.c.title).where(U.c.code.in_(sorted(codes))))}
+
+
 def _items(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, str]]:
     """Each item's code, its unit's path and its unit's name."""
     found: dict[int, tuple[str, str, str]] = {}
@@ -110,7 +125,11 @@ def _campaigns(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
                     for machine in ((data or {}).get("machines") or {}).values()
                     if isinstance(machine, dict)
                     for t in machine.get("transitions") or [] if isinstance(t, dict)}
-        out[cid] = {"title": title, "levels": levels, "triggers": triggers}
+        bottom = ((data or {}).get("assessment") or {}).get("bottom") or {}
+        people = (((data or {}).get("assessment") or {}).get("people") or {}).get("bottom") or {}
+        steps = {st.get("key"): st.get("title") for rule in (people, bottom)
+                 for st in rule.get("steps") or [] if isinstance(st, dict)}
+        out[cid] = {"title": title, "levels": levels, "triggers": triggers, "steps": steps}
     return out
 
 
@@ -126,6 +145,12 @@ def _text(campaign: dict[str, Any], row: dict[str, Any], code: str, unit: str) -
         subject = f"【{name}】{code}"
         body = (f"{title}：问题 {code}（责任单位 {unit}）于 {day} 予以{name}。"
                 + (f"新的整改时限：{new}。" if new else "") + "请抓紧落实整改。")
+    elif row["trigger"] == BOTTOM:  # names of people are never in a message: the unit alone
+        step = campaign.get("steps", {}).get(payload.get("step")) or payload.get("step", "")
+        subject = f"【考核末位{step}】{unit}"
+        body = (f"{title}：{payload.get('period', '')} 考核，{unit}"
+                + ("有人员" if payload.get("person") else "")
+                + f"在“{payload.get('group', '')}”中排名末位，予以{step}。请登录查看。")
     else:
         name = campaign.get("triggers", {}).get(row["trigger"]) or row["trigger"]
         subject = f"【{name}】{code}"
