@@ -650,3 +650,30 @@ def test_an_upload_name_sent_raw_is_a_plain_name_or_refused(
         assert names == []
     else:
         assert answer.status_code == 303 and names == [kept], names
+
+
+@pytest.mark.parametrize("server, page", [("en", "zh_CN"), ("zh_CN", "en")])
+def test_a_service_error_speaks_the_page_language_not_the_server(
+        world: World, server: str, page: str) -> None:
+    """The message a service makes while answering a page (an unknown item, a refusal) is in the
+    page's language (its cookie), whatever language the server's process speaks; the process's
+    own choice stays as it was."""
+    from campaigns import i18n
+
+    i18n.use(server)
+    try:
+        client = TestClient(create_app(world.site.db, today=lambda _tz: TODAY))
+        client.cookies.set(SESSION_COOKIE, world.cookies["sup"])
+        if page == "en":
+            client.get("/lang/en?next=/items")
+        for path in ("/items/WGBW-2015-9999", "/campaigns/nope"):
+            missing = client.get(path)
+            assert missing.status_code == 404
+            error = missing.text.split('role="alert">')[1].split("</p>")[0]
+            hint = missing.text.split('<p class="muted">')[1].split("</p>")[0].split(": ", 1)[1]
+            for text in (error, hint):
+                chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+                assert chinese == (page == "zh_CN"), (path, page, text)
+        assert i18n.current() is not None and i18n.translating() == (server == "zh_CN")
+    finally:
+        i18n.use()
