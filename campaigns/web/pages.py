@@ -18,7 +18,7 @@ from engine.core.errors import InvalidInput
 
 from . import work
 from .doors import safe_next
-from .site import check_csrf, render, signed_in, site
+from .site import check_csrf, reading, render, signed_in, site
 
 router = APIRouter(include_in_schema=False)
 MAX_FILES = 10
@@ -27,7 +27,7 @@ MAX_FILES = 10
 @router.get("/items")
 async def my_items(request: Request, page: int = 1, campaign: str | None = None) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         listing = work.my_items(conn, live.person, web.today, campaign, page)
         runs = [(r.key, r.title) for r in work.campaigns(conn)]
@@ -37,7 +37,7 @@ async def my_items(request: Request, page: int = 1, campaign: str | None = None)
 @router.get("/items/{code}")
 async def item(request: Request, code: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         shown = work.detail(conn, live.person, code, web.today)
     return render(request, "item.html", me=live, d=shown, code=code,
@@ -99,7 +99,7 @@ async def advance(request: Request, code: str) -> Response:
 @router.get("/queue")
 async def queue(request: Request, campaign: str | None = None) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         waiting = work.queue(conn, live.person, web.today, campaign)
     return render(request, "queue.html", me=live, waiting=waiting)
@@ -126,7 +126,7 @@ async def queue_post(request: Request) -> Response:
 async def evidence(request: Request, code: str, sha256: str) -> Response:
     """One evidence file, always as a download: never shown as a page of this site."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         _scope, record = work.item_scope(conn, live.person, code, web.today)
         stored, data = content(conn, record.item.id, sha256)
