@@ -16,7 +16,8 @@ An undone event stays in the log and in every replay, followed by its undo; the 
 table indexes them, so the forward-only rule ("a business date may not be before the campaign's
 latest recorded change") reads the latest change still standing.  Notices the undone
 escalations wrote, and the documents listing them, are marked withdrawn (作废), their numbers
-never given again.
+never given again.  A tick's steps of the filings' ladder are reversed alike (each occurrence
+back to its level and deadline, its notices withdrawn); the occurrences it opened stay.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from .tables import (
     CAMPAIGNS as C,
     DOCUMENTS as D,
     EVENTS as E,
+    FILING_NOTICES as FN,
+    FILING_TABLES,
     ITEMS as I,
     NOTICES as N,
     RECTIFICATIONS as R,
@@ -55,7 +58,8 @@ from .tables import (
 )
 
 UNDO = "undo"
-TABLES: dict[str, Any] = {**SUBJECT_TABLES, STAGE_MACHINE: S}
+TABLES: dict[str, Any] = {**SUBJECT_TABLES, **FILING_TABLES, STAGE_MACHINE: S}
+FILING = "filing"
 _NOT_FIELDS = frozenset({"id", "state", "version", "campaign_id", "item_id", "code", "seq",
                          "found_on", "stage", "external_ref", "key", "position"})
 _DEFAULTS = {"returns": 0, "reopen_count": 0, "typical": False}
@@ -186,11 +190,12 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
 
 
 def _standing(conn: Connection, run: Run, batch: Any, undone: set[int]) -> list[Ev]:
-    """A batch's events an undo may still reverse: filings' events stay (an occurrence opened
-    or chased by a tick is kept; the next tick finds it already there, campaigns.filings)."""
+    """A batch's events an undo may still reverse.  A filing occurrence's opening stays: it is
+    the schedule's, the same whichever change opens it (campaigns.filings), and the next tick
+    finds it there; what a tick did to an occurrence after (its ladder's steps) is reversed."""
     return [e for e in _read(conn, E.c.campaign_id == run.id, E.c.seq >= batch.first_seq,
                              E.c.seq <= batch.last_seq)
-            if e.id not in undone and e.machine != "filing"]
+            if e.id not in undone and not (e.machine == FILING and e.trigger == "open")]
 
 
 def _subject(e: Ev) -> tuple[str, int | None]:
@@ -231,7 +236,9 @@ def refuse_later(conn: Connection, run: Run, change: Change, undone: set[int]) -
 def _fields_set(e: Ev, table: Any) -> dict[str, Any]:
     """The columns of ``table`` an event set, with the values it set (as stored in JSON)."""
     p = e.payload
-    if e.trigger == "edit":
+    if e.machine == FILING and e.trigger == "open":  # opened due on its period's due date
+        values = {"deadline": p.get("due"), "level_base": p.get("due"), "level": None}
+    elif e.trigger == "edit":
         values = dict(p.get("new") or {})
     elif e.trigger == "escalate":
         values = {"level": p.get("level")}
@@ -335,10 +342,11 @@ def _edited(conn: Connection, change: Change, skip: set[int]
 _MISSING = object()
 
 
-def reversals(conn: Connection, run: Run, change: Change, before: dict[int | None, list[Ev]]
+def reversals(conn: Connection, run: Run, change: Change, before: dict[Any, list[Ev]]
               ) -> list[tuple[Reversal, Ev]]:
     """One reversal per subject the change moved or corrected (items and rectifications;
-    stages); the items it recorded are left to ``retirements``."""
+    stages; filing occurrences); the items it recorded are left to ``retirements``.
+    ``before``: each item's earlier events by item id, each occurrence's by (machine, id)."""
     out: list[tuple[Reversal, Ev]] = []
     born = set(created(change))
     seen: dict[tuple[str, int | None], list[Ev]] = {}
@@ -367,7 +375,8 @@ def reversals(conn: Connection, run: Run, change: Change, before: dict[int | Non
             if to_state in ("pending", "open"):
                 changes["closed_on"] = None
         else:
-            history = [e for e in before.get(first.item_id, []) if e.seq < first.seq]
+            earlier = before.get(first.item_id if first.item_id is not None else (machine, sid))
+            history = [e for e in earlier or [] if e.seq < first.seq]
             for name in sorted(fields):
                 value = replaced.get(name, _MISSING)
                 if value is _MISSING:
@@ -465,10 +474,17 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
                            _("business time only moves forward: give --as-of {floor} or later, or leave it "
                              "out").format(floor=floor))
     items = {e.item_id for e in change.events if e.item_id is not None}
-    before: dict[int | None, list[Ev]] = {}
+    before: dict[Any, list[Ev]] = {}
+    last_seq = max(e.seq for e in change.events)
     if items:
-        for e in _read(conn, E.c.item_id.in_(items), E.c.seq < max(e.seq for e in change.events)):
+        for e in _read(conn, E.c.item_id.in_(items), E.c.seq < last_seq):
             before.setdefault(e.item_id, []).append(e)
+    filings = sorted({e.subject_id for e in change.events
+                      if e.machine == FILING and e.subject_id is not None})
+    for start in range(0, len(filings), 500):
+        for e in _read(conn, E.c.campaign_id == run.id, E.c.machine == FILING,
+                       E.c.subject_id.in_(filings[start:start + 500]), E.c.seq < last_seq):
+            before.setdefault((FILING, e.subject_id), []).append(e)
     retire = retirements(conn, change, day)
     planned = reversals(conn, run, change, before) + retire
     decided = plan_undo(run.definition, [r for r, _ in planned], Request(
@@ -491,6 +507,10 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
     conn.execute(U.insert(), [{"event_id": i, "campaign_id": run.id, "undo_seq": first_seq}
                               for i in ids])
     notices, withdrawn = _withdraw(conn, run, ids, change, actor.key, day, note)
+    # the notices of undone ladder steps of filings: withdrawn, so that a step taken again
+    # (the next tick) gives its notice again
+    conn.execute(update(FN).where(FN.c.event_id.in_(ids), FN.c.withdrawn_on.is_(None))
+                 .values(withdrawn_on=day))
     if change.batch is not None and change.batch.kind == TICK:
         previous = (change.batch.detail or {}).get("previous")
         if previous is None:

@@ -240,17 +240,64 @@ def test_bad_filings_are_located(tmp_path: Path, old: str, new: str, code: str,
         assert found[0].startswith(f"{bad}:{line}:"), found[0]
 
 
-def test_an_undone_tick_keeps_the_filings_it_opened_and_chased(cli: Cli) -> None:
-    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")
-    before = _log(cli.db)
+def _occurrences(db: Path) -> list[tuple[object, ...]]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT f.filing, u.code, f.period, f.state, f.deadline, f.level, "
+                            "f.level_base, f.entered_on FROM filings f JOIN units u "
+                            "ON u.id = f.unit_id ORDER BY f.id").fetchall()
+    finally:
+        conn.close()
+
+
+def _live_notices(cli: Cli) -> list[tuple[object, ...]]:
+    """The filings' notices in force (withdrawn ones aside), as the ladder steps gave them."""
+    import sqlite3
+
+    conn = sqlite3.connect(cli.db)
+    try:
+        return conn.execute("SELECT n.filing_id, n.level, n.issued_on, n.deadline, n.days_overdue "
+                            "FROM filing_notices n WHERE n.withdrawn_on IS NULL AND n.event_id "
+                            "NOT IN (SELECT event_id FROM undone) "
+                            "ORDER BY n.filing_id, n.level").fetchall()
+    finally:
+        conn.close()
+
+
+def test_an_undone_tick_puts_back_the_filings_it_chased(cli: Cli) -> None:
+    """Undoing a tick reverses its filings' ladder steps by compensating events (each occurrence
+    back to its level and deadline before, its notices withdrawn) and keeps the occurrences it
+    opened (the schedule's, as any change would open them); ticking again takes the same steps
+    again, and the log explains every stored occurrence all along."""
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-03")
+    opened = _occurrences(cli.db)
+    first_notices = _live_notices(cli)
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-02")  # opens September's, chases July's, August's
+    chased = _occurrences(cli.db)
+    notices = _live_notices(cli)
+    assert chased[:len(opened)] != opened and len(chased) > len(opened)
+    assert len(notices) > len(first_notices)
     out = cli.ok("campaign", "undo", CAMPAIGN, "--actor", "lead", "--note", "误操作",
-                 "--as-of", "2015-08-10")
-    assert "undid tick of 2015-08-10" in out
-    assert _log(cli.db) == before, "the filings' events stand, and their rows are as they were"
-    assert scalar(cli.db, "SELECT count(*) FROM undone u JOIN events e ON e.id = u.event_id "
-                          "WHERE e.machine = 'filing'") == 0
-    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")  # the stages again; the filings are there
-    assert _log(cli.db) == before
+                 "--as-of", "2015-09-02")
+    assert "undid tick of 2015-09-02" in out
+    # every occurrence as it stood after the first tick; those the second opened stay opened
+    back = _occurrences(cli.db)
+    assert back[:len(opened)] == opened
+    assert back[len(opened):] == chased[len(opened):]
+    assert {r[2] for r in back[len(opened):]} == {"2015-09"} and {r[5] for r in back} >= {None}
+    assert _live_notices(cli) == first_notices
+    undone = scalar(cli.db, "SELECT count(*) FROM undone u JOIN events e ON e.id = u.event_id "
+                            "WHERE e.machine = 'filing'")
+    undos = scalar(cli.db, "SELECT count(*) FROM events WHERE machine = 'filing' "
+                           "AND trigger = 'undo'")
+    assert undone > 0 and undos > 0
+    cli.ok("audit", "verify", CAMPAIGN)  # the stored occurrences are what their events say
+    # ticking again chases them again: the same occurrences and notices as the undone tick's
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-02")
+    assert [r[:7] for r in _occurrences(cli.db)] == [r[:7] for r in chased]
+    assert _live_notices(cli) == notices
     cli.ok("audit", "verify", CAMPAIGN)
 
 
