@@ -17,7 +17,8 @@ table indexes them, so the forward-only rule ("a business date may not be before
 latest recorded change") reads the latest change still standing.  Notices the undone
 escalations wrote, and the documents listing them, are marked withdrawn (作废), their numbers
 never given again.  A tick's steps of the filings' ladder are reversed alike (each occurrence
-back to its level and deadline, its notices withdrawn); the occurrences it opened stay.
+back to its level and deadline, its notices withdrawn), and the occurrences it opened are
+removed (one undo event each, going to no state), to be opened again by the next tick.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import Conflict, InvalidInput, NotFound, Refused
 from engine.core.planner import STAGE_MACHINE, Request, Reversal, plan_undo
-from engine.io.writer import apply_moves
+from engine.io.writer import apply_moves, apply_removals
 
 from . import events as ev
 from .batches import STAGE, TICK, head_seq
@@ -47,6 +48,7 @@ from .tables import (
     EVENTS as E,
     FILING_NOTICES as FN,
     FILING_TABLES,
+    FILINGS as F,
     ITEMS as I,
     NOTICES as N,
     RECTIFICATIONS as R,
@@ -190,12 +192,9 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
 
 
 def _standing(conn: Connection, run: Run, batch: Any, undone: set[int]) -> list[Ev]:
-    """A batch's events an undo may still reverse.  A filing occurrence's opening stays: it is
-    the schedule's, the same whichever change opens it (campaigns.filings), and the next tick
-    finds it there; what a tick did to an occurrence after (its ladder's steps) is reversed."""
+    """A batch's events an undo may still reverse."""
     return [e for e in _read(conn, E.c.campaign_id == run.id, E.c.seq >= batch.first_seq,
-                             E.c.seq <= batch.last_seq)
-            if e.id not in undone and not (e.machine == FILING and e.trigger == "open")]
+                             E.c.seq <= batch.last_seq) if e.id not in undone]
 
 
 def _subject(e: Ev) -> tuple[str, int | None]:
@@ -313,6 +312,32 @@ def retirements(conn: Connection, change: Change, day: dt.date) -> list[tuple[Re
     return out
 
 
+def opened(change: Change) -> dict[int, list[Ev]]:
+    """The filing occurrences the change opened (a tick's, or a change's that needed one),
+    each with its events in it."""
+    born = {e.subject_id for e in change.events if e.machine == FILING and e.trigger == "open"
+            and e.subject_id is not None}
+    out: dict[int, list[Ev]] = {}
+    for e in change.events:
+        if e.machine == FILING and e.subject_id in born:
+            assert e.subject_id is not None
+            out.setdefault(e.subject_id, []).append(e)
+    return out
+
+
+def removals(conn: Connection, change: Change) -> list[tuple[Reversal, Ev]]:
+    """An occurrence the change opened is removed: it was the schedule's, and whatever opens
+    it again (the next tick, a change that needs it) opens it as the clock would have.  One
+    undo event on it, going to no state (engine.io.writer.apply_removals)."""
+    out: list[tuple[Reversal, Ev]] = []
+    for sid, group in opened(change).items():
+        row = conn.execute(select(F.c.version, F.c.state).where(F.c.id == sid)).one()
+        payload = ev.Undone([e.seq for e in group])
+        out.append((Reversal(FILING, sid, row.version, row.state, row.state, {},
+                             payload.as_payload(), group[0].subject_key), group[-1]))
+    return out
+
+
 def _edited(conn: Connection, change: Change, skip: set[int]
             ) -> dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]]:
     """Subjects the change's corrections (``edit``, and ``move`` to another unit) touched:
@@ -349,13 +374,15 @@ def reversals(conn: Connection, run: Run, change: Change, before: dict[Any, list
     ``before``: each item's earlier events by item id, each occurrence's by (machine, id)."""
     out: list[tuple[Reversal, Ev]] = []
     born = set(created(change))
+    gone = set(opened(change))  # left to ``removals``
     seen: dict[tuple[str, int | None], list[Ev]] = {}
     olds: dict[tuple[str, int | None], dict[str, Any]] = {}
     for subject, (group, replaced) in _edited(conn, change, born).items():
         seen[subject] = list(group)
         olds[subject] = replaced
     for e in change.events:
-        if e.machine in TABLES and e.subject_id is not None and e.item_id not in born:
+        if e.machine in TABLES and e.subject_id is not None and e.item_id not in born \
+                and not (e.machine == FILING and e.subject_id in gone):
             seen.setdefault(_subject(e), []).append(e)
     for (machine, sid), group in reversed(list(seen.items())):
         group.sort(key=lambda e: e.seq)
@@ -486,17 +513,23 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
                        E.c.subject_id.in_(filings[start:start + 500]), E.c.seq < last_seq):
             before.setdefault((FILING, e.subject_id), []).append(e)
     retire = retirements(conn, change, day)
-    planned = reversals(conn, run, change, before) + retire
+    remove = removals(conn, change)
+    planned = reversals(conn, run, change, before) + retire + remove
     decided = plan_undo(run.definition, [r for r, _ in planned], Request(
         UNDO, actor, day, note=note, event_values={"campaign_id": run.id}, stream=run.key))
     decided.raise_if_refused(change.what)
     first_seq = head_seq(conn, run.key) + 1
     for move, (_r, last) in zip(decided.moves, planned, strict=True):
         move.event_values = {"campaign_id": run.id, "item_id": last.item_id}
-    split = len(decided.moves) - len(retire)
+    split = len(decided.moves) - len(retire) - len(remove)
     for wave in _by_machine(decided.moves[:split]):
         apply_moves(conn, TABLES, E, wave)
-    apply_moves(conn, TABLES, E, decided.moves[split:])  # distinct subjects: one bulk call
+    # distinct subjects: one bulk call each
+    apply_moves(conn, TABLES, E, decided.moves[split:split + len(retire)])
+    removed = [m.subject_id for m in decided.moves[split + len(retire):]]
+    for start in range(0, len(removed), 500):  # their ladder's notices go with them
+        conn.execute(delete(FN).where(FN.c.filing_id.in_(removed[start:start + 500])))
+    apply_removals(conn, TABLES, E, decided.moves[split + len(retire):])
     concluded = [e for e in change.events if e.machine == "campaign" and e.trigger == "conclude"]
     if concluded:
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=None))
