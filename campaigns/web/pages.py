@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from campaigns.dates import parse_date
 from campaigns.evidence import check_size, content, upload_name
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from . import work
@@ -63,9 +64,9 @@ async def progress(request: Request, code: str) -> Response:
     web = site(request)
     length = int(request.headers.get("content-length") or 0)
     if length > web.max_upload * MAX_FILES + 65536:
-        raise InvalidInput("the upload is larger than the files it may hold together",
-                           f"attach at most {MAX_FILES} files of "
-                           f"{web.max_upload // (1024 * 1024)} MiB each")
+        raise InvalidInput(_("the upload is larger than the files it may hold together"),
+                           _("attach at most {n} files of {mib} MiB each").format(
+                               n=MAX_FILES, mib=web.max_upload // (1024 * 1024)))
     async with request.form(max_files=MAX_FILES, max_fields=20) as form:  # closes the files
         with web.db.write() as conn:
             live = signed_in(conn, request)
@@ -116,7 +117,7 @@ async def queue_post(request: Request) -> Response:
         picked = [str(v) for v in form.getlist("pick")]
         versions = dict(p.rsplit("@", 1) for p in picked if "@" in p)
         if not versions:
-            raise InvalidInput("no item was ticked", "tick the items to act on")
+            raise InvalidInput(_("no item was ticked"), _("tick the items to act on"))
         work.fire(conn, live.person, str(form.get("trigger") or ""), versions, web.today,
                   str(form.get("note") or ""))
     return RedirectResponse("/queue", status_code=303)

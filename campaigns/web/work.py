@@ -188,7 +188,7 @@ def fire(conn: Connection, person: str, trigger: str, versions: dict[str, str], 
             raise Stale(code=code, current=current(conn, person, code, today))
         records.append(record)
     if scope is None:
-        raise NotFound("no item was chosen", "tick at least one item")
+        raise NotFound(_("no item was chosen"), _("tick at least one item"))
     params = {"deadline": deadline} if deadline else {}
     live = all(r.item.retired_on is None for r in records)  # else advance() says it is retired
     return advance(conn, trigger, list(versions), scope.acting, scope.acting.key, scope.as_of,
