@@ -13,6 +13,7 @@ from engine.core.errors import NotFound
 from engine.core.machines import Actor
 
 from .duties import JUDGING, within
+from .i18n import _
 from .records import Record
 from .runs import Run
 
@@ -40,5 +41,5 @@ def require_visible(run: Run, actor: Actor, record: Record) -> Record:
     """``record``, or NotFound: an item one may not see is answered as one that is not there,
     so its code tells an outsider nothing."""
     if record.campaign_id != run.id or not may_see(run, actor, record.unit_path):
-        raise NotFound(f"no item {record.code}", "check the code")
+        raise NotFound(_("no item {code}").format(code=record.code), _("check the code"))
     return record

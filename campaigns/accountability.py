@@ -33,6 +33,7 @@ from . import events as ev, registers
 from .confidential import entitled
 from .context import Scope
 from .duties import register_refusals
+from .i18n import _
 from .records import load_records
 from .runs import Run, load_run_by_id, require_forward
 from .tables import (
@@ -50,10 +51,11 @@ FIELD = "sanctioned"  # the name a read of confidential names is recorded under
 def settings(run: Run) -> dict[str, Any]:
     section = run.definition.sections.get("accountability")
     if not section:
-        raise InvalidInput(f"campaign '{run.key}' keeps no accountability register: its "
-                           "definition has no 'accountability' section",
-                           "add 'accountability: {outcomes: [{key, title}…], publish: ...}' "
-                           "to the definition (docs/definitions.md)")
+        raise InvalidInput(_("campaign '{campaign}' keeps no accountability register: its "
+                             "definition has no 'accountability' section").format(
+                                 campaign=run.key),
+                           _("add 'accountability: {outcomes: [{key, title}…], publish: ...}' "
+                             "to the definition (docs/definitions.md)"))
     return dict(section)
 
 
@@ -95,18 +97,23 @@ def add(scope: Scope, items: Sequence[str], people: Sequence[str], units: Sequen
     require_forward(run, as_of)
     refusals = register_refusals(run.definition, actor, "accountability")
     if refusals:
-        raise Refused("'accountability add' refused: " + "; ".join(refusals),
-                      "ask the campaign's office to record it")
+        raise Refused(_("'{command}' refused: {reasons}").format(
+                          command="accountability add", reasons="; ".join(refusals)),
+                      _("ask the campaign's office to record it"))
     known = outcomes(run)
     if outcome not in known:
-        raise InvalidInput(f"unknown outcome '{outcome}'", "outcomes of campaign "
-                           f"'{run.key}': " + ", ".join(f"{k} ({t})" for k, t in known.items()))
+        raise InvalidInput(_("unknown outcome '{outcome}'").format(outcome=outcome),
+                           _("outcomes of campaign '{campaign}': {outcomes}").format(
+                               campaign=run.key,
+                               outcomes=", ".join(f"{k} ({t})" for k, t in known.items())))
     day = on or as_of
     if day > as_of:
-        raise InvalidInput(f"--on {day} is after the business date {as_of}",
-                           "record a case once it has been decided")
+        raise InvalidInput(_("--on {day} is after the business date {today}").format(
+                               day=day, today=as_of),
+                           _("record a case once it has been decided"))
     if not items:
-        raise InvalidInput("a case is about one or more items", "give --item CODE (may repeat)")
+        raise InvalidInput(_("a case is about one or more items"),
+                           _("give --item CODE (may repeat)"))
     return record(scope, items, people, units, outcome, day, note)
 
 
@@ -116,18 +123,19 @@ def record(scope: Scope, items: Sequence[str], people: Sequence[str], units: Seq
     decision, which may be about no item); returns its id."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not people and not units:
-        raise InvalidInput("a case holds people or units accountable",
-                           "give --person KEY or --unit UNIT (each may repeat)")
+        raise InvalidInput(_("a case holds people or units accountable"),
+                           _("give --person KEY or --unit UNIT (each may repeat)"))
     records = load_records(conn, list(dict.fromkeys(items)), live=False)
     foreign = [r.code for r in records if r.campaign_id != run.id]
     if foreign:
-        raise InvalidInput(f"{foreign[0]} belongs to another campaign",
-                           f"give items of campaign '{run.key}'")
+        raise InvalidInput(_("{code} belongs to another campaign").format(code=foreign[0]),
+                           _("give items of campaign '{campaign}'").format(campaign=run.key))
     keys = list(dict.fromkeys(people))
     found = dict(conn.execute(select(P.c.key, P.c.id).where(P.c.key.in_(keys))).all()) if keys else {}
     missing = [k for k in keys if k not in found]
     if missing:
-        raise NotFound(f"unknown person '{missing[0]}'", "see 'rectify person list'")
+        raise NotFound(_("unknown person '{person}'").format(person=missing[0]),
+                       _("see 'rectify person list'"))
     unit_rows = [scope.tree.find(u) for u in dict.fromkeys(units)]
     notices = _rung_notices(conn, run, [r.rectification.id for r in records], day)
     ev.lock(conn, [run.key])
@@ -169,8 +177,8 @@ def load_case(conn: Connection, case_id: int) -> Run:
     """The campaign of case ``case_id``."""
     campaign_id = conn.execute(select(A.c.campaign_id).where(A.c.id == case_id)).scalar()
     if campaign_id is None:
-        raise NotFound(f"no accountability case {case_id}",
-                       "see 'rectify accountability list CAMPAIGN'")
+        raise NotFound(_("no accountability case {id}").format(id=case_id),
+                       _("see 'rectify accountability list CAMPAIGN'"))
     return load_run_by_id(conn, int(campaign_id))
 
 
@@ -178,20 +186,23 @@ def withdraw(scope: Scope, case_id: int, reason: str | None) -> None:
     """Withdraw a case (撤销): an event; the row stays, with the day it was withdrawn."""
     conn, run, actor, as_of = scope.conn, scope.run, scope.acting, scope.as_of
     if not (reason or "").strip():
-        raise InvalidInput("withdrawing a case needs a reason", "give --reason")
+        raise InvalidInput(_("withdrawing a case needs a reason"), _("give --reason"))
     require_forward(run, as_of)
     refusals = register_refusals(run.definition, actor, "accountability")
     if refusals:
-        raise Refused(f"withdrawing case {case_id} refused: " + "; ".join(refusals),
-                      "ask the campaign's office")
+        raise Refused(_("withdrawing case {id} refused: {reasons}").format(
+                          id=case_id, reasons="; ".join(refusals)),
+                      _("ask the campaign's office"))
     row = conn.execute(select(A.c.version, A.c.withdrawn_on, A.c.decided_on)
                        .where(A.c.id == case_id, A.c.campaign_id == run.id)).first()
     if row is None:
-        raise NotFound(f"no accountability case {case_id} in campaign '{run.key}'",
-                       "see 'rectify accountability list CAMPAIGN'")
+        raise NotFound(_("no accountability case {id} in campaign '{campaign}'").format(
+                           id=case_id, campaign=run.key),
+                       _("see 'rectify accountability list CAMPAIGN'"))
     if row.withdrawn_on is not None:
-        raise Refused(f"case {case_id} was withdrawn on {row.withdrawn_on}",
-                      "a case is withdrawn once")
+        raise Refused(_("case {id} was withdrawn on {day}").format(
+                          id=case_id, day=row.withdrawn_on),
+                      _("a case is withdrawn once"))
     ev.lock(conn, [run.key])
     apply_edits(conn, {MACHINE: A}, [Edit(case_id, row.version, MACHINE, {"withdrawn_on": as_of})])
     ev.write(conn, [ev.entry(run.key, ev.AccountabilityWithdrawn(case_id),

@@ -33,6 +33,7 @@ from .commitment_spec import MACHINE, Check, CommitmentsSpec
 from .context import Scope
 from .duties import OFFICE, register_refusals, within
 from .filings import status_of
+from .i18n import _
 from .runs import Run, load_run_by_id, require_forward
 from .tables import (
     COMMITMENT_CHECKINS as CK,
@@ -56,14 +57,15 @@ def subject_key(commitment_id: int) -> str:
 def spec_of(run: Run) -> CommitmentsSpec:
     found = run.definition.sections.get("commitments")
     if not isinstance(found, CommitmentsSpec):
-        raise InvalidInput(f"campaign '{run.key}' keeps no commitments register: its definition "
-                           "has no 'commitments' section",
-                           "add 'commitments: {tracking: [...]}' to the definition "
-                           "(docs/definitions.md, commitments)")
+        raise InvalidInput(_("campaign '{campaign}' keeps no commitments register: its "
+                             "definition has no 'commitments' section").format(campaign=run.key),
+                           _("add 'commitments: {tracking: [...]}' to the definition "
+                             "(docs/definitions.md, commitments)"))
     if MACHINE not in run.definition.machines:
-        raise InvalidInput(f"campaign '{run.key}' has no machine '{MACHINE}'",
-                           "start the campaign from a definition with 'lifecycle: standard' or "
-                           f"its own 'machines: {MACHINE}'")
+        raise InvalidInput(_("campaign '{campaign}' has no machine '{machine}'").format(
+                               campaign=run.key, machine=MACHINE),
+                           _("start the campaign from a definition with 'lifecycle: standard' "
+                             "or its own 'machines: {machine}'").format(machine=MACHINE))
     return found
 
 
@@ -94,8 +96,9 @@ class NewCommitment:
 def _office_refusals(scope: Scope, what: str) -> None:
     refusals = register_refusals(scope.run.definition, scope.acting, "commitments")
     if refusals:
-        raise Refused(f"'{what}' refused: " + "; ".join(refusals),
-                      "ask the campaign's office to record it")
+        raise Refused(_("'{command}' refused: {reasons}").format(
+                          command=what, reasons="; ".join(refusals)),
+                      _("ask the campaign's office to record it"))
 
 
 def prepare(scope: Scope, title: str, kind: str | None, unit: str | None, person: str | None,
@@ -104,33 +107,36 @@ def prepare(scope: Scope, title: str, kind: str | None, unit: str | None, person
     person's own commitment (个人承诺) is of the person's unit unless ``unit`` says another."""
     spec = spec_of(scope.run)
     if not title.strip():
-        raise InvalidInput("a commitment needs a title", "give --title, e.g. 3月底前完成项目立项")
+        raise InvalidInput(_("a commitment needs a title"),
+                           _("give --title, e.g. 3月底前完成项目立项"))
     kind = kind or next(iter(spec.kinds))
     if kind not in spec.kinds:
         label = {v: k for k, v in spec.kinds.items()}.get(kind)
         if label is None:
-            raise InvalidInput(f"unknown commitment kind '{kind}'", "kinds: " + ", ".join(
-                f"{k} ({t})" for k, t in spec.kinds.items()))
+            raise InvalidInput(_("unknown commitment kind '{kind}'").format(kind=kind),
+                               _("kinds: {kinds}").format(kinds=", ".join(
+                                   f"{k} ({t})" for k, t in spec.kinds.items())))
         kind = label
     if start is None or due is None:
-        raise InvalidInput("a commitment needs its start and completion dates",
-                           "give --start DATE and --due DATE")
+        raise InvalidInput(_("a commitment needs its start and completion dates"),
+                           _("give --start DATE and --due DATE"))
     if due < start:
-        raise InvalidInput(f"the completion date {due} is before the start {start}",
-                           "the completion date comes last")
+        raise InvalidInput(_("the completion date {due} is before the start {start}").format(
+                               due=due, start=start), _("the completion date comes last"))
     person_id, person_unit = None, None
     if person:
         found = scope.conn.execute(select(P.c.id, P.c.unit_id).where(P.c.key == person)).first()
         if found is None:
-            raise NotFound(f"unknown person '{person}'", "see 'rectify person list'")
+            raise NotFound(_("unknown person '{person}'").format(person=person),
+                           _("see 'rectify person list'"))
         person_id, person_unit = int(found[0]), found[1]
     if unit:
         row = scope.tree.find(unit)
     elif person_unit is not None and person_unit in scope.tree.by_id:
         row = scope.tree.by_id[person_unit]
     else:
-        raise InvalidInput("a commitment belongs to a unit", "give --unit UNIT (or --person "
-                                                             "KEY of a person with a unit)")
+        raise InvalidInput(_("a commitment belongs to a unit"),
+                           _("give --unit UNIT (or --person KEY of a person with a unit)"))
     return NewCommitment(title.strip(), kind, row.id, row.code, person_id, person, start, due,
                          key)
 
@@ -140,11 +146,14 @@ def from_listed(scope: Scope, key: str, unit: str | None, person: str | None) ->
     spec = spec_of(scope.run)
     listed = spec.listed_one(key)
     if listed is None:
-        raise NotFound(f"the definition of '{scope.run.key}' lists no commitment '{key}'",
-                       "listed: " + (", ".join(c.key for c in spec.listed) or "none"))
+        raise NotFound(_("the definition of '{campaign}' lists no commitment '{key}'").format(
+                           campaign=scope.run.key, key=key),
+                       _("listed: {keys}").format(
+                           keys=", ".join(c.key for c in spec.listed) or _("none")))
     where = unit or listed.unit
     if not where and not person:
-        raise InvalidInput(f"commitment '{key}' names no unit", "give --unit UNIT or --person KEY")
+        raise InvalidInput(_("commitment '{key}' names no unit").format(key=key),
+                           _("give --unit UNIT or --person KEY"))
     return prepare(scope, listed.title, listed.kind, where, person, listed.start, listed.due,
                    key)
 
@@ -199,8 +208,8 @@ class CommitmentRecord:
 
     def subject(self, machine: str) -> Any:
         if machine != MACHINE:
-            raise Refused(f"'{machine}' does not move a commitment",
-                          "see 'rectify commitment --help'")
+            raise Refused(_("'{machine}' does not move a commitment").format(machine=machine),
+                          _("see 'rectify commitment --help'"))
         return self.commitment
 
     def copy(self) -> CommitmentRecord:
@@ -212,7 +221,8 @@ def load(conn: Connection, commitment_id: int) -> tuple[Run, CommitmentRecord]:
                               C.c.published_on, C.c.reviewed_on)
                        .where(C.c.id == commitment_id)).first()
     if row is None:
-        raise NotFound(f"no commitment {commitment_id}", "see 'rectify commitment list CAMPAIGN'")
+        raise NotFound(_("no commitment {id}").format(id=commitment_id),
+                       _("see 'rectify commitment list CAMPAIGN'"))
     return load_run_by_id(conn, row[0]), CommitmentRecord(CommitmentState(*row[1:]))
 
 
@@ -253,21 +263,23 @@ def publish(scope: Scope, ids: Sequence[int], unit: str | None) -> list[dict[str
     rows = conn.execute(select(C.c.id, C.c.unit_id).where(*where).order_by(C.c.seq)).all()
     missing = sorted(set(ids) - {r.id for r in rows})
     if missing:
-        raise NotFound(f"no commitment {missing[0]} in campaign '{run.key}'",
-                       "see 'rectify commitment list CAMPAIGN'")
+        raise NotFound(_("no commitment {id} in campaign '{campaign}'").format(
+                           id=missing[0], campaign=run.key),
+                       _("see 'rectify commitment list CAMPAIGN'"))
     if unit:
         top = scope.tree.find(unit)
         rows = [r for r in rows if within(scope.tree.by_id[r.unit_id].path, top.path)]
     if not rows:
-        raise InvalidInput("no drafted commitment to publish",
-                           "record one with 'rectify commitment add' first")
+        raise InvalidInput(_("no drafted commitment to publish"),
+                           _("record one with 'rectify commitment add' first"))
     return _move(scope, [load(conn, r.id)[1] for r in rows], "publish-commitment", None)
 
 
 def review(scope: Scope, commitment_id: int, outcome: str, note: str | None) -> dict[str, Any]:
     """兑现: judge a commitment fulfilled, partly fulfilled or broken."""
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"unknown outcome '{outcome}'", "outcomes: " + ", ".join(OUTCOMES))
+        raise InvalidInput(_("unknown outcome '{outcome}'").format(outcome=outcome),
+                           _("outcomes: {outcomes}").format(outcomes=", ".join(OUTCOMES)))
     _run, rec = load(scope.conn, commitment_id)
     return _move(scope, [rec], OUTCOMES[outcome], note)[0]
 
@@ -336,40 +348,48 @@ def track(scope: Scope, commitment_id: int, check: str, period: str | None,
     require_forward(run, as_of)
     chk = spec.check(check)
     if chk is None:
-        raise InvalidInput(f"unknown check-in '{check}'", "check-ins of campaign "
-                           f"'{run.key}': " + ", ".join(f"{c.key} ({c.title})"
-                                                        for c in spec.tracking))
+        raise InvalidInput(_("unknown check-in '{check}'").format(check=check),
+                           _("check-ins of campaign '{campaign}': {checks}").format(
+                               campaign=run.key, checks=", ".join(
+                                   f"{c.key} ({c.title})" for c in spec.tracking)))
     if chk.review:
-        raise InvalidInput(f"'{check}' ({chk.title}) is met by the commitment's review",
-                           "use 'rectify commitment review ID --outcome ...'")
+        raise InvalidInput(_("'{check}' ({title}) is met by the commitment's review").format(
+                               check=check, title=chk.title),
+                           _("use 'rectify commitment review ID --outcome ...'"))
     found = [c for c in commitments_at(conn, run, as_of) if c.id == commitment_id]
     if not found:
-        raise NotFound(f"no commitment {commitment_id} in campaign '{run.key}' by {as_of}",
-                       "see 'rectify commitment list CAMPAIGN'")
+        raise NotFound(_("no commitment {id} in campaign '{campaign}' by {day}").format(
+                           id=commitment_id, campaign=run.key, day=as_of),
+                       _("see 'rectify commitment list CAMPAIGN'"))
     c = found[0]
     _tracker_refusals(scope, c)
     owed = [o for o in occurrences(run, c, as_of) if o.check == check]
     if not owed:
-        raise Refused(f"commitment {commitment_id} owes no '{check}' check-in by {as_of}",
-                      "a commitment is tracked once published, from its start to its "
-                      "completion date")
+        raise Refused(_("commitment {id} owes no '{check}' check-in by {day}").format(
+                          id=commitment_id, check=check, day=as_of),
+                      _("a commitment is tracked once published, from its start to its "
+                        "completion date"))
     if period is None:
         chosen = owed[-1]
     else:
         try:
             key = chk.schedule.period(period).key
         except CadenceError as exc:
-            raise InvalidInput(f"--period: {exc.message}", exc.hint) from None
+            raise InvalidInput(_("--period: {problem}").format(problem=exc.message),
+                               exc.hint) from None
         match = [o for o in owed if o.period == key]
         if not match:
-            raise InvalidInput(f"commitment {commitment_id} owes no '{check}' check-in for "
-                               f"{key} by {as_of}", f"periods: {owed[0].period} … "
-                               f"{owed[-1].period}")
+            raise InvalidInput(_("commitment {id} owes no '{check}' check-in for {period} by "
+                                 "{day}").format(id=commitment_id, check=check, period=key,
+                                                 day=as_of),
+                               _("periods: {first} … {last}").format(
+                                   first=owed[0].period, last=owed[-1].period))
         chosen = match[0]
     if chosen.recorded_on is not None:
-        raise Refused(f"the '{check}' check-in of commitment {commitment_id} for "
-                      f"{chosen.period} was recorded on {chosen.recorded_on}",
-                      "each check-in is recorded once")
+        raise Refused(_("the '{check}' check-in of commitment {id} for {period} was recorded "
+                        "on {day}").format(check=check, id=commitment_id, period=chosen.period,
+                                           day=chosen.recorded_on),
+                      _("each check-in is recorded once"))
     ev.lock(conn, [run.key])
     conn.execute(insert(CK).values(commitment_id=commitment_id, check=check,
                                    period=chosen.period, due=chosen.due, recorded_on=as_of))
@@ -390,8 +410,9 @@ def _tracker_refusals(scope: Scope, c: CommitmentAt) -> None:
     path = str(actor.attrs.get("unit_path") or "")
     if unit is not None and path and within(path, unit.path):
         return
-    raise Refused(f"'{actor.key}' is neither of unit '{c.unit}' nor of the office, and may not "
-                  f"track commitment {c.id}", "the unit's own people record its check-ins")
+    raise Refused(_("'{person}' is neither of unit '{unit}' nor of the office, and may not "
+                    "track commitment {id}").format(person=actor.key, unit=c.unit, id=c.id),
+                  _("the unit's own people record its check-ins"))
 
 
 # --- the register at a date ----------------------------------------------------------------------
@@ -535,8 +556,9 @@ def show(scope: Scope, commitment_id: int) -> dict[str, Any]:
     """One commitment with its check-ins and its history (each step: day, trigger, who, note)."""
     found = [c for c in commitments_at(scope.conn, scope.run, scope.as_of) if c.id == commitment_id]
     if not found:
-        raise NotFound(f"no commitment {commitment_id} in campaign '{scope.run.key}' by "
-                       f"{scope.as_of}", "see 'rectify commitment list CAMPAIGN'")
+        raise NotFound(_("no commitment {id} in campaign '{campaign}' by {day}").format(
+                           id=commitment_id, campaign=scope.run.key, day=scope.as_of),
+                       _("see 'rectify commitment list CAMPAIGN'"))
     row = rows(scope, found)[0]
     owed = [{"check": o.title, "period": o.period, "due": o.due.isoformat(),
              "recorded_on": registers.iso(o.recorded_on), "status": o.status}
@@ -574,80 +596,90 @@ REQUIRED = ("title", "unit", "start", "due")
 
 
 def import_file(scope: Scope, path: str, sheet: str | None = None) -> list[int]:
-    """Record every commitment of a CSV or workbook (.xlsx, .xls, .ods) list, or none: each
-    bad cell is reported by row and column."""
-    from .tabular import ImportErrors, csv_sheet
+    """Record every commitment of a CSV or workbook (.xlsx, .xls, .ods) list, or none: every
+    bad cell is reported at once, grouped by what is wrong, by row and column."""
+    from .tabular import csv_sheet
     from .workbooks import FORMATS, open_sheet
 
     spec_of(scope.run)
     ext = os.path.splitext(path)[1].lower()
     if ext == ".csv":
-        return _import_rows(scope, path, csv_sheet(path).rows, ImportErrors)
+        return _import_rows(scope, path, csv_sheet(path).rows)
     if ext in FORMATS:
         with open_sheet(path, sheet) as opened:
-            return _import_rows(scope, path, opened.rows, ImportErrors)
-    raise InvalidInput(f"cannot import commitments from '{os.path.basename(path)}'",
-                       "give a .csv, .xlsx, .xls or .ods file")
+            return _import_rows(scope, path, opened.rows)
+    raise InvalidInput(_("cannot import commitments from '{file}'").format(
+                           file=os.path.basename(path)),
+                       _("give a .csv, .xlsx, .xls or .ods file"))
 
 
-def _import_rows(scope: Scope, path: str, stream: Any, errors: Any) -> list[int]:
-    from .workbooks import column_letter
+def _import_rows(scope: Scope, path: str, stream: Any) -> list[int]:
+    from .importer.problems import ImportProblems, RowProblem, Where
 
     header: dict[int, str] = {}
-    names: dict[str, str] = {}
-    problems: list[str] = []
+    columns: dict[str, tuple[int, str]] = {}  # field → (0-based column, its header)
+    problems: list[RowProblem] = []
     new: list[NewCommitment] = []
     for number, cells in stream:
         if not header:
             for i, cell in enumerate(cells):
                 name = str(cell or "").strip()
                 found = COLUMNS.get(name) or COLUMNS.get(name.lower())
-                if found and found not in names:
+                if found and found not in columns:
                     header[i] = found
-                    names[found] = f"column {column_letter(i + 1)} ({name})"
-            missing = [f for f in REQUIRED if f not in names]
+                    columns[found] = (i, name)
+            missing = [f for f in REQUIRED if f not in columns]
             if missing:
-                raise InvalidInput(f"{path}: row {number}: no column for {', '.join(missing)}",
-                                   "the first row names the columns: "
-                                   + ", ".join(k for k in COLUMNS if not k.isascii()))
+                raise InvalidInput(
+                    _("{path}: row {row}: no column for {names}").format(
+                        path=path, row=number, names=", ".join(missing)),
+                    _("the first row names the columns: {names}").format(
+                        names=", ".join(k for k in COLUMNS if not k.isascii())))
             continue
         values = {f: cells[i] for i, f in header.items() if i < len(cells)}
         if not any(str(v or "").strip() for v in values.values()):
             continue
-        made, wrong = _row(scope, values, names)
-        problems += [f"{path}: row {number}, {w}" for w in wrong]
+        made, wrong = _row(scope, values, {f: head for f, (_i, head) in columns.items()})
+        for name, message, hint in wrong:
+            col, head = columns.get(name, (None, None))
+            problems.append(RowProblem(Where(None, number, col, head), message, hint,
+                                       str(values.get(name) or "")))
         if made is not None:
             new.append(made)
     if problems:
-        raise errors(path, problems)
+        raise ImportProblems(path, problems, hint=_("fix the rows and import again"))
     if not new:
-        raise InvalidInput(f"{path} lists no commitments", "one commitment a row, under a "
-                                                            "header row")
+        raise InvalidInput(_("{path} lists no commitments").format(path=path),
+                           _("one commitment a row, under a header row"))
     return record(scope, new, os.path.basename(path))
 
 
+Wrong = tuple[str, str, str | None]  # field, message, hint
+
+
 def _row(scope: Scope, values: dict[str, Any],
-         names: dict[str, str]) -> tuple[NewCommitment | None, list[str]]:
-    """One row's commitment, or every problem of its cells (each named by its column)."""
+         heads: dict[str, str]) -> tuple[NewCommitment | None, list[Wrong]]:
+    """One row's commitment, or every problem of its cells (each by its field; a date by
+    its column's header, as the file names it)."""
     def text(name: str) -> str:
         value = values.get(name)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         return str(value if value is not None else "").strip()
 
-    wrong: list[str] = []
+    wrong: list[Wrong] = []
 
     def bad(name: str, exc: EngineError) -> None:
-        wrong.append(f"{names[name]}: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+        wrong.append((name, str(exc.message), exc.hint))
 
     if not text("title"):
-        wrong.append(f"{names['title']}: empty (give the commitment's title)")
+        wrong.append(("title", _("empty"), _("give the commitment's title")))
     if not text("unit") and not text("person"):
-        wrong.append(f"{names['unit']}: empty (give the commitment's unit, or its person)")
+        wrong.append(("unit", _("empty"), _("give the commitment's unit, or its person")))
     dates: dict[str, dt.date] = {}
     for name in ("start", "due"):
         try:
-            dates[name] = _cell_date(values.get(name), name)
+            dates[name] = _cell_date(values.get(name), heads.get(name, name))
         except EngineError as exc:
             bad(name, exc)
     unit = None
@@ -659,14 +691,16 @@ def _row(scope: Scope, values: dict[str, Any],
     spec = spec_of(scope.run)
     kind = text("kind") or None
     if kind and kind not in spec.kinds and kind not in spec.kinds.values():
-        wrong.append(f"{names['kind']}: unknown commitment kind '{kind}' (kinds: "
-                     + ", ".join(f"{k} ({t})" for k, t in spec.kinds.items()) + ")")
+        wrong.append(("kind", _("unknown commitment kind '{kind}'").format(kind=kind),
+                      _("kinds: {kinds}").format(kinds=", ".join(
+                          f"{k} ({t})" for k, t in spec.kinds.items()))))
     person = text("person") or None
     if person and scope.conn.execute(select(P.c.id).where(P.c.key == person)).first() is None:
-        wrong.append(f"{names['person']}: unknown person '{person}' (see 'rectify person list')")
+        wrong.append(("person", _("unknown person '{person}'").format(person=person),
+                      _("see 'rectify person list'")))
     if len(dates) == 2 and dates["due"] < dates["start"]:
-        wrong.append(f"{names['due']}: the completion date {dates['due']} is before the start "
-                     f"{dates['start']}")
+        wrong.append(("due", _("the completion date {due} is before the start {start}").format(
+            due=dates["due"], start=dates["start"]), _("the completion date comes last")))
     if wrong:
         return None, wrong
     try:
@@ -689,7 +723,8 @@ def _cell_date(value: Any, what: str) -> dt.date:
     if serial is not None:
         return serial
     if value is None or not str(value).strip():
-        raise InvalidInput(f"no {what} date", "write it as YYYY-MM-DD, e.g. 2009-12-31")
+        raise InvalidInput(_("no {what} date").format(what=what),
+                           _("write it as YYYY-MM-DD, e.g. 2009-12-31"))
     return parse_date(str(value), what)
 
 

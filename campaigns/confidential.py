@@ -9,10 +9,15 @@ a confidential value is attributable (who, when, which item or listing).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from engine.core.machines import Actor
+from engine.io.writer import Entry
 
 from . import events as ev
 from .context import Scope
@@ -55,18 +60,49 @@ def blank(row: Mapping[str, Any], hide: Iterable[str]) -> dict[str, Any]:
 def record_read(scope: Scope, output: str, shown: Iterable[str], *, items: int,
                 code: str | None = None, also: Iterable[str] = (), **filters: Any) -> bool:
     """Append a read event when an entitled actor was shown confidential fields; returns
-    whether one was written.  Called inside the command's write transaction.  ``also``: other
+    whether one was written.  Called inside the command's write transaction, or, for a view
+    read in a read transaction, kept for ``write_reads`` (``reads_kept``).  ``also``: other
     confidential values shown with them (names in a confidential register, ``sanctioned``)."""
     fields = sorted((set(shown) & confidential(scope.run)) | set(also))
     if not fields or not items or not entitled(scope.run, scope.actor):
         return False
     assert scope.actor is not None
     run = scope.run
-    ev.lock(scope.conn, [run.key])
     kept = {k: v for k, v in filters.items() if v not in (None, False, "")}
     kept["as_of"] = scope.as_of  # the date viewed; the event is dated so as not to move
     # business time (a view of today must not refuse tomorrow's entry of yesterday's work)
-    ev.write(scope.conn, [ev.entry(run.key, ev.ConfidentialRead(output, fields, items, kept),
-                                   subject=code or run.key, actor=scope.actor.key,
-                                   day=run.latest or run.start_date, campaign_id=run.id)])
+    entry = ev.entry(run.key, ev.ConfidentialRead(output, fields, items, kept),
+                     subject=code or run.key, actor=scope.actor.key,
+                     day=run.latest or run.start_date, campaign_id=run.id)
+    pending = _kept.get()
+    if pending is not None:
+        pending.append(entry)
+    else:
+        write_reads(scope.conn, [entry])
     return True
+
+
+# the read events of a view being read in a read transaction, to be written after it
+_kept: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar(
+    "rectify_reads_kept", default=None)
+
+
+@contextlib.contextmanager
+def reads_kept() -> Iterator[list[Entry]]:
+    """Keep the read events ``record_read`` makes inside, instead of writing them: a web page
+    reads in a read transaction (which holds no writer's lock on SQLite) and writes what it
+    kept afterwards in a short write transaction of its own (``write_reads``), before the page
+    is shown."""
+    pending: list[Entry] = []
+    token = _kept.set(pending)
+    try:
+        yield pending
+    finally:
+        _kept.reset(token)
+
+
+def write_reads(conn: Connection, entries: list[Entry]) -> None:
+    """Append read events, in a write transaction (the campaigns' heads locked first)."""
+    if entries:
+        ev.lock(conn, sorted({e.stream for e in entries}))
+        ev.write(conn, entries)

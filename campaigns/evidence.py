@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import InvalidInput, NotFound
 
+from .i18n import _
 from .items import MAX_EVIDENCE
 from .tables import BLOBS, EVIDENCE, PROGRESS
 
@@ -40,27 +41,32 @@ def upload_name(name: str) -> str:
     """The upload's file name, if it is a plain name of an accepted type."""
     shown = name if len(name) <= MAX_NAME else name[:MAX_NAME] + "…"
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"evidence file name '{shown}' is empty or too long",
-                           f"rename the file to at most {MAX_NAME} characters")
+        raise InvalidInput(_("evidence file name '{name}' is empty or too long").format(
+                               name=shown),
+                           _("rename the file to at most {n} characters").format(n=MAX_NAME))
     if (set(name) & set('/\\:"<>|?*') or name.startswith(".")
             or any(unicodedata.category(c).startswith("C") for c in name)):
         # also what Windows forbids in a name: a file saved back must keep its name
-        raise InvalidInput(f"evidence file name '{shown}' is not a plain file name",
-                           "rename the file: no folders, drive letters, leading dots, control "
-                           "characters, nor any of \" < > | ? *")
+        raise InvalidInput(_("evidence file name '{name}' is not a plain file name").format(
+                               name=shown),
+                           _("rename the file: no folders, drive letters, leading dots, control "
+                             "characters, nor any of \" < > | ? *"))
     ext = os.path.splitext(name)[1].lower()
     if ext not in TYPES:
-        raise InvalidInput(f"evidence file '{shown}' is not of an accepted type",
-                           "accepted: " + ", ".join(sorted(TYPES)))
+        raise InvalidInput(_("evidence file '{name}' is not of an accepted type").format(
+                               name=shown),
+                           _("accepted: {types}").format(types=", ".join(sorted(TYPES))))
     return name
 
 
 def check_size(name: str, size: int, limit: int = MAX_EVIDENCE) -> None:
     if size > limit:
-        raise InvalidInput(f"evidence file '{name}' is larger than {limit // (1024 * 1024)} MiB",
-                           "attach a smaller file or a summary")
+        raise InvalidInput(_("evidence file '{name}' is larger than {mib} MiB").format(
+                               name=name, mib=limit // (1024 * 1024)),
+                           _("attach a smaller file or a summary"))
     if size == 0:
-        raise InvalidInput(f"evidence file '{name}' is empty", "attach the file itself")
+        raise InvalidInput(_("evidence file '{name}' is empty").format(name=name),
+                           _("attach the file itself"))
 
 
 @dataclass(frozen=True)
@@ -93,4 +99,5 @@ def content(conn: Connection, item_id: int, sha256: str) -> tuple[Stored, bytes]
             data = conn.execute(select(BLOBS.c.content).where(BLOBS.c.sha256 == sha256)).scalar()
             if data is not None:
                 return stored, bytes(data)
-    raise NotFound(f"no evidence file {sha256[:12]} on this item", "see the item's page")
+    raise NotFound(_("no evidence file {sha} on this item").format(sha=sha256[:12]),
+                   _("see the item's page"))

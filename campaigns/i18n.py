@@ -12,6 +12,8 @@ is shown; ``N_()`` only marks a string for the catalog where it must stay Englis
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import gettext
 import os
 import re
@@ -22,6 +24,10 @@ LOCALEDIR = os.path.join(os.path.dirname(__file__), "locale")
 SOURCE_LANGUAGE = "en"
 
 _current: gettext.NullTranslations | None = None
+# the language of what is being answered right now (a web request, a document being written):
+# it wins over the process's choice, and is private to the task or thread that set it
+_answering: contextvars.ContextVar[gettext.NullTranslations | None] = contextvars.ContextVar(
+    "rectify_answering", default=None)
 
 
 def available() -> list[str]:
@@ -78,6 +84,7 @@ def use(lang: str | None = None) -> str:
     return code
 
 
+@functools.cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The catalog of ``lang`` alone, leaving the process's choice as it is: a server answers
     each request in the language it asks for (English when there is no catalog)."""
@@ -89,6 +96,9 @@ def translations(lang: str) -> gettext.NullTranslations:
 
 
 def current() -> gettext.NullTranslations:
+    answering = _answering.get()
+    if answering is not None:
+        return answering
     if _current is None:
         use()
     assert _current is not None
@@ -240,14 +250,14 @@ def chinese(value: object) -> str:
 
 @contextlib.contextmanager
 def speaking(lang: str) -> Iterator[None]:
-    """Everything shown inside speaks ``lang`` (a document's language), then the command's."""
-    global _current
-    before = _current
+    """Everything shown inside speaks ``lang`` (a document's language, a web request's), then
+    what was spoken before; only the task or thread inside sees it, so a server's requests,
+    each in its own language, do not mix."""
+    token = _answering.set(translations(lang))
     try:
-        use(lang)
         yield
     finally:
-        _current = before
+        _answering.reset(token)
 
 
 def shown(kind: str, key: str | None) -> str:

@@ -16,7 +16,9 @@ An undone event stays in the log and in every replay, followed by its undo; the 
 table indexes them, so the forward-only rule ("a business date may not be before the campaign's
 latest recorded change") reads the latest change still standing.  Notices the undone
 escalations wrote, and the documents listing them, are marked withdrawn (作废), their numbers
-never given again.
+never given again.  A tick's steps of the filings' ladder are reversed alike (each occurrence
+back to its level and deadline, its notices withdrawn), and the occurrences it opened are
+removed (one undo event each, going to no state), to be opened again by the next tick.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.errors import Conflict, InvalidInput, NotFound, Refused
 from engine.core.planner import STAGE_MACHINE, Request, Reversal, plan_undo
-from engine.io.writer import apply_moves
+from engine.io.writer import apply_moves, apply_removals
 
 from . import events as ev
 from .batches import STAGE, TICK, head_seq
@@ -44,6 +46,9 @@ from .tables import (
     CAMPAIGNS as C,
     DOCUMENTS as D,
     EVENTS as E,
+    FILING_NOTICES as FN,
+    FILING_TABLES,
+    FILINGS as F,
     ITEMS as I,
     NOTICES as N,
     RECTIFICATIONS as R,
@@ -55,7 +60,8 @@ from .tables import (
 )
 
 UNDO = "undo"
-TABLES: dict[str, Any] = {**SUBJECT_TABLES, STAGE_MACHINE: S}
+TABLES: dict[str, Any] = {**SUBJECT_TABLES, **FILING_TABLES, STAGE_MACHINE: S}
+FILING = "filing"
 _NOT_FIELDS = frozenset({"id", "state", "version", "campaign_id", "item_id", "code", "seq",
                          "found_on", "stage", "external_ref", "key", "position"})
 _DEFAULTS = {"returns": 0, "reopen_count": 0, "typical": False}
@@ -190,11 +196,9 @@ def batch_change(conn: Connection, run: Run, number: int | None) -> Change:
 
 
 def _standing(conn: Connection, run: Run, batch: Any, undone: set[int]) -> list[Ev]:
-    """A batch's events an undo may still reverse: filings' events stay (an occurrence opened
-    or chased by a tick is kept; the next tick finds it already there, campaigns.filings)."""
+    """A batch's events an undo may still reverse."""
     return [e for e in _read(conn, E.c.campaign_id == run.id, E.c.seq >= batch.first_seq,
-                             E.c.seq <= batch.last_seq)
-            if e.id not in undone and e.machine != "filing"]
+                             E.c.seq <= batch.last_seq) if e.id not in undone]
 
 
 def _subject(e: Ev) -> tuple[str, int | None]:
@@ -235,7 +239,9 @@ def refuse_later(conn: Connection, run: Run, change: Change, undone: set[int]) -
 def _fields_set(e: Ev, table: Any) -> dict[str, Any]:
     """The columns of ``table`` an event set, with the values it set (as stored in JSON)."""
     p = e.payload
-    if e.trigger == "edit":
+    if e.machine == FILING and e.trigger == "open":  # opened due on its period's due date
+        values = {"deadline": p.get("due"), "level_base": p.get("due"), "level": None}
+    elif e.trigger == "edit":
         values = dict(p.get("new") or {})
     elif e.trigger == "escalate":
         values = {"level": p.get("level")}
@@ -310,6 +316,32 @@ def retirements(conn: Connection, change: Change, day: dt.date) -> list[tuple[Re
     return out
 
 
+def opened(change: Change) -> dict[int, list[Ev]]:
+    """The filing occurrences the change opened (a tick's, or a change's that needed one),
+    each with its events in it."""
+    born = {e.subject_id for e in change.events if e.machine == FILING and e.trigger == "open"
+            and e.subject_id is not None}
+    out: dict[int, list[Ev]] = {}
+    for e in change.events:
+        if e.machine == FILING and e.subject_id in born:
+            assert e.subject_id is not None
+            out.setdefault(e.subject_id, []).append(e)
+    return out
+
+
+def removals(conn: Connection, change: Change) -> list[tuple[Reversal, Ev]]:
+    """An occurrence the change opened is removed: it was the schedule's, and whatever opens
+    it again (the next tick, a change that needs it) opens it as the clock would have.  One
+    undo event on it, going to no state (engine.io.writer.apply_removals)."""
+    out: list[tuple[Reversal, Ev]] = []
+    for sid, group in opened(change).items():
+        row = conn.execute(select(F.c.version, F.c.state).where(F.c.id == sid)).one()
+        payload = ev.Undone([e.seq for e in group])
+        out.append((Reversal(FILING, sid, row.version, row.state, row.state, {},
+                             payload.as_payload(), group[0].subject_key), group[-1]))
+    return out
+
+
 def _edited(conn: Connection, change: Change, skip: set[int]
             ) -> dict[tuple[str, int | None], tuple[list[Ev], dict[str, Any]]]:
     """Subjects the change's corrections (``edit``, and ``move`` to another unit) touched:
@@ -339,19 +371,22 @@ def _edited(conn: Connection, change: Change, skip: set[int]
 _MISSING = object()
 
 
-def reversals(conn: Connection, run: Run, change: Change, before: dict[int | None, list[Ev]]
+def reversals(conn: Connection, run: Run, change: Change, before: dict[Any, list[Ev]]
               ) -> list[tuple[Reversal, Ev]]:
     """One reversal per subject the change moved or corrected (items and rectifications;
-    stages); the items it recorded are left to ``retirements``."""
+    stages; filing occurrences); the items it recorded are left to ``retirements``.
+    ``before``: each item's earlier events by item id, each occurrence's by (machine, id)."""
     out: list[tuple[Reversal, Ev]] = []
     born = set(created(change))
+    gone = set(opened(change))  # left to ``removals``
     seen: dict[tuple[str, int | None], list[Ev]] = {}
     olds: dict[tuple[str, int | None], dict[str, Any]] = {}
     for subject, (group, replaced) in _edited(conn, change, born).items():
         seen[subject] = list(group)
         olds[subject] = replaced
     for e in change.events:
-        if e.machine in TABLES and e.subject_id is not None and e.item_id not in born:
+        if e.machine in TABLES and e.subject_id is not None and e.item_id not in born \
+                and not (e.machine == FILING and e.subject_id in gone):
             seen.setdefault(_subject(e), []).append(e)
     for (machine, sid), group in reversed(list(seen.items())):
         group.sort(key=lambda e: e.seq)
@@ -371,7 +406,8 @@ def reversals(conn: Connection, run: Run, change: Change, before: dict[int | Non
             if to_state in ("pending", "open"):
                 changes["closed_on"] = None
         else:
-            history = [e for e in before.get(first.item_id, []) if e.seq < first.seq]
+            earlier = before.get(first.item_id if first.item_id is not None else (machine, sid))
+            history = [e for e in earlier or [] if e.seq < first.seq]
             for name in sorted(fields):
                 value = replaced.get(name, _MISSING)
                 if value is _MISSING:
@@ -469,22 +505,35 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
                            _("business time only moves forward: give --as-of {floor} or later, or leave it "
                              "out").format(floor=floor))
     items = {e.item_id for e in change.events if e.item_id is not None}
-    before: dict[int | None, list[Ev]] = {}
+    before: dict[Any, list[Ev]] = {}
+    last_seq = max(e.seq for e in change.events)
     if items:
-        for e in _read(conn, E.c.item_id.in_(items), E.c.seq < max(e.seq for e in change.events)):
+        for e in _read(conn, E.c.item_id.in_(items), E.c.seq < last_seq):
             before.setdefault(e.item_id, []).append(e)
+    filings = sorted({e.subject_id for e in change.events
+                      if e.machine == FILING and e.subject_id is not None})
+    for start in range(0, len(filings), 500):
+        for e in _read(conn, E.c.campaign_id == run.id, E.c.machine == FILING,
+                       E.c.subject_id.in_(filings[start:start + 500]), E.c.seq < last_seq):
+            before.setdefault((FILING, e.subject_id), []).append(e)
     retire = retirements(conn, change, day)
-    planned = reversals(conn, run, change, before) + retire
+    remove = removals(conn, change)
+    planned = reversals(conn, run, change, before) + retire + remove
     decided = plan_undo(run.definition, [r for r, _ in planned], Request(
         UNDO, actor, day, note=note, event_values={"campaign_id": run.id}, stream=run.key))
     decided.raise_if_refused(change.what)
     first_seq = head_seq(conn, run.key) + 1
     for move, (_r, last) in zip(decided.moves, planned, strict=True):
         move.event_values = {"campaign_id": run.id, "item_id": last.item_id}
-    split = len(decided.moves) - len(retire)
+    split = len(decided.moves) - len(retire) - len(remove)
     for wave in _by_machine(decided.moves[:split]):
         apply_moves(conn, TABLES, E, wave)
-    apply_moves(conn, TABLES, E, decided.moves[split:])  # distinct subjects: one bulk call
+    # distinct subjects: one bulk call each
+    apply_moves(conn, TABLES, E, decided.moves[split:split + len(retire)])
+    removed = [m.subject_id for m in decided.moves[split + len(retire):]]
+    for start in range(0, len(removed), 500):  # their ladder's notices go with them
+        conn.execute(delete(FN).where(FN.c.filing_id.in_(removed[start:start + 500])))
+    apply_removals(conn, TABLES, E, decided.moves[split + len(retire):])
     concluded = [e for e in change.events if e.machine == "campaign" and e.trigger == "conclude"]
     if concluded:
         conn.execute(update(C).where(C.c.id == run.id).values(concluded_on=None))
@@ -495,6 +544,10 @@ def _undo(scope: Scope, change: Change, note: str | None, as_of: dt.date | None)
     conn.execute(U.insert(), [{"event_id": i, "campaign_id": run.id, "undo_seq": first_seq}
                               for i in ids])
     notices, withdrawn = _withdraw(conn, run, ids, change, actor.key, day, note)
+    # the notices of undone ladder steps of filings: withdrawn, so that a step taken again
+    # (the next tick) gives its notice again
+    conn.execute(update(FN).where(FN.c.event_id.in_(ids), FN.c.withdrawn_on.is_(None))
+                 .values(withdrawn_on=day))
     if change.batch is not None and change.batch.kind == TICK:
         previous = (change.batch.detail or {}).get("previous")
         if previous is None:

@@ -240,18 +240,80 @@ def test_bad_filings_are_located(tmp_path: Path, old: str, new: str, code: str,
         assert found[0].startswith(f"{bad}:{line}:"), found[0]
 
 
-def test_an_undone_tick_keeps_the_filings_it_opened_and_chased(cli: Cli) -> None:
-    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")
-    before = _log(cli.db)
+def _rows(cli: Cli, sql: str) -> list[tuple[object, ...]]:
+    """Rows of ``sql`` on the CLI's database, SQLite file or PostgreSQL, dates as ISO text."""
+    import sqlalchemy as sa
+
+    url = str(cli.db)
+    engine = sa.create_engine(url if "://" in url else f"sqlite:///{url}")
+    try:
+        with engine.connect() as conn:
+            return [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in row)
+                    for row in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+def _occurrences(cli: Cli) -> list[tuple[object, ...]]:
+    return _rows(cli, "SELECT f.filing, u.code, f.period, f.state, f.deadline, f.level, "
+                      "f.level_base, f.entered_on FROM filings f JOIN units u "
+                      "ON u.id = f.unit_id ORDER BY f.opened_on, u.code, f.period")
+
+
+def _live_notices(cli: Cli) -> list[tuple[object, ...]]:
+    """The filings' notices in force (withdrawn ones aside), as the ladder steps gave them."""
+    return _rows(cli, "SELECT u.code, f.period, n.level, n.issued_on, n.deadline, n.days_overdue "
+                      "FROM filing_notices n JOIN filings f ON f.id = n.filing_id JOIN units u "
+                      "ON u.id = f.unit_id WHERE n.withdrawn_on IS NULL AND n.event_id NOT IN "
+                      "(SELECT event_id FROM undone) ORDER BY u.code, f.period, n.level")
+
+
+def _undone_tick(cli: Cli) -> None:
+    """Undoing a tick reverses its filings' ladder steps by compensating events (each occurrence
+    back to its level and deadline before, its notices withdrawn) and removes the occurrences it
+    opened (an undo event each, going to no state); ticking again opens and chases them again,
+    and the log explains every stored occurrence all along."""
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-03")
+    opened = _occurrences(cli)
+    first_notices = _live_notices(cli)
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-02")  # opens September's, chases July's, August's
+    chased = _occurrences(cli)
+    notices = _live_notices(cli)
+    assert chased[:len(opened)] != opened and len(chased) > len(opened)
+    assert len(notices) > len(first_notices)
     out = cli.ok("campaign", "undo", CAMPAIGN, "--actor", "lead", "--note", "误操作",
-                 "--as-of", "2015-08-10")
-    assert "undid tick of 2015-08-10" in out
-    assert _log(cli.db) == before, "the filings' events stand, and their rows are as they were"
-    assert scalar(cli.db, "SELECT count(*) FROM undone u JOIN events e ON e.id = u.event_id "
-                          "WHERE e.machine = 'filing'") == 0
-    cli.ok("tick", CAMPAIGN, "--as-of", "2015-08-10")  # the stages again; the filings are there
-    assert _log(cli.db) == before
+                 "--as-of", "2015-09-02")
+    assert "undid tick of 2015-09-02" in out
+    # every occurrence as it stood after the first tick; those the second opened are gone
+    assert _occurrences(cli) == opened
+    assert {r[2] for r in chased[len(opened):]} == {"2015-09"}
+    assert status(cli, "--period", "2015-09", as_of="2015-09-02") == {}
+    assert _live_notices(cli) == first_notices
+    [(undone,)] = _rows(cli, "SELECT count(*) FROM undone u JOIN events e ON e.id = u.event_id "
+                             "WHERE e.machine = 'filing'")
+    [(undos, removed)] = _rows(cli, "SELECT count(*), sum(CASE WHEN to_state IS NULL THEN 1 "
+                                    "ELSE 0 END) FROM events WHERE machine = 'filing' "
+                                    "AND trigger = 'undo'")
+    assert undone and undos == len(chased) and removed == len(chased) - len(opened)
+    cli.ok("audit", "verify", CAMPAIGN)  # the stored occurrences are what their events say
+    # ticking again chases them again: the same occurrences and notices as the undone tick's
+    cli.ok("tick", CAMPAIGN, "--as-of", "2015-09-02")
+    assert [r[:7] for r in _occurrences(cli)] == [r[:7] for r in chased]
+    assert _live_notices(cli) == notices
     cli.ok("audit", "verify", CAMPAIGN)
+
+
+def test_an_undone_tick_puts_back_the_filings_it_opened_and_chased(cli: Cli) -> None:
+    _undone_tick(cli)
+
+
+def test_an_undone_tick_of_filings_on_postgresql(pg_db_url: str) -> None:
+    from test_cli_common import PEOPLE, START, WGBW, populate
+
+    c = Cli(pg_db_url)  # type: ignore[arg-type]
+    populate(c, [*PEOPLE, ("lo-czj", "赵联络", "czj", ["liaison"])])
+    c.ok("campaign", "start", str(WGBW), "--start", START, "--actor", "lead")
+    _undone_tick(c)
 
 
 def test_on_postgresql(tmp_path: Path, pg_db_url: str) -> None:

@@ -199,15 +199,27 @@ def test_import_csv_and_xlsx_with_located_errors(cli: Cli, tmp_path: Path) -> No
     err = cli.fails(1, "commitment", "import", CAMPAIGN, str(bad), "--actor", "off",
                     "--as-of", "2009-03-20")
     assert "9 problem(s)" in err and "nothing was imported" in err
-    assert "row 2, column D (责任人): unknown person 'nobody-here'" in err
-    assert "row 3, column A (承诺事项): empty" in err
-    assert "row 4, column B (类别): unknown commitment kind '临时任务'" in err
-    assert "row 5, column C (责任单位)" in err
-    assert "row 6, column F (完成时限)" in err
-    # every bad cell of a row at once: kind, unit, person, and dates the wrong way round
-    row7 = [line for line in err.splitlines() if "row 7," in line]
-    assert [line.split("row 7, ")[1].split(":")[0] for line in row7] == [
-        "column C (责任单位)", "column B (类别)", "column D (责任人)", "column F (完成时限)"]
+    # grouped by what is wrong: one line a fix, with the rows it affects
+    assert "9 problem(s) (6 distinct)" in err
+    assert "column D (责任人): unknown person 'nobody-here': rows 2, 7 (2)" in err
+    assert "row 3 column A (承诺事项): empty — give the commitment's title" in err
+    assert "column B (类别): unknown commitment kind '临时任务': rows 4, 7 (2)" in err
+    assert "column C (责任单位): unknown unit 'no-unit': rows 5, 7 (2)" in err
+    assert "row 6 column F (完成时限): 完成时限 '2009-02-30' is not a real date" in err
+    assert "row 7 column F (完成时限): the completion date 2009-04-01 is before" in err
+    # the same file in Chinese: every line, its location and its hint
+    refused = cli.invoke("commitment", "import", CAMPAIGN, str(bad), "--actor", "off",
+                         "--as-of", "2009-03-20", "--lang", "zh_CN")
+    assert refused.exit_code == 1 and not refused.stdout
+    zh = refused.stderr
+    assert zh.startswith("错误：") and "9 处问题（6 类）" in zh and "未导入任何内容" in zh
+    assert "D 列 (责任人): 未知人员“nobody-here”: 第 2, 7 行（共 2 处）" in zh
+    assert "第 3 行 A 列 (承诺事项): 空 — 请填写承诺事项名称" in zh
+    assert "未知的承诺类别“临时任务”" in zh and "类别：fixed (固定任务)" in zh
+    assert "第 7 行 F 列 (完成时限): 完成时限 2009-04-01 早于开始时间 2009-05-01" in zh
+    assert "提示：请修改这些行后重新导入" in zh
+    assert not [line for line in zh.splitlines()
+                if any(w in line for w in ("unknown", "empty", "give ", "before the start"))]
     assert dump(cli.db) == before
     assert "2 commitment(s) recorded" in cli.ok("commitment", "import", CAMPAIGN, str(good),
                                                 "--actor", "off", "--as-of", "2009-03-20")
@@ -220,7 +232,7 @@ def test_import_csv_and_xlsx_with_located_errors(cli: Cli, tmp_path: Path) -> No
     book.save(path)
     err = cli.fails(1, "commitment", "import", CAMPAIGN, str(path), "--actor", "off",
                     "--as-of", "2009-03-20")
-    assert "row 3, column D (竣工时间)" in err and "1 problem(s)" in err
+    assert "row 3 column D (竣工时间)" in err and "1 problem(s)" in err
     ws.delete_rows(3)
     book.save(path)
     assert "1 commitment(s) recorded" in cli.ok("commitment", "import", CAMPAIGN, str(path),

@@ -326,6 +326,46 @@ def test_the_heat_map_shows_each_units_visits_a_month(county: Cli, tmp_path: Pat
                                         str(tmp_path / "heat.png"))
 
 
+def test_a_year_without_a_published_plan_flags_no_inspection_unplanned(
+        county: Cli, tmp_path: Path) -> None:
+    """With no plan (or only a draft) nothing is planned against: the visit log, the heat map
+    and its page say there is no plan instead of counting every inspection as unplanned; once
+    the plan is published, an inspection outside it is unplanned again."""
+    c = county
+    for day, target in (("2020-02-24", "t01"), ("2020-03-05", "t02"), ("2020-03-23", "t01")):
+        add(c, day, "县督查室", target, "明察", "作风建设")
+
+    def log() -> dict[str, object]:
+        return dict(json.loads(c.ok("inspection", "visits", "2020", "--json")))
+
+    def heat(name: str) -> str:
+        page = tmp_path / name
+        c.ok("inspection", "heatmap", "2020", "-o", str(page))
+        return page.read_text(encoding="utf-8")
+
+    for state, words in (("none", "无年度检查计划，不统计计划外检查"),
+                         ("draft", "年度检查计划尚未发布，不统计计划外检查")):
+        if state == "draft":
+            c.ok("inspection", "plan", "load", str(PLAN), "--actor", "kp", "--as-of", "2020-01-10")
+        now = log()
+        assert now["plan"] == state and now["unplanned"] == []
+        assert all("unplanned" not in v["flags"] for v in now["visits"])  # type: ignore[union-attr]
+        assert {u["unplanned"] for u in now["units"]} == {""}  # type: ignore[union-attr]
+        html = heat(f"{state}.html")
+        assert words in html and "计划外 3 次" not in html and "检查 3 次" in html
+        assert words in heat(f"{state}.svg")
+        text = c.ok("inspection", "visits", "2020")
+        assert "counted as unplanned" in text and "Unplanned inspections" not in text
+    c.ok("inspection", "plan", "publish", "2020", "--actor", "kp", "--as-of", "2020-04-01")
+    add(c, "2020-04-20", "县督查室", "t03", "明察", "作风建设")
+    now = log()
+    assert now["plan"] == "published"
+    assert [u["ref"] for u in now["unplanned"]] == [  # type: ignore[union-attr]
+        "DC-2020-0001", "DC-2020-0002", "DC-2020-0003", "DC-2020-0004"]
+    html = heat("published.html")
+    assert "计划外 4 次" in html and "不统计计划外检查" not in html
+
+
 @pytest.mark.postgres
 def test_inspections_on_postgresql(pg_db_url: str) -> None:
     """The migration up from 0012 and back, and a plan, an inspection and its finding on a real

@@ -191,6 +191,21 @@ def test_only_the_office_records_and_bad_cases_change_nothing(cli: Cli) -> None:
     assert "was withdrawn on 2015-08-05" in cli.fails(
         1, "accountability", "withdraw", "1", "--reason", "again", "--actor", "lead",
         "--as-of", "2015-08-05")
+    # the same refusals in Chinese, hints too
+    zh = {"LANG": "zh_CN.UTF-8"}
+    wrong = cli.invoke("accountability", "add", CAMPAIGN, "--item", code, "--person", "head",
+                       "--outcome", "warning", "--actor", "lead", "--as-of", "2015-08-05", env=zh)
+    assert wrong.exit_code == 1 and wrong.stderr.splitlines() == [
+        "错误：未知的结果“warning”",
+        f"  提示：整治活动“{CAMPAIGN}”的问责结果：" + wrong.stderr.split("的问责结果：")[1].split("\n")[0]]
+    assert "talk (谈话提醒)" in wrong.stderr
+    again = cli.invoke("accountability", "withdraw", "1", "--reason", "again", "--actor", "lead",
+                       "--as-of", "2015-08-05", env=zh)
+    assert again.stderr == "错误：案件 1 已于 2015-08-05 撤销\n  提示：一个案件只能撤销一次\n"
+    none = cli.invoke("accountability", "add", CAMPAIGN, "--item", code, "--outcome", "talk",
+                      "--actor", "lead", "--as-of", "2015-08-05", env=zh)
+    assert none.stderr == ("错误：问责案件须针对人员或单位\n"
+                           "  提示：请给出 --person 人员 或 --unit 单位（均可重复）\n")
 
 
 def _to_institutionalize(cli: Cli) -> None:

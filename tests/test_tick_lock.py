@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -14,9 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from clock_fixtures import Rectify, setup_campaign
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from engine.io.runlock import lock_key
+from engine.io.runlock import lock_key, run_lock
 
 
 @contextmanager
@@ -62,7 +64,50 @@ def check(r: Rectify, held: AbstractContextManager[None]) -> None:
 def test_sqlite(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     check(Rectify(db), held_sqlite(db))
-    assert oct(os.stat(f"{db}-tick.lock").st_mode & 0o777) == "0o600"
+    # the tick removed its lock file when it ended: nothing is left beside the database
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".lock")) == []
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with run_lock(engine, db, "tick") as got:
+            assert got and oct(os.stat(f"{db}-tick.lock").st_mode & 0o777) == "0o600"
+            with run_lock(engine, db, "tick") as second:
+                assert not second  # told at once, and the holder's file stays
+            assert os.path.exists(f"{db}-tick.lock")
+        assert not os.path.exists(f"{db}-tick.lock")
+    finally:
+        engine.dispose()
+
+
+def test_removing_the_file_lets_no_two_runs_hold_the_lock(tmp_path: Path) -> None:
+    """Runs that start and end as fast as they can, in threads (each its own open file, as two
+    processes would have): never two inside at once, although each holder removes the file
+    that others may have just opened, and no file is left at the end."""
+    db = str(tmp_path / "t.db")
+    engine = create_engine(f"sqlite:///{db}")
+    inside, most, runs = [0], [0], [0]
+    guard = threading.Lock()
+
+    def work() -> None:
+        for _n in range(1000):
+            with run_lock(engine, db, "tick") as got:
+                if not got:
+                    continue
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                    runs[0] += 1
+                os.sched_yield()
+                with guard:
+                    inside[0] -= 1
+
+    threads = [threading.Thread(target=work) for _n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert most[0] == 1 and runs[0] > 0
+    assert not os.path.exists(f"{db}-tick.lock")
 
 
 @pytest.mark.postgres

@@ -71,7 +71,7 @@ def test_each_person_sees_their_subtree_on_every_endpoint(site: Site, person: st
         assert client.get(f"/api/items/{code}", headers=auth).status_code == (
             200 if visible else 404)
         if not visible:  # nor may they act on it, nor learn anything of it
-            assert code not in page.text or "no item" in page.text
+            assert code not in page.text or f"没有问题 {code}" in page.text  # "no item", zh
             assert client.post(f"/api/items/{code}/advance", headers=auth, json={
                 "trigger": "confirm", "version": "1.1"}).status_code == 404
 
@@ -143,7 +143,7 @@ def test_uploads_with_path_tricks_or_wrong_types_are_refused(site: Site, name: s
     answer = client.post(f"/items/{site.czj}/progress", data={"note": "已整改", "csrf": csrf},
                          files={"evidence": (name, b"%PDF-1.4 content", "application/pdf")})
     assert answer.status_code == 400, answer.text
-    assert "evidence file" in answer.text
+    assert "佐证文件" in answer.text  # "evidence file …", in the page's language
     assert progress_count(site) == before
     assert rows(site, "SELECT count(*) FROM evidence")[0][0] == 0
 
@@ -152,7 +152,7 @@ def test_an_oversize_upload_is_refused(site: Site) -> None:
     client, csrf = signed_in(site, "zhang-czj", max_upload=1024)
     answer = client.post(f"/items/{site.czj}/progress", data={"note": "已整改", "csrf": csrf},
                          files={"evidence": ("scan.pdf", b"x" * 1025, "application/pdf")})
-    assert answer.status_code == 400 and "larger than" in answer.text
+    assert answer.status_code == 400 and "“scan.pdf”超过" in answer.text  # "larger than"
     assert progress_count(site) == 0 + rows(site, "SELECT count(*) FROM progress")[0][0]
     assert rows(site, "SELECT count(*) FROM evidence")[0][0] == 0
 

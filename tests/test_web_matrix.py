@@ -650,3 +650,82 @@ def test_an_upload_name_sent_raw_is_a_plain_name_or_refused(
         assert names == []
     else:
         assert answer.status_code == 303 and names == [kept], names
+
+
+@pytest.mark.parametrize("server, page", [("en", "zh_CN"), ("zh_CN", "en")])
+def test_a_service_error_speaks_the_page_language_not_the_server(
+        world: World, server: str, page: str) -> None:
+    """The message a service makes while answering a page (an unknown item, a refusal) is in the
+    page's language (its cookie), whatever language the server's process speaks; the process's
+    own choice stays as it was."""
+    from campaigns import i18n
+
+    i18n.use(server)
+    try:
+        client = TestClient(create_app(world.site.db, today=lambda _tz: TODAY))
+        client.cookies.set(SESSION_COOKIE, world.cookies["sup"])
+        if page == "en":
+            client.get("/lang/en?next=/items")
+        for path in ("/items/WGBW-2015-9999", "/campaigns/nope"):
+            missing = client.get(path)
+            assert missing.status_code == 404
+            error = missing.text.split('role="alert">')[1].split("</p>")[0]
+            hint = missing.text.split('<p class="muted">')[1].split("</p>")[0].split(": ", 1)[1]
+            for text in (error, hint):
+                chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+                assert chinese == (page == "zh_CN"), (path, page, text)
+        assert i18n.current() is not None and i18n.translating() == (server == "zh_CN")
+    finally:
+        i18n.use()
+
+
+def test_pages_read_while_a_command_holds_the_write_lock(world: World, tmp_path: Path) -> None:
+    """A page that changes nothing reads in a read transaction: while another process (a CLI
+    command) holds SQLite's write lock, every such page and API view still answers at once.  A
+    page showing confidential fields to an entitled person records that read in a short write
+    of its own, before the page is shown: while the lock is held it waits and is refused as
+    busy, and once the lock is free the read is recorded, once."""
+    from urllib.parse import quote
+
+    path = str(tmp_path / "county.db")
+    with sqlite3.connect(world.site.db) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    site = world.site
+    unit = TestClient(create_app(path, today=lambda _tz: TODAY))
+    unit.cookies.set(SESSION_COOKIE, world.cookies["zhang-czj"])
+    office = TestClient(create_app(path, today=lambda _tz: TODAY))
+    office.cookies.set(SESSION_COOKIE, world.cookies["sup"])
+    pages = ["/items", f"/items/{site.czj}", "/queue", "/extensions", f"/campaigns/{CAMPAIGN}",
+             f"/campaigns/{CAMPAIGN}/dashboard", f"/campaigns/{CAMPAIGN}/diagrams",
+             f"/campaigns/{CAMPAIGN}/diagrams/units.svg", f"/campaigns/{CAMPAIGN}/notices",
+             f"/campaigns/{CAMPAIGN}/reports", f"/campaigns/{CAMPAIGN}/ledger.xlsx",
+             f"/campaigns/{CAMPAIGN}/report?month=2015-08",
+             f"/campaigns/{CAMPAIGN}/document?number={quote(DOCUMENT)}&format=html"]
+    token = {"Authorization": f"Bearer {world.tokens['zhang-czj']}"}
+
+    def reads() -> int:
+        with sqlite3.connect(path) as conn:
+            return int(conn.execute("SELECT count(*) FROM events WHERE machine = 'record' "
+                                    "AND trigger = 'read'").fetchone()[0])
+
+    before = reads()
+    command = sqlite3.connect(path, isolation_level=None, timeout=0)
+    command.execute("BEGIN IMMEDIATE")  # what a writing command holds while it works
+    try:
+        for page in pages:
+            assert unit.get(page).status_code == 200, page
+        assert unit.get("/campaign", follow_redirects=False).status_code == 303
+        assert unit.get("/api/items", headers=token).status_code == 200
+        assert unit.get(f"/api/items/{site.czj}", headers=token).status_code == 200
+        # the office is shown the reporter: that read must be recorded before it is shown
+        waiting = office.get(f"/items/{site.secret}")
+        assert waiting.status_code != 200 and "举报人甲" not in waiting.text
+        # and the command, which held the lock all along, still commits its own change
+        command.execute("UPDATE items SET title = title WHERE code = ?", (site.czj,))
+        command.execute("COMMIT")
+    finally:
+        command.close()
+    assert reads() == before
+    shown = office.get(f"/items/{site.secret}")
+    assert shown.status_code == 200 and "举报人甲" in shown.text
+    assert reads() == before + 1

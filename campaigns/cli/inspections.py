@@ -188,8 +188,14 @@ def visits(year: int, unit: str | None, fmt: str, db: str | None) -> None:
     click.echo(_("Visits {year}").format(year=year))
     click.echo(table(log["visits"], VISIT_COLUMNS))
     click.echo("\n" + _("Units") + "\n" + table(log["units"], UNIT_COLUMNS))
-    click.echo("\n" + _("Unplanned inspections (counted against the office): {n}").format(
-        n=len(log["unplanned"])))
+    if log["plan"] != "published":  # nothing to be planned against: none is unplanned
+        click.echo("\n" + (_("No inspection plan for {year}: no inspection is counted as "
+                              "unplanned") if log["plan"] == "none" else
+                            _("The {year} inspection plan is not published: no inspection is "
+                              "counted as unplanned")).format(year=year))
+    else:
+        click.echo("\n" + _("Unplanned inspections (counted against the office): {n}").format(
+            n=len(log["unplanned"])))
     if log["unplanned"]:
         click.echo(table(log["unplanned"]))
     click.echo("\n" + _("Breaches of the pledges: {n}").format(n=len(log["breaches"])))

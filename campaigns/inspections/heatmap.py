@@ -19,6 +19,8 @@ from ..units import UnitTree
 from .visits import visit_log
 
 MONTHS = ("1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月")
+# a year without a published plan has nothing to be planned against (campaigns.inspections.visits)
+NO_PLAN = {"draft": "年度检查计划尚未发布，不统计计划外检查", "none": "无年度检查计划，不统计计划外检查"}
 _EMPTY, _HOT = (0xF5, 0xF7, 0xFA), (0x9B, 0x1C, 0x1C)  # the page's background and its red
 
 
@@ -44,7 +46,10 @@ def heat_svg(log: dict[str, Any]) -> str:
     top = max(cells.values(), default=0)
     label_w, cell, head, total_w = 170, 34, 28, 70
     width = label_w + cell * 12 + total_w
-    height = head + cell * len(units) + 46
+    unplanned = NO_PLAN.get(log["plan"], "")
+    legend = ["颜色越深检查越多；红字：超过年度检查次数上限；",
+              "红框：同一单位日期重叠且主题或检查点相同的重复检查", *([unplanned] if unplanned else [])]
+    height = head + cell * len(units) + 14 + 16 * len(legend)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" '
            f'aria-label="{esc(log["year"])}年督查检查日历">']
@@ -77,8 +82,7 @@ def heat_svg(log: dict[str, Any]) -> str:
                    f'fill="{PALETTE[0] if over else "#1f2933"}"{weight}>'
                    f'{u["visits"]}{"/" + str(budget) if budget != "" else ""}</text>')
     y = head + cell * len(units) + 20
-    for n, line in enumerate(("颜色越深检查越多；红字：超过年度检查次数上限；",
-                              "红框：同一单位日期重叠且主题或检查点相同的重复检查")):
+    for n, line in enumerate(legend):
         out.append(f'<text x="{label_w}" y="{y + 16 * n}" font-size="12" fill="#697586">'
                    f'{line}</text>')
     out.append("</svg>")
@@ -96,8 +100,9 @@ def heat_map(conn: Connection, tree: UnitTree, year: int, unit: str | None = Non
         return svg
     over = [u["unit"] for u in log["units"] if u["over"]]
     inspections = len({v["ref"] for v in log["visits"]})
-    subtitle = (f"检查 {inspections} 次（到访 {len(log['visits'])} 单位次）；"
-                f"计划外 {len(log['unplanned'])} 次；"
+    planned = (NO_PLAN[log["plan"]] if log["plan"] in NO_PLAN
+               else f"计划外 {len(log['unplanned'])} 次") + "；"
+    subtitle = (f"检查 {inspections} 次（到访 {len(log['visits'])} 单位次）；{planned}"
                 f"违反减负承诺 {len(log['breaches'])} 次；超过上限：{'、'.join(over) or '无'}")
     body = f'<section><div class="diagram">{svg}</div></section>'
     return page(f"{year}年督查检查日历", subtitle, body)

@@ -5,7 +5,8 @@ visit is flagged ``duplicate`` when another visit to the same unit overlaps its 
 the same theme or a point in common, ``overlap`` when the dates overlap on another theme, and
 ``over budget`` from the first visit beyond the unit's yearly budget in the published plan.
 The log also counts the unplanned inspections (against the office) and lists the breaches of
-the 减负 pledges.
+the 减负 pledges.  A year without a published plan has nothing to be planned against: its log
+says so (``plan``: ``none`` or ``draft``) and flags and counts no inspection as unplanned.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ UNIT_COLUMNS = ("unit", "unit_code", "visits", "budget", "over", "duplicates", "
 BREACH_COLUMNS = ("date", "ref", "team", "pledge", "pledge_title", "unit", "note")
 
 
-def flag_visits(seen: Sequence[Any], budget: int | None) -> tuple[list[list[str]], int]:
+def flag_visits(seen: Sequence[Any], budget: int | None,
+                planned: bool = True) -> tuple[list[list[str]], int]:
     """The flags of each of one unit's visits, in date order (``id``, ``ref``, ``starts``,
-    ``ends``, ``theme``, ``points``, ``plan_item_id``), and how many duplicate pairs there are."""
+    ``ends``, ``theme``, ``points``, ``plan_item_id``), and how many duplicate pairs there are
+    (``planned``: whether the year has a published plan to be unplanned against)."""
     out: list[list[str]] = []
     duplicates = 0
     for n, r in enumerate(seen, start=1):
@@ -48,7 +51,7 @@ def flag_visits(seen: Sequence[Any], budget: int | None) -> tuple[list[list[str]
             duplicates += 1 if same else 0
         if budget is not None and n > budget:
             flags.append("over budget")
-        if r.plan_item_id is None:
+        if planned and r.plan_item_id is None:
             flags.append("unplanned")
         out.append(flags)
     return out, duplicates // 2  # each pair was counted from both sides
@@ -61,6 +64,7 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
     plan = conn.execute(select(PL.c.id, PL.c.published_on, PL.c.visit_budget)
                         .where(PL.c.year == year)).first()
     budgets = budgets_of(conn, tree, plan.id) if plan is not None else {}
+    planned = plan is not None and plan.published_on is not None
     rows = conn.execute(
         select(INS.c.id, INS.c.ref, INS.c.starts, INS.c.ends, INS.c.team, INS.c.method,
                INS.c.theme, INS.c.points, INS.c.plan_item_id, INS.c.unplanned,
@@ -78,7 +82,7 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
     for unit_id, seen in by_unit.items():
         u = tree.by_id[unit_id]
         budget = budgets.get(u.code, plan.visit_budget if plan is not None else None)
-        flagged, duplicates = flag_visits(seen, budget)
+        flagged, duplicates = flag_visits(seen, budget, planned)
         for n, (r, flags) in enumerate(zip(seen, flagged, strict=True), start=1):
             visits.append({"date": r.starts.isoformat(),
                            "until": r.ends.isoformat() if r.ends != r.starts else "",
@@ -90,7 +94,8 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
                       "budget": "" if budget is None else budget,
                       "over": max(0, len(seen) - budget) if budget is not None else 0,
                       "duplicates": duplicates,
-                      "unplanned": sum(1 for r in seen if r.plan_item_id is None)})
+                      "unplanned": sum(1 for r in seen if r.plan_item_id is None)
+                      if planned else ""})
     visits.sort(key=lambda v: (v["date"], v["unit_code"], v["ref"]))
     shown = {v["ref"] for v in visits}
     unplanned = [{"ref": r.ref, "date": r.starts.isoformat(), "team": r.team,
@@ -98,7 +103,7 @@ def visit_log(conn: Connection, tree: UnitTree, year: int,
                  for r in conn.execute(select(INS).where(INS.c.year == year,
                                                          INS.c.plan_item_id.is_(None))
                                        .order_by(INS.c.starts, INS.c.id))
-                 if wanted is None or r.ref in shown]
+                 if planned and (wanted is None or r.ref in shown)]
     breaches = []
     for b in conn.execute(select(BR, INS.c.ref, INS.c.starts, INS.c.team)
                           .select_from(BR.join(INS, INS.c.id == BR.c.inspection_id))

@@ -28,7 +28,7 @@ from engine.core.errors import Conflict
 from engine.io.store import ATTEMPTS, BACKOFF, Prepared
 
 from . import work
-from .site import LoginNeeded, site
+from .site import LoginNeeded, reading, site
 from .work import Stale
 
 router = APIRouter(prefix="/api", tags=["items"])
@@ -113,7 +113,7 @@ async def list_items(request: Request, campaign: str | None = None, page: int = 
                      per_page: int = 50) -> ItemPage:
     """The items the token's person sees (their unit's subtree; all of them for the office)."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         person = bearer(conn, request)
         listing = work.my_items(conn, person, web.today, campaign, page,
                                 min(max(per_page, 1), 500))
@@ -130,7 +130,7 @@ async def show_item(request: Request, code: str) -> dict[str, Any]:
     """Item CODE with its history, its evidence, the triggers the person may fire now, and
     the ``version`` to send back when firing one."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         person = bearer(conn, request)
         d = work.detail(conn, person, code, web.today)
     return {"item": d.item, "version": d.version, "light": d.light, "label": d.label,

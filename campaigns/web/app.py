@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from campaigns import i18n
 from campaigns.db import Database
 from campaigns.items import MAX_EVIDENCE
 from campaigns.logins import SESSION_LENGTH
@@ -28,7 +29,7 @@ from engine.core.errors import (
 )
 
 from . import api, board, campaign_pages, doors, pages
-from .site import HERE, CsrfRefused, LoginNeeded, Site, render
+from .site import HERE, CsrfRefused, LoginNeeded, Site, language, render
 from .work import Stale, Today, default_today
 
 POLICY = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
@@ -56,6 +57,7 @@ def create_app(url: str | None = None, *, today: Today = default_today,
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(Speaking)
     app.add_middleware(Headers)
     return app
 
@@ -119,6 +121,22 @@ class Headers:
         await self.app(scope, receive, with_headers)
 
 
+class Speaking:
+    """A page is answered in the page's language (its cookie), and so is every message the
+    services make while answering it (a refusal, a bad value), whatever the server's own
+    language; the API speaks the server's."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/api/", "/static/")):
+            await self.app(scope, receive, send)
+            return
+        with i18n.speaking(language(Request(scope))):
+            await self.app(scope, receive, send)
+
+
 def status_of(exc: EngineError) -> int:
     """The HTTP status of a library error (docs/deployment.md lists them)."""
     if isinstance(exc, Conflict):
@@ -149,7 +167,11 @@ def _problem(request: Request, status: int, error: str, hint: str | None = None,
 async def _engine_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, EngineError)
     extra = {"current": exc.current} if isinstance(exc, Stale) else {}
-    return _problem(request, status_of(exc), exc.message, exc.hint, **extra)
+    if _is_api(request):
+        return _problem(request, status_of(exc), exc.message, exc.hint, **extra)
+    # a message the engine declared (Text), or one stored in English: in the page's language
+    return _problem(request, status_of(exc), i18n.localize(exc.message),
+                    i18n.localize(exc.hint) if exc.hint else None, **extra)
 
 
 async def _login_needed(request: Request, exc: Exception) -> Response:
@@ -162,8 +184,8 @@ async def _login_needed(request: Request, exc: Exception) -> Response:
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
-    return _problem(request, 403, "the form came without its page's secret (CSRF check)",
-                    "reload the page and send the form again")
+    return _problem(request, 403, i18n._("the form came without its page's secret (CSRF check)"),
+                    i18n._("reload the page and send the form again"))
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:

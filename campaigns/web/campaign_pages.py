@@ -15,7 +15,7 @@ from campaigns.i18n import _
 from engine.core.errors import InvalidInput, NotFound
 
 from . import views, work
-from .site import check_csrf, render, signed_in, site
+from .site import check_csrf, reading, render, signed_in, site
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +28,7 @@ def _download(data: bytes, media_type: str, filename: str) -> Response:
 @router.get("/campaign")
 async def newest(request: Request) -> Response:
     """The newest campaign's status (what the menu links to)."""
-    with site(request).db.write() as conn:
+    with reading(site(request).db) as conn:
         signed_in(conn, request)
         run = views.newest(conn)
     if run is None:
@@ -39,7 +39,7 @@ async def newest(request: Request) -> Response:
 @router.get("/campaigns/{key}")
 async def status(request: Request, key: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
         data = views.status(scope)
@@ -51,7 +51,7 @@ async def status(request: Request, key: str) -> Response:
 @router.get("/campaigns/{key}/dashboard")
 async def dashboard(request: Request, key: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
         shown = views.dashboard(scope)
@@ -62,7 +62,7 @@ async def dashboard(request: Request, key: str) -> Response:
 @router.get("/campaigns/{key}/diagrams")
 async def diagrams(request: Request, key: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
     return render(request, "diagrams.html", me=live, run=scope.run, unit=scope.unit_name,
@@ -74,7 +74,7 @@ async def diagram(request: Request, key: str, name: str) -> Response:
     """One diagram, ``KIND.svg`` or ``KIND.png``: an image, never a page of its own."""
     web = site(request)
     kind, _dot, fmt = name.rpartition(".")
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
         data = views.diagram(scope, kind, fmt)
@@ -86,7 +86,7 @@ async def diagram(request: Request, key: str, name: str) -> Response:
 @router.get("/campaigns/{key}/notices")
 async def notices(request: Request, key: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
         rows = views.notices(scope)
@@ -113,7 +113,7 @@ async def document(request: Request, key: str, number: str = "", format: str = "
                    ) -> Response:
     """A numbered document (督办通知书) to download, as ``rectify notices -o`` writes it."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         data, name = views.document(views.seen(conn, live.person, key, web.today), number,
                                     format)
@@ -123,7 +123,7 @@ async def document(request: Request, key: str, number: str = "", format: str = "
 @router.get("/campaigns/{key}/reports")
 async def reports(request: Request, key: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         scope = views.seen(conn, live.person, key, web.today)
     months: list[str] = []
@@ -139,7 +139,7 @@ async def reports(request: Request, key: str) -> Response:
 async def ledger(request: Request, key: str) -> Response:
     """The ledger (台账) of the person's part, as ``rectify ledger -o FILE.xlsx`` writes it."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         data, name = views.ledger(views.seen(conn, live.person, key, web.today))
     return _download(data, views.XLSX, name)
@@ -152,7 +152,7 @@ async def report(request: Request, key: str, month: str = "", format: str = "htm
     if not month:
         raise InvalidInput(_("which month? give month=YYYY-MM"), _("e.g. month=2015-09"))
     first = views.month(month)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         data, name = views.report(views.seen(conn, live.person, key, web.today), first, format)
     media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
@@ -164,7 +164,7 @@ async def extensions(request: Request, campaign: str | None = None) -> Response:
     """The extension requests (申请延期) waiting for a decision, with approve and refuse forms;
     a unit sees its own requests waiting."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         run = views.newest(conn) if not campaign else None
         key = campaign or (run.key if run else "")

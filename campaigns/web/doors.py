@@ -152,4 +152,4 @@ async def choose_language(request: Request, code: str, next: str | None = None) 
 def _unknown_language(code: str) -> Exception:
     from engine.core.errors import NotFound
 
-    return NotFound(f"no pages in '{code[:16]}'", "choose zh_CN or en")
+    return NotFound(_("no pages in '{code}'").format(code=code[:16]), _("choose zh_CN or en"))

@@ -14,11 +14,12 @@ from starlette.responses import RedirectResponse, Response
 
 from campaigns.dates import parse_date
 from campaigns.evidence import check_size, content, upload_name
+from campaigns.i18n import _
 from engine.core.errors import InvalidInput
 
 from . import work
 from .doors import safe_next
-from .site import check_csrf, render, signed_in, site
+from .site import check_csrf, reading, render, signed_in, site
 
 router = APIRouter(include_in_schema=False)
 MAX_FILES = 10
@@ -27,7 +28,7 @@ MAX_FILES = 10
 @router.get("/items")
 async def my_items(request: Request, page: int = 1, campaign: str | None = None) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         listing = work.my_items(conn, live.person, web.today, campaign, page)
         runs = [(r.key, r.title) for r in work.campaigns(conn)]
@@ -37,7 +38,7 @@ async def my_items(request: Request, page: int = 1, campaign: str | None = None)
 @router.get("/items/{code}")
 async def item(request: Request, code: str) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         shown = work.detail(conn, live.person, code, web.today)
     return render(request, "item.html", me=live, d=shown, code=code,
@@ -63,9 +64,9 @@ async def progress(request: Request, code: str) -> Response:
     web = site(request)
     length = int(request.headers.get("content-length") or 0)
     if length > web.max_upload * MAX_FILES + 65536:
-        raise InvalidInput("the upload is larger than the files it may hold together",
-                           f"attach at most {MAX_FILES} files of "
-                           f"{web.max_upload // (1024 * 1024)} MiB each")
+        raise InvalidInput(_("the upload is larger than the files it may hold together"),
+                           _("attach at most {n} files of {mib} MiB each").format(
+                               n=MAX_FILES, mib=web.max_upload // (1024 * 1024)))
     async with request.form(max_files=MAX_FILES, max_fields=20) as form:  # closes the files
         with web.db.write() as conn:
             live = signed_in(conn, request)
@@ -99,7 +100,7 @@ async def advance(request: Request, code: str) -> Response:
 @router.get("/queue")
 async def queue(request: Request, campaign: str | None = None) -> Response:
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         waiting = work.queue(conn, live.person, web.today, campaign)
     return render(request, "queue.html", me=live, waiting=waiting)
@@ -116,7 +117,7 @@ async def queue_post(request: Request) -> Response:
         picked = [str(v) for v in form.getlist("pick")]
         versions = dict(p.rsplit("@", 1) for p in picked if "@" in p)
         if not versions:
-            raise InvalidInput("no item was ticked", "tick the items to act on")
+            raise InvalidInput(_("no item was ticked"), _("tick the items to act on"))
         work.fire(conn, live.person, str(form.get("trigger") or ""), versions, web.today,
                   str(form.get("note") or ""))
     return RedirectResponse("/queue", status_code=303)
@@ -126,7 +127,7 @@ async def queue_post(request: Request) -> Response:
 async def evidence(request: Request, code: str, sha256: str) -> Response:
     """One evidence file, always as a download: never shown as a page of this site."""
     web = site(request)
-    with web.db.write() as conn:
+    with reading(web.db) as conn:
         live = signed_in(conn, request)
         _scope, record = work.item_scope(conn, live.person, code, web.today)
         stored, data = content(conn, record.item.id, sha256)

@@ -9,9 +9,11 @@ as the command line's ``--actor`` views are.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -52,6 +54,22 @@ def templates() -> Environment:
     return Environment(loader=FileSystemLoader(os.path.join(HERE, "templates")),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        trim_blocks=True, lstrip_blocks=True)
+
+
+@contextlib.contextmanager
+def reading(db: Database) -> Iterator[Connection]:
+    """A page's transaction when it changes nothing: a read transaction, so that on SQLite a
+    page being read holds no writer's lock and a command or a form is not kept waiting.  The
+    one thing a page records, an entitled person's read of confidential fields, is written
+    after it in a short write transaction of its own, before the page is shown."""
+    from campaigns.confidential import reads_kept, write_reads
+
+    with reads_kept() as pending:
+        with db.read() as conn:
+            yield conn
+    if pending:
+        with db.write() as conn:
+            write_reads(conn, pending)
 
 
 def site(request: Request) -> Site:

@@ -23,6 +23,7 @@ from campaigns.advance import Advanced, advance
 from campaigns.context import Scope
 from campaigns.dates import today as today_in
 from campaigns.evidence import Stored, files_of
+from campaigns.i18n import _
 from campaigns.items import record_progress
 from campaigns.lights import Lights
 from campaigns.people import resolve_actor
@@ -123,7 +124,7 @@ def item_scope(conn: Connection, person: str, code: str, today: Today) -> tuple[
     try:
         record = load_records(conn, [code], live=False)[0]
     except NotFound:
-        raise NotFound(f"no item {code}", "check the code") from None
+        raise NotFound(_("no item {code}").format(code=code), _("check the code")) from None
     run = run_of(conn, record.campaign) if record.campaign else load_run_by_id(
         conn, record.campaign_id)  # the campaign's head came with the item
     scope = scope_for(conn, run, person, today)
@@ -187,7 +188,7 @@ def fire(conn: Connection, person: str, trigger: str, versions: dict[str, str], 
             raise Stale(code=code, current=current(conn, person, code, today))
         records.append(record)
     if scope is None:
-        raise NotFound("no item was chosen", "tick at least one item")
+        raise NotFound(_("no item was chosen"), _("tick at least one item"))
     params = {"deadline": deadline} if deadline else {}
     live = all(r.item.retired_on is None for r in records)  # else advance() says it is retired
     return advance(conn, trigger, list(versions), scope.acting, scope.acting.key, scope.as_of,

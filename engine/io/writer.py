@@ -15,13 +15,17 @@ The forms:
   them in one executemany: the clock and imports pass thousands at once;
 * ``create``: new subjects stored straight in the states their planned moves leave them in,
   with the events recording them and every move's event (an import of a ledger), set-based;
-  their ids come from ``reserve_ids``.
+  their ids come from ``reserve_ids``;
+* ``apply_removals``: compensating moves that take subjects back to before they were created
+  (an undone creation): each row removed with the same version check, its event saying it
+  goes to no state; its earlier events stay in the log.
 
 Nothing else inserts into an event table (tests/test_one_writer.py scans the source).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import weakref
@@ -29,7 +33,19 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from engine.core.text import Text
@@ -168,6 +184,30 @@ def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, move
         elif statement.execute_many(conn, rows) != len(rows):
             raise _changed(table.name, None)
     _write(conn, events, heads, [_entry(m) for m in moves], stamp)
+
+
+def apply_removals(conn: Connection, tables: Mapping[str, Any], events: Table,
+                   moves: list[Move]) -> None:
+    """Remove the subjects of compensating moves that undo their creation, each with its event.
+
+    Each DELETE matches the version and state read earlier, like a move's UPDATE (another
+    writer got there first: ``Conflict``, and the caller's transaction rolls back whole); the
+    event records the move with no state to go to, so a replay of the subject's events ends
+    with the subject gone.  The caller removes first what refers to the rows (derived rows).
+    """
+    if not moves:
+        return
+    heads = lock_heads(conn, {m.stream for m in moves})
+    stamp = now()
+    for m in sorted(moves, key=lambda m: (m.machine, m.subject_id)):
+        table = tables[m.machine]
+        gone = conn.execute(delete(table).where(table.c.id == m.subject_id,
+                                                table.c.version == m.version,
+                                                table.c.state == m.from_state))
+        if gone.rowcount != 1:
+            raise _changed(table.name, m.subject_id)
+    _write(conn, events, heads, [dataclasses.replace(_entry(m), to_state=None) for m in moves],
+           stamp)
 
 
 def _entry(m: Move) -> Entry:
