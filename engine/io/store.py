@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -363,6 +364,17 @@ class Prepared:
         cursor.close()
         return count
 
+    def execute_rows(self, conn: Connection, names: Sequence[str],
+                     rows: Sequence[Sequence[Any]]) -> int:
+        """``execute_many`` of rows given as tuples of ``names``' values (a name the statement
+        does not take is dropped; one it takes that ``names`` lacks is NULL): a bulk write that
+        builds its rows as tuples makes no dict per row.  The rows changed in all."""
+        c = self._compiled(conn)
+        cursor = c.run(conn, c.params_rows(names, rows), many=True)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
 
 class _Compiled:
     """One statement as one dialect's SQL, with that dialect's value conversions."""
@@ -417,6 +429,39 @@ class _Compiled:
                 else:
                     converted[i] = convert(value)
             out.append(tuple(converted))
+        return out
+
+    def params_rows(self, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """``params_many`` of rows given as tuples of ``names``' values: each reordered into
+        the statement's order in C (``itemgetter``), then its few conversions, a value
+        repeated down a column converted once."""
+        if self.defaults:
+            return self.params_many([dict(zip(names, row, strict=True)) for row in rows])
+        where = {name: i for i, name in enumerate(names)}
+        missing = len(names)  # the position of the NULL added to a row lacking a column
+        picks = [where.get(name, missing) for name in self.names]
+        if missing in picks:
+            rows = [(*row, None) for row in rows]
+        get = itemgetter(*picks)
+        single = len(picks) == 1
+        memo: dict[tuple[int, type, Any], Any] = {}
+        out: list[Any] = []
+        for row in rows:
+            picked = get(row)
+            converted = [picked] if single else list(picked)
+            for i, convert in self.converters:
+                value = converted[i]
+                kind = type(value)
+                if kind in _REPEATED:
+                    key = (i, kind, value)
+                    done = memo.get(key, memo)
+                    if done is memo:
+                        done = memo[key] = convert(value)
+                    converted[i] = done
+                else:
+                    converted[i] = convert(value)
+            out.append(tuple(converted) if self.positional
+                       else dict(zip(self.names, converted, strict=True)))
         return out
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:

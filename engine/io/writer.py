@@ -12,7 +12,8 @@ The forms:
 
 * ``apply_moves``: state changes with the optimistic version check, each with its event;
 * ``append``: events that move no state (a subject recorded, a note, an edit), any number of
-  them in one executemany: the clock and imports pass thousands at once;
+  them in one executemany: the clock and imports pass thousands at once (``append_many``, the
+  same for a bulk write's hundreds of thousands, builds and hashes them as ``create`` does);
 * ``create``: new subjects stored straight in the states their planned moves leave them in,
   with the events recording them and every move's event (an import of a ledger), set-based;
   their ids come from ``reserve_ids``.
@@ -25,16 +26,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import weakref
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Column, Integer, String, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from engine.core.text import Text
 
-from ..core.chain import ALG, GENESIS, Link, digest_with_payload, utc_text
+from ..core.chain import ALG, GENESIS, Batch, Link, digest_with_payload, utc_text
 from ..core.errors import Conflict, EnvironmentProblem
 from ..core.moves import Edit, Move
 from .store import Prepared, metadata, now
@@ -135,6 +136,15 @@ def append(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
     _write(conn, events, heads, entries, now())
 
 
+def append_many(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
+    """``append`` for a bulk write's thousands of events (an import's notes): the same rows
+    and chain, built and hashed as ``create`` builds its events."""
+    if not entries:
+        return
+    heads = lock_heads(conn, {e.stream for e in entries})
+    _write_many(conn, events, heads, entries, (), now())
+
+
 def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, moves: list[Move]) -> None:
     """Write every move and its event, in the caller's transaction, in bulk.
 
@@ -231,7 +241,7 @@ def create(conn: Connection, tables: Mapping[str, Table], events: Table,
             keys = tuple(dict.fromkeys(k for row in (subjects[0], *(
                 row for row in subjects if row.keys() != subjects[0].keys())) for k in row))
             _insert_statement(tables[machine], keys).execute_many(conn, subjects)
-    _write(conn, events, heads, [*entries, *(_entry(m) for m in moves)], stamp)
+    _write_many(conn, events, heads, entries, moves, stamp)
 
 
 @functools.lru_cache(maxsize=64)
@@ -302,7 +312,94 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         observe(conn, events, [e.stream for e in entries], rows)
 
 
-Observer = Callable[[Connection, Table, list[str], list[dict[str, Any]]], None]
+_COLUMNS = ("machine", "subject_id", "trigger", "from_state", "to_state", "actor", "business_date",
+            "recorded_at", "note", "payload_json", "rule", "seq", "prev_hash", "hash", "alg",
+            "subject_key", "payload_version", "payload")
+"""The event columns ``_write_many`` builds each row's tuple of, before its plugin columns."""
+
+
+def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
+                entries: Sequence[Entry], moves: Sequence[Move], stamp: dt.datetime) -> None:
+    """``_write`` of ``entries`` and then the events of ``moves``, for a bulk creation's
+    hundreds of thousands of events: each row is built as a tuple (no ``Entry`` per move, no
+    dict per row) and hashed by one ``chain.Batch``, which quotes what recurs down the batch
+    once.  The same rows, chain and observers' rows as ``_write``."""
+    at = utc_text(stamp)
+    as_text = conn.dialect.name == "sqlite"
+    extra = tuple(k for k in dict.fromkeys(k for e in entries for k in e.values)
+                  | dict.fromkeys(k for m in moves for k in m.event_values) if k not in _COLUMNS)
+    batch = Batch()
+    digest = batch.digest
+    rows: list[tuple[Any, ...]] = []
+    payloads: list[Mapping[str, Any] | None] = []
+    streams: list[str] = []
+    day: dt.date | None = None
+    day_text = ""
+    for (stream, machine, subject, trigger, actor, date, src, dest, note, payload, v, rule,
+         subject_id, values) in _event_fields(entries, moves):
+        seq, prev = heads[stream]
+        seq += 1
+        if payload is not None and (type(payload) is not dict or not payload):
+            payload = dict(payload) if payload else None
+        if date != day or type(date) is not type(day):
+            day, day_text = date, date.isoformat()
+        h, text = digest(actor, day_text, src, machine, note, payload, prev, at, rule, seq,
+                         stream, subject, dest, trigger, v)
+        heads[stream] = (seq, h)
+        rows.append((machine, subject_id, trigger, src, dest, actor, date, stamp, note, text,
+                     rule, seq, prev, h, ALG, subject, v, payload, *map(values.get, extra)))
+        payloads.append(payload)
+        streams.append(stream)
+    names = (*_COLUMNS, *extra)
+    _event_statement(events, as_text).execute_rows(conn, names, rows)
+    for stream, (seq, h) in heads.items():
+        _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
+    held = _held(conn)
+    if held is not None:
+        held.update(heads)
+    elif (root := conn.get_transaction()) is not None:
+        _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
+    if OBSERVERS:
+        observed = _Rows(names, rows)
+        for observe in OBSERVERS:
+            observe(conn, events, streams, observed)
+
+
+def _event_fields(entries: Sequence[Entry], moves: Sequence[Move]) -> Iterator[tuple[Any, ...]]:
+    """Each event's fields, the entries' then the moves' (``_entry``'s), in one order."""
+    for e in entries:
+        yield (e.stream, e.machine, e.subject_key, e.trigger, e.actor, e.business_date,
+               e.from_state, e.to_state, e.note, e.payload, e.payload_version, e.rule,
+               e.subject_id, e.values)
+    for m in moves:
+        yield (m.stream, m.machine, m.subject_key, m.trigger, m.actor, m.business_date,
+               m.from_state, m.to_state, m.note, m.payload, m.payload_version, m.rule,
+               m.subject_id, m.event_values)
+
+
+class _Rows(Sequence[dict[str, Any]]):
+    """The rows ``_write_many`` inserted, as the dicts ``_write`` gives observers, each made
+    when an observer reads it (most writes have no observer that does)."""
+
+    def __init__(self, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self.names, self.rows = names, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.rows)))]
+        return dict(zip(self.names, self.rows[index], strict=True))
+
+
+Observer = Callable[[Connection, Table, list[str], Sequence[dict[str, Any]]], None]
 
 OBSERVERS: list[Observer] = []
 """Called after every write, in its transaction, with the event table, each event's stream and
