@@ -28,6 +28,7 @@ import functools
 import weakref
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, overload
 
 from sqlalchemy import Column, Integer, String, Table, bindparam, func, insert, select, text, update
@@ -238,9 +239,14 @@ def create(conn: Connection, tables: Mapping[str, Table], events: Table,
         row.update(m.changes)
     for machine, subjects in sorted(rows.items()):
         if subjects:  # one statement naming every column any of them gives
-            keys = tuple(dict.fromkeys(k for row in (subjects[0], *(
-                row for row in subjects if row.keys() != subjects[0].keys())) for k in row))
-            _insert_statement(tables[machine], keys).execute_many(conn, subjects)
+            first = subjects[0].keys()
+            others = [row for row in subjects if row.keys() != first]
+            keys = tuple(dict.fromkeys(k for row in (subjects[0], *others) for k in row))
+            statement = _insert_statement(tables[machine], keys)
+            if others or len(keys) == 1:
+                statement.execute_many(conn, subjects)
+            else:  # every row gives the same columns: taken as tuples, in C
+                statement.execute_rows(conn, keys, list(map(itemgetter(*keys), subjects)))
     _write_many(conn, events, heads, entries, moves, stamp)
 
 
