@@ -445,12 +445,18 @@ class _Compiled:
         get = itemgetter(*picks)
         single = len(picks) == 1
         memo: dict[tuple[int, type, Any], Any] = {}
+        # the value last converted in each column, and what it became: down a bulk write's
+        # column the very same object (its business date, its recording time) recurs
+        last: list[list[Any]] = [[_UNSEEN, None] for _ in self.converters]
         out: list[Any] = []
         for row in rows:
             picked = get(row)
             converted = [picked] if single else list(picked)
-            for i, convert in self.converters:
+            for (i, convert), seen in zip(self.converters, last, strict=True):
                 value = converted[i]
+                if value is seen[0]:
+                    converted[i] = seen[1]
+                    continue
                 kind = type(value)
                 if kind in _REPEATED:
                     key = (i, kind, value)
@@ -458,6 +464,7 @@ class _Compiled:
                     if done is memo:
                         done = memo[key] = convert(value)
                     converted[i] = done
+                    seen[0], seen[1] = value, done
                 else:
                     converted[i] = convert(value)
             out.append(tuple(converted) if self.positional
@@ -478,6 +485,8 @@ def _none_once(convert: Any) -> Any:
 
     return converted
 
+
+_UNSEEN = object()
 
 _REPEATED = frozenset({dt.date, dt.datetime, type(None), bool, int, str})
 """Immutable kinds whose converted value ``_Compiled.params_many`` may reuse down a column."""

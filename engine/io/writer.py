@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import weakref
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, overload
 
 from sqlalchemy import Column, Integer, String, Table, bindparam, func, insert, select, text, update
@@ -228,26 +229,47 @@ def create(conn: Connection, tables: Mapping[str, Table], events: Table,
     heads = lock_heads(conn, streams)
     stamp = now()
     by_id = {machine: {row["id"]: row for row in subjects} for machine, subjects in rows.items()}
+    entered: dict[str, bool] = {}  # whether the machine's table keeps the date a state began
     for m in moves:
-        row = by_id.get(m.machine, {}).get(m.subject_id)
+        row = by_id.get(m.machine, _NO_ROWS).get(m.subject_id)
         if row is None or row["version"] != m.version or row["state"] != m.from_state:
             raise AssertionError(f"move of {m.machine} {m.subject_id} does not start where the "
                                  "new row stands")
         row["state"], row["version"] = m.to_state, m.version + 1
-        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
-            row["entered_on"] = m.business_date
+        if m.to_state != m.from_state:
+            keeps = entered.get(m.machine)
+            if keeps is None:
+                keeps = entered[m.machine] = "entered_on" in tables[m.machine].c
+            if keeps:
+                row["entered_on"] = m.business_date
         row.update(m.changes)
     for machine, subjects in sorted(rows.items()):
         if subjects:  # one statement naming every column any of them gives
+            keys = tuple(subjects[0])
+            values = _alike(subjects, keys)
+            if values is not None:  # every row gives the same columns: taken as tuples, in C
+                _insert_statement(tables[machine], keys).execute_rows(conn, keys, values)
+                continue
             first = subjects[0].keys()
-            others = [row for row in subjects if row.keys() != first]
-            keys = tuple(dict.fromkeys(k for row in (subjects[0], *others) for k in row))
-            statement = _insert_statement(tables[machine], keys)
-            if others or len(keys) == 1:
-                statement.execute_many(conn, subjects)
-            else:  # every row gives the same columns: taken as tuples, in C
-                statement.execute_rows(conn, keys, list(map(itemgetter(*keys), subjects)))
+            keys = tuple(dict.fromkeys(k for row in (subjects[0], *(
+                row for row in subjects if row.keys() != first)) for k in row))
+            _insert_statement(tables[machine], keys).execute_many(conn, subjects)
     _write_many(conn, events, heads, entries, moves, stamp)
+
+
+_NO_ROWS: dict[Any, dict[str, Any]] = {}
+
+
+def _alike(rows: Sequence[Mapping[str, Any]], keys: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """Each row's values of ``keys`` as a tuple, if every row has exactly those keys (as long,
+    and none missing); else None."""
+    n = len(keys)
+    if n < 2 or any(len(row) != n for row in rows):
+        return None
+    try:
+        return list(map(itemgetter(*keys), rows))
+    except KeyError:
+        return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -332,8 +354,8 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
     once.  The same rows, chain and observers' rows as ``_write``."""
     at = utc_text(stamp)
     as_text = conn.dialect.name == "sqlite"
-    extra = tuple(k for k in dict.fromkeys(k for e in entries for k in e.values)
-                  | dict.fromkeys(k for m in moves for k in m.event_values) if k not in _COLUMNS)
+    extra = tuple(sorted(set().union(*(e.values for e in entries),
+                                     *(m.event_values for m in moves)).difference(_COLUMNS)))
     batch = Batch()
     digest = batch.digest
     rows: list[tuple[Any, ...]] = []
@@ -342,7 +364,8 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
     day: dt.date | None = None
     day_text = ""
     for (stream, machine, subject, trigger, actor, date, src, dest, note, payload, v, rule,
-         subject_id, values) in _event_fields(entries, moves):
+         subject_id, values) in itertools.chain(map(_ENTRY_FIELDS, entries),
+                                             map(_MOVE_FIELDS, moves)):
         seq, prev = heads[stream]
         seq += 1
         if payload is not None and (type(payload) is not dict or not payload):
@@ -371,16 +394,13 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
             observe(conn, events, streams, observed)
 
 
-def _event_fields(entries: Sequence[Entry], moves: Sequence[Move]) -> Iterator[tuple[Any, ...]]:
-    """Each event's fields, the entries' then the moves' (``_entry``'s), in one order."""
-    for e in entries:
-        yield (e.stream, e.machine, e.subject_key, e.trigger, e.actor, e.business_date,
-               e.from_state, e.to_state, e.note, e.payload, e.payload_version, e.rule,
-               e.subject_id, e.values)
-    for m in moves:
-        yield (m.stream, m.machine, m.subject_key, m.trigger, m.actor, m.business_date,
-               m.from_state, m.to_state, m.note, m.payload, m.payload_version, m.rule,
-               m.subject_id, m.event_values)
+_ENTRY_FIELDS = attrgetter("stream", "machine", "subject_key", "trigger", "actor", "business_date",
+                           "from_state", "to_state", "note", "payload", "payload_version", "rule",
+                           "subject_id", "values")
+_MOVE_FIELDS = attrgetter("stream", "machine", "subject_key", "trigger", "actor", "business_date",
+                          "from_state", "to_state", "note", "payload", "payload_version", "rule",
+                          "subject_id", "event_values")
+"""Each event's fields, of an entry and of a move (``_entry``'s), taken in C."""
 
 
 class _Rows(Sequence[dict[str, Any]]):
