@@ -48,6 +48,9 @@ class Parsed:
 LIMITS = {"code": I.c.code.type.length or 32, "seq": 32}  # type: ignore[attr-defined]
 
 
+_NUMBERING = frozenset({"seq", "remarks"})  # the cells a numbered but empty row gives
+
+
 class RowChecker:
     def __init__(self, scope: Scope, header: Header, sheet: Sheet, creator: Creator | None = None,
                  remarks: str | None = None) -> None:
@@ -108,7 +111,7 @@ class RowChecker:
             given[name] = (col, value)
         if not given:
             return None  # blank row
-        if all(name in ("seq", "remarks") for name in given):
+        if given.keys() <= _NUMBERING:
             return None  # a numbered but empty row at the end of a form
         before = len(self.problems)
         self._cells, self._row = cells, number
@@ -206,7 +209,7 @@ class RowChecker:
         return formula_or_error(value)
 
     def _convert(self, name: str, value: Any) -> Any:
-        text = cell_text(value)
+        text = value.strip() if type(value) is str else cell_text(value)  # (its first case)
         limit = LIMITS.get(name)
         if limit is not None and len(text) > limit:
             raise InvalidInput(_("{value} is {count} characters long; at most {limit} fit").format(

@@ -253,9 +253,13 @@ class Batch:
             else:
                 _plain(payload)
                 body = _ENCODE_PLAIN(payload)
-            encoded = (_TEMPLATE % (q[actor], _ALG_QUOTED, q[date], q[src], q[machine],
-                                    _text(note), body, _text(prev), q[at], q[rule], seq,
-                                    q[stream], _text(subject), q[dest], q[trigger], v)
+            # what differs from one event to the next (its note, subject, previous hash) is
+            # quoted as it comes, the rest looked up
+            encoded = (_TEMPLATE % (
+                q[actor], _ALG_QUOTED, q[date], q[src], q[machine],
+                _quote(note) if type(note) is str else q[note], body,
+                _quote(prev) if type(prev) is str else q[prev], q[at], q[rule], seq, q[stream],
+                _quote(subject) if type(subject) is str else q[subject], q[dest], q[trigger], v)
                        ).encode("utf-8")
         except (_Slow, UnicodeEncodeError):
             return digest_with_payload(Link(actor, ALG, date, src, machine, note, payload, prev,
