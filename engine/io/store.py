@@ -432,44 +432,35 @@ class _Compiled:
         return out
 
     def params_rows(self, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
-        """``params_many`` of rows given as tuples of ``names``' values: each reordered into
-        the statement's order in C (``itemgetter``), then its few conversions, a value
-        repeated down a column converted once."""
-        if self.defaults:
+        """``params_many`` of rows given as tuples of ``names``' values, worked column by
+        column in C where it can: each row reordered into the statement's order
+        (``itemgetter``), the rows turned into columns, each converted column's values mapped
+        through a memo of their conversions (``_Converted``), and turned back into rows."""
+        if self.defaults or not rows:
             return self.params_many([dict(zip(names, row, strict=True)) for row in rows])
         where = {name: i for i, name in enumerate(names)}
         missing = len(names)  # the position of the NULL added to a row lacking a column
         picks = [where.get(name, missing) for name in self.names]
         if missing in picks:
             rows = [(*row, None) for row in rows]
-        get = itemgetter(*picks)
-        single = len(picks) == 1
-        memo: dict[tuple[int, type, Any], Any] = {}
-        # the value last converted in each column, and what it became: down a bulk write's
-        # column the very same object (its business date, its recording time) recurs
-        last: list[list[Any]] = [[_UNSEEN, None] for _ in self.converters]
-        out: list[Any] = []
-        for row in rows:
-            picked = get(row)
-            converted = [picked] if single else list(picked)
-            for (i, convert), seen in zip(self.converters, last, strict=True):
-                value = converted[i]
-                if value is seen[0]:
-                    converted[i] = seen[1]
-                    continue
-                kind = type(value)
-                if kind in _REPEATED:
-                    key = (i, kind, value)
-                    done = memo.get(key, memo)
-                    if done is memo:
-                        done = memo[key] = convert(value)
-                    converted[i] = done
-                    seen[0], seen[1] = value, done
+        if len(picks) == 1:
+            data = [(row[picks[0]],) for row in rows]
+        else:
+            data = list(map(itemgetter(*picks), rows))
+        if self.converters:
+            columns = list(zip(*data, strict=True))
+            for i, convert in self.converters:
+                column = columns[i]
+                kinds = set(map(type, column))
+                kinds.discard(type(None))
+                if len(kinds) <= 1 and kinds <= _REPEATED:  # one kind: equal values are alike
+                    columns[i] = tuple(map(_Converted(convert).__getitem__, column))
                 else:
-                    converted[i] = convert(value)
-            out.append(tuple(converted) if self.positional
-                       else dict(zip(self.names, converted, strict=True)))
-        return out
+                    columns[i] = tuple(map(convert, column))
+            data = list(zip(*columns, strict=True))
+        if self.positional:
+            return data
+        return [dict(zip(self.names, row, strict=True)) for row in data]
 
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
         return _driver_cursor(conn, self.sql, params, many)
@@ -486,7 +477,18 @@ def _none_once(convert: Any) -> Any:
     return converted
 
 
-_UNSEEN = object()
+class _Converted(dict[Any, Any]):
+    """A column's values converted, each distinct one once (the values of one kind, so that
+    equal values convert alike: never True beside 1)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        done = self[value] = self.convert(value)
+        return done
+
 
 _REPEATED = frozenset({dt.date, dt.datetime, type(None), bool, int, str})
 """Immutable kinds whose converted value ``_Compiled.params_many`` may reuse down a column."""
