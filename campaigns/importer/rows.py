@@ -81,6 +81,7 @@ class RowChecker:
             for _col, (row, col) in cells:
                 self.wanted.setdefault(row, set()).add(col)
         self.anchors: dict[tuple[int, int], Any] = {}
+        self.stages: dict[Any, Any] = {}  # date found -> the stage it is attributed to
 
     def _merged_fill(self) -> dict[int, list[tuple[int, tuple[int, int]]]]:
         """Cells of merged ranges below the header take the value of the range's first cell."""
@@ -329,7 +330,10 @@ class RowChecker:
             self._problem(parsed.row, self._col("deadline"),
                           f"deadline {deadline} is before the item was found ({found})",
                           "give a deadline on or after --as-of, or a 发现日期 or 状态 column")
-        parsed.stage = attributed_stage(self.run, found)
+        stage = self.stages.get(found, self.stages)
+        if stage is self.stages:  # one rule of the windows and the date: worked out per date
+            stage = self.stages[found] = attributed_stage(self.run, found)
+        parsed.stage = stage
         if parsed.stage is None and self.run.definition.stages:
             self._problem(parsed.row, self._col("found_on"),
                           f"{found} is outside every stage's window, so the item belongs to no stage",
