@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from campaigns.i18n import _
@@ -46,6 +47,9 @@ def refusals(run: Run, actor: Actor, header: Header, sheet: str | None, fresh: l
             value=label(d, *p.pair), value2=', '.join(roles) or 'none defined', key=actor.key),
         f"leave 状态 empty to import as {label(d, *first)}, or import as an authorised person")
         for p in moving if p.pair is not None]
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})  # a request's params and changes: none
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,8 @@ def plan_rows_moves(run: Run, rows: Sequence[tuple[Parsed, Current, Mapping[str,
                       {"closed_on": closed}, {**origin, "closed_on": iso(closed)}),
             Placement("rectification", item.rect_id, item.rect_version, item.rect_state,
                       new_rect, dates, {**origin, "deadline": iso(item.deadline)}),
-        ], Request("import", actor, as_of, note=f"imported from {origin['file']} row {row.row}",
-                   event_values={"campaign_id": run.id, "item_id": item.item_id},
+        ], Request("import", actor, as_of, _NOTHING, f"imported from {origin['file']} row {row.row}",
+                   _NOTHING, event_values={"campaign_id": run.id, "item_id": item.item_id},
                    stream=run.key, subject_key=item.code)))
         placed.append((row, item))
     moves: list[Move] = []

@@ -359,7 +359,6 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
     batch = Batch()
     digest = batch.digest
     rows: list[tuple[Any, ...]] = []
-    payloads: list[Mapping[str, Any] | None] = []
     streams: list[str] = []
     day: dt.date | None = None
     day_text = ""
@@ -377,7 +376,6 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
         heads[stream] = (seq, h)
         rows.append((machine, subject_id, trigger, src, dest, actor, date, stamp, note, text,
                      rule, seq, prev, h, ALG, subject, v, payload, *map(values.get, extra)))
-        payloads.append(payload)
         streams.append(stream)
     names = (*_COLUMNS, *extra)
     _event_statement(events, as_text).execute_rows(conn, names, rows)
