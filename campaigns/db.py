@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cached_property
 from typing import Any
@@ -27,7 +27,8 @@ KNOWN = ("0001", "0002", "0003", "0004", "0005", "0006", "0007_undo", "0008_secr
          "0024_assesspeople")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
-def _notify(conn: Connection, events: Any, streams: list[str], rows: list[dict[str, Any]]) -> None:
+def _notify(conn: Connection, events: Any, streams: list[str],
+            rows: Sequence[dict[str, Any]]) -> None:
     """Queue the messages the site's notification rules ask for (campaigns.notify), in the
     writer's transaction; nothing is read or imported when the site sets none."""
     if _site_configured():

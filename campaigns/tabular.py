@@ -173,7 +173,7 @@ def csv_sheet(path: str, max_bytes: int = MAX_BYTES) -> Sheet:
             reader = csv.reader(fh, dialect)
             try:
                 for number, cells in enumerate(reader, start=1):
-                    yield number, [csv_value(c) for c in cells]
+                    yield number, [csv_value(c) if c[:1] == "'" else c for c in cells]
             except csv.Error as exc:
                 raise InvalidInput(_("{path}: row {line_num}: malformed CSV ({exc})").format(
                     path=path, line_num=reader.line_num, exc=exc),

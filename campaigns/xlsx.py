@@ -8,6 +8,7 @@ however long the ledger, and it writes several times faster than openpyxl's writ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,17 +57,21 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
                           "valign": "vcenter", "text_wrap": True, **border})
     for i, c in enumerate(columns):
         ws.write_string(header_row, i, c.header, head)
-    formats = {kind: wb.add_format({"num_format": fmt, "valign": "top", "text_wrap": wrap,
-                                    **border})
+    formats = {kind: cell_style(wb, {"num_format": fmt, "valign": "top", "text_wrap": wrap,
+                                     **border})
                for kind, fmt, wrap in (("date", "yyyy-mm-dd", False), ("text", "General", False),
                                        ("wrap", "General", True), ("int", "0", False))}
     styles = [formats.get(c.kind, formats["text"]) for c in columns]
     # one writer per cell by type, looked up once per value type: xlsxwriter's ``write``
-    # would read text starting with '=' as a formula and text like a URL as a link
-    by_type: dict[type, Any] = {str: ws.write_string, int: ws.write_number,
-                                float: ws.write_number, bool: ws.write_boolean,
-                                dt.date: ws.write_datetime, dt.datetime: ws.write_datetime,
-                                type(None): ws.write_blank}
+    # would read text starting with '=' as a formula and text like a URL as a link.  Each is
+    # the method without the wrapper that reads "A1" cell names (a twentieth of a large
+    # ledger's export), where xlsxwriter has one
+    by_type: dict[type, Any] = {str: _direct(ws, "write_string"), int: _direct(ws, "write_number"),
+                                float: _direct(ws, "write_number"),
+                                bool: _direct(ws, "write_boolean"),
+                                dt.date: _direct(ws, "write_datetime"),
+                                dt.datetime: _direct(ws, "write_datetime"),
+                                type(None): _direct(ws, "write_blank")}
     r = header_row
     for values in rows:
         r += 1
@@ -83,6 +88,45 @@ def write_table_sheet(wb: Any, title: str, caption: str, columns: Sequence[Colum
     if n:
         ws.autofilter(header_row, 0, r, last)
     return n
+
+
+def _direct(ws: Any, name: str) -> Any:
+    """The worksheet's ``name`` method taking row and column numbers only: xlsxwriter keeps
+    each public ``write_*`` as a wrapper, which converts "A1" names, around ``_write_*``."""
+    return getattr(ws, "_" + name, None) or getattr(ws, name)
+
+
+def cell_style(wb: Any, properties: dict[str, Any]) -> Any:
+    """A format for the data cells, every one of which carries it, whose index xlsxwriter
+    writes as text: it escapes each cell's style attribute by searching it as a string, and an
+    integer index fails that search through an exception, a tenth of a large ledger's export.
+    The workbook is the same, byte for byte."""
+    fmt = wb.add_format(properties)
+    fmt.__class__ = _text_index_format()
+    return fmt
+
+
+@functools.cache
+def _text_index_format() -> type:
+    from xlsxwriter.format import Format
+
+    class TextIndexFormat(Format):  # type: ignore[misc]
+        """``Format`` whose ``_get_xf_index`` (what xlsxwriter writes into a cell's ``s``
+        attribute) is the index as text; the index itself stays a number."""
+
+        _xf_text: str | None = None  # the index as text, once xlsxwriter has settled it
+
+        def _get_xf_index(self) -> Any:
+            if self._xf_text is not None:
+                return self._xf_text
+            index = super()._get_xf_index()
+            if type(index) is not int or not index:
+                return index
+            if index == self.xf_index:  # its own for good (not a look-up of an equal format's)
+                self._xf_text = str(index)
+            return str(index)
+
+    return TextIndexFormat
 
 
 def new_workbook(path: str) -> Any:

@@ -594,3 +594,29 @@ def test_an_update_first_writes_what_the_clock_owed(db: str, tmp_path: Path) -> 
     assert steps and all(row[0] < edit[0] and row[2] < "2015-11-10" for row in steps), log
     assert [row[3] for row in steps][0] == "escalation.reminder"
     assert query(db, "SELECT ticked_to FROM ticks") == [("2015-11-10",)]
+
+
+def test_observers_see_each_imported_event_as_stored(db: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk writer hands the writer's observers (the notification outbox) each event's row
+    as the single-event path does: its columns as inserted, the payload as a value."""
+    from engine.io import writer
+
+    seen: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(writer, "OBSERVERS", [*writer.OBSERVERS, lambda conn, events, streams, rows:
+                                              seen.extend(zip(streams, rows, strict=True))])
+    rows = [r + [s] for r, s in zip(ROWS, ["已销号", "整改中", "", "待核实"], strict=True)]
+    run_import(db, write_csv(tmp_path / "l.csv", rows, HEADERS + ["状态"]), actor="lead")
+    stored = query(db, "SELECT seq, trigger, machine, item_id, campaign_id, subject_key, hash, "
+                       "prev_hash, business_date, payload, payload_version, note FROM events "
+                       "WHERE trigger IN ('add', 'import', 'progress') ORDER BY seq")
+    imported = [(stream, row) for stream, row in seen if row["trigger"] in ("add", "import",
+                                                                            "progress")]
+    assert len(imported) == len(stored) > 4  # the adds, the moves to 已销号 and 整改中
+    assert {stream for stream, _ in imported} == {CAMPAIGN}
+    for (_, row), event in zip(imported, stored, strict=True):
+        assert (row["seq"], row["trigger"], row["machine"], row["item_id"], row["campaign_id"],
+                row["subject_key"], row["hash"], row["prev_hash"],
+                row["business_date"].isoformat(), row["payload_json"], row["payload_version"],
+                row["note"]) == event
+        assert row["payload"] == json.loads(event[9])

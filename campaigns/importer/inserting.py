@@ -24,7 +24,7 @@ from .codes import CodeAllocator
 from .matching import fingerprint
 from .moves import Current, plan_rows_moves
 from .rows import Parsed
-from .writes import bulk_insert, create_items, event_row, log_events, reserve
+from .writes import bulk_insert, create_items, log_events, reserve
 
 
 def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
@@ -40,66 +40,76 @@ def insert_new(scope: Scope, origin: Mapping[str, Any], rows: list[Parsed],
     item_ids, rect_ids = reserve(conn, len(rows))
     stamp = now()
     item_rows: list[dict[str, Any]] = []
-    sealer = Sealer(conn, run)
-    for i, p in enumerate(rows):
-        if sealer:  # confidential content: tokens in the columns and events
-            p.values = sealer.seal(item_ids[i], codes[i], p.values)
-        v = p.values
-        item_rows.append({
-            "id": item_ids[i], "campaign_id": run.id, "code": codes[i], "seq": seqs[i],
-            "title": v["title"], "description": v.get("description"), "unit_id": p.unit.id,
-            "category": v["category"], "source": v.get("source") or default_source,
-            "stage": p.stage, "found_on": v.get("found_on") or as_of, "closed_on": None,
-            "state": item_m.initial, "version": 1, "entered_on": as_of, "reopen_count": 0,
-            "typical": False, "external_ref": p.key})
     rect_rows: list[dict[str, Any]] = []
-    for i, p in enumerate(rows):
-        v = p.values
-        deadline = v.get("deadline")
-        rect_rows.append({
-            "id": rect_ids[i], "item_id": item_ids[i], "campaign_id": run.id,
-            "state": rect_m.initial, "version": 1, "entered_on": as_of,
-            "measures": v.get("measures"), "target": v.get("target"),
-            "department": v.get("department"), "leader_id": v.get("leader"),
-            "person_id": v.get("person"), "deadline": deadline,
-            "original_deadline": v.get("original_deadline") or deadline, "level_base": deadline,
-            "level": None, "returns": 0, "submitted_on": None, "completed_on": None})
     added: list[Entry] = []
     placed: list[tuple[Parsed, Current, Mapping[str, Any]]] = []
     secrets: list[tuple[int, str, str]] = []
+    sealer = Sealer(conn, run)
     hasher = Hasher(conn)
     notes: list[dict[str, Any]] = []
     progress: list[Entry] = []
     closing = closing_states(d)
-    for i, p in enumerate(rows):
-        v, rect, code = item_rows[i], rect_rows[i], codes[i]
-        item_id = item_ids[i]
+    # one pass, building each row's two subject rows and its events' fields directly (an
+    # import writes hundreds of thousands of them): what ``event_row`` would make, without
+    # copying payloads built here
+    key, actor, first_item, first_rect = run.key, scope.acting.key, item_m.initial, rect_m.initial
+    hidden = d.confidential
+    for item_id, rect_id, code, seq, p in zip(item_ids, rect_ids, codes, seqs, rows, strict=True):
+        if sealer:  # confidential content: tokens in the columns and events
+            p.values = sealer.seal(item_id, code, p.values)
+        v = p.values
+        title, category = v["title"], v["category"]
+        source = v.get("source") or default_source
+        item_rows.append({
+            "id": item_id, "campaign_id": run.id, "code": code, "seq": seq,
+            "title": title, "description": v.get("description"), "unit_id": p.unit.id,
+            "category": category, "source": source,
+            "stage": p.stage, "found_on": v.get("found_on") or as_of, "closed_on": None,
+            "state": first_item, "version": 1, "entered_on": as_of, "reopen_count": 0,
+            "typical": False, "external_ref": p.key})
+        deadline = v.get("deadline")
+        original = v.get("original_deadline") or deadline
+        measures, target, department = v.get("measures"), v.get("target"), v.get("department")
+        leader, person = v.get("leader"), v.get("person")
+        rect_rows.append({
+            "id": rect_id, "item_id": item_id, "campaign_id": run.id,
+            "state": first_rect, "version": 1, "entered_on": as_of,
+            "measures": measures, "target": target,
+            "department": department, "leader_id": leader,
+            "person_id": person, "deadline": deadline,
+            "original_deadline": original, "level_base": deadline,
+            "level": None, "returns": 0, "submitted_on": None, "completed_on": None})
         where = {**origin, "row": p.row}
-        payload = {"title": v["title"], "unit": p.unit.code, "category": v["category"],
-                   "source": v["source"], "rectification": rect["id"],
-                   "deadline": iso(rect["deadline"]), "secrets": sorted(p.secrets),
-                   "import": {**where, "values": fingerprint(p, d.confidential)},
+        payload = {"title": title, "unit": p.unit.code, "category": category,
+                   "source": source, "rectification": rect_id,
+                   "deadline": iso(deadline), "secrets": sorted(p.secrets),
+                   "import": {**where, "values": fingerprint(p, hidden)},
                    # who is responsible from the start (version 2): a replay needs it
-                   "leader_id": rect["leader_id"], "person_id": rect["person_id"]}
+                   "leader_id": leader, "person_id": person}
         if p.secrets:  # keyed hashes of the confidential values, never the values (version 3)
             payload["hmac"] = hasher.seal(code, p.secrets)
-        for name in ("measures", "target", "department"):
-            if rect[name]:
-                payload[name] = rect[name]
-        if rect["original_deadline"] != rect["deadline"]:
-            payload["original_deadline"] = iso(rect["original_deadline"])
-        added.append(event_row(scope, code, item_id, "item", "add", item_m.initial, payload,
-                               None, version=ItemAdded.VERSION))
-        current = Current(item_id, 1, item_m.initial, rect["id"], 1, rect_m.initial,
-                          rect["deadline"], code)
-        placed.append((p, current, where))
-        secrets += [(item_id, name, value) for name, value in p.secrets.items()]
-        if p.values.get("progress"):
-            notes.append({"item_id": item_id, "business_date": as_of, "actor": scope.acting.key,
-                          "note": p.values["progress"], "recorded_at": stamp})
-            progress.append(event_row(scope, code, item_id, "record", "progress", None,
-                                      {"evidence": [], "import": where}, p.values["progress"],
-                                      version=ProgressRecorded.VERSION))
+        if measures:
+            payload["measures"] = measures
+        if target:
+            payload["target"] = target
+        if department:
+            payload["department"] = department
+        if original != deadline:
+            payload["original_deadline"] = iso(original)
+        values = {"campaign_id": run.id, "item_id": item_id}
+        added.append(Entry(key, "item", code, "add", actor, as_of, None, first_item, None,
+                           payload, ItemAdded.VERSION, None, item_id, values))
+        placed.append((p, Current(item_id, 1, first_item, rect_id, 1, first_rect, deadline,
+                                  code), where))
+        if p.secrets:
+            secrets += [(item_id, name, value) for name, value in p.secrets.items()]
+        note = v.get("progress")
+        if note:
+            notes.append({"item_id": item_id, "business_date": as_of, "actor": actor,
+                          "note": note, "recorded_at": stamp})
+            progress.append(Entry(key, "record", code, "progress", actor, as_of, None, None,
+                                  note, {"evidence": [], "import": where},
+                                  ProgressRecorded.VERSION, None, item_id, values))
     moves = plan_rows_moves(run, placed, scope.acting, as_of, closing)
     create_items(conn, item_rows, rect_rows, added, moves)
     log_events(conn, progress)

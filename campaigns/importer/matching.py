@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,6 @@ from ..runs import Run
 from ..secrets import campaign_secrets
 from ..standing import label, latest_progress
 from ..tables import EVENTS as E, ITEMS as I, PROGRESS as PR, RECTIFICATIONS as R
-from .cells import iso
 from .columns import LABELS
 from .header import Header
 from .rows import Parsed
@@ -138,7 +138,8 @@ RECT_COLUMNS = ("measures", "target", "department", "deadline", "original_deadli
 def fingerprint(p: Parsed, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     """What a row said, kept in its import event, so that importing again can tell a cell the
     office changed from one changed in Rectify since (confidential values are never kept)."""
-    out = {name: iso(value) for name, value in p.values.items() if name not in hidden}
+    out = {name: (value.isoformat() if isinstance(value, dt.date) else value)  # iso, inline
+           for name, value in p.values.items() if name not in hidden}
     out["unit"] = p.unit.id
     if p.pair is not None:
         out["state"] = "/".join(p.pair)

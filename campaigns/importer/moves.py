@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from campaigns.i18n import _
@@ -18,7 +19,7 @@ from engine.core.moves import Move
 from engine.core.planner import Placement, Request, plan_placements
 
 from ..runs import Run
-from ..standing import closing_states, label
+from ..standing import Pair, closing_states, label
 from .cells import iso
 from .header import Header
 from .problems import RowProblem
@@ -46,6 +47,9 @@ def refusals(run: Run, actor: Actor, header: Header, sheet: str | None, fresh: l
             value=label(d, *p.pair), value2=', '.join(roles) or 'none defined', key=actor.key),
         f"leave 状态 empty to import as {label(d, *first)}, or import as an authorised person")
         for p in moving if p.pair is not None]
+
+
+_NOTHING: Mapping[str, Any] = MappingProxyType({})  # a request's params and changes: none
 
 
 @dataclass(frozen=True)
@@ -83,21 +87,25 @@ def plan_rows_moves(run: Run, rows: Sequence[tuple[Parsed, Current, Mapping[str,
     closing = closing if closing is not None else closing_states(run.definition)
     records: list[tuple[list[Placement], Request]] = []
     placed: list[tuple[Parsed, Current]] = []
+    stamped: dict[Pair, dict[str, Any]] = {}  # the rectification's stamps, per pair of states
     for row, item, origin in rows:
-        if row.pair is None:
-            continue
-        new_item, new_rect = row.pair
-        stamps = row.path.stamps if row.path else ()
+        pair = row.pair
+        if pair is None or pair == (item.item_state, item.rect_state):
+            continue  # where it stands already: the planner would make no move of it
+        new_item, new_rect = pair
+        dates = stamped.get(pair)
+        if dates is None:
+            stamps = row.path.stamps if row.path else ()
+            dates = stamped[pair] = {name: as_of for name in ("submitted_on", "completed_on")
+                                     if ("rectification", name) in stamps}
         closed = (row.values.get("closed_on") or as_of) if new_item in closing else None
-        dates = {name: as_of for name in ("submitted_on", "completed_on")
-                 if ("rectification", name) in stamps}
         records.append(([
             Placement("item", item.item_id, item.item_version, item.item_state, new_item,
                       {"closed_on": closed}, {**origin, "closed_on": iso(closed)}),
             Placement("rectification", item.rect_id, item.rect_version, item.rect_state,
                       new_rect, dates, {**origin, "deadline": iso(item.deadline)}),
-        ], Request("import", actor, as_of, note=f"imported from {origin['file']} row {row.row}",
-                   event_values={"campaign_id": run.id, "item_id": item.item_id},
+        ], Request("import", actor, as_of, _NOTHING, f"imported from {origin['file']} row {row.row}",
+                   _NOTHING, event_values={"campaign_id": run.id, "item_id": item.item_id},
                    stream=run.key, subject_key=item.code)))
         placed.append((row, item))
     moves: list[Move] = []

@@ -48,6 +48,9 @@ class Parsed:
 LIMITS = {"code": I.c.code.type.length or 32, "seq": 32}  # type: ignore[attr-defined]
 
 
+_NUMBERING = frozenset({"seq", "remarks"})  # the cells a numbered but empty row gives
+
+
 class RowChecker:
     def __init__(self, scope: Scope, header: Header, sheet: Sheet, creator: Creator | None = None,
                  remarks: str | None = None) -> None:
@@ -78,6 +81,7 @@ class RowChecker:
             for _col, (row, col) in cells:
                 self.wanted.setdefault(row, set()).add(col)
         self.anchors: dict[tuple[int, int], Any] = {}
+        self.stages: dict[Any, Any] = {}  # date found -> the stage it is attributed to
 
     def _merged_fill(self) -> dict[int, list[tuple[int, tuple[int, int]]]]:
         """Cells of merged ranges below the header take the value of the range's first cell."""
@@ -108,7 +112,7 @@ class RowChecker:
             given[name] = (col, value)
         if not given:
             return None  # blank row
-        if all(name in ("seq", "remarks") for name in given):
+        if given.keys() <= _NUMBERING:
             return None  # a numbered but empty row at the end of a form
         before = len(self.problems)
         self._cells, self._row = cells, number
@@ -206,7 +210,7 @@ class RowChecker:
         return formula_or_error(value)
 
     def _convert(self, name: str, value: Any) -> Any:
-        text = cell_text(value)
+        text = value.strip() if type(value) is str else cell_text(value)  # (its first case)
         limit = LIMITS.get(name)
         if limit is not None and len(text) > limit:
             raise InvalidInput(_("{value} is {count} characters long; at most {limit} fit").format(
@@ -326,7 +330,10 @@ class RowChecker:
             self._problem(parsed.row, self._col("deadline"),
                           f"deadline {deadline} is before the item was found ({found})",
                           "give a deadline on or after --as-of, or a 发现日期 or 状态 column")
-        parsed.stage = attributed_stage(self.run, found)
+        stage = self.stages.get(found, self.stages)
+        if stage is self.stages:  # one rule of the windows and the date: worked out per date
+            stage = self.stages[found] = attributed_stage(self.run, found)
+        parsed.stage = stage
         if parsed.stage is None and self.run.definition.stages:
             self._problem(parsed.row, self._col("found_on"),
                           f"{found} is outside every stage's window, so the item belongs to no stage",

@@ -17,7 +17,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from engine.core.moves import Edit, Move
-from engine.io.writer import Entry, append, apply_edits, apply_moves, create, reserve_ids
+from engine.io.writer import Entry, append_many, apply_edits, apply_moves, create, reserve_ids
 
 from ..context import Scope
 from ..tables import EVENTS, ITEMS, RECTIFICATIONS, SUBJECT_TABLES as TABLES
@@ -43,7 +43,7 @@ def create_items(conn: Connection, items: list[dict[str, Any]], rects: list[dict
 
 def log_events(conn: Connection, entries: list[Entry]) -> None:
     """Events that move no state (see ``event_row``), chained onto the campaign's log."""
-    append(conn, EVENTS, entries)
+    append_many(conn, EVENTS, entries)
 
 
 def event_row(scope: Scope, code: str, item_id: int, machine: str, trigger: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -21,7 +22,8 @@ from ..tables import CAMPAIGNS as C, EVENTS, ITEMS as I, OUTBOX, UNITS as U
 from .config import Listeners, Notifications, site_notifications
 
 
-def observe(conn: Connection, events: Table, streams: list[str], rows: list[dict[str, Any]]) -> None:
+def observe(conn: Connection, events: Table, streams: list[str],
+            rows: Sequence[dict[str, Any]]) -> None:
     """The writer's observer: queue the messages ``rows`` call for (campaign events only)."""
     if events is not EVENTS:
         return

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -363,6 +364,17 @@ class Prepared:
         cursor.close()
         return count
 
+    def execute_rows(self, conn: Connection, names: Sequence[str],
+                     rows: Sequence[Sequence[Any]]) -> int:
+        """``execute_many`` of rows given as tuples of ``names``' values (a name the statement
+        does not take is dropped; one it takes that ``names`` lacks is NULL): a bulk write that
+        builds its rows as tuples makes no dict per row.  The rows changed in all."""
+        c = self._compiled(conn)
+        cursor = c.run(conn, c.params_rows(names, rows), many=True)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
 
 class _Compiled:
     """One statement as one dialect's SQL, with that dialect's value conversions."""
@@ -419,6 +431,37 @@ class _Compiled:
             out.append(tuple(converted))
         return out
 
+    def params_rows(self, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """``params_many`` of rows given as tuples of ``names``' values, worked column by
+        column in C where it can: each row reordered into the statement's order
+        (``itemgetter``), the rows turned into columns, each converted column's values mapped
+        through a memo of their conversions (``_Converted``), and turned back into rows."""
+        if self.defaults or not rows:
+            return self.params_many([dict(zip(names, row, strict=True)) for row in rows])
+        where = {name: i for i, name in enumerate(names)}
+        missing = len(names)  # the position of the NULL added to a row lacking a column
+        picks = [where.get(name, missing) for name in self.names]
+        if missing in picks:
+            rows = [(*row, None) for row in rows]
+        if len(picks) == 1:
+            data = [(row[picks[0]],) for row in rows]
+        else:
+            data = list(map(itemgetter(*picks), rows))
+        if self.converters:
+            columns = list(zip(*data, strict=True))
+            for i, convert in self.converters:
+                column = columns[i]
+                kinds = set(map(type, column))
+                kinds.discard(type(None))
+                if len(kinds) <= 1 and kinds <= _REPEATED:  # one kind: equal values are alike
+                    columns[i] = tuple(map(_Converted(convert).__getitem__, column))
+                else:
+                    columns[i] = tuple(map(convert, column))
+            data = list(zip(*columns, strict=True))
+        if self.positional:
+            return data
+        return [dict(zip(self.names, row, strict=True)) for row in data]
+
     def run(self, conn: Connection, params: Any, many: bool = False) -> Any:
         return _driver_cursor(conn, self.sql, params, many)
 
@@ -432,6 +475,19 @@ def _none_once(convert: Any) -> Any:
         return if_none if value is None else convert(value)
 
     return converted
+
+
+class _Converted(dict[Any, Any]):
+    """A column's values converted, each distinct one once (the values of one kind, so that
+    equal values convert alike: never True beside 1)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        done = self[value] = self.convert(value)
+        return done
 
 
 _REPEATED = frozenset({dt.date, dt.datetime, type(None), bool, int, str})

@@ -12,7 +12,8 @@ The forms:
 
 * ``apply_moves``: state changes with the optimistic version check, each with its event;
 * ``append``: events that move no state (a subject recorded, a note, an edit), any number of
-  them in one executemany: the clock and imports pass thousands at once;
+  them in one executemany: the clock and imports pass thousands at once (``append_many``, the
+  same for a bulk write's hundreds of thousands, builds and hashes them as ``create`` does);
 * ``create``: new subjects stored straight in the states their planned moves leave them in,
   with the events recording them and every move's event (an import of a ledger), set-based;
   their ids come from ``reserve_ids``;
@@ -28,10 +29,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import itertools
 import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import Any, overload
 
 from sqlalchemy import (
     Column,
@@ -50,7 +53,7 @@ from sqlalchemy.engine import Connection
 
 from engine.core.text import Text
 
-from ..core.chain import ALG, GENESIS, Link, digest_with_payload, utc_text
+from ..core.chain import ALG, GENESIS, Batch, Link, digest_with_payload, utc_text
 from ..core.errors import Conflict, EnvironmentProblem
 from ..core.moves import Edit, Move
 from .store import Prepared, metadata, now
@@ -149,6 +152,15 @@ def append(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
         return
     heads = lock_heads(conn, {e.stream for e in entries})
     _write(conn, events, heads, entries, now())
+
+
+def append_many(conn: Connection, events: Table, entries: Sequence[Entry]) -> None:
+    """``append`` for a bulk write's thousands of events (an import's notes): the same rows
+    and chain, built and hashed as ``create`` builds its events."""
+    if not entries:
+        return
+    heads = lock_heads(conn, {e.stream for e in entries})
+    _write_many(conn, events, heads, entries, (), now())
 
 
 def apply_moves(conn: Connection, tables: Mapping[str, Any], events: Table, moves: list[Move]) -> None:
@@ -257,21 +269,47 @@ def create(conn: Connection, tables: Mapping[str, Table], events: Table,
     heads = lock_heads(conn, streams)
     stamp = now()
     by_id = {machine: {row["id"]: row for row in subjects} for machine, subjects in rows.items()}
+    entered: dict[str, bool] = {}  # whether the machine's table keeps the date a state began
     for m in moves:
-        row = by_id.get(m.machine, {}).get(m.subject_id)
+        row = by_id.get(m.machine, _NO_ROWS).get(m.subject_id)
         if row is None or row["version"] != m.version or row["state"] != m.from_state:
             raise AssertionError(f"move of {m.machine} {m.subject_id} does not start where the "
                                  "new row stands")
         row["state"], row["version"] = m.to_state, m.version + 1
-        if m.to_state != m.from_state and "entered_on" in tables[m.machine].c:
-            row["entered_on"] = m.business_date
+        if m.to_state != m.from_state:
+            keeps = entered.get(m.machine)
+            if keeps is None:
+                keeps = entered[m.machine] = "entered_on" in tables[m.machine].c
+            if keeps:
+                row["entered_on"] = m.business_date
         row.update(m.changes)
     for machine, subjects in sorted(rows.items()):
         if subjects:  # one statement naming every column any of them gives
+            keys = tuple(subjects[0])
+            values = _alike(subjects, keys)
+            if values is not None:  # every row gives the same columns: taken as tuples, in C
+                _insert_statement(tables[machine], keys).execute_rows(conn, keys, values)
+                continue
+            first = subjects[0].keys()
             keys = tuple(dict.fromkeys(k for row in (subjects[0], *(
-                row for row in subjects if row.keys() != subjects[0].keys())) for k in row))
+                row for row in subjects if row.keys() != first)) for k in row))
             _insert_statement(tables[machine], keys).execute_many(conn, subjects)
-    _write(conn, events, heads, [*entries, *(_entry(m) for m in moves)], stamp)
+    _write_many(conn, events, heads, entries, moves, stamp)
+
+
+_NO_ROWS: dict[Any, dict[str, Any]] = {}
+
+
+def _alike(rows: Sequence[Mapping[str, Any]], keys: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """Each row's values of ``keys`` as a tuple, if every row has exactly those keys (as long,
+    and none missing); else None."""
+    n = len(keys)
+    if n < 2 or any(len(row) != n for row in rows):
+        return None
+    try:
+        return list(map(itemgetter(*keys), rows))
+    except KeyError:
+        return None
 
 
 @functools.lru_cache(maxsize=64)
@@ -342,7 +380,90 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         observe(conn, events, [e.stream for e in entries], rows)
 
 
-Observer = Callable[[Connection, Table, list[str], list[dict[str, Any]]], None]
+_COLUMNS = ("machine", "subject_id", "trigger", "from_state", "to_state", "actor", "business_date",
+            "recorded_at", "note", "payload_json", "rule", "seq", "prev_hash", "hash", "alg",
+            "subject_key", "payload_version", "payload")
+"""The event columns ``_write_many`` builds each row's tuple of, before its plugin columns."""
+
+
+def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
+                entries: Sequence[Entry], moves: Sequence[Move], stamp: dt.datetime) -> None:
+    """``_write`` of ``entries`` and then the events of ``moves``, for a bulk creation's
+    hundreds of thousands of events: each row is built as a tuple (no ``Entry`` per move, no
+    dict per row) and hashed by one ``chain.Batch``, which quotes what recurs down the batch
+    once.  The same rows, chain and observers' rows as ``_write``."""
+    at = utc_text(stamp)
+    as_text = conn.dialect.name == "sqlite"
+    extra = tuple(sorted(set().union(*(e.values for e in entries),
+                                     *(m.event_values for m in moves)).difference(_COLUMNS)))
+    batch = Batch()
+    digest = batch.digest
+    rows: list[tuple[Any, ...]] = []
+    streams: list[str] = []
+    day: dt.date | None = None
+    day_text = ""
+    for (stream, machine, subject, trigger, actor, date, src, dest, note, payload, v, rule,
+         subject_id, values) in itertools.chain(map(_ENTRY_FIELDS, entries),
+                                             map(_MOVE_FIELDS, moves)):
+        seq, prev = heads[stream]
+        seq += 1
+        if payload is not None and (type(payload) is not dict or not payload):
+            payload = dict(payload) if payload else None
+        if date != day or type(date) is not type(day):
+            day, day_text = date, date.isoformat()
+        h, text = digest(actor, day_text, src, machine, note, payload, prev, at, rule, seq,
+                         stream, subject, dest, trigger, v)
+        heads[stream] = (seq, h)
+        rows.append((machine, subject_id, trigger, src, dest, actor, date, stamp, note, text,
+                     rule, seq, prev, h, ALG, subject, v, payload, *map(values.get, extra)))
+        streams.append(stream)
+    names = (*_COLUMNS, *extra)
+    _event_statement(events, as_text).execute_rows(conn, names, rows)
+    for stream, (seq, h) in heads.items():
+        _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
+    held = _held(conn)
+    if held is not None:
+        held.update(heads)
+    elif (root := conn.get_transaction()) is not None:
+        _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
+    if OBSERVERS:
+        observed = _Rows(names, rows)
+        for observe in OBSERVERS:
+            observe(conn, events, streams, observed)
+
+
+_ENTRY_FIELDS = attrgetter("stream", "machine", "subject_key", "trigger", "actor", "business_date",
+                           "from_state", "to_state", "note", "payload", "payload_version", "rule",
+                           "subject_id", "values")
+_MOVE_FIELDS = attrgetter("stream", "machine", "subject_key", "trigger", "actor", "business_date",
+                          "from_state", "to_state", "note", "payload", "payload_version", "rule",
+                          "subject_id", "event_values")
+"""Each event's fields, of an entry and of a move (``_entry``'s), taken in C."""
+
+
+class _Rows(Sequence[dict[str, Any]]):
+    """The rows ``_write_many`` inserted, as the dicts ``_write`` gives observers, each made
+    when an observer reads it (most writes have no observer that does)."""
+
+    def __init__(self, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self.names, self.rows = names, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.rows)))]
+        return dict(zip(self.names, self.rows[index], strict=True))
+
+
+Observer = Callable[[Connection, Table, list[str], Sequence[dict[str, Any]]], None]
 
 OBSERVERS: list[Observer] = []
 """Called after every write, in its transaction, with the event table, each event's stream and
