@@ -6,16 +6,19 @@ static catalogue test cannot see."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sqlite3
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from campaigns.cli import cli
-from tests.test_cli_common import example_replay
+from tests.test_cli_common import ROOT, example_replay
 
 replay_module = example_replay("wgbw-2015")
+ZUOFENG = ROOT / "examples" / "zuofeng-2009" / "replay_commitments.py"
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]")
 NAMES = {"Asia/Shanghai", "chinesecalendar", "holidays", "rectify", "CODE"}
 COMMANDS = [
@@ -54,4 +57,34 @@ def test_no_english_word_reaches_a_chinese_reader(db: str, command: str) -> None
     text = re.sub(r"'rectify [^']*'", "", result.output)  # a command to type stays a command
     left = sorted({w for w in WORD.findall(text)
                    if w not in known and not re.fullmatch(r"WGBW-\d{4}-\d{4}", w)})
+    assert not left, f"rectify {command}: {left}\n{result.output[:3000]}"
+
+
+@pytest.fixture(scope="module")
+def zuofeng(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Seed 002's commitments over 2009 (examples/zuofeng-2009)."""
+    spec = importlib.util.spec_from_file_location("zuofeng_replay", ZUOFENG)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    path = str(tmp_path_factory.mktemp("zh") / "zuofeng.db")
+    module.replay(path)
+    return path
+
+
+# the stage kinds seed 002 names itself (攻坚, 深化 …) are its definition's keys, like a category
+KINDS = {"tackle", "implement", "deepen", "advance"}
+
+
+@pytest.mark.parametrize("command", [
+    "commitment list zuofeng-2009", "commitment list zuofeng-2009 --checkins",
+    "mechanism list zuofeng-2009", "campaign status zuofeng-2009"])
+def test_no_english_word_in_the_registers(zuofeng: str, command: str) -> None:
+    result = CliRunner().invoke(cli, ["--lang", "zh_CN", *command.split(), "--db", zuofeng,
+                                      "--as-of", "2009-12-31"])
+    assert result.exit_code == 0, result.output
+    known = identifiers(zuofeng) | NAMES | KINDS
+    left = sorted({w for w in WORD.findall(result.output)  # a period's code (2009-W14) is a date
+                   if w not in known and not re.fullmatch(r"[WQH]\d{1,2}", w)})
     assert not left, f"rectify {command}: {left}\n{result.output[:3000]}"

@@ -7,6 +7,7 @@ import datetime as dt
 
 import click
 
+from campaigns import wording
 from campaigns.i18n import _
 
 from ._common import ACTOR, common, database, scope_of, viewing
@@ -379,8 +380,12 @@ def com_list(campaign: str, checkins: bool, status: str | None, fmt: str, db: st
         emit(listed if counts is None else {"commitments": listed, "counts": counts.as_dict()},
              fmt)
         return
-    if fmt == "csv" or counts is None:
+    if fmt == "csv":
         emit(listed, fmt)
+        return
+    if counts is None:  # the check-ins: their status in the reader's words
+        words = {k: _(k) for k in ("on time", "late", "missing", "pending")}
+        emit(wording.rows(listed, {"status": words}), fmt)
         return
     click.echo(table(listed, ["id", "title", "kind", "unit", "person", "start_on", "due_on",
                               "state", "published_on", "on_time", "late", "missing"]))
