@@ -195,6 +195,11 @@ class Slice:
             self.last = None
             return None
         self.last = self.ids[min(first + self.limit, len(self.ids)) - 1]
+        if first + self.limit >= len(self.ids) < LISTED:
+            # the rest of the due rows: no upper bound to cut them at, and none given, since
+            # SQLite would read a range of ids as the best use of an index on a column the
+            # bound does not narrow (the state), over every row of that state below it
+            return due
         return and_(due, t.c.id <= self.last)
 
 
