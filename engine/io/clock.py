@@ -53,7 +53,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    case,
     cast,
     exists,
     false,
@@ -391,13 +390,15 @@ class Clock:
 
         def of_subject(column: ColumnElement[Any]) -> ColumnElement[Any]:
             # read from the event's subject by its key: the query is driven by the events just
-            # written (a range of ids), never by the subjects' table, which only grows
+            # written (a range of ids), never by the subjects' table, which only grows; its id
+            # is the event's own column, and each lookup is one more per notice
+            if column is t.c.id:
+                return e.c.subject_id
             return select(column).where(t.c.id == e.c.subject_id).scalar_subquery()
 
         base_col = of_subject(t.c[subj.level_base])
-        late = _days_between(conn, base_col, day)
         query = (select(*(of_subject(v) for v in log.values.values()), literal(level.key),
-                        literal(day, Date), base_col, case((base_col < day, late), else_=0),
+                        literal(day, Date), base_col, _days_past(conn, base_col, day),
                         literal(new, Date), literal(level.action or None), e.c.id)
                  .where(e.c.id > mark, e.c.rule == rule, e.c.machine == subj.machine,
                         exists().where(t.c.id == e.c.subject_id, subj.scope)))
@@ -506,8 +507,10 @@ def rung_clause(table: Table, guard: CallRef) -> ColumnElement[bool]:
             ">": column > value, ">=": column >= value}[op]
 
 
-def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
-    """Calendar days from the date in ``column`` to ``day``, in the connection's SQL dialect."""
+def _days_past(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
+    """Calendar days from the date in ``column`` (never NULL) to ``day``, 0 when it is not
+    before ``day``, in the connection's SQL dialect (the column read once: it is a lookup)."""
     if conn.dialect.name == "sqlite":
-        return cast(func.julianday(literal(day.isoformat())) - func.julianday(column), Integer)
-    return cast(literal(day, Date) - column, Integer)
+        return func.max(cast(func.julianday(literal(day.isoformat())) - func.julianday(column),
+                             Integer), 0)
+    return func.greatest(cast(literal(day, Date) - column, Integer), 0)
