@@ -194,16 +194,16 @@ class Slice:
         values = {} if params is None else params
         values[AFTER.key] = self.after
 
-        def shaped(after: bool, last: bool) -> ColumnElement[bool]:
+        def shaped(low: int, last: bool) -> ColumnElement[bool]:
             if built is None or params is None:
-                return and_(due, *((t.c.id > self.after,) if after else ()),
+                return and_(due, *((t.c.id > low,) if low else ()),
                             *((t.c.id <= self.last,) if last else ()))
-            kept: ColumnElement[bool] = _kept(built, ("due", id(due), after, last), lambda: and_(
-                due, *((t.c.id > AFTER,) if after else ()), *((t.c.id <= LAST,) if last else ())))
+            kept: ColumnElement[bool] = _kept(built, ("due", id(due), bool(low), last), lambda: and_(
+                due, *((t.c.id > AFTER,) if low else ()), *((t.c.id <= LAST,) if last else ())))
             return kept
 
         def ids(limit: int) -> Any:
-            where = shaped(bool(self.after), False)
+            where = shaped(self.after, False)
             if built is None or params is None:
                 return select(t.c.id).where(where).order_by(t.c.id).limit(limit)
             return _kept(built, ("ids", id(where), limit),
@@ -211,10 +211,12 @@ class Slice:
 
         if self.limit is None:  # everything: no bound to add, only whether anything is due
             self.last = conn.execute(ids(1), values).scalar()
-            return None if self.last is None else shaped(bool(self.after), False)
+            return None if self.last is None else shaped(self.after, False)
         first = 0 if self.ids is None else bisect.bisect_right(self.ids, self.after)
-        if self.ids is None or (first == len(self.ids) == LISTED):  # the next ids, a bounded read
+        fresh = self.ids is None or (first == len(self.ids) == LISTED)
+        if fresh:  # the next ids, a bounded read
             self.ids, first = list(conn.execute(ids(LISTED), values).scalars()), 0
+        assert self.ids is not None
         if first == len(self.ids):
             self.last = None
             return None
@@ -224,8 +226,13 @@ class Slice:
             # the rest of the due rows: no upper bound to cut them at, and none given, since
             # SQLite would read a range of ids as the best use of an index on a column the
             # bound does not narrow (the state), over every row of that state below it
-            return shaped(bool(self.after), False)
-        return shaped(bool(self.after), True)
+            return shaped(self.after, False)
+        # bounded below too: from the first id listed, when they were listed just now (nothing
+        # can have become due below it since); otherwise SQLite reads that index from the
+        # first row of the state up to ``last``
+        low = self.ids[first] - 1 if fresh and not self.after else self.after
+        values[AFTER.key] = low
+        return shaped(low, True)
 
 
 AFTER = bindparam("slice_after", type_=Integer)
