@@ -37,7 +37,7 @@ from engine.io.writer import Entry, apply_moves
 
 from . import events as ev
 from .filing_spec import ACCEPT, FILE, MACHINE, RETURN, FilingSpec, FilingsSpec
-from .i18n import N_
+from .i18n import N_, _
 from .runs import Run, require_forward
 from .tables import (
     BLOBS,
@@ -145,6 +145,21 @@ def filers(conn: Connection, spec: FilingSpec) -> list[tuple[int, str]]:
         where = U.c.id.in_(holders)
     return [(r.id, r.code) for r in conn.execute(select(U.c.id, U.c.code).where(where)
                                                  .order_by(U.c.path))]
+
+
+def require_filer(conn: Connection, spec: FilingSpec, unit_id: int, code: str) -> None:
+    """Refuse a unit that does not file ``spec`` (by kind, or by a role its people hold)."""
+    if unit_id not in {i for i, _code in filers(conn, spec)}:
+        raise _not_filer(code, spec)
+
+
+def _not_filer(code: str, spec: FilingSpec) -> InvalidInput:
+    return InvalidInput(
+        _("UNIT: unit '{unit}' does not file '{filing}'").format(unit=code, filing=spec.key),
+        (_("'{filing}' is filed by units of kind {kinds}: give one of them").format(
+            filing=spec.key, kinds=", ".join(spec.kinds)) if spec.kinds else
+         _("'{filing}' is filed by the units of people with role '{role}': give one of "
+           "them").format(filing=spec.key, role=spec.role)))
 
 
 def open_due(conn: Connection, run: Run, day: dt.date) -> int:
@@ -273,10 +288,7 @@ def load(conn: Connection, scope_run: Run, tree: UnitTree, unit: str, filing: st
         F.c.campaign_id == run.id, F.c.filing == filing, F.c.unit_id == node.id,
         F.c.period == wanted.key)).first()
     if row is None:
-        raise InvalidInput(f"unit '{node.code}' does not file '{filing}'",
-                           f"'{filing}' is filed by "
-                           + (f"units of kind {', '.join(spec.kinds)}" if spec.kinds
-                              else f"the units of people with role '{spec.role}'"))
+        raise _not_filer(node.code, spec)
     kinds = tuple(u.kind or "" for u in tree.chain(node))
     return FilingRecord(Occurrence(**row._mapping), f"{filing}/{node.code}/{wanted.key}",
                         node.path, kinds)
@@ -439,6 +451,7 @@ def prefill(conn: Connection, run: Run, tree: UnitTree, as_of: dt.date, unit: st
     except CadenceError as exc:
         raise InvalidInput(f"--period: {exc.message}", exc.hint) from None
     node = tree.find(unit)
+    require_filer(conn, spec, node.id, node.code)
     return {"filing": filing, "unit": node.code, "period": wanted.key,
             "as_of": min(wanted.end, as_of).isoformat(),
             "figures": count(conn, run, tree, node, wanted, spec.figures, as_of)}
@@ -502,8 +515,9 @@ def status_of(due: Day, filed_on: Day | None, accepted_on: Day | None,
 
 
 def status(conn: Connection, run: Run, as_of: dt.date, period: str | None = None,
-           filing: str | None = None) -> list[dict[str, Any]]:
-    """Per filing, period and unit: due, filed on, status, the ladder's level, the document."""
+           filing: str | None = None, figures: bool = False) -> list[dict[str, Any]]:
+    """Per filing, period and unit: due, filed on, status, the ladder's level, the document;
+    with ``figures``, the figures filed with it too (None: none, or not filed by then)."""
     spec = spec_of(run)
     if spec is None:
         raise InvalidInput(f"campaign '{run.key}' has no filings",
@@ -525,19 +539,22 @@ def status(conn: Connection, run: Run, as_of: dt.date, period: str | None = None
         F.c.due, F.c.filed_on, F.c.accepted_on, F.c.returned_on))
     rows = conn.execute(
         select(F.c.filing, F.c.period, U.c.code, U.c.title, due, filed, accepted, returned,
-               F.c.level, F.c.document_name)
+               F.c.level, F.c.document_name, *((F.c.figures,) if figures else ()))
         .join(U, U.c.id == F.c.unit_id).where(and_(*where))
         .order_by(F.c.filing, F.c.due, F.c.period, U.c.path))
     day = as_of.isoformat()
     out = []
     for key, period_key, code, title, due_on, filed_on, accepted_on, returned_on, level, \
-            document in rows:
+            document, *stored in rows:
         filed_on = filed_on if filed_on is not None and filed_on <= day else None
-        out.append({"filing": key, "title": titles.get(key, key), "period": period_key,
-                    "unit": code, "unit_title": title, "due": due_on, "filed_on": filed_on or "",
-                    "status": status_of(due_on, filed_on, _known(accepted_on, day),
-                                        _known(returned_on, day), day),
-                    "level": level or "", "document": document or ""})
+        row = {"filing": key, "title": titles.get(key, key), "period": period_key,
+               "unit": code, "unit_title": title, "due": due_on, "filed_on": filed_on or "",
+               "status": status_of(due_on, filed_on, _known(accepted_on, day),
+                                   _known(returned_on, day), day),
+               "level": level or "", "document": document or ""}
+        if figures:  # what was filed with it, once it is shown as filed
+            row["figures"] = stored[0] if filed_on is not None else None
+        out.append(row)
     return out
 
 

@@ -4,6 +4,7 @@ in the same campaign and, from a city campaign, across campaigns in the same dat
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sqlite3
@@ -122,6 +123,45 @@ def test_prefill_counts_the_unit_and_the_units_under_it(cli: Cli) -> None:
     table = cli.ok("filing", "prefill", "czj", "monthly-report", "--period", "2015-08",
                    "--as-of", "2015-09-02")
     assert "新发现问题" in table and "已销号" in table
+
+
+def test_prefill_refuses_a_unit_that_does_not_file_it(cli: Cli) -> None:
+    args = ("filing", "prefill", "czj-bgs", "monthly-report", "--period", "2015-08",
+            "--as-of", "2015-09-02")
+    error = cli.fails(1, *args)  # czj-bgs is an office: only departments file it
+    assert "UNIT: unit 'czj-bgs' does not file 'monthly-report'" in error
+    assert "units of kind department" in error
+    chinese = cli.invoke(*args, env={"LANG": "zh_CN.UTF-8"})
+    assert chinese.exit_code == 1 and not chinese.stdout
+    assert "单位“czj-bgs”不报送“monthly-report”" in chinese.stderr
+    assert "由类型为 department 的单位报送" in chinese.stderr
+    # the same refusal, worded alike, where a filing is made for it
+    error = cli.fails(1, "filing", "submit", "county", "monthly-report", "--period", "2015-08",
+                      "--file", __file__, "--actor", "lo-county", "--as-of", "2015-09-02")
+    assert "UNIT: unit 'county' does not file 'monthly-report'" in error
+
+
+def test_status_shows_the_figures_filed(cli: Cli, tmp_path: Path) -> None:
+    filed = file_and_accept(cli, tmp_path, "czj")["figures"]
+    cli.ok("tick", "wgbw-2015", "--as-of", "2015-09-02")  # the others' occurrences opened
+    args = ("filing", "status", "wgbw-2015", "--filing", "monthly-report", "--period", "2015-08",
+            "--as-of", "2015-09-02")
+    rows = {r["unit"]: r for r in json.loads(cli.ok(*args, "--figures", "--json"))}
+    assert rows["czj"]["figures"] == filed and filed["found"] == 2
+    assert rows["jyj"]["figures"] is None  # not filed
+    assert "figures" not in json.loads(cli.ok(*args, "--json"))[0]  # only when asked
+    # as of the day before it was filed, nothing filed is shown, its figures neither
+    before = {r["unit"]: r for r in json.loads(cli.ok(
+        "filing", "status", "wgbw-2015", "--period", "2015-08", "--figures", "--json",
+        "--as-of", "2015-08-30"))}
+    assert before["czj"]["figures"] is None and before["czj"]["filed_on"] == ""
+    table = list(csv.DictReader(io.StringIO(cli.ok(*args, "--figures", "--csv"))))
+    assert list(table[0])[-5:] == ["found", "closed", "overdue", "open", "cases"]
+    czj = next(r for r in table if r["unit"] == "czj")
+    assert {k: czj[k] for k in filed} == {k: str(v) for k, v in filed.items()}
+    assert all(r[k] == "" for r in table if r["unit"] != "czj" for k in filed)
+    chinese = cli.ok(*args, "--figures", env={"LANG": "zh_CN.UTF-8"})
+    assert "新发现问题" in chinese and "问责案件" in chinese
 
 
 def test_submit_stores_the_figures_with_the_filing_and_its_event(cli: Cli, tmp_path: Path) -> None:

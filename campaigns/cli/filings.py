@@ -183,10 +183,13 @@ filing.command("return", help="Return UNIT's filed FILING for a period with --no
 @click.option("--filing", "key", metavar="FILING", help="Only this filing.")
 @click.option("--open", "open_only", is_flag=True,
               help="Only what still needs doing: pending, missing, late or returned.")
+@click.option("--figures", "with_figures", is_flag=True,
+              help="Add the figures filed with each filing: a column each (found, closed, ...), "
+                   "a 'figures' object in JSON.")
 @output_options
 @common
-def status(campaign: str, period: str | None, key: str | None, open_only: bool, fmt: str,
-           db: str | None, as_of: str | None) -> None:
+def status(campaign: str, period: str | None, key: str | None, open_only: bool,
+           with_figures: bool, fmt: str, db: str | None, as_of: str | None) -> None:
     """Who has filed what in CAMPAIGN, per unit and period: due, filed on, and whether on time,
     late, missing, returned or accepted (as of --as-of)."""
     from campaigns.filings import status as rows_of
@@ -194,9 +197,27 @@ def status(campaign: str, period: str | None, key: str | None, open_only: bool, 
 
     with database(db).read() as conn:
         scope = scope_of(conn, load_run(conn, campaign), as_of, None, need_actor=False)
-        rows = rows_of(conn, scope.run, scope.as_of, period, key)
+        rows = rows_of(conn, scope.run, scope.as_of, period, key, figures=with_figures)
     if open_only:
         rows = [r for r in rows if r["status"] in ("pending", "missing", "late", "returned")]
     if fmt == "table":
         rows = [{**r, "status": _(r["status"])} for r in rows]
-    emit(rows, fmt, STATUS_COLUMNS)
+    columns: tuple[str, ...] = STATUS_COLUMNS
+    if with_figures and fmt != "json":  # JSON keeps each row's figures as one object
+        columns, rows = _figure_columns(scope.run, rows)
+    emit(rows, fmt, columns)
+
+
+def _figure_columns(run: Run, rows: list[dict[str, Any]],
+                    ) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    """The status columns and a column per figure any row carries (in the order the filings
+    declare them), each row's figures spread into them (blank: none filed)."""
+    from campaigns.filings import spec_of
+
+    spec = spec_of(run)
+    declared = list(dict.fromkeys(k for f in (spec.items if spec else ()) for k in f.figures))
+    seen = {k for r in rows for k in (r["figures"] or {})}
+    keys = [k for k in declared if k in seen] + sorted(seen - set(declared))
+    spread = [{**{k: v for k, v in r.items() if k != "figures"},
+               **{k: (r["figures"] or {}).get(k, "") for k in keys}} for r in rows]
+    return (*STATUS_COLUMNS, *keys), spread

@@ -53,7 +53,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    case,
+    bindparam,
     cast,
     exists,
     false,
@@ -180,22 +180,75 @@ class Slice:
     ids: list[int] | None = None
     last: int | None = None
 
-    def bound(self, conn: Connection, t: Table, due: ColumnElement[bool]) -> ColumnElement[bool] | None:
-        """``due`` narrowed to this slice, or None when nothing in it is due."""
-        if self.after:
-            due = and_(due, t.c.id > self.after)
-        ids = select(t.c.id).where(due).order_by(t.c.id)
+    def bound(self, conn: Connection, t: Table, due: ColumnElement[bool],
+              params: dict[str, Any] | None = None,
+              built: dict[Any, Any] | None = None) -> ColumnElement[bool] | None:
+        """``due`` narrowed to this slice, or None when nothing in it is due.
+
+        With ``params`` (the values of ``due``'s bind parameters) and ``built`` (where a clock
+        keeps its statements), the id bounds are bind parameters too, their values added to
+        ``params``, and each shape of the narrowed ``due`` and of its ids' query is built once
+        and kept in ``built`` by ``due`` (the same object every day): SQLAlchemy takes longer to
+        build a statement anew than SQLite takes to run it.
+        """
+        values = {} if params is None else params
+        values[AFTER.key] = self.after
+
+        def shaped(low: int, last: bool) -> ColumnElement[bool]:
+            if built is None or params is None:
+                return and_(due, *((t.c.id > low,) if low else ()),
+                            *((t.c.id <= self.last,) if last else ()))
+            kept: ColumnElement[bool] = _kept(built, ("due", id(due), bool(low), last), lambda: and_(
+                due, *((t.c.id > AFTER,) if low else ()), *((t.c.id <= LAST,) if last else ())))
+            return kept
+
+        def ids(limit: int) -> Any:
+            where = shaped(self.after, False)
+            if built is None or params is None:
+                return select(t.c.id).where(where).order_by(t.c.id).limit(limit)
+            return _kept(built, ("ids", id(where), limit),
+                         lambda: select(t.c.id).where(where).order_by(t.c.id).limit(limit))
+
         if self.limit is None:  # everything: no bound to add, only whether anything is due
-            self.last = conn.execute(ids.limit(1)).scalar()
-            return None if self.last is None else due
+            self.last = conn.execute(ids(1), values).scalar()
+            return None if self.last is None else shaped(self.after, False)
         first = 0 if self.ids is None else bisect.bisect_right(self.ids, self.after)
-        if self.ids is None or (first == len(self.ids) == LISTED):  # the next ids, a bounded read
-            self.ids, first = list(conn.execute(ids.limit(LISTED)).scalars()), 0
+        fresh = self.ids is None or (first == len(self.ids) == LISTED)
+        if fresh:  # the next ids, a bounded read
+            self.ids, first = list(conn.execute(ids(LISTED), values).scalars()), 0
+        assert self.ids is not None
         if first == len(self.ids):
             self.last = None
             return None
         self.last = self.ids[min(first + self.limit, len(self.ids)) - 1]
-        return and_(due, t.c.id <= self.last)
+        values[LAST.key] = self.last
+        if first + self.limit >= len(self.ids) < LISTED:
+            # the rest of the due rows: no upper bound to cut them at, and none given, since
+            # SQLite would read a range of ids as the best use of an index on a column the
+            # bound does not narrow (the state), over every row of that state below it
+            return shaped(self.after, False)
+        # bounded below too: from the first id listed, when they were listed just now (nothing
+        # can have become due below it since); otherwise SQLite reads that index from the
+        # first row of the state up to ``last``
+        low = self.ids[first] - 1 if fresh and not self.after else self.after
+        values[AFTER.key] = low
+        return shaped(low, True)
+
+
+AFTER = bindparam("slice_after", type_=Integer)
+LAST = bindparam("slice_last", type_=Integer)
+BASE = bindparam("clock_base", type_=Date)  # the latest base a threshold is reached from
+DAY = bindparam("clock_day", type_=Date)  # the business day
+NEW = bindparam("clock_new", type_=Date)  # a level's new deadline (None: none)
+MARK = bindparam("clock_mark", type_=Integer)  # the last event id before a step's events
+
+
+def _kept(built: dict[Any, Any], key: Any, build: Callable[[], Any]) -> Any:
+    """``built[key]``, built the first time it is asked for."""
+    found = built.get(key)
+    if found is None:
+        found = built[key] = build()
+    return found
 
 
 FireFn = Callable[[Connection, TimerSpec, list[int], dt.date], tuple[list[Move], list[str]]]
@@ -218,6 +271,8 @@ class Clock:
         self.log = log
         self.fire = fire
         self.calendar = calendar_for(definition.calendar)
+        # the ladder's statements, built once with bind parameters for what changes each day
+        self._built: dict[Any, Any] = {}
         self._check()
 
     def _check(self) -> None:
@@ -356,49 +411,60 @@ class Clock:
 
     def _climb(self, conn: Connection, subj: Subjects, active: list[str], level: LevelSpec,
                prev: str | None, base: dt.date, day: dt.date, window: Slice) -> int:
-        """Move every due subject at level ``prev`` up to ``level``; returns how many moved."""
+        """Move every due subject at level ``prev`` up to ``level``; returns how many moved.
+
+        Its statements are built once per clock with bind parameters for what changes from
+        day to day (the dates, the id bounds of the slice, the events' mark), and kept."""
         t = subj.table
         assert subj.level and subj.level_base and subj.deadline
         level_col, base_col = t.c[subj.level], t.c[subj.level_base]
-        due = and_(subj.scope, level_col.is_(None) if prev is None else level_col == prev,
-                   t.c.state.in_(active), base_col <= base, t.c.entered_on <= day,
-                   *(rung_clause(t, g) for g in level.guards))
-        bounded = window.bound(conn, t, due)
+        due = _kept(self._built, ("climb", level.key, prev), lambda: and_(
+            subj.scope, level_col.is_(None) if prev is None else level_col == prev,
+            t.c.state.in_(active), base_col <= BASE, t.c.entered_on <= DAY,
+            *(rung_clause(t, g) for g in level.guards)))
+        params: dict[str, Any] = {BASE.key: base, DAY.key: day}
+        bounded = window.bound(conn, t, due, params, self._built)
         if bounded is None:
             return 0
         due = bounded
         rule = ladder_rule(level)
         new = self._new_deadline(level, day)
         mark, added = self._log_events(conn, subj, due, ESCALATE, t.c.state, rule, day,
-                                       step_note(level), step_payload(level, prev, new))
+                                       step_note(level), step_payload(level, prev, new), params)
+        params.update({MARK.key: mark, NEW.key: new})
         if self.log is not None:
-            self._log_steps(conn, subj, level, mark, rule, day, new)
-        values: dict[str, Any] = {subj.level: level.key, "version": t.c.version + 1}
-        if new:
-            values.update({subj.deadline: new, subj.level_base: new})
-        self._update(conn, subj, due, mark, rule, values, added)
+            self._log_steps(conn, subj, level, rule, params)
+        self._update(conn, subj, due, mark, rule, _kept(self._built, ("set", level.key), lambda: {
+            subj.level: level.key, "version": t.c.version + 1,
+            **({subj.deadline: NEW, subj.level_base: NEW} if level.new_deadline else {})}),
+            added, params)
         return added
 
-    def _log_steps(self, conn: Connection, subj: Subjects, level: LevelSpec, mark: int, rule: str,
-                   day: dt.date, new: dt.date | None) -> None:
+    def _log_steps(self, conn: Connection, subj: Subjects, level: LevelSpec, rule: str,
+                   params: Mapping[str, Any]) -> None:
         assert self.log is not None and subj.level_base
         t, e, log = subj.table, self.events, self.log
 
         def of_subject(column: ColumnElement[Any]) -> ColumnElement[Any]:
             # read from the event's subject by its key: the query is driven by the events just
-            # written (a range of ids), never by the subjects' table, which only grows
+            # written (a range of ids), never by the subjects' table, which only grows; its id
+            # is the event's own column, and each lookup is one more per notice
+            if column is t.c.id:
+                return e.c.subject_id
             return select(column).where(t.c.id == e.c.subject_id).scalar_subquery()
 
-        base_col = of_subject(t.c[subj.level_base])
-        late = _days_between(conn, base_col, day)
-        query = (select(*(of_subject(v) for v in log.values.values()), literal(level.key),
-                        literal(day, Date), base_col, case((base_col < day, late), else_=0),
-                        literal(new, Date), literal(level.action or None), e.c.id)
-                 .where(e.c.id > mark, e.c.rule == rule, e.c.machine == subj.machine,
-                        exists().where(t.c.id == e.c.subject_id, subj.scope)))
-        columns = [*log.values, "level", "issued_on", "deadline", "days_overdue", "new_deadline",
-                   "action", "event_id"]
-        conn.execute(insert(log.table).from_select(columns, query))
+        def build() -> Any:
+            base_col = of_subject(t.c[subj.level_base or ""])
+            query = (select(*(of_subject(v) for v in log.values.values()), literal(level.key),
+                            DAY, base_col, _days_past(conn, base_col, DAY), NEW,
+                            literal(level.action or None), e.c.id)
+                     .where(e.c.id > MARK, e.c.rule == rule, e.c.machine == subj.machine,
+                            exists().where(t.c.id == e.c.subject_id, subj.scope)))
+            columns = [*log.values, "level", "issued_on", "deadline", "days_overdue",
+                       "new_deadline", "action", "event_id"]
+            return insert(log.table).from_select(columns, query)
+
+        conn.execute(_kept(self._built, ("log", level.key, conn.dialect.name), build), params)
 
     # -- timers -----------------------------------------------------------------
 
@@ -445,19 +511,27 @@ class Clock:
 
     def _log_events(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], trigger: str,
                     to_state: ColumnElement[Any], rule: str, day: dt.date, note: str | None,
-                    payload: dict[str, Any] | None) -> tuple[int, int]:
+                    payload: dict[str, Any] | None,
+                    params: Mapping[str, Any] | None = None) -> tuple[int, int]:
         """One event per due row, through the writer; returns the id mark before them and their count.
 
         The rows are read in id order and their events hashed in that order (a chain is built in
         Python, one link after another), then inserted with one executemany.
         """
         t, e = subj.table, self.events
-        mark = conn.execute(select(func.max(e.c.id))).scalar() or 0
+        mark = conn.execute(_kept(self._built, "mark", lambda: select(func.max(e.c.id)))).scalar() or 0
         names = list(subj.event_values)
         key = subj.key if subj.key is not None else cast(t.c.id, String)
-        query = (select(t.c.id, t.c.state, to_state, key, *subj.event_values.values())
-                 .where(due).order_by(t.c.id))
-        due_rows = conn.execute(query).all()
+
+        def build() -> Any:
+            return (select(t.c.id, t.c.state, to_state, key, *subj.event_values.values())
+                    .where(due).order_by(t.c.id))
+
+        if params is None:  # built for this call
+            due_rows = conn.execute(build()).all()
+        else:  # ``due`` is kept (``Slice.bound``), and so is the query of its rows
+            due_rows = conn.execute(_kept(self._built, ("rows", id(due), id(to_state)), build),
+                                    params).all()
         for lo in range(0, len(due_rows), CHUNK):  # memory bounded by a chunk, not the table
             append(conn, e, [
                 Entry(self.stream, subj.machine, subject_key, trigger, SYSTEM_ACTOR, day,
@@ -467,12 +541,24 @@ class Clock:
         return mark, len(due_rows)
 
     def _update(self, conn: Connection, subj: Subjects, due: ColumnElement[bool], mark: int, rule: str,
-                values: Mapping[str, Any], expected: int) -> None:
-        """Move exactly the rows just logged; anything else means another writer got in between."""
+                values: Mapping[str, Any], expected: int,
+                params: Mapping[str, Any] | None = None) -> None:
+        """Move exactly the rows just logged; anything else means another writer got in between.
+
+        With ``params`` (kept statements: ``due`` and ``values`` the same objects each day),
+        the mark is the bind parameter ``MARK`` and the statement is kept too."""
         t, e = subj.table, self.events
-        logged = select(e.c.subject_id).where(e.c.id > mark, e.c.rule == rule,
-                                              e.c.machine == subj.machine)
-        moved = conn.execute(update(t).where(t.c.id.in_(logged), due).values(values)).rowcount
+
+        def build(after: Any) -> Any:
+            logged = select(e.c.subject_id).where(e.c.id > after, e.c.rule == rule,
+                                                  e.c.machine == subj.machine)
+            return update(t).where(t.c.id.in_(logged), due).values(values)
+
+        if params is None:
+            moved = conn.execute(build(mark)).rowcount
+        else:
+            moved = conn.execute(_kept(self._built, ("update", id(due), id(values)),
+                                       lambda: build(MARK)), params).rowcount
         if moved != expected:
             raise Conflict(Text("{name} changed by someone else while the clock ran "
                                 "({rule})", name=t.name, rule=rule),
@@ -501,8 +587,11 @@ def rung_clause(table: Table, guard: CallRef) -> ColumnElement[bool]:
             ">": column > value, ">=": column >= value}[op]
 
 
-def _days_between(conn: Connection, column: ColumnElement[Any], day: dt.date) -> ColumnElement[Any]:
-    """Calendar days from the date in ``column`` to ``day``, in the connection's SQL dialect."""
+def _days_past(conn: Connection, column: ColumnElement[Any],
+               day: ColumnElement[dt.date]) -> ColumnElement[Any]:
+    """Calendar days from the date in ``column`` (never NULL) to ``day`` (a date expression),
+    0 when it is not before ``day``, in the connection's SQL dialect (the column read once:
+    it is a lookup)."""
     if conn.dialect.name == "sqlite":
-        return cast(func.julianday(literal(day.isoformat())) - func.julianday(column), Integer)
-    return cast(literal(day, Date) - column, Integer)
+        return func.max(cast(func.julianday(day) - func.julianday(column), Integer), 0)
+    return func.greatest(cast(day - column, Integer), 0)
