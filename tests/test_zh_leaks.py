@@ -26,7 +26,7 @@ COMMANDS = [
     "item show WGBW-2015-0013", "item show WGBW-2015-0001", "notices wgbw-2015",
     "accountability list wgbw-2015", "mechanism list wgbw-2015", "unit list",
     "audit verify wgbw-2015", "item triggers WGBW-2015-0050 --actor liu-dcs",
-    "calendar show 2015", "tick wgbw-2015 --dry-run",
+    "calendar show 2015", "tick wgbw-2015 --dry-run", "filing status wgbw-2015",
 ]
 
 
@@ -43,7 +43,7 @@ def identifiers(db: str) -> set[str]:
         found = {r[0] for q in ("SELECT key FROM people", "SELECT code FROM units",
                                 "SELECT key FROM campaigns", "SELECT code FROM items",
                                 "SELECT category FROM items", "SELECT source FROM items",
-                                "SELECT key FROM stages")
+                                "SELECT key FROM stages", "SELECT filing FROM filings")
                  for r in conn.execute(q) if r[0]}
     return found | {p for k in found for p in k.split("-")}
 

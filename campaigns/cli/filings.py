@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from campaigns.i18n import _
+from campaigns import wording
+from campaigns.i18n import _, translating
 
 from ._common import ACTOR, common, database, scope_of
 from ._output import emit, output_options
@@ -202,6 +203,13 @@ def status(campaign: str, period: str | None, key: str | None, open_only: bool,
         rows = [r for r in rows if r["status"] in ("pending", "missing", "late", "returned")]
     if fmt == "table":
         rows = [{**r, "status": _(r["status"])} for r in rows]
+        if translating():  # the rung reached by its title (催报), not its key
+            from campaigns.filings import spec_of
+
+            spec = spec_of(scope.run)
+            ladder = spec.ladder if spec else None
+            titles = {lv.key: lv.title for lv in ladder.levels} if ladder else {}
+            rows = wording.rows(rows, {"level": titles})
     columns: tuple[str, ...] = STATUS_COLUMNS
     if with_figures and fmt != "json":  # JSON keeps each row's figures as one object
         columns, rows = _figure_columns(scope.run, rows)
