@@ -190,7 +190,7 @@ def _encoded(link: Link) -> tuple[bytes, str]:
             body = "null"
         else:
             _plain(payload)
-            body = _ENCODE(payload)
+            body = _ENCODE_PLAIN(payload)
         return (_TEMPLATE % (_text(actor), _text(alg), _text(date), _text(src), _text(machine),
                              _text(note), body, _text(prev), _text(at), _text(rule), seq,
                              _text(stream), _text(subject), _text(dest), _text(trigger), v)
