@@ -178,19 +178,25 @@ def canonical(link: Link) -> bytes:
     return _encoded(link)[0]
 
 
+def _body(seq: Any, v: Any, payload: Any) -> str:
+    """The payload's RFC 8785 text by json's C encoder, once the numbers the template writes
+    are safe integers and the payload holds only what that encoder writes alike; else
+    ``_Slow`` (the reference encoder takes over)."""
+    if type(seq) is not int or type(v) is not int or not (-SAFE <= seq <= SAFE
+                                                          and -SAFE <= v <= SAFE):
+        raise _Slow
+    if payload is None:
+        return "null"
+    _plain(payload)
+    return _ENCODE_PLAIN(payload)
+
+
 def _encoded(link: Link) -> tuple[bytes, str]:
     """``canonical`` and the payload's own RFC 8785 text (``null`` for none)."""
     (actor, alg, date, src, machine, note, payload, prev, at, rule, seq, stream, subject, dest,
      trigger, v) = link
     try:
-        if type(seq) is not int or type(v) is not int or not (-SAFE <= seq <= SAFE
-                                                              and -SAFE <= v <= SAFE):
-            raise _Slow
-        if payload is None:
-            body = "null"
-        else:
-            _plain(payload)
-            body = _ENCODE_PLAIN(payload)
+        body = _body(seq, v, payload)
         return (_TEMPLATE % (_text(actor), _text(alg), _text(date), _text(src), _text(machine),
                              _text(note), body, _text(prev), _text(at), _text(rule), seq,
                              _text(stream), _text(subject), _text(dest), _text(trigger), v)
@@ -245,14 +251,7 @@ class Batch:
         """``digest_with_payload`` of the event with these fields (and ``ALG``)."""
         q = self._quoted
         try:
-            if type(seq) is not int or type(v) is not int or not (-SAFE <= seq <= SAFE
-                                                                  and -SAFE <= v <= SAFE):
-                raise _Slow
-            if payload is None:
-                body = "null"
-            else:
-                _plain(payload)
-                body = _ENCODE_PLAIN(payload)
+            body = _body(seq, v, payload)
             # what differs from one event to the next (its note, subject, previous hash) is
             # quoted as it comes, the rest looked up
             encoded = (_TEMPLATE % (

@@ -369,6 +369,13 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         insert_event.execute(conn, rows[0])
     else:
         insert_event.execute_many(conn, rows)
+    _move_heads(conn, heads)
+    for observe in OBSERVERS:
+        observe(conn, events, [e.stream for e in entries], rows)
+
+
+def _move_heads(conn: Connection, heads: dict[str, tuple[int, str]]) -> None:
+    """Store the streams' new heads, and keep them for the root transaction's next write."""
     for stream, (seq, h) in heads.items():
         _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
     held = _held(conn)
@@ -376,8 +383,6 @@ def _write(conn: Connection, events: Table, heads: dict[str, tuple[int, str]],
         held.update(heads)
     elif (root := conn.get_transaction()) is not None:
         _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
-    for observe in OBSERVERS:
-        observe(conn, events, [e.stream for e in entries], rows)
 
 
 _COLUMNS = ("machine", "subject_id", "trigger", "from_state", "to_state", "actor", "business_date",
@@ -419,13 +424,7 @@ def _write_many(conn: Connection, events: Table, heads: dict[str, tuple[int, str
         streams.append(stream)
     names = (*_COLUMNS, *extra)
     _event_statement(events, as_text).execute_rows(conn, names, rows)
-    for stream, (seq, h) in heads.items():
-        _SAVE.execute(conn, {"_stream": stream, "seq": seq, "hash": h})
-    held = _held(conn)
-    if held is not None:
-        held.update(heads)
-    elif (root := conn.get_transaction()) is not None:
-        _HELD.pop(root, None)  # written inside a savepoint: the root reads its heads again
+    _move_heads(conn, heads)
     if OBSERVERS:
         observed = _Rows(names, rows)
         for observe in OBSERVERS:
