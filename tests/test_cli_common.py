@@ -181,10 +181,11 @@ def site(cli: Cli, folder: Path, units: str, people: str, day: str) -> None:
     cli.ok("person", "import", "--actor", "admin", str(folder / "people.csv"), "--as-of", day)
 
 
-def example_replay(folder: str) -> ModuleType:
-    """The dated replay script of examples/FOLDER as a module (examples/ is not a package)."""
-    name = "replay_" + folder.replace("-", "_")
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / folder / "replay.py")
+def example_replay(folder: str, script: str = "replay.py") -> ModuleType:
+    """A dated replay script of examples/FOLDER as a module (examples/ is not a package)."""
+    name = "replay_" + folder.replace("-", "_") + (
+        "" if script == "replay.py" else "_" + script.removesuffix(".py"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / folder / script)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

@@ -6,19 +6,16 @@ static catalogue test cannot see."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sqlite3
-import sys
 
 import pytest
 from click.testing import CliRunner
 
 from campaigns.cli import cli
-from tests.test_cli_common import ROOT, example_replay
+from tests.test_cli_common import example_replay
 
 replay_module = example_replay("wgbw-2015")
-ZUOFENG = ROOT / "examples" / "zuofeng-2009" / "replay_commitments.py"
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]")
 NAMES = {"Asia/Shanghai", "chinesecalendar", "holidays", "rectify", "CODE"}
 COMMANDS = [
@@ -63,13 +60,8 @@ def test_no_english_word_reaches_a_chinese_reader(db: str, command: str) -> None
 @pytest.fixture(scope="module")
 def zuofeng(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Seed 002's commitments over 2009 (examples/zuofeng-2009)."""
-    spec = importlib.util.spec_from_file_location("zuofeng_replay", ZUOFENG)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
     path = str(tmp_path_factory.mktemp("zh") / "zuofeng.db")
-    module.replay(path)
+    example_replay("zuofeng-2009", "replay_commitments.py").replay(path)
     return path
 
 

@@ -5,28 +5,20 @@ the seed and the replay's plan give, worked out here by hand rather than by the 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from test_cli_common import Cli
+from test_cli_common import Cli, example_replay
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "zuofeng-2009"
 
 
 def example() -> ModuleType:
-    path = ROOT / "examples" / "zuofeng-2009" / "replay_commitments.py"
-    spec = importlib.util.spec_from_file_location("replay_commitments", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return example_replay("zuofeng-2009", "replay_commitments.py")
 
 
 @pytest.fixture(scope="module")

@@ -134,6 +134,8 @@ def list_(campaign: str, state: str | None, unit: str | None, category: str | No
 
 def _words(definition: Any) -> dict[str, dict[str, str]]:
     """Columns shown by title in a Chinese table: states, triggers, categories, levels."""
+    from engine.core.schedule import ladder_rule
+
     words = wording.columns(definition)
     words["category"] = dict(definition.sections.get("categories") or {})
     words["source"] = dict(definition.sections.get("sources") or {})
@@ -143,7 +145,7 @@ def _words(definition: Any) -> dict[str, dict[str, str]]:
                         **{m.name: m.title for m in definition.machines.values()}}
     words["stage"] = {st.key: st.title for st in definition.stages}
     # a clock step's rule ("escalation.reminder") by the rung's title; the clock as 系统
-    words["rule"] = {f"escalation.{lv.key}": lv.title for lv in definition.ladder.levels} \
+    words["rule"] = {ladder_rule(lv): lv.title for lv in definition.ladder.levels} \
         if definition.ladder else {}
     words["actor"] = {"system": _("the system")}
     return words
